@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Runs the real Apache Kafka broker (KRaft, one combined broker+controller) from its Maven Central
+# jars with the machine's Java 17 — for machines without a Docker engine (this project's CI).
+#
+#   deploy/local/kafka.sh up      resolve the jars (cached), format storage once, start, wait until it answers
+#   deploy/local/kafka.sh down    stop it cleanly by pid
+#   deploy/local/kafka.sh status  say whether it runs
+#
+# Environment: KAFKA_VERSION (default below), KAFKA_PORT (9092), MESHFAB_DATA_DIR (./.data),
+# MESHFAB_CACHE_DIR (~/.cache/meshfab).
+set -euo pipefail
+
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DATA_DIR="${MESHFAB_DATA_DIR:-$ROOT/.data}"
+CACHE_DIR="${MESHFAB_CACHE_DIR:-$HOME/.cache/meshfab}"
+LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+KAFKA_DIR="$DATA_DIR/kafka"
+PID_FILE="$KAFKA_DIR/kafka.pid"
+LOG_FILE="$KAFKA_DIR/kafka.log"
+
+log() { printf '[kafka] %s\n' "$*" >&2; }
+
+resolve_jars() {
+  if [ -f "$LIBS/.complete" ]; then return; fi
+  command -v mvn >/dev/null || { log "Maven (mvn) is required to fetch Kafka from Maven Central"; exit 1; }
+  command -v java >/dev/null || { log "Java 17+ is required to run Kafka"; exit 1; }
+  log "resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven Central into $LIBS"
+  local work; work="$(mktemp -d)"
+  cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>meshfab.local</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+POM
+  mkdir -p "$LIBS"
+  mvn -B -q -f "$work/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2
+  rm -rf "$work"
+  touch "$LIBS/.complete"
+}
+
+is_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
+
+write_config() {
+  mkdir -p "$KAFKA_DIR/logs"
+  cat >"$KAFKA_DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/logs
+num.partitions=4
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+log.retention.hours=24
+PROPS
+  cat >"$KAFKA_DIR/log4j2.properties" <<L4J
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = $KAFKA_DIR/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+L4J
+}
+
+java_run() {
+  java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+    -cp "$LIBS/*" "$@"
+}
+
+up() {
+  if is_running && port_open; then log "already running (pid $(cat "$PID_FILE")) on 127.0.0.1:$KAFKA_PORT"; return; fi
+  if port_open; then log "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"; exit 1; fi
+  resolve_jars
+  write_config
+  if [ ! -f "$KAFKA_DIR/logs/meta.properties" ]; then
+    log "formatting KRaft storage in $KAFKA_DIR/logs"
+    java_run kafka.tools.StorageTool format --standalone -t "$(java_run kafka.tools.StorageTool random-uuid)" \
+      -c "$KAFKA_DIR/server.properties" >>"$LOG_FILE" 2>&1
+  fi
+  log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $LOG_FILE)"
+  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+    -cp "$LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$LOG_FILE" 2>&1 &
+  echo $! >"$PID_FILE"
+  for _ in $(seq 1 120); do
+    if ! is_running; then log "Kafka exited during start-up; last lines of $KAFKA_DIR/server.log:"; tail -n 30 "$KAFKA_DIR/server.log" "$LOG_FILE" >&2 || true; exit 1; fi
+    if port_open && grep -q "Kafka Server started\|KafkaRaftServer.*started\|\[KafkaRaftServer nodeId=1\] Kafka Server started" "$KAFKA_DIR/server.log" 2>/dev/null; then
+      log "ready (pid $(cat "$PID_FILE"))"; return
+    fi
+    sleep 0.5
+  done
+  log "Kafka did not become ready within 60 s"; exit 1
+}
+
+down() {
+  if ! is_running; then log "not running"; rm -f "$PID_FILE"; return; fi
+  local pid; pid="$(cat "$PID_FILE")"
+  log "stopping pid $pid"
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do is_running || { rm -f "$PID_FILE"; log "stopped"; return; }; sleep 0.5; done
+  log "did not stop within 30 s; killing"; kill -KILL "$pid" 2>/dev/null || true; rm -f "$PID_FILE"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) if is_running; then echo "running (pid $(cat "$PID_FILE"))"; else echo "stopped"; exit 1; fi ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
