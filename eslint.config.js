@@ -22,7 +22,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@nestjs/*', 'typeorm', 'pg', 'kafkajs', '#libs/eventsourcing', '#libs/messaging', '#libs/platform'] },
+        { patterns: ['@nestjs/*', 'typeorm', 'pg', 'kafkajs', '#libs/eventsourcing', '#libs/messaging', '#libs/platform', '#libs/testing'] },
       ],
     },
   },

@@ -1,0 +1,76 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { fold, type Decider, type DomainEvent } from '#libs/domain';
+import { ConcurrencyError } from './errors.js';
+import type { EventStore } from './event-store.js';
+import { applyProjections, type Projection } from './projection.js';
+import type { EventMetadata, StoredEvent } from './stored-event.js';
+
+export interface HandleOptions {
+  metadata: EventMetadata;
+  /** Join a running transaction; a conflict then fails that transaction (no retry here). */
+  manager?: EntityManager;
+  /** Re-load and re-decide on a concurrent append (default true). Commands that depend on what the
+   * caller saw (e.g. a client-supplied expected version) pass false. */
+  retryOnConflict?: boolean;
+  /** Refuse unless the stream is at this version (optimistic concurrency from the client). */
+  expectedVersion?: number;
+}
+
+export interface HandleResult<State, Event extends DomainEvent> {
+  state: State;
+  version: number;
+  newEvents: StoredEvent[];
+  /** The decided events as the decider produced them (typed). */
+  decided: Event[];
+}
+
+export const toDomainEvent = <E extends DomainEvent>(e: StoredEvent): E => ({ type: e.type, data: e.data }) as unknown as E;
+
+/**
+ * load → decide → append with the version it loaded at; on a concurrent append the whole cycle is
+ * retried (up to `maxRetries`) when the command allows it. Inline projections run in the append's
+ * transaction.
+ */
+export class CommandHandler<State, Command, Event extends DomainEvent> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    private readonly decider: Decider<State, Command, Event>,
+    private readonly options: { projections?: readonly Projection[]; maxRetries?: number } = {},
+  ) {}
+
+  async load(streamId: string, manager?: EntityManager): Promise<{ state: State; version: number }> {
+    const events = await this.store.readStream(streamId, { manager });
+    const state = fold(this.decider, events.map((e) => toDomainEvent<Event>(e)));
+    return { state, version: events.length === 0 ? 0 : events[events.length - 1].streamVersion };
+  }
+
+  async handle(streamId: string, command: Command, options: HandleOptions): Promise<HandleResult<State, Event>> {
+    const retries = options.retryOnConflict === false || options.manager ? 0 : (this.options.maxRetries ?? 5);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return options.manager
+          ? await this.once(streamId, command, options, options.manager)
+          : this.options.projections?.length
+            ? await this.dataSource.transaction((manager) => this.once(streamId, command, options, manager))
+            : await this.once(streamId, command, options, undefined);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+  }
+
+  private async once(streamId: string, command: Command, options: HandleOptions, manager: EntityManager | undefined): Promise<HandleResult<State, Event>> {
+    const { state, version } = await this.load(streamId, manager);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+      throw new ConcurrencyError(streamId, options.expectedVersion, version);
+    }
+    const decided = this.decider.decide(command, state);
+    if (decided.length === 0) return { state, version, newEvents: [], decided };
+    const appended = await this.store.append(streamId, decided, { expectedVersion: version, metadata: options.metadata, manager });
+    if (manager && this.options.projections?.length) await applyProjections(this.options.projections, appended.events, manager);
+    const next = decided.reduce((s, e) => this.decider.evolve(s, e), state);
+    return { state: next, version: appended.nextExpectedVersion, newEvents: appended.events, decided };
+  }
+}

@@ -1,0 +1,80 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { ident } from './sql.js';
+
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * The tables every service schema gets: its event store (which is also its outbox), subscription
+ * checkpoints, the consumer inbox, dead letters and HTTP idempotency keys.
+ *
+ * `events.transaction_id` records the writing transaction (xid8). Readers of the global order sort by
+ * (transaction_id, global_position) and only read transactions older than the oldest one still running,
+ * so an event whose transaction commits late is never skipped (sequence values alone would allow that).
+ */
+export function eventStoreMigrations(schema: string): MigrationClass[] {
+  const s = ident(schema);
+  class EventStore1764150000000 implements MigrationInterface {
+    name = 'EventStore1764150000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.events (
+          global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+          event_id        uuid        NOT NULL,
+          stream_id       text        NOT NULL,
+          stream_version  integer     NOT NULL CHECK (stream_version > 0),
+          type            text        NOT NULL,
+          schema_version  integer     NOT NULL DEFAULT 1,
+          data            jsonb       NOT NULL,
+          correlation_id  text        NOT NULL,
+          causation_id    text        NOT NULL,
+          occurred_at     timestamptz NOT NULL,
+          CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
+          CONSTRAINT events_event_id_key UNIQUE (event_id)
+        )`);
+      await q.query(`CREATE INDEX events_global_order_idx ON ${s}.events (transaction_id, global_position)`);
+      await q.query(`
+        CREATE TABLE ${s}.checkpoints (
+          subscription_id text PRIMARY KEY,
+          transaction_id  xid8        NOT NULL,
+          position        bigint      NOT NULL,
+          updated_at      timestamptz NOT NULL DEFAULT now()
+        )`);
+      await q.query(`
+        CREATE TABLE ${s}.inbox (
+          consumer   text        NOT NULL,
+          event_id   uuid        NOT NULL,
+          handled_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (consumer, event_id)
+        )`);
+      await q.query(`
+        CREATE TABLE ${s}.dead_letters (
+          id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          consumer     text        NOT NULL,
+          source       text        NOT NULL,
+          event_id     text,
+          type         text,
+          payload      jsonb       NOT NULL,
+          reason       text        NOT NULL,
+          attempts     integer     NOT NULL,
+          failed_at    timestamptz NOT NULL DEFAULT now()
+        )`);
+      await q.query(`
+        CREATE TABLE ${s}.idempotency_keys (
+          scope         text        NOT NULL,
+          key           text        NOT NULL,
+          request_hash  text        NOT NULL,
+          status        integer     NOT NULL,
+          response      jsonb       NOT NULL,
+          created_at    timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (scope, key)
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      for (const t of ['idempotency_keys', 'dead_letters', 'inbox', 'checkpoints', 'events']) {
+        await q.query(`DROP TABLE IF EXISTS ${s}.${t}`);
+      }
+    }
+  }
+  return [EventStore1764150000000];
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { assertContract } from '#libs/contracts';
+import { ConcurrencyError } from './errors.js';
+import { ident, isUniqueViolation } from './sql.js';
+import type { EventMetadata, StoredEvent } from './stored-event.js';
+import { Upcasters } from './upcasting.js';
+
+/** An event to append: its type and data; id and time may be given (for idempotent imports, tests). */
+export interface NewEvent {
+  type: string;
+  data: object;
+  eventId?: string;
+  occurredAt?: Date;
+}
+
+/**
+ * `number`: the stream must be exactly at this version (0 = must not exist yet);
+ * `'any'`: append after whatever is there (still never overwrites: a race is a ConcurrencyError).
+ */
+export type ExpectedVersion = number | 'any';
+
+export interface AppendOptions {
+  expectedVersion: ExpectedVersion;
+  metadata: EventMetadata;
+  /** Join a running transaction (e.g. a consumer's inbox transaction). */
+  manager?: EntityManager;
+}
+
+export interface AppendResult {
+  nextExpectedVersion: number;
+  events: StoredEvent[];
+}
+
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  data: Record<string, unknown>;
+  correlation_id: string;
+  causation_id: string;
+  occurred_at: Date;
+}
+
+export const EVENT_COLUMNS =
+  'global_position, transaction_id::text AS transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at';
+
+export function rowToEvent(row: EventRow, upcasters: Upcasters): StoredEvent {
+  const { schemaVersion, data } = upcasters.upcast(row.type, row.schema_version, row.data);
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    schemaVersion,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    occurredAt: row.occurred_at.toISOString(),
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    data,
+    globalPosition: { transactionId: row.transaction_id, position: String(row.global_position) },
+  };
+}
+
+/**
+ * Event store on PostgreSQL, one per service schema. An append is a single INSERT … SELECT statement
+ * (one round trip, atomic for any number of events): it reads the stream's current version from the
+ * unique (stream_id, stream_version) index, refuses if it differs from the expected one, and relies on
+ * that unique index to turn a concurrent race into a ConcurrencyError — never an overwrite or a gap.
+ */
+export class EventStore {
+  private readonly table: string;
+  private readonly appendSql: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    readonly schema: string,
+    readonly upcasters: Upcasters = new Upcasters(),
+  ) {
+    this.table = `${ident(schema)}.events`;
+    this.appendSql = `
+      WITH current AS (
+        SELECT coalesce(max(stream_version), 0) AS version FROM ${this.table} WHERE stream_id = $1
+      )
+      INSERT INTO ${this.table}
+        (event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at)
+      SELECT (e.doc->>'eventId')::uuid, $1, current.version + e.ord, e.doc->>'type', (e.doc->>'schemaVersion')::int,
+             e.doc->'data', $3, $4, (e.doc->>'occurredAt')::timestamptz
+      FROM current, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(doc, ord)
+      WHERE $5::int IS NULL OR current.version = $5::int
+      ORDER BY e.ord
+      RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0) {
+      const version = await this.streamVersion(streamId, options.manager);
+      return { nextExpectedVersion: version, events: [] };
+    }
+    const now = new Date();
+    const docs = events.map((e) => {
+      assertContract(e.type, e.data);
+      return {
+        eventId: e.eventId ?? randomUUID(),
+        type: e.type,
+        schemaVersion: this.upcasters.currentVersion(e.type),
+        data: e.data,
+        occurredAt: (e.occurredAt ?? now).toISOString(),
+      };
+    });
+    const expected = options.expectedVersion === 'any' ? null : options.expectedVersion;
+    const runner = options.manager ?? this.dataSource;
+    let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
+    try {
+      rows = await runner.query(this.appendSql, [
+        streamId,
+        JSON.stringify(docs),
+        options.metadata.correlationId,
+        options.metadata.causationId,
+        expected,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error, 'events_stream_version_key')) {
+        throw new ConcurrencyError(streamId, expected ?? undefined);
+      }
+      throw error;
+    }
+    if (rows.length === 0) {
+      const actual = await this.streamVersion(streamId, options.manager).catch(() => undefined);
+      throw new ConcurrencyError(streamId, expected ?? undefined, actual);
+    }
+    const stored: StoredEvent[] = rows.map((row, i) => ({
+      eventId: row.event_id,
+      type: docs[i].type,
+      schemaVersion: docs[i].schemaVersion,
+      streamId,
+      streamVersion: row.stream_version,
+      occurredAt: docs[i].occurredAt,
+      correlationId: options.metadata.correlationId,
+      causationId: options.metadata.causationId,
+      data: docs[i].data as Record<string, unknown>,
+      globalPosition: { transactionId: row.transaction_id, position: String(row.global_position) },
+    }));
+    return { nextExpectedVersion: rows[rows.length - 1].stream_version, events: stored };
+  }
+
+  async readStream(streamId: string, options: { manager?: EntityManager; afterVersion?: number } = {}): Promise<StoredEvent[]> {
+    const runner = options.manager ?? this.dataSource;
+    const rows: EventRow[] = await runner.query(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`,
+      [streamId, options.afterVersion ?? 0],
+    );
+    return rows.map((row) => rowToEvent(row, this.upcasters));
+  }
+
+  async streamVersion(streamId: string, manager?: EntityManager): Promise<number> {
+    const rows: { version: number }[] = await (manager ?? this.dataSource).query(
+      `SELECT coalesce(max(stream_version), 0)::int AS version FROM ${this.table} WHERE stream_id = $1`,
+      [streamId],
+    );
+    return rows[0].version;
+  }
+}

@@ -1,0 +1,16 @@
+export * from './errors.js';
+export * from './stored-event.js';
+export * from './upcasting.js';
+export * from './event-store.js';
+export * from './event-store.migrations.js';
+export * from './event-log.js';
+export * from './checkpoints.js';
+export * from './inbox.js';
+export * from './projection.js';
+export * from './command-handler.js';
+export * from './catch-up-subscription.js';
+export * from './dead-letters.js';
+export * from './idempotency.js';
+export * from './service-database.js';
+export * from './service-database.module.js';
+export { ident, isUniqueViolation } from './sql.js';

@@ -1,0 +1,27 @@
+import type { EventEnvelope } from '#libs/contracts';
+
+/** A position in a service's global event order: (transaction id, sequence number). */
+export interface GlobalPosition {
+  /** PostgreSQL 64-bit transaction id (xid8) as a decimal string. */
+  transactionId: string;
+  position: string;
+}
+
+export const START_OF_LOG: GlobalPosition = { transactionId: '0', position: '0' };
+
+/** An event as stored: the envelope plus its place in the service's global order. */
+export interface StoredEvent<TData = Record<string, unknown>> extends EventEnvelope<TData> {
+  globalPosition: GlobalPosition;
+}
+
+/** Metadata every append carries: what started the chain and what caused these events. */
+export interface EventMetadata {
+  correlationId: string;
+  causationId: string;
+}
+
+export const isAfter = (a: GlobalPosition, b: GlobalPosition): boolean => {
+  const ta = BigInt(a.transactionId);
+  const tb = BigInt(b.transactionId);
+  return ta !== tb ? ta > tb : BigInt(a.position) > BigInt(b.position);
+};

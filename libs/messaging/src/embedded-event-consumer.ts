@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+import { CatchUpSubscription } from '#libs/eventsourcing';
+import { EmbeddedEventBus, toEnvelope } from './embedded-event-bus.js';
+import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
+
+export interface EmbeddedConsumerOptions extends EventConsumerOptions {
+  bus: EmbeddedEventBus;
+  pollIntervalMs?: number;
+}
+
+/**
+ * In-process transport for the single-process network: reads each producer's event log in commit order
+ * from checkpoints kept in the consumer's schema. Same guarantees as Kafka: at-least-once delivery,
+ * exactly-once effects through the inbox, bounded retries, dead letters.
+ */
+export class EmbeddedEventConsumer extends EventConsumerServer {
+  private readonly subscriptions: CatchUpSubscription[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly log = new Logger(EmbeddedEventConsumer.name);
+
+  constructor(private readonly embedded: EmbeddedConsumerOptions) {
+    super(embedded, async ({ reason, source }) => {
+      this.log.warn(`${embedded.consumer}: dead-lettered a message from ${source}: ${reason}`);
+    });
+  }
+
+  listen(callback: () => void): void {
+    for (const producer of this.embedded.producers) {
+      const source = `embedded:${producer}`;
+      const subscription = new CatchUpSubscription({
+        log: this.embedded.bus.logOf(producer),
+        checkpoints: this.embedded.database.checkpoints,
+        subscriptionId: `embedded-consumer:${producer}`,
+        pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
+        handle: async (events) => {
+          for (const event of events) await this.dispatcher.dispatch(toEnvelope(event), source);
+        },
+        onError: (error) => this.log.error(`${this.embedded.consumer} reading ${producer}: ${String(error)}`),
+      });
+      this.subscriptions.push(subscription);
+      this.unsubscribe.push(this.embedded.bus.onAppend(producer, () => subscription.notify()));
+      subscription.start();
+    }
+    callback();
+  }
+
+  /** Drains: each subscription finishes and checkpoints the batch in hand. */
+  async close(): Promise<void> {
+    this.unsubscribe.forEach((u) => u());
+    await Promise.all(this.subscriptions.map((s) => s.stop()));
+  }
+
+  unwrap<T>(): T {
+    return this.subscriptions as T;
+  }
+}

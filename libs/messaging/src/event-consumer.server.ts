@@ -1,0 +1,42 @@
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import type { ServiceDatabase } from '#libs/eventsourcing';
+import { DEFAULT_RETRY_POLICY, EventDispatcher, type DeadLetterSink, type RetryPolicy } from './event-dispatcher.js';
+import { eventPattern } from './on-event.decorator.js';
+
+export interface EventConsumerOptions {
+  /** The consuming service (its handlers are `@OnEvent(consumer, type)`). */
+  consumer: string;
+  /** The services whose events it consumes. */
+  producers: readonly string[];
+  /** The consumer's own database: inbox, dead letters, checkpoints. */
+  database: ServiceDatabase;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** What the Kafka and the embedded transports share: handler lookup by (consumer, type) and dispatch. */
+export abstract class EventConsumerServer extends Server implements CustomTransportStrategy {
+  override readonly propagatesEventHandlerErrors = true;
+  protected readonly dispatcher: EventDispatcher;
+
+  constructor(
+    protected readonly options: EventConsumerOptions,
+    deadLetterSink: DeadLetterSink,
+  ) {
+    super();
+    this.dispatcher = new EventDispatcher(
+      options.consumer,
+      options.database,
+      (type) => this.handlerFor(type),
+      deadLetterSink,
+      { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    );
+  }
+
+  private handlerFor(type: string): MessageHandler | null {
+    return this.getHandlerByPattern(this.normalizePattern(eventPattern(this.options.consumer, type)));
+  }
+
+  on(): never {
+    throw new Error(`${this.constructor.name} does not emit transport events`);
+  }
+}

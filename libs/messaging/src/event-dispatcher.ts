@@ -1,0 +1,96 @@
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { MessageHandler } from '@nestjs/microservices';
+import { contractProblems, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
+import type { ServiceDatabase } from '#libs/eventsourcing';
+import { EventContext } from './event-context.js';
+
+export interface RetryPolicy {
+  /** Attempts before a message is dead-lettered (default 5). */
+  maxAttempts: number;
+  /** First back-off; doubles each attempt (default 100 ms). */
+  initialBackoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100 };
+
+export type DispatchOutcome =
+  | { kind: 'handled' }
+  | { kind: 'duplicate' }
+  | { kind: 'ignored' }
+  | { kind: 'dead-lettered'; reason: string; attempts: number };
+
+export interface DeadLetterSink {
+  (letter: { envelope: unknown; reason: string; attempts: number; source: string }): Promise<void>;
+}
+
+const ENVELOPE_FIELDS: (keyof EventEnvelope)[] = ['eventId', 'type', 'streamId', 'correlationId', 'causationId', 'occurredAt'];
+
+/** Problems with a received message as an envelope, before its data is checked against the contract. */
+export function envelopeProblems(message: unknown): string[] {
+  if (message === null || typeof message !== 'object') return ['message is not a JSON object'];
+  const m = message as Record<string, unknown>;
+  const problems = ENVELOPE_FIELDS.filter((f) => typeof m[f] !== 'string' || m[f] === '').map((f) => `${f}: must be a non-empty string`);
+  if (!Number.isInteger(m.streamVersion)) problems.push('streamVersion: must be an integer');
+  if (!Number.isInteger(m.schemaVersion)) problems.push('schemaVersion: must be an integer');
+  if (m.data === null || typeof m.data !== 'object') problems.push('data: must be an object');
+  return problems;
+}
+
+/**
+ * The delivery rules both transports share: validate the envelope and its contract (an invalid message
+ * is dead-lettered at once, with the reason), run the consumer's handler inside an inbox transaction
+ * (a redelivered event changes nothing), retry failures with exponential back-off, and dead-letter
+ * after the last attempt so the message never blocks what comes after it.
+ */
+export class EventDispatcher {
+  constructor(
+    private readonly consumer: string,
+    private readonly database: ServiceDatabase,
+    private readonly findHandler: (type: string) => MessageHandler | null,
+    private readonly deadLetter: DeadLetterSink,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  async dispatch(message: unknown, source: string): Promise<DispatchOutcome> {
+    const invalid = envelopeProblems(message);
+    if (invalid.length > 0) return this.reject(message, `invalid envelope: ${invalid.join('; ')}`, 0, source);
+    const envelope = message as EventEnvelope;
+    const handler = this.findHandler(envelope.type);
+    if (!handler) return { kind: 'ignored' };
+    if (!isIntegrationEvent(envelope.type)) return this.reject(message, `${envelope.type} has no integration contract`, 0, source);
+    const problems = contractProblems(envelope.type, envelope.data);
+    if (problems.length > 0) return this.reject(message, `contract violation: ${problems.join('; ')}`, 0, source);
+
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      try {
+        const outcome = await this.database.inbox.handleOnce(this.consumer, envelope.eventId, async (manager) => {
+          const result: unknown = await handler(envelope, new EventContext({ manager, envelope, source, attempt }));
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        });
+        return outcome.handled ? { kind: 'handled' } : { kind: 'duplicate' };
+      } catch (error) {
+        lastError = error;
+        if (attempt < this.retry.maxAttempts) await this.sleep(this.retry.initialBackoffMs * 2 ** (attempt - 1));
+      }
+    }
+    const reason = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
+    return this.reject(message, reason, this.retry.maxAttempts, source);
+  }
+
+  private async reject(message: unknown, reason: string, attempts: number, source: string): Promise<DispatchOutcome> {
+    const m = (message ?? {}) as Partial<EventEnvelope>;
+    await this.database.deadLetters.record({
+      consumer: this.consumer,
+      source,
+      eventId: typeof m.eventId === 'string' ? m.eventId : null,
+      type: typeof m.type === 'string' ? m.type : null,
+      payload: message,
+      reason,
+      attempts,
+    });
+    await this.deadLetter({ envelope: message, reason, attempts, source });
+    return { kind: 'dead-lettered', reason, attempts };
+  }
+}

@@ -1,0 +1,99 @@
+import { Logger } from '@nestjs/common';
+import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import { deadLetterTopic, eventsTopic } from '#libs/contracts';
+import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
+import { createKafka, ensureTopics } from './kafka-client.js';
+
+export interface KafkaConsumerOptions extends EventConsumerOptions {
+  brokers: readonly string[];
+  /** Partitions handled at once; order is kept within a partition (one stream's events). */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+}
+
+/**
+ * Kafka transport as a NestJS custom transport strategy: one consumer group per consuming service
+ * (`meshfab.<consumer>`), subscribed to `meshfab.<producer>.events`. Messages are handled in order per
+ * partition and concurrently across partitions; an offset is committed only after the handler's
+ * transaction committed; a message that keeps failing is published to `meshfab.<consumer>.dlq` (and
+ * recorded for the operator) so the partition moves on.
+ */
+export class KafkaEventConsumer extends EventConsumerServer {
+  private readonly kafka: Kafka;
+  private consumer?: Consumer;
+  private dlqProducer?: Producer;
+  private readonly log = new Logger(KafkaEventConsumer.name);
+
+  constructor(private readonly kafkaOptions: KafkaConsumerOptions) {
+    super(kafkaOptions, (letter) => this.publishDeadLetter(letter));
+    this.kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: `meshfab-${kafkaOptions.consumer}` });
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      const topics = this.kafkaOptions.producers.map(eventsTopic);
+      await ensureTopics(this.kafka, [...topics, deadLetterTopic(this.kafkaOptions.consumer)]);
+      this.dlqProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await this.dlqProducer.connect();
+      this.consumer = this.kafka.consumer({
+        groupId: `meshfab.${this.kafkaOptions.consumer}`,
+        sessionTimeout: this.kafkaOptions.sessionTimeoutMs ?? 30000,
+        allowAutoTopicCreation: false,
+      });
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics, fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: true,
+        partitionsConsumedConcurrently: this.kafkaOptions.partitionsConsumedConcurrently ?? 3,
+        eachMessage: (payload) => this.handleMessage(payload),
+      });
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  /** kafkajs resolves a message's offset only when eachMessage returns, i.e. after the handler's commit. */
+  private async handleMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    const source = `${topic}[${partition}]@${message.offset}`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.value?.toString('utf8') ?? 'null');
+    } catch {
+      parsed = message.value?.toString('utf8') ?? null;
+    }
+    await this.dispatcher.dispatch(parsed, source);
+  }
+
+  private async publishDeadLetter(letter: { envelope: unknown; reason: string; attempts: number; source: string }): Promise<void> {
+    const envelope = (letter.envelope ?? {}) as { streamId?: unknown; eventId?: unknown; type?: unknown };
+    this.log.warn(`${this.kafkaOptions.consumer}: dead-lettering ${String(envelope.type ?? 'message')} from ${letter.source}: ${letter.reason}`);
+    await this.dlqProducer!.send({
+      topic: deadLetterTopic(this.kafkaOptions.consumer),
+      acks: -1,
+      messages: [
+        {
+          key: typeof envelope.streamId === 'string' ? envelope.streamId : null,
+          value: JSON.stringify(letter.envelope),
+          headers: {
+            reason: letter.reason.slice(0, 1000),
+            attempts: String(letter.attempts),
+            source: letter.source,
+            ...(typeof envelope.eventId === 'string' ? { eventId: envelope.eventId } : {}),
+            ...(typeof envelope.type === 'string' ? { type: envelope.type } : {}),
+          },
+        },
+      ],
+    });
+  }
+
+  /** Graceful: kafkajs waits for the messages in hand to finish before leaving the group. */
+  async close(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.dlqProducer?.disconnect();
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+}
