@@ -1,0 +1,86 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsDateString, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { InspectionSpecDto, MoneyDto } from './common.dto.js';
+import { IntegrationEvent } from './contract-registry.js';
+
+export class PlannedLotDto {
+  @IsString() subtaskId!: string;
+  @IsString() stepId!: string;
+  @IsString() workshopId!: string;
+  @IsInt() @Min(1) quantity!: number;
+  @IsDateString() plannedStart!: string;
+  @IsDateString() plannedEnd!: string;
+  @ValidateNested() @Type(() => MoneyDto) price!: MoneyDto;
+}
+
+export class OrderPlannedContract {
+  @IsString() orderId!: string;
+  @IsString() brandId!: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => PlannedLotDto) lots!: PlannedLotDto[];
+  @IsDateString() plannedCompletion!: string;
+}
+IntegrationEvent('matching', 'OrderPlanned')(OrderPlannedContract);
+
+/** No feasible plan now; matching retries when capacity appears. */
+export class OrderPlanningFailedContract {
+  @IsString() orderId!: string;
+  @IsString() brandId!: string;
+  @IsString() reason!: string;
+}
+IntegrationEvent('matching', 'OrderPlanningFailed')(OrderPlanningFailedContract);
+
+/** Facts about a subtask (one lot of one step at one workshop) that every event about it carries. */
+export class SubtaskFacts {
+  @IsString() subtaskId!: string;
+  @IsString() orderId!: string;
+  @IsString() brandId!: string;
+  @IsString() stepId!: string;
+  @IsString() process!: string;
+  @IsString() workshopId!: string;
+  @IsInt() @Min(1) quantity!: number;
+  @ValidateNested() @Type(() => MoneyDto) price!: MoneyDto;
+}
+
+export class SubtaskOfferedContract extends SubtaskFacts {
+  @IsDateString() expiresAt!: string;
+  @IsDateString() plannedStart!: string;
+  @IsDateString() plannedEnd!: string;
+}
+IntegrationEvent('matching', 'SubtaskOffered')(SubtaskOfferedContract);
+
+export class SubtaskAcceptedContract extends SubtaskFacts {
+  @IsDateString() acceptedAt!: string;
+  @IsDateString() plannedEnd!: string;
+}
+IntegrationEvent('matching', 'SubtaskAccepted')(SubtaskAcceptedContract);
+
+export class SubtaskDeclinedContract extends SubtaskFacts {
+  @IsString() reason!: string;
+}
+IntegrationEvent('matching', 'SubtaskDeclined')(SubtaskDeclinedContract);
+
+export class SubtaskExpiredContract extends SubtaskFacts {}
+IntegrationEvent('matching', 'SubtaskExpired')(SubtaskExpiredContract);
+
+export class SubtaskStartedContract extends SubtaskFacts {
+  @IsDateString() startedAt!: string;
+}
+IntegrationEvent('matching', 'SubtaskStarted')(SubtaskStartedContract);
+
+/** The workshop finished the lot; inspection opens an inspection lot for the good quantity. */
+export class SubtaskCompletedContract extends SubtaskFacts {
+  @IsInt() @Min(0) goodQuantity!: number;
+  @IsInt() @Min(0) scrapQuantity!: number;
+  @IsDateString() completedAt!: string;
+  @IsDateString() dueAt!: string;
+  @ValidateNested() @Type(() => InspectionSpecDto) inspection!: InspectionSpecDto;
+  /** 0 for the first completion; counts rework rounds. */
+  @IsOptional() @IsInt() @Min(0) reworkRound?: number;
+}
+IntegrationEvent('matching', 'SubtaskCompleted')(SubtaskCompletedContract);
+
+/** The subtask was cancelled (order cancelled, re-planned elsewhere); its reservation is released. */
+export class SubtaskCancelledContract extends SubtaskFacts {
+  @IsString() reason!: string;
+}
+IntegrationEvent('matching', 'SubtaskCancelled')(SubtaskCancelledContract);

@@ -1,0 +1,90 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
+import { LocationDto, MoneyDto } from './common.dto.js';
+import { IntegrationEvent } from './contract-registry.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class BrandRegisteredContract {
+  @IsString() brandId!: string;
+  @IsString() name!: string;
+}
+IntegrationEvent('registry', 'BrandRegistered')(BrandRegisteredContract);
+
+export class WorkshopRegisteredContract {
+  @IsString() workshopId!: string;
+  @IsString() name!: string;
+  @ValidateNested() @Type(() => LocationDto) location!: LocationDto;
+  @IsArray() @IsString({ each: true }) certifications!: string[];
+}
+IntegrationEvent('registry', 'WorkshopRegistered')(WorkshopRegisteredContract);
+
+export class CapabilityDto {
+  /** Known process id from the registry's catalogue (`cutting`, `sewing`, `cnc-milling`, …). */
+  @IsString() process!: string;
+  @IsObject() parameters!: Record<string, unknown>;
+  /** Throughput as hours of shop time per unit of reference work content (1.0 = as the route says). */
+  @IsNumber() @Min(0.01) efficiency!: number;
+  @IsIn(['per_unit', 'per_hour']) pricing!: 'per_unit' | 'per_hour';
+  /** Price per unit or per machine-hour, by `pricing`. */
+  @ValidateNested() @Type(() => MoneyDto) price!: MoneyDto;
+}
+
+/** The workshop's full capability list after a change (replaces the previous list). */
+export class WorkshopCapabilitiesChangedContract {
+  @IsString() workshopId!: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => CapabilityDto) capabilities!: CapabilityDto[];
+}
+IntegrationEvent('registry', 'WorkshopCapabilitiesChanged')(WorkshopCapabilitiesChangedContract);
+
+export class CapacityExceptionDto {
+  @Matches(DATE) date!: string;
+  @IsNumber() @Min(0) hours!: number;
+}
+
+/** Hours per day the workshop shares for a process from a date on, with per-day exceptions. */
+export class CapacityDeclaredContract {
+  @IsString() workshopId!: string;
+  @IsString() process!: string;
+  @IsNumber() @Min(0) hoursPerDay!: number;
+  @Matches(DATE) from!: string;
+  @IsOptional() @Matches(DATE) until?: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => CapacityExceptionDto) exceptions!: CapacityExceptionDto[];
+}
+IntegrationEvent('registry', 'CapacityDeclared')(CapacityDeclaredContract);
+
+export class CapacityWithdrawnContract {
+  @IsString() workshopId!: string;
+  @IsString() process!: string;
+  @Matches(DATE) from!: string;
+  @Matches(DATE) until!: string;
+}
+IntegrationEvent('registry', 'CapacityWithdrawn')(CapacityWithdrawnContract);
+
+export class WorkshopSuspendedContract {
+  @IsString() workshopId!: string;
+  @IsString() reason!: string;
+}
+IntegrationEvent('registry', 'WorkshopSuspended')(WorkshopSuspendedContract);
+
+export class WorkshopReinstatedContract {
+  @IsString() workshopId!: string;
+}
+IntegrationEvent('registry', 'WorkshopReinstated')(WorkshopReinstatedContract);
+
+export class MemberTokenRevokedContract {
+  @IsString() memberId!: string;
+  @IsString() tokenId!: string;
+}
+IntegrationEvent('registry', 'MemberTokenRevoked')(MemberTokenRevokedContract);
+
+/** A workshop's quality record per process, recomputed from inspection results. */
+export class WorkshopQualityRecordUpdatedContract {
+  @IsString() workshopId!: string;
+  @IsString() process!: string;
+  @IsInt() @Min(0) lotsInspected!: number;
+  @IsInt() @Min(0) lotsPassed!: number;
+  /** 0..1, higher is better; what matching weighs as risk. */
+  @IsNumber() @Min(0) score!: number;
+}
+IntegrationEvent('registry', 'WorkshopQualityRecordUpdated')(WorkshopQualityRecordUpdatedContract);

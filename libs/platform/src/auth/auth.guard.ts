@@ -1,0 +1,67 @@
+import { Injectable, type CanActivate, type ExecutionContext, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
+import { DomainError } from '#libs/domain';
+import { IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
+import type { Principal, Role } from './principal.js';
+import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
+import { TokenService } from './token.service.js';
+
+const BEARER = /^Bearer +(\S+)$/i;
+
+/**
+ * Every HTTP handler needs a valid bearer token unless marked `@Public()`; `@Roles(...)` narrows
+ * who may call. Meant as the app's APP_GUARD (PlatformModule registers it). Handlers of other
+ * transports (Kafka event patterns) are not HTTP calls and pass untouched.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate, OnApplicationBootstrap {
+  private revocation?: TokenRevocationCheck;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Finds the optional revocation check wherever in the app it is provided. */
+  onApplicationBootstrap(): void {
+    try {
+      this.revocation = this.moduleRef.get<TokenRevocationCheck>(TOKEN_REVOCATION, { strict: false });
+    } catch {
+      this.revocation = undefined;
+    }
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.authenticate(request.headers.authorization);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
+    if (roles && !roles.includes(principal.role)) {
+      throw new DomainError('forbidden_role', `only ${roles.join(' or ')} may do this`, 'forbidden', {
+        requiredRoles: roles,
+        role: principal.role,
+      });
+    }
+    request.principal = principal;
+    return true;
+  }
+
+  private async authenticate(header: string | undefined): Promise<Principal> {
+    if (!header) {
+      throw new DomainError('missing_token', 'send a bearer token: Authorization: Bearer <token>', 'unauthorized');
+    }
+    const token = BEARER.exec(header)?.[1];
+    if (!token) {
+      throw new DomainError('invalid_token', 'the Authorization header must read: Bearer <token>', 'unauthorized');
+    }
+    const principal = await this.tokens.verify(token);
+    if (this.revocation && (await this.revocation.isRevoked(principal))) {
+      throw new DomainError('token_revoked', 'the bearer token has been revoked', 'unauthorized');
+    }
+    return principal;
+  }
+}

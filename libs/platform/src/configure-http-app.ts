@@ -1,0 +1,28 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestPinoLogger } from './logging/nest-pino-logger.js';
+import { setupOpenApi, type OpenApiOptions } from './openapi/setup-openapi.js';
+import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options.js';
+
+export interface HttpAppOptions {
+  /** OpenAPI at /docs; the title defaults to the service name, the version to 0.1.0. `false`: none. */
+  openApi?: Partial<OpenApiOptions> | false;
+}
+
+/**
+ * What main.ts does after `NestFactory.create(AppModule, { bufferLogs: true })`: Nest logs through
+ * pino, shutdown hooks (SIGTERM closes the app so modules drain), OpenAPI at /docs.
+ *
+ * The guard, error filter and validation pipe are not applied here: PlatformModule.forRoot provides
+ * them app-wide (APP_GUARD/APP_FILTER/APP_PIPE), so they also apply in tests that never run main.ts,
+ * and applying them again here would validate every body twice.
+ */
+export function configureHttpApp(app: INestApplication, options: HttpAppOptions = {}): INestApplication {
+  app.useLogger(app.get(NestPinoLogger));
+  app.flushLogs();
+  app.enableShutdownHooks();
+  if (options.openApi !== false) {
+    const { serviceName } = app.get<PlatformModuleOptions>(PLATFORM_OPTIONS);
+    setupOpenApi(app, { title: serviceName, version: '0.1.0', ...options.openApi });
+  }
+  return app;
+}

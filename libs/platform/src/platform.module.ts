@@ -1,0 +1,60 @@
+import { Inject, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AuthGuard } from './auth/auth.guard.js';
+import { TokenService } from './auth/token.service.js';
+import { PlatformConfig } from './config/platform.config.js';
+import { HttpExceptionFilter } from './errors/http-exception.filter.js';
+import { createValidationPipe } from './errors/validation.pipe.js';
+import { HealthController } from './health/health.controller.js';
+import { CorrelationIdMiddleware } from './logging/correlation-id.middleware.js';
+import { createLogger, PINO_LOGGER } from './logging/logger.js';
+import { NestPinoLogger } from './logging/nest-pino-logger.js';
+import { RequestLogMiddleware } from './logging/request-log.middleware.js';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { ObservabilityModule } from './observability.module.js';
+import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options.js';
+
+/**
+ * The HTTP edge every Meshfab app shares: bearer-token guard, error filter, validation pipe,
+ * correlation ids, request logs, `/health`, `/health/ready` and `/metrics`.
+ *
+ * How it composes: `forRoot` is imported ONCE, by the root module of the application: a single
+ * service's AppModule, or the module that composes several services into one process. Its guard,
+ * filter and pipe are app-wide (APP_GUARD/APP_FILTER/APP_PIPE) and its controllers are mounted once,
+ * so importing it twice would mount /health twice and run every guard twice. Feature modules import
+ * the static {@link ObservabilityModule} instead, for the shared HealthRegistry and MetricsService
+ * (one instance per app). Nothing here is @Global: the token service, logger and config are exported
+ * to the root module only; a feature that issues tokens gets a TokenService from its own provider.
+ */
+@Module({})
+export class PlatformModule implements NestModule {
+  constructor(metrics: MetricsService, @Inject(PLATFORM_OPTIONS) options: PlatformModuleOptions) {
+    metrics.registry.setDefaultLabels({ service: options.serviceName });
+  }
+
+  static forRoot(options: PlatformModuleOptions): DynamicModule {
+    const logger = options.logger ?? createLogger({ serviceName: options.serviceName, level: options.config.LOG_LEVEL });
+    return {
+      module: PlatformModule,
+      imports: [ObservabilityModule],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: PLATFORM_OPTIONS, useValue: options },
+        { provide: PlatformConfig, useValue: options.config },
+        { provide: PINO_LOGGER, useValue: logger },
+        { provide: NestPinoLogger, useValue: new NestPinoLogger(logger) },
+        { provide: TokenService, useValue: new TokenService(options.config.MESHFAB_JWT_SECRET) },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+      exports: [ObservabilityModule, PlatformConfig, PINO_LOGGER, NestPinoLogger, TokenService],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware).forRoutes('*');
+  }
+}

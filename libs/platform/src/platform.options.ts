@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { PlatformConfig } from './config/platform.config.js';
+
+export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
+
+export interface PlatformModuleOptions {
+  /** Names the app in logs (`service`) and metrics (`service` label). */
+  serviceName: string;
+  /** The validated config: `loadConfig(PlatformConfig)` or a subclass of it. */
+  config: PlatformConfig;
+  /** A pino logger to use instead of JSON on stdout; tests pass one that captures lines. */
+  logger?: Logger;
+  /** How long each readiness check may take; default 3000 ms. */
+  readinessTimeoutMs?: number;
+}

@@ -1,0 +1,2 @@
+export * from './service-definition.js';
+export * from './event-transport.js';

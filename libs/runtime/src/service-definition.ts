@@ -1,0 +1,28 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { ServiceName } from '#libs/contracts';
+
+/** What every service module is given, whether it runs alone or with the others in one process. */
+export interface ServiceModuleOptions {
+  /** postgres://… — the service keeps its data in its own schema (named after the service). */
+  databaseUrl: string;
+  /** Secret for bearer tokens (HS256); services verify tokens locally, the registry issues them. */
+  jwtSecret: string;
+  /** Environment for the service's own settings (validated by the service with loadConfig). */
+  env: Record<string, string | undefined>;
+  /** The clock; tests pass a fixed or controllable one. */
+  clock?: () => Date;
+  /** Pool size of the service's DataSource (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * A Meshfab service as the process that hosts it sees it: its root module, the producers whose events
+ * it consumes, and its name (= its schema, its topic `meshfab.<name>.events`, its consumer group).
+ */
+export interface MeshfabServiceDefinition {
+  name: ServiceName;
+  /** The class of the module `forRoot` returns; used to find the service's ServiceDatabase. */
+  moduleClass: Type<unknown>;
+  forRoot(options: ServiceModuleOptions): DynamicModule;
+  consumes: readonly ServiceName[];
+}
