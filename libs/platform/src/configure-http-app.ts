@@ -6,6 +6,8 @@ import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options
 export interface HttpAppOptions {
   /** OpenAPI at /docs; the title defaults to the service name, the version to 0.1.0. `false`: none. */
   openApi?: Partial<OpenApiOptions> | false;
+  /** Let Nest close the app on SIGTERM/SIGINT (default true); false when the caller handles signals. */
+  shutdownHooks?: boolean;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface HttpAppOptions {
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions = {}): INestApplication {
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
-  app.enableShutdownHooks();
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
   if (options.openApi !== false) {
     const { serviceName } = app.get<PlatformModuleOptions>(PLATFORM_OPTIONS);
     setupOpenApi(app, { title: serviceName, version: '0.1.0', ...options.openApi });

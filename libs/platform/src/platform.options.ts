@@ -10,6 +10,11 @@ export interface PlatformModuleOptions {
   config: PlatformConfig;
   /** A pino logger to use instead of JSON on stdout; tests pass one that captures lines. */
   logger?: Logger;
+  /**
+   * A static bearer token that authenticates as the operator (MESHFAB_OPERATOR_TOKEN), accepted beside
+   * signed JWTs. Compared in constant time; at least 32 characters.
+   */
+  operatorToken?: string;
   /** How long each readiness check may take; default 3000 ms. */
   readinessTimeoutMs?: number;
 }

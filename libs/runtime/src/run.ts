@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { configureHttpApp, loadConfig, PlatformModule } from '#libs/platform';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
+import { connectEventTransport, type ConnectedTransport } from './event-transport.js';
+import { RuntimeConfig } from './runtime.config.js';
+import type { MeshfabServiceDefinition } from './service-definition.js';
+
+@Module({})
+class HostModule {
+  static forServices(name: string, config: RuntimeConfig, services: readonly MeshfabServiceDefinition[], databaseUrl: string): DynamicModule {
+    const options = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env: process.env, poolSize: config.MESHFAB_DB_POOL_SIZE };
+    return {
+      module: HostModule,
+      imports: [
+        PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }),
+        ...services.map((s) => s.forRoot(options)),
+      ],
+    };
+  }
+}
+
+export interface RunningHost {
+  app: INestApplication;
+  url: string;
+  transport: ConnectedTransport;
+  stop(): Promise<void>;
+}
+
+/** Reads `<dataDir>/<file>`, or writes `make()` there first (mode 0600): secrets kept across restarts. */
+function persisted(dataDir: string, file: string, make: () => string): { value: string; path: string; created: boolean } {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), path, created: false };
+  mkdirSync(dataDir, { recursive: true });
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return { value, path, created: true };
+}
+
+/**
+ * Starts one process hosting `services`: HTTP on PORT, each service in its own schema, events over
+ * Kafka when KAFKA_BROKERS is set, else in-process. `embedded: true` (the network default) also
+ * starts an embedded PostgreSQL when DATABASE_URL is unset and keeps generated secrets in the data folder.
+ */
+export async function startHost(name: string, services: readonly MeshfabServiceDefinition[], options: { embedded: boolean; env?: NodeJS.ProcessEnv }): Promise<RunningHost> {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(env.MESHFAB_DATA_DIR ?? './.data');
+  let operatorTokenFile: string | undefined;
+  if (options.embedded) {
+    env.MESHFAB_JWT_SECRET ??= persisted(dataDir, 'jwt-secret', () => randomBytes(32).toString('hex')).value;
+    if (!env.MESHFAB_OPERATOR_TOKEN) {
+      const token = persisted(dataDir, 'operator-token', () => `op_${randomBytes(24).toString('hex')}`);
+      env.MESHFAB_OPERATOR_TOKEN = token.value;
+      operatorTokenFile = token.path;
+    }
+  }
+  const config = loadConfig(RuntimeConfig, env);
+  let embeddedDb: EmbeddedDatabase | undefined;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    if (!options.embedded) throw new Error('DATABASE_URL is required to run a single service (npm start runs the embedded network)');
+    embeddedDb = await startEmbeddedDatabase(dataDir, config.MESHFAB_EMBEDDED_PG_PORT);
+    databaseUrl = embeddedDb.url;
+  }
+  const brokers = config.brokers();
+  if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
+
+  const app = await NestFactory.create(HostModule.forServices(name, config, services, databaseUrl), { bufferLogs: true });
+  configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
+  const transport = await connectEventTransport(app, services, brokers ? { kind: 'kafka', brokers } : { kind: 'embedded' });
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, '0.0.0.0');
+  const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
+  const where = [
+    `Meshfab ${name} listening on ${url} (docs: ${url}/docs)`,
+    `database: ${embeddedDb ? `embedded PostgreSQL under ${join(dataDir, 'postgres')}` : 'DATABASE_URL'}`,
+    `events: ${brokers ? `Kafka ${brokers.join(',')}` : 'embedded in-process transport'}`,
+    operatorTokenFile ? `operator token: ${operatorTokenFile}` : config.MESHFAB_OPERATOR_TOKEN ? 'operator token: MESHFAB_OPERATOR_TOKEN' : '',
+  ].filter(Boolean);
+  process.stdout.write(`${where.join('\n')}\n`);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await transport.stop();
+    await app.close();
+    await embeddedDb?.stop();
+  };
+  return { app, url, transport, stop };
+}
+
+/** Entry point of a service running alone (distributed mode): DATABASE_URL and KAFKA_BROKERS required. */
+export async function runStandalone(service: MeshfabServiceDefinition): Promise<void> {
+  await runUntilSignal(() => startHost(service.name, [service], { embedded: false }));
+}
+
+/** Entry point of the whole network in one process (`npm start`). */
+export async function runNetwork(services: readonly MeshfabServiceDefinition[]): Promise<void> {
+  await runUntilSignal(() => startHost('network', services, { embedded: true }));
+}
+
+async function runUntilSignal(start: () => Promise<RunningHost>): Promise<void> {
+  let host: RunningHost;
+  try {
+    host = await start();
+  } catch (error) {
+    process.stderr.write(`Meshfab failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    process.stdout.write(`${signal}: shutting down (draining in-flight events)\n`);
+    host.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -1,0 +1,20 @@
+import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { PlatformConfig } from '#libs/platform';
+
+/** Environment of a Meshfab process (validated once at start-up; see the README's table). */
+export class RuntimeConfig extends PlatformConfig {
+  /** postgres://…; unset for the embedded network → embedded PostgreSQL under the data folder. */
+  @IsOptional() @IsString() DATABASE_URL?: string;
+  /** Comma-separated host:port list; unset → the embedded in-process transport. */
+  @IsOptional() @IsString() KAFKA_BROKERS?: string;
+  @IsString() MESHFAB_DATA_DIR: string = './.data';
+  /** A static operator bearer token (≥ 32 characters). */
+  @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
+  @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
+  @IsInt() @Min(1) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
+
+  brokers(): string[] | undefined {
+    const list = (this.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    return list.length > 0 ? list : undefined;
+  }
+}
