@@ -96,6 +96,11 @@ java_run() {
 
 up() {
   if is_running && port_open; then log "already running (pid $(cat "$PID_FILE")) on 127.0.0.1:$KAFKA_PORT"; return; fi
+  if is_running; then
+    log "a broker from $KAFKA_DIR runs (pid $(cat "$PID_FILE")) but not on port $KAFKA_PORT;" \
+      "stop it with '$0 down' or give this one its own MESHFAB_DATA_DIR"
+    exit 1
+  fi
   if port_open; then log "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"; exit 1; fi
   resolve_jars
   write_config

@@ -84,3 +84,19 @@ export class SubtaskCancelledContract extends SubtaskFacts {
   @IsString() reason!: string;
 }
 IntegrationEvent('matching', 'SubtaskCancelled')(SubtaskCancelledContract);
+
+/**
+ * One lot of an order was planned again (its workshop declined, let the offer expire, or its output
+ * failed inspection with disposition 'replan'): the replaced subtask is closed and these lots take
+ * its quantity. The rest of the plan is unchanged.
+ */
+export class LotReplannedContract {
+  @IsString() orderId!: string;
+  @IsString() brandId!: string;
+  @IsString() stepId!: string;
+  @IsString() replacedSubtaskId!: string;
+  @IsInt() @Min(1) quantity!: number;
+  @IsString() reason!: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => PlannedLotDto) lots!: PlannedLotDto[];
+}
+IntegrationEvent('matching', 'LotReplanned')(LotReplannedContract);

@@ -23,6 +23,8 @@ export class OrderSubmittedContract {
   @IsString() brandId!: string;
   @IsString() sku!: string;
   @IsString() productName!: string;
+  /** References (URLs or document ids) to the brand's design files; shown to a workshop only for the steps it holds. */
+  @IsOptional() @IsArray() @IsString({ each: true }) designFiles?: string[];
   @IsInt() @Min(1) quantity!: number;
   @IsString() unit!: string;
   @IsDateString() dueDate!: string;
@@ -38,6 +40,7 @@ IntegrationEvent('orders', 'OrderSubmitted')(OrderSubmittedContract);
 export class StepReleasedContract {
   @IsString() orderId!: string;
   @IsString() stepId!: string;
+  @IsOptional() @IsDateString() releasedAt?: string;
 }
 IntegrationEvent('orders', 'StepReleased')(StepReleasedContract);
 
@@ -45,6 +48,9 @@ export class OrderCancelledContract {
   @IsString() orderId!: string;
   @IsString() brandId!: string;
   @IsString() reason!: string;
+  @IsOptional() @IsDateString() cancelledAt?: string;
+  /** Member id of who cancelled (the brand, or an operator on its behalf). */
+  @IsOptional() @IsString() cancelledBy?: string;
 }
 IntegrationEvent('orders', 'OrderCancelled')(OrderCancelledContract);
 
@@ -59,5 +65,6 @@ export class OrderFailedContract {
   @IsString() orderId!: string;
   @IsString() brandId!: string;
   @IsString() reason!: string;
+  @IsOptional() @IsDateString() failedAt?: string;
 }
 IntegrationEvent('orders', 'OrderFailed')(OrderFailedContract);

@@ -69,6 +69,8 @@ IntegrationEvent('registry', 'WorkshopSuspended')(WorkshopSuspendedContract);
 
 export class WorkshopReinstatedContract {
   @IsString() workshopId!: string;
+  /** Why the operator reinstated the workshop (added by the registry; optional for older events). */
+  @IsOptional() @IsString() reason?: string;
 }
 IntegrationEvent('registry', 'WorkshopReinstated')(WorkshopReinstatedContract);
 
@@ -88,3 +90,76 @@ export class WorkshopQualityRecordUpdatedContract {
   @IsNumber() @Min(0) score!: number;
 }
 IntegrationEvent('registry', 'WorkshopQualityRecordUpdated')(WorkshopQualityRecordUpdatedContract);
+
+// ---------------------------------------------------------------------------------------------
+// Added by the registry service (issue 3). Nothing above was renamed or removed.
+// ---------------------------------------------------------------------------------------------
+
+/** A workshop's public profile after a change by the workshop itself or an operator. */
+export class WorkshopProfileUpdatedContract {
+  @IsString() workshopId!: string;
+  @IsString() name!: string;
+  @ValidateNested() @Type(() => LocationDto) location!: LocationDto;
+  @IsArray() @IsString({ each: true }) certifications!: string[];
+}
+IntegrationEvent('registry', 'WorkshopProfileUpdated')(WorkshopProfileUpdatedContract);
+
+/**
+ * The processes a workshop may offer and a route step may name. Unknown ids are refused (with the
+ * close matches) by the registry; other services may use the same list.
+ */
+export const PROCESS_CATALOGUE = [
+  'cutting',
+  'sewing',
+  'knitting',
+  'weaving',
+  'embroidery',
+  'screen-printing',
+  'digital-printing',
+  'dyeing',
+  'washing',
+  'ironing',
+  'cnc-milling',
+  'cnc-turning',
+  'laser-cutting',
+  'sheet-metal-bending',
+  'stamping',
+  'welding',
+  'casting',
+  'forging',
+  'injection-molding',
+  '3d-printing',
+  'grinding',
+  'drilling',
+  'polishing',
+  'anodizing',
+  'powder-coating',
+  'painting',
+  'electroplating',
+  'heat-treatment',
+  'assembly',
+  'pcb-assembly',
+  'testing',
+  'packing',
+] as const;
+export type ProcessId = (typeof PROCESS_CATALOGUE)[number];
+
+/**
+ * The price of one lot at one workshop, the same way for both pricing models:
+ *
+ * - `per_unit`: `price × quantity`.
+ * - `per_hour` (pay for the machine-hours used): `price × shop hours`, where
+ *   `shop hours = quantity × workContentHoursPerUnit × efficiency` (the route step's work content at
+ *   reference efficiency, times this workshop's hours per unit of reference work content).
+ *
+ * Rounded half up to the minor unit, never below zero.
+ */
+export function capabilityLotPrice(
+  capability: Pick<CapabilityDto, 'pricing' | 'price' | 'efficiency'>,
+  quantity: number,
+  workContentHoursPerUnit: number,
+): MoneyDto {
+  const hours = quantity * workContentHoursPerUnit * capability.efficiency;
+  const exact = capability.pricing === 'per_unit' ? capability.price.amountMinor * quantity : capability.price.amountMinor * hours;
+  return { amountMinor: Math.max(0, Math.round(exact)), currency: capability.price.currency };
+}

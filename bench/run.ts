@@ -1,0 +1,19 @@
+// `npm run bench -- <name> [--quick]`: each benchmark prints progress to stderr and one JSON object
+// on the last line of stdout.
+import { eventstoreBench } from './eventstore.bench.js';
+
+const [name, ...rest] = process.argv.slice(2);
+const quick = rest.includes('--quick');
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const benches: Record<string, () => Promise<void>> = {
+  eventstore: () => eventstoreBench({ quick, databaseUrl }),
+};
+
+const run = name ? benches[name] : undefined;
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--quick]\n`);
+  process.exit(2);
+}
+await run();
+process.exit(0);
