@@ -40,3 +40,22 @@ export class OrderSettledContract {
   @IsOptional() @IsString() statementId?: string;
 }
 IntegrationEvent('settlement', 'OrderSettled')(OrderSettledContract);
+
+/** A brand's bank transfer was recorded: its available funds grew (pending lots are funded next, oldest first). */
+export class FundsDepositedContract {
+  @IsString() brandId!: string;
+  @IsString() depositId!: string;
+  @ValidateNested() @Type(() => MoneyDto) amount!: MoneyDto;
+  @ValidateNested() @Type(() => MoneyDto) available!: MoneyDto;
+}
+IntegrationEvent('settlement', 'FundsDeposited')(FundsDepositedContract);
+
+/** A lot's escrowed price went back to the brand's funds: the lot was re-planned elsewhere, cancelled, or its order closed before it passed. */
+export class EscrowRefundedContract {
+  @IsString() orderId!: string;
+  @IsString() subtaskId!: string;
+  @IsString() brandId!: string;
+  @ValidateNested() @Type(() => MoneyDto) amount!: MoneyDto;
+  @IsString() reason!: string;
+}
+IntegrationEvent('settlement', 'EscrowRefunded')(EscrowRefundedContract);

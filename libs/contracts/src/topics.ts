@@ -1,7 +1,5 @@
-import type { ServiceName } from './envelope.js';
-
 /** Kafka topic that carries the integration events one service produces. */
-export const eventsTopic = (producer: ServiceName | string): string => `meshfab.${producer}.events`;
+export const eventsTopic = (producer: string): string => `meshfab.${producer}.events`;
 
 /** Kafka topic that receives the messages one service could not handle after its retries. */
-export const deadLetterTopic = (consumer: ServiceName | string): string => `meshfab.${consumer}.dlq`;
+export const deadLetterTopic = (consumer: string): string => `meshfab.${consumer}.dlq`;

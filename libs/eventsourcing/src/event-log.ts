@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { EVENT_COLUMNS, rowToEvent } from './event-store.js';
+import { EVENT_COLUMNS, rowToEvent, type EventRow } from './event-store.js';
 import { ident } from './sql.js';
 import type { GlobalPosition, StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
@@ -29,8 +29,8 @@ export class EventLog {
 
   /** Up to `limit` committed events after `position`, in global order, none skipped. */
   async readAfter(position: GlobalPosition, limit: number, manager?: EntityManager): Promise<StoredEvent[]> {
-    const rows = await (manager ?? this.dataSource).query(this.readSql, [position.transactionId, position.position, limit]);
-    return (rows as Parameters<typeof rowToEvent>[0][]).map((row) => rowToEvent(row, this.upcasters));
+    const rows: EventRow[] = await (manager ?? this.dataSource).query(this.readSql, [position.transactionId, position.position, limit]);
+    return rows.map((row) => rowToEvent(row, this.upcasters));
   }
 
   /**
@@ -38,7 +38,7 @@ export class EventLog {
    * model inside a transaction that holds the events table locked against writers.
    */
   async readVisibleAfter(position: GlobalPosition, limit: number, manager: EntityManager): Promise<StoredEvent[]> {
-    const rows = await manager.query(this.readAllSql, [position.transactionId, position.position, limit]);
-    return (rows as Parameters<typeof rowToEvent>[0][]).map((row) => rowToEvent(row, this.upcasters));
+    const rows: EventRow[] = await manager.query(this.readAllSql, [position.transactionId, position.position, limit]);
+    return rows.map((row) => rowToEvent(row, this.upcasters));
   }
 }

@@ -32,7 +32,7 @@ export interface AppendResult {
   events: StoredEvent[];
 }
 
-interface EventRow {
+export interface EventRow {
   global_position: string;
   transaction_id: string;
   event_id: string;

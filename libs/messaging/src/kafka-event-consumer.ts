@@ -67,7 +67,7 @@ export class KafkaEventConsumer extends EventConsumerServer {
 
   private async publishDeadLetter(letter: { envelope: unknown; reason: string; attempts: number; source: string }): Promise<void> {
     const envelope = (letter.envelope ?? {}) as { streamId?: unknown; eventId?: unknown; type?: unknown };
-    this.log.warn(`${this.kafkaOptions.consumer}: dead-lettering ${String(envelope.type ?? 'message')} from ${letter.source}: ${letter.reason}`);
+    this.log.warn(`${this.kafkaOptions.consumer}: dead-lettering ${typeof envelope.type === 'string' ? envelope.type : 'a message'} from ${letter.source}: ${letter.reason}`);
     await this.dlqProducer!.send({
       topic: deadLetterTopic(this.kafkaOptions.consumer),
       acks: -1,
