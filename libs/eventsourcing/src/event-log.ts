@@ -19,12 +19,14 @@ export class EventLog {
     private readonly upcasters: Upcasters = new Upcasters(),
   ) {
     const table = `${ident(schema)}.events`;
-    const after = `(transaction_id, global_position) > ($1::text::xid8, $2::bigint)`;
-    this.readSql = `SELECT ${EVENT_COLUMNS} FROM ${table}
-      WHERE ${after} AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY transaction_id, global_position LIMIT $3`;
-    this.readAllSql = `SELECT ${EVENT_COLUMNS} FROM ${table} WHERE ${after}
-      ORDER BY transaction_id, global_position LIMIT $3`;
+    // The select list turns transaction_id into text; ORDER BY and WHERE use the table's xid8 column
+    // (qualified with the alias `e`), so the order is numeric, never textual.
+    const after = `(e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)`;
+    this.readSql = `SELECT ${EVENT_COLUMNS} FROM ${table} e
+      WHERE ${after} AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY e.transaction_id, e.global_position LIMIT $3`;
+    this.readAllSql = `SELECT ${EVENT_COLUMNS} FROM ${table} e WHERE ${after}
+      ORDER BY e.transaction_id, e.global_position LIMIT $3`;
   }
 
   /** Up to `limit` committed events after `position`, in global order, none skipped. */

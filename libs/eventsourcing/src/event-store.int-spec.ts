@@ -112,6 +112,32 @@ describe('event store on PostgreSQL', () => {
     expect(event).toMatchObject({ schemaVersion: 2, data: { name: 'legacy', renamedBy: 'unknown' } });
   });
 
+  it('orders the global log by transaction id numerically, not as text (xid 9 before xid 10)', async () => {
+    const other = uniqueSchema('order');
+    const store = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: other });
+    try {
+      for (const [tx, n] of [['10', 1], ['9', 2], ['10', 3], ['100', 4], ['9', 5]] as const) {
+        await store.dataSource.query(
+          `INSERT INTO "${other}".events (transaction_id, event_id, stream_id, stream_version, type, data, correlation_id, causation_id, occurred_at)
+           VALUES ($1::text::xid8, $2, $3, 1, 'Numbered', $4, 'c', 'c', now())`,
+          [tx, randomUUID(), `n-${n}`, JSON.stringify({ n })],
+        );
+      }
+      const seen: number[] = [];
+      let position = { transactionId: '0', position: '0' };
+      for (;;) {
+        const batch = await store.log.readAfter(position, 2);
+        if (batch.length === 0) break;
+        seen.push(...batch.map((e) => Number(e.data.n)));
+        position = batch[batch.length - 1].globalPosition;
+      }
+      expect(seen).toEqual([2, 5, 1, 3, 4]);
+    } finally {
+      await store.close();
+      await dropSchema(testDatabaseUrl(), other);
+    }
+  });
+
   it('never lets a subscriber skip an event that commits late (8 writers with delayed commits)', async () => {
     const written = new Set<string>();
     const read: StoredEvent[] = [];
