@@ -105,6 +105,8 @@ interface TestApp {
   dependencies: Dependencies;
 }
 
+const OPERATOR_TOKEN = 'op_static-operator-token-for-the-platform-spec';
+
 async function boot(serviceName: string): Promise<TestApp> {
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
@@ -116,7 +118,7 @@ async function boot(serviceName: string): Promise<TestApp> {
   const config = loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'debug' });
   const logger = createLogger({ serviceName, level: config.LOG_LEVEL }, destination);
   const moduleRef = await Test.createTestingModule({
-    imports: [PlatformModule.forRoot({ serviceName, config, logger, readinessTimeoutMs: 200 }), OrdersModule],
+    imports: [PlatformModule.forRoot({ serviceName, config, logger, readinessTimeoutMs: 200, operatorToken: OPERATOR_TOKEN }), OrdersModule],
   }).compile();
   const app = moduleRef.createNestApplication();
   configureHttpApp(app, { openApi: { title: 'Orders', version: '1.0.0' } });
@@ -154,6 +156,16 @@ describe('PlatformModule over HTTP', () => {
 
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({ owner: 'brand-1', steps: 1, minutes: 30, typed: true });
+  });
+
+  it('accepts the configured static operator token as the operator, and nothing close to it', async () => {
+    const ok = await call('/orders', { method: 'POST', token: OPERATOR_TOKEN, json: validOrder });
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toMatchObject({ owner: 'operator' });
+
+    const near = await call('/orders', { method: 'POST', token: `${OPERATOR_TOKEN.slice(0, -1)}X`, json: validOrder });
+    expect(near.status).toBe(401);
+    expect(await near.json()).toMatchObject({ error: 'invalid_token' });
   });
 
   it('answers 401 missing_token without a token', async () => {
