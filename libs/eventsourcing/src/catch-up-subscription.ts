@@ -28,6 +28,8 @@ export class CatchUpSubscription {
   private loop?: Promise<void>;
   private wake?: () => void;
   private position?: GlobalPosition;
+  /** Quick re-polls left after a wake-up: the append may belong to a transaction still committing. */
+  private quickPolls = 0;
 
   constructor(private readonly options: CatchUpSubscriptionOptions) {}
 
@@ -50,6 +52,7 @@ export class CatchUpSubscription {
 
   /** Ask for an immediate poll (e.g. right after a local append). */
   notify(): void {
+    this.quickPolls = 6;
     this.wake?.();
   }
 
@@ -66,6 +69,13 @@ export class CatchUpSubscription {
     return batch.length;
   }
 
+  private nextIdleWait(): number {
+    const interval = this.options.pollIntervalMs ?? 100;
+    if (this.quickPolls === 0) return interval;
+    this.quickPolls -= 1;
+    return Math.min(interval, 3);
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -79,7 +89,7 @@ export class CatchUpSubscription {
         this.options.onError?.(error);
       }
       if (handled === 0 && this.running) {
-        const idle = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : (this.options.pollIntervalMs ?? 100);
+        const idle = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : this.nextIdleWait();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, idle);
           this.wake = () => {

@@ -74,6 +74,7 @@ export function rowToEvent(row: EventRow, upcasters: Upcasters): StoredEvent {
 export class EventStore {
   private readonly table: string;
   private readonly appendSql: string;
+  private readonly appendListeners = new Set<() => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,6 +94,16 @@ export class EventStore {
       WHERE $5::int IS NULL OR current.version = $5::int
       ORDER BY e.ord
       RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
+  }
+
+  /**
+   * Called after every successful append in this process (before an enclosing transaction commits),
+   * so local readers of the log — the outbox relay, embedded consumers — poll at once instead of
+   * waiting for their next interval.
+   */
+  onAppend(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -144,6 +155,7 @@ export class EventStore {
       data: docs[i].data as Record<string, unknown>,
       globalPosition: { transactionId: row.transaction_id, position: String(row.global_position) },
     }));
+    this.appendListeners.forEach((listener) => listener());
     return { nextExpectedVersion: rows[rows.length - 1].stream_version, events: stored };
   }
 

@@ -36,6 +36,11 @@ export class ServiceDatabase {
     return new ServiceDatabase(dataSource, options.schema, new Upcasters(options.upcasters));
   }
 
+  /** Wakes `listener` after every append to this service's store in this process. */
+  onAppend(listener: () => void): () => void {
+    return this.store.onAppend(listener);
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }

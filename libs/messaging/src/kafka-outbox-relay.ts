@@ -24,6 +24,7 @@ export class KafkaOutboxRelay {
   private readonly kafka: Kafka;
   private producer?: Producer;
   private subscription?: CatchUpSubscription;
+  private unsubscribe?: () => void;
   private readonly log = new Logger(KafkaOutboxRelay.name);
   published = 0;
 
@@ -55,6 +56,7 @@ export class KafkaOutboxRelay {
       },
       onError: (error) => this.log.error(`relay of ${this.options.producer} failed, will retry: ${String(error)}`),
     });
+    this.unsubscribe = this.options.database.onAppend(() => this.subscription?.notify());
     this.subscription.start();
   }
 
@@ -65,6 +67,7 @@ export class KafkaOutboxRelay {
 
   /** Finishes the batch in hand (published and checkpointed), then disconnects. */
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     await this.subscription?.stop();
     await this.producer?.disconnect();
   }

@@ -44,7 +44,11 @@ export async function connectEventTransport(
     return { kind: 'kafka', stop: async () => void (await Promise.all(relays.map((r) => r.stop()))) };
   }
   const bus = settings.bus ?? new EmbeddedEventBus();
-  for (const service of services) bus.register(service.name, databaseOf(app, service).log);
+  for (const service of services) {
+    const database = databaseOf(app, service);
+    bus.register(service.name, database.log);
+    database.onAppend(() => bus.notify(service.name));
+  }
   for (const service of services) {
     if (service.consumes.length === 0) continue;
     const consumer = new EmbeddedEventConsumer({
