@@ -28,7 +28,7 @@ function parseArgs(argv: string[]): Args {
     return Number(v);
   };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--time-limit-ms') args.timeLimitMs = int(a, argv[++i], 1);
     else if (a === '--seed') args.seed = int(a, argv[++i], 0);
     else if (a === '--all') {

@@ -6,6 +6,15 @@ import { EventConsumerServer, type EventConsumerOptions } from './event-consumer
 export interface EmbeddedConsumerOptions extends EventConsumerOptions {
   bus: EmbeddedEventBus;
   pollIntervalMs?: number;
+  /** Streams handled at once (like Kafka partitions): one stream's events stay in order. Default 4. */
+  lanes?: number;
+}
+
+/** Splits a batch into `lanes` ordered sub-lists by stream, as Kafka's key → partition does. */
+export function laneOf(streamId: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < streamId.length; i++) hash = (hash * 31 + streamId.charCodeAt(i)) | 0;
+  return Math.abs(hash) % lanes;
 }
 
 /**
@@ -33,7 +42,14 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
         subscriptionId: `embedded-consumer:${producer}`,
         pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
         handle: async (events) => {
-          for (const event of events) await this.dispatcher.dispatch(toEnvelope(event), source);
+          const lanes = this.embedded.lanes ?? 4;
+          const byLane = Array.from({ length: lanes }, () => [] as typeof events);
+          for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
+          await Promise.all(
+            byLane.map(async (lane) => {
+              for (const event of lane) await this.dispatcher.dispatch(toEnvelope(event), source);
+            }),
+          );
         },
         onError: (error) => this.log.error(`${this.embedded.consumer} reading ${producer}: ${String(error)}`),
       });
