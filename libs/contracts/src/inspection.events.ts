@@ -15,12 +15,24 @@ export class InspectionOutcomeFacts {
   @IsInt() @Min(0) lotSize!: number;
   @IsInt() @Min(0) sampleSize!: number;
   @IsIn(SEVERITIES) severity!: Severity;
+  /** 0 for the first inspection of the subtask's lot; n for the n-th re-inspection after rework. */
+  @IsOptional() @IsInt() @Min(0) reworkRound?: number;
+  /** The inspector (member id) who recorded the result. */
+  @IsOptional() @IsString() inspectorId?: string;
+  /** Units actually examined (≥ sampleSize, the plan's n). */
+  @IsOptional() @IsInt() @Min(0) sampled?: number;
+  /** ISO 2859-1 Table 1 code letter of the lot's plan. */
+  @IsOptional() @IsString() codeLetter?: string;
 }
 
 export class InspectionPassedContract extends InspectionOutcomeFacts {
   /** Units handed on to the next step. */
   @IsInt() @Min(0) passedQuantity!: number;
   @IsString() inspectedAt!: string;
+  /** Defects found in the sample per class (each within its acceptance number). */
+  @IsOptional() @IsInt() @Min(0) criticalDefects?: number;
+  @IsOptional() @IsInt() @Min(0) majorDefects?: number;
+  @IsOptional() @IsInt() @Min(0) minorDefects?: number;
 }
 IntegrationEvent('inspection', 'InspectionPassed')(InspectionPassedContract);
 
@@ -41,5 +53,10 @@ export class InspectionSeverityChangedContract {
   @IsIn(SEVERITIES) to!: Severity;
   @IsString() reason!: string;
   @IsOptional() @IsNumber() switchingScore?: number;
+  /** The inspection lot whose result caused the change (absent for an operator's reinstatement). */
+  @IsOptional() @IsString() inspectionLotId?: string;
+  /** The operator who reinstated inspection after a discontinuation. */
+  @IsOptional() @IsString() by?: string;
+  @IsOptional() @IsString() changedAt?: string;
 }
 IntegrationEvent('inspection', 'InspectionSeverityChanged')(InspectionSeverityChangedContract);

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutboxRelay, type RetryPolicy } from '#libs/messaging';
 import type { MeshfabServiceDefinition } from './service-definition.js';
@@ -13,8 +13,24 @@ export interface ConnectedTransport {
   stop(): Promise<void>;
 }
 
-export function databaseOf(app: INestApplication, service: MeshfabServiceDefinition): ServiceDatabase {
-  return app.select(service.moduleClass).get(ServiceDatabase);
+/** A service as hosted by an app: its definition, the module the app imported, and its schema. */
+export interface HostedService {
+  definition: MeshfabServiceDefinition;
+  module: DynamicModule;
+  /** `MESHFAB_<NAME>_SCHEMA` or the service's name (the convention every service module follows). */
+  schema: string;
+}
+
+export function schemaOf(definition: MeshfabServiceDefinition, env: Record<string, string | undefined>): string {
+  return env[`MESHFAB_${definition.name.toUpperCase()}_SCHEMA`] ?? definition.name;
+}
+
+/** The service's own ServiceDatabase: several live in one app when services share a process. */
+export function databaseOf(app: INestApplication, service: HostedService): ServiceDatabase {
+  const all = app.get(ServiceDatabase, { strict: false, each: true });
+  const mine = all.find((db) => db.schema === service.schema);
+  if (!mine) throw new Error(`No ServiceDatabase for ${service.definition.name} (schema ${service.schema}) in this app`);
+  return mine;
 }
 
 /**
@@ -24,19 +40,20 @@ export function databaseOf(app: INestApplication, service: MeshfabServiceDefinit
  */
 export async function connectEventTransport(
   app: INestApplication,
-  services: readonly MeshfabServiceDefinition[],
+  hosted: readonly HostedService[],
   settings: EventTransportSettings,
 ): Promise<ConnectedTransport> {
   if (settings.kind === 'kafka') {
     const relays: KafkaOutboxRelay[] = [];
-    for (const service of services) {
+    for (const service of hosted) {
       const database = databaseOf(app, service);
-      const relay = new KafkaOutboxRelay({ producer: service.name, database, brokers: settings.brokers });
+      const { name, consumes } = service.definition;
+      const relay = new KafkaOutboxRelay({ producer: name, database, brokers: settings.brokers });
       await relay.start();
       relays.push(relay);
-      if (service.consumes.length > 0) {
+      if (consumes.length > 0) {
         app.connectMicroservice(
-          { strategy: new KafkaEventConsumer({ consumer: service.name, producers: service.consumes, database, brokers: settings.brokers, retry: settings.retry }) },
+          { strategy: new KafkaEventConsumer({ consumer: name, producers: consumes, database, brokers: settings.brokers, retry: settings.retry }) },
           { inheritAppConfig: true },
         );
       }
@@ -44,16 +61,21 @@ export async function connectEventTransport(
     return { kind: 'kafka', stop: async () => void (await Promise.all(relays.map((r) => r.stop()))) };
   }
   const bus = settings.bus ?? new EmbeddedEventBus();
-  for (const service of services) {
+  for (const service of hosted) {
     const database = databaseOf(app, service);
-    bus.register(service.name, database.log);
-    database.onAppend(() => bus.notify(service.name));
+    bus.register(service.definition.name, database.log);
+    database.onAppend(() => bus.notify(service.definition.name));
   }
-  for (const service of services) {
-    if (service.consumes.length === 0) continue;
+  const hostedNames = new Set(hosted.map((h) => h.definition.name));
+  for (const service of hosted) {
+    // In-process, a service can only hear the producers hosted with it; the network hosts all five.
+    const producers = service.definition.consumes.filter((p) => hostedNames.has(p));
+    const missing = service.definition.consumes.filter((p) => !hostedNames.has(p));
+    if (missing.length > 0) new Logger('EventTransport').warn(`${service.definition.name} will not hear ${missing.join(', ')}: not hosted in this process`);
+    if (producers.length === 0) continue;
     const consumer = new EmbeddedEventConsumer({
-      consumer: service.name,
-      producers: service.consumes,
+      consumer: service.definition.name,
+      producers,
       database: databaseOf(app, service),
       bus,
       pollIntervalMs: settings.pollIntervalMs ?? 50,

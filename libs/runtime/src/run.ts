@@ -5,20 +5,16 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { configureHttpApp, loadConfig, PlatformModule } from '#libs/platform';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
-import { connectEventTransport, type ConnectedTransport } from './event-transport.js';
+import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 @Module({})
 class HostModule {
-  static forServices(name: string, config: RuntimeConfig, services: readonly MeshfabServiceDefinition[], databaseUrl: string): DynamicModule {
-    const options = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env: process.env, poolSize: config.MESHFAB_DB_POOL_SIZE };
+  static forServices(name: string, config: RuntimeConfig, hosted: readonly HostedService[]): DynamicModule {
     return {
       module: HostModule,
-      imports: [
-        PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }),
-        ...services.map((s) => s.forRoot(options)),
-      ],
+      imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }), ...hosted.map((h) => h.module)],
     };
   }
 }
@@ -68,9 +64,11 @@ export async function startHost(name: string, services: readonly MeshfabServiceD
   const brokers = config.brokers();
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
-  const app = await NestFactory.create(HostModule.forServices(name, config, services, databaseUrl), { bufferLogs: true });
+  const serviceOptions = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env, poolSize: config.MESHFAB_DB_POOL_SIZE };
+  const hosted = services.map((definition) => ({ definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) }));
+  const app = await NestFactory.create(HostModule.forServices(name, config, hosted), { bufferLogs: true });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
-  const transport = await connectEventTransport(app, services, brokers ? { kind: 'kafka', brokers } : { kind: 'embedded' });
+  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers } : { kind: 'embedded' });
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

@@ -1,0 +1,39 @@
+import { IsBoolean, IsInt, IsNumber, IsString, Matches, Max, Min } from 'class-validator';
+
+/** The inspection service's settings, read from `ServiceModuleOptions.env` with `loadConfig` at start-up. */
+export class InspectionConfig {
+  /** PostgreSQL schema the service owns. */
+  @IsString()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/)
+  MESHFAB_INSPECTION_SCHEMA: string = 'inspection';
+
+  /**
+   * Failed-lot policy: a failed lot goes back to the same workshop for rework while its rework round is
+   * below this number (disposition 'rework'); after that it is 'replan' (elsewhere). 0 = never rework.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  MESHFAB_INSPECTION_MAX_REWORK_ROUNDS: number = 1;
+
+  /** AQL for critical defects when a step gives none: 0 = any critical defect rejects the lot. */
+  @IsNumber()
+  @Min(0)
+  MESHFAB_INSPECTION_DEFAULT_CRITICAL_AQL: number = 0;
+
+  /** AQL for minor defects when a step gives none. */
+  @IsNumber()
+  @Min(0)
+  MESHFAB_INSPECTION_DEFAULT_MINOR_AQL: number = 4.0;
+
+  /**
+   * Standing approval of the responsible authority (the platform's quality manager) for normal →
+   * reduced when the switching score reaches 30 (ISO 2859-1 9.3.3 c); false keeps normal inspection.
+   */
+  @IsBoolean()
+  MESHFAB_INSPECTION_REDUCED_APPROVED: boolean = true;
+}
+
+export const INSPECTION_CONFIG = Symbol('INSPECTION_CONFIG');
+export const INSPECTION_CLOCK = Symbol('INSPECTION_CLOCK');
+export const SAMPLING_TABLES = Symbol('SAMPLING_TABLES');

@@ -1,0 +1,47 @@
+import type { EntityManager } from 'typeorm';
+import { ident, type Projection, type StoredEvent } from '#libs/eventsourcing';
+import type { InspectionFailed, InspectionLotOpened, InspectionPassed } from './domain/inspection-lot.events.js';
+
+/** Read model of inspection lots: the inspector's queue, each lot's plan, result and who recorded it. */
+export class InspectionLotsProjection implements Projection {
+  readonly name = 'inspection-lots';
+  readonly handles = ['InspectionLotOpened', 'InspectionPassed', 'InspectionFailed'] as const;
+  private readonly table: string;
+
+  constructor(schema: string) {
+    this.table = `${ident(schema)}.inspection_lots`;
+  }
+
+  async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
+    switch (event.type) {
+      case 'InspectionLotOpened': {
+        const d = event.data as unknown as InspectionLotOpened['data'];
+        await manager.query(
+          `INSERT INTO ${this.table} (lot_id, subtask_id, order_id, brand_id, step_id, process, workshop_id, rework_round, lot_size,
+             scrap_quantity, sample_size, severity, plan, status, completed_at, opened_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'pending',$14,$15) ON CONFLICT (lot_id) DO NOTHING`,
+          [d.inspectionLotId, d.subtaskId, d.orderId, d.brandId, d.stepId, d.process, d.workshopId, d.reworkRound, d.lotSize,
+            d.scrapQuantity, d.sampleSize, d.severity, JSON.stringify(d.plan), d.completedAt, d.openedAt],
+        );
+        return;
+      }
+      case 'InspectionPassed':
+      case 'InspectionFailed': {
+        const d = event.data as unknown as (InspectionPassed | InspectionFailed)['data'];
+        const status = event.type === 'InspectionPassed' ? 'passed' : 'failed';
+        const disposition = 'disposition' in d ? d.disposition : null;
+        await manager.query(
+          `UPDATE ${this.table} SET status = $2, inspected_at = $3, inspector_id = $4, disposition = $5, result = $6 WHERE lot_id = $1`,
+          [d.inspectionLotId, status, d.inspectedAt, d.inspectorId, disposition, JSON.stringify({ ...d, eventId: event.eventId })],
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  async reset(manager: EntityManager): Promise<void> {
+    await manager.query(`TRUNCATE ${this.table}`);
+  }
+}

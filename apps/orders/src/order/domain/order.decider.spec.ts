@@ -1,0 +1,296 @@
+import { DomainError, ValidationFailed } from '#libs/domain';
+import { DeciderSpecification } from '#libs/testing';
+import type { OrderCommand, RecordCommand, SagaPolicy, SubmissionPolicy, SubmitOrder } from './order.commands.js';
+import { orderDecider, orderStatus, passedQuantity, type OrderState } from './order.decider.js';
+import type { LotFacts, OrderEvent, OrderSubmittedData } from './order.events.js';
+import { fold } from '#libs/domain';
+
+const spec = DeciderSpecification.for(orderDecider);
+const NOW = '2030-01-01T00:00:00.000Z';
+const DUE = '2030-03-01T00:00:00.000Z';
+const policy: SubmissionPolicy = { maxSteps: 50, maxDependenciesPerStep: 20, maxParameterChars: 4096, maxParallelWorkshops: 10, shopHoursPerDay: 8, maxQuantity: 1_000_000 };
+const sagaPolicy: SagaPolicy = { maxInspectionFailuresPerStep: 2 };
+
+const step = (stepId: string, dependsOn: string[] = [], process = 'cnc-milling') => ({
+  stepId,
+  process,
+  parameters: { material: 'AL6061' },
+  workContentHoursPerUnit: 0.5,
+  inspection: { level: 'II' as const, aql: 1.0 },
+  dependsOn,
+});
+
+// Two components made in parallel, then assembled, then packed.
+const order: Omit<OrderSubmittedData, 'submittedAt'> = {
+  orderId: 'o-1',
+  brandId: 'brand-1',
+  sku: 'CASE-01',
+  productName: 'Aluminium case',
+  quantity: 100,
+  unit: 'pcs',
+  dueDate: DUE,
+  delivery: { lat: 29.87, lng: 121.54, city: 'Ningbo' },
+  route: [step('body'), step('lid'), step('assemble', ['body', 'lid'], 'assembly'), step('pack', ['assemble'], 'packing')],
+  splitPolicy: {},
+};
+const submit = (changes: Partial<Omit<OrderSubmittedData, 'submittedAt'>> = {}): SubmitOrder => ({ type: 'SubmitOrder', order: { ...order, ...changes }, now: NOW, policy });
+const submitted: OrderEvent = { type: 'OrderSubmitted', data: { ...order, submittedAt: NOW } };
+
+const lot = (subtaskId: string, stepId: string, quantity = 100, workshopId = 'ws-1'): LotFacts => ({ subtaskId, stepId, workshopId, quantity });
+const price = { amountMinor: 10_000, currency: 'CNY' as const };
+const planCommand = (plannedCompletion = '2030-02-20T00:00:00.000Z'): RecordCommand => ({
+  type: 'RecordPlan',
+  sourceEventId: 'ev-plan',
+  lots: [
+    { ...lot('st-body-1', 'body', 60), plannedStart: NOW, plannedEnd: '2030-01-10T00:00:00.000Z', price },
+    { ...lot('st-body-2', 'body', 40, 'ws-2'), plannedStart: NOW, plannedEnd: '2030-01-10T00:00:00.000Z', price },
+    { ...lot('st-lid', 'lid'), plannedStart: NOW, plannedEnd: '2030-01-10T00:00:00.000Z', price },
+  ],
+  plannedCompletion,
+  at: NOW,
+});
+
+/** Runs commands through the decider, returning every event in order (the saga's history). */
+function run(commands: OrderCommand[], history: OrderEvent[] = []): OrderEvent[] {
+  const events = [...history];
+  for (const command of commands) events.push(...orderDecider.decide(command, fold(orderDecider, events)));
+  return events;
+}
+const stateOf = (events: OrderEvent[]): OrderState => fold(orderDecider, events);
+const types = (events: OrderEvent[]) => events.map((e) => e.type);
+const released = (events: OrderEvent[]) => events.flatMap((e) => (e.type === 'StepReleased' ? [e.data.stepId] : []));
+
+const passed = (id: string, subtaskId: string, stepId: string, passedQuantity: number, inspectionLotId = `il-${id}`): RecordCommand => ({
+  type: 'RecordInspectionPassed',
+  sourceEventId: id,
+  inspectionLotId,
+  subtaskId,
+  stepId,
+  workshopId: 'ws-1',
+  lotSize: passedQuantity,
+  passedQuantity,
+  inspectedAt: '2030-01-12T00:00:00.000Z',
+});
+const failed = (id: string, subtaskId: string, stepId: string, disposition: 'rework' | 'replan'): RecordCommand => ({
+  type: 'RecordInspectionFailed',
+  sourceEventId: id,
+  inspectionLotId: `il-${id}`,
+  subtaskId,
+  stepId,
+  workshopId: 'ws-1',
+  lotSize: 60,
+  disposition,
+  criticalDefects: 0,
+  majorDefects: 4,
+  minorDefects: 1,
+  inspectedAt: '2030-01-12T00:00:00.000Z',
+  policy: sagaPolicy,
+});
+
+describe('submitting an order', () => {
+  it('records a valid order as OrderSubmitted with the submission time', () => {
+    spec.given([]).when(submit()).then([submitted]);
+  });
+
+  it.each<[string, Partial<Omit<OrderSubmittedData, 'submittedAt'>>, string]>([
+    ['zero quantity', { quantity: 0 }, 'quantity'],
+    ['negative quantity', { quantity: -5 }, 'quantity'],
+    ['quantity over the limit', { quantity: 2_000_000 }, 'quantity'],
+    ['a due date in the past', { dueDate: '2029-12-31T00:00:00.000Z' }, 'dueDate'],
+    ['an unknown process', { route: [step('a', [], 'alchemy')] }, 'route.0.process'],
+    ['a cycle', { route: [step('a', ['b']), step('b', ['a'])] }, 'route'],
+    ['an unknown step reference', { route: [step('a', ['nope'])] }, 'route.0.dependsOn.0'],
+    ['duplicate step ids', { route: [step('a'), step('a')] }, 'route.1.stepId'],
+    ['a min lot size above the quantity', { splitPolicy: { minLotSize: 500 } }, 'splitPolicy.minLotSize'],
+  ])('refuses %s, naming the field', (_name, changes, field) => {
+    const error = spec.given([]).when(submit(changes)).thenThrows(ValidationFailed);
+    expect(error.field).toBe(field);
+  });
+
+  it('refuses a due date sooner than the critical path allows, saying the earliest one', () => {
+    // 100 units × 0.5 h on 3 chained steps (body → assemble → pack) over 10 workshops = 15 shop hours ≈ 1.9 days.
+    const error = spec.given([]).when(submit({ dueDate: '2030-01-02T00:00:00.000Z' })).thenThrows(ValidationFailed);
+    expect(error.field).toBe('dueDate');
+    expect(error.details?.criticalPath).toEqual(['body', 'assemble', 'pack']);
+    expect(error.details?.earliestDueDate).toBe('2030-01-02T21:00:00.000Z');
+    spec.given([]).when(submit({ dueDate: '2030-01-02T21:00:00.000Z' })).then([{ type: 'OrderSubmitted', data: { ...order, dueDate: '2030-01-02T21:00:00.000Z', submittedAt: NOW } }]);
+  });
+
+  it('refuses the same order id twice', () => {
+    const error = spec.given([submitted]).when(submit()).thenThrows(DomainError);
+    expect(error.code).toBe('order_exists');
+  });
+});
+
+describe('the order saga', () => {
+  it('releases only the steps without predecessors when the order is planned', () => {
+    const events = run([planCommand()], [submitted]);
+    expect(types(events.slice(1))).toEqual(['PlanRecorded', 'StepReleased', 'StepReleased']);
+    expect(released(events)).toEqual(['body', 'lid']);
+    expect(orderStatus(stateOf(events))).toBe('planning');
+  });
+
+  it('moves to in_production when a lot starts', () => {
+    const events = run([planCommand(), { type: 'RecordLotAccepted', sourceEventId: 'e1', lot: lot('st-lid', 'lid'), acceptedAt: NOW, plannedEnd: '2030-01-10T00:00:00.000Z' }, { type: 'RecordLotStarted', sourceEventId: 'e2', lot: lot('st-lid', 'lid'), startedAt: NOW }], [submitted]);
+    const state = stateOf(events);
+    expect(orderStatus(state)).toBe('in_production');
+    expect(state.lots.find((l) => l.subtaskId === 'st-lid')).toMatchObject({ status: 'in_progress', startedAt: NOW, acceptedAt: NOW });
+  });
+
+  it('hands off partial quantities: assembly waits until both branches passed the full quantity', () => {
+    const afterPlan = run([planCommand()], [submitted]);
+    const partial = run([passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100)], afterPlan);
+    expect(released(partial)).toEqual(['body', 'lid']);
+    expect(passedQuantity(stateOf(partial), 'body')).toBe(60);
+    const full = orderDecider.decide(passed('p3', 'st-body-2', 'body', 40), stateOf(partial));
+    expect(full).toEqual([
+      expect.objectContaining({ type: 'LotPassed' }),
+      { type: 'StepReleased', data: { orderId: 'o-1', stepId: 'assemble', releasedAt: '2030-01-12T00:00:00.000Z' } },
+    ]);
+  });
+
+  it('completes the order when every final step has passed the whole quantity, and only then', () => {
+    const events = run(
+      [planCommand(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-body-2', 'body', 40), passed('p3', 'st-lid', 'lid', 100), passed('p4', 'st-asm', 'assemble', 100), passed('p5', 'st-pack-1', 'pack', 99)],
+      [submitted],
+    );
+    expect(released(events)).toEqual(['body', 'lid', 'assemble', 'pack']);
+    expect(types(events)).not.toContain('OrderCompleted');
+    const last = orderDecider.decide(passed('p6', 'st-pack-2', 'pack', 1), stateOf(events));
+    expect(last[1]).toEqual({ type: 'OrderCompleted', data: { orderId: 'o-1', brandId: 'brand-1', completedAt: '2030-01-12T00:00:00.000Z' } });
+    expect(orderStatus(stateOf([...events, ...last]))).toBe('completed');
+    // A late result after completion is recorded but changes no status.
+    const late = orderDecider.decide(passed('p7', 'st-pack-3', 'pack', 5), stateOf([...events, ...last]));
+    expect(types(late)).toEqual(['LotPassed']);
+  });
+
+  it('ignores a duplicated event (same source id) and a re-published inspection result (same inspection lot)', () => {
+    const events = run([planCommand(), passed('p1', 'st-body-1', 'body', 60)], [submitted]);
+    spec.given(events).when(passed('p1', 'st-body-1', 'body', 60)).thenNothing();
+    spec.given(events).when(passed('p1-again', 'st-body-1', 'body', 60, 'il-p1')).thenNothing();
+    spec.given(events).when(planCommand()).thenNothing();
+  });
+
+  it('tolerates events in another order across topics: an inspection pass before the completion it follows', () => {
+    const events = run(
+      [
+        planCommand(),
+        passed('p1', 'st-lid', 'lid', 100),
+        { type: 'RecordLotCompleted', sourceEventId: 'c1', lot: lot('st-lid', 'lid'), goodQuantity: 100, scrapQuantity: 2, completedAt: '2030-01-09T00:00:00.000Z', dueAt: '2030-01-10T00:00:00.000Z', reworkRound: 0 },
+        { type: 'RecordLotStarted', sourceEventId: 's1', lot: lot('st-lid', 'lid'), startedAt: NOW },
+      ],
+      [submitted],
+    );
+    const lid = stateOf(events).lots.find((l) => l.subtaskId === 'st-lid');
+    expect(lid).toMatchObject({ status: 'passed', passedQuantity: 100, goodQuantity: 100, scrapQuantity: 2, startedAt: NOW });
+  });
+
+  it('records a lot that matching re-planned after the plan (unknown subtask) from its own facts', () => {
+    const events = run([planCommand(), passed('p1', 'st-new', 'lid', 100)], [submitted]);
+    expect(stateOf(events).lots.find((l) => l.subtaskId === 'st-new')).toMatchObject({ stepId: 'lid', status: 'passed', passedQuantity: 100 });
+  });
+
+  it('sends a failed lot to rework by the same shop, then counts the reworked pass', () => {
+    const events = run(
+      [
+        planCommand(),
+        { type: 'RecordLotCompleted', sourceEventId: 'c1', lot: lot('st-body-1', 'body', 60), goodQuantity: 60, scrapQuantity: 0, completedAt: NOW, dueAt: DUE, reworkRound: 0 },
+        failed('f1', 'st-body-1', 'body', 'rework'),
+      ],
+      [submitted],
+    );
+    expect(stateOf(events).lots.find((l) => l.subtaskId === 'st-body-1')).toMatchObject({ status: 'rework', failedQuantity: 60 });
+    const after = run(
+      [
+        { type: 'RecordLotCompleted', sourceEventId: 'c2', lot: lot('st-body-1', 'body', 60), goodQuantity: 59, scrapQuantity: 1, completedAt: NOW, dueAt: DUE, reworkRound: 1 },
+        passed('p1', 'st-body-1', 'body', 59),
+      ],
+      events,
+    );
+    expect(stateOf(after).lots.find((l) => l.subtaskId === 'st-body-1')).toMatchObject({ status: 'passed', reworkRound: 1, goodQuantity: 59, scrapQuantity: 1, passedQuantity: 59 });
+  });
+
+  it('marks a lot failed with replan as replanning, and a replacement lot carries the step', () => {
+    const events = run([planCommand(), failed('f1', 'st-body-1', 'body', 'replan'), passed('p1', 'st-body-1b', 'body', 60), passed('p2', 'st-body-2', 'body', 40), passed('p3', 'st-lid', 'lid', 100)], [submitted]);
+    const state = stateOf(events);
+    expect(state.lots.find((l) => l.subtaskId === 'st-body-1')?.status).toBe('replanning');
+    expect(released(events)).toContain('assemble');
+  });
+
+  it('fails the order when a step fails inspection more often than allowed', () => {
+    const events = run([planCommand(), failed('f1', 'st-body-1', 'body', 'rework'), failed('f2', 'st-body-1', 'body', 'rework')], [submitted]);
+    expect(types(events)).not.toContain('OrderFailed');
+    const third = orderDecider.decide(failed('f3', 'st-body-1', 'body', 'replan'), stateOf(events));
+    expect(third[1]).toEqual({ type: 'OrderFailed', data: { orderId: 'o-1', brandId: 'brand-1', reason: 'step body failed inspection 3 times (at most 2 allowed)', failedAt: '2030-01-12T00:00:00.000Z' } });
+    expect(orderStatus(stateOf([...events, ...third]))).toBe('failed');
+  });
+
+  it('waits for funds on FundsShort and returns when the escrow is funded', () => {
+    const short: RecordCommand = { type: 'RecordFundsShort', sourceEventId: 'fs1', subtaskId: 'st-lid', required: price, available: { amountMinor: 0, currency: 'CNY' }, at: NOW };
+    const events = run([planCommand(), short], [submitted]);
+    expect(orderStatus(stateOf(events))).toBe('awaiting_funds');
+    const funded = run([{ type: 'RecordEscrowFunded', sourceEventId: 'ef1', subtaskId: 'st-lid', amount: price, at: NOW }], events);
+    expect(orderStatus(stateOf(funded))).toBe('planning');
+    // A FundsShort that arrives after the lot was funded is stale.
+    spec.given(funded).when({ ...short, sourceEventId: 'fs-late' }).thenNothing();
+  });
+
+  it('flags the order at risk once when a lot is planned to end after the due date', () => {
+    const accepted: RecordCommand = { type: 'RecordLotAccepted', sourceEventId: 'a1', lot: lot('st-lid', 'lid'), acceptedAt: NOW, plannedEnd: '2030-03-05T00:00:00.000Z' };
+    const events = run([planCommand(), accepted], [submitted]);
+    expect(types(events).filter((t) => t === 'OrderAtRisk')).toHaveLength(1);
+    expect(orderStatus(stateOf(events))).toBe('at_risk');
+    const again = orderDecider.decide({ ...accepted, sourceEventId: 'a2', lot: lot('st-body-1', 'body', 60) }, stateOf(events));
+    expect(types(again)).toEqual(['LotAccepted']);
+  });
+
+  it('flags at risk when the plan itself ends after the due date', () => {
+    const events = run([planCommand('2030-03-02T00:00:00.000Z')], [submitted]);
+    expect(types(events)).toContain('OrderAtRisk');
+  });
+
+  it('shows planning with the reason while matching cannot plan yet', () => {
+    const events = run([{ type: 'RecordPlanningFailure', sourceEventId: 'pf', reason: 'no capacity for anodizing', at: NOW }], [submitted]);
+    expect(orderStatus(stateOf(events))).toBe('planning');
+    expect(stateOf(events).planningIssue).toBe('no capacity for anodizing');
+    expect(released(events)).toEqual([]);
+  });
+
+  it('records declined and expired offers without moving an accepted lot back', () => {
+    const events = run(
+      [
+        planCommand(),
+        { type: 'RecordLotDeclined', sourceEventId: 'd1', lot: lot('st-body-2', 'body', 40, 'ws-2'), reason: 'busy', at: NOW },
+        { type: 'RecordLotAccepted', sourceEventId: 'a1', lot: lot('st-lid', 'lid'), acceptedAt: NOW, plannedEnd: '2030-01-10T00:00:00.000Z' },
+        { type: 'RecordLotExpired', sourceEventId: 'x1', lot: lot('st-lid', 'lid'), at: NOW },
+      ],
+      [submitted],
+    );
+    const state = stateOf(events);
+    expect(state.lots.find((l) => l.subtaskId === 'st-body-2')?.status).toBe('declined');
+    expect(state.lots.find((l) => l.subtaskId === 'st-lid')?.status).toBe('accepted');
+  });
+});
+
+describe('cancelling an order', () => {
+  const cancel: OrderCommand = { type: 'CancelOrder', reason: 'brand changed its mind', cancelledBy: 'brand-1', now: NOW };
+
+  it('cancels mid-production and stops releasing steps', () => {
+    const events = run([planCommand(), passed('p1', 'st-body-1', 'body', 60)], [submitted]);
+    spec.given(events).when(cancel).then([{ type: 'OrderCancelled', data: { orderId: 'o-1', brandId: 'brand-1', reason: 'brand changed its mind', cancelledAt: NOW, cancelledBy: 'brand-1' } }]);
+    const cancelled = run([cancel, passed('p2', 'st-body-2', 'body', 40), passed('p3', 'st-lid', 'lid', 100)], events);
+    expect(released(cancelled)).toEqual(['body', 'lid']);
+    expect(orderStatus(stateOf(cancelled))).toBe('cancelled');
+  });
+
+  it('is idempotent once cancelled, refused once completed, and not found without an order', () => {
+    spec.given([submitted, { type: 'OrderCancelled', data: { orderId: 'o-1', brandId: 'brand-1', reason: 'x' } }]).when(cancel).thenNothing();
+    const completed: OrderEvent = { type: 'OrderCompleted', data: { orderId: 'o-1', brandId: 'brand-1', completedAt: NOW } };
+    expect(spec.given([submitted, completed]).when(cancel).thenThrows(DomainError).kind).toBe('conflict');
+    expect(spec.given([]).when(cancel).thenThrows(DomainError).kind).toBe('not_found');
+  });
+
+  it('ignores events about an order it never accepted', () => {
+    spec.given([]).when(planCommand()).thenNothing();
+  });
+});

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { CommandHandler, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import { ORDERS_CLOCK, ORDERS_CONFIG, OrdersConfig, type Clock } from '../config.js';
+import type { OrderCommand, SagaPolicy, SubmissionPolicy } from './domain/order.commands.js';
+import { orderDecider, orderStatus, type OrderState, type OrderStatus } from './domain/order.decider.js';
+import type { OrderEvent, OrderSubmittedData } from './domain/order.events.js';
+import { OrderSummaryProjection } from './order-summary.projection.js';
+
+export const orderStreamId = (orderId: string): string => `order-${orderId}`;
+
+/** Loads an order's stream, decides, appends with the loaded version and updates the read model in one transaction. */
+@Injectable()
+export class OrderCommands {
+  readonly handler: CommandHandler<OrderState, OrderCommand, OrderEvent>;
+  readonly submissionPolicy: SubmissionPolicy;
+  readonly sagaPolicy: SagaPolicy;
+
+  constructor(
+    @Inject(ServiceDatabase) db: ServiceDatabase,
+    @Inject(ORDERS_CONFIG) config: OrdersConfig,
+    @Inject(ORDERS_CLOCK) private readonly clock: Clock,
+  ) {
+    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)] });
+    this.submissionPolicy = {
+      maxSteps: config.ORDERS_MAX_ROUTE_STEPS,
+      maxDependenciesPerStep: config.ORDERS_MAX_DEPENDENCIES_PER_STEP,
+      maxParameterChars: config.ORDERS_MAX_STEP_PARAMETER_CHARS,
+      maxQuantity: config.ORDERS_MAX_QUANTITY,
+      maxParallelWorkshops: config.ORDERS_MAX_PARALLEL_WORKSHOPS,
+      shopHoursPerDay: config.ORDERS_SHOP_HOURS_PER_DAY,
+    };
+    this.sagaPolicy = { maxInspectionFailuresPerStep: config.ORDERS_MAX_INSPECTION_FAILURES_PER_STEP };
+  }
+
+  async submit(order: Omit<OrderSubmittedData, 'submittedAt' | 'orderId'>, causationId: string, manager?: EntityManager): Promise<{ orderId: string; status: OrderStatus }> {
+    const orderId = randomUUID();
+    const result = await this.handler.handle(
+      orderStreamId(orderId),
+      { type: 'SubmitOrder', order: { ...order, orderId }, now: this.clock().toISOString(), policy: this.submissionPolicy },
+      { metadata: { correlationId: orderId, causationId }, manager, retryOnConflict: false, expectedVersion: 0 },
+    );
+    return { orderId, status: orderStatus(result.state) };
+  }
+
+  async cancel(orderId: string, by: string, reason: string, causationId: string): Promise<OrderStatus> {
+    const result = await this.handler.handle(
+      orderStreamId(orderId),
+      { type: 'CancelOrder', reason, cancelledBy: by, now: this.clock().toISOString() },
+      { metadata: { correlationId: orderId, causationId } },
+    );
+    return orderStatus(result.state);
+  }
+
+  /** Records another service's event in the order's stream, inside the consumer's inbox transaction. */
+  async record(orderId: string, command: OrderCommand, metadata: EventMetadata, manager: EntityManager): Promise<void> {
+    await this.handler.handle(orderStreamId(orderId), command, { metadata, manager });
+  }
+}

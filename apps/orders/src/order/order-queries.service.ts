@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NotFound } from '#libs/domain';
+import { ident, ServiceDatabase } from '#libs/eventsourcing';
+import { assertOwnership, type Principal } from '#libs/platform';
+import { orderStreamId } from './order-commands.service.js';
+import type { OrderView } from './order-view.js';
+
+export interface OrderListItem {
+  orderId: string;
+  brandId: string;
+  status: string;
+  sku: string;
+  productName: string;
+  quantity: number;
+  dueDate: string;
+  submittedAt: string;
+  updatedAt: string;
+}
+
+export interface TimelineEntry {
+  type: string;
+  occurredAt: string;
+  streamVersion: number;
+  eventId: string;
+  correlationId: string;
+  causationId: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads of the order_summary read model and of an order's stream (its timeline). */
+@Injectable()
+export class OrderQueries {
+  private readonly table: string;
+
+  constructor(@Inject(ServiceDatabase) private readonly db: ServiceDatabase) {
+    this.table = `${ident(db.schema)}.order_summary`;
+  }
+
+  /** The order as the principal may see it: its owner brand or an operator; anyone else gets the same 404 as for a missing order. */
+  async get(principal: Principal, orderId: string): Promise<OrderView> {
+    const rows: { view: OrderView }[] = await this.db.dataSource.query(`SELECT view FROM ${this.table} WHERE order_id = $1`, [orderId]);
+    if (rows.length === 0) throw new NotFound('order', orderId);
+    assertOwnership(principal, rows[0].view.brandId, 'order', orderId);
+    return rows[0].view;
+  }
+
+  async list(principal: Principal, query: { status?: string; page: number; pageSize: number; brandId?: string }): Promise<{ items: OrderListItem[]; page: number; pageSize: number; total: number }> {
+    const brandId = principal.role === 'operator' ? query.brandId : principal.sub;
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (brandId !== undefined) where.push(`brand_id = $${params.push(brandId)}`);
+    if (query.status !== undefined) where.push(`status = $${params.push(query.status)}`);
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const [{ total }]: { total: number }[] = await this.db.dataSource.query(`SELECT count(*)::int AS total FROM ${this.table} ${filter}`, params);
+    const rows: { order_id: string; brand_id: string; status: string; sku: string; product_name: string; quantity: number; due_date: Date; submitted_at: Date; updated_at: Date }[] =
+      await this.db.dataSource.query(
+        `SELECT order_id, brand_id, status, sku, product_name, quantity, due_date, submitted_at, updated_at FROM ${this.table} ${filter}
+         ORDER BY submitted_at DESC, order_id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, query.pageSize, (query.page - 1) * query.pageSize],
+      );
+    return {
+      items: rows.map((r) => ({
+        orderId: r.order_id,
+        brandId: r.brand_id,
+        status: r.status,
+        sku: r.sku,
+        productName: r.product_name,
+        quantity: r.quantity,
+        dueDate: r.due_date.toISOString(),
+        submittedAt: r.submitted_at.toISOString(),
+        updatedAt: r.updated_at.toISOString(),
+      })),
+      page: query.page,
+      pageSize: query.pageSize,
+      total,
+    };
+  }
+
+  /** Everything that happened to the order, across services, in order, with correlation and causation ids. */
+  async timeline(principal: Principal, orderId: string): Promise<TimelineEntry[]> {
+    await this.get(principal, orderId);
+    const events = await this.db.store.readStream(orderStreamId(orderId));
+    return events.map((e) => ({
+      type: e.type,
+      occurredAt: e.occurredAt,
+      streamVersion: e.streamVersion,
+      eventId: e.eventId,
+      correlationId: e.correlationId,
+      causationId: e.causationId,
+      data: e.data,
+    }));
+  }
+}

@@ -1,0 +1,100 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { DomainError, ValidationFailed } from '#libs/domain';
+import { IdempotencyKeys, ServiceDatabase } from '#libs/eventsourcing';
+import { CurrentPrincipal, Roles, currentCorrelationId, type Principal } from '#libs/platform';
+import type { RouteStep } from './domain/route.js';
+import { OrderCommands } from './order-commands.service.js';
+import { OrderQueries, type OrderListItem, type TimelineEntry } from './order-queries.service.js';
+import type { OrderView } from './order-view.js';
+import { CancelOrderDto, ListOrdersQuery, SubmitOrderDto } from './submit-order.dto.js';
+
+const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
+
+@Controller('orders')
+@Roles('brand', 'operator')
+export class OrdersController {
+  private readonly idempotency: IdempotencyKeys;
+
+  constructor(
+    @Inject(OrderCommands) private readonly commands: OrderCommands,
+    @Inject(OrderQueries) private readonly queries: OrderQueries,
+    @Inject(ServiceDatabase) db: ServiceDatabase,
+  ) {
+    this.idempotency = db.idempotency;
+  }
+
+  /** 202: the order is accepted and planning starts; `Idempotency-Key` makes a resubmission return the same order. */
+  @Post()
+  @HttpCode(202)
+  async submit(
+    @Body() dto: SubmitOrderDto,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key?: string,
+  ): Promise<{ orderId: string; status: string }> {
+    const brandId = this.brandOf(principal, dto.brandId);
+    const order = {
+      brandId,
+      sku: dto.sku,
+      productName: dto.productName,
+      ...(dto.designFiles ? { designFiles: dto.designFiles } : {}),
+      quantity: dto.quantity,
+      unit: dto.unit,
+      dueDate: new Date(dto.dueDate).toISOString(),
+      delivery: { ...dto.delivery },
+      route: dto.route.map(
+        (s): RouteStep => ({
+          stepId: s.stepId,
+          process: s.process,
+          parameters: s.parameters ?? {},
+          workContentHoursPerUnit: s.workContentHoursPerUnit,
+          inspection: { ...s.inspection },
+          dependsOn: s.dependsOn ?? [],
+        }),
+      ),
+      splitPolicy: { ...(dto.splitPolicy ?? {}) },
+      ...(dto.budget ? { budget: { amountMinor: dto.budget.amountMinor, currency: dto.budget.currency } } : {}),
+    };
+    const causation = currentCorrelationId() ?? 'POST /orders';
+    if (key === undefined) return this.commands.submit(order, causation);
+    if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationFailed('Idempotency-Key', 'must be 1-200 letters, digits or ._:-');
+    const response = await this.idempotency.run(`submit-order:${principal.sub}`, key, dto, async (manager) => ({
+      status: 202,
+      body: await this.commands.submit(order, causation, manager),
+    }));
+    return response.body;
+  }
+
+  @Get()
+  async list(@Query() query: ListOrdersQuery, @CurrentPrincipal() principal: Principal): Promise<{ items: OrderListItem[]; page: number; pageSize: number; total: number }> {
+    return this.queries.list(principal, { status: query.status, page: query.page ?? 1, pageSize: query.pageSize ?? 20, brandId: query.brandId });
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<OrderView> {
+    return this.queries.get(principal, id);
+  }
+
+  @Get(':id/events')
+  async timeline(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<TimelineEntry[]> {
+    return this.queries.timeline(principal, id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  async cancel(@Param('id') id: string, @Body() dto: CancelOrderDto, @CurrentPrincipal() principal: Principal): Promise<{ orderId: string; status: string }> {
+    await this.queries.get(principal, id);
+    const status = await this.commands.cancel(id, principal.sub, dto.reason ?? `cancelled by ${principal.role}`, currentCorrelationId() ?? 'POST /orders/:id/cancel');
+    return { orderId: id, status };
+  }
+
+  private brandOf(principal: Principal, requested: string | undefined): string {
+    if (principal.role === 'operator') {
+      if (requested === undefined) throw new ValidationFailed('brandId', 'is required when an operator submits an order on behalf of a brand');
+      return requested;
+    }
+    if (requested !== undefined && requested !== principal.sub) {
+      throw new DomainError('brand_mismatch', 'a brand may submit orders only for itself', 'forbidden');
+    }
+    return principal.sub;
+  }
+}

@@ -1,0 +1,45 @@
+import { DomainError, NotFound, ValidationFailed, type Decider } from '#libs/domain';
+import { decideTokens, evolveTokens, issued, type Tokens } from '../../member/domain/member-tokens.js';
+import type { BrandCommand } from './brand.commands.js';
+import type { BrandEvent } from './brand.events.js';
+
+export type BrandState =
+  | { status: 'unregistered' }
+  | { status: 'registered'; brandId: string; name: string; contactEmail?: string; registeredAt: string; tokens: Tokens };
+
+export const brandDecider: Decider<BrandState, BrandCommand, BrandEvent> = {
+  initialState: () => ({ status: 'unregistered' }),
+
+  decide(command, state) {
+    switch (command.type) {
+      case 'RegisterBrand': {
+        if (state.status !== 'unregistered') {
+          throw new DomainError('brand_already_registered', `brand ${command.brandId} is already registered`, 'conflict');
+        }
+        const name = command.name.trim();
+        if (name.length === 0) throw new ValidationFailed('name', 'must not be blank');
+        return [
+          {
+            type: 'BrandRegistered',
+            data: { brandId: command.brandId, name, ...(command.contactEmail ? { contactEmail: command.contactEmail } : {}), registeredAt: command.at },
+          },
+          issued(command.brandId, 'brand', command.token),
+        ];
+      }
+      case 'RotateMemberToken':
+      case 'RevokeMemberToken':
+        if (state.status === 'unregistered') throw new NotFound('member', command.memberId);
+        return decideTokens(command, state.tokens, 'brand');
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'BrandRegistered':
+        return { status: 'registered', brandId: event.data.brandId, name: event.data.name, contactEmail: event.data.contactEmail, registeredAt: event.data.registeredAt, tokens: {} };
+      case 'MemberTokenIssued':
+      case 'MemberTokenRevoked':
+        return state.status === 'registered' ? { ...state, tokens: evolveTokens(state.tokens, event) } : state;
+    }
+  },
+};

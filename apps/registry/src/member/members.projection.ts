@@ -1,0 +1,52 @@
+import type { EntityManager } from 'typeorm';
+import { ident, type Projection, type StoredEvent } from '#libs/eventsourcing';
+import type { BrandRegistered } from '../brand/domain/brand.events.js';
+import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
+import type { MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
+
+const dataOf = <E extends { data: object }>(event: StoredEvent): E['data'] => event.data;
+
+/** Read model `members` (who is a brand, who a workshop) and `member_tokens` (issued and revoked token ids). */
+export function membersProjection(schema: string): Projection {
+  const s = ident(schema);
+  return {
+    name: 'members',
+    handles: ['BrandRegistered', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
+    async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
+      switch (event.type) {
+        case 'BrandRegistered': {
+          const d = dataOf<BrandRegistered>(event);
+          await manager.query(`INSERT INTO ${s}.members (member_id, role, name, contact_email, registered_at) VALUES ($1, 'brand', $2, $3, $4) ON CONFLICT DO NOTHING`, [
+            d.brandId, d.name, d.contactEmail ?? null, d.registeredAt,
+          ]);
+          return;
+        }
+        case 'WorkshopRegistered': {
+          const d = dataOf<WorkshopRegistered>(event);
+          await manager.query(`INSERT INTO ${s}.members (member_id, role, name, registered_at) VALUES ($1, 'workshop', $2, $3) ON CONFLICT DO NOTHING`, [d.workshopId, d.name, d.registeredAt]);
+          return;
+        }
+        case 'WorkshopProfileUpdated': {
+          const d = dataOf<WorkshopProfileUpdated>(event);
+          await manager.query(`UPDATE ${s}.members SET name = $2 WHERE member_id = $1`, [d.workshopId, d.name]);
+          return;
+        }
+        case 'MemberTokenIssued': {
+          const d = dataOf<MemberTokenIssued>(event);
+          await manager.query(`INSERT INTO ${s}.member_tokens (token_id, member_id, issued_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+            d.tokenId, d.memberId, d.issuedAt, d.expiresAt,
+          ]);
+          return;
+        }
+        case 'MemberTokenRevoked': {
+          const d = dataOf<MemberTokenRevoked>(event);
+          await manager.query(`UPDATE ${s}.member_tokens SET revoked_at = $2, revoked_why = $3 WHERE token_id = $1 AND revoked_at IS NULL`, [d.tokenId, d.revokedAt, d.reason]);
+          return;
+        }
+      }
+    },
+    async reset(manager: EntityManager): Promise<void> {
+      await manager.query(`TRUNCATE ${s}.members, ${s}.member_tokens`);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, ServiceDatabase } from '#libs/eventsourcing';
+import { TokenService } from '#libs/platform';
+import { brandDecider } from './brand/domain/brand.decider.js';
+import { membersProjection } from './member/members.projection.js';
+import { qualityRecordDecider } from './quality-record/domain/quality-record.decider.js';
+import { qualityRecordProjection } from './quality-record/quality-record.projection.js';
+import type { RegistryConfig } from './registry.config.js';
+import { workshopDecider } from './workshop/domain/workshop.decider.js';
+import { workshopProfileProjection } from './workshop/workshop-profile.projection.js';
+
+export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
+
+export interface RegistrySettings {
+  config: RegistryConfig;
+  clock: () => Date;
+  tokens: TokenService;
+}
+
+export const workshopStream = (workshopId: string): string => `workshop-${workshopId}`;
+export const brandStream = (brandId: string): string => `brand-${brandId}`;
+export const qualityRecordStream = (workshopId: string, process: string): string => `quality-${workshopId}:${process}`;
+
+/** The registry's streams: load → decide → append, with the read models updated in the same transaction. */
+@Injectable()
+export class RegistryStreams {
+  readonly workshops;
+  readonly brands;
+  readonly qualityRecords;
+  readonly schema: string;
+
+  constructor(
+    readonly db: ServiceDatabase,
+    @Inject(REGISTRY_SETTINGS) readonly settings: RegistrySettings,
+  ) {
+    this.schema = db.schema;
+    const members = membersProjection(db.schema);
+    this.workshops = new CommandHandler(db.dataSource, db.store, workshopDecider, { projections: [members, workshopProfileProjection(db.schema)] });
+    this.brands = new CommandHandler(db.dataSource, db.store, brandDecider, { projections: [members] });
+    this.qualityRecords = new CommandHandler(db.dataSource, db.store, qualityRecordDecider, { projections: [qualityRecordProjection(db.schema)] });
+  }
+
+  now(): string {
+    return this.settings.clock().toISOString();
+  }
+}

@@ -1,0 +1,309 @@
+/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- HTTP answers are untyped JSON, asserted field by field */
+// The registry over HTTP against a real PostgreSQL, with its inspection consumer on the embedded
+// transport reading a fake 'inspection' producer's log.
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { assertContract, contractOf } from '#libs/contracts';
+import { ServiceDatabase, START_OF_LOG, type StoredEvent } from '#libs/eventsourcing';
+import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
+import { PlatformModule, TokenService } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { RegistryStreams, workshopStream } from './registry.context.js';
+import { RegistryModule } from './registry.module.js';
+import { addDays, daysBetween } from './workshop/domain/calendar.js';
+import { sharedHoursOn } from './workshop/domain/capacity.js';
+import { workshopDecider } from './workshop/domain/workshop.decider.js';
+import type { Capability } from './workshop/domain/workshop.events.js';
+
+const secret = 'registry-test-secret-that-is-long-enough-0123456789';
+const NOW = new Date('2030-03-01T08:00:00.000Z');
+const schema = uniqueSchema('registry_http');
+const inspectionSchema = uniqueSchema('registry_fake_inspection');
+
+type Json = Record<string, any>;
+
+describe('registry over HTTP', () => {
+  let app: INestApplication;
+  let base: string;
+  let registryDb: ServiceDatabase;
+  let inspectionDb: ServiceDatabase;
+  let bus: EmbeddedEventBus;
+  let operator: string;
+
+  const call = async (method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Json };
+  };
+  const events = async (): Promise<StoredEvent[]> => registryDb.log.readVisibleAfter(START_OF_LOG, 100_000, registryDb.dataSource.manager);
+  const eventsOf = async (streamId: string) => (await events()).filter((e) => e.streamId === streamId);
+
+  const sewing = { process: 'sewing', parameters: { materials: ['cotton', 'linen'] }, efficiency: 1.2, pricing: 'per_hour', price: { amountMinor: 4000, currency: 'CNY' } };
+  const workshopBody = (name: string, region = 'Zhejiang') => ({ name, location: { lat: 29.87, lng: 121.54, region, city: 'Ningbo' }, certifications: ['ISO9001'], capabilities: [sewing] });
+  const registerWorkshop = async (name: string, region?: string) => {
+    const r = await call('POST', '/registry/workshops', operator, workshopBody(name, region));
+    expect(r.status).toBe(201);
+    return r.body as { id: string; token: string; tokenId: string };
+  };
+
+  beforeAll(async () => {
+    operator = await new TokenService(secret).issue({ sub: 'operator-1', role: 'operator' });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
+        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '500' }, clock: () => NOW }),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    registryDb = app.get(ServiceDatabase);
+    inspectionDb = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: inspectionSchema });
+    bus = new EmbeddedEventBus();
+    bus.register('inspection', inspectionDb.log);
+    bus.register('registry', registryDb.log);
+    app.connectMicroservice(
+      { strategy: new EmbeddedEventConsumer({ consumer: 'registry', producers: ['inspection'], database: registryDb, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.listen(0);
+    base = (await app.getUrl()).replace('[::1]', 'localhost');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await inspectionDb?.close();
+    await dropSchema(testDatabaseUrl(), schema);
+    await dropSchema(testDatabaseUrl(), inspectionSchema);
+  });
+
+  it('refuses calls without a token (401) and registration by anyone but an operator (403)', async () => {
+    expect((await call('POST', '/registry/brands', undefined, { name: 'x' })).status).toBe(401);
+    const brand = await call('POST', '/registry/brands', operator, { name: 'Lumen Apparel' });
+    expect(brand.status).toBe(201);
+    const denied = await call('POST', '/registry/workshops', brand.body.token, workshopBody('Sneaky Shop'));
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toBe('forbidden_role');
+  });
+
+  it('registers a brand: 201 with id and a working token; only the brand itself reads it', async () => {
+    const before = (await events()).length;
+    const brand = await call('POST', '/registry/brands', operator, { name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' });
+    expect(brand.status).toBe(201);
+    expect(brand.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
+    const own = await call('GET', `/registry/brands/${brand.body.id}`, brand.body.token);
+    expect(own).toMatchObject({ status: 200, body: { id: brand.body.id, name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' } });
+    const other = await call('POST', '/registry/brands', operator, { name: 'Other Brand' });
+    expect((await call('GET', `/registry/brands/${brand.body.id}`, other.body.token)).status).toBe(404);
+    const published = (await events()).slice(before).map((e) => e.type);
+    expect(published).toEqual(['BrandRegistered', 'MemberTokenIssued', 'BrandRegistered', 'MemberTokenIssued']);
+  });
+
+  it('answers 400 naming the field, and stores nothing, for a bad registration', async () => {
+    const before = (await events()).length;
+    const missing = await call('POST', '/registry/workshops', operator, { name: 'No Location' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.fields.map((f: Json) => f.field)).toContain('location');
+    const unknownField = await call('POST', '/registry/workshops', operator, { ...workshopBody('x'), rating: 5 });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.message).toContain('rating');
+    const badMoney = await call('POST', '/registry/workshops', operator, { ...workshopBody('x'), capabilities: [{ ...sewing, price: { amountMinor: 1.5, currency: 'CNY' } }] });
+    expect(badMoney.status).toBe(400);
+    expect(badMoney.body.fields.map((f: Json) => f.field)).toContain('capabilities.0.price.amountMinor');
+    const unknownProcess = await call('POST', '/registry/workshops', operator, { ...workshopBody('x'), capabilities: [{ ...sewing, process: 'sewwing' }] });
+    expect(unknownProcess).toMatchObject({ status: 400, body: { error: 'validation_failed', details: { field: 'capabilities.0.process', closeMatches: ['sewing'] } } });
+    expect((await events()).length).toBe(before);
+  });
+
+  it('creates a workshop once per Idempotency-Key; another body with the same key is a 409', async () => {
+    const key = randomUUID();
+    const first = await call('POST', '/registry/workshops', operator, workshopBody('Once Only'), { 'idempotency-key': key });
+    const second = await call('POST', '/registry/workshops', operator, workshopBody('Once Only'), { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    expect(second).toEqual(first);
+    const registered = (await events()).filter((e) => e.type === 'WorkshopRegistered' && e.data.name === 'Once Only');
+    expect(registered).toHaveLength(1);
+    const reused = await call('POST', '/registry/workshops', operator, workshopBody('Twice'), { 'idempotency-key': key });
+    expect(reused).toMatchObject({ status: 409, body: { error: 'idempotency_key_reused' } });
+  });
+
+  it('lets a workshop change its own profile and capacity, and nobody else but an operator', async () => {
+    const mine = await registerWorkshop('Ningbo Stitch');
+    const theirs = await registerWorkshop('Other Stitch');
+    const brand = await call('POST', '/registry/brands', operator, { name: 'Curious Brand' });
+
+    const patched = await call('PATCH', `/registry/workshops/${mine.id}`, mine.token, { name: 'Ningbo Stitch Co.' });
+    expect(patched).toMatchObject({ status: 200, body: { name: 'Ningbo Stitch Co.', location: { lat: 29.87 } } });
+    expect((await call('PATCH', `/registry/workshops/${mine.id}`, theirs.token, { name: 'Hijacked' })).status).toBe(403);
+    expect((await call('PATCH', `/registry/workshops/${mine.id}`, brand.body.token, { name: 'Hijacked' })).status).toBe(403);
+    expect((await call('POST', `/registry/workshops/${mine.id}/capacity`, theirs.token, { action: 'declare', process: 'sewing', hoursPerDay: 8, from: '2030-03-02' })).status).toBe(403);
+    expect((await call('PUT', `/registry/workshops/${mine.id}/capabilities`, theirs.token, { capabilities: [] })).status).toBe(403);
+    expect((await call('POST', `/registry/workshops/${mine.id}/suspend`, mine.token, { reason: 'self' })).status).toBe(403);
+
+    // Other members see the public profile only: no coordinates, pricing, capacity or tokens.
+    const seenByOther = await call('GET', `/registry/workshops/${mine.id}`, theirs.token);
+    expect(seenByOther.status).toBe(200);
+    expect(seenByOther.body.capabilities).toEqual([{ process: 'sewing', parameters: sewing.parameters }]);
+    expect(seenByOther.body).not.toHaveProperty('location');
+    expect(seenByOther.body).not.toHaveProperty('capacity');
+    const seenBySelf = await call('GET', `/registry/workshops/${mine.id}`, mine.token);
+    expect(seenBySelf.body.capabilities).toEqual([sewing]);
+    expect((await call('GET', `/registry/workshops/${randomUUID()}`, mine.token)).status).toBe(404);
+
+    const stream = (await eventsOf(workshopStream(mine.id))).map((e) => e.type);
+    expect(stream).toEqual(['WorkshopRegistered', 'WorkshopCapabilitiesChanged', 'MemberTokenIssued', 'WorkshopProfileUpdated']);
+  });
+
+  it('declares and withdraws capacity, publishing both with their contracts', async () => {
+    const shop = await registerWorkshop('Capacity Shop');
+    const declared = await call('POST', `/registry/workshops/${shop.id}/capacity`, shop.token, {
+      action: 'declare', process: 'sewing', hoursPerDay: 8, from: '2030-03-02', until: '2030-03-31', exceptions: [{ date: '2030-03-03', hours: 0 }],
+    });
+    expect(declared.status).toBe(200);
+    expect(declared.body.capacity.next14Days[0].days.slice(0, 3)).toEqual([
+      { date: '2030-03-01', hours: 0 }, { date: '2030-03-02', hours: 8 }, { date: '2030-03-03', hours: 0 },
+    ]);
+    const withdrawn = await call('POST', `/registry/workshops/${shop.id}/capacity`, shop.token, { action: 'withdraw', process: 'sewing', from: '2030-03-04', until: '2030-03-05' });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body.capacity.next14Days[0].days.slice(3, 6).map((d: Json) => d.hours)).toEqual([0, 0, 8]);
+    const badDeclare = await call('POST', `/registry/workshops/${shop.id}/capacity`, shop.token, { action: 'declare', process: 'anodizing', hoursPerDay: 8, from: '2030-03-02' });
+    expect(badDeclare).toMatchObject({ status: 422, body: { error: 'process_not_offered' } });
+    const noHours = await call('POST', `/registry/workshops/${shop.id}/capacity`, shop.token, { action: 'declare', process: 'sewing', from: '2030-03-02' });
+    expect(noHours.status).toBe(400);
+    expect(noHours.body.fields.map((f: Json) => f.field)).toEqual(['hoursPerDay']);
+    const past = await call('POST', `/registry/workshops/${shop.id}/capacity`, shop.token, { action: 'declare', process: 'sewing', hoursPerDay: 8, from: '2030-02-01' });
+    expect(past).toMatchObject({ status: 400, body: { details: { field: 'from' } } });
+
+    const published = (await eventsOf(workshopStream(shop.id))).filter((e) => e.type.startsWith('Capacity'));
+    expect(published.map((e) => [e.type, e.data])).toEqual([
+      ['CapacityDeclared', { workshopId: shop.id, process: 'sewing', hoursPerDay: 8, from: '2030-03-02', until: '2030-03-31', exceptions: [{ date: '2030-03-03', hours: 0 }] }],
+      ['CapacityWithdrawn', { workshopId: shop.id, process: 'sewing', from: '2030-03-04', until: '2030-03-05', reason: 'withdrawn by the workshop' }],
+    ]);
+    for (const e of published) {
+      expect(contractOf(e.type)?.producer).toBe('registry');
+      expect(() => assertContract(e.type, e.data)).not.toThrow();
+    }
+  });
+
+  it('suspends and reinstates a workshop (operator, with reason); a suspended shop is not found by search', async () => {
+    const shop = await registerWorkshop('Suspect Shop', 'Anhui');
+    expect((await call('POST', `/registry/workshops/${shop.id}/suspend`, operator, {})).status).toBe(400);
+    const suspended = await call('POST', `/registry/workshops/${shop.id}/suspend`, operator, { reason: 'quality audit' });
+    expect(suspended).toMatchObject({ status: 200, body: { status: 'suspended', suspendedReason: 'quality audit' } });
+    expect((await call('POST', `/registry/workshops/${shop.id}/suspend`, operator, { reason: 'again' })).status).toBe(409);
+    const search = await call('GET', '/registry/workshops?process=sewing&region=anhui', shop.token);
+    expect(search.body.items.map((w: Json) => w.id)).not.toContain(shop.id);
+    expect((await call('POST', `/registry/workshops/${shop.id}/reinstate`, operator, { reason: 'audit passed' })).body.status).toBe('active');
+    const again = await call('GET', '/registry/workshops?process=sewing&region=anhui', shop.token);
+    expect(again.body.items.map((w: Json) => w.id)).toContain(shop.id);
+    const types = (await eventsOf(workshopStream(shop.id))).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['WorkshopSuspended', 'WorkshopReinstated']);
+  });
+
+  it('refuses a revoked token (401) and old tokens after a rotation, and publishes MemberTokenRevoked', async () => {
+    const shop = await registerWorkshop('Token Shop');
+    expect((await call('GET', `/registry/workshops/${shop.id}`, shop.token)).status).toBe(200);
+    const rotated = await call('POST', `/registry/members/${shop.id}/tokens`, shop.token);
+    expect(rotated.status).toBe(201);
+    const old = await call('GET', `/registry/workshops/${shop.id}`, shop.token);
+    expect(old).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    expect((await call('GET', `/registry/workshops/${shop.id}`, rotated.body.token)).status).toBe(200);
+
+    const other = await registerWorkshop('Meddler');
+    expect((await call('DELETE', `/registry/members/${shop.id}/tokens/${rotated.body.tokenId}`, other.token)).status).toBe(403);
+    expect((await call('DELETE', `/registry/members/${shop.id}/tokens/${rotated.body.tokenId}`, operator)).status).toBe(204);
+    expect((await call('GET', `/registry/workshops/${shop.id}`, rotated.body.token)).status).toBe(401);
+    expect((await call('DELETE', `/registry/members/${shop.id}/tokens/nope`, operator)).status).toBe(404);
+
+    const revoked = (await eventsOf(workshopStream(shop.id))).filter((e) => e.type === 'MemberTokenRevoked');
+    expect(revoked.map((e) => e.data)).toEqual([
+      { memberId: shop.id, tokenId: shop.tokenId, revokedAt: NOW.toISOString(), reason: 'rotated' },
+      { memberId: shop.id, tokenId: rotated.body.tokenId, revokedAt: NOW.toISOString(), reason: 'revoked' },
+    ]);
+    const tokens = await call('GET', `/registry/members/${shop.id}/tokens`, operator);
+    expect(tokens.body.items.every((t: Json) => t.revokedAt !== null)).toBe(true);
+  });
+
+  it('keeps a quality record from inspection results and publishes WorkshopQualityRecordUpdated', async () => {
+    const shop = await registerWorkshop('Inspected Shop');
+    const facts = { subtaskId: 's-1', orderId: 'o-1', brandId: 'b-1', stepId: 'sew', process: 'sewing', workshopId: shop.id, lotSize: 500, sampleSize: 50, severity: 'normal' };
+    const append = async (type: string, data: Json) => {
+      const [stored] = (await inspectionDb.store.append(`inspection-lot-${String(data.inspectionLotId)}`, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: 'o-1', causationId: 'test' } })).events;
+      bus.notify('inspection');
+      return stored;
+    };
+    await append('InspectionPassed', { ...facts, inspectionLotId: 'il-1', passedQuantity: 500, inspectedAt: '2030-03-05T10:00:00.000Z' });
+    const failed = await append('InspectionFailed', {
+      ...facts, inspectionLotId: 'il-2', criticalDefects: 1, majorDefects: 3, minorDefects: 1, disposition: 'rework', inspectedAt: '2030-03-06T10:00:00.000Z',
+    });
+    const record = await waitFor(async () => {
+      const view = await call('GET', `/registry/workshops/${shop.id}`, shop.token);
+      return view.body.quality?.[0]?.lotsInspected === 2 ? view.body.quality[0] : null;
+    }, { timeoutMs: 15_000, message: 'quality record of two lots' });
+    expect(record).toMatchObject({ process: 'sewing', lotsInspected: 2, lotsPassed: 1, lotsWithCriticalDefects: 1, unitsSampled: 100, defectRate: 0.05, score: 0.6875 });
+    expect(record.formula).toContain('lotsPassed');
+
+    const updates = (await events()).filter((e) => e.type === 'WorkshopQualityRecordUpdated' && e.data.workshopId === shop.id);
+    expect(updates.map((e) => [e.data.lotsInspected, e.data.lotsPassed, e.data.score])).toEqual([[1, 1, 0.9167], [2, 1, 0.6875]]);
+    expect(updates[1]).toMatchObject({ correlationId: 'o-1', causationId: failed.eventId });
+    for (const e of updates) expect(() => assertContract(e.type, e.data)).not.toThrow();
+    const publicView = await call('GET', `/registry/workshops/${shop.id}`, operator);
+    expect(publicView.body.quality[0].score).toBe(0.6875);
+  });
+
+  it('finds workshops by process, region, certification and shared hours exactly as a brute-force filter does', async () => {
+    const streams = app.get(RegistryStreams);
+    const regions = ['Zhejiang', 'Jiangsu', 'Guangdong'];
+    const processes = ['sewing', 'cutting', 'cnc-milling'];
+    const day = '2030-03-10';
+    const capability = (process: string): Capability => ({ process, parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 100, currency: 'CNY' } });
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
+    const shops: { id: string; state: ReturnType<typeof workshopDecider.initialState> }[] = [];
+    const at = NOW.toISOString();
+    for (let i = 0; i < 150; i++) {
+      const id = `bulk-${i}-${randomUUID().slice(0, 6)}`;
+      const offered = processes.filter(() => random() < 0.6);
+      const metadata = { correlationId: id, causationId: 'bulk' };
+      await streams.workshops.handle(workshopStream(id), {
+        type: 'RegisterWorkshop', workshopId: id, name: `Bulk ${i}`, location: { lat: 30, lng: 120, region: pick(regions) }, certifications: random() < 0.5 ? ['ISO9001'] : [],
+        capabilities: offered.map(capability), token: { tokenId: randomUUID(), issuedAt: at, expiresAt: '2030-04-01T00:00:00.000Z' }, at,
+      }, { metadata });
+      for (const process of offered) {
+        const from = addDays('2030-03-01', Math.floor(random() * 15));
+        const exceptions = random() < 0.4 ? [{ date: day, hours: pick([0, 4, 12]) }].filter((e) => e.date >= from) : [];
+        await streams.workshops.handle(workshopStream(id), { type: 'DeclareCapacity', workshopId: id, process, hoursPerDay: pick([4, 6, 8, 10]), from, exceptions, at }, { metadata });
+        if (random() < 0.3) await streams.workshops.handle(workshopStream(id), { type: 'WithdrawCapacity', workshopId: id, process, from: pick(['2030-03-09', '2030-03-10', '2030-03-11']), until: '2030-03-12', at }, { metadata });
+      }
+      shops.push({ id, state: (await streams.workshops.load(workshopStream(id))).state });
+    }
+    const reader = await registerWorkshop('Reader');
+    const cases = [
+      { process: 'sewing', region: 'Zhejiang', from: day, to: day, min: 8 },
+      { process: 'cutting', region: 'Jiangsu', from: '2030-03-08', to: '2030-03-12', min: 20, certification: 'ISO9001' },
+      { process: 'cnc-milling', region: 'Guangdong', from: day, to: day, min: 0.5 },
+    ];
+    for (const c of cases) {
+      const expected = shops
+        .filter(({ state }) => state.status === 'active' && state.location.region === c.region && state.capabilities.some((k) => k.process === c.process))
+        .filter(({ state }) => !c.certification || (state.status !== 'unregistered' && state.certifications.includes(c.certification)))
+        .map(({ id, state }) => ({ id, free: state.status === 'unregistered' ? 0 : daysBetween(c.from, c.to).reduce((sum, d) => sum + sharedHoursOn(state.capacity, c.process, d), 0) }))
+        .filter(({ free }) => free >= c.min && free > 0)
+        .map(({ id }) => id)
+        .sort();
+      const query = `process=${c.process}&region=${c.region}&freeHoursFrom=${c.from}&freeHoursTo=${c.to}&minFreeHours=${c.min}${c.certification ? `&certification=${c.certification}` : ''}`;
+      const found = await call('GET', `/registry/workshops?${query}`, reader.token);
+      expect(found.status).toBe(200);
+      const ids = found.body.items.map((w: Json) => w.id as string).filter((id: string) => id.startsWith('bulk-')).sort();
+      expect(ids).toEqual(expected);
+      expect(expected.length).toBeGreaterThan(0);
+    }
+    const noProcess = await call('GET', '/registry/workshops?minFreeHours=8&freeHoursFrom=2030-03-10', reader.token);
+    expect(noProcess).toMatchObject({ status: 400, body: { details: { field: 'process' } } });
+  });
+});

@@ -1,0 +1,79 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { ident } from '#libs/eventsourcing';
+
+/** The registry's read models (the event store's tables come from the foundation). */
+export function registryMigrations(schema: string): (new () => MigrationInterface)[] {
+  const s = ident(schema);
+  class RegistryTables1764200000000 implements MigrationInterface {
+    name = 'RegistryTables1764200000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.members (
+          member_id     text PRIMARY KEY,
+          role          text NOT NULL CHECK (role IN ('brand', 'workshop')),
+          name          text NOT NULL,
+          contact_email text,
+          registered_at timestamptz NOT NULL
+        )`);
+      await q.query(`
+        CREATE TABLE ${s}.member_tokens (
+          token_id    text PRIMARY KEY,
+          member_id   text NOT NULL,
+          issued_at   timestamptz NOT NULL,
+          expires_at  timestamptz NOT NULL,
+          revoked_at  timestamptz,
+          revoked_why text
+        )`);
+      await q.query(`CREATE INDEX member_tokens_member_idx ON ${s}.member_tokens (member_id)`);
+      await q.query(`
+        CREATE TABLE ${s}.workshops (
+          workshop_id      text PRIMARY KEY,
+          name             text NOT NULL,
+          location         jsonb NOT NULL,
+          region           text,
+          city             text,
+          certifications   text[] NOT NULL DEFAULT '{}',
+          capabilities     jsonb NOT NULL DEFAULT '[]',
+          processes        text[] NOT NULL DEFAULT '{}',
+          status           text NOT NULL DEFAULT 'active',
+          suspended_reason text,
+          registered_at    timestamptz NOT NULL,
+          updated_at       timestamptz NOT NULL
+        )`);
+      await q.query(`CREATE INDEX workshops_processes_idx ON ${s}.workshops USING gin (processes)`);
+      await q.query(`CREATE INDEX workshops_certifications_idx ON ${s}.workshops USING gin (certifications)`);
+      await q.query(`CREATE INDEX workshops_region_idx ON ${s}.workshops (lower(region))`);
+      await q.query(`
+        CREATE TABLE ${s}.capacity_rules (
+          workshop_id    text NOT NULL,
+          stream_version integer NOT NULL,
+          process        text NOT NULL,
+          kind           text NOT NULL CHECK (kind IN ('declared', 'withdrawn')),
+          from_day       date NOT NULL,
+          until_day      date,
+          hours_per_day  numeric NOT NULL,
+          exceptions     jsonb NOT NULL DEFAULT '{}',
+          PRIMARY KEY (workshop_id, stream_version)
+        )`);
+      await q.query(`CREATE INDEX capacity_rules_process_idx ON ${s}.capacity_rules (process, from_day)`);
+      await q.query(`
+        CREATE TABLE ${s}.quality_records (
+          workshop_id                text NOT NULL,
+          process                    text NOT NULL,
+          lots_inspected             integer NOT NULL,
+          lots_passed                integer NOT NULL,
+          lots_with_critical_defects integer NOT NULL,
+          units_sampled              integer NOT NULL,
+          defects                    jsonb NOT NULL,
+          defect_rate                numeric NOT NULL,
+          score                      numeric NOT NULL,
+          updated_at                 timestamptz NOT NULL,
+          PRIMARY KEY (workshop_id, process)
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      for (const t of ['quality_records', 'capacity_rules', 'workshops', 'member_tokens', 'members']) await q.query(`DROP TABLE IF EXISTS ${s}.${t}`);
+    }
+  }
+  return [RegistryTables1764200000000];
+}

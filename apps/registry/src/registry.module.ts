@@ -1,0 +1,45 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ServiceDatabaseModule } from '#libs/eventsourcing';
+import { loadConfig, ObservabilityModule, TOKEN_REVOCATION, TokenService } from '#libs/platform';
+import type { ServiceModuleOptions } from '#libs/runtime';
+import { BrandsController } from './brand/brands.controller.js';
+import { MemberCredentials } from './member/member-credentials.js';
+import { MemberTokensController } from './member/member-tokens.controller.js';
+import { InspectionResultsConsumer } from './quality-record/inspection-results.consumer.js';
+import { RegistryConfig } from './registry.config.js';
+import { REGISTRY_SETTINGS, RegistryStreams, type RegistrySettings } from './registry.context.js';
+import { registryMigrations } from './registry.migrations.js';
+import { WorkshopQueries } from './workshop/workshop-queries.js';
+import { WorkshopsController } from './workshop/workshops.controller.js';
+
+/**
+ * The registry: brands and workshops (members and their tokens), workshop profiles, capabilities and
+ * shared capacity, suspension, and quality records from inspection results. Routes under /registry.
+ */
+@Module({})
+export class RegistryModule {
+  static forRoot(options: ServiceModuleOptions): DynamicModule {
+    const config = loadConfig(RegistryConfig, options.env);
+    const settings: RegistrySettings = {
+      config,
+      clock: options.clock ?? (() => new Date()),
+      tokens: new TokenService(options.jwtSecret, options.clock ? { now: options.clock } : {}),
+    };
+    return {
+      module: RegistryModule,
+      imports: [
+        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), poolSize: options.poolSize }),
+        ObservabilityModule,
+      ],
+      controllers: [BrandsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer],
+      providers: [
+        { provide: REGISTRY_SETTINGS, useValue: settings },
+        RegistryStreams,
+        MemberCredentials,
+        { provide: TOKEN_REVOCATION, useExisting: MemberCredentials },
+        WorkshopQueries,
+      ],
+      exports: [TOKEN_REVOCATION],
+    };
+  }
+}

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import type { Registration } from '../brand/brands.controller.js';
+import { MemberCredentials } from '../member/member-credentials.js';
+import { assertMayChange } from '../member/ownership.js';
+import { RegistryStreams, workshopStream } from '../registry.context.js';
+import type { WorkshopCommand } from './domain/workshop.commands.js';
+import type { Capability } from './domain/workshop.events.js';
+import { CapabilityInputDto, CapacityChangeDto, ReasonDto, RegisterWorkshopDto, SearchWorkshopsQuery, SetCapabilitiesDto, UpdateWorkshopProfileDto } from './workshop.dto.js';
+import { WorkshopQueries, type PrivateWorkshop, type PublicWorkshop, type WorkshopSearchResult } from './workshop-queries.js';
+
+const toCapability = (c: CapabilityInputDto): Capability => ({
+  process: c.process,
+  parameters: c.parameters ?? {},
+  efficiency: c.efficiency,
+  pricing: c.pricing,
+  price: { amountMinor: c.price.amountMinor, currency: c.price.currency },
+});
+
+@Controller('registry/workshops')
+export class WorkshopsController {
+  constructor(
+    private readonly streams: RegistryStreams,
+    private readonly credentials: MemberCredentials,
+    private readonly queries: WorkshopQueries,
+  ) {}
+
+  /** Operator registers a workshop; 201 `{ id, token }`. With `Idempotency-Key` a retry gets the same answer. */
+  @Post()
+  @Roles('operator')
+  @HttpCode(201)
+  async register(@Body() body: RegisterWorkshopDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+    const run = async (manager?: EntityManager) => {
+      const workshopId = randomUUID();
+      const at = this.streams.now();
+      const grant = this.credentials.grant(at);
+      await this.streams.workshops.handle(
+        workshopStream(workshopId),
+        {
+          type: 'RegisterWorkshop',
+          workshopId,
+          name: body.name,
+          location: { ...body.location },
+          certifications: body.certifications ?? [],
+          capabilities: (body.capabilities ?? []).map(toCapability),
+          token: grant,
+          at,
+        },
+        { metadata: { correlationId: workshopId, causationId: `register-workshop:${principal.sub}` }, manager },
+      );
+      return { status: 201, body: { id: workshopId, ...(await this.credentials.sign(workshopId, 'workshop', grant)) } };
+    };
+    if (!key) return (await run()).body;
+    return (await this.streams.db.idempotency.run(`register-workshop:${principal.sub}`, key, body, run)).body;
+  }
+
+  @Get()
+  search(@Query() query: SearchWorkshopsQuery): Promise<WorkshopSearchResult> {
+    return this.queries.search(query);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    return this.queries.workshop(id, principal);
+  }
+
+  @Patch(':id')
+  @Roles('operator', 'workshop')
+  async update(@Param('id') id: string, @Body() body: UpdateWorkshopProfileDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    return this.change(id, principal, { type: 'UpdateWorkshopProfile', workshopId: id, ...body, ...(body.location ? { location: { ...body.location } } : {}), at: this.streams.now() });
+  }
+
+  @Put(':id/capabilities')
+  @Roles('operator', 'workshop')
+  async setCapabilities(@Param('id') id: string, @Body() body: SetCapabilitiesDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    return this.change(id, principal, { type: 'SetCapabilities', workshopId: id, capabilities: body.capabilities.map(toCapability), at: this.streams.now() });
+  }
+
+  /** Share (`declare`) or stop sharing (`withdraw`) capacity of a process. */
+  @Post(':id/capacity')
+  @Roles('operator', 'workshop')
+  @HttpCode(200)
+  async capacity(@Param('id') id: string, @Body() body: CapacityChangeDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    const at = this.streams.now();
+    const command: WorkshopCommand =
+      body.action === 'declare'
+        ? {
+            type: 'DeclareCapacity',
+            workshopId: id,
+            process: body.process,
+            hoursPerDay: body.hoursPerDay ?? 0,
+            from: body.from,
+            ...(body.until !== undefined ? { until: body.until } : {}),
+            exceptions: (body.exceptions ?? []).map((e) => ({ date: e.date, hours: e.hours })),
+            at,
+          }
+        : { type: 'WithdrawCapacity', workshopId: id, process: body.process, from: body.from, until: body.until ?? body.from, at };
+    return this.change(id, principal, command);
+  }
+
+  @Post(':id/suspend')
+  @Roles('operator')
+  @HttpCode(200)
+  async suspend(@Param('id') id: string, @Body() body: ReasonDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    return this.change(id, principal, { type: 'SuspendWorkshop', workshopId: id, reason: body.reason, at: this.streams.now() });
+  }
+
+  @Post(':id/reinstate')
+  @Roles('operator')
+  @HttpCode(200)
+  async reinstate(@Param('id') id: string, @Body() body: ReasonDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    return this.change(id, principal, { type: 'ReinstateWorkshop', workshopId: id, reason: body.reason, at: this.streams.now() });
+  }
+
+  private async change(id: string, principal: Principal, command: WorkshopCommand): Promise<PublicWorkshop | PrivateWorkshop> {
+    assertMayChange(principal, id, 'workshop');
+    await this.streams.workshops.handle(workshopStream(id), command, { metadata: { correlationId: id, causationId: `${command.type}:${principal.sub}` } });
+    return this.queries.workshop(id, principal);
+  }
+}
