@@ -1,0 +1,28 @@
+import { IsInt, IsNumber, Max, Min } from 'class-validator';
+
+/** Matching's own settings, read from the service's env with loadConfig (defaults below). */
+export class MatchingConfig {
+  /** How long a workshop has to accept an offer (default 24 h). */
+  @IsInt() @Min(1) MATCHING_OFFER_EXPIRY_MINUTES: number = 24 * 60;
+  /** How often the expiry sweeper looks for offers past their expiry. */
+  @IsInt() @Min(50) MATCHING_EXPIRY_SWEEP_MS: number = 30_000;
+  /** Transport cost of moving one lot one km between consecutive workshops (minor units; 200 = 2 CNY). */
+  @IsInt() @Min(0) MATCHING_COST_PER_KM_MINOR: number = 200;
+  /** Weight of transport cost in the score (price + w × transport + risk). */
+  @IsNumber() @Min(0) MATCHING_TRANSPORT_WEIGHT: number = 1;
+  /** Risk = w × (1 − quality score) × price: the expected cost of a failed lot. */
+  @IsNumber() @Min(0) MATCHING_RISK_WEIGHT: number = 1;
+  /** Quality score assumed for a workshop without a quality record for the process yet. */
+  @IsNumber() @Min(0) @Max(1) MATCHING_DEFAULT_QUALITY: number = 0.9;
+  /** A capacity declaration without an end date covers this many days from its start. */
+  @IsInt() @Min(1) @Max(3650) MATCHING_CAPACITY_HORIZON_DAYS: number = 180;
+  /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
+  @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
+}
+
+export interface MatchingSettings {
+  config: MatchingConfig;
+  clock: () => Date;
+}
+
+export const MATCHING_SETTINGS = Symbol('MATCHING_SETTINGS');

@@ -1,0 +1,9 @@
+import type { MeshfabServiceDefinition } from '#libs/runtime';
+import { MatchingModule } from './matching.module.js';
+
+export const matchingService: MeshfabServiceDefinition = {
+  name: 'matching',
+  moduleClass: MatchingModule,
+  forRoot: (o) => MatchingModule.forRoot(o),
+  consumes: ['registry', 'orders', 'inspection'],
+};

@@ -1,0 +1,190 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- JSON bodies of HTTP answers and events are asserted field by field. */
+// Matching over HTTP and events: fake registry/orders/inspection producers on an embedded bus feed
+// the real consumer; workshops use the real HTTP API with real tokens; PostgreSQL is real.
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ServiceDatabase } from '#libs/eventsourcing';
+import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
+import { PlatformModule, TokenService } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { MatchingModule } from './matching.module.js';
+
+const secret = 'matching-int-spec-secret-0123456789abcdef';
+const schema = uniqueSchema('matching_http');
+const producerSchemas = { registry: uniqueSchema('fake_registry'), orders: uniqueSchema('fake_orders'), inspection: uniqueSchema('fake_inspection') };
+type Producer = keyof typeof producerSchemas;
+let now = new Date('2030-01-01T08:00:00Z');
+const tokens = new TokenService(secret);
+
+describe('matching service over HTTP and events', () => {
+  let app: INestApplication;
+  let base: string;
+  let db: ServiceDatabase;
+  const producers = {} as Record<Producer, ServiceDatabase>;
+  const bus = new EmbeddedEventBus();
+
+  const emit = async (producer: Producer, streamId: string, type: string, data: object) => {
+    await producers[producer].store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
+    bus.notify(producer);
+  };
+  const events = async (type?: string): Promise<{ type: string; data: Record<string, any> }[]> =>
+    db.dataSource.query(`SELECT type, data FROM "${schema}".events ${type ? 'WHERE type = $1' : ''} ORDER BY global_position`, type ? [type] : []);
+  /** Waits until at least `n` events of `type` are in matching's store. */
+  const atLeast = (type: string, n = 1) => waitFor(async () => {
+    const rows = await events(type);
+    return rows.length >= n ? rows : null;
+  }, { message: `${n} × ${type}` });
+  const call = async (method: string, path: string, who: { sub: string; role: 'workshop' | 'brand' | 'operator' }, body?: object) => {
+    const token = await tokens.issue(who);
+    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const ws = (sub: string) => ({ sub, role: 'workshop' as const });
+  const joinWorkshop = async (id: string, process: string, priceMinor: number, lat: number) => {
+    await emit('registry', `workshop-${id}`, 'WorkshopRegistered', { workshopId: id, name: id, location: { lat, lng: 120 }, certifications: [] });
+    await emit('registry', `workshop-${id}`, 'WorkshopCapabilitiesChanged', {
+      workshopId: id,
+      capabilities: [{ process, parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: priceMinor, currency: 'CNY' } }],
+    });
+    await emit('registry', `workshop-${id}`, 'CapacityDeclared', { workshopId: id, process, hoursPerDay: 8, from: '2030-01-02', until: '2030-01-31', exceptions: [] });
+  };
+
+  beforeAll(async () => {
+    for (const p of Object.keys(producerSchemas) as Producer[]) {
+      producers[p] = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchemas[p] });
+      bus.register(p, producers[p].log);
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PlatformModule.forRoot({ serviceName: 'matching', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
+        MatchingModule.forRoot({
+          databaseUrl: testDatabaseUrl(),
+          jwtSecret: secret,
+          env: { MESHFAB_MATCHING_SCHEMA: schema, MATCHING_EXPIRY_SWEEP_MS: '100' },
+          clock: () => now,
+        }),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    db = app.get(ServiceDatabase);
+    app.connectMicroservice(
+      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders', 'inspection'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.listen(0);
+    base = (await app.getUrl()).replace('[::1]', 'localhost');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    for (const p of Object.values(producers)) await p?.close();
+    for (const s of [schema, ...Object.values(producerSchemas)]) await dropSchema(testDatabaseUrl(), s);
+  });
+
+  it('plans an order, takes accept/decline/expiry/rework/cancel, and never leaks offers', async () => {
+    await joinWorkshop('ws-cut', 'cutting', 50, 30);
+    await joinWorkshop('ws-a', 'sewing', 100, 30.01);
+    await joinWorkshop('ws-b', 'sewing', 120, 30.02);
+    await waitFor(async () => (await db.dataSource.query(`SELECT DISTINCT workshop_id FROM "${schema}".capacity_days`)).length === 3, { message: 'network view has 3 workshops' });
+
+    await emit('orders', 'order-o-1', 'OrderSubmitted', {
+      orderId: 'o-1',
+      brandId: 'b-1',
+      sku: 'TS-1',
+      productName: 'T-shirt',
+      quantity: 100,
+      unit: 'pcs',
+      dueDate: '2030-01-20T00:00:00.000Z',
+      delivery: { lat: 30, lng: 120 },
+      route: [
+        { stepId: 'cut', process: 'cutting', parameters: {}, workContentHoursPerUnit: 0.05, inspection: { level: 'II', aql: 1.5 }, dependsOn: [] },
+        { stepId: 'sew', process: 'sewing', parameters: {}, workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 1 }, dependsOn: ['cut'] },
+      ],
+      splitPolicy: {},
+      submittedAt: now.toISOString(),
+    });
+    const [planned] = await atLeast('OrderPlanned');
+    expect(planned.data.lots.map((l: any) => [l.stepId, l.workshopId, l.quantity, l.price.amountMinor])).toEqual([
+      ['cut', 'ws-cut', 100, 5000],
+      ['sew', 'ws-a', 100, 10000],
+    ]);
+    const offered = await events('SubtaskOffered');
+    expect(offered).toHaveLength(2);
+    expect(offered[0].data.expiresAt).toBe('2030-01-02T08:00:00.000Z'); // default 24 h
+    const cutId: string = planned.data.lots[0].subtaskId;
+    const sewId: string = planned.data.lots[1].subtaskId;
+
+    // Each workshop sees only its own offers; someone else's offer is a 404; roles are enforced.
+    const mine = await call('GET', '/matching/offers', ws('ws-a'));
+    expect(mine.status).toBe(200);
+    expect(mine.body.map((o: any) => o.subtaskId)).toEqual([sewId]);
+    expect(mine.body[0].explanation.candidates.map((c: any) => c.workshopId)).toEqual(['ws-a']);
+    expect((await call('GET', '/matching/offers', ws('ws-b'))).body).toEqual([]);
+    expect((await call('POST', `/matching/offers/${sewId}/accept`, ws('ws-b'))).status).toBe(404);
+    expect((await call('POST', `/matching/offers/${sewId}/accept`, { sub: 'b-1', role: 'brand' })).status).toBe(403);
+    expect((await call('GET', '/matching/orders/o-1/plan', { sub: 'b-2', role: 'brand' })).status).toBe(404);
+    const plan = await call('GET', '/matching/orders/o-1/plan', { sub: 'b-1', role: 'brand' });
+    expect(plan.status).toBe(200);
+    expect(plan.body.status).toBe('planned');
+    const sewLot = plan.body.lots.find((l: any) => l.stepId === 'sew');
+    expect(sewLot.explanation.binding).toBe('cost');
+    expect(sewLot.explanation.candidates.map((c: any) => [c.workshopId, c.outcome])).toEqual([
+      ['ws-a', 'chosen'],
+      ['ws-b', 'higher_score'],
+    ]);
+
+    // Accept makes the reservation firm.
+    const accepted = await call('POST', `/matching/offers/${cutId}/accept`, ws('ws-cut'));
+    expect(accepted).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    expect(await db.dataSource.query(`SELECT DISTINCT status FROM "${schema}".reservations WHERE subtask_id = $1`, [cutId])).toEqual([{ status: 'firm' }]);
+
+    // Decline releases and re-plans that lot elsewhere.
+    expect((await call('POST', `/matching/offers/${sewId}/decline`, ws('ws-a'), {})).status).toBe(400);
+    const declined = await call('POST', `/matching/offers/${sewId}/decline`, ws('ws-a'), { reason: 'machine down' });
+    expect(declined).toMatchObject({ status: 200, body: { status: 'declined' } });
+    const [replanned] = await events('LotReplanned');
+    expect(replanned.data).toMatchObject({ stepId: 'sew', replacedSubtaskId: sewId, quantity: 100, lots: [{ workshopId: 'ws-b', quantity: 100 }] });
+    const sewIdB: string = replanned.data.lots[0].subtaskId;
+    expect(await db.dataSource.query(`SELECT DISTINCT status FROM "${schema}".reservations WHERE subtask_id = $1`, [sewId])).toEqual([{ status: 'released' }]);
+
+    // Start only after the orders service released the step; then complete with the step's inspection spec.
+    const early = await call('POST', `/matching/subtasks/${cutId}/start`, ws('ws-cut'));
+    expect(early.status).toBe(422);
+    expect(early.body.code ?? JSON.stringify(early.body)).toContain('inputs_not_released');
+    await emit('orders', 'order-o-1', 'StepReleased', { orderId: 'o-1', stepId: 'cut' });
+    await waitFor(async () => (await call('POST', `/matching/subtasks/${cutId}/start`, ws('ws-cut'))).status === 200, { message: 'start after StepReleased' });
+    expect((await call('POST', `/matching/subtasks/${cutId}/complete`, ws('ws-cut'), { goodQuantity: 98, scrapQuantity: 2 })).status).toBe(200);
+    const [completed] = await events('SubtaskCompleted');
+    expect(completed.data).toMatchObject({ subtaskId: cutId, goodQuantity: 98, scrapQuantity: 2, dueAt: '2030-01-20T00:00:00.000Z', inspection: { level: 'II', aql: 1.5 }, reworkRound: 0 });
+
+    // Inspection asks for rework: the same subtask can be completed again (round 1).
+    await emit('inspection', 'il-1', 'InspectionFailed', {
+      inspectionLotId: 'il-1', subtaskId: cutId, orderId: 'o-1', brandId: 'b-1', stepId: 'cut', process: 'cutting', workshopId: 'ws-cut',
+      lotSize: 98, sampleSize: 20, severity: 'normal', criticalDefects: 0, majorDefects: 3, minorDefects: 0, disposition: 'rework', inspectedAt: now.toISOString(),
+    });
+    await waitFor(async () => (await call('GET', `/matching/subtasks/${cutId}`, ws('ws-cut'))).body.status === 'rework', { message: 'rework status' });
+    expect((await call('POST', `/matching/subtasks/${cutId}/complete`, ws('ws-cut'), { goodQuantity: 98, scrapQuantity: 0 })).status).toBe(200);
+    expect((await events('SubtaskCompleted'))[1].data.reworkRound).toBe(1);
+
+    // ws-b lets its offer expire: the sweeper (clock from the options) expires it; no sewing shop is left,
+    // so the lot waits with a reason and is planned when a new shop declares capacity.
+    now = new Date('2030-01-02T09:00:00Z');
+    await atLeast('SubtaskExpired');
+    const failures = await atLeast('OrderPlanningFailed');
+    expect(failures[0].data.reason).toMatch(/could not be re-planned: capacity short by 10 hours before the due date for step sew \(sewing\).*every capable workshop is excluded/);
+    expect((await call('GET', '/matching/orders/o-1/plan', { sub: 'op', role: 'operator' })).body.waitingLots).toEqual([expect.objectContaining({ stepId: 'sew', quantity: 100 })]);
+    await joinWorkshop('ws-d', 'sewing', 130, 30.03);
+    const again = await atLeast('LotReplanned', 2);
+    expect(again[1].data).toMatchObject({ replacedSubtaskId: sewIdB, lots: [{ workshopId: 'ws-d' }] });
+    const sewIdD: string = again[1].data.lots[0].subtaskId;
+
+    // Cancel: open subtasks are cancelled and their capacity released.
+    await emit('orders', 'order-o-1', 'OrderCancelled', { orderId: 'o-1', brandId: 'b-1', reason: 'brand changed its mind' });
+    const cancelled = await atLeast('SubtaskCancelled');
+    expect(cancelled.map((c) => c.data.subtaskId)).toEqual([sewIdD]);
+    const open: { reserved: string }[] = await db.dataSource.query(`SELECT coalesce(sum(reserved_min), 0) AS reserved FROM "${schema}".capacity_days WHERE workshop_id IN ('ws-a', 'ws-b', 'ws-d')`);
+    expect(Number(open[0].reserved)).toBe(0);
+    expect((await call('GET', '/matching/orders/o-1/plan', { sub: 'b-1', role: 'brand' })).body.status).toBe('cancelled');
+  });
+});

@@ -1,0 +1,30 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ServiceDatabaseModule } from '#libs/eventsourcing';
+import { loadConfig, ObservabilityModule } from '#libs/platform';
+import type { ServiceModuleOptions } from '#libs/runtime';
+import { MATCHING_SETTINGS, MatchingConfig, type MatchingSettings } from './config.js';
+import { MatchingEventsConsumer } from './matching-events.consumer.js';
+import { MatchingController } from './matching.controller.js';
+import { matchingMigrations } from './matching.migrations.js';
+import { NetworkView } from './network/network-view.js';
+import { OrderPlanQuery } from './plan/order-plan.query.js';
+import { PlanningService } from './plan/planning.service.js';
+import { Reservations } from './plan/reservations.js';
+import { SubtaskCommands } from './subtask/subtask-commands.js';
+import { SubtaskService } from './subtask/subtask.service.js';
+
+/** The matching service: network view, planner, capacity book, offers and the subtask lifecycle. */
+@Module({})
+export class MatchingModule {
+  static forRoot(options: ServiceModuleOptions): DynamicModule {
+    const schema = options.env.MESHFAB_MATCHING_SCHEMA ?? 'matching';
+    const settings: MatchingSettings = { config: loadConfig(MatchingConfig, options.env), clock: options.clock ?? (() => new Date()) };
+    return {
+      module: MatchingModule,
+      imports: [ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: matchingMigrations(schema), poolSize: options.poolSize }), ObservabilityModule],
+      controllers: [MatchingController, MatchingEventsConsumer],
+      providers: [{ provide: MATCHING_SETTINGS, useValue: settings }, NetworkView, Reservations, SubtaskCommands, PlanningService, SubtaskService, OrderPlanQuery],
+      exports: [PlanningService, SubtaskService],
+    };
+  }
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { InspectionFailedContract, OrderSubmittedContract } from '#libs/contracts';
+import { NotFound } from '#libs/domain';
+import { ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import type { Principal } from '#libs/platform';
+import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
+import { PlanningService } from '../plan/planning.service.js';
+import { Reservations } from '../plan/reservations.js';
+import type { SubtaskState } from './domain/subtask.decider.js';
+import { SubtaskCommands } from './subtask-commands.js';
+
+export interface SubtaskRow {
+  subtask_id: string;
+  order_id: string;
+  brand_id: string;
+  step_id: string;
+  process: string;
+  workshop_id: string;
+  quantity: number;
+  price_minor: string;
+  currency: string;
+  status: string;
+  expires_at: Date;
+  planned_start: Date;
+  planned_end: Date;
+  completions: number;
+  good_quantity: number | null;
+  scrap_quantity: number | null;
+  status_reason: string | null;
+  explanation: Record<string, unknown> | null;
+  replaces: string | null;
+}
+
+/** What a workshop (or the operator) sees of a subtask; a workshop sees only its own line of the explanation. */
+export function subtaskView(row: SubtaskRow, principal: Principal | null) {
+  const e = row.explanation as { candidates?: { workshopId: string }[] } | null;
+  const explanation =
+    e && principal?.role === 'workshop' ? { ...e, candidates: (e.candidates ?? []).filter((c) => c.workshopId === principal.sub) } : e;
+  return {
+    subtaskId: row.subtask_id,
+    orderId: row.order_id,
+    stepId: row.step_id,
+    process: row.process,
+    workshopId: row.workshop_id,
+    quantity: row.quantity,
+    price: { amountMinor: Number(row.price_minor), currency: row.currency },
+    status: row.status,
+    statusReason: row.status_reason,
+    expiresAt: new Date(row.expires_at).toISOString(),
+    plannedStart: new Date(row.planned_start).toISOString(),
+    plannedEnd: new Date(row.planned_end).toISOString(),
+    completions: row.completions,
+    goodQuantity: row.good_quantity,
+    scrapQuantity: row.scrap_quantity,
+    replaces: row.replaces,
+    explanation,
+  };
+}
+
+/** The workshop's side of a subtask: accept, decline, start, complete; expiry; inspection outcomes. */
+@Injectable()
+export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly s: string;
+  private readonly log = new Logger(SubtaskService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+
+  constructor(
+    @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
+    @Inject(SubtaskCommands) private readonly subtasks: SubtaskCommands,
+    @Inject(Reservations) private readonly reservations: Reservations,
+    @Inject(PlanningService) private readonly planning: PlanningService,
+    @Inject(MATCHING_SETTINGS) private readonly settings: MatchingSettings,
+  ) {
+    this.s = ident(db.schema);
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.expireDue()
+        .catch((error: unknown) => {
+          this.log.error(`expiry sweep failed: ${String(error)}`);
+          return 0;
+        })
+        .finally(() => (this.sweeping = undefined));
+    }, this.settings.config.MATCHING_EXPIRY_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  private metadata(correlationId: string): EventMetadata {
+    return { correlationId, causationId: `http:${randomUUID()}` };
+  }
+
+  private async row(subtaskId: string, m?: EntityManager): Promise<SubtaskRow | undefined> {
+    const rows: SubtaskRow[] = await (m ?? this.db.dataSource).query(`SELECT * FROM ${this.s}.subtasks WHERE subtask_id = $1`, [subtaskId]);
+    return rows[0];
+  }
+
+  /** The subtask as its own workshop may see it; anyone else gets the same 404 as for a missing one. */
+  private async owned(subtaskId: string, principal: Principal, what: 'offer' | 'subtask', m: EntityManager): Promise<SubtaskRow> {
+    const row = await this.row(subtaskId, m);
+    if (!row || (principal.role !== 'operator' && row.workshop_id !== principal.sub)) throw new NotFound(what, subtaskId);
+    return row;
+  }
+
+  async listOffers(principal: Principal) {
+    const rows: SubtaskRow[] =
+      principal.role === 'workshop'
+        ? await this.db.dataSource.query(`SELECT * FROM ${this.s}.subtasks WHERE workshop_id = $1 AND status = 'offered' ORDER BY expires_at LIMIT 500`, [principal.sub])
+        : await this.db.dataSource.query(`SELECT * FROM ${this.s}.subtasks WHERE status = 'offered' ORDER BY expires_at LIMIT 500`);
+    return rows.map((r) => subtaskView(r, principal));
+  }
+
+  async get(subtaskId: string, principal: Principal) {
+    return subtaskView(await this.owned(subtaskId, principal, 'subtask', this.db.dataSource.manager), principal);
+  }
+
+  async accept(subtaskId: string, principal: Principal) {
+    return this.db.dataSource.transaction(async (m) => {
+      const row = await this.owned(subtaskId, principal, 'offer', m);
+      const result = await this.subtasks.handle(subtaskId, { type: 'AcceptOffer', workshopId: principal.sub, at: this.settings.clock() }, this.metadata(row.order_id), m);
+      if (result.newEvents.length > 0) await this.reservations.confirm(subtaskId, m);
+      return subtaskView((await this.row(subtaskId, m))!, principal);
+    });
+  }
+
+  async decline(subtaskId: string, principal: Principal, reason: string) {
+    return this.db.dataSource.transaction(async (m) => {
+      const row = await this.owned(subtaskId, principal, 'offer', m);
+      const metadata = this.metadata(row.order_id);
+      const result = await this.subtasks.handle(subtaskId, { type: 'DeclineOffer', workshopId: principal.sub, reason }, metadata, m);
+      if (result.newEvents.length > 0) {
+        await this.reservations.release(subtaskId, m);
+        await this.planning.replanLot(
+          { orderId: row.order_id, stepId: row.step_id, quantity: row.quantity, excluded: [row.workshop_id], replaces: subtaskId, reason: `declined by ${row.workshop_id}: ${reason}` },
+          m,
+          metadata,
+        );
+      }
+      return subtaskView((await this.row(subtaskId, m))!, principal);
+    });
+  }
+
+  async start(subtaskId: string, principal: Principal) {
+    return this.db.dataSource.transaction(async (m) => {
+      const row = await this.owned(subtaskId, principal, 'subtask', m);
+      const released: unknown[] = await m.query(`SELECT 1 FROM ${this.s}.released_steps WHERE order_id = $1 AND step_id = $2`, [row.order_id, row.step_id]);
+      await this.subtasks.handle(subtaskId, { type: 'StartSubtask', workshopId: principal.sub, at: this.settings.clock(), stepReleased: released.length > 0 }, this.metadata(row.order_id), m);
+      return subtaskView((await this.row(subtaskId, m))!, principal);
+    });
+  }
+
+  async complete(subtaskId: string, principal: Principal, goodQuantity: number, scrapQuantity: number) {
+    return this.db.dataSource.transaction(async (m) => {
+      const row = await this.owned(subtaskId, principal, 'subtask', m);
+      const plans: { order_data: OrderSubmittedContract }[] = await m.query(`SELECT order_data FROM ${this.s}.order_plans WHERE order_id = $1`, [row.order_id]);
+      const order = plans[0].order_data;
+      const step = order.route.find((s) => s.stepId === row.step_id)!;
+      await this.subtasks.handle(
+        subtaskId,
+        { type: 'CompleteSubtask', workshopId: principal.sub, at: this.settings.clock(), goodQuantity, scrapQuantity, dueAt: new Date(order.dueDate), inspection: step.inspection },
+        this.metadata(row.order_id),
+        m,
+      );
+      return subtaskView((await this.row(subtaskId, m))!, principal);
+    });
+  }
+
+  /** Expires every offer past its expiry (each in its own transaction) and re-plans its lot. */
+  async expireDue(): Promise<number> {
+    const now = this.settings.clock();
+    const due: { subtask_id: string }[] = await this.db.dataSource.query(
+      `SELECT subtask_id FROM ${this.s}.subtasks WHERE status = 'offered' AND expires_at <= $1 ORDER BY expires_at LIMIT 100`,
+      [now],
+    );
+    let expired = 0;
+    for (const { subtask_id: subtaskId } of due) {
+      await this.db.dataSource.transaction(async (m) => {
+        const row = (await this.row(subtaskId, m))!;
+        const metadata = { correlationId: row.order_id, causationId: `expiry-sweep:${now.toISOString()}` };
+        const result = await this.subtasks.handle(subtaskId, { type: 'ExpireOffer', at: now }, metadata, m);
+        if (result.newEvents.length === 0) return;
+        expired += 1;
+        await this.reservations.release(subtaskId, m);
+        await this.planning.replanLot(
+          { orderId: row.order_id, stepId: row.step_id, quantity: row.quantity, excluded: [row.workshop_id], replaces: subtaskId, reason: `offer to ${row.workshop_id} expired` },
+          m,
+          metadata,
+        );
+      });
+    }
+    return expired;
+  }
+
+  /** Inspection failed the lot: rework by the same shop, or plan the failed quantity elsewhere. */
+  async inspectionFailed(data: InspectionFailedContract, m: EntityManager, metadata: EventMetadata): Promise<void> {
+    const result = await this.subtasks.handle(data.subtaskId, { type: 'FailInspection', disposition: data.disposition, at: new Date(data.inspectedAt) }, metadata, m);
+    if (result.newEvents.length === 0 || data.disposition !== 'replan') return;
+    const state = result.state as Extract<SubtaskState, { facts: unknown }>;
+    const quantity = Math.max(1, Math.min(state.facts.quantity, data.lotSize || state.facts.quantity));
+    await this.planning.replanLot(
+      { orderId: data.orderId, stepId: data.stepId, quantity, excluded: [data.workshopId], replaces: data.subtaskId, reason: `failed inspection ${data.inspectionLotId} at ${data.workshopId}` },
+      m,
+      metadata,
+    );
+  }
+}
