@@ -1,0 +1,117 @@
+// The ledger against a real PostgreSQL: floors hold under concurrency, transfers are idempotent, every
+// balance can be recomputed from its entries, and the database itself refuses what the code must not do.
+import { DomainError } from '#libs/domain';
+import { ServiceDatabase } from '#libs/eventsourcing';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { settlementMigrations } from '../settlement.migrations.js';
+import { Accounts } from './domain/accounts.js';
+import { InsufficientFunds, move, type TransferRequest } from './domain/transfer.js';
+import { Ledger } from './ledger.js';
+
+describe('ledger on PostgreSQL', () => {
+  const schema = uniqueSchema('settlement_ledger');
+  let db: ServiceDatabase;
+  let ledger: Ledger;
+  const bank = Accounts.bankClearing('CNY');
+  const funds = Accounts.brandFunds('brand-c', 'CNY');
+
+  const post = (t: TransferRequest) => db.dataSource.transaction((m) => ledger.post(m, t));
+  const deposit = (id: string, amountMinor: number, account = funds) =>
+    post({ transferId: id, kind: 'deposit', currency: 'CNY', legs: move(bank, account, amountMinor) });
+
+  beforeAll(async () => {
+    db = await ServiceDatabase.open({ url: testDatabaseUrl(), schema, migrations: settlementMigrations(schema), poolSize: 20 });
+    ledger = new Ledger(db.dataSource, schema);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await dropSchema(testDatabaseUrl(), schema);
+  });
+
+  it('lets 50 concurrent withdrawals take exactly what the funds hold, never below zero', async () => {
+    await deposit('dep-concurrency', 20_000);
+    const started = Date.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        post({
+          transferId: `escrow:race-${i}`,
+          kind: 'escrow_funding',
+          currency: 'CNY',
+          orderId: `race-order-${i % 7}`,
+          legs: move(funds, Accounts.orderEscrow(`race-order-${i % 7}`, 'brand-c', 'CNY'), 1000),
+        }),
+      ),
+    );
+    const elapsedMs = Date.now() - started;
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(20);
+    expect(refused).toHaveLength(30);
+    refused.forEach((r) => expect(r.reason).toBeInstanceOf(InsufficientFunds));
+    expect(await ledger.balance(funds.id)).toBe(0);
+    const escrowTotal: { total: string }[] = await db.dataSource.query(`SELECT sum(balance)::text AS total FROM "${schema}".accounts WHERE purpose = 'order_escrow'`);
+    expect(Number(escrowTotal[0].total)).toBe(20_000);
+    const check = await ledger.trialBalance();
+    expect(check).toMatchObject({ balanced: true, accountsNotMatchingEntries: [], unbalancedTransfers: [], accountsBelowFloor: [] });
+    console.info(JSON.stringify({ measure: '50 concurrent 1000-fen withdrawals on one account', elapsedMs }));
+  });
+
+  it('treats a repeated transfer id with the same content as a no-op and with other content as a conflict', async () => {
+    const first = await deposit('dep-idem', 5000, Accounts.brandFunds('brand-i', 'CNY'));
+    const again = await deposit('dep-idem', 5000, Accounts.brandFunds('brand-i', 'CNY'));
+    expect(first.replayed).toBe(false);
+    expect(again.replayed).toBe(true);
+    expect(await ledger.balance(Accounts.brandFunds('brand-i', 'CNY').id)).toBe(5000);
+    const other = deposit('dep-idem', 6000, Accounts.brandFunds('brand-i', 'CNY'));
+    await expect(other).rejects.toBeInstanceOf(DomainError);
+    await expect(deposit('dep-idem', 6000, Accounts.brandFunds('brand-i', 'CNY'))).rejects.toMatchObject({ code: 'transfer_id_reused', kind: 'conflict' });
+    expect(await ledger.balance(Accounts.brandFunds('brand-i', 'CNY').id)).toBe(5000);
+  });
+
+  it('keeps every balance equal to the sum of its entries and all balances summing to zero', async () => {
+    const payable = Accounts.workshopPayable('w-r', 'CNY');
+    const escrow = Accounts.orderEscrow('o-r', 'brand-r', 'CNY');
+    const brand = Accounts.brandFunds('brand-r', 'CNY');
+    await deposit('dep-r', 10_001, brand);
+    await post({ transferId: 'esc-r', kind: 'escrow_funding', currency: 'CNY', orderId: 'o-r', legs: move(brand, escrow, 9_999) });
+    await post({
+      transferId: 'rel-r',
+      kind: 'lot_release',
+      currency: 'CNY',
+      orderId: 'o-r',
+      legs: [
+        { account: escrow, amountMinor: -9_999 },
+        { account: payable, amountMinor: 9_000 },
+        { account: Accounts.platformFees('CNY'), amountMinor: 499 },
+        { account: brand, amountMinor: 500 },
+      ],
+    });
+    const recomputed: { id: string; balance: string; from_entries: string }[] = await db.dataSource.query(
+      `SELECT a.id, a.balance::text, coalesce((SELECT sum(amount) FROM "${schema}".entries e WHERE e.account_id = a.id), 0)::text AS from_entries FROM "${schema}".accounts a`,
+    );
+    expect(recomputed.length).toBeGreaterThan(5);
+    recomputed.forEach((r) => expect(r.balance).toBe(r.from_entries));
+    expect(await ledger.balance(brand.id)).toBe(10_001 - 9_999 + 500);
+    expect(await ledger.balance(payable.id)).toBe(9_000);
+    const check = await ledger.trialBalance();
+    expect(check.balanced).toBe(true);
+    expect(check.totalsByCurrency).toEqual([{ currency: 'CNY', sumOfBalancesMinor: 0 }]);
+    const lines = await ledger.entriesOfMember('brand-r', 10, 0);
+    expect(lines.filter((l) => l.accountId === brand.id).map((l) => l.balanceAfterMinor)).toEqual([502, 2, 10_001]);
+    expect(lines.filter((l) => l.accountId === escrow.id).map((l) => l.amountMinor)).toEqual([-9_999, 9_999]);
+  });
+
+  it('is guarded by the database too: floors, balanced transfers, append-only entries', async () => {
+    await expect(db.dataSource.query(`UPDATE "${schema}".accounts SET balance = -1 WHERE id = $1`, [funds.id])).rejects.toThrow(/accounts_floor/);
+    await expect(
+      db.dataSource.transaction(async (m) => {
+        await m.query(`INSERT INTO "${schema}".transfers (id, kind, currency, content_hash) VALUES ('raw-bad', 'deposit', 'CNY', 'x')`);
+        await m.query(`INSERT INTO "${schema}".entries (transfer_id, account_id, amount, currency) VALUES ('raw-bad', $1, 5, 'CNY')`, [bank.id]);
+      }),
+    ).rejects.toThrow(/does not balance/);
+    await expect(db.dataSource.query(`DELETE FROM "${schema}".entries`)).rejects.toThrow(/append-only/);
+    await expect(db.dataSource.query(`UPDATE "${schema}".transfers SET kind = 'x'`)).rejects.toThrow(/append-only/);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+});

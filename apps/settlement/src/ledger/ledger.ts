@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '#libs/domain';
+import { ident } from '#libs/eventsourcing';
+import { lockOrder, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
+import { minorFromDb } from './domain/money.js';
+import { assertFloors, transferFingerprint, validateTransfer, type TransferRequest } from './domain/transfer.js';
+
+export interface AccountBalance {
+  accountId: string;
+  purpose: AccountPurpose;
+  memberId: string | null;
+  orderId: string | null;
+  currency: string;
+  balanceMinor: number;
+}
+
+export interface PostedTransfer {
+  transferId: string;
+  /** True when this id was already posted with the same content: nothing changed. */
+  replayed: boolean;
+}
+
+export interface TransferView {
+  transferId: string;
+  kind: string;
+  currency: string;
+  orderId: string | null;
+  subtaskId: string | null;
+  memo: string | null;
+  createdAt: string;
+  entries: { accountId: string; amountMinor: number }[];
+}
+
+export interface TrialBalance {
+  balanced: boolean;
+  totalsByCurrency: { currency: string; sumOfBalancesMinor: number }[];
+  accountsNotMatchingEntries: { accountId: string; balanceMinor: number; sumOfEntriesMinor: number }[];
+  unbalancedTransfers: string[];
+  accountsBelowFloor: string[];
+  accounts: number;
+  transfers: number;
+}
+
+interface AccountRow {
+  id: string;
+  purpose: AccountPurpose;
+  member_id: string | null;
+  order_id: string | null;
+  currency: string;
+  balance: string;
+}
+
+const toBalance = (r: AccountRow): AccountBalance => ({
+  accountId: r.id,
+  purpose: r.purpose,
+  memberId: r.member_id,
+  orderId: r.order_id,
+  currency: r.currency,
+  balanceMinor: minorFromDb(r.balance),
+});
+
+/**
+ * The double-entry ledger. Every write runs inside the caller's transaction (`manager`): account rows
+ * are locked `FOR UPDATE` in one global order (ascending id, `COLLATE "C"`), the floors are checked on
+ * the locked balances, entries are inserted and balances updated — all or nothing. The CHECK constraint
+ * on `accounts` and the deferred balance trigger on `entries` back this up in the database.
+ */
+export class Ledger {
+  private readonly s: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    schema: string,
+  ) {
+    this.s = ident(schema);
+  }
+
+  async ensureAccounts(manager: EntityManager, accounts: readonly AccountSpec[]): Promise<void> {
+    const sorted = [...new Map(accounts.map((a) => [a.id, a])).values()].sort((a, b) => lockOrder(a.id, b.id));
+    for (const a of sorted) {
+      await manager.query(
+        `INSERT INTO ${this.s}.accounts (id, purpose, member_id, order_id, currency, min_balance) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+        [a.id, a.purpose, a.memberId, a.orderId, a.currency, a.minBalance],
+      );
+    }
+  }
+
+  /** Creates (if needed) and locks the accounts in the global lock order; returns their balances. */
+  async lock(manager: EntityManager, accounts: readonly AccountSpec[]): Promise<Map<string, number>> {
+    await this.ensureAccounts(manager, accounts);
+    const ids = [...new Set(accounts.map((a) => a.id))].sort(lockOrder);
+    const rows: { id: string; balance: string }[] = await manager.query(
+      `SELECT id, balance FROM ${this.s}.accounts WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, minorFromDb(r.balance)]));
+  }
+
+  /**
+   * Posts a transfer exactly once: a repeated id with the same content is a no-op (`replayed`), with
+   * different content a 409. Throws InsufficientFunds (422) when a leg would break an account's floor.
+   */
+  async post(manager: EntityManager, transfer: TransferRequest): Promise<PostedTransfer> {
+    validateTransfer(transfer);
+    const hash = createHash('sha256').update(transferFingerprint(transfer)).digest('hex');
+    const balances = await this.lock(manager, transfer.legs.map((l) => l.account));
+    // Checked after the locks: a concurrent twin with the same id has committed (or rolled back) by now.
+    const existing: { content_hash: string }[] = await manager.query(`SELECT content_hash FROM ${this.s}.transfers WHERE id = $1`, [transfer.transferId]);
+    if (existing.length > 0) {
+      if (existing[0].content_hash === hash) return { transferId: transfer.transferId, replayed: true };
+      throw new DomainError('transfer_id_reused', `transfer ${transfer.transferId} was already posted with different content`, 'conflict', {
+        transferId: transfer.transferId,
+      });
+    }
+    assertFloors(transfer, balances);
+    await manager.query(
+      `INSERT INTO ${this.s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [transfer.transferId, transfer.kind, transfer.currency, transfer.orderId ?? null, transfer.subtaskId ?? null, transfer.memo ?? null, hash],
+    );
+    const legs = [...transfer.legs].sort((a, b) => lockOrder(a.account.id, b.account.id));
+    await manager.query(
+      `INSERT INTO ${this.s}.entries (transfer_id, account_id, amount, currency)
+       SELECT $1, leg.account_id, leg.amount, $2 FROM unnest($3::text[], $4::bigint[]) AS leg(account_id, amount)`,
+      [transfer.transferId, transfer.currency, legs.map((l) => l.account.id), legs.map((l) => String(l.amountMinor))],
+    );
+    for (const leg of legs) {
+      await manager.query(`UPDATE ${this.s}.accounts SET balance = balance + $2::bigint WHERE id = $1`, [leg.account.id, String(leg.amountMinor)]);
+    }
+    return { transferId: transfer.transferId, replayed: false };
+  }
+
+  async balance(accountId: string, manager?: EntityManager): Promise<number> {
+    const rows: { balance: string }[] = await (manager ?? this.dataSource).query(`SELECT balance FROM ${this.s}.accounts WHERE id = $1`, [accountId]);
+    return rows.length === 0 ? 0 : minorFromDb(rows[0].balance);
+  }
+
+  async accountsOfMember(memberId: string): Promise<AccountBalance[]> {
+    const rows: AccountRow[] = await this.dataSource.query(
+      `SELECT id, purpose, member_id, order_id, currency, balance FROM ${this.s}.accounts WHERE member_id = $1 ORDER BY id COLLATE "C"`,
+      [memberId],
+    );
+    return rows.map(toBalance);
+  }
+
+  async accountsOfOrder(orderId: string, manager?: EntityManager): Promise<AccountBalance[]> {
+    const rows: AccountRow[] = await (manager ?? this.dataSource).query(
+      `SELECT id, purpose, member_id, order_id, currency, balance FROM ${this.s}.accounts WHERE order_id = $1 ORDER BY id COLLATE "C"`,
+      [orderId],
+    );
+    return rows.map(toBalance);
+  }
+
+  async account(accountId: string): Promise<AccountBalance | undefined> {
+    const rows: AccountRow[] = await this.dataSource.query(
+      `SELECT id, purpose, member_id, order_id, currency, balance FROM ${this.s}.accounts WHERE id = $1`,
+      [accountId],
+    );
+    return rows.map(toBalance)[0];
+  }
+
+  /** Transfers, newest first; touching `accountId` or belonging to `orderId` when given. */
+  async transfers(filter: { accountId?: string; orderId?: string; limit?: number; offset?: number } = {}): Promise<TransferView[]> {
+    const rows: { id: string; kind: string; currency: string; order_id: string | null; subtask_id: string | null; memo: string | null; created_at: Date; entries: { accountId: string; amount: string }[] }[] =
+      await this.dataSource.query(
+        `SELECT t.id, t.kind, t.currency, t.order_id, t.subtask_id, t.memo, t.created_at,
+                json_agg(json_build_object('accountId', e.account_id, 'amount', e.amount::text) ORDER BY e.account_id COLLATE "C") AS entries
+         FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id
+         WHERE ($1::text IS NULL OR t.id IN (SELECT transfer_id FROM ${this.s}.entries WHERE account_id = $1))
+           AND ($2::text IS NULL OR t.order_id = $2)
+         GROUP BY t.id ORDER BY max(t.seq) DESC LIMIT $3 OFFSET $4`,
+        [filter.accountId ?? null, filter.orderId ?? null, filter.limit ?? 100, filter.offset ?? 0],
+      );
+    return rows.map((r) => ({
+      transferId: r.id,
+      kind: r.kind,
+      currency: r.currency,
+      orderId: r.order_id,
+      subtaskId: r.subtask_id,
+      memo: r.memo,
+      createdAt: r.created_at.toISOString(),
+      entries: r.entries.map((e) => ({ accountId: e.accountId, amountMinor: minorFromDb(e.amount) })),
+    }));
+  }
+
+  /** Ledger lines of the accounts of a member, newest first, with the running balance of each account. */
+  async entriesOfMember(memberId: string, limit: number, offset: number): Promise<{ entryId: number; transferId: string; kind: string; accountId: string; amountMinor: number; currency: string; balanceAfterMinor: number; createdAt: string }[]> {
+    const rows: { id: string; transfer_id: string; kind: string; account_id: string; amount: string; currency: string; balance_after: string; created_at: Date }[] =
+      await this.dataSource.query(
+        `SELECT * FROM (
+           SELECT e.id, e.transfer_id, t.kind, e.account_id, e.amount, e.currency, t.created_at,
+                  sum(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.id) AS balance_after
+           FROM ${this.s}.entries e JOIN ${this.s}.transfers t ON t.id = e.transfer_id
+           JOIN ${this.s}.accounts a ON a.id = e.account_id
+           WHERE a.member_id = $1) lines
+         ORDER BY id DESC LIMIT $2 OFFSET $3`,
+        [memberId, limit, offset],
+      );
+    return rows.map((r) => ({
+      entryId: minorFromDb(r.id),
+      transferId: r.transfer_id,
+      kind: r.kind,
+      accountId: r.account_id,
+      amountMinor: minorFromDb(r.amount),
+      currency: r.currency,
+      balanceAfterMinor: minorFromDb(r.balance_after),
+      createdAt: r.created_at.toISOString(),
+    }));
+  }
+
+  /**
+   * The trial balance, recomputed from scratch: per currency the balances sum to zero, every balance
+   * equals the sum of its entries, every transfer balances, no account is below its floor.
+   */
+  async trialBalance(): Promise<TrialBalance> {
+    const s = this.s;
+    const totals: { currency: string; total: string }[] = await this.dataSource.query(`SELECT currency, sum(balance)::text AS total FROM ${s}.accounts GROUP BY currency ORDER BY currency`);
+    const mismatched: { id: string; balance: string; from_entries: string }[] = await this.dataSource.query(
+      `SELECT a.id, a.balance::text AS balance, coalesce(e.total, 0)::text AS from_entries
+       FROM ${s}.accounts a LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ${s}.entries GROUP BY account_id) e ON e.account_id = a.id
+       WHERE a.balance <> coalesce(e.total, 0)`,
+    );
+    const unbalanced: { transfer_id: string }[] = await this.dataSource.query(
+      `SELECT transfer_id FROM ${s}.entries GROUP BY transfer_id HAVING sum(amount) <> 0 OR count(*) < 2`,
+    );
+    const belowFloor: { id: string }[] = await this.dataSource.query(`SELECT id FROM ${s}.accounts WHERE min_balance IS NOT NULL AND balance < min_balance`);
+    const counts: { accounts: number; transfers: number }[] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM ${s}.accounts)::int AS accounts, (SELECT count(*) FROM ${s}.transfers)::int AS transfers`,
+    );
+    const totalsByCurrency = totals.map((t) => ({ currency: t.currency, sumOfBalancesMinor: minorFromDb(t.total) }));
+    const accountsNotMatchingEntries = mismatched.map((m) => ({ accountId: m.id, balanceMinor: minorFromDb(m.balance), sumOfEntriesMinor: minorFromDb(m.from_entries) }));
+    return {
+      balanced:
+        totalsByCurrency.every((t) => t.sumOfBalancesMinor === 0) && accountsNotMatchingEntries.length === 0 && unbalanced.length === 0 && belowFloor.length === 0,
+      totalsByCurrency,
+      accountsNotMatchingEntries,
+      unbalancedTransfers: unbalanced.map((u) => u.transfer_id),
+      accountsBelowFloor: belowFloor.map((b) => b.id),
+      accounts: counts[0].accounts,
+      transfers: counts[0].transfers,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+import { runStandalone } from '#libs/runtime';
+import { settlementService } from './settlement.definition.js';
+await runStandalone(settlementService);

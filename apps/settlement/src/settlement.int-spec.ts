@@ -1,0 +1,435 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- response bodies and event data are untyped JSON read by assertions */
+// Settlement as a service: the real module behind the real platform edge (JWT, errors, validation), fed
+// with contract events from fake 'matching', 'inspection' and 'orders' producers (their own event stores
+// on their own schemas) through the embedded transport, against a real PostgreSQL.
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type {
+  InspectionFailedContract,
+  InspectionPassedContract,
+  SubtaskAcceptedContract,
+  SubtaskCompletedContract,
+} from '#libs/contracts';
+import { ServiceDatabase } from '#libs/eventsourcing';
+import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
+import { PlatformModule, TokenService } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { SettlementModule } from './settlement.module.js';
+
+const secret = 'settlement-int-spec-secret-0123456789abcdef';
+const run = randomUUID().slice(0, 8);
+const id = (name: string) => `${name}-${run}`;
+
+describe('settlement service', () => {
+  const schema = uniqueSchema('settlement');
+  const producerSchemas = { matching: uniqueSchema('fake_matching'), inspection: uniqueSchema('fake_inspection'), orders: uniqueSchema('fake_orders') };
+  const producers: Record<keyof typeof producerSchemas, ServiceDatabase> = {} as never;
+  const bus = new EmbeddedEventBus();
+  let app: INestApplication;
+  let db: ServiceDatabase;
+  let base: string;
+  const tokens = new TokenService(secret);
+  const tokenOf: Record<string, string> = {};
+
+  const brandA = id('brand-a');
+  const brandB = id('brand-b');
+  const workshop = id('ws-1');
+
+  beforeAll(async () => {
+    for (const [name, s] of Object.entries(producerSchemas) as [keyof typeof producerSchemas, string][]) {
+      producers[name] = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: s });
+      bus.register(name, producers[name].log);
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
+        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema } }),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    db = app.get(ServiceDatabase);
+    app.connectMicroservice(
+      {
+        strategy: new EmbeddedEventConsumer({
+          consumer: 'settlement',
+          producers: ['matching', 'inspection', 'orders'],
+          database: db,
+          bus,
+          pollIntervalMs: 20,
+          retry: { maxAttempts: 2, initialBackoffMs: 10 },
+        }),
+      },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.listen(0);
+    const address = app.getHttpServer().address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    tokenOf[brandA] = await tokens.issue({ sub: brandA, role: 'brand' });
+    tokenOf[brandB] = await tokens.issue({ sub: brandB, role: 'brand' });
+    tokenOf[workshop] = await tokens.issue({ sub: workshop, role: 'workshop' });
+    tokenOf.operator = await tokens.issue({ sub: 'op-1', role: 'operator' });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    for (const p of Object.values(producers)) await p?.close();
+    for (const s of [schema, ...Object.values(producerSchemas)]) await dropSchema(testDatabaseUrl(), s);
+  });
+
+  // ------------------------------------------------------------------ helpers
+
+  const call = async (method: string, path: string, options: { as?: string; body?: unknown; key?: string } = {}) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.as) headers.authorization = `Bearer ${tokenOf[options.as]}`;
+    if (options.key) headers['idempotency-key'] = options.key;
+    const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) };
+  };
+  const deposit = (as: string, amountMinor: number, key: string | undefined, extra: Record<string, unknown> = {}) =>
+    call('POST', '/settlement/deposits', { as, key, body: { amount: { amountMinor, currency: 'CNY' }, ...extra } });
+
+  const emit = async (producer: keyof typeof producerSchemas, streamId: string, type: string, data: object) => {
+    const { events } = await producers[producer].store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
+    bus.notify(producer);
+    return events[0].eventId;
+  };
+  const untilHandled = (eventId: string) =>
+    waitFor(() => db.inbox.wasHandled('settlement', eventId), { timeoutMs: 15_000, message: `event ${eventId} handled` });
+  const facts = (subtaskId: string, orderId: string, brandId: string, priceMinor: number) => ({
+    subtaskId,
+    orderId,
+    brandId,
+    stepId: 'sew',
+    process: 'sewing',
+    workshopId: workshop,
+    quantity: 100,
+    price: { amountMinor: priceMinor, currency: 'CNY' as const },
+  });
+  const accepted = (subtaskId: string, orderId: string, brandId: string, priceMinor: number): SubtaskAcceptedContract => ({
+    ...facts(subtaskId, orderId, brandId, priceMinor),
+    acceptedAt: new Date().toISOString(),
+    plannedEnd: '2030-01-01T00:00:00.000Z',
+  });
+  const completed = (subtaskId: string, orderId: string, brandId: string, priceMinor: number, completedAt: string, dueAt: string): SubtaskCompletedContract => ({
+    ...facts(subtaskId, orderId, brandId, priceMinor),
+    goodQuantity: 100,
+    scrapQuantity: 0,
+    completedAt,
+    dueAt,
+    inspection: { level: 'II', aql: 1 },
+  });
+  const onTime = (subtaskId: string, orderId: string, brandId: string, priceMinor: number) =>
+    emit('matching', `subtask-${subtaskId}`, 'SubtaskCompleted', completed(subtaskId, orderId, brandId, priceMinor, '2026-02-01T00:00:00.000Z', '2026-02-02T00:00:00.000Z'));
+  const inspection = (subtaskId: string, orderId: string, brandId: string) => ({
+    inspectionLotId: `il-${subtaskId}`,
+    subtaskId,
+    orderId,
+    brandId,
+    stepId: 'sew',
+    process: 'sewing',
+    workshopId: workshop,
+    lotSize: 100,
+    sampleSize: 20,
+    severity: 'normal' as const,
+  });
+  const passed = (subtaskId: string, orderId: string, brandId: string): InspectionPassedContract => ({
+    ...inspection(subtaskId, orderId, brandId),
+    passedQuantity: 100,
+    inspectedAt: new Date().toISOString(),
+  });
+  const failed = (subtaskId: string, orderId: string, brandId: string, disposition: 'rework' | 'replan'): InspectionFailedContract => ({
+    ...inspection(subtaskId, orderId, brandId),
+    criticalDefects: 0,
+    majorDefects: 4,
+    minorDefects: 1,
+    disposition,
+    inspectedAt: new Date().toISOString(),
+  });
+
+  const eventsOf = async (type: string, where: (data: any) => boolean = () => true): Promise<any[]> => {
+    const rows: { data: any }[] = await db.dataSource.query(`SELECT data FROM "${schema}".events WHERE type = $1 ORDER BY global_position`, [type]);
+    return rows.map((r) => r.data).filter(where);
+  };
+  const lotStatus = async (subtaskId: string): Promise<string | undefined> => {
+    const rows: { status: string }[] = await db.dataSource.query(`SELECT status FROM "${schema}".lots WHERE subtask_id = $1`, [subtaskId]);
+    return rows[0]?.status;
+  };
+  const untilLot = (subtaskId: string, status: string) =>
+    waitFor(async () => ((await lotStatus(subtaskId)) === status ? true : null), { timeoutMs: 15_000, message: `lot ${subtaskId} ${status}` });
+  const balances = async (as: string) => (await call('GET', '/settlement/accounts/me', { as })).body.totals[0];
+
+  // ------------------------------------------------------------------ HTTP edge
+
+  describe('deposits', () => {
+    it('requires an Idempotency-Key, naming it', async () => {
+      const res = await deposit(brandA, 1000, undefined);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'validation_failed', details: { field: 'Idempotency-Key' } });
+    });
+
+    it('refuses a bad amount with a 400 naming the field, and stores nothing', async () => {
+      const res = await call('POST', '/settlement/deposits', { as: brandA, key: id('bad'), body: { amount: { amountMinor: 10.5, currency: 'CNY' } } });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain('amount.amountMinor');
+      const zero = await call('POST', '/settlement/deposits', { as: brandA, key: id('bad0'), body: { amount: { amountMinor: 0, currency: 'XXX' } } });
+      expect(zero.status).toBe(400);
+      expect(zero.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['amount.amountMinor', 'amount.currency']);
+      expect(await eventsOf('FundsDeposited', (d) => d.brandId === brandA)).toHaveLength(0);
+    });
+
+    it('records a deposit once; a replay answers the same; the same key with another body is a 409', async () => {
+      const key = id('dep-1');
+      const first = await deposit(brandA, 100_000, key);
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ brandId: brandA, amount: { amountMinor: 100_000, currency: 'CNY' }, available: { amountMinor: 100_000 } });
+      const replay = await deposit(brandA, 100_000, key);
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      const reused = await deposit(brandA, 999, key);
+      expect(reused.status).toBe(409);
+      expect(reused.body.error).toBe('idempotency_key_reused');
+      expect(await balances(brandA)).toMatchObject({ availableMinor: 100_000 });
+      expect(await eventsOf('FundsDeposited', (d) => d.brandId === brandA)).toHaveLength(1);
+    });
+
+    it('answers 401 without a token, 403 to a brand paying into another brand and to a workshop', async () => {
+      expect((await deposit('nobody', 1, id('k'))).status).toBe(401);
+      const other = await deposit(brandB, 500, id('k-other'), { brandId: brandA });
+      expect(other.status).toBe(403);
+      expect((await deposit(workshop, 500, id('k-ws'))).status).toBe(403);
+    });
+
+    it('lets an operator record a deposit for a brand, and requires the brand id', async () => {
+      const missing = await deposit('operator', 500, id('op-missing'));
+      expect(missing.status).toBe(400);
+      expect(missing.body.details).toMatchObject({ field: 'brandId' });
+      const ok = await deposit('operator', 500, id('op-ok'), { brandId: brandB, reference: 'ICBC-2026-0001' });
+      expect(ok.status).toBe(201);
+      expect(await balances(brandB)).toMatchObject({ availableMinor: 500 });
+    });
+
+    it('shows a member only its own accounts', async () => {
+      expect((await call('GET', `/settlement/accounts/${brandA}`, { as: brandB })).status).toBe(404);
+      expect((await call('GET', `/settlement/accounts/${brandA}`, { as: brandA })).status).toBe(200);
+      expect((await call('GET', `/settlement/accounts/${brandA}`, { as: 'operator' })).status).toBe(200);
+      expect((await call('GET', '/settlement/accounts/me', { as: 'operator' })).status).toBe(403);
+      expect((await call('GET', '/settlement/ledger/check', { as: brandA })).status).toBe(403);
+    });
+  });
+
+  // ------------------------------------------------------------------ flows
+
+  describe('an order from acceptance to settlement', () => {
+    const order = id('o-1');
+    const [s1, s2, s3] = [id('s1'), id('s2'), id('s3')];
+
+    it('escrows accepted lots, reports a shortfall, and funds the waiting lot on the next deposit', async () => {
+      await emit('matching', `subtask-${s1}`, 'SubtaskAccepted', accepted(s1, order, brandA, 30_000));
+      await emit('matching', `subtask-${s2}`, 'SubtaskAccepted', accepted(s2, order, brandA, 50_000));
+      await untilLot(s2, 'escrowed');
+      await emit('matching', `subtask-${s3}`, 'SubtaskAccepted', accepted(s3, order, brandA, 40_000));
+      await untilLot(s3, 'awaiting_funds');
+      expect(await eventsOf('EscrowFunded', (d) => d.orderId === order)).toEqual([
+        { orderId: order, subtaskId: s1, brandId: brandA, amount: { amountMinor: 30_000, currency: 'CNY' } },
+        { orderId: order, subtaskId: s2, brandId: brandA, amount: { amountMinor: 50_000, currency: 'CNY' } },
+      ]);
+      expect(await eventsOf('FundsShort', (d) => d.orderId === order)).toEqual([
+        { orderId: order, subtaskId: s3, brandId: brandA, required: { amountMinor: 40_000, currency: 'CNY' }, available: { amountMinor: 20_000, currency: 'CNY' } },
+      ]);
+      expect(await balances(brandA)).toMatchObject({ availableMinor: 20_000, inEscrowMinor: 80_000 });
+
+      const topUp = await deposit(brandA, 30_000, id('dep-2'));
+      expect(topUp.body).toMatchObject({ fundedSubtasks: [s3], available: { amountMinor: 10_000 } });
+      expect(await lotStatus(s3)).toBe('escrowed');
+      expect(await balances(brandA)).toMatchObject({ availableMinor: 10_000, inEscrowMinor: 120_000 });
+    });
+
+    it('pays a passed lot exactly once, less the 5 % fee; a late one also less the late penalty, credited to the brand', async () => {
+      await onTime(s1, order, brandA, 30_000);
+      await emit('inspection', `il-${s1}`, 'InspectionPassed', passed(s1, order, brandA));
+      await untilLot(s1, 'paid');
+      // s2's pass overtakes its (late) completion: payment waits for the delivery time, then takes the penalty.
+      await untilHandled(await emit('inspection', `il-${s2}`, 'InspectionPassed', passed(s2, order, brandA)));
+      expect(await lotStatus(s2)).toBe('escrowed');
+      await emit('matching', `subtask-${s2}`, 'SubtaskCompleted', completed(s2, order, brandA, 50_000, '2026-03-03T01:00:00.000Z', '2026-03-01T00:00:00.000Z'));
+      await untilLot(s2, 'paid');
+      // redelivered / repeated pass of s1: must not pay twice
+      await untilHandled(await emit('inspection', `il-${s1}`, 'InspectionPassed', passed(s1, order, brandA)));
+
+      const released = await eventsOf('PaymentReleased', (d) => d.orderId === order);
+      expect(released).toEqual([
+        {
+          orderId: order,
+          subtaskId: s1,
+          workshopId: workshop,
+          gross: { amountMinor: 30_000, currency: 'CNY' },
+          platformFee: { amountMinor: 1_500, currency: 'CNY' },
+          penalty: { amountMinor: 0, currency: 'CNY' },
+          net: { amountMinor: 28_500, currency: 'CNY' },
+        },
+        {
+          orderId: order,
+          subtaskId: s2,
+          workshopId: workshop,
+          gross: { amountMinor: 50_000, currency: 'CNY' },
+          platformFee: { amountMinor: 2_500, currency: 'CNY' },
+          penalty: { amountMinor: 1_500, currency: 'CNY' }, // 3 started days late × 1 %
+          net: { amountMinor: 46_000, currency: 'CNY' },
+        },
+      ]);
+      expect(await balances(brandA)).toMatchObject({ availableMinor: 11_500, inEscrowMinor: 40_000 });
+      expect(await balances(workshop)).toMatchObject({ availableMinor: 74_500 });
+    });
+
+    it('withholds a failed lot: rework keeps the escrow, re-plan returns it to the brand', async () => {
+      await emit('inspection', `il-${s3}`, 'InspectionFailed', failed(s3, order, brandA, 'rework'));
+      await waitFor(async () => ((await eventsOf('LotPaymentWithheld', (d) => d.subtaskId === s3)).length === 1 ? true : null), { timeoutMs: 15_000 });
+      expect(await lotStatus(s3)).toBe('escrowed');
+      await emit('inspection', `il-${s3}`, 'InspectionFailed', failed(s3, order, brandA, 'replan'));
+      await untilLot(s3, 'refunded');
+      expect(await eventsOf('EscrowRefunded', (d) => d.subtaskId === s3)).toMatchObject([{ amount: { amountMinor: 40_000 }, reason: 'replanned after failed inspection' }]);
+      expect(await balances(brandA)).toMatchObject({ availableMinor: 51_500, inEscrowMinor: 0 });
+    });
+
+    it('settles a completed order: OrderSettled, zero escrow, a statement that reconciles, for the owner only', async () => {
+      await emit('orders', `order-${order}`, 'OrderCompleted', { orderId: order, brandId: brandA, completedAt: new Date().toISOString() });
+      const settled = await waitFor(async () => (await eventsOf('OrderSettled', (d) => d.orderId === order))[0], { timeoutMs: 15_000 });
+      expect(settled).toEqual({
+        orderId: order,
+        brandId: brandA,
+        paidToWorkshops: { amountMinor: 74_500, currency: 'CNY' },
+        refundedToBrand: { amountMinor: 40_000, currency: 'CNY' },
+        statementId: `statement:${order}`,
+      });
+      const statement = await call('GET', `/settlement/orders/${order}/statement`, { as: brandA });
+      expect(statement.status).toBe(200);
+      expect(statement.body).toMatchObject({
+        orderId: order,
+        status: 'completed',
+        reconciles: true,
+        totals: {
+          escrowedMinor: 120_000,
+          releasedGrossMinor: 80_000,
+          paidToWorkshopsMinor: 74_500,
+          platformFeesMinor: 4_000,
+          penaltiesCreditedMinor: 1_500,
+          refundedToBrandMinor: 40_000,
+          escrowBalanceMinor: 0,
+        },
+      });
+      expect(statement.body.lots.map((l: { status: string }) => l.status)).toEqual(['paid', 'paid', 'refunded']);
+      expect(statement.body.movements.map((m: { kind: string }) => m.kind)).toEqual(['escrow_funding', 'escrow_funding', 'escrow_funding', 'lot_release', 'lot_release', 'lot_refund']);
+      expect((await call('GET', `/settlement/orders/${order}/statement`, { as: 'operator' })).status).toBe(200);
+      expect((await call('GET', `/settlement/orders/${order}/statement`, { as: brandB })).status).toBe(404);
+      expect((await call('GET', `/settlement/orders/${order}/statement`, { as: workshop })).status).toBe(403);
+      expect((await call('GET', `/settlement/orders/${order}/statement`)).status).toBe(401);
+      expect((await call('GET', `/settlement/orders/${id('nope')}/statement`, { as: brandA })).status).toBe(404);
+    });
+  });
+
+  describe('cancellation, reordering and waiting orders', () => {
+    it('pays for passed work of a cancelled order and refunds the rest', async () => {
+      const order = id('o-2');
+      const [a, b] = [id('s4'), id('s5')];
+      await emit('matching', `subtask-${a}`, 'SubtaskAccepted', accepted(a, order, brandA, 10_000));
+      await emit('matching', `subtask-${b}`, 'SubtaskAccepted', accepted(b, order, brandA, 10_000));
+      await untilLot(b, 'escrowed');
+      await onTime(a, order, brandA, 10_000);
+      await emit('inspection', `il-${a}`, 'InspectionPassed', passed(a, order, brandA));
+      await untilLot(a, 'paid');
+      await emit('orders', `order-${order}`, 'OrderCancelled', { orderId: order, brandId: brandA, reason: 'brand changed its mind' });
+      const settled = await waitFor(async () => (await eventsOf('OrderSettled', (d) => d.orderId === order))[0], { timeoutMs: 15_000 });
+      expect(settled).toMatchObject({ paidToWorkshops: { amountMinor: 9_500 }, refundedToBrand: { amountMinor: 10_000 } });
+      expect(await lotStatus(b)).toBe('refunded');
+      const statement = await call('GET', `/settlement/orders/${order}/statement`, { as: brandA });
+      expect(statement.body).toMatchObject({ status: 'cancelled', reconciles: true, totals: { escrowBalanceMinor: 0 } });
+    });
+
+    it('pays a lot whose pass arrived before its acceptance, once the acceptance brings the price', async () => {
+      const order = id('o-3');
+      const s = id('s7');
+      await emit('inspection', `il-${s}`, 'InspectionPassed', passed(s, order, brandA));
+      await untilLot(s, 'awaiting_acceptance');
+      await onTime(s, order, brandA, 2_000);
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', accepted(s, order, brandA, 2_000));
+      await untilLot(s, 'paid');
+      expect(await eventsOf('PaymentReleased', (d) => d.subtaskId === s)).toMatchObject([{ gross: { amountMinor: 2_000 }, net: { amountMinor: 1_900 } }]);
+    });
+
+    it('keeps an unfunded order waiting, and drops its waiting lots when the order is cancelled', async () => {
+      const order = id('o-4');
+      const s = id('s8');
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', accepted(s, order, brandB, 1_000_000));
+      await untilLot(s, 'awaiting_funds');
+      expect(await eventsOf('FundsShort', (d) => d.subtaskId === s)).toMatchObject([{ available: { amountMinor: 500 } }]);
+      await emit('orders', `order-${order}`, 'OrderCancelled', { orderId: order, brandId: brandB, reason: 'no funds' });
+      await untilLot(s, 'cancelled');
+      const res = await deposit(brandB, 2_000_000, id('dep-b'));
+      expect(res.body.fundedSubtasks).toEqual([]);
+      expect(await balances(brandB)).toMatchObject({ availableMinor: 2_000_500, inEscrowMinor: 0 });
+    });
+  });
+
+  describe('payouts and the ledger check', () => {
+    it('pays out a workshop balance once per key, and the operator marks it paid', async () => {
+      expect((await call('POST', '/settlement/payouts', { as: workshop, body: {} })).status).toBe(400);
+      const key = id('payout-1');
+      const first = await call('POST', '/settlement/payouts', { as: workshop, key, body: { amount: { amountMinor: 50_000, currency: 'CNY' } } });
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ workshopId: workshop, amount: { amountMinor: 50_000 }, status: 'pending' });
+      const replay = await call('POST', '/settlement/payouts', { as: workshop, key, body: { amount: { amountMinor: 50_000, currency: 'CNY' } } });
+      expect(replay.body.payoutId).toBe(first.body.payoutId);
+      const tooMuch = await call('POST', '/settlement/payouts', { as: workshop, key: id('payout-2'), body: { amount: { amountMinor: 10_000_000, currency: 'CNY' } } });
+      expect(tooMuch.status).toBe(422);
+      expect(tooMuch.body.error).toBe('insufficient_funds');
+      const rest = await call('POST', '/settlement/payouts', { as: workshop, key: id('payout-3'), body: {} });
+      expect(rest.body.amount.amountMinor).toBe(74_500 + 9_500 + 1_900 - 50_000);
+      expect(await balances(workshop)).toMatchObject({ availableMinor: 0, payoutPendingMinor: 74_500 + 9_500 + 1_900 });
+      expect((await call('POST', '/settlement/payouts', { as: brandA, key: id('p-x'), body: {} })).status).toBe(403);
+      expect((await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: workshop, body: {} })).status).toBe(403);
+      const paid = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: { bankReference: 'BOC-77' } });
+      expect(paid.body).toMatchObject({ status: 'paid', bankReference: 'BOC-77' });
+      const again = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: {} });
+      expect(again.body).toMatchObject({ status: 'paid', bankReference: 'BOC-77' });
+      expect(await balances(workshop)).toMatchObject({ payoutPendingMinor: 74_500 + 9_500 + 1_900 - 50_000 });
+      const list = await call('GET', '/settlement/payouts', { as: workshop });
+      expect(list.body.payouts).toHaveLength(2);
+    });
+
+    it('lets 50 concurrent payout requests take exactly the available balance, never more', async () => {
+      const order = id('o-5');
+      const s = id('s9');
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', accepted(s, order, brandA, 20_000));
+      await onTime(s, order, brandA, 20_000);
+      await emit('inspection', `il-${s}`, 'InspectionPassed', passed(s, order, brandA));
+      await untilLot(s, 'paid');
+      expect(await balances(workshop)).toMatchObject({ availableMinor: 19_000 });
+      const started = Date.now();
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => call('POST', '/settlement/payouts', { as: workshop, key: id(`race-${i}`), body: { amount: { amountMinor: 1_000, currency: 'CNY' } } })),
+      );
+      const elapsedMs = Date.now() - started;
+      expect(answers.filter((a) => a.status === 201)).toHaveLength(19);
+      expect(answers.filter((a) => a.status === 422).every((a) => a.body.error === 'insufficient_funds')).toBe(true);
+      expect(answers.filter((a) => a.status === 422)).toHaveLength(31);
+      expect(await balances(workshop)).toMatchObject({ availableMinor: 0 });
+      console.info(JSON.stringify({ measure: '50 concurrent HTTP payout requests, one workshop', elapsedMs }));
+    });
+
+    it('balances: every currency sums to zero, each balance equals its entries, each passed lot paid once', async () => {
+      const check = await call('GET', '/settlement/ledger/check', { as: 'operator' });
+      expect(check.status).toBe(200);
+      expect(check.body).toMatchObject({ balanced: true, totalsByCurrency: [{ currency: 'CNY', sumOfBalancesMinor: 0 }], accountsNotMatchingEntries: [], unbalancedTransfers: [] });
+      const audit = await call('GET', '/settlement/audit', { as: 'operator' });
+      expect(audit.body).toMatchObject({ ok: true, lotsPaidMoreThanOnce: [], closedOrdersWithEscrow: [], passedLotsAwaitingPayment: [] });
+      const fees = await call('GET', `/settlement/ledger/transfers?account=${encodeURIComponent('platform:fees:CNY')}`, { as: 'operator' });
+      expect(fees.body.transfers.map((t: { kind: string }) => t.kind).every((k: string) => k === 'lot_release')).toBe(true);
+      expect(fees.body.transfers).toHaveLength(5);
+      expect(await db.deadLetters.list()).toEqual([]);
+    });
+  });
+});

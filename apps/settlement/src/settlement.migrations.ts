@@ -1,0 +1,132 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { ident } from '#libs/eventsourcing';
+
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * The ledger (accounts, transfers, entries) and settlement's own bookkeeping (orders, lots, payouts).
+ * The ledger is a plain double-entry store; the facts it records are also appended as events in the
+ * same transaction. Invariants kept by the database itself:
+ * - an account never goes below its floor (CHECK), whatever the application does;
+ * - the entries of a transfer sum to zero (deferred constraint trigger, checked at commit);
+ * - entries and transfers are append-only (trigger refuses UPDATE/DELETE).
+ */
+export function settlementMigrations(schema: string): MigrationClass[] {
+  const s = ident(schema);
+  class SettlementLedger1764200000000 implements MigrationInterface {
+    name = 'SettlementLedger1764200000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.accounts (
+          id          text PRIMARY KEY,
+          purpose     text        NOT NULL,
+          member_id   text,
+          order_id    text,
+          currency    text        NOT NULL,
+          min_balance bigint,
+          balance     bigint      NOT NULL DEFAULT 0,
+          created_at  timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT accounts_floor CHECK (min_balance IS NULL OR balance >= min_balance)
+        )`);
+      await q.query(`CREATE INDEX accounts_member_idx ON ${s}.accounts (member_id)`);
+      await q.query(`CREATE INDEX accounts_order_idx ON ${s}.accounts (order_id)`);
+      await q.query(`
+        CREATE TABLE ${s}.transfers (
+          id           text PRIMARY KEY,
+          kind         text        NOT NULL,
+          currency     text        NOT NULL,
+          order_id     text,
+          subtask_id   text,
+          memo         text,
+          content_hash text        NOT NULL,
+          created_at   timestamptz NOT NULL DEFAULT now(),
+          seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE
+        )`);
+      await q.query(`CREATE INDEX transfers_order_idx ON ${s}.transfers (order_id)`);
+      await q.query(`
+        CREATE TABLE ${s}.entries (
+          id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          transfer_id text   NOT NULL REFERENCES ${s}.transfers (id),
+          account_id  text   NOT NULL REFERENCES ${s}.accounts (id),
+          amount      bigint NOT NULL CHECK (amount <> 0),
+          currency    text   NOT NULL,
+          UNIQUE (transfer_id, account_id)
+        )`);
+      await q.query(`CREATE INDEX entries_account_idx ON ${s}.entries (account_id, id)`);
+      await q.query(`
+        CREATE FUNCTION ${s}.assert_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          IF (SELECT sum(amount) FROM ${s}.entries WHERE transfer_id = NEW.transfer_id) <> 0 THEN
+            RAISE EXCEPTION 'transfer % does not balance', NEW.transfer_id USING ERRCODE = '23514';
+          END IF;
+          RETURN NULL;
+        END $fn$`);
+      await q.query(`
+        CREATE CONSTRAINT TRIGGER entries_balanced AFTER INSERT ON ${s}.entries
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${s}.assert_transfer_balanced()`);
+      await q.query(`
+        CREATE FUNCTION ${s}.refuse_ledger_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
+        END $fn$`);
+      for (const table of ['entries', 'transfers']) {
+        await q.query(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${s}.${table} FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_ledger_change()`);
+      }
+      await q.query(`
+        CREATE TABLE ${s}.orders (
+          order_id   text PRIMARY KEY,
+          brand_id   text        NOT NULL,
+          currency   text,
+          status     text        NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'completed', 'cancelled', 'failed')),
+          closed_at  timestamptz,
+          created_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      await q.query(`
+        CREATE TABLE ${s}.lots (
+          subtask_id      text PRIMARY KEY,
+          order_id        text        NOT NULL,
+          brand_id        text        NOT NULL,
+          workshop_id     text        NOT NULL,
+          step_id         text        NOT NULL,
+          status          text        NOT NULL CHECK (status IN ('awaiting_acceptance', 'awaiting_funds', 'escrowed', 'paid', 'refunded', 'cancelled')),
+          price_minor     bigint CHECK (price_minor >= 0),
+          currency        text,
+          accepted_at     timestamptz,
+          planned_end     timestamptz,
+          due_at          timestamptz,
+          completed_at    timestamptz,
+          passed_at       timestamptz,
+          passed_quantity integer,
+          failures        integer     NOT NULL DEFAULT 0,
+          last_failure    text,
+          fundings        integer     NOT NULL DEFAULT 0,
+          fee_minor       bigint,
+          penalty_minor   bigint,
+          net_minor       bigint,
+          days_late       integer,
+          paid_at         timestamptz,
+          updated_at      timestamptz NOT NULL DEFAULT now()
+        )`);
+      await q.query(`CREATE INDEX lots_order_idx ON ${s}.lots (order_id)`);
+      await q.query(`CREATE INDEX lots_awaiting_funds_idx ON ${s}.lots (brand_id, currency, accepted_at, subtask_id) WHERE status = 'awaiting_funds'`);
+      await q.query(`
+        CREATE TABLE ${s}.payouts (
+          payout_id      text PRIMARY KEY,
+          workshop_id    text        NOT NULL,
+          amount_minor   bigint      NOT NULL CHECK (amount_minor > 0),
+          currency       text        NOT NULL,
+          status         text        NOT NULL CHECK (status IN ('pending', 'paid')),
+          requested_at   timestamptz NOT NULL,
+          paid_at        timestamptz,
+          bank_reference text
+        )`);
+      await q.query(`CREATE INDEX payouts_workshop_idx ON ${s}.payouts (workshop_id, requested_at)`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      for (const t of ['payouts', 'lots', 'orders', 'entries', 'transfers', 'accounts']) await q.query(`DROP TABLE IF EXISTS ${s}.${t} CASCADE`);
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.assert_transfer_balanced()`);
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.refuse_ledger_change()`);
+    }
+  }
+  return [SettlementLedger1764200000000];
+}

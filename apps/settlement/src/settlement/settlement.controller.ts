@@ -1,0 +1,154 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
+import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { Ledger } from '../ledger/ledger.js';
+import { DepositDto, MarkPayoutPaidDto, PageQueryDto, PayoutRequestDto, PayoutsQueryDto, TransfersQueryDto } from './settlement.dto.js';
+import { SETTLEMENT_SETTINGS, type SettlementSettings } from './settlement-settings.js';
+import { SettlementService } from './settlement.service.js';
+
+const PAGE_SIZE = 100;
+
+function idempotencyKey(value: string | undefined): string {
+  const key = value?.trim();
+  if (!key) throw new ValidationFailed('Idempotency-Key', 'header is required on money-moving requests (a unique id per intended operation)');
+  if (key.length > 200) throw new ValidationFailed('Idempotency-Key', 'must be at most 200 characters');
+  return key;
+}
+
+function markReplay(res: ServerResponse, replayed: boolean): void {
+  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+}
+
+@Controller('settlement')
+export class SettlementController {
+  constructor(
+    @Inject(SettlementService) private readonly settlement: SettlementService,
+    @Inject(Ledger) private readonly ledger: Ledger,
+    @Inject(SETTLEMENT_SETTINGS) private readonly settings: SettlementSettings,
+  ) {}
+
+  /** Records a brand's bank transfer: a brand for itself, or an operator for any brand. */
+  @Post('deposits')
+  @Roles('brand', 'operator')
+  @HttpCode(201)
+  async deposit(
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Body() body: DepositDto,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ) {
+    const key = idempotencyKey(rawKey);
+    let brandId: string;
+    if (principal.role === 'brand') {
+      if (body.brandId !== undefined && body.brandId !== principal.sub) {
+        throw new DomainError('forbidden_brand', 'a brand may deposit only into its own funds', 'forbidden');
+      }
+      brandId = principal.sub;
+    } else {
+      if (!body.brandId) throw new ValidationFailed('brandId', 'is required when an operator records a deposit');
+      brandId = body.brandId;
+    }
+    const result = await this.settlement.deposit(brandId, { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, principal.sub, key, { ...body, brandId });
+    markReplay(res, result.replayed);
+    return result.body;
+  }
+
+  @Get('accounts/me')
+  @Roles('brand', 'workshop')
+  async myAccounts(@CurrentPrincipal() principal: Principal) {
+    return this.accountsOf(principal.sub, principal.role);
+  }
+
+  @Get('accounts/:memberId')
+  async memberAccounts(@CurrentPrincipal() principal: Principal, @Param('memberId') memberId: string) {
+    assertOwnership(principal, memberId, 'account', memberId);
+    return this.accountsOf(memberId, undefined);
+  }
+
+  @Get('accounts/:memberId/entries')
+  async memberEntries(@CurrentPrincipal() principal: Principal, @Param('memberId') memberId: string, @Query() query: PageQueryDto) {
+    assertOwnership(principal, memberId, 'account', memberId);
+    const page = query.page ?? 1;
+    return { memberId, page, pageSize: PAGE_SIZE, entries: await this.ledger.entriesOfMember(memberId, PAGE_SIZE, (page - 1) * PAGE_SIZE) };
+  }
+
+  @Get('orders/:orderId/statement')
+  @Roles('brand', 'operator')
+  async statement(@CurrentPrincipal() principal: Principal, @Param('orderId') orderId: string) {
+    const order = await this.settlement.order(orderId);
+    if (!order) throw new NotFound('order', orderId);
+    assertOwnership(principal, order.brand_id, 'order', orderId);
+    return this.settlement.statement(order);
+  }
+
+  /** A workshop asks for its available balance (or part of it) to be paid out; the operator pays and marks it paid. */
+  @Post('payouts')
+  @Roles('workshop')
+  @HttpCode(201)
+  async requestPayout(
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Body() body: PayoutRequestDto,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ) {
+    const key = idempotencyKey(rawKey);
+    if (body.amount && body.currency && body.amount.currency !== body.currency) {
+      throw new ValidationFailed('currency', 'differs from amount.currency');
+    }
+    const currency = body.amount?.currency ?? body.currency ?? this.settings.currency;
+    const result = await this.settlement.requestPayout(principal.sub, currency, body.amount?.amountMinor, key, body);
+    markReplay(res, result.replayed);
+    return result.body;
+  }
+
+  @Get('payouts')
+  @Roles('workshop', 'operator')
+  async payouts(@CurrentPrincipal() principal: Principal, @Query() query: PayoutsQueryDto) {
+    const workshopId = principal.role === 'workshop' ? principal.sub : query.workshopId;
+    return { payouts: await this.settlement.payouts(workshopId) };
+  }
+
+  @Post('payouts/:payoutId/paid')
+  @Roles('operator')
+  @HttpCode(200)
+  async markPaid(@CurrentPrincipal() principal: Principal, @Param('payoutId') payoutId: string, @Body() body: MarkPayoutPaidDto) {
+    return this.settlement.markPayoutPaid(payoutId, body.bankReference, principal.sub);
+  }
+
+  @Get('ledger/transfers')
+  @Roles('operator')
+  async transfers(@Query() query: TransfersQueryDto) {
+    const page = query.page ?? 1;
+    return { page, pageSize: PAGE_SIZE, transfers: await this.ledger.transfers({ accountId: query.account, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }) };
+  }
+
+  /** Trial balance: per currency the balances sum to zero and every balance equals the sum of its entries. */
+  @Get('ledger/check')
+  @Roles('operator')
+  async check() {
+    return this.ledger.trialBalance();
+  }
+
+  /** The trial balance plus settlement's own invariants (each passed lot paid once, closed orders hold no escrow). */
+  @Get('audit')
+  @Roles('operator')
+  async audit() {
+    const [trialBalance, settlement] = await Promise.all([this.ledger.trialBalance(), this.settlement.audit()]);
+    const ok = trialBalance.balanced && settlement.lotsPaidMoreThanOnce.length === 0 && settlement.paidLotsWithoutRelease.length === 0 && settlement.closedOrdersWithEscrow.length === 0;
+    return { ok, trialBalance, ...settlement };
+  }
+
+  private async accountsOf(memberId: string, role: string | undefined) {
+    const accounts = await this.ledger.accountsOfMember(memberId);
+    const byCurrency = new Map<string, { currency: string; availableMinor: number; inEscrowMinor: number; payoutPendingMinor: number }>();
+    for (const a of accounts) {
+      const t = byCurrency.get(a.currency) ?? { currency: a.currency, availableMinor: 0, inEscrowMinor: 0, payoutPendingMinor: 0 };
+      if (a.purpose === 'brand_funds' || a.purpose === 'workshop_payable') t.availableMinor += a.balanceMinor;
+      if (a.purpose === 'order_escrow') t.inEscrowMinor += a.balanceMinor;
+      if (a.purpose === 'workshop_payout_pending') t.payoutPendingMinor += a.balanceMinor;
+      byCurrency.set(a.currency, t);
+    }
+    return { memberId, role, totals: [...byCurrency.values()], accounts };
+  }
+}

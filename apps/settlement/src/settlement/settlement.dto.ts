@@ -1,0 +1,80 @@
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { CURRENCIES, type Currency } from '#libs/contracts';
+
+/** A positive amount in integer minor units (fen for CNY). */
+export class PositiveMoneyDto {
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  amountMinor!: number;
+
+  @IsIn(CURRENCIES)
+  currency!: Currency;
+}
+
+export class DepositDto {
+  /** Required when an operator records it; a brand may omit it (or give its own id). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  brandId?: string;
+
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => PositiveMoneyDto)
+  amount!: PositiveMoneyDto;
+
+  /** The bank's reference of the transfer, for reconciliation. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  reference?: string;
+}
+
+export class PayoutRequestDto {
+  /** Omit to pay out the whole available balance of `currency` (default: the service currency). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PositiveMoneyDto)
+  amount?: PositiveMoneyDto;
+
+  @IsOptional()
+  @IsIn(CURRENCIES)
+  currency?: Currency;
+}
+
+export class MarkPayoutPaidDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  bankReference?: string;
+}
+
+export class TransfersQueryDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 300)
+  account?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page?: number;
+}
+
+export class PageQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page?: number;
+}
+
+export class PayoutsQueryDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  workshopId?: string;
+}
