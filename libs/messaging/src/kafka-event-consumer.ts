@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
-import { deadLetterTopic, eventsTopic } from '#libs/contracts';
+import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 import { createKafka, ensureTopics } from './kafka-client.js';
 
@@ -9,6 +9,8 @@ export interface KafkaConsumerOptions extends EventConsumerOptions {
   /** Partitions handled at once; order is kept within a partition (one stream's events). */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** Topic and group namespace (default `meshfab`). */
+  namespace?: string;
 }
 
 /**
@@ -31,12 +33,13 @@ export class KafkaEventConsumer extends EventConsumerServer {
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      const topics = this.kafkaOptions.producers.map(eventsTopic);
-      await ensureTopics(this.kafka, [...topics, deadLetterTopic(this.kafkaOptions.consumer)]);
+      const ns = this.kafkaOptions.namespace;
+      const topics = this.kafkaOptions.producers.map((p) => eventsTopic(p, ns));
+      await ensureTopics(this.kafka, [...topics, deadLetterTopic(this.kafkaOptions.consumer, ns)]);
       this.dlqProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlqProducer.connect();
       this.consumer = this.kafka.consumer({
-        groupId: `meshfab.${this.kafkaOptions.consumer}`,
+        groupId: consumerGroup(this.kafkaOptions.consumer, ns),
         sessionTimeout: this.kafkaOptions.sessionTimeoutMs ?? 30000,
         allowAutoTopicCreation: false,
       });
@@ -69,7 +72,7 @@ export class KafkaEventConsumer extends EventConsumerServer {
     const envelope = (letter.envelope ?? {}) as { streamId?: unknown; eventId?: unknown; type?: unknown };
     this.log.warn(`${this.kafkaOptions.consumer}: dead-lettering ${typeof envelope.type === 'string' ? envelope.type : 'a message'} from ${letter.source}: ${letter.reason}`);
     await this.dlqProducer!.send({
-      topic: deadLetterTopic(this.kafkaOptions.consumer),
+      topic: deadLetterTopic(this.kafkaOptions.consumer, this.kafkaOptions.namespace),
       acks: -1,
       messages: [
         {

@@ -12,6 +12,8 @@ export interface OutboxRelayOptions {
   brokers: readonly string[];
   batchSize?: number;
   pollIntervalMs?: number;
+  /** Topic namespace (default `meshfab`). */
+  namespace?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export class KafkaOutboxRelay {
   }
 
   async start(): Promise<void> {
-    const topic = eventsTopic(this.options.producer);
+    const topic = eventsTopic(this.options.producer, this.options.namespace);
     await ensureTopics(this.kafka, [topic]);
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();

@@ -4,7 +4,7 @@ import { EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutbo
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 export type EventTransportSettings =
-  | { kind: 'kafka'; brokers: readonly string[]; retry?: Partial<RetryPolicy> }
+  | { kind: 'kafka'; brokers: readonly string[]; namespace?: string; retry?: Partial<RetryPolicy> }
   | { kind: 'embedded'; bus?: EmbeddedEventBus; pollIntervalMs?: number; retry?: Partial<RetryPolicy> };
 
 export interface ConnectedTransport {
@@ -48,12 +48,12 @@ export async function connectEventTransport(
     for (const service of hosted) {
       const database = databaseOf(app, service);
       const { name, consumes } = service.definition;
-      const relay = new KafkaOutboxRelay({ producer: name, database, brokers: settings.brokers });
+      const relay = new KafkaOutboxRelay({ producer: name, database, brokers: settings.brokers, namespace: settings.namespace });
       await relay.start();
       relays.push(relay);
       if (consumes.length > 0) {
         app.connectMicroservice(
-          { strategy: new KafkaEventConsumer({ consumer: name, producers: consumes, database, brokers: settings.brokers, retry: settings.retry }) },
+          { strategy: new KafkaEventConsumer({ consumer: name, producers: consumes, database, brokers: settings.brokers, namespace: settings.namespace, retry: settings.retry }) },
           { inheritAppConfig: true },
         );
       }

@@ -68,7 +68,7 @@ export async function startHost(name: string, services: readonly MeshfabServiceD
   const hosted = services.map((definition) => ({ definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) }));
   const app = await NestFactory.create(HostModule.forServices(name, config, hosted), { bufferLogs: true });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
-  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers } : { kind: 'embedded' });
+  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded' });
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { PlatformConfig } from '#libs/platform';
 
 /** Environment of a Meshfab process (validated once at start-up; see the README's table). */
@@ -8,6 +8,8 @@ export class RuntimeConfig extends PlatformConfig {
   /** Comma-separated host:port list; unset → the embedded in-process transport. */
   @IsOptional() @IsString() KAFKA_BROKERS?: string;
   @IsString() MESHFAB_DATA_DIR: string = './.data';
+  /** Kafka topic and consumer-group namespace: `<ns>.<service>.events`. */
+  @IsString() @Matches(/^[a-zA-Z0-9._-]{1,100}$/) MESHFAB_KAFKA_NAMESPACE: string = 'meshfab';
   /** A static operator bearer token (≥ 32 characters). */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
