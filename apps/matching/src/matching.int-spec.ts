@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- JSON bodies of HTTP answers and events are asserted field by field. */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- JSON bodies of HTTP answers and events are asserted field by field. */
 // Matching over HTTP and events: fake registry/orders/inspection producers on an embedded bus feed
 // the real consumer; workshops use the real HTTP API with real tokens; PostgreSQL is real.
 import type { INestApplication } from '@nestjs/common';

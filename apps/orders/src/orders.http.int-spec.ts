@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- response bodies are untyped JSON read by assertions */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are untyped JSON read by assertions */
 // The orders HTTP API against a real PostgreSQL: auth (401/403), cross-brand 404s, 400s naming the
 // field with nothing stored, Idempotency-Key resubmission, listing, and a fuzz run of malformed bodies.
 import type { INestApplication } from '@nestjs/common';

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- HTTP answers are untyped JSON, asserted field by field */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- HTTP answers are untyped JSON, asserted field by field */
 // The registry over HTTP against a real PostgreSQL, with its inspection consumer on the embedded
 // transport reading a fake 'inspection' producer's log.
 import { randomUUID } from 'node:crypto';

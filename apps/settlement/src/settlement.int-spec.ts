@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- response bodies and event data are untyped JSON read by assertions */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies and event data are untyped JSON read by assertions */
 // Settlement as a service: the real module behind the real platform edge (JWT, errors, validation), fed
 // with contract events from fake 'matching', 'inspection' and 'orders' producers (their own event stores
 // on their own schemas) through the embedded transport, against a real PostgreSQL.

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- response bodies are untyped JSON read by assertions */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are untyped JSON read by assertions */
 // The order saga fed with contract events from fake 'matching', 'inspection' and 'settlement'
 // producer logs (their own schemas on the embedded bus), observed through the orders HTTP API.
 import { randomUUID } from 'node:crypto';
