@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { dropSchema, kafkaBrokers, testDatabaseUrl, uniqueSchema } from '#libs/testing';
-import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
+import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { orderLifecycle } from './order-lifecycle.scenario.js';
 
@@ -21,7 +21,7 @@ async function dropSchemas(env: Record<string, string>): Promise<void> {
   for (const [key, schema] of Object.entries(env)) if (key.endsWith('_SCHEMA')) await dropSchema(testDatabaseUrl(), schema);
 }
 
-async function expectLifecycle(client: MeshfabClient): Promise<void> {
+async function expectLifecycle(client: MeshfabClient) {
   const inspector = await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' });
   const r = await orderLifecycle(client, { operator: OPERATOR, inspector });
   expect(r.completed.status).toBe('completed');
@@ -38,6 +38,21 @@ async function expectLifecycle(client: MeshfabClient): Promise<void> {
   // The order's lots as the brand sees them.
   const lots = r.completed.steps.flatMap((s: { lots: unknown[] }) => s.lots);
   expect(lots).toHaveLength(2);
+  return r;
+}
+
+/** Revoking a brand's token at the registry makes every service refuse it. */
+async function expectRevocationEverywhere(client: MeshfabClient, brand: { id: string; token: string; tokenId: string }): Promise<void> {
+  await client.call('GET', '/orders', { token: brand.token });
+  await client.call('DELETE', `/registry/members/${brand.id}/tokens/${brand.tokenId}`, { token: OPERATOR });
+  await eventually('the orders service to refuse the revoked token', async () => {
+    const { status, body } = await client.call<{ error: string }>('GET', '/orders', { token: brand.token, expect: [200, 401] });
+    return status === 401 && body.error === 'token_revoked';
+  });
+  await eventually('the settlement service to refuse it too', async () => {
+    const { status } = await client.call('GET', '/settlement/accounts/me', { token: brand.token, expect: [200, 401] });
+    return status === 401;
+  });
 }
 
 describe('the network in one process (embedded transport)', () => {
@@ -53,7 +68,9 @@ describe('the network in one process (embedded transport)', () => {
   });
 
   it('takes an order from submission through rework to completion, payment and statement', async () => {
-    await expectLifecycle(new MeshfabClient(host.url));
+    const client = new MeshfabClient(host.url);
+    const r = await expectLifecycle(client);
+    await expectRevocationEverywhere(client, r.brand as never);
   }, 120_000);
 });
 
@@ -78,6 +95,7 @@ describe('five services as separate applications on Kafka', () => {
       if (!host) throw new Error(`no service for ${path}`);
       return host.url;
     });
-    await expectLifecycle(client);
+    const r = await expectLifecycle(client);
+    await expectRevocationEverywhere(client, r.brand as never);
   }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsDateString, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { InspectionSpecDto, MoneyDto } from './common.dto.js';
 import { IntegrationEvent } from './contract-registry.js';
 
@@ -79,9 +79,19 @@ export class SubtaskCompletedContract extends SubtaskFacts {
 }
 IntegrationEvent('matching', 'SubtaskCompleted')(SubtaskCompletedContract);
 
+export const SUBTASK_CANCEL_CAUSES = ['order_cancelled', 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved'] as const;
+export type SubtaskCancelCause = (typeof SUBTASK_CANCEL_CAUSES)[number];
+
 /** The subtask was cancelled (order cancelled, re-planned elsewhere); its reservation is released. */
 export class SubtaskCancelledContract extends SubtaskFacts {
   @IsString() reason!: string;
+  /**
+   * Why (added by matching; absent on older events): 'order_cancelled', or the plan took the lot from its
+   * workshop before work started — 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved' — in
+   * which case a LotReplanned with this subtask as `replacedSubtaskId` follows (or OrderPlanningFailed
+   * while the lot waits for capacity).
+   */
+  @IsOptional() @IsIn(SUBTASK_CANCEL_CAUSES) cause?: SubtaskCancelCause;
 }
 IntegrationEvent('matching', 'SubtaskCancelled')(SubtaskCancelledContract);
 

@@ -76,5 +76,20 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       }
     }
   }
-  return [EventStore1764150000000];
+  /** Bearer tokens the registry revoked, as every other service learns of them from its events. */
+  class RevokedTokens1764160000000 implements MigrationInterface {
+    name = 'RevokedTokens1764160000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.revoked_tokens (
+          token_id   text PRIMARY KEY,
+          member_id  text        NOT NULL,
+          revoked_at timestamptz NOT NULL DEFAULT now()
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE IF EXISTS ${s}.revoked_tokens`);
+    }
+  }
+  return [EventStore1764150000000, RevokedTokens1764160000000];
 }

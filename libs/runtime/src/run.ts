@@ -6,15 +6,16 @@ import { NestFactory } from '@nestjs/core';
 import { configureHttpApp, loadConfig, PlatformModule } from '#libs/platform';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
+import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 @Module({})
 class HostModule {
-  static forServices(name: string, config: RuntimeConfig, hosted: readonly HostedService[]): DynamicModule {
+  static forServices(name: string, config: RuntimeConfig, hosted: readonly HostedService[], extra: readonly DynamicModule[]): DynamicModule {
     return {
       module: HostModule,
-      imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }), ...hosted.map((h) => h.module)],
+      imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }), ...hosted.map((h) => h.module), ...extra],
     };
   }
 }
@@ -66,7 +67,16 @@ export async function startHost(name: string, services: readonly MeshfabServiceD
 
   const serviceOptions = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env, poolSize: config.MESHFAB_DB_POOL_SIZE };
   const hosted = services.map((definition) => ({ definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) }));
-  const app = await NestFactory.create(HostModule.forServices(name, config, hosted), { bufferLogs: true });
+  // Without the registry in this process, each service keeps its own list of revoked tokens from the
+  // registry's events (the registry itself answers revocation checks where it is hosted).
+  const registryHere = services.some((s) => s.name === 'registry');
+  const revocation = registryHere
+    ? []
+    : hosted.map((h) => {
+        h.definition = { ...h.definition, consumes: [...new Set([...h.definition.consumes, 'registry' as const])] };
+        return revokedTokensModule(h.definition.name, h.schema);
+      });
+  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation), { bufferLogs: true });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
   const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded' });
   await app.startAllMicroservices();
