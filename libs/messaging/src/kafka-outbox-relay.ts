@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Kafka, Producer } from 'kafkajs';
+import type { QueryRunner } from 'typeorm';
 import { eventsTopic, isIntegrationEvent } from '#libs/contracts';
 import { CatchUpSubscription, type ServiceDatabase } from '#libs/eventsourcing';
 import { toEnvelope } from './embedded-event-bus.js';
@@ -12,6 +13,8 @@ export interface OutboxRelayOptions {
   brokers: readonly string[];
   batchSize?: number;
   pollIntervalMs?: number;
+  /** How often a standby replica tries to take over publishing (default 2000 ms). */
+  standbyRetryMs?: number;
   /** Topic namespace (default `meshfab`). */
   namespace?: string;
 }
@@ -27,6 +30,9 @@ export class KafkaOutboxRelay {
   private producer?: Producer;
   private subscription?: CatchUpSubscription;
   private unsubscribe?: () => void;
+  private lock?: QueryRunner;
+  private standby?: NodeJS.Timeout;
+  private stopped = false;
   private readonly log = new Logger(KafkaOutboxRelay.name);
   published = 0;
 
@@ -34,7 +40,39 @@ export class KafkaOutboxRelay {
     this.kafka = createKafka({ brokers: options.brokers, clientId: `meshfab-${options.producer}-relay` });
   }
 
+  /**
+   * Starts publishing once this instance holds the service's relay lock (a PostgreSQL advisory lock
+   * on a connection of its own): with several replicas of a service, one relays and the others stand
+   * by, taking over within `standbyRetryMs` when the leader stops or its connection drops.
+   */
   async start(): Promise<void> {
+    this.lock = this.options.database.dataSource.createQueryRunner();
+    await this.lock.connect();
+    if (await this.tryLead()) return;
+    this.standby = setInterval(() => {
+      void this.tryLead().catch((error: unknown) => this.log.warn(`relay of ${this.options.producer}: ${String(error)}`));
+    }, this.options.standbyRetryMs ?? 2000);
+  }
+
+  /** True while this instance is the one publishing. */
+  get leading(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  private async tryLead(): Promise<boolean> {
+    if (this.subscription || this.stopped || !this.lock) return this.leading;
+    const [{ locked }] = (await this.lock.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.lockKey])) as { locked: boolean }[];
+    if (!locked) return false;
+    clearInterval(this.standby);
+    await this.startPublishing();
+    return true;
+  }
+
+  private get lockKey(): string {
+    return `meshfab-relay:${this.options.database.schema}`;
+  }
+
+  private async startPublishing(): Promise<void> {
     const topic = eventsTopic(this.options.producer, this.options.namespace);
     await ensureTopics(this.kafka, [topic]);
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -69,8 +107,14 @@ export class KafkaOutboxRelay {
 
   /** Finishes the batch in hand (published and checkpointed), then disconnects. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.standby);
     this.unsubscribe?.();
     await this.subscription?.stop();
     await this.producer?.disconnect();
+    if (this.lock && !this.lock.isReleased) {
+      if (this.subscription) await this.lock.query('SELECT pg_advisory_unlock(hashtext($1))', [this.lockKey]).catch(() => undefined);
+      await this.lock.release();
+    }
   }
 }
