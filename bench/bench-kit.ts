@@ -49,7 +49,10 @@ export async function throughput(concurrency: number, durationMs: number, worker
   let units = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, writer) => {
-      for (let i = 0; performance.now() < deadline; i++) units += await worker(writer, i);
+      for (let i = 0; performance.now() < deadline; i++) {
+        const done = await worker(writer, i); // not `units += await …`: that reads `units` before the await
+        units += done;
+      }
     }),
   );
   return units / ((performance.now() - started) / 1000);

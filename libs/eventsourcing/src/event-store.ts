@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { assertContract } from '#libs/contracts';
 import { ConcurrencyError } from './errors.js';
@@ -75,6 +76,7 @@ export class EventStore {
   private readonly table: string;
   private readonly appendSql: string;
   private readonly appendListeners = new Set<() => void>();
+  private readonly appendStatementName: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -82,6 +84,7 @@ export class EventStore {
     readonly upcasters: Upcasters = new Upcasters(),
   ) {
     this.table = `${ident(schema)}.events`;
+    this.appendStatementName = `meshfab_append_${schema}`;
     this.appendSql = `
       WITH current AS (
         SELECT coalesce(max(stream_version), 0) AS version FROM ${this.table} WHERE stream_id = $1
@@ -94,6 +97,11 @@ export class EventStore {
       WHERE $5::int IS NULL OR current.version = $5::int
       ORDER BY e.ord
       RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
+  }
+
+  /** The pg pool behind the DataSource (TypeORM's PostgreSQL driver keeps it as `master`). */
+  private pool(): pg.Pool {
+    return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
   }
 
   /**
@@ -123,16 +131,14 @@ export class EventStore {
       };
     });
     const expected = options.expectedVersion === 'any' ? null : options.expectedVersion;
-    const runner = options.manager ?? this.dataSource;
+    const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected];
     let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
     try {
-      rows = await runner.query(this.appendSql, [
-        streamId,
-        JSON.stringify(docs),
-        options.metadata.correlationId,
-        options.metadata.causationId,
-        expected,
-      ]);
+      // Inside a caller's transaction: its connection. Otherwise one round trip on the pool with a
+      // named (server-side prepared) statement: parsed and planned once per connection.
+      rows = options.manager
+        ? await options.manager.query(this.appendSql, params)
+        : (await this.pool().query<(typeof rows)[number]>({ name: this.appendStatementName, text: this.appendSql, values: params })).rows;
     } catch (error) {
       if (isUniqueViolation(error, 'events_stream_version_key')) {
         throw new ConcurrencyError(streamId, expected ?? undefined);
