@@ -7,7 +7,7 @@ import { startHost, type RunningHost } from '#libs/runtime';
 import { dropSchema, kafkaBrokers, testDatabaseUrl, uniqueSchema } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
-import { orderLifecycle } from './order-lifecycle.scenario.js';
+import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
 
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
 const OPERATOR = 'op_e2e-operator-token-0123456789abcdef';
@@ -18,12 +18,24 @@ function baseEnv(): Record<string, string> {
 }
 
 async function dropSchemas(env: Record<string, string>): Promise<void> {
+  if (process.env.E2E_KEEP_SCHEMAS) return;
   for (const [key, schema] of Object.entries(env)) if (key.endsWith('_SCHEMA')) await dropSchema(testDatabaseUrl(), schema);
 }
 
+/** No service of the network gave up on any message (the operator's dead-letter view is empty). */
+async function expectNoDeadLetters(urls: string[]): Promise<void> {
+  for (const url of urls) {
+    const lists = await new MeshfabClient(url).get<{ service: string; deadLetters: unknown[] }[]>('/admin/dead-letters', OPERATOR);
+    expect(lists.filter((l) => l.deadLetters.length > 0)).toEqual([]);
+  }
+}
+
+async function actors() {
+  return { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+}
+
 async function expectLifecycle(client: MeshfabClient) {
-  const inspector = await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' });
-  const r = await orderLifecycle(client, { operator: OPERATOR, inspector });
+  const r = await orderLifecycle(client, await actors());
   expect(r.completed.status).toBe('completed');
   expect(r.failed).toMatchObject({ disposition: 'rework' });
   // Money: each lot paid once, less the 5 % platform fee; nothing left in escrow; the ledger balances.
@@ -39,6 +51,22 @@ async function expectLifecycle(client: MeshfabClient) {
   const lots = r.completed.steps.flatMap((s: { lots: unknown[] }) => s.lots);
   expect(lots).toHaveLength(2);
   return r;
+}
+
+async function expectCancellation(client: MeshfabClient): Promise<void> {
+  const r = await cancellationMidProduction(client, await actors());
+  expect(r.cancelled.status).toBe('cancelled');
+  expect(r.sewing.status).toBe('cancelled');
+  // Cutting passed before the cancellation and is paid; sewing's escrow goes back to the brand.
+  expect(r.statement.reconciles).toBe(true);
+  expect(r.statement.totals).toMatchObject({ escrowedMinor: 110_000, releasedGrossMinor: 30_000, refundedToBrandMinor: 80_000, escrowBalanceMinor: 0 });
+}
+
+async function expectAwaitingFunds(client: MeshfabClient): Promise<void> {
+  const r = await awaitingFunds(client, await actors());
+  expect(r.waiting.status).toBe('awaiting_funds');
+  expect(r.resumed.status).not.toBe('awaiting_funds');
+  expect(r.completed.status).toBe('completed');
 }
 
 /** Revoking a brand's token at the registry makes every service refuse it. */
@@ -58,9 +86,15 @@ async function expectRevocationEverywhere(client: MeshfabClient, brand: { id: st
 describe('the network in one process (embedded transport)', () => {
   const env = baseEnv();
   let host: RunningHost;
+  let embeddedClient: MeshfabClient;
+  const client = () => embeddedClient;
 
   beforeAll(async () => {
     host = await startHost('network', NETWORK_SERVICES, { embedded: true, env: { ...env } });
+    embeddedClient = new MeshfabClient(host.url);
+  });
+  afterEach(async () => {
+    await expectNoDeadLetters([host.url]);
   });
   afterAll(async () => {
     await host?.stop();
@@ -68,9 +102,16 @@ describe('the network in one process (embedded transport)', () => {
   });
 
   it('takes an order from submission through rework to completion, payment and statement', async () => {
-    const client = new MeshfabClient(host.url);
-    const r = await expectLifecycle(client);
-    await expectRevocationEverywhere(client, r.brand as never);
+    const r = await expectLifecycle(client());
+    await expectRevocationEverywhere(client(), r.brand as never);
+  }, 120_000);
+
+  it('cancels an order mid-production: passed work paid, the rest refunded, open work cancelled', async () => {
+    await expectCancellation(client());
+  }, 120_000);
+
+  it('keeps an order waiting for funds, visibly, until the brand deposits', async () => {
+    await expectAwaitingFunds(client());
   }, 120_000);
 });
 
@@ -83,19 +124,31 @@ describe('five services as separate applications on Kafka', () => {
       hosts.set(service.name, await startHost(service.name, [service], { embedded: false, env: { ...env } }));
     }
   }, 120_000);
+  afterEach(async () => {
+    await expectNoDeadLetters([...hosts.values()].map((h) => h.url));
+  });
   afterAll(async () => {
     for (const host of hosts.values()) await host.stop();
     await dropSchemas(env);
   });
 
+  const routed = new MeshfabClient((path) => {
+    const host = hosts.get(path.split('/')[1]);
+    if (!host) throw new Error(`no service for ${path}`);
+    return host.url;
+  });
+  const client = () => routed;
+
   it('takes the same order through the same life, every event crossing Kafka', async () => {
-    const client = new MeshfabClient((path) => {
-      const service = path.split('/')[1];
-      const host = hosts.get(service);
-      if (!host) throw new Error(`no service for ${path}`);
-      return host.url;
-    });
-    const r = await expectLifecycle(client);
-    await expectRevocationEverywhere(client, r.brand as never);
+    const r = await expectLifecycle(client());
+    await expectRevocationEverywhere(client(), r.brand as never);
   }, 180_000);
+
+  it('cancels mid-production across the services', async () => {
+    await expectCancellation(client());
+  }, 120_000);
+
+  it('waits for funds across the services', async () => {
+    await expectAwaitingFunds(client());
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
-// The life of one order through the public HTTP APIs only: members join, a brand funds and orders a
-// two-step route, workshops accept, make, rework; an inspector passes and fails lots; money moves.
+// Lives of orders through the public HTTP APIs only: members join, brands fund and order two-step
+// routes, workshops accept, make and rework; an inspector passes and fails lots; money moves.
 import { randomUUID } from 'node:crypto';
 import { eventually, type MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 
@@ -12,12 +12,28 @@ export interface Actors {
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
-export async function joinNetwork(client: MeshfabClient, { operator }: Actors) {
-  const brand = await client.post<Json>('/registry/brands', operator, { name: 'Ningbo Threads' }, randomUUID());
-  const workshop = async (name: string, process: string, pricing: 'per_unit' | 'per_hour', amountMinor: number, lng: number) => {
-    const created = await client.post<Json>(
+/** The members one scenario creates; workshops by id, so whoever wins an offer can act on it. */
+export class Members {
+  readonly workshops = new Map<string, Json>();
+  constructor(
+    private readonly client: MeshfabClient,
+    readonly actors: Actors,
+  ) {}
+
+  async brand(name: string, depositMinor: number): Promise<Json> {
+    const brand = await this.client.post<Json>('/registry/brands', this.actors.operator, { name }, randomUUID());
+    if (depositMinor > 0) await this.deposit(brand, depositMinor);
+    return brand;
+  }
+
+  async deposit(brand: Json, amountMinor: number, key = randomUUID()): Promise<void> {
+    await this.client.post('/settlement/deposits', brand.token, { amount: { amountMinor, currency: 'CNY' } }, key);
+  }
+
+  async workshop(name: string, process: string, pricing: 'per_unit' | 'per_hour', amountMinor: number, lng: number): Promise<Json> {
+    const created = await this.client.post<Json>(
       '/registry/workshops',
-      operator,
+      this.actors.operator,
       {
         name,
         location: { lat: 29.87, lng, region: 'Zhejiang', city: 'Ningbo' },
@@ -26,85 +42,179 @@ export async function joinNetwork(client: MeshfabClient, { operator }: Actors) {
       },
       randomUUID(),
     );
-    await client.post(`/registry/workshops/${created.id}/capacity`, created.token, { action: 'declare', process, hoursPerDay: 8, from: day(0) });
+    await this.client.post(`/registry/workshops/${created.id}/capacity`, created.token, { action: 'declare', process, hoursPerDay: 8, from: day(0) });
+    this.workshops.set(created.id as string, created);
     return created;
-  };
-  const cutter = await workshop('Yinzhou Cutting Room', 'cutting', 'per_unit', 150, 121.55);
-  const sewer = await workshop('Beilun Sewing Co-op', 'sewing', 'per_hour', 4000, 121.8);
-  return { brand, cutter, sewer };
+  }
+
+  tokenOf(workshopId: string): string {
+    const workshop = this.workshops.get(workshopId);
+    if (!workshop) throw new Error(`workshop ${workshopId} is not one of this scenario's`);
+    return workshop.token as string;
+  }
 }
 
-export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
-  const { brand, cutter, sewer } = await joinNetwork(client, actors);
-  const depositKey = randomUUID();
-  const deposit = { amount: { amountMinor: 5_000_000, currency: 'CNY' } };
-  await client.post('/settlement/deposits', brand.token, deposit, depositKey);
-  await client.post('/settlement/deposits', brand.token, deposit, depositKey); // a retry: must not deposit twice
+export const TWO_STEP_ROUTE = [
+  { stepId: 'cut', process: 'cutting', workContentHoursPerUnit: 0.05, inspection: { level: 'II', aql: 2.5 } },
+  { stepId: 'sew', process: 'sewing', workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 2.5 }, dependsOn: ['cut'] },
+];
 
-  const order = await client.post<Json>(
-    '/orders',
-    brand.token,
-    {
-      sku: 'TEE-ORG-M',
-      productName: 'Organic cotton T-shirt',
-      quantity: 200,
-      unit: 'pcs',
-      dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
-      route: [
-        { stepId: 'cut', process: 'cutting', workContentHoursPerUnit: 0.05, inspection: { level: 'II', aql: 2.5 } },
-        { stepId: 'sew', process: 'sewing', workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 2.5 }, dependsOn: ['cut'] },
-      ],
-    },
-    randomUUID(),
-  );
-  const orderId = order.orderId as string;
+export class OrderDriver {
+  constructor(
+    private readonly client: MeshfabClient,
+    private readonly members: Members,
+  ) {}
 
-  const offerFor = (workshop: Json) =>
-    eventually(`an offer for ${workshop.id as string}`, async () => {
-      const offers = await client.get<Json[]>('/matching/offers', workshop.token);
-      return offers.find((o) => o.orderId === orderId);
+  async submit(brand: Json, quantity = 200): Promise<string> {
+    const order = await this.client.post<Json>(
+      '/orders',
+      brand.token,
+      {
+        sku: 'TEE-ORG-M',
+        productName: 'Organic cotton T-shirt',
+        quantity,
+        unit: 'pcs',
+        dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
+        route: TWO_STEP_ROUTE,
+      },
+      randomUUID(),
+    );
+    return order.orderId as string;
+  }
+
+  /** The offer of `orderId`'s step, as the operator sees all offers; with its workshop's token. */
+  async offer(orderId: string, stepId: string): Promise<Json & { token: string }> {
+    const offer = await eventually(`an offer for step ${stepId} of ${orderId}`, async () => {
+      const offers = await this.client.get<Json[]>('/matching/offers', this.members.actors.operator);
+      return offers.find((o) => o.orderId === orderId && o.stepId === stepId);
     });
-  const cutOffer = await offerFor(cutter);
-  const sewOffer = await offerFor(sewer);
-  await client.post(`/matching/offers/${cutOffer.subtaskId}/accept`, cutter.token);
-  await client.post(`/matching/offers/${sewOffer.subtaskId}/accept`, sewer.token);
+    return { ...offer, token: this.members.tokenOf(offer.workshopId as string) };
+  }
 
-  const inspect = async (subtaskId: string, round: number, defects: (sampleSize: number) => Json) => {
+  async accept(offer: Json & { token: string }): Promise<void> {
+    await this.client.post(`/matching/offers/${offer.subtaskId}/accept`, offer.token);
+  }
+
+  async make(offer: Json & { token: string }, good: number): Promise<void> {
+    await eventually(`${offer.stepId as string} may start`, () => this.client.post(`/matching/subtasks/${offer.subtaskId}/start`, offer.token).then(() => true));
+    await this.client.post(`/matching/subtasks/${offer.subtaskId}/complete`, offer.token, { goodQuantity: good, scrapQuantity: 0 });
+  }
+
+  async inspect(subtaskId: string, round: number, defects: (sampleSize: number) => Json): Promise<Json> {
     const lot = await eventually(`an inspection lot for ${subtaskId} round ${round}`, async () => {
-      const lots = await client.get<Json[]>(`/inspection/lots?subtaskId=${subtaskId}`, actors.inspector);
+      const lots = await this.client.get<Json[]>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.inspector);
       return lots.find((l) => l.reworkRound === round && l.status !== 'passed' && l.status !== 'failed');
     });
-    return client.post<Json>(`/inspection/lots/${lot.id}/results`, actors.inspector, { sampled: lot.sampleSize, defects: defects(lot.sampleSize) });
-  };
-  const clean = () => ({ critical: 0, major: 0, minor: 0 });
+    return this.client.post<Json>(`/inspection/lots/${lot.id}/results`, this.members.actors.inspector, { sampled: lot.sampleSize, defects: defects(lot.sampleSize) });
+  }
 
-  // Cutting: may start at once (no predecessors); made, inspected, passed.
-  await eventually('cutting may start', () => client.post(`/matching/subtasks/${cutOffer.subtaskId}/start`, cutter.token).then(() => true));
-  await client.post(`/matching/subtasks/${cutOffer.subtaskId}/complete`, cutter.token, { goodQuantity: 200, scrapQuantity: 0 });
-  await inspect(cutOffer.subtaskId, 0, clean);
+  orderStatus(brand: Json, orderId: string, status: string): Promise<Json> {
+    return eventually(`order ${orderId} ${status}`, async () => {
+      const view = await this.client.get<Json>(`/orders/${orderId}`, brand.token);
+      return view.status === status ? view : undefined;
+    });
+  }
 
-  // Sewing: released only after cutting passed; fails inspection once, is reworked, passes.
-  await eventually('sewing may start', () => client.post(`/matching/subtasks/${sewOffer.subtaskId}/start`, sewer.token).then(() => true));
-  await client.post(`/matching/subtasks/${sewOffer.subtaskId}/complete`, sewer.token, { goodQuantity: 200, scrapQuantity: 0 });
-  const failed = await inspect(sewOffer.subtaskId, 0, (n) => ({ critical: 0, major: n, minor: 0 }));
+  closedStatement(brand: Json, orderId: string): Promise<Json> {
+    return eventually(`a final statement of ${orderId}`, async () => {
+      const s = await this.client.get<Json>(`/settlement/orders/${orderId}/statement`, brand.token);
+      return s.closedAt ? s : undefined;
+    });
+  }
+}
+
+const clean = () => ({ critical: 0, major: 0, minor: 0 });
+
+const networks = new WeakMap<MeshfabClient, Promise<{ members: Members; orders: OrderDriver }>>();
+
+/** The workshops join once per network; each scenario adds its own brand. */
+export function joinNetwork(client: MeshfabClient, actors: Actors) {
+  let joined = networks.get(client);
+  if (!joined) {
+    joined = (async () => {
+      const members = new Members(client, actors);
+      await members.workshop('Yinzhou Cutting Room', 'cutting', 'per_unit', 150, 121.55);
+      await members.workshop('Beilun Sewing Co-op', 'sewing', 'per_hour', 4000, 121.8);
+      return { members, orders: new OrderDriver(client, members) };
+    })();
+    networks.set(client, joined);
+  }
+  return joined;
+}
+
+/** Submission → plan → offers → accept → make → inspect (sewing fails once, is reworked) → done. */
+export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
+  const { members, orders } = await joinNetwork(client, actors);
+  const brand = await members.brand('Ningbo Threads', 0);
+  const depositKey = randomUUID();
+  await members.deposit(brand, 5_000_000, depositKey);
+  await members.deposit(brand, 5_000_000, depositKey); // a retry: must not deposit twice
+
+  const orderId = await orders.submit(brand);
+  const cut = await orders.offer(orderId, 'cut');
+  const sew = await orders.offer(orderId, 'sew');
+  await orders.accept(cut);
+  await orders.accept(sew);
+
+  await orders.make(cut, 200);
+  await orders.inspect(cut.subtaskId, 0, clean);
+  await orders.make(sew, 200); // released only after cutting passed
+  const failed = await orders.inspect(sew.subtaskId, 0, (n) => ({ critical: 0, major: n, minor: 0 }));
   await eventually('the sewing lot back for rework', async () => {
-    await client.post(`/matching/subtasks/${sewOffer.subtaskId}/complete`, sewer.token, { goodQuantity: 200, scrapQuantity: 0 });
+    await client.post(`/matching/subtasks/${sew.subtaskId}/complete`, sew.token, { goodQuantity: 200, scrapQuantity: 0 });
     return true;
   });
-  await inspect(sewOffer.subtaskId, 1, clean);
+  await orders.inspect(sew.subtaskId, 1, clean);
 
-  const completed = await eventually('the order completed', async () => {
-    const view = await client.get<Json>(`/orders/${orderId}`, brand.token);
-    return view.status === 'completed' ? view : undefined;
-  });
-  const statement = await eventually('a final statement', async () => {
-    const s = await client.get<Json>(`/settlement/orders/${orderId}/statement`, brand.token);
-    return s.closedAt ? s : undefined;
-  });
-  const cutterAccount = await client.get<Json>('/settlement/accounts/me', cutter.token);
-  const sewerAccount = await client.get<Json>('/settlement/accounts/me', sewer.token);
+  const completed = await orders.orderStatus(brand, orderId, 'completed');
+  const statement = await orders.closedStatement(brand, orderId);
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, cutter, sewer, failed, completed, statement, cutterAccount, sewerAccount, brandAccount, ledger, cutOffer, sewOffer };
+  return { orderId, brand, failed, completed, statement, brandAccount, ledger };
+}
+
+/** Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded. */
+export async function cancellationMidProduction(client: MeshfabClient, actors: Actors) {
+  const { members, orders } = await joinNetwork(client, actors);
+  const brand = await members.brand('Cixi Knitwear', 5_000_000);
+  const orderId = await orders.submit(brand);
+  const cut = await orders.offer(orderId, 'cut');
+  const sew = await orders.offer(orderId, 'sew');
+  await orders.accept(cut);
+  await orders.accept(sew);
+  await orders.make(cut, 200);
+  await orders.inspect(cut.subtaskId, 0, clean);
+  await client.post(`/orders/${orderId}/cancel`, brand.token, { reason: 'the collection was dropped' });
+  const cancelled = await orders.orderStatus(brand, orderId, 'cancelled');
+  const sewing = await eventually('the sewing subtask cancelled', async () => {
+    const s = await client.get<Json>(`/matching/subtasks/${sew.subtaskId}`, sew.token);
+    return s.status === 'cancelled' ? s : undefined;
+  });
+  const startRefused = await client.call('POST', `/matching/subtasks/${sew.subtaskId}/start`, { token: sew.token, expect: [404, 409, 422] });
+  const statement = await orders.closedStatement(brand, orderId);
+  return { orderId, cancelled, sewing, startRefused, statement };
+}
+
+/** A brand without enough funds: the order waits as awaiting_funds, a deposit lets it go on. */
+export async function awaitingFunds(client: MeshfabClient, actors: Actors) {
+  const { members, orders } = await joinNetwork(client, actors);
+  const brand = await members.brand('Yuyao Outdoor', 10_000); // 100 CNY: short of the 1,100 CNY the lots cost
+  const orderId = await orders.submit(brand);
+  const cut = await orders.offer(orderId, 'cut');
+  const sew = await orders.offer(orderId, 'sew');
+  await orders.accept(cut);
+  await orders.accept(sew);
+  const waiting = await orders.orderStatus(brand, orderId, 'awaiting_funds');
+  await members.deposit(brand, 2_000_000);
+  const resumed = await eventually('the order no longer waiting for funds', async () => {
+    const view = await client.get<Json>(`/orders/${orderId}`, brand.token);
+    return view.status !== 'awaiting_funds' ? view : undefined;
+  });
+  await orders.make(cut, 200);
+  await orders.inspect(cut.subtaskId, 0, clean);
+  await orders.make(sew, 200);
+  await orders.inspect(sew.subtaskId, 0, clean);
+  const completed = await orders.orderStatus(brand, orderId, 'completed');
+  return { orderId, waiting, resumed, completed };
 }

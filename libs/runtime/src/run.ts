@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { configureHttpApp, loadConfig, PlatformModule } from '#libs/platform';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
+import { DeadLettersController, HOSTED_SCHEMAS } from './dead-letters.controller.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';
@@ -16,6 +17,8 @@ class HostModule {
     return {
       module: HostModule,
       imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }), ...hosted.map((h) => h.module), ...extra],
+      controllers: [DeadLettersController],
+      providers: [{ provide: HOSTED_SCHEMAS, useValue: Object.fromEntries(hosted.map((h) => [h.definition.name, h.schema])) }],
     };
   }
 }
