@@ -5,5 +5,5 @@ export const ordersService: MeshfabServiceDefinition = {
   name: 'orders',
   moduleClass: OrdersModule,
   forRoot: (o) => OrdersModule.forRoot(o),
-  consumes: ['matching', 'inspection', 'settlement'],
+  consumes: ['matching', 'inspection', 'settlement', 'registry'],
 };

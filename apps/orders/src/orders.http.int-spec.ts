@@ -137,6 +137,7 @@ describe('orders HTTP API', () => {
     ['a route over the step limit', (o) => ({ ...o, route: Array.from({ length: 51 }, (_, i) => ({ ...o.route[1], stepId: `s${i}` })) }), 'route', /at most 50/],
     ['a missing nested field', (o) => ({ ...o, route: [o.route[0], { ...o.route[1], inspection: { level: 'IV', aql: 1 } }] }), 'route.1.inspection.level', /level/],
     ['an unknown property', (o) => ({ ...o, colour: 'red' }), 'colour', /should not exist/],
+    ['an unknown hand-off', (o) => ({ ...o, route: [o.route[0], o.route[1], { ...o.route[2], handoff: 'per_unit' }] }), 'route.2.handoff', /per_step, per_lot/],
   ])('refuses %s with a 400 naming the field and stores nothing', async (_name, change, field, reason) => {
     const [events, summaries] = [await eventCount(), await summaryCount()];
     const response = await call('POST', '/orders', brand1, change(validOrder()), { 'idempotency-key': `bad-${field}-${Math.random()}` });

@@ -28,5 +28,15 @@ export function ordersMigrations(schema: string): (new () => MigrationInterface)
       await runner.query(`DROP TABLE ${s}.order_summary`);
     }
   }
-  return [OrdersTables1764200000000];
+  /** Brands' display names from the registry (what a workshop may see of the brand). */
+  class BrandDisplayNames1764900000000 implements MigrationInterface {
+    name = 'BrandDisplayNames1764900000000';
+    async up(runner: QueryRunner): Promise<void> {
+      await runner.query(`CREATE TABLE ${s}.brand_display_names (brand_id text PRIMARY KEY, display_name text NOT NULL)`);
+    }
+    async down(runner: QueryRunner): Promise<void> {
+      await runner.query(`DROP TABLE ${s}.brand_display_names`);
+    }
+  }
+  return [OrdersTables1764200000000, BrandDisplayNames1764900000000];
 }

@@ -3,6 +3,7 @@ import { ServiceDatabaseModule } from '#libs/eventsourcing';
 import { loadConfig, ObservabilityModule } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
 import { ORDERS_CLOCK, ORDERS_CONFIG, OrdersConfig } from './config.js';
+import { BrandDisplayNames, BrandDisplayNamesConsumer } from './order/brand-display-names.js';
 import { OrderCommands } from './order/order-commands.service.js';
 import { OrderQueries } from './order/order-queries.service.js';
 import { OrderSagaConsumer } from './order/order-saga.consumer.js';
@@ -21,12 +22,13 @@ export class OrdersModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: ordersMigrations(schema), poolSize: options.poolSize }),
         ObservabilityModule,
       ],
-      controllers: [OrdersController, OrderSagaConsumer],
+      controllers: [OrdersController, OrderSagaConsumer, BrandDisplayNamesConsumer],
       providers: [
         { provide: ORDERS_CONFIG, useValue: config },
         { provide: ORDERS_CLOCK, useValue: options.clock ?? (() => new Date()) },
         OrderCommands,
         OrderQueries,
+        BrandDisplayNames,
       ],
     };
   }

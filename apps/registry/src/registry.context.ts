@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, ServiceDatabase } from '#libs/eventsourcing';
 import { TokenService } from '#libs/platform';
 import { brandDecider } from './brand/domain/brand.decider.js';
+import { inspectorDecider } from './inspector/domain/inspector.decider.js';
 import { membersProjection } from './member/members.projection.js';
 import { qualityRecordDecider } from './quality-record/domain/quality-record.decider.js';
 import { qualityRecordProjection } from './quality-record/quality-record.projection.js';
@@ -19,6 +20,7 @@ export interface RegistrySettings {
 
 export const workshopStream = (workshopId: string): string => `workshop-${workshopId}`;
 export const brandStream = (brandId: string): string => `brand-${brandId}`;
+export const inspectorStream = (inspectorId: string): string => `inspector-${inspectorId}`;
 export const qualityRecordStream = (workshopId: string, process: string): string => `quality-${workshopId}:${process}`;
 
 /** The registry's streams: load → decide → append, with the read models updated in the same transaction. */
@@ -26,6 +28,7 @@ export const qualityRecordStream = (workshopId: string, process: string): string
 export class RegistryStreams {
   readonly workshops;
   readonly brands;
+  readonly inspectors;
   readonly qualityRecords;
   readonly schema: string;
 
@@ -37,6 +40,7 @@ export class RegistryStreams {
     const members = membersProjection(db.schema);
     this.workshops = new CommandHandler(db.dataSource, db.store, workshopDecider, { projections: [members, workshopProfileProjection(db.schema)] });
     this.brands = new CommandHandler(db.dataSource, db.store, brandDecider, { projections: [members] });
+    this.inspectors = new CommandHandler(db.dataSource, db.store, inspectorDecider, { projections: [members] });
     this.qualityRecords = new CommandHandler(db.dataSource, db.store, qualityRecordDecider, { projections: [qualityRecordProjection(db.schema)] });
   }
 

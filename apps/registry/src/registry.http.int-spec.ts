@@ -228,6 +228,100 @@ describe('registry over HTTP', () => {
     expect(tokens.body.items.every((t: Json) => t.revokedAt !== null)).toBe(true);
   });
 
+  it('registers an inspector as a member: 201 with a token in the inspector role; InspectorRegistered published with its contract', async () => {
+    const before = (await events()).length;
+    const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'] });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
+    const { id, token, tokenId } = registered.body as { id: string; token: string; tokenId: string };
+    expect(await new TokenService(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
+
+    const own = await call('GET', `/registry/inspectors/${id}`, token);
+    expect(own).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() } });
+    expect((await call('GET', `/registry/inspectors/${id}`, operator)).body.name).toBe('Chen Jing');
+
+    const published = (await events()).slice(before);
+    expect(published.map((e) => [e.type, e.streamId])).toEqual([
+      ['InspectorRegistered', `inspector-${id}`],
+      ['MemberTokenIssued', `inspector-${id}`],
+    ]);
+    expect(published[0].data).toEqual({ inspectorId: id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() });
+    expect(contractOf('InspectorRegistered')?.producer).toBe('registry');
+    expect(() => assertContract('InspectorRegistered', published[0].data)).not.toThrow();
+    expect(published[1].data).toMatchObject({ memberId: id, role: 'inspector', tokenId });
+  });
+
+  it('lets only an operator register inspectors, and shows an inspector only to itself and operators (others: 404)', async () => {
+    const brand = await call('POST', '/registry/brands', operator, { name: 'Prying Brand' });
+    const shop = await registerWorkshop('Prying Shop');
+    const inspector = (await call('POST', '/registry/inspectors', operator, { name: 'Wang Lei' })).body as { id: string; token: string };
+    const other = (await call('POST', '/registry/inspectors', operator, { name: 'Li Na' })).body as { id: string; token: string };
+
+    expect((await call('POST', '/registry/inspectors', brand.body.token, { name: 'x' })).status).toBe(403);
+    expect((await call('POST', '/registry/inspectors', shop.token, { name: 'x' })).status).toBe(403);
+    expect((await call('POST', '/registry/inspectors', inspector.token, { name: 'x' })).status).toBe(403);
+    expect((await call('POST', '/registry/inspectors', undefined, { name: 'x' })).status).toBe(401);
+
+    for (const token of [other.token, brand.body.token, shop.token]) {
+      const denied = await call('GET', `/registry/inspectors/${inspector.id}`, token);
+      expect(denied).toMatchObject({ status: 404, body: { error: 'inspector_not_found' } });
+    }
+    // An inspector is not a brand, nor a brand an inspector, even to an operator.
+    expect((await call('GET', `/registry/brands/${inspector.id}`, operator)).status).toBe(404);
+    expect((await call('GET', `/registry/inspectors/${brand.body.id}`, operator)).status).toBe(404);
+    expect((await call('GET', '/registry/inspectors/nobody', operator)).status).toBe(404);
+    expect((await call('GET', `/registry/inspectors/${inspector.id}`, inspector.token)).body.certifications).toEqual([]);
+  });
+
+  it('refuses a bad inspector registration with a 400 naming the field, storing nothing; Idempotency-Key replays the same answer', async () => {
+    const before = (await events()).length;
+    const unknownField = await call('POST', '/registry/inspectors', operator, { name: 'Zhao', level: 'senior' });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.message).toContain('level');
+    const noName = await call('POST', '/registry/inspectors', operator, { certifications: ['ISO 2859-1'] });
+    expect(noName.status).toBe(400);
+    expect(noName.body.fields.map((f: Json) => f.field)).toContain('name');
+    const twice = await call('POST', '/registry/inspectors', operator, { name: 'Zhao', certifications: ['ISO 2859-1', 'iso 2859-1'] });
+    expect(twice).toMatchObject({ status: 400, body: { error: 'validation_failed', details: { field: 'certifications.1' } } });
+    const blankName = await call('POST', '/registry/inspectors', operator, { name: '   ' });
+    expect(blankName).toMatchObject({ status: 400, body: { details: { field: 'name' } } });
+    expect((await events()).length).toBe(before);
+
+    const key = randomUUID();
+    const first = await call('POST', '/registry/inspectors', operator, { name: 'Once Inspector' }, { 'idempotency-key': key });
+    const again = await call('POST', '/registry/inspectors', operator, { name: 'Once Inspector' }, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    expect(again).toEqual(first);
+    expect((await events()).filter((e) => e.type === 'InspectorRegistered' && e.data.name === 'Once Inspector')).toHaveLength(1);
+    expect((await call('POST', '/registry/inspectors', operator, { name: 'Other Inspector' }, { 'idempotency-key': key })).status).toBe(409);
+  });
+
+  it("rotates and revokes an inspector's tokens through the member token routes, publishing MemberTokenRevoked", async () => {
+    const inspector = (await call('POST', '/registry/inspectors', operator, { name: 'Rotating Inspector' })).body as { id: string; token: string; tokenId: string };
+    const other = (await call('POST', '/registry/inspectors', operator, { name: 'Meddling Inspector' })).body as { id: string; token: string };
+    expect((await call('POST', `/registry/members/${inspector.id}/tokens`, other.token)).status).toBe(403);
+
+    const rotated = await call('POST', `/registry/members/${inspector.id}/tokens`, inspector.token);
+    expect(rotated).toMatchObject({ status: 201, body: { id: inspector.id, token: expect.any(String), tokenId: expect.any(String) } });
+    expect(await new TokenService(secret).verify(rotated.body.token)).toMatchObject({ sub: inspector.id, role: 'inspector' });
+    expect(await call('GET', `/registry/inspectors/${inspector.id}`, inspector.token)).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    expect((await call('GET', `/registry/inspectors/${inspector.id}`, rotated.body.token)).status).toBe(200);
+
+    expect((await call('DELETE', `/registry/members/${inspector.id}/tokens/${rotated.body.tokenId}`, other.token)).status).toBe(403);
+    expect((await call('DELETE', `/registry/members/${inspector.id}/tokens/${rotated.body.tokenId}`, operator)).status).toBe(204);
+    expect((await call('GET', `/registry/inspectors/${inspector.id}`, rotated.body.token)).status).toBe(401);
+
+    const revoked = (await eventsOf(`inspector-${inspector.id}`)).filter((e) => e.type === 'MemberTokenRevoked');
+    expect(revoked.map((e) => [e.data.tokenId, e.data.reason])).toEqual([
+      [inspector.tokenId, 'rotated'],
+      [rotated.body.tokenId, 'revoked'],
+    ]);
+    for (const e of revoked) expect(() => assertContract(e.type, e.data)).not.toThrow();
+    const tokens = await call('GET', `/registry/members/${inspector.id}/tokens`, operator);
+    expect(tokens.body.items.map((t: Json) => t.tokenId)).toEqual(expect.arrayContaining([inspector.tokenId, rotated.body.tokenId]));
+    expect(tokens.body.items.every((t: Json) => t.revokedAt !== null)).toBe(true);
+  });
+
   it('keeps a quality record from inspection results and publishes WorkshopQualityRecordUpdated', async () => {
     const shop = await registerWorkshop('Inspected Shop');
     const facts = { subtaskId: 's-1', orderId: 'o-1', brandId: 'b-1', stepId: 'sew', process: 'sewing', workshopId: shop.id, lotSize: 500, sampleSize: 50, severity: 'normal' };

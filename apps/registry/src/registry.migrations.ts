@@ -75,5 +75,20 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       for (const t of ['quality_records', 'capacity_rules', 'workshops', 'member_tokens', 'members']) await q.query(`DROP TABLE IF EXISTS ${s}.${t}`);
     }
   }
-  return [RegistryTables1764200000000];
+  /** Inspectors are members too: a third role, and their certifications. */
+  class InspectorMembers1764900000000 implements MigrationInterface {
+    name = 'InspectorMembers1764900000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector'))`);
+      await q.query(`ALTER TABLE ${s}.members ADD COLUMN certifications text[]`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DELETE FROM ${s}.members WHERE role = 'inspector'`);
+      await q.query(`ALTER TABLE ${s}.members DROP COLUMN certifications`);
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop'))`);
+    }
+  }
+  return [RegistryTables1764200000000, InspectorMembers1764900000000];
 }

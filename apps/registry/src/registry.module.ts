@@ -3,6 +3,7 @@ import { ServiceDatabaseModule } from '#libs/eventsourcing';
 import { loadConfig, ObservabilityModule, TOKEN_REVOCATION, TokenService } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
 import { BrandsController } from './brand/brands.controller.js';
+import { InspectorsController } from './inspector/inspectors.controller.js';
 import { MemberCredentials } from './member/member-credentials.js';
 import { MemberTokensController } from './member/member-tokens.controller.js';
 import { InspectionResultsConsumer } from './quality-record/inspection-results.consumer.js';
@@ -13,7 +14,7 @@ import { WorkshopQueries } from './workshop/workshop-queries.js';
 import { WorkshopsController } from './workshop/workshops.controller.js';
 
 /**
- * The registry: brands and workshops (members and their tokens), workshop profiles, capabilities and
+ * The registry: brands, workshops and inspectors (members and their tokens), workshop profiles, capabilities and
  * shared capacity, suspension, and quality records from inspection results. Routes under /registry.
  */
 @Module({})
@@ -31,7 +32,7 @@ export class RegistryModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), poolSize: options.poolSize }),
         ObservabilityModule,
       ],
-      controllers: [BrandsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer],
+      controllers: [BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         RegistryStreams,

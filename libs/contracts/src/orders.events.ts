@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsDateString, IsInt, IsNumber, IsObject, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsDateString, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { InspectionSpecDto, LocationDto, MoneyDto } from './common.dto.js';
 import { IntegrationEvent } from './contract-registry.js';
 
@@ -11,6 +11,12 @@ export class RouteStepDto {
   @IsNumber() @Min(0) workContentHoursPerUnit!: number;
   @ValidateNested() @Type(() => InspectionSpecDto) inspection!: InspectionSpecDto;
   @IsArray() @IsString({ each: true }) dependsOn!: string[];
+  /**
+   * Added by orders (optional; absent = 'per_step'): 'per_lot' lets this step's lots start one by one as
+   * their predecessors pass enough quantity (orders publishes LotReleased for each), instead of waiting
+   * for the whole order quantity upstream (StepReleased).
+   */
+  @IsOptional() @IsIn(['per_step', 'per_lot']) handoff?: 'per_step' | 'per_lot';
 }
 
 export class SplitPolicyDto {
@@ -68,3 +74,24 @@ export class OrderFailedContract {
   @IsOptional() @IsDateString() failedAt?: string;
 }
 IntegrationEvent('orders', 'OrderFailed')(OrderFailedContract);
+
+// ---------------------------------------------------------------------------------------------
+// Added by the orders service. Nothing above was renamed or removed.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One lot of a `per_lot` step may start before its whole step is released: every predecessor step has
+ * passed inspection for at least the quantity of the lots of this step released so far, this one
+ * included. `StepReleased` still follows once every predecessor has passed the whole order quantity
+ * (then every lot of the step may start). Consumers that gate a lot's start on `StepReleased` may
+ * also accept this lot on `LotReleased`.
+ */
+export class LotReleasedContract {
+  @IsString() orderId!: string;
+  @IsString() stepId!: string;
+  @IsString() subtaskId!: string;
+  @IsString() workshopId!: string;
+  @IsInt() @Min(1) quantity!: number;
+  @IsDateString() releasedAt!: string;
+}
+IntegrationEvent('orders', 'LotReleased')(LotReleasedContract);

@@ -105,6 +105,17 @@ export class WorkshopProfileUpdatedContract {
 IntegrationEvent('registry', 'WorkshopProfileUpdated')(WorkshopProfileUpdatedContract);
 
 /**
+ * An operator registered an inspector as a network member (role `inspector`). Inspection may use it to
+ * know who records results (`inspectorId` is the principal of the result) and what they are certified for.
+ */
+export class InspectorRegisteredContract {
+  @IsString() inspectorId!: string;
+  @IsString() name!: string;
+  @IsArray() @IsString({ each: true }) certifications!: string[];
+}
+IntegrationEvent('registry', 'InspectorRegistered')(InspectorRegisteredContract);
+
+/**
  * The processes a workshop may offer and a route step may name. Unknown ids are refused (with the
  * close matches) by the registry; other services may use the same list.
  */

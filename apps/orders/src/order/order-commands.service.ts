@@ -16,12 +16,14 @@ export class OrderCommands {
   readonly handler: CommandHandler<OrderState, OrderCommand, OrderEvent>;
   readonly submissionPolicy: SubmissionPolicy;
   readonly sagaPolicy: SagaPolicy;
+  private readonly schema: string;
 
   constructor(
     @Inject(ServiceDatabase) db: ServiceDatabase,
     @Inject(ORDERS_CONFIG) config: OrdersConfig,
     @Inject(ORDERS_CLOCK) private readonly clock: Clock,
   ) {
+    this.schema = db.schema;
     this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)] });
     this.submissionPolicy = {
       maxSteps: config.ORDERS_MAX_ROUTE_STEPS,
@@ -53,8 +55,14 @@ export class OrderCommands {
     return orderStatus(result.state);
   }
 
-  /** Records another service's event in the order's stream, inside the consumer's inbox transaction. */
+  /**
+   * Records another service's event in the order's stream, inside the consumer's inbox transaction.
+   * Events of one order arrive concurrently from several topics (and partitions); the transaction takes
+   * the order's advisory lock first, so they queue instead of failing each other's optimistic append
+   * (which would spend the transport's retries and, under load, dead-letter a saga input).
+   */
   async record(orderId: string, command: OrderCommand, metadata: EventMetadata, manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.schema}:${orderStreamId(orderId)}`]);
     await this.handler.handle(orderStreamId(orderId), command, { metadata, manager });
   }
 }

@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
 import { ident, ServiceDatabase } from '#libs/eventsourcing';
 import { assertOwnership, type Principal } from '#libs/platform';
+import { BrandDisplayNames } from './brand-display-names.js';
 import { orderStreamId } from './order-commands.service.js';
 import type { OrderView } from './order-view.js';
+import { stepWork, type StepWork } from './step-work.js';
 
 export interface OrderListItem {
   orderId: string;
@@ -32,16 +34,42 @@ export interface TimelineEntry {
 export class OrderQueries {
   private readonly table: string;
 
-  constructor(@Inject(ServiceDatabase) private readonly db: ServiceDatabase) {
+  constructor(
+    @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
+    @Inject(BrandDisplayNames) private readonly brandNames: BrandDisplayNames,
+  ) {
     this.table = `${ident(db.schema)}.order_summary`;
+  }
+
+  private async view(orderId: string): Promise<OrderView> {
+    const rows: { view: OrderView }[] = await this.db.dataSource.query(`SELECT view FROM ${this.table} WHERE order_id = $1`, [orderId]);
+    if (rows.length === 0) throw new NotFound('order', orderId);
+    return rows[0].view;
   }
 
   /** The order as the principal may see it: its owner brand or an operator; anyone else gets the same 404 as for a missing order. */
   async get(principal: Principal, orderId: string): Promise<OrderView> {
-    const rows: { view: OrderView }[] = await this.db.dataSource.query(`SELECT view FROM ${this.table} WHERE order_id = $1`, [orderId]);
-    if (rows.length === 0) throw new NotFound('order', orderId);
-    assertOwnership(principal, rows[0].view.brandId, 'order', orderId);
-    return rows[0].view;
+    const view = await this.view(orderId);
+    assertOwnership(principal, view.brandId, 'order', orderId);
+    return view;
+  }
+
+  /**
+   * One step's work: for a workshop holding (offered or accepted) a lot of the step, only what that
+   * step needs; for the owner brand and operators the same, with every held lot of the step. A workshop
+   * holding no lot of the step gets the 404 of a missing order, whether the order or step exists or not.
+   */
+  async stepWork(principal: Principal, orderId: string, stepId: string): Promise<StepWork> {
+    const view = await this.view(orderId);
+    if (principal.role === 'workshop') {
+      const work = stepWork(view, stepId, { kind: 'workshop', workshopId: principal.sub }, await this.brandNames.of(view.brandId));
+      if (!work) throw new NotFound('order', orderId);
+      return work;
+    }
+    assertOwnership(principal, view.brandId, 'order', orderId);
+    const work = stepWork(view, stepId, { kind: 'owner' }, await this.brandNames.of(view.brandId));
+    if (!work) throw new NotFound('step', stepId);
+    return work;
   }
 
   async list(principal: Principal, query: { status?: string; page: number; pageSize: number; brandId?: string }): Promise<{ items: OrderListItem[]; page: number; pageSize: number; total: number }> {

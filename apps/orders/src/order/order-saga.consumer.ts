@@ -14,6 +14,7 @@ import type {
   SubtaskDeclinedContract,
   SubtaskExpiredContract,
   SubtaskFacts,
+  SubtaskOfferedContract,
   SubtaskStartedContract,
 } from '#libs/contracts';
 import { EventContext, OnEvent } from '#libs/messaging';
@@ -54,6 +55,26 @@ export class OrderSagaConsumer {
   @OnEvent('orders', 'OrderPlanningFailed')
   async onOrderPlanningFailed(@Payload() e: EventEnvelope<OrderPlanningFailedContract>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(e.data.orderId, { type: 'RecordPlanningFailure', sourceEventId: e.eventId, reason: e.data.reason, at: e.occurredAt }, ctx);
+  }
+
+  /** Who holds which lot: a re-planned lot is offered to its new workshop before anyone accepts it. */
+  @OnEvent('orders', 'SubtaskOffered')
+  async onSubtaskOffered(@Payload() e: EventEnvelope<SubtaskOfferedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    const d = e.data;
+    await this.record(
+      d.orderId,
+      {
+        type: 'RecordLotOffered',
+        sourceEventId: e.eventId,
+        lot: lot(d),
+        plannedStart: iso(d.plannedStart),
+        plannedEnd: iso(d.plannedEnd),
+        expiresAt: iso(d.expiresAt),
+        price: { amountMinor: d.price.amountMinor, currency: d.price.currency },
+        at: e.occurredAt,
+      },
+      ctx,
+    );
   }
 
   @OnEvent('orders', 'SubtaskAccepted')

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { assertContract } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
 import { PlatformModule, TokenService } from '#libs/platform';
@@ -12,7 +13,7 @@ import { OrdersModule } from '../orders.module.js';
 
 const secret = 'orders-saga-test-secret-0123456789abcdef';
 const schema = uniqueSchema('orders_saga');
-const producers = ['matching', 'inspection', 'settlement'] as const;
+const producers = ['matching', 'inspection', 'settlement', 'registry'] as const;
 type Producer = (typeof producers)[number];
 const producerSchemas = Object.fromEntries(producers.map((p) => [p, uniqueSchema(`fake_${p}`)])) as Record<Producer, string>;
 const NOW = new Date('2030-01-01T00:00:00.000Z');
@@ -39,9 +40,10 @@ describe('order saga over the embedded transport', () => {
   const fakes = {} as Record<Producer, ServiceDatabase>;
   const bus = new EmbeddedEventBus();
   let brand: string;
+  const tokens = new TokenService(secret);
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${brand}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const call = async (method: string, path: string, body?: unknown, token = brand) => {
+    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as any };
   };
   const publish = async (producer: Producer, streamId: string, type: string, data: object) => {
@@ -93,7 +95,7 @@ describe('order saga over the embedded transport', () => {
     await app.startAllMicroservices();
     await app.listen(0);
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    brand = await new TokenService(secret).issue({ sub: 'brand-1', role: 'brand' });
+    brand = await tokens.issue({ sub: 'brand-1', role: 'brand' });
   });
 
   afterAll(async () => {
@@ -168,6 +170,140 @@ describe('order saga over the embedded transport', () => {
     expect(v.status).toBe('cancelled');
     const events = await ordersDb.store.readStream(`order-${orderId}`);
     expect(events.find((e) => e.type === 'OrderCancelled')!.data).toMatchObject({ orderId, brandId: 'brand-1', reason: 'season over', cancelledBy: 'brand-1' });
+    expect(await ordersDb.deadLetters.list()).toEqual([]);
+  });
+
+  it('shows a workshop only the work of the steps it holds a lot of, and 404 to everyone else', async () => {
+    const as = async (sub: string, role: 'workshop' | 'brand' | 'operator' | 'inspector') => tokens.issue({ sub, role });
+    const [wsA, wsB, wsC, wsD, stranger, otherBrand, operator, inspector] = await Promise.all([
+      as('ws-a', 'workshop'),
+      as('ws-b', 'workshop'),
+      as('ws-c', 'workshop'),
+      as('ws-d', 'workshop'),
+      as('ws-stranger', 'workshop'),
+      as('brand-2', 'brand'),
+      as('op-1', 'operator'),
+      as('inspector-1', 'inspector'),
+    ]);
+    await publish('registry', 'brand-brand-1', 'BrandRegistered', { brandId: 'brand-1', name: 'Lumen Apparel' });
+    const response = await call('POST', '/orders', {
+      ...order,
+      designFiles: ['s3://lumen/case-01.step'],
+      delivery: { lat: 29.87, lng: 121.54, region: 'Zhejiang', city: 'Ningbo' },
+      route: [
+        { ...order.route[0], parameters: { material: 'AL6061', finish: 'bead-blast' } },
+        { ...order.route[1], parameters: { material: 'AL5052-secret' } },
+        order.route[2],
+      ],
+      budget: { amountMinor: 7_777_777, currency: 'CNY' },
+    });
+    const orderId = response.body.orderId as string;
+    const lotAt = (subtaskId: string, stepId: string, workshopId: string, quantity: number) => ({ ...planned(subtaskId, stepId, quantity), workshopId, price: { amountMinor: 424_242, currency: 'CNY' } });
+    await publish('matching', `plan-${orderId}`, 'OrderPlanned', {
+      orderId,
+      brandId: 'brand-1',
+      lots: [lotAt('w-body-1', 'body', 'ws-a', 70), lotAt('w-body-2', 'body', 'ws-b', 30), lotAt('w-lid', 'lid', 'ws-b', 100), lotAt('w-asm', 'assemble', 'ws-c', 100)],
+      plannedCompletion: '2030-02-01T00:00:00.000Z',
+    });
+    await until(orderId, (x) => x.lots.length === 4, 'plan recorded');
+    const work = (stepId: string, token: string) => call('GET', `/orders/${orderId}/steps/${stepId}/work`, undefined, token);
+    const named = await waitFor(async () => {
+      const r = await work('body', wsA);
+      return r.body?.brand?.displayName ? r : null;
+    }, { timeoutMs: 20_000, message: 'the brand’s display name from the registry' });
+
+    expect(named.status).toBe(200);
+    expect(named.body).toEqual({
+      orderId,
+      stepId: 'body',
+      product: { sku: 'CASE-01', name: 'Aluminium case', unit: 'pcs' },
+      brand: { displayName: 'Lumen Apparel' },
+      step: { process: 'cnc-milling', parameters: { material: 'AL6061', finish: 'bead-blast' }, workContentHoursPerUnit: 0.5, inspection: { level: 'II', aql: 1.0 }, final: false, handoff: 'per_step', status: 'released', releasedAt: expect.any(String) },
+      quantity: 70,
+      designFiles: ['s3://lumen/case-01.step'],
+      lots: [expect.objectContaining({ subtaskId: 'w-body-1', workshopId: 'ws-a', status: 'planned', quantity: 70 })],
+    });
+    const text = JSON.stringify(named.body);
+    for (const withheld of ['ws-b', 'ws-c', 'w-lid', 'AL5052-secret', '424242', '7777777', 'brand-1', 'Ningbo', 'Zhejiang']) expect(text).not.toContain(withheld);
+
+    // ws-b holds a body lot and the lid; the assembly's workshop gets the delivery location (a final step).
+    expect((await work('body', wsB)).body).toMatchObject({ quantity: 30, lots: [{ subtaskId: 'w-body-2' }] });
+    expect((await work('lid', wsB)).body).toMatchObject({ quantity: 100, step: { parameters: { material: 'AL5052-secret' } } });
+    expect((await work('lid', wsB)).body).not.toHaveProperty('delivery');
+    expect((await work('assemble', wsC)).body).toMatchObject({ step: { final: true, status: 'waiting' }, delivery: { lat: 29.87, lng: 121.54, region: 'Zhejiang', city: 'Ningbo' } });
+
+    // Any other workshop, step or caller: the 404 of a missing order (an inspector may not ask at all).
+    for (const [stepId, token] of [['lid', wsA], ['assemble', wsA], ['body', wsC], ['body', stranger], ['nope', wsA], ['body', otherBrand]] as const) {
+      const denied = await work(stepId, token);
+      expect([stepId, denied.status, denied.body.error]).toEqual([stepId, 404, 'order_not_found']);
+    }
+    expect((await call('GET', `/orders/no-such-order/steps/body/work`, undefined, wsA)).body.error).toBe('order_not_found');
+    expect((await work('body', inspector)).status).toBe(403);
+    // The owner brand and operators see every held lot of the step.
+    expect((await work('body', brand)).body).toMatchObject({ quantity: 100, lots: [{ workshopId: 'ws-a' }, { workshopId: 'ws-b' }] });
+    expect((await work('body', operator)).status).toBe(200);
+    expect((await work('nope', brand)).body.error).toBe('step_not_found');
+
+    // ws-b declines its body lot: it loses that step; matching re-plans the lot and offers it to ws-d.
+    await publish('matching', 'w-body-2', 'SubtaskDeclined', { ...facts(orderId, 'w-body-2', 'body', 30), workshopId: 'ws-b', reason: 'machine down' });
+    await publish('matching', 'w-body-3', 'SubtaskOffered', {
+      ...facts(orderId, 'w-body-3', 'body', 30),
+      workshopId: 'ws-d',
+      expiresAt: '2030-01-02T00:00:00.000Z',
+      plannedStart: '2030-01-03T00:00:00.000Z',
+      plannedEnd: '2030-01-09T00:00:00.000Z',
+    });
+    const offered = await waitFor(async () => {
+      const r = await work('body', wsD);
+      return r.status === 200 ? r : null;
+    }, { timeoutMs: 20_000, message: 'the re-planned lot visible to its new workshop' });
+    expect(offered.body).toMatchObject({ quantity: 30, lots: [{ subtaskId: 'w-body-3', workshopId: 'ws-d', status: 'planned', plannedStart: '2030-01-03T00:00:00.000Z' }] });
+    await waitFor(async () => ((await work('body', wsB)).status === 404 ? true : null), { timeoutMs: 20_000, message: 'the declined lot no longer held by ws-b' });
+    expect((await work('lid', wsB)).status).toBe(200);
+    expect((await ordersDb.store.readStream(`order-${orderId}`)).filter((e) => e.type === 'LotOffered').map((e) => e.data.subtaskId)).toEqual(['w-body-3']);
+    expect(await ordersDb.deadLetters.list()).toEqual([]);
+  });
+
+  it('hands off per lot where the route step allows it: LotReleased for what passed upstream, then StepReleased', async () => {
+    const response = await call('POST', '/orders', { ...order, route: [order.route[0], order.route[1], { ...order.route[2], handoff: 'per_lot' }] });
+    expect(response.status).toBe(202);
+    const orderId = response.body.orderId as string;
+    const asm = (subtaskId: string, quantity: number, plannedStart: string) => ({ ...planned(subtaskId, 'assemble', quantity), workshopId: 'ws-asm', plannedStart });
+    await publish('matching', `plan-${orderId}`, 'OrderPlanned', {
+      orderId,
+      brandId: 'brand-1',
+      lots: [planned('h-body', 'body'), planned('h-lid', 'lid'), asm('h-asm-1', 40, '2030-01-05T00:00:00.000Z'), asm('h-asm-2', 60, '2030-01-06T00:00:00.000Z')],
+      plannedCompletion: '2030-02-01T00:00:00.000Z',
+    });
+    await until(orderId, (x) => x.lots.length === 4, 'plan recorded');
+    // 45 of the body and all of the lid passed: 45 complete sets, enough for the first assembly lot (40).
+    await publish('inspection', 'h-il-body-1', 'InspectionPassed', { ...inspection(orderId, 'h-body', 'body', 45), passedQuantity: 45, inspectedAt: '2030-01-04T00:00:00.000Z' });
+    await until(orderId, (x) => x.steps[0].passedQuantity === 45, 'the first body quantity passed');
+    await publish('inspection', 'h-il-lid', 'InspectionPassed', { ...inspection(orderId, 'h-lid', 'lid', 100), passedQuantity: 100, inspectedAt: '2030-01-04T12:00:00.000Z' });
+    const partly = await until(orderId, (x) => x.steps[2].releasedQuantity === 40, 'the first assembly lot released');
+    expect(partly.steps[2]).toMatchObject({ stepId: 'assemble', handoff: 'per_lot', status: 'waiting', releasedQuantity: 40 });
+    expect(partly.steps[0].releasedQuantity).toBe(100);
+    expect(partly.lots.find((l: any) => l.subtaskId === 'h-asm-1').releasedAt).toBe('2030-01-04T12:00:00.000Z');
+    expect(partly.lots.find((l: any) => l.subtaskId === 'h-asm-2').releasedAt).toBeUndefined();
+    const asmWork = (await call('GET', `/orders/${orderId}/steps/assemble/work`, undefined, await tokens.issue({ sub: 'ws-asm', role: 'workshop' }))).body;
+    expect(asmWork.step).toMatchObject({ handoff: 'per_lot', status: 'waiting' });
+    expect(asmWork.lots.map((l: any) => [l.subtaskId, l.releasedAt ?? null])).toEqual([
+      ['h-asm-1', '2030-01-04T12:00:00.000Z'],
+      ['h-asm-2', null],
+    ]);
+
+    const stream = await ordersDb.store.readStream(`order-${orderId}`);
+    const lotReleases = stream.filter((e) => e.type === 'LotReleased');
+    expect(lotReleases.map((e) => e.data)).toEqual([{ orderId, stepId: 'assemble', subtaskId: 'h-asm-1', workshopId: 'ws-asm', quantity: 40, releasedAt: '2030-01-04T12:00:00.000Z' }]);
+    expect(() => assertContract('LotReleased', lotReleases[0].data)).not.toThrow();
+    expect(stream.filter((e) => e.type === 'StepReleased').map((e) => e.data.stepId)).toEqual(['body', 'lid']);
+
+    await publish('inspection', 'h-il-body-2', 'InspectionPassed', { ...inspection(orderId, 'h-body', 'body', 55), passedQuantity: 55, inspectedAt: '2030-01-05T00:00:00.000Z' });
+    const whole = await until(orderId, (x) => x.steps[2].status === 'released', 'the whole assembly step released');
+    expect(whole.steps[2].releasedQuantity).toBe(100);
+    const after = await ordersDb.store.readStream(`order-${orderId}`);
+    expect(after.filter((e) => e.type === 'LotReleased')).toHaveLength(1);
+    expect(after.filter((e) => e.type === 'StepReleased').map((e) => e.data.stepId)).toEqual(['body', 'lid', 'assemble']);
     expect(await ordersDb.deadLetters.list()).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { orderStatus, passedQuantity, type OrderState, type OrderStatus } from './domain/order.decider.js';
+import { orderStatus, passedQuantity, type LotState, type OrderState, type OrderStatus } from './domain/order.decider.js';
+import type { StepInspection } from './domain/route.js';
 
 /** What the brand (or an operator) sees of one order: GET /orders/:id. */
 export interface OrderView {
@@ -26,11 +27,14 @@ export interface OrderView {
     process: string;
     parameters: Record<string, unknown>;
     workContentHoursPerUnit: number;
-    inspection: unknown;
+    inspection: StepInspection;
     dependsOn: string[];
+    handoff?: 'per_step' | 'per_lot';
     status: 'waiting' | 'released' | 'passed';
     releasedAt?: string;
     neededQuantity: number;
+    /** Units whose lots may start: the whole quantity once released, else the lots released one by one (`per_lot`). */
+    releasedQuantity: number;
     plannedQuantity: number;
     goodQuantity: number;
     scrapQuantity: number;
@@ -44,8 +48,10 @@ export interface OrderView {
 
 export function toOrderView(state: OrderState, version: number): OrderView {
   const order = state.order!;
-  const sum = (stepId: string, key: 'plannedQuantity' | 'goodQuantity' | 'scrapQuantity' | 'failedQuantity') =>
-    state.lots.filter((l) => l.stepId === stepId && l.status !== 'cancelled' && l.status !== 'declined' && l.status !== 'expired').reduce((n, l) => n + l[key], 0);
+  const sum = (stepId: string, key: 'plannedQuantity' | 'goodQuantity' | 'scrapQuantity' | 'failedQuantity', and: (lot: LotState) => boolean = () => true) =>
+    state.lots
+      .filter((l) => l.stepId === stepId && l.status !== 'cancelled' && l.status !== 'declined' && l.status !== 'expired' && and(l))
+      .reduce((n, l) => n + l[key], 0);
   return {
     orderId: order.orderId,
     brandId: order.brandId,
@@ -74,6 +80,7 @@ export function toOrderView(state: OrderState, version: number): OrderView {
         status: passed >= order.quantity ? 'passed' : step.released ? 'released' : 'waiting',
         releasedAt: step.releasedAt,
         neededQuantity: order.quantity,
+        releasedQuantity: step.released ? order.quantity : sum(step.stepId, 'plannedQuantity', (l) => l.releasedAt !== undefined),
         plannedQuantity: sum(step.stepId, 'plannedQuantity'),
         goodQuantity: sum(step.stepId, 'goodQuantity'),
         scrapQuantity: sum(step.stepId, 'scrapQuantity'),

@@ -6,6 +6,7 @@ import type { RouteStep } from './domain/route.js';
 import { OrderCommands } from './order-commands.service.js';
 import { OrderQueries, type OrderListItem, type TimelineEntry } from './order-queries.service.js';
 import type { OrderView } from './order-view.js';
+import type { StepWork } from './step-work.js';
 import { CancelOrderDto, ListOrdersQuery, SubmitOrderDto } from './submit-order.dto.js';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
@@ -49,6 +50,7 @@ export class OrdersController {
           workContentHoursPerUnit: s.workContentHoursPerUnit,
           inspection: { ...s.inspection },
           dependsOn: s.dependsOn ?? [],
+          ...(s.handoff ? { handoff: s.handoff } : {}),
         }),
       ),
       splitPolicy: { ...(dto.splitPolicy ?? {}) },
@@ -77,6 +79,13 @@ export class OrdersController {
   @Get(':id/events')
   async timeline(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<TimelineEntry[]> {
     return this.queries.timeline(principal, id);
+  }
+
+  /** A workshop holding a lot of the step (offered or accepted), the owner brand or an operator; anyone else 404. */
+  @Get(':id/steps/:stepId/work')
+  @Roles('workshop', 'brand', 'operator')
+  async stepWork(@Param('id') id: string, @Param('stepId') stepId: string, @CurrentPrincipal() principal: Principal): Promise<StepWork> {
+    return this.queries.stepWork(principal, id, stepId);
   }
 
   @Post(':id/cancel')

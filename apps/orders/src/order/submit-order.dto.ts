@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CURRENCIES, INSPECTION_LEVELS, LocationDto, type Currency, type InspectionLevel } from '#libs/contracts';
+import { HANDOFFS, type Handoff } from './domain/route.js';
 
 /** Hard cap on the array sizes the pipe will even look at; the configured route limit is checked by the decider. */
 const HARD_ARRAY_CAP = 1000;
@@ -36,6 +37,8 @@ export class RouteStepInputDto {
   @IsNumber({ allowNaN: false, allowInfinity: false }) @IsPositive() @Max(10_000) workContentHoursPerUnit!: number;
   @IsObject() @ValidateNested() @Type(() => StepInspectionDto) inspection!: StepInspectionDto;
   @IsOptional() @IsArray() @ArrayMaxSize(HARD_ARRAY_CAP) @IsString({ each: true }) dependsOn?: string[];
+  /** `per_step` (default): start once every predecessor passed the whole quantity; `per_lot`: lot by lot as quantity passes upstream. */
+  @IsOptional() @IsIn(HANDOFFS) handoff?: Handoff;
 }
 
 export class SplitPolicyInputDto {

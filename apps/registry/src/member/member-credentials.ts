@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { NotFound } from '#libs/domain';
-import { ident } from '#libs/eventsourcing';
+import { ident, type EventMetadata } from '#libs/eventsourcing';
 import type { Principal, TokenRevocationCheck } from '#libs/platform';
-import { brandStream, RegistryStreams, workshopStream } from '../registry.context.js';
-import type { MemberRole, TokenGrant } from './domain/member-tokens.js';
+import { brandStream, inspectorStream, RegistryStreams, workshopStream } from '../registry.context.js';
+import type { MemberRole, MemberTokenCommand, TokenGrant } from './domain/member-tokens.js';
 
 export interface IssuedToken {
   tokenId: string;
@@ -13,7 +13,15 @@ export interface IssuedToken {
   expiresAt: string;
 }
 
-/** Issues, rotates and revokes member tokens; answers the AuthGuard's "is this token revoked?". */
+/** The answer to a registration: the new member's id and its first token. */
+export interface Registration extends IssuedToken {
+  id: string;
+}
+
+/** Appends the registration to the new member's stream (in `manager`'s transaction when given). */
+export type AppendRegistration = (registration: { memberId: string; grant: TokenGrant; at: string; metadata: EventMetadata; manager?: EntityManager }) => Promise<unknown>;
+
+/** Registers members, issues, rotates and revokes their tokens; answers the AuthGuard's "is this token revoked?". */
 @Injectable()
 export class MemberCredentials implements TokenRevocationCheck {
   constructor(private readonly streams: RegistryStreams) {}
@@ -29,6 +37,23 @@ export class MemberCredentials implements TokenRevocationCheck {
     return { tokenId: grant.tokenId, token, expiresAt: grant.expiresAt };
   }
 
+  /**
+   * Every role registers the same way: a new member id and a first token, the member's own stream
+   * appended by `append`, the signed token answered. With an `Idempotency-Key` a retry with the same
+   * body gets the same answer (the same token); another body with the same key is a 409.
+   */
+  async register(role: MemberRole, principal: Principal, body: object, key: string | undefined, append: AppendRegistration): Promise<Registration> {
+    const run = async (manager?: EntityManager) => {
+      const memberId = randomUUID();
+      const at = this.streams.now();
+      const grant = this.grant(at);
+      await append({ memberId, grant, at, metadata: { correlationId: memberId, causationId: `register-${role}:${principal.sub}` }, manager });
+      return { status: 201, body: { id: memberId, ...(await this.sign(memberId, role, grant)) } };
+    };
+    if (!key) return (await run()).body;
+    return (await this.streams.db.idempotency.run(`register-${role}:${principal.sub}`, key, body, run)).body;
+  }
+
   async roleOf(memberId: string, manager?: EntityManager): Promise<MemberRole> {
     const rows: { role: MemberRole }[] = await (manager ?? this.streams.db.dataSource.manager).query(
       `SELECT role FROM ${ident(this.streams.schema)}.members WHERE member_id = $1`,
@@ -41,19 +66,28 @@ export class MemberCredentials implements TokenRevocationCheck {
   async rotate(memberId: string, principal: Principal): Promise<IssuedToken> {
     const role = await this.roleOf(memberId);
     const grant = this.grant(this.streams.now());
-    const command = { type: 'RotateMemberToken' as const, memberId, token: grant };
-    const metadata = { correlationId: memberId, causationId: `rotate-token:${principal.sub}` };
-    if (role === 'brand') await this.streams.brands.handle(brandStream(memberId), command, { metadata });
-    else await this.streams.workshops.handle(workshopStream(memberId), command, { metadata });
+    await this.handleTokens(role, { type: 'RotateMemberToken', memberId, token: grant }, { correlationId: memberId, causationId: `rotate-token:${principal.sub}` });
     return this.sign(memberId, role, grant);
   }
 
   async revoke(memberId: string, tokenId: string, principal: Principal): Promise<void> {
     const role = await this.roleOf(memberId);
-    const command = { type: 'RevokeMemberToken' as const, memberId, tokenId, at: this.streams.now() };
-    const metadata = { correlationId: memberId, causationId: `revoke-token:${principal.sub}` };
-    if (role === 'brand') await this.streams.brands.handle(brandStream(memberId), command, { metadata });
-    else await this.streams.workshops.handle(workshopStream(memberId), command, { metadata });
+    await this.handleTokens(role, { type: 'RevokeMemberToken', memberId, tokenId, at: this.streams.now() }, { correlationId: memberId, causationId: `revoke-token:${principal.sub}` });
+  }
+
+  /** A member's tokens live in the member's own stream, whatever its role. */
+  private async handleTokens(role: MemberRole, command: MemberTokenCommand, metadata: EventMetadata): Promise<void> {
+    switch (role) {
+      case 'brand':
+        await this.streams.brands.handle(brandStream(command.memberId), command, { metadata });
+        return;
+      case 'workshop':
+        await this.streams.workshops.handle(workshopStream(command.memberId), command, { metadata });
+        return;
+      case 'inspector':
+        await this.streams.inspectors.handle(inspectorStream(command.memberId), command, { metadata });
+        return;
+    }
   }
 
   async tokensOf(memberId: string): Promise<{ tokenId: string; issuedAt: string; expiresAt: string; revokedAt: string | null }[]> {

@@ -1,17 +1,18 @@
 import type { EntityManager } from 'typeorm';
 import { ident, type Projection, type StoredEvent } from '#libs/eventsourcing';
 import type { BrandRegistered } from '../brand/domain/brand.events.js';
+import type { InspectorRegistered } from '../inspector/domain/inspector.events.js';
 import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
-import type { MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
+import type { MemberRole, MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
 
 const dataOf = <E extends { data: object }>(event: StoredEvent): E['data'] => event.data;
 
-/** Read model `members` (who is a brand, who a workshop) and `member_tokens` (issued and revoked token ids). */
+/** Read model `members` (who is a brand, a workshop, an inspector) and `member_tokens` (issued and revoked token ids). */
 export function membersProjection(schema: string): Projection {
   const s = ident(schema);
   return {
     name: 'members',
-    handles: ['BrandRegistered', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
+    handles: ['BrandRegistered', 'InspectorRegistered', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
     async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
       switch (event.type) {
         case 'BrandRegistered': {
@@ -19,6 +20,14 @@ export function membersProjection(schema: string): Projection {
           await manager.query(`INSERT INTO ${s}.members (member_id, role, name, contact_email, registered_at) VALUES ($1, 'brand', $2, $3, $4) ON CONFLICT DO NOTHING`, [
             d.brandId, d.name, d.contactEmail ?? null, d.registeredAt,
           ]);
+          return;
+        }
+        case 'InspectorRegistered': {
+          const d = dataOf<InspectorRegistered>(event);
+          await manager.query(
+            `INSERT INTO ${s}.members (member_id, role, name, certifications, registered_at) VALUES ($1, 'inspector', $2, $3, $4) ON CONFLICT DO NOTHING`,
+            [d.inspectorId, d.name, d.certifications, d.registeredAt],
+          );
           return;
         }
         case 'WorkshopRegistered': {
@@ -49,4 +58,24 @@ export function membersProjection(schema: string): Projection {
       await manager.query(`TRUNCATE ${s}.members, ${s}.member_tokens`);
     },
   };
+}
+
+export interface MemberRow {
+  id: string;
+  role: MemberRole;
+  name: string;
+  contactEmail: string | null;
+  certifications: string[];
+  registeredAt: string;
+}
+
+/** A member of this role from the read model, or undefined (another role's member is not one of these). */
+export async function findMember(manager: EntityManager, schema: string, memberId: string, role: MemberRole): Promise<MemberRow | undefined> {
+  const rows: { member_id: string; role: MemberRole; name: string; contact_email: string | null; certifications: string[] | null; registered_at: Date }[] = await manager.query(
+    `SELECT member_id, role, name, contact_email, certifications, registered_at FROM ${ident(schema)}.members WHERE member_id = $1 AND role = $2`,
+    [memberId, role],
+  );
+  const [row] = rows;
+  if (!row) return undefined;
+  return { id: row.member_id, role: row.role, name: row.name, contactEmail: row.contact_email, certifications: row.certifications ?? [], registeredAt: row.registered_at.toISOString() };
 }

@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import type { Registration } from '../brand/brands.controller.js';
-import { MemberCredentials } from '../member/member-credentials.js';
+import { MemberCredentials, type Registration } from '../member/member-credentials.js';
 import { assertMayChange } from '../member/ownership.js';
 import { RegistryStreams, workshopStream } from '../registry.context.js';
 import type { WorkshopCommand } from './domain/workshop.commands.js';
@@ -32,15 +29,12 @@ export class WorkshopsController {
   @Roles('operator')
   @HttpCode(201)
   async register(@Body() body: RegisterWorkshopDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
-    const run = async (manager?: EntityManager) => {
-      const workshopId = randomUUID();
-      const at = this.streams.now();
-      const grant = this.credentials.grant(at);
-      await this.streams.workshops.handle(
-        workshopStream(workshopId),
+    return this.credentials.register('workshop', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
+      this.streams.workshops.handle(
+        workshopStream(memberId),
         {
           type: 'RegisterWorkshop',
-          workshopId,
+          workshopId: memberId,
           name: body.name,
           location: { ...body.location },
           certifications: body.certifications ?? [],
@@ -48,12 +42,9 @@ export class WorkshopsController {
           token: grant,
           at,
         },
-        { metadata: { correlationId: workshopId, causationId: `register-workshop:${principal.sub}` }, manager },
-      );
-      return { status: 201, body: { id: workshopId, ...(await this.credentials.sign(workshopId, 'workshop', grant)) } };
-    };
-    if (!key) return (await run()).body;
-    return (await this.streams.db.idempotency.run(`register-workshop:${principal.sub}`, key, body, run)).body;
+        { metadata, manager },
+      ),
+    );
   }
 
   @Get()

@@ -34,6 +34,7 @@ export type RecordCommand = FromEvent &
   (
     | { type: 'RecordPlan'; lots: PlannedLot[]; plannedCompletion: string; at: string }
     | { type: 'RecordPlanningFailure'; reason: string; at: string }
+    | { type: 'RecordLotOffered'; lot: LotFacts; plannedStart: string; plannedEnd: string; expiresAt: string; price: Money; at: string }
     | { type: 'RecordLotAccepted'; lot: LotFacts; acceptedAt: string; plannedEnd: string }
     | { type: 'RecordLotDeclined'; lot: LotFacts; reason: string; at: string }
     | { type: 'RecordLotExpired'; lot: LotFacts; at: string }

@@ -149,6 +149,79 @@ describe('the order saga', () => {
     ]);
   });
 
+  describe('per-lot hand-off (route step handoff: per_lot)', () => {
+    const perLot: Omit<OrderSubmittedData, 'submittedAt'> = { ...order, route: order.route.map((s) => (s.stepId === 'assemble' ? { ...s, handoff: 'per_lot' as const } : s)) };
+    const submittedPerLot: OrderEvent = { type: 'OrderSubmitted', data: { ...perLot, submittedAt: NOW } };
+    const asm = (subtaskId: string, quantity: number, plannedStart: string, workshopId = 'ws-3') => ({
+      ...lot(subtaskId, 'assemble', quantity, workshopId),
+      plannedStart,
+      plannedEnd: '2030-01-20T00:00:00.000Z',
+      price,
+    });
+    const planWithAssembly = (): RecordCommand => {
+      const base = planCommand() as Extract<RecordCommand, { type: 'RecordPlan' }>;
+      return { ...base, lots: [...base.lots, asm('st-asm-1', 50, '2030-01-12T00:00:00.000Z'), asm('st-asm-2', 30, '2030-01-13T00:00:00.000Z'), asm('st-asm-3', 20, '2030-01-14T00:00:00.000Z')] };
+    };
+    const lotReleased = (subtaskId: string, quantity: number, workshopId = 'ws-3'): OrderEvent => ({
+      type: 'LotReleased',
+      data: { orderId: 'o-1', stepId: 'assemble', subtaskId, workshopId, quantity, releasedAt: '2030-01-12T00:00:00.000Z' },
+    });
+    const lotIds = (events: OrderEvent[]) => events.flatMap((e) => (e.type === 'LotReleased' ? [e.data.subtaskId] : []));
+
+    it('releases the downstream lots that the quantity passed by every predecessor covers, in planned order (first fit)', () => {
+      const planned = run([planWithAssembly()], [submittedPerLot]);
+      // body 60 passed, lid nothing yet: the assembly has no complete input.
+      const bodyOnly = run([passed('p1', 'st-body-1', 'body', 60)], planned);
+      expect(lotIds(bodyOnly)).toEqual([]);
+      // lid 100 passed: 60 complete sets → asm-1 (50) fits, asm-2 (30) does not, asm-3 (20) does not either (70 > 60).
+      spec
+        .given(bodyOnly)
+        .when(passed('p2', 'st-lid', 'lid', 100))
+        .then([expect.objectContaining({ type: 'LotPassed' }) as OrderEvent, lotReleased('st-asm-1', 50)]);
+      const sixty = run([passed('p2', 'st-lid', 'lid', 100)], bodyOnly);
+      const state = stateOf(sixty);
+      expect(state.lots.find((l) => l.subtaskId === 'st-asm-1')?.releasedAt).toBe('2030-01-12T00:00:00.000Z');
+      expect(state.steps.find((s) => s.stepId === 'assemble')?.released).toBe(false);
+    });
+
+    it('releases the whole step (StepReleased, no more lot releases) once every predecessor passed the order quantity', () => {
+      const sixty = run([planWithAssembly(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100)], [submittedPerLot]);
+      spec
+        .given(sixty)
+        .when(passed('p3', 'st-body-2', 'body', 40))
+        .then([expect.objectContaining({ type: 'LotPassed' }) as OrderEvent, { type: 'StepReleased', data: { orderId: 'o-1', stepId: 'assemble', releasedAt: '2030-01-12T00:00:00.000Z' } }]);
+    });
+
+    it('never releases a lot twice: a re-published pass and a duplicated event change nothing', () => {
+      const sixty = run([planWithAssembly(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100)], [submittedPerLot]);
+      spec.given(sixty).when(passed('p2', 'st-lid', 'lid', 100)).thenNothing();
+      spec.given(sixty).when(passed('p2-again', 'st-lid', 'lid', 100, 'il-p2')).thenNothing();
+      expect(lotIds(sixty)).toEqual(['st-asm-1']);
+    });
+
+    it('frees the quantity of a released lot its workshop declined, for its replacement when offered', () => {
+      const sixty = run([planWithAssembly(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100)], [submittedPerLot]);
+      const declined = run([{ type: 'RecordLotDeclined', sourceEventId: 'd1', lot: lot('st-asm-1', 'assemble', 50, 'ws-3'), reason: 'no operators', at: NOW }], sixty);
+      // Declined: 60 units free again → asm-2 (30) and asm-3 (20) now fit.
+      expect(lotIds(declined.slice(sixty.length))).toEqual(['st-asm-2', 'st-asm-3']);
+      const offered = run(
+        [{ type: 'RecordLotOffered', sourceEventId: 'o1', lot: lot('st-asm-4', 'assemble', 50, 'ws-4'), plannedStart: NOW, plannedEnd: DUE, expiresAt: NOW, price, at: NOW }],
+        declined,
+      );
+      // 50 of 60 used by asm-2 and asm-3: the replacement (50) waits for more passed quantity.
+      expect(lotIds(offered.slice(declined.length))).toEqual([]);
+      const more = run([passed('p3', 'st-body-2', 'body', 40)], offered);
+      expect(released(more.slice(offered.length))).toEqual(['assemble']);
+    });
+
+    it('leaves a route step without handoff (per_step) as before: no lot is released early', () => {
+      const base = planWithAssembly();
+      const sixty = run([base, passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100)], [submitted]);
+      expect(lotIds(sixty)).toEqual([]);
+      expect(released(sixty)).toEqual(['body', 'lid']);
+    });
+  });
+
   it('completes the order when every final step has passed the whole quantity, and only then', () => {
     const events = run(
       [planCommand(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-body-2', 'body', 40), passed('p3', 'st-lid', 'lid', 100), passed('p4', 'st-asm', 'assemble', 100), passed('p5', 'st-pack-1', 'pack', 99)],
@@ -188,6 +261,57 @@ describe('the order saga', () => {
   it('records a lot that matching re-planned after the plan (unknown subtask) from its own facts', () => {
     const events = run([planCommand(), passed('p1', 'st-new', 'lid', 100)], [submitted]);
     expect(stateOf(events).lots.find((l) => l.subtaskId === 'st-new')).toMatchObject({ stepId: 'lid', status: 'passed', passedQuantity: 100 });
+  });
+
+  it('records an offer of a lot the plan did not name (re-planned elsewhere) as LotOffered, and nothing for a planned lot', () => {
+    const plannedHistory = run([planCommand()], [submitted]);
+    const offer = (subtaskId: string, workshopId: string, sourceEventId = `offer-${subtaskId}`): RecordCommand => ({
+      type: 'RecordLotOffered',
+      sourceEventId,
+      lot: lot(subtaskId, 'body', 60, workshopId),
+      plannedStart: NOW,
+      plannedEnd: '2030-01-20T00:00:00.000Z',
+      expiresAt: '2030-01-02T00:00:00.000Z',
+      price,
+      at: NOW,
+    });
+    spec
+      .given(plannedHistory)
+      .when(offer('st-body-9', 'ws-9'))
+      .then([
+        {
+          type: 'LotOffered',
+          data: {
+            sourceEventId: 'offer-st-body-9',
+            subtaskId: 'st-body-9',
+            stepId: 'body',
+            workshopId: 'ws-9',
+            quantity: 60,
+            plannedStart: NOW,
+            plannedEnd: '2030-01-20T00:00:00.000Z',
+            expiresAt: '2030-01-02T00:00:00.000Z',
+            price,
+            at: NOW,
+          },
+        },
+      ]);
+    spec.given(plannedHistory).when(offer('st-body-1', 'ws-1')).thenNothing();
+    const offered = run([offer('st-body-9', 'ws-9')], plannedHistory);
+    expect(stateOf(offered).lots.find((l) => l.subtaskId === 'st-body-9')).toMatchObject({ stepId: 'body', workshopId: 'ws-9', status: 'planned', plannedQuantity: 60, price });
+    // The same offer again (a redelivery under another id) is nothing new.
+    spec.given(offered).when(offer('st-body-9', 'ws-9', 'offer-again')).thenNothing();
+  });
+
+  it('keeps an accepted lot accepted when its offer arrives late, and fills in a lot settlement spoke of first', () => {
+    const accepted = run([{ type: 'RecordLotAccepted', sourceEventId: 'a1', lot: lot('st-x', 'lid', 100, 'ws-7'), acceptedAt: NOW, plannedEnd: '2030-01-20T00:00:00.000Z' }], [submitted]);
+    spec
+      .given(accepted)
+      .when({ type: 'RecordLotOffered', sourceEventId: 'o1', lot: lot('st-x', 'lid', 100, 'ws-7'), plannedStart: NOW, plannedEnd: '2030-01-20T00:00:00.000Z', expiresAt: NOW, price, at: NOW })
+      .thenNothing();
+    const short = run([{ type: 'RecordFundsShort', sourceEventId: 'fs', subtaskId: 'st-y', required: price, available: { amountMinor: 0, currency: 'CNY' }, at: NOW }], [submitted]);
+    const filled = run([{ type: 'RecordLotOffered', sourceEventId: 'o2', lot: lot('st-y', 'lid', 100, 'ws-8'), plannedStart: NOW, plannedEnd: '2030-01-20T00:00:00.000Z', expiresAt: NOW, price, at: NOW }], short);
+    expect(types(filled).slice(-1)).toEqual(['LotOffered']);
+    expect(stateOf(filled).lots.find((l) => l.subtaskId === 'st-y')).toMatchObject({ stepId: 'lid', workshopId: 'ws-8', fundsShort: true });
   });
 
   it('sends a failed lot to rework by the same shop, then counts the reworked pass', () => {

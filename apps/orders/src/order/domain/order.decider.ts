@@ -1,7 +1,7 @@
 import { DomainError, ValidationFailed, type Decider } from '#libs/domain';
 import type { OrderCommand, RecordCommand, SubmitOrder } from './order.commands.js';
 import type { LotFacts, Money, OrderEvent, OrderSubmittedData, PlannedLot } from './order.events.js';
-import { finalSteps, minimalDuration, topologicalOrder, validateRoute } from './route.js';
+import { finalSteps, minimalDuration, topologicalOrder, validateRoute, type RouteStep } from './route.js';
 
 export type OrderPhase = 'none' | 'submitted' | 'planning' | 'in_production' | 'completed' | 'cancelled' | 'failed';
 export type OrderStatus = Exclude<OrderPhase, 'none'> | 'awaiting_funds' | 'at_risk';
@@ -26,6 +26,8 @@ export interface LotState {
   startedAt?: string;
   completedAt?: string;
   inspectedAt?: string;
+  /** When the lot alone was released (a `per_lot` step before the whole step was released). */
+  releasedAt?: string;
   fundsShort: boolean;
 }
 
@@ -118,15 +120,46 @@ function consequences(state: OrderState, at: string): OrderEvent[] {
   if (state.planned) {
     const passed = new Map(state.steps.map((s) => [s.stepId, passedQuantity(state, s.stepId)]));
     const steps = new Map(state.steps.map((s) => [s.stepId, s]));
+    const route = new Map(order.route.map((s) => [s.stepId, s]));
     for (const stepId of topologicalOrder(order.route)) {
       const step = steps.get(stepId)!;
       if (step.released) continue;
-      if (step.dependsOn.every((d) => (passed.get(d) ?? 0) >= order.quantity)) {
+      const handedOn = Math.min(...step.dependsOn.map((d) => passed.get(d) ?? 0));
+      if (step.dependsOn.length === 0 || handedOn >= order.quantity) {
         events.push({ type: 'StepReleased', data: { orderId: order.orderId, stepId, releasedAt: at } });
+      } else if (route.get(stepId)!.handoff === 'per_lot') {
+        events.push(...lotReleases(state, route.get(stepId)!, handedOn, at));
       }
     }
     const done = finalSteps(order.route).every((id) => (passed.get(id) ?? 0) >= order.quantity);
     if (done) events.push({ type: 'OrderCompleted', data: { orderId: order.orderId, brandId: order.brandId, completedAt: at } });
+  }
+  return events;
+}
+
+/** Lots no longer at their workshop: their quantity does not count as handed on to them. */
+const GONE: readonly LotStatus[] = ['declined', 'expired', 'cancelled'];
+
+/**
+ * Per-lot hand-off: lots of a `per_lot` step are released one by one, in planned start order (first
+ * fit), while the lots released so far — still at their workshops — need no more than `handedOn`, the
+ * quantity every predecessor has passed. A lot taken away frees its quantity for its replacement.
+ */
+function lotReleases(state: OrderState, step: RouteStep, handedOn: number, at: string): OrderEvent[] {
+  const order = state.order!;
+  const lots = state.lots.filter((l) => l.stepId === step.stepId && !GONE.includes(l.status));
+  let used = lots.filter((l) => l.releasedAt !== undefined).reduce((sum, l) => sum + l.plannedQuantity, 0);
+  const waiting = lots
+    .filter((l) => l.releasedAt === undefined && (l.status === 'planned' || l.status === 'accepted') && l.plannedQuantity > 0)
+    .sort((a, b) => (a.plannedStart ?? '').localeCompare(b.plannedStart ?? '') || a.subtaskId.localeCompare(b.subtaskId));
+  const events: OrderEvent[] = [];
+  for (const lot of waiting) {
+    if (used + lot.plannedQuantity > handedOn) continue;
+    used += lot.plannedQuantity;
+    events.push({
+      type: 'LotReleased',
+      data: { orderId: order.orderId, stepId: step.stepId, subtaskId: lot.subtaskId, workshopId: lot.workshopId, quantity: lot.plannedQuantity, releasedAt: at },
+    });
   }
   return events;
 }
@@ -148,15 +181,26 @@ function record(command: RecordCommand, state: OrderState): OrderEvent[] {
     }
     case 'RecordPlanningFailure':
       return [{ type: 'PlanningStalled', data: { ...source, reason: command.reason, at: command.at } }];
+    case 'RecordLotOffered': {
+      // Lots of the plan are known from PlanRecorded; only an offer of a lot the order has not heard of
+      // (a re-planned lot, or one whose plan has not arrived yet) is a new fact.
+      if (state.lots.some((l) => l.subtaskId === command.lot.subtaskId && l.stepId !== '')) return [];
+      const { plannedStart, plannedEnd, expiresAt, price, at } = command;
+      const recorded: OrderEvent = {
+        type: 'LotOffered',
+        data: { ...source, ...facts(command.lot), plannedStart, plannedEnd, expiresAt, price: { amountMinor: price.amountMinor, currency: price.currency }, at },
+      };
+      return then(state, [recorded], at);
+    }
     case 'RecordLotAccepted': {
       const late = Date.parse(command.plannedEnd) > Date.parse(order.dueDate);
       const recorded: OrderEvent = { type: 'LotAccepted', data: { ...source, ...facts(command.lot), acceptedAt: command.acceptedAt, plannedEnd: command.plannedEnd } };
       return then(state, [recorded], command.acceptedAt, late ? `lot ${command.lot.subtaskId} is planned to end at ${command.plannedEnd}, after the due date` : undefined, command.lot.subtaskId);
     }
     case 'RecordLotDeclined':
-      return [{ type: 'LotDeclined', data: { ...source, ...facts(command.lot), reason: command.reason, at: command.at } }];
+      return then(state, [{ type: 'LotDeclined', data: { ...source, ...facts(command.lot), reason: command.reason, at: command.at } }], command.at);
     case 'RecordLotExpired':
-      return [{ type: 'LotExpired', data: { ...source, ...facts(command.lot), at: command.at } }];
+      return then(state, [{ type: 'LotExpired', data: { ...source, ...facts(command.lot), at: command.at } }], command.at);
     case 'RecordLotStarted':
       return [{ type: 'LotStarted', data: { ...source, ...facts(command.lot), startedAt: command.startedAt } }];
     case 'RecordLotCompleted': {
@@ -176,7 +220,7 @@ function record(command: RecordCommand, state: OrderState): OrderEvent[] {
       return then(state, [recorded], command.completedAt, late ? `lot ${command.lot.subtaskId} was completed after its due time ${command.dueAt}` : undefined, command.lot.subtaskId);
     }
     case 'RecordLotCancelled':
-      return [{ type: 'LotCancelled', data: { ...source, ...facts(command.lot), reason: command.reason, at: command.at } }];
+      return then(state, [{ type: 'LotCancelled', data: { ...source, ...facts(command.lot), reason: command.reason, at: command.at } }], command.at);
     case 'RecordInspectionPassed': {
       if (state.inspections.includes(command.inspectionLotId)) return [];
       const { type: _t, ...data } = command;
@@ -308,12 +352,25 @@ function evolve(current: OrderState, event: OrderEvent): OrderState {
       state.planningIssue = event.data.reason;
       if (state.phase === 'submitted') state.phase = 'planning';
       return state;
+    case 'LotReleased': {
+      const lot = state.lots.find((l) => l.subtaskId === event.data.subtaskId);
+      if (lot) lot.releasedAt = event.data.releasedAt;
+      return state;
+    }
     case 'StepReleased': {
       const step = state.steps.find((s) => s.stepId === event.data.stepId);
       if (step) {
         step.released = true;
         step.releasedAt = event.data.releasedAt;
       }
+      return state;
+    }
+    case 'LotOffered': {
+      const lot = upsertLot(state, event.data);
+      lot.plannedStart ??= event.data.plannedStart;
+      lot.plannedEnd ??= event.data.plannedEnd;
+      lot.price ??= event.data.price;
+      if (state.phase === 'submitted') state.phase = 'planning';
       return state;
     }
     case 'LotAccepted': {

@@ -52,12 +52,15 @@ export type OrderEvent =
   // published (integration contracts in libs/contracts/src/orders.events.ts)
   | DomainEvent<'OrderSubmitted', OrderSubmittedData>
   | DomainEvent<'StepReleased', { orderId: string; stepId: string; releasedAt?: string }>
+  | DomainEvent<'LotReleased', { orderId: string; stepId: string; subtaskId: string; workshopId: string; quantity: number; releasedAt: string }>
   | DomainEvent<'OrderCompleted', { orderId: string; brandId: string; completedAt: string }>
   | DomainEvent<'OrderCancelled', { orderId: string; brandId: string; reason: string; cancelledAt?: string; cancelledBy?: string }>
   | DomainEvent<'OrderFailed', { orderId: string; brandId: string; reason: string; failedAt?: string }>
   // internal: what the order learnt from matching, inspection and settlement
   | DomainEvent<'PlanRecorded', Sourced & { lots: PlannedLot[]; plannedCompletion: string; at: string }>
   | DomainEvent<'PlanningStalled', Sourced & { reason: string; at: string }>
+  /** A lot offered to a workshop that the order did not know from its plan (re-planned elsewhere). */
+  | DomainEvent<'LotOffered', Sourced & LotFacts & { plannedStart: string; plannedEnd: string; expiresAt: string; price: Money; at: string }>
   | DomainEvent<'LotAccepted', Sourced & LotFacts & { acceptedAt: string; plannedEnd: string }>
   | DomainEvent<'LotDeclined', Sourced & LotFacts & { reason: string; at: string }>
   | DomainEvent<'LotExpired', Sourced & LotFacts & { at: string }>
@@ -89,11 +92,13 @@ export type OrderEventType = OrderEvent['type'];
 export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'OrderSubmitted',
   'StepReleased',
+  'LotReleased',
   'OrderCompleted',
   'OrderCancelled',
   'OrderFailed',
   'PlanRecorded',
   'PlanningStalled',
+  'LotOffered',
   'LotAccepted',
   'LotDeclined',
   'LotExpired',

@@ -11,6 +11,14 @@ export interface StepInspection {
   minorAql?: number;
 }
 
+/**
+ * How a step receives its inputs: `per_step` (the default) — its lots may start once every predecessor
+ * has passed the whole order quantity; `per_lot` — a lot may start as soon as every predecessor has
+ * passed enough units for it (the quantity passed upstream is handed on lot by lot).
+ */
+export const HANDOFFS = ['per_step', 'per_lot'] as const;
+export type Handoff = (typeof HANDOFFS)[number];
+
 /** One step of a product's process route: a node of the route DAG. */
 export interface RouteStep {
   stepId: string;
@@ -21,6 +29,8 @@ export interface RouteStep {
   inspection: StepInspection;
   /** Step ids that must have handed on enough passed quantity before this step may start. */
   dependsOn: string[];
+  /** Absent: `per_step`. */
+  handoff?: Handoff;
 }
 
 /** How large a route may be (see apps/orders/README.md, "Limits"). */

@@ -1,5 +1,6 @@
-import { DomainError, NotFound, ValidationFailed, type Decider } from '#libs/domain';
-import { decideTokens, evolveTokens, issued, type Tokens } from '../../member/domain/member-tokens.js';
+import { DomainError, type Decider } from '#libs/domain';
+import { decideRegisteredMemberTokens, memberName } from '../../member/domain/member.js';
+import { evolveTokens, issued, type Tokens } from '../../member/domain/member-tokens.js';
 import type { BrandCommand } from './brand.commands.js';
 import type { BrandEvent } from './brand.events.js';
 
@@ -16,8 +17,7 @@ export const brandDecider: Decider<BrandState, BrandCommand, BrandEvent> = {
         if (state.status !== 'unregistered') {
           throw new DomainError('brand_already_registered', `brand ${command.brandId} is already registered`, 'conflict');
         }
-        const name = command.name.trim();
-        if (name.length === 0) throw new ValidationFailed('name', 'must not be blank');
+        const name = memberName(command.name);
         return [
           {
             type: 'BrandRegistered',
@@ -28,8 +28,7 @@ export const brandDecider: Decider<BrandState, BrandCommand, BrandEvent> = {
       }
       case 'RotateMemberToken':
       case 'RevokeMemberToken':
-        if (state.status === 'unregistered') throw new NotFound('member', command.memberId);
-        return decideTokens(command, state.tokens, 'brand');
+        return decideRegisteredMemberTokens(command, state.status === 'registered' ? state.tokens : undefined, 'brand');
     }
   },
 
