@@ -432,4 +432,24 @@ describe('settlement service', () => {
       expect(await db.deadLetters.list()).toEqual([]);
     });
   });
+
+  describe('an order that closes before a passed lot is paid', () => {
+      it('keeps the escrow of a passed lot whose completion is still on its way when the order completes, and pays it then', async () => {
+        const order = id('o-late-completion');
+        const s = id('s-late');
+        const elsewhere = { workshopId: id('ws-late') }; // its own workshop: the payout tests count the shared one's balance
+        await emit('matching', `subtask-${s}`, 'SubtaskAccepted', { ...accepted(s, order, brandA, 4_000), ...elsewhere });
+        await untilLot(s, 'escrowed');
+        // Inspection's and orders' topics overtake matching's SubtaskCompleted.
+        await untilHandled(await emit('inspection', `il-${s}`, 'InspectionPassed', { ...passed(s, order, brandA), ...elsewhere }));
+        await untilHandled(await emit('orders', `order-${order}`, 'OrderCompleted', { orderId: order, brandId: brandA, completedAt: new Date().toISOString() }));
+        expect(await lotStatus(s)).toBe('escrowed');
+        const completion = completed(s, order, brandA, 4_000, '2026-02-01T00:00:00.000Z', '2026-02-02T00:00:00.000Z');
+        await emit('matching', `subtask-${s}`, 'SubtaskCompleted', { ...completion, ...elsewhere });
+        await untilLot(s, 'paid');
+        expect(await eventsOf('PaymentReleased', (d) => d.subtaskId === s)).toMatchObject([{ gross: { amountMinor: 4_000 }, net: { amountMinor: 3_800 } }]);
+        const statement = await call('GET', `/settlement/orders/${order}/statement`, { as: brandA });
+        expect(statement.body).toMatchObject({ reconciles: true, totals: { escrowBalanceMinor: 0, refundedToBrandMinor: 0, releasedGrossMinor: 4_000 } });
+      });
+  });
 });

@@ -255,15 +255,23 @@ export class SettlementService {
       if (lot.passed_at) continue;
       await this.withdraw(m, lot, `order ${status}`, meta, false);
     }
-    // Anything left in escrow (nothing, when every movement went through a lot) goes back to the brand.
+    // A lot that passed but is not paid yet (its SubtaskCompleted, from another topic, has not arrived)
+    // keeps its escrow: it is paid when the completion comes. Anything beyond that goes back to the brand.
+    const owed = new Map<string, number>();
+    for (const lot of lots) {
+      if (lot.passed_at && lot.status === 'escrowed' && lot.price_minor !== null && lot.currency) {
+        owed.set(lot.currency, (owed.get(lot.currency) ?? 0) + minorFromDb(lot.price_minor));
+      }
+    }
     for (const account of await this.ledger.accountsOfOrder(orderId, m)) {
-      if (account.purpose !== 'order_escrow' || account.balanceMinor === 0) continue;
+      const leftover = account.balanceMinor - (owed.get(account.currency) ?? 0);
+      if (account.purpose !== 'order_escrow' || leftover <= 0) continue;
       await this.ledger.post(m, {
         transferId: `close:${orderId}:${account.currency}`,
         kind: 'order_refund',
         currency: account.currency,
         orderId,
-        legs: move(Accounts.orderEscrow(orderId, brandId, account.currency), Accounts.brandFunds(brandId, account.currency), account.balanceMinor),
+        legs: move(Accounts.orderEscrow(orderId, brandId, account.currency), Accounts.brandFunds(brandId, account.currency), leftover),
         memo: `leftover escrow of ${status} order`,
       });
     }
