@@ -157,6 +157,7 @@ export class OrderSagaConsumer {
         criticalDefects: d.criticalDefects,
         majorDefects: d.majorDefects,
         minorDefects: d.minorDefects,
+        reworkRound: d.reworkRound,
         inspectedAt: iso(d.inspectedAt),
         policy: this.commands.sagaPolicy,
       },

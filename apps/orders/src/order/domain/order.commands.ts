@@ -63,6 +63,8 @@ export type RecordCommand = FromEvent &
         majorDefects: number;
         minorDefects: number;
         inspectedAt: string;
+        /** The completion round that failed (0 = first delivery); absent from older inspection events. */
+        reworkRound?: number;
         policy: SagaPolicy;
       }
     | { type: 'RecordFundsShort'; subtaskId: string; required: Money; available: Money; at: string }

@@ -71,7 +71,7 @@ const passed = (id: string, subtaskId: string, stepId: string, passedQuantity: n
   passedQuantity,
   inspectedAt: '2030-01-12T00:00:00.000Z',
 });
-const failed = (id: string, subtaskId: string, stepId: string, disposition: 'rework' | 'replan'): RecordCommand => ({
+const failed = (id: string, subtaskId: string, stepId: string, disposition: 'rework' | 'replan', reworkRound?: number): RecordCommand => ({
   type: 'RecordInspectionFailed',
   sourceEventId: id,
   inspectionLotId: `il-${id}`,
@@ -84,6 +84,7 @@ const failed = (id: string, subtaskId: string, stepId: string, disposition: 'rew
   majorDefects: 4,
   minorDefects: 1,
   inspectedAt: '2030-01-12T00:00:00.000Z',
+  reworkRound,
   policy: sagaPolicy,
 });
 
@@ -332,6 +333,19 @@ describe('the order saga', () => {
       events,
     );
     expect(stateOf(after).lots.find((l) => l.subtaskId === 'st-body-1')).toMatchObject({ status: 'passed', reworkRound: 1, goodQuantity: 59, scrapQuantity: 1, passedQuantity: 59 });
+  });
+
+  it('keeps a lot in rework when the completion of the failed round arrives after the failure', () => {
+    const events = run(
+      [
+        planCommand(),
+        { type: 'RecordLotStarted', sourceEventId: 's1', lot: lot('st-body-1', 'body', 60), startedAt: NOW },
+        failed('f1', 'st-body-1', 'body', 'rework', 0),
+        { type: 'RecordLotCompleted', sourceEventId: 'c1', lot: lot('st-body-1', 'body', 60), goodQuantity: 60, scrapQuantity: 0, completedAt: NOW, dueAt: DUE, reworkRound: 0 },
+      ],
+      [submitted],
+    );
+    expect(stateOf(events).lots.find((l) => l.subtaskId === 'st-body-1')).toMatchObject({ status: 'rework', reworkRound: 1 });
   });
 
   it('marks a lot failed with replan as replanning, and a replacement lot carries the step', () => {

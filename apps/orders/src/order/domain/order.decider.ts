@@ -423,6 +423,9 @@ function evolve(current: OrderState, event: OrderEvent): OrderState {
       const lot = upsertLot(state, event.data);
       lot.failedQuantity += event.data.lotSize;
       lot.inspectedAt = event.data.inspectedAt;
+      // The next delivery of a reworked lot is the following round; a completion of the failed round that
+      // arrives late (matching's topic, overtaken by inspection's) must not bring the lot back from rework.
+      if (event.data.disposition === 'rework') lot.reworkRound = Math.max(lot.reworkRound, (event.data.reworkRound ?? lot.reworkRound) + 1);
       advance(lot, event.data.disposition === 'rework' ? 'rework' : 'replanning', ['planned', 'accepted', 'in_progress', 'completed', 'rework']);
       const step = state.steps.find((s) => s.stepId === event.data.stepId);
       if (step) step.inspectionFailures += 1;

@@ -77,6 +77,7 @@ export type OrderEvent =
         workshopId: string;
         lotSize: number;
         disposition: 'rework' | 'replan';
+        reworkRound?: number;
         criticalDefects: number;
         majorDefects: number;
         minorDefects: number;
