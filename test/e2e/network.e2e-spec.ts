@@ -45,6 +45,7 @@ async function expectLifecycle(client: MeshfabClient) {
     ['cut', 'paid', 28_500],
     ['sew', 'paid', 76_000],
   ]);
+  expect(r.payout).toMatchObject({ amount: { amountMinor: 76_000, currency: 'CNY' } });
   expect(r.ledger).toMatchObject({ balanced: true });
   expect(JSON.stringify(r.brandAccount)).toContain('4890000'); // 5,000,000 deposited once (the retry replayed), 110,000 spent
   // The order's lots as the brand sees them.

@@ -169,9 +169,12 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
 
   const completed = await orders.orderStatus(brand, orderId, 'completed');
   const statement = await orders.closedStatement(brand, orderId);
+  // The sewing workshop takes its money out; the operator records the bank transfer.
+  const payout = await client.post<Json>('/settlement/payouts', sew.token, {}, randomUUID());
+  await client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' });
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, failed, completed, statement, brandAccount, ledger };
+  return { orderId, brand, failed, completed, statement, payout, brandAccount, ledger };
 }
 
 /** Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded. */
