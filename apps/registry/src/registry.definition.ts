@@ -5,5 +5,5 @@ export const registryService: MeshfabServiceDefinition = {
   name: 'registry',
   moduleClass: RegistryModule,
   forRoot: (o) => RegistryModule.forRoot(o),
-  consumes: ['inspection'],
+  consumes: ['inspection', 'matching'],
 };

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-return -- HTTP answers are untyped JSON, asserted field by field */
-// The registry over HTTP against a real PostgreSQL, with its inspection consumer on the embedded
-// transport reading a fake 'inspection' producer's log.
+// The registry over HTTP against a real PostgreSQL, with its inspection and matching consumers on the
+// embedded transport reading fake 'inspection' and 'matching' producers' logs.
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -20,6 +20,7 @@ const secret = 'registry-test-secret-that-is-long-enough-0123456789';
 const NOW = new Date('2030-03-01T08:00:00.000Z');
 const schema = uniqueSchema('registry_http');
 const inspectionSchema = uniqueSchema('registry_fake_inspection');
+const matchingSchema = uniqueSchema('registry_fake_matching');
 
 type Json = Record<string, any>;
 
@@ -28,6 +29,7 @@ describe('registry over HTTP', () => {
   let base: string;
   let registryDb: ServiceDatabase;
   let inspectionDb: ServiceDatabase;
+  let matchingDb: ServiceDatabase;
   let bus: EmbeddedEventBus;
   let operator: string;
 
@@ -63,10 +65,12 @@ describe('registry over HTTP', () => {
     registryDb = app.get(ServiceDatabase);
     inspectionDb = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: inspectionSchema });
     bus = new EmbeddedEventBus();
+    matchingDb = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: matchingSchema });
     bus.register('inspection', inspectionDb.log);
+    bus.register('matching', matchingDb.log);
     bus.register('registry', registryDb.log);
     app.connectMicroservice(
-      { strategy: new EmbeddedEventConsumer({ consumer: 'registry', producers: ['inspection'], database: registryDb, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
+      { strategy: new EmbeddedEventConsumer({ consumer: 'registry', producers: ['inspection', 'matching'], database: registryDb, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();
@@ -77,8 +81,10 @@ describe('registry over HTTP', () => {
   afterAll(async () => {
     await app?.close();
     await inspectionDb?.close();
+    await matchingDb?.close();
     await dropSchema(testDatabaseUrl(), schema);
     await dropSchema(testDatabaseUrl(), inspectionSchema);
+    await dropSchema(testDatabaseUrl(), matchingSchema);
   });
 
   it('refuses calls without a token (401) and registration by anyone but an operator (403)', async () => {
@@ -338,15 +344,52 @@ describe('registry over HTTP', () => {
       const view = await call('GET', `/registry/workshops/${shop.id}`, shop.token);
       return view.body.quality?.[0]?.lotsInspected === 2 ? view.body.quality[0] : null;
     }, { timeoutMs: 15_000, message: 'quality record of two lots' });
-    expect(record).toMatchObject({ process: 'sewing', lotsInspected: 2, lotsPassed: 1, lotsWithCriticalDefects: 1, unitsSampled: 100, defectRate: 0.05, score: 0.6875 });
+    expect(record).toMatchObject({ process: 'sewing', lotsInspected: 2, lotsPassed: 1, lotsWithCriticalDefects: 1, unitsSampled: 100, defectRate: 0.05, score: 0.73, deliveries: 0, onTimeRate: 0 });
     expect(record.formula).toContain('lotsPassed');
 
     const updates = (await events()).filter((e) => e.type === 'WorkshopQualityRecordUpdated' && e.data.workshopId === shop.id);
-    expect(updates.map((e) => [e.data.lotsInspected, e.data.lotsPassed, e.data.score])).toEqual([[1, 1, 0.9167], [2, 1, 0.6875]]);
+    expect(updates.map((e) => [e.data.lotsInspected, e.data.lotsPassed, e.data.score])).toEqual([[1, 1, 0.9133], [2, 1, 0.73]]);
     expect(updates[1]).toMatchObject({ correlationId: 'o-1', causationId: failed.eventId });
     for (const e of updates) expect(() => assertContract(e.type, e.data)).not.toThrow();
     const publicView = await call('GET', `/registry/workshops/${shop.id}`, operator);
-    expect(publicView.body.quality[0].score).toBe(0.6875);
+    expect(publicView.body.quality[0].score).toBe(0.73);
+  });
+
+  it("counts matching's completions as deliveries (on time when completedAt ≤ dueAt; rework rounds not counted) in the record, the score and WorkshopQualityRecordUpdated", async () => {
+    const shop = await registerWorkshop('Punctual Shop');
+    const other = await registerWorkshop('Curious Shop');
+    const facts = { orderId: 'o-9', brandId: 'b-9', stepId: 'sew', process: 'sewing', workshopId: shop.id, quantity: 100, price: { amountMinor: 50_000, currency: 'CNY' } };
+    const completed = async (subtaskId: string, completedAt: string, dueAt: string, reworkRound?: number) => {
+      const data = { ...facts, subtaskId, goodQuantity: 98, scrapQuantity: 2, completedAt, dueAt, inspection: { level: 'II', aql: 2.5 }, ...(reworkRound !== undefined ? { reworkRound } : {}) };
+      expect(() => assertContract('SubtaskCompleted', data)).not.toThrow();
+      const [stored] = (await matchingDb.store.append(`subtask-${subtaskId}`, [{ type: 'SubtaskCompleted', data }], { expectedVersion: 'any', metadata: { correlationId: 'o-9', causationId: 'test' } })).events;
+      bus.notify('matching');
+      return stored;
+    };
+    await completed('st-1', '2030-03-05T10:00:00.000Z', '2030-03-05T12:00:00.000Z', 0); // early
+    await completed('st-2', '2030-03-06T12:00:00.000Z', '2030-03-06T12:00:00.000Z'); // exactly due, no reworkRound
+    await completed('st-3', '2030-03-08T09:00:00.000Z', '2030-03-07T18:00:00.000Z', 0); // late
+    await completed('st-1', '2030-03-09T10:00:00.000Z', '2030-03-05T12:00:00.000Z', 1); // rework round: not a delivery
+    const last = await completed('st-4', '2030-03-09T11:00:00.000Z', '2030-03-10T00:00:00.000Z', 0); // early
+    await completed('st-4', '2030-03-09T11:00:00.000Z', '2030-03-10T00:00:00.000Z', 0); // the same completion again: counted once
+
+    const record = await waitFor(async () => {
+      const view = await call('GET', `/registry/workshops/${shop.id}`, shop.token);
+      return view.body.quality?.[0]?.deliveries === 4 ? view.body.quality[0] : null;
+    }, { timeoutMs: 15_000, message: 'four deliveries in the record' });
+    // inspection (0 + 4.5) / 5 = 0.9; deliveries (3 + 4.5) / (4 + 5) = 0.8333; 0.8 × 0.9 + 0.2 × 0.8333 = 0.8867
+    expect(record).toMatchObject({ process: 'sewing', lotsInspected: 0, deliveries: 4, onTimeDeliveries: 3, onTimeRate: 0.75, inspectionScore: 0.9, deliveryScore: 0.8333, score: 0.8867 });
+    expect(record.formula).toContain('onTimeDeliveries');
+    const publicView = await call('GET', `/registry/workshops/${shop.id}`, other.token);
+    expect(publicView.body.quality).toEqual([{ process: 'sewing', lotsInspected: 0, lotsPassed: 0, deliveries: 4, onTimeDeliveries: 3, onTimeRate: 0.75, score: 0.8867 }]);
+
+    const updates = (await events()).filter((e) => e.type === 'WorkshopQualityRecordUpdated' && e.data.workshopId === shop.id);
+    // One update per delivery (subtasks are separate streams: the consumer may take them in any order).
+    expect(updates.map((e) => e.data.deliveries)).toEqual([1, 2, 3, 4]);
+    expect(updates[3].data).toMatchObject({ deliveries: 4, onTimeDeliveries: 3, onTimeRate: 0.75, score: 0.8867 });
+    expect(updates.find((e) => e.causationId === last.eventId)).toMatchObject({ correlationId: 'o-9' });
+    for (const e of updates) expect(() => assertContract(e.type, e.data)).not.toThrow();
+    expect(await registryDb.deadLetters.list()).toEqual([]);
   });
 
   it('finds workshops by process, region, certification and shared hours exactly as a brute-force filter does', async () => {

@@ -90,5 +90,17 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop'))`);
     }
   }
-  return [RegistryTables1764200000000, InspectorMembers1764900000000];
+  /** Deliveries (from matching's completions) in the quality record. */
+  class QualityDeliveries1765500000000 implements MigrationInterface {
+    name = 'QualityDeliveries1765500000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.quality_records ADD COLUMN deliveries integer NOT NULL DEFAULT 0`);
+      await q.query(`ALTER TABLE ${s}.quality_records ADD COLUMN on_time_deliveries integer NOT NULL DEFAULT 0`);
+      await q.query(`ALTER TABLE ${s}.quality_records ADD COLUMN on_time_rate numeric NOT NULL DEFAULT 0`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      for (const c of ['on_time_rate', 'on_time_deliveries', 'deliveries']) await q.query(`ALTER TABLE ${s}.quality_records DROP COLUMN ${c}`);
+    }
+  }
+  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000];
 }

@@ -6,6 +6,7 @@ import { BrandsController } from './brand/brands.controller.js';
 import { InspectorsController } from './inspector/inspectors.controller.js';
 import { MemberCredentials } from './member/member-credentials.js';
 import { MemberTokensController } from './member/member-tokens.controller.js';
+import { DeliveriesConsumer } from './quality-record/deliveries.consumer.js';
 import { InspectionResultsConsumer } from './quality-record/inspection-results.consumer.js';
 import { RegistryConfig } from './registry.config.js';
 import { REGISTRY_SETTINGS, RegistryStreams, type RegistrySettings } from './registry.context.js';
@@ -15,7 +16,7 @@ import { WorkshopsController } from './workshop/workshops.controller.js';
 
 /**
  * The registry: brands, workshops and inspectors (members and their tokens), workshop profiles, capabilities and
- * shared capacity, suspension, and quality records from inspection results. Routes under /registry.
+ * shared capacity, suspension, and quality records from inspection results and matching's completions. Routes under /registry.
  */
 @Module({})
 export class RegistryModule {
@@ -32,7 +33,7 @@ export class RegistryModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), poolSize: options.poolSize }),
         ObservabilityModule,
       ],
-      controllers: [BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer],
+      controllers: [BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         RegistryStreams,

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { LocationDto, MoneyDto } from './common.dto.js';
 import { IntegrationEvent } from './contract-registry.js';
 
@@ -88,6 +88,14 @@ export class WorkshopQualityRecordUpdatedContract {
   @IsInt() @Min(0) lotsPassed!: number;
   /** 0..1, higher is better; what matching weighs as risk. */
   @IsNumber() @Min(0) score!: number;
+  /**
+   * Deliveries (first completions from matching's `SubtaskCompleted`; rework rounds are not counted), those
+   * completed by their due time, and their ratio (0 while nothing was delivered). Added by the registry;
+   * absent on older events.
+   */
+  @IsOptional() @IsInt() @Min(0) deliveries?: number;
+  @IsOptional() @IsInt() @Min(0) onTimeDeliveries?: number;
+  @IsOptional() @IsNumber() @Min(0) @Max(1) onTimeRate?: number;
 }
 IntegrationEvent('registry', 'WorkshopQualityRecordUpdated')(WorkshopQualityRecordUpdatedContract);
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFound, ValidationFailed } from '#libs/domain';
 import { ident } from '#libs/eventsourcing';
 import { canSee, type Principal } from '#libs/platform';
-import { SCORE_FORMULA } from '../quality-record/domain/quality-score.js';
+import { SCORE_FORMULA, scoreParts } from '../quality-record/domain/quality-score.js';
 import { RegistryStreams } from '../registry.context.js';
 import { addDays, daysBetween, isCalendarDate } from './domain/calendar.js';
 import { sharedHoursOn, type CapacityRule } from './domain/capacity.js';
@@ -33,6 +33,9 @@ interface QualityRow {
   defects: { critical: number; major: number; minor: number };
   defect_rate: string;
   score: string;
+  deliveries: number;
+  on_time_deliveries: number;
+  on_time_rate: string;
 }
 
 interface RuleRow {
@@ -48,6 +51,10 @@ export interface PublicQuality {
   process: string;
   lotsInspected: number;
   lotsPassed: number;
+  /** First completions delivered, those by their due time, and their ratio (0 while none). */
+  deliveries: number;
+  onTimeDeliveries: number;
+  onTimeRate: number;
   score: number;
 }
 
@@ -76,6 +83,9 @@ export interface PrivateWorkshop extends Omit<PublicWorkshop, 'capabilities' | '
     unitsSampled: number;
     defects: { critical: number; major: number; minor: number };
     defectRate: number;
+    /** The two parts of the score (see `formula`). */
+    inspectionScore: number;
+    deliveryScore: number;
     formula: string;
   })[];
 }
@@ -89,7 +99,15 @@ export interface WorkshopSearchResult {
 
 const MAX_SEARCH_DAYS = 92;
 
-const publicQuality = (q: QualityRow): PublicQuality => ({ process: q.process, lotsInspected: q.lots_inspected, lotsPassed: q.lots_passed, score: Number(q.score) });
+const publicQuality = (q: QualityRow): PublicQuality => ({
+  process: q.process,
+  lotsInspected: q.lots_inspected,
+  lotsPassed: q.lots_passed,
+  deliveries: q.deliveries,
+  onTimeDeliveries: q.on_time_deliveries,
+  onTimeRate: Number(q.on_time_rate),
+  score: Number(q.score),
+});
 
 const dayText = (value: string | Date): string => (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10));
 
@@ -164,6 +182,7 @@ export class WorkshopQueries {
         unitsSampled: q.units_sampled,
         defects: q.defects,
         defectRate: Number(q.defect_rate),
+        ...scoreParts({ lotsInspected: q.lots_inspected, lotsPassed: q.lots_passed, lotsWithCriticalDefects: q.lots_with_critical_defects, deliveries: q.deliveries, onTimeDeliveries: q.on_time_deliveries }),
         formula: SCORE_FORMULA,
       })),
     };

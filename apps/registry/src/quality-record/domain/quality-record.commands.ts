@@ -13,4 +13,15 @@ export interface RecordInspectionOutcome {
   inspectedAt: string;
 }
 
-export type QualityRecordCommand = RecordInspectionOutcome;
+/** From matching's `SubtaskCompleted`: only a first completion (reworkRound 0 or absent) is a delivery. */
+export interface RecordDelivery {
+  type: 'RecordDelivery';
+  workshopId: string;
+  process: string;
+  subtaskId: string;
+  completedAt: string;
+  dueAt: string;
+  reworkRound?: number;
+}
+
+export type QualityRecordCommand = RecordInspectionOutcome | RecordDelivery;

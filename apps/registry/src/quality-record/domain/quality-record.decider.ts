@@ -1,7 +1,7 @@
 import type { Decider } from '#libs/domain';
 import type { QualityRecordCommand } from './quality-record.commands.js';
-import type { DefectCounts, QualityRecordEvent } from './quality-record.events.js';
-import { qualityScore } from './quality-score.js';
+import type { DefectCounts, QualityRecordEvent, WorkshopQualityRecordUpdated } from './quality-record.events.js';
+import { onTimeRate, qualityScore } from './quality-score.js';
 
 /** The quality record of one workshop for one process. */
 export interface QualityRecordState {
@@ -12,12 +12,51 @@ export interface QualityRecordState {
   defects: DefectCounts;
   /** `inspectionLotId:outcome:inspectedAt` of every outcome recorded: a repeat changes nothing. */
   recorded: readonly string[];
+  deliveries: number;
+  onTimeDeliveries: number;
+  /** Subtask ids already counted as deliveries: a repeat changes nothing. */
+  delivered: readonly string[];
 }
 
 const outcomeKey = (c: { inspectionLotId: string; outcome: string; inspectedAt: string }): string => `${c.inspectionLotId}:${c.outcome}:${c.inspectedAt}`;
 
+/** Both timestamps are ISO instants; compared as instants (offsets may differ). */
+const isOnTime = (completedAt: string, dueAt: string): boolean => Date.parse(completedAt) <= Date.parse(dueAt);
+
+function recordUpdated(workshopId: string, process: string, next: QualityRecordState, updatedAt: string): WorkshopQualityRecordUpdated {
+  const found = next.defects.critical + next.defects.major + next.defects.minor;
+  return {
+    type: 'WorkshopQualityRecordUpdated',
+    data: {
+      workshopId,
+      process,
+      lotsInspected: next.lotsInspected,
+      lotsPassed: next.lotsPassed,
+      score: qualityScore(next),
+      lotsWithCriticalDefects: next.lotsWithCriticalDefects,
+      unitsSampled: next.unitsSampled,
+      defects: next.defects,
+      defectRate: next.unitsSampled === 0 ? 0 : Math.round((found / next.unitsSampled) * 10_000) / 10_000,
+      deliveries: next.deliveries,
+      onTimeDeliveries: next.onTimeDeliveries,
+      onTimeRate: onTimeRate(next),
+      updatedAt,
+    },
+  };
+}
+
 export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordCommand, QualityRecordEvent> = {
-  initialState: () => ({ lotsInspected: 0, lotsPassed: 0, lotsWithCriticalDefects: 0, unitsSampled: 0, defects: { critical: 0, major: 0, minor: 0 }, recorded: [] }),
+  initialState: () => ({
+    lotsInspected: 0,
+    lotsPassed: 0,
+    lotsWithCriticalDefects: 0,
+    unitsSampled: 0,
+    defects: { critical: 0, major: 0, minor: 0 },
+    recorded: [],
+    deliveries: 0,
+    onTimeDeliveries: 0,
+    delivered: [],
+  }),
 
   decide(command, state) {
     switch (command.type) {
@@ -25,26 +64,14 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
         if (state.recorded.includes(outcomeKey(command))) return [];
         const { workshopId, process, inspectionLotId, outcome, lotSize, sampleSize, defects, inspectedAt } = command;
         const recorded = { type: 'InspectionOutcomeRecorded' as const, data: { workshopId, process, inspectionLotId, outcome, lotSize, sampleSize, defects, inspectedAt } };
-        const next = qualityRecordDecider.evolve(state, recorded);
-        const found = next.defects.critical + next.defects.major + next.defects.minor;
-        return [
-          recorded,
-          {
-            type: 'WorkshopQualityRecordUpdated',
-            data: {
-              workshopId,
-              process,
-              lotsInspected: next.lotsInspected,
-              lotsPassed: next.lotsPassed,
-              score: qualityScore(next),
-              lotsWithCriticalDefects: next.lotsWithCriticalDefects,
-              unitsSampled: next.unitsSampled,
-              defects: next.defects,
-              defectRate: next.unitsSampled === 0 ? 0 : Math.round((found / next.unitsSampled) * 10_000) / 10_000,
-              updatedAt: inspectedAt,
-            },
-          },
-        ];
+        return [recorded, recordUpdated(workshopId, process, qualityRecordDecider.evolve(state, recorded), inspectedAt)];
+      }
+      case 'RecordDelivery': {
+        // A rework round re-completes a lot already delivered: not a delivery of its own.
+        if ((command.reworkRound ?? 0) > 0 || state.delivered.includes(command.subtaskId)) return [];
+        const { workshopId, process, subtaskId, completedAt, dueAt } = command;
+        const recorded = { type: 'DeliveryRecorded' as const, data: { workshopId, process, subtaskId, completedAt, dueAt, onTime: isOnTime(completedAt, dueAt) } };
+        return [recorded, recordUpdated(workshopId, process, qualityRecordDecider.evolve(state, recorded), completedAt)];
       }
     }
   },
@@ -54,6 +81,7 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
       case 'InspectionOutcomeRecorded': {
         const { outcome, sampleSize, defects } = event.data;
         return {
+          ...state,
           lotsInspected: state.lotsInspected + 1,
           lotsPassed: state.lotsPassed + (outcome === 'passed' ? 1 : 0),
           lotsWithCriticalDefects: state.lotsWithCriticalDefects + (outcome === 'failed' && defects.critical > 0 ? 1 : 0),
@@ -62,6 +90,13 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
           recorded: [...state.recorded, outcomeKey(event.data)],
         };
       }
+      case 'DeliveryRecorded':
+        return {
+          ...state,
+          deliveries: state.deliveries + 1,
+          onTimeDeliveries: state.onTimeDeliveries + (event.data.onTime ? 1 : 0),
+          delivered: [...state.delivered, event.data.subtaskId],
+        };
       case 'WorkshopQualityRecordUpdated':
         return state;
     }

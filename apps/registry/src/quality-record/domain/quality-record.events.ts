@@ -21,6 +21,22 @@ export type InspectionOutcomeRecorded = DomainEvent<
   }
 >;
 
+/**
+ * One delivery (a first completion of a subtask, from matching's `SubtaskCompleted`) as the registry
+ * recorded it (internal): on time when `completedAt ≤ dueAt`.
+ */
+export type DeliveryRecorded = DomainEvent<
+  'DeliveryRecorded',
+  {
+    workshopId: string;
+    process: string;
+    subtaskId: string;
+    completedAt: string;
+    dueAt: string;
+    onTime: boolean;
+  }
+>;
+
 /** Published (contract `WorkshopQualityRecordUpdated`); the extra fields explain the score. */
 export type WorkshopQualityRecordUpdated = DomainEvent<
   'WorkshopQualityRecordUpdated',
@@ -35,8 +51,13 @@ export type WorkshopQualityRecordUpdated = DomainEvent<
     defects: DefectCounts;
     /** Defects found per sampled unit over all inspected lots. */
     defectRate: number;
+    /** First completions (rework rounds are not deliveries) and those done by their due time. */
+    deliveries: number;
+    onTimeDeliveries: number;
+    /** onTimeDeliveries / deliveries, 4 decimals; 0 while nothing was delivered. */
+    onTimeRate: number;
     updatedAt: string;
   }
 >;
 
-export type QualityRecordEvent = InspectionOutcomeRecorded | WorkshopQualityRecordUpdated;
+export type QualityRecordEvent = InspectionOutcomeRecorded | DeliveryRecorded | WorkshopQualityRecordUpdated;
