@@ -2,6 +2,7 @@
 // on the last line of stdout.
 import { eventstoreBench } from './eventstore.bench.js';
 import { pipelineBench } from './pipeline.bench.js';
+import { plannerBench } from './planner.bench.js';
 import { transportBench } from './transport.bench.js';
 
 const [name, ...rest] = process.argv.slice(2);
@@ -11,6 +12,7 @@ const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const benches: Record<string, () => Promise<void>> = {
   eventstore: () => eventstoreBench({ quick, databaseUrl }),
   pipeline: () => pipelineBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
+  planner: () => plannerBench({ quick, databaseUrl }),
   transport: () => transportBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
 };
 

@@ -16,6 +16,21 @@ export class MatchingConfig {
   @IsNumber() @Min(0) @Max(1) MATCHING_DEFAULT_QUALITY: number = 0.9;
   /** A capacity declaration without an end date covers this many days from its start. */
   @IsInt() @Min(1) @Max(3650) MATCHING_CAPACITY_HORIZON_DAYS: number = 180;
+  /**
+   * Candidate shortlist per process and pricing model: the cheapest this many with free time in the
+   * regions around the delivery (or the lot's inputs), and the cheapest this many anywhere. Grows ×4
+   * (twice at most) when capacity turns out short on a full shortlist.
+   */
+  @IsInt() @Min(1) MATCHING_CANDIDATES_NEAR: number = 8;
+  @IsInt() @Min(1) MATCHING_CANDIDATES_ANYWHERE: number = 4;
+  /**
+   * The shared optimiser (libs/scheduling) plans when the due date binds: wall-clock budget per plan
+   * (split across the lot counts it tries; 0 turns it off — the greedy alone), tabu iterations per
+   * model, and how much more a candidate may cost than the cheapest for the step and still be modelled.
+   */
+  @IsInt() @Min(0) MATCHING_OPTIMISER_BUDGET_MS: number = 20;
+  @IsInt() @Min(1) MATCHING_OPTIMISER_ITERATIONS: number = 400;
+  @IsNumber() @Min(0) MATCHING_OPTIMISER_COST_SLACK: number = 0.5;
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
 }

@@ -5,10 +5,12 @@ import type {
   CapacityWithdrawnContract,
   EventEnvelope,
   InspectionFailedContract,
+  LotReleasedContract,
   OrderCancelledContract,
   OrderSubmittedContract,
   StepReleasedContract,
   WorkshopCapabilitiesChangedContract,
+  WorkshopProfileUpdatedContract,
   WorkshopQualityRecordUpdatedContract,
   WorkshopRegisteredContract,
   WorkshopReinstatedContract,
@@ -38,6 +40,11 @@ export class MatchingEventsConsumer {
     await this.network.registerWorkshop(e.data, ctx.manager);
   }
 
+  @OnEvent('matching', 'WorkshopProfileUpdated')
+  async profileUpdated(@Payload() e: EventEnvelope<WorkshopProfileUpdatedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.network.registerWorkshop(e.data, ctx.manager);
+  }
+
   @OnEvent('matching', 'WorkshopCapabilitiesChanged')
   async capabilitiesChanged(@Payload() e: EventEnvelope<WorkshopCapabilitiesChangedContract>, @Ctx() ctx: EventContext): Promise<void> {
     await this.network.replaceCapabilities(e.data, ctx.manager);
@@ -51,12 +58,12 @@ export class MatchingEventsConsumer {
 
   @OnEvent('matching', 'CapacityWithdrawn')
   async capacityWithdrawn(@Payload() e: EventEnvelope<CapacityWithdrawnContract>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.network.withdrawCapacity(e.data, ctx.manager);
+    await this.planning.capacityWithdrawn(e.data, ctx.manager, ctx.metadata);
   }
 
   @OnEvent('matching', 'WorkshopSuspended')
   async suspended(@Payload() e: EventEnvelope<WorkshopSuspendedContract>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.network.setSuspended(e.data.workshopId, true, ctx.manager);
+    await this.planning.workshopSuspended(e.data.workshopId, e.data.reason, ctx.manager, ctx.metadata);
   }
 
   @OnEvent('matching', 'WorkshopReinstated')
@@ -78,6 +85,16 @@ export class MatchingEventsConsumer {
   @OnEvent('matching', 'StepReleased')
   async stepReleased(@Payload() e: EventEnvelope<StepReleasedContract>, @Ctx() ctx: EventContext): Promise<void> {
     await ctx.manager.query(`INSERT INTO ${this.s}.released_steps (order_id, step_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [e.data.orderId, e.data.stepId]);
+  }
+
+  /** Orders' per-lot hand-off: this lot may start before its whole step is released. */
+  @OnEvent('matching', 'LotReleased')
+  async lotReleased(@Payload() e: EventEnvelope<LotReleasedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query(`INSERT INTO ${this.s}.released_lots (subtask_id, order_id, step_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      e.data.subtaskId,
+      e.data.orderId,
+      e.data.stepId,
+    ]);
   }
 
   @OnEvent('matching', 'OrderCancelled')

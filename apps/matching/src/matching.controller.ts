@@ -1,11 +1,22 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { IsInt, IsString, Length, Min } from 'class-validator';
+import { IsDateString, IsInt, IsOptional, IsString, Length, Min } from 'class-validator';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { OrderPlanQuery } from './plan/order-plan.query.js';
 import { SubtaskService } from './subtask/subtask.service.js';
 
 export class DeclineOfferDto {
   @IsString() @Length(1, 500) reason!: string;
+}
+
+export class CounterOfferDto {
+  /** Fewer units than offered. */
+  @IsOptional() @IsInt() @Min(1) quantity?: number;
+  /** A later end than offered (ISO 8601; the lot is done before this instant). */
+  @IsOptional() @IsDateString() plannedEnd?: string;
+}
+
+export class ReportProgressDto {
+  @IsInt() @Min(0) doneQuantity!: number;
 }
 
 export class CompleteSubtaskDto {
@@ -40,6 +51,13 @@ export class MatchingController {
     return this.subtasks.decline(id, principal, body.reason);
   }
 
+  @Post('offers/:id/counter')
+  @HttpCode(200)
+  @Roles('workshop')
+  counter(@Param('id') id: string, @Body() body: CounterOfferDto, @CurrentPrincipal() principal: Principal) {
+    return this.subtasks.counter(id, principal, { quantity: body.quantity, plannedEnd: body.plannedEnd === undefined ? undefined : new Date(body.plannedEnd) });
+  }
+
   @Get('subtasks/:id')
   @Roles('workshop', 'operator')
   subtask(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
@@ -51,6 +69,13 @@ export class MatchingController {
   @Roles('workshop')
   start(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     return this.subtasks.start(id, principal);
+  }
+
+  @Post('subtasks/:id/progress')
+  @HttpCode(200)
+  @Roles('workshop')
+  progress(@Param('id') id: string, @Body() body: ReportProgressDto, @CurrentPrincipal() principal: Principal) {
+    return this.subtasks.progress(id, principal, body.doneQuantity);
   }
 
   @Post('subtasks/:id/complete')

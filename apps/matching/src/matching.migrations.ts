@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { ident } from '#libs/eventsourcing';
 
+/** The region cell of a point in SQL (same as regionCell): 1° of latitude × 1° of longitude. */
+export const REGION_CELL_SQL = (lat: string, lng: string): string =>
+  `(least(179, greatest(0, floor(${lat})::int + 90)) * 360 + ((floor(${lng})::int + 180) % 360 + 360) % 360)`;
+
 /** Matching's read models and capacity book, in the service's own schema. */
 export function matchingMigrations(schemaName: string): (new () => MigrationInterface)[] {
   const s = ident(schemaName);
@@ -55,5 +59,51 @@ export function matchingMigrations(schemaName: string): (new () => MigrationInte
       }
     }
   }
-  return [MatchingTables1764200000000];
+  /**
+   * The candidate index: each capability carries its workshop's location and region (a 1° × 1°
+   * latitude/longitude cell, see regionCell), its quality score and its cost per unit of reference work
+   * (per-unit price, or hourly price × efficiency), so the planner reads the cheapest capable workshops
+   * of a process near a place, and the cheapest anywhere, as short index-only range scans instead of
+   * reading every workshop of the process.
+   */
+  class MatchingCandidateIndex1764300000000 implements MigrationInterface {
+    name = 'MatchingCandidateIndex1764300000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.capabilities ADD COLUMN region_cell int NOT NULL DEFAULT 0, ADD COLUMN unit_cost double precision NOT NULL DEFAULT 0,
+        ADD COLUMN suspended boolean NOT NULL DEFAULT false, ADD COLUMN lat double precision NOT NULL DEFAULT 0, ADD COLUMN lng double precision NOT NULL DEFAULT 0,
+        ADD COLUMN quality double precision`);
+      await q.query(`UPDATE ${s}.capabilities c SET region_cell = ${REGION_CELL_SQL('w.lat', 'w.lng')}, suspended = w.suspended, lat = w.lat, lng = w.lng,
+        unit_cost = CASE c.pricing WHEN 'per_hour' THEN c.price_minor * c.efficiency ELSE c.price_minor END
+        FROM ${s}.workshops w WHERE w.workshop_id = c.workshop_id`);
+      await q.query(`UPDATE ${s}.capabilities c SET quality = q.score FROM ${s}.quality q WHERE q.workshop_id = c.workshop_id AND q.process = c.process`);
+      await q.query(`DROP INDEX ${s}.capabilities_by_process`);
+      // Only active workshops are candidates: the indexes leave suspended ones out, and carry what the
+      // planner needs of each candidate, so reading the shortlist never touches the table.
+      const carried = 'INCLUDE (efficiency, price_minor, currency, lat, lng, quality)';
+      await q.query(`CREATE INDEX capabilities_by_process_cost ON ${s}.capabilities (process, pricing, unit_cost, workshop_id) ${carried} WHERE NOT suspended`);
+      await q.query(`CREATE INDEX capabilities_by_process_region_cost ON ${s}.capabilities (process, region_cell, pricing, unit_cost, workshop_id) ${carried} WHERE NOT suspended`);
+      // Capacity is read per workshop and process (primary key); the index by process and day is unused.
+      await q.query(`DROP INDEX ${s}.capacity_days_free_by_process`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP INDEX ${s}.capabilities_by_process_region_cost`);
+      await q.query(`DROP INDEX ${s}.capabilities_by_process_cost`);
+      await q.query(`CREATE INDEX capabilities_by_process ON ${s}.capabilities (process, workshop_id)`);
+      await q.query(`CREATE INDEX capacity_days_free_by_process ON ${s}.capacity_days (process, day) WHERE capacity_min > reserved_min`);
+      await q.query(`ALTER TABLE ${s}.capabilities DROP COLUMN region_cell, DROP COLUMN unit_cost, DROP COLUMN suspended, DROP COLUMN lat, DROP COLUMN lng, DROP COLUMN quality`);
+    }
+  }
+  /** Lots released one by one (orders' per-lot hand-off, `LotReleased`), and progress reports. */
+  class MatchingLotProgress1764400000000 implements MigrationInterface {
+    name = 'MatchingLotProgress1764400000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`CREATE TABLE ${s}.released_lots (subtask_id text PRIMARY KEY, order_id text NOT NULL, step_id text NOT NULL)`);
+      await q.query(`ALTER TABLE ${s}.subtasks ADD COLUMN done_quantity int, ADD COLUMN progress_at timestamptz, ADD COLUMN at_risk text`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.subtasks DROP COLUMN done_quantity, DROP COLUMN progress_at, DROP COLUMN at_risk`);
+      await q.query(`DROP TABLE ${s}.released_lots`);
+    }
+  }
+  return [MatchingTables1764200000000, MatchingCandidateIndex1764300000000, MatchingLotProgress1764400000000];
 }

@@ -79,7 +79,7 @@ export class SubtaskCompletedContract extends SubtaskFacts {
 }
 IntegrationEvent('matching', 'SubtaskCompleted')(SubtaskCompletedContract);
 
-export const SUBTASK_CANCEL_CAUSES = ['order_cancelled', 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved'] as const;
+export const SUBTASK_CANCEL_CAUSES = ['order_cancelled', 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved', 'countered'] as const;
 export type SubtaskCancelCause = (typeof SUBTASK_CANCEL_CAUSES)[number];
 
 /** The subtask was cancelled (order cancelled, re-planned elsewhere); its reservation is released. */
@@ -89,7 +89,9 @@ export class SubtaskCancelledContract extends SubtaskFacts {
    * Why (added by matching; absent on older events): 'order_cancelled', or the plan took the lot from its
    * workshop before work started — 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved' — in
    * which case a LotReplanned with this subtask as `replacedSubtaskId` follows (or OrderPlanningFailed
-   * while the lot waits for capacity).
+   * while the lot waits for capacity); 'countered': the planner took the workshop's counter-offer — the
+   * same workshop gets a new subtask on its terms (offered and accepted at once) and, for a smaller
+   * quantity, a LotReplanned places the rest.
    */
   @IsOptional() @IsIn(SUBTASK_CANCEL_CAUSES) cause?: SubtaskCancelCause;
 }
@@ -110,3 +112,28 @@ export class LotReplannedContract {
   @IsArray() @ValidateNested({ each: true }) @Type(() => PlannedLotDto) lots!: PlannedLotDto[];
 }
 IntegrationEvent('matching', 'LotReplanned')(LotReplannedContract);
+
+// ---------------------------------------------------------------------------------------------
+// Added by matching (progress and risk). Nothing above was renamed or removed.
+// ---------------------------------------------------------------------------------------------
+
+/** The workshop reported how many units of a started lot are done (`POST /matching/subtasks/:id/progress`). */
+export class SubtaskProgressedContract extends SubtaskFacts {
+  @IsInt() @Min(0) doneQuantity!: number;
+  @IsDateString() reportedAt!: string;
+  @IsDateString() plannedEnd!: string;
+}
+IntegrationEvent('matching', 'SubtaskProgressed')(SubtaskProgressedContract);
+
+/**
+ * Progress lags the plan: at the rate since the lot started it would end after its planned end
+ * (`projectedEnd`), or nothing is done with more than half its time gone. Raised once per lot.
+ */
+export class LotAtRiskContract extends SubtaskFacts {
+  @IsInt() @Min(0) doneQuantity!: number;
+  @IsDateString() reportedAt!: string;
+  @IsDateString() plannedEnd!: string;
+  @IsOptional() @IsDateString() projectedEnd?: string;
+  @IsString() reason!: string;
+}
+IntegrationEvent('matching', 'LotAtRisk')(LotAtRiskContract);

@@ -23,7 +23,7 @@ function toSchedule(c: CompiledInstance, machineOf: ArrayLike<number>, start: Ar
 
 /**
  * Semi-active decoding: every operation starts as soon as its job predecessor and its machine
- * predecessor have finished. Throws if the sequences are cyclic or inconsistent with machineOf.
+ * predecessor have finished (and not before its machine's release time). Throws if the sequences are cyclic or inconsistent with machineOf.
  */
 export function decodeSemiActive(c: CompiledInstance, sol: SequenceSolution): Schedule {
   const machPred = new Int32Array(c.n).fill(-1);
@@ -47,6 +47,7 @@ export function decodeSemiActive(c: CompiledInstance, sol: SequenceSolution): Sc
   const queue: number[] = [];
   for (let i = 0; i < c.n; i++) if (indeg[i] === 0) queue.push(i);
   const start = new Float64Array(c.n);
+  if (c.hasRelease) for (let i = 0; i < c.n; i++) start[i] = c.release[sol.machineOf[i]];
   for (let h = 0; h < queue.length; h++) {
     const x = queue[h];
     const end = start[x] + c.durationOn[x * c.m + sol.machineOf[x]];
@@ -76,7 +77,7 @@ export function decodeActive(c: CompiledInstance, machineOf: ArrayLike<number>, 
     const k = machineOf[x];
     const p = c.durationOn[x * c.m + k];
     if (p === 0) throw new Error(`operation ${x} is not eligible for machine ${k}`);
-    const ready = jp >= 0 ? start[jp] + c.durationOn[jp * c.m + machineOf[jp]] : 0;
+    const ready = Math.max(jp >= 0 ? start[jp] + c.durationOn[jp * c.m + machineOf[jp]] : 0, c.release[k]);
     const intervals = busy[k];
     let t = ready;
     let idx = 0;

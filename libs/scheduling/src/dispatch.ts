@@ -28,7 +28,7 @@ export function dispatch(c: CompiledInstance, options: DispatchOptions): Dispatc
   const { n, m, numJobs } = c;
   const next = Int32Array.from(c.jobStart.subarray(0, numJobs));
   const jobReady = new Float64Array(numJobs);
-  const machFree = new Float64Array(m);
+  const machFree = Float64Array.from(c.release);
   const machineOf = new Int32Array(n);
   const sequences: number[][] = Array.from({ length: m }, () => []);
   const noise = options.noise ?? 0;

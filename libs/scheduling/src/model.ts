@@ -25,6 +25,11 @@ export interface FjspInstance {
   readonly name?: string;
   readonly numMachines: number;
   readonly jobs: readonly Job[];
+  /**
+   * Optional release (availability) time per machine: nothing starts on machine k before
+   * machineRelease[k] (a non-negative integer; missing = 0). The classic instances have none.
+   */
+  readonly machineRelease?: readonly number[];
 }
 
 export interface ScheduledOperation {
@@ -65,7 +70,16 @@ export function assertValidInstance(instance: FjspInstance): void {
       }
     });
   });
+  if (instance.machineRelease !== undefined) {
+    if (instance.machineRelease.length > instance.numMachines) throw new RangeError(`machineRelease lists ${instance.machineRelease.length} machines of ${instance.numMachines}`);
+    instance.machineRelease.forEach((r, k) => {
+      if (!Number.isInteger(r) || r < 0) throw new RangeError(`machine ${k}: release ${r} must be a non-negative integer`);
+    });
+  }
 }
+
+/** Release time of machine k (0 when the instance has none). */
+export const releaseOf = (instance: FjspInstance, k: number): number => instance.machineRelease?.[k] ?? 0;
 
 /** Flat, array-based view of an instance used by the decoders and the optimiser. */
 export interface CompiledInstance {
@@ -90,6 +104,9 @@ export interface CompiledInstance {
   readonly workRemaining: Int32Array;
   /** duration[i * m + k], or 0 if k is not eligible for op i. */
   readonly durationOn: Int32Array;
+  /** Release time per machine (all 0 for the classic problem); `hasRelease` is false then. */
+  readonly release: Int32Array;
+  readonly hasRelease: boolean;
 }
 
 export function compileInstance(instance: FjspInstance): CompiledInstance {
@@ -138,8 +155,11 @@ export function compileInstance(instance: FjspInstance): CompiledInstance {
   for (let i = n - 1; i >= 0; i--) {
     workRemaining[i] = minDuration[i] + (jobSucc[i] >= 0 ? workRemaining[jobSucc[i]] : 0);
   }
+  const release = new Int32Array(m);
+  for (let k = 0; k < m; k++) release[k] = releaseOf(instance, k);
+  const hasRelease = release.some((r) => r > 0);
   return {
     instance, n, m, numJobs, jobOf, opIndex, jobStart, jobPred, jobSucc,
-    altStart, altMachine, altDuration, minDuration, workRemaining, durationOn,
+    altStart, altMachine, altDuration, minDuration, workRemaining, durationOn, release, hasRelease,
   };
 }

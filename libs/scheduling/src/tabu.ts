@@ -7,6 +7,8 @@ import type { Prng } from './prng.js';
  * machine (its own included) at a position between the sets L and R of M&G, which guarantees an acyclic
  * graph. Heads and tails of the graph without v are recomputed in O(n) per critical operation, which
  * makes the makespan of every insertion of v exact: max(C(G - v), r'(v) + p(v) + q'(v)).
+ * Machine release times act as a fixed first operation on each machine: the head of the first
+ * operation of machine k is at least release[k].
  */
 export class TabuSearch {
   readonly n: number;
@@ -107,6 +109,7 @@ export class TabuSearch {
       if (ms >= 0 && --indeg[ms] === 0) order[qt++] = ms;
     }
     if (qt !== n) return false;
+    const { release, hasRelease } = this.c;
     let cmax = 0;
     for (let h = 0; h < n; h++) {
       const x = order[h];
@@ -117,7 +120,7 @@ export class TabuSearch {
       if (mp >= 0) {
         const e = head[mp] + dur[mp];
         if (e > r) r = e;
-      }
+      } else if (hasRelease && release[this.mach[x]] > r) r = release[this.mach[x]];
       head[x] = r;
       if (r + dur[x] > cmax) cmax = r + dur[x];
       this.prefixEnd[h] = cmax;
@@ -152,6 +155,7 @@ export class TabuSearch {
     const iv = this.orderIdx[v];
     rm.set(this.head);
     qm.set(this.tail);
+    const { release, hasRelease } = this.c;
     let cmax = iv > 0 ? this.prefixEnd[iv - 1] : 0;
     for (let h = iv + 1; h < n; h++) {
       const x = order[h];
@@ -164,7 +168,7 @@ export class TabuSearch {
       if (mp >= 0) {
         const e = rm[mp] + dur[mp];
         if (e > r) r = e;
-      }
+      } else if (hasRelease && release[this.mach[x]] > r) r = release[this.mach[x]];
       rm[x] = r;
       if (r + dur[x] > cmax) cmax = r + dur[x];
     }
@@ -264,7 +268,9 @@ export class TabuSearch {
           const u = i > 0 ? seq[own && i - 1 >= skip ? i : i - 1] : -1;
           const w = i < len ? seq[own && i >= skip ? i + 1 : i] : -1;
           let s = rv;
-          if (u >= 0 && rm[u] + dur[u] > s) s = rm[u] + dur[u];
+          if (u >= 0) {
+            if (rm[u] + dur[u] > s) s = rm[u] + dur[u];
+          } else if (c.release[k] > s) s = c.release[k];
           let t = qv;
           if (w >= 0 && dur[w] + qm[w] > t) t = dur[w] + qm[w];
           const est = s + p + t;

@@ -7,6 +7,7 @@ export type ViolationKind =
   | 'ineligible-machine'
   | 'wrong-duration'
   | 'negative-start'
+  | 'before-release'
   | 'precedence'
   | 'overlap'
   | 'makespan';
@@ -41,6 +42,8 @@ export function validateSchedule(instance: FjspInstance, schedule: Schedule): Vi
     seen[so.job][so.op] = so;
     maxEnd = Math.max(maxEnd, so.end);
     if (!(so.start >= 0)) out.push({ kind: 'negative-start', message: `${fmt(so)} starts at ${so.start}` });
+    const release = instance.machineRelease?.[so.machine] ?? 0;
+    if (release > 0 && so.start < release) out.push({ kind: 'before-release', message: `${fmt(so)} starts at ${so.start} on machine ${so.machine}, released at ${release}` });
     const alt = op.alternatives.find((a) => a.machine === so.machine);
     if (alt === undefined) {
       out.push({ kind: 'ineligible-machine', message: `${fmt(so)} is not eligible for machine ${so.machine}` });

@@ -1,19 +1,43 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import type { EntityManager } from 'typeorm';
 import type {
   CapacityDeclaredContract,
   CapacityWithdrawnContract,
   WorkshopCapabilitiesChangedContract,
+  WorkshopProfileUpdatedContract,
   WorkshopQualityRecordUpdatedContract,
   WorkshopRegisteredContract,
 } from '#libs/contracts';
 import { ident, ServiceDatabase } from '#libs/eventsourcing';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import type { Candidate } from '../plan/domain/planner.js';
+import { cellsAround, regionCell, type Point } from './region.js';
 
 const DAY_MS = 86_400_000;
 const dayOf = (iso: string): number => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 const isoOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** Cost per unit of reference work the index orders by: the unit price, or the hourly price × efficiency. */
+const unitCost = (pricing: string, priceMinor: number, efficiency: number): number => (pricing === 'per_hour' ? priceMinor * efficiency : priceMinor);
+
+export interface CandidateQuery {
+  processes: readonly string[];
+  fromDay: number;
+  toDay: number;
+  /** Where the goods come from or go to: candidates in the regions around these points come first. */
+  near: readonly Point[];
+  /** Per process and pricing model: the cheapest this many in the regions around `near`… */
+  nearLimit: number;
+  /** …and the cheapest this many anywhere. */
+  anywhereLimit: number;
+  /**
+   * Minutes each process's step needs at reference efficiency; candidates need free time for at least a
+   * quarter of it in the window (none given: any free time).
+   */
+  minutesNeeded?: Readonly<Record<string, number>>;
+}
 
 interface CandidateRow {
   workshop_id: string;
@@ -36,27 +60,52 @@ interface CandidateRow {
 @Injectable()
 export class NetworkView {
   private readonly s: string;
+  private readonly schemaTag: string;
   constructor(
     @Inject(ServiceDatabase) db: ServiceDatabase,
     @Inject(MATCHING_SETTINGS) private readonly settings: MatchingSettings,
   ) {
     this.s = ident(db.schema);
+    this.schemaTag = createHash('sha1').update(db.schema).digest('hex').slice(0, 8);
   }
 
-  async registerWorkshop(data: WorkshopRegisteredContract, m: EntityManager): Promise<void> {
+  /** A workshop joined, or its profile changed (a move changes the region its capabilities are indexed under). */
+  async registerWorkshop(data: WorkshopRegisteredContract | WorkshopProfileUpdatedContract, m: EntityManager): Promise<void> {
     await m.query(
       `INSERT INTO ${this.s}.workshops (workshop_id, name, lat, lng, region) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (workshop_id) DO UPDATE SET name = EXCLUDED.name, lat = EXCLUDED.lat, lng = EXCLUDED.lng, region = EXCLUDED.region`,
       [data.workshopId, data.name, data.location.lat, data.location.lng, data.location.region ?? null],
     );
+    await m.query(`UPDATE ${this.s}.capabilities SET region_cell = $2, lat = $3, lng = $4 WHERE workshop_id = $1 AND (lat, lng) IS DISTINCT FROM ($3, $4)`, [
+      data.workshopId,
+      regionCell(data.location),
+      data.location.lat,
+      data.location.lng,
+    ]);
   }
 
   async replaceCapabilities(data: WorkshopCapabilitiesChangedContract, m: EntityManager): Promise<void> {
     await m.query(`DELETE FROM ${this.s}.capabilities WHERE workshop_id = $1`, [data.workshopId]);
+    const located: { lat: number; lng: number; suspended: boolean }[] = await m.query(`SELECT lat, lng, suspended FROM ${this.s}.workshops WHERE workshop_id = $1`, [data.workshopId]);
+    const cell = located.length > 0 ? regionCell(located[0]) : 0;
     for (const c of data.capabilities) {
       await m.query(
-        `INSERT INTO ${this.s}.capabilities (workshop_id, process, efficiency, pricing, price_minor, currency, parameters) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [data.workshopId, c.process, c.efficiency, c.pricing, c.price.amountMinor, c.price.currency, JSON.stringify(c.parameters)],
+        `INSERT INTO ${this.s}.capabilities (workshop_id, process, efficiency, pricing, price_minor, currency, parameters, region_cell, unit_cost, suspended, lat, lng, quality)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT score FROM ${this.s}.quality WHERE workshop_id = $1 AND process = $2))`,
+        [
+          data.workshopId,
+          c.process,
+          c.efficiency,
+          c.pricing,
+          c.price.amountMinor,
+          c.price.currency,
+          JSON.stringify(c.parameters),
+          cell,
+          unitCost(c.pricing, c.price.amountMinor, c.efficiency),
+          located[0]?.suspended ?? false,
+          located[0]?.lat ?? 0,
+          located[0]?.lng ?? 0,
+        ],
       );
     }
   }
@@ -93,6 +142,7 @@ export class NetworkView {
 
   async setSuspended(workshopId: string, suspended: boolean, m: EntityManager): Promise<void> {
     await m.query(`UPDATE ${this.s}.workshops SET suspended = $2 WHERE workshop_id = $1`, [workshopId, suspended]);
+    await m.query(`UPDATE ${this.s}.capabilities SET suspended = $2 WHERE workshop_id = $1`, [workshopId, suspended]);
   }
 
   async recordQuality(data: WorkshopQualityRecordUpdatedContract, m: EntityManager): Promise<void> {
@@ -101,25 +151,99 @@ export class NetworkView {
        ON CONFLICT (workshop_id, process) DO UPDATE SET score = EXCLUDED.score, lots_inspected = EXCLUDED.lots_inspected, lots_passed = EXCLUDED.lots_passed`,
       [data.workshopId, data.process, Math.min(1, data.score), data.lotsInspected, data.lotsPassed],
     );
+    await m.query(`UPDATE ${this.s}.capabilities SET quality = $3 WHERE workshop_id = $1 AND process = $2`, [data.workshopId, data.process, Math.min(1, data.score)]);
   }
 
-  /** Active workshops able to do `process`, with their free minutes per day in [fromDay, toDay]. */
-  async candidates(process: string, fromDay: number, toDay: number, m: EntityManager): Promise<Candidate[]> {
+  /**
+   * The shortlist of candidates for each process: active workshops able to do it with enough free time
+   * in [fromDay, toDay] to make at least a quarter of the step (`minutesNeeded` at reference
+   * efficiency) — per pricing model, the `nearLimit` cheapest in the regions around `near` and the
+   * `anywhereLimit` cheapest anywhere, read in cost order from the candidate index (twice the limit
+   * from the index, then their free time; never a scan of every workshop) — plus the cheapest capable
+   * one whatever its free time (so a failure says "capacity short", not "no workshop"). Each comes with
+   * its free minutes per day in the window. One statement for all the processes of a request.
+   */
+  async candidates(query: CandidateQuery, m: EntityManager): Promise<Map<string, Candidate[]>> {
+    const processes = [...new Set(query.processes)];
+    const needed = processes.map((p) => Math.ceil(query.minutesNeeded?.[p] ?? 0));
+    const from = isoOf(query.fromDay);
+    const to = isoOf(Math.max(query.fromDay, query.toDay));
+    const carried = 'c.workshop_id, c.unit_cost, c.pricing, c.efficiency, c.price_minor, c.currency, c.lat, c.lng, c.quality';
+    const freeTime = (alias: string) => `LEFT JOIN LATERAL (
+         SELECT array_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, array_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free,
+                coalesce(sum(d.capacity_min - d.reserved_min), 0) AS total
+         FROM ${this.s}.capacity_days d
+         WHERE d.workshop_id = ${alias}.workshop_id AND d.process = p.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
+       ) f ON true`;
+    const rows = await this.prepared<CandidateRow & { process: string }>(
+      m,
+      'candidates',
+      `WITH shortlist AS (
+         SELECT DISTINCT ON (p.process, x.workshop_id) p.process, x.*
+         FROM unnest($1::text[], $8::int[]) AS p(process, needed)
+         CROSS JOIN (VALUES ('per_unit'), ('per_hour')) AS k(pricing)
+         CROSS JOIN LATERAL (
+           (SELECT t.*, f.days, f.free FROM (
+              SELECT n.* FROM unnest($2::int[]) AS g(cell)
+              CROSS JOIN LATERAL (
+                SELECT ${carried} FROM ${this.s}.capabilities c
+                WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended
+                ORDER BY c.unit_cost, c.workshop_id LIMIT 2 * $5) n
+              ORDER BY n.unit_cost, n.workshop_id LIMIT 2 * $5) t
+            ${freeTime('t')}
+            WHERE f.total * 4 >= p.needed AND f.total > 0 ORDER BY t.unit_cost, t.workshop_id LIMIT $5)
+           UNION ALL
+           (SELECT t.*, f.days, f.free FROM (
+              SELECT ${carried} FROM ${this.s}.capabilities c
+              WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended
+              ORDER BY c.unit_cost, c.workshop_id LIMIT 2 * $6) t
+            ${freeTime('t')}
+            WHERE f.total * 4 >= p.needed AND f.total > 0 ORDER BY t.unit_cost, t.workshop_id LIMIT $6)
+           UNION ALL
+           (SELECT t.*, f.days, f.free FROM (
+              SELECT ${carried} FROM ${this.s}.capabilities c
+              WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended
+              ORDER BY c.unit_cost, c.workshop_id LIMIT 1) t
+            ${freeTime('t')})
+         ) x
+         ORDER BY p.process, x.workshop_id
+       )
+       SELECT s.process, s.workshop_id, s.lat, s.lng, s.efficiency, s.pricing, s.price_minor, s.currency, coalesce(s.quality, $7) AS quality, s.days, s.free
+       FROM shortlist s ORDER BY s.process, s.workshop_id`,
+      [processes, cellsAround(query.near), from, to, query.nearLimit, query.anywhereLimit, this.settings.config.MATCHING_DEFAULT_QUALITY, needed],
+    );
+    const map = new Map<string, Candidate[]>(processes.map((p) => [p, []]));
+    for (const r of rows) {
+      map.get(r.process)!.push({
+        workshopId: r.workshop_id,
+        location: { lat: r.lat, lng: r.lng },
+        efficiency: r.efficiency,
+        pricing: r.pricing,
+        priceMinor: Number(r.price_minor),
+        currency: r.currency,
+        quality: Number(r.quality),
+        free: new Map((r.days ?? []).map((d, i) => [d, r.free![i]])),
+      });
+    }
+    return map;
+  }
+
+  /** One workshop as a candidate for a process, with its free minutes per day in [fromDay, toDay]; null if it cannot do it. */
+  async candidateFor(workshopId: string, process: string, fromDay: number, toDay: number, m: EntityManager): Promise<Candidate | null> {
     const rows: CandidateRow[] = await m.query(
-      `SELECT c.workshop_id, w.lat, w.lng, c.efficiency, c.pricing, c.price_minor, c.currency, coalesce(q.score, $4) AS quality,
-              f.days, f.free
+      `SELECT c.workshop_id, c.lat, c.lng, c.efficiency, c.pricing, c.price_minor, c.currency, coalesce(c.quality, $5) AS quality, f.days, f.free
        FROM ${this.s}.capabilities c
-       JOIN ${this.s}.workshops w ON w.workshop_id = c.workshop_id AND NOT w.suspended
-       LEFT JOIN ${this.s}.quality q ON q.workshop_id = c.workshop_id AND q.process = c.process
        LEFT JOIN LATERAL (
          SELECT array_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, array_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free
          FROM ${this.s}.capacity_days d
-         WHERE d.workshop_id = c.workshop_id AND d.process = c.process AND d.day BETWEEN $2::date AND $3::date AND d.capacity_min > d.reserved_min
+         WHERE d.workshop_id = c.workshop_id AND d.process = c.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
        ) f ON true
-       WHERE c.process = $1`,
-      [process, isoOf(fromDay), isoOf(toDay), this.settings.config.MATCHING_DEFAULT_QUALITY],
+       WHERE c.workshop_id = $1 AND c.process = $2 AND NOT c.suspended`,
+      [workshopId, process, isoOf(fromDay), isoOf(Math.max(fromDay, toDay)), this.settings.config.MATCHING_DEFAULT_QUALITY],
     );
-    return rows.map((r) => ({
+    const r = rows[0];
+    if (!r) return null;
+    return {
       workshopId: r.workshop_id,
       location: { lat: r.lat, lng: r.lng },
       efficiency: r.efficiency,
@@ -128,7 +252,17 @@ export class NetworkView {
       currency: r.currency,
       quality: Number(r.quality),
       free: new Map((r.days ?? []).map((d, i) => [d, r.free![i]])),
-    }));
+    };
+  }
+
+  /**
+   * A hot read as a named (server-side prepared) statement on the transaction's connection: parsed and
+   * planned once per connection instead of on every plan. Falls back to an unnamed query.
+   */
+  private async prepared<T>(m: EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
+    const client = (m.queryRunner as unknown as { databaseConnection?: pg.PoolClient } | undefined)?.databaseConnection;
+    if (!client) return m.query(text, values);
+    return (await client.query<T & pg.QueryResultRow>({ name: `matching_${name}_${this.schemaTag}`, text, values })).rows;
   }
 
   async locationOf(workshopIds: readonly string[], m: EntityManager): Promise<Map<string, { lat: number; lng: number }>> {

@@ -1,30 +1,76 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { OrderSubmittedContract } from '#libs/contracts';
+import type { CapacityWithdrawnContract, OrderSubmittedContract } from '#libs/contracts';
 import { ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import { NetworkView } from '../network/network-view.js';
-import { OPEN_STATUSES } from '../subtask/domain/subtask.decider.js';
+import { MOVABLE_STATUSES, OPEN_STATUSES } from '../subtask/domain/subtask.decider.js';
 import { SubtaskCommands } from '../subtask/subtask-commands.js';
 import {
   dayNumber,
   dayStart,
   isoDay,
   lastWorkDay,
+  fill,
+  minutesFor,
   planRoute,
+  priceFor,
+  WorkingCapacity,
   type Candidate,
+  type GeoPoint,
   type LotExplanation,
   type PlannedLot,
   type PlannerSettings,
+  type PlanningFailure,
   type PlanningRequest,
   type PlanResult,
+  type PlanSuccess,
 } from './domain/planner.js';
-import { Reservations } from './reservations.js';
+import { DEFAULT_OPTIMISER_SETTINGS, planRouteOptimised, type OptimiserSettings } from './domain/route-optimiser.js';
+import { dayKey, Reservations, type ReservationClash } from './reservations.js';
+
+/** Advisory lock class of matching's planning areas ('mtch'); the area is a 3° × 3° block. */
+const PLANNING_AREA_LOCK = 0x6d746368;
+const planningArea = (p: GeoPoint): number => (Math.floor((p.lat + 90) / 3) * 1000 + Math.floor((p.lng + 180) / 3)) | 0;
+
+const hashOf = (text: string): number => [...text].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0, 2166136261);
+
+/** The candidates without the workshop-days in `busy` (keys of dayKey). */
+function withoutDays(candidates: Map<string, Candidate[]>, busy: ReadonlySet<string>): Map<string, Candidate[]> {
+  if (busy.size === 0) return candidates;
+  const key = (c: Candidate, process: string, day: number) => dayKey({ workshopId: c.workshopId, process, day: isoDay(day) });
+  return new Map(
+    [...candidates].map(([process, list]) => [process, list.map((c) => ({ ...c, free: new Map([...c.free].filter(([day]) => !busy.has(key(c, process, day)))) }))]),
+  );
+}
 
 export const planStream = (orderId: string): string => `order-plan-${orderId}`;
-const BOOKING_ATTEMPTS = 5;
+const BOOKING_ATTEMPTS = 8;
+/** How long a booking waits for another planner holding the same workshop-days (ms). */
+const BOOKING_LOCK_TIMEOUT_MS = 500;
+/** How much the candidate shortlist grows (twice at most) when capacity was short on a full shortlist. */
+const SHORTLIST_WIDENING = 4;
 const ACTIVE = ['offered', 'accepted', 'started', 'completed', 'rework'];
+
+interface LotRef {
+  subtask_id: string;
+  order_id: string;
+  step_id: string;
+  workshop_id: string;
+  quantity: number;
+}
+
+interface ActiveLot {
+  subtask_id: string;
+  order_id: string;
+  step_id: string;
+  workshop_id: string;
+  quantity: number;
+  status: string;
+  planned_start: Date;
+  planned_end: Date;
+}
 
 export interface LotToReplan {
   orderId: string;
@@ -63,6 +109,8 @@ function explanationView(e: LotExplanation): Record<string, unknown> {
 export class PlanningService {
   private readonly s: string;
   private readonly log = new Logger(PlanningService.name);
+  /** Cumulative: CPU time in the pure planner, booking clashes, optimiser runs / plans found / chosen (benchmarks, metrics). */
+  readonly stats = { plannerMs: 0, clashes: 0, optimiserRuns: 0, optimiserFound: 0, optimiserChosen: 0 };
 
   constructor(
     @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
@@ -74,15 +122,16 @@ export class PlanningService {
     this.s = ident(db.schema);
   }
 
+  private get optimiserSettings(): OptimiserSettings | null {
+    const c = this.settings.config;
+    if (c.MATCHING_OPTIMISER_BUDGET_MS === 0) return null;
+    // The budget is shared by the lot counts a stage tries (4) and the route's steps (about 5).
+    return { ...DEFAULT_OPTIMISER_SETTINGS, timeLimitMs: Math.max(1, Math.floor(c.MATCHING_OPTIMISER_BUDGET_MS / 20)), maxIterations: c.MATCHING_OPTIMISER_ITERATIONS, costSlack: c.MATCHING_OPTIMISER_COST_SLACK };
+  }
+
   private get plannerSettings(): PlannerSettings {
     const c = this.settings.config;
     return { costPerKmMinor: c.MATCHING_COST_PER_KM_MINOR, transportWeight: c.MATCHING_TRANSPORT_WEIGHT, riskWeight: c.MATCHING_RISK_WEIGHT, explainTop: 10 };
-  }
-
-  private async candidates(processes: Iterable<string>, fromDay: number, toDay: number, m: EntityManager): Promise<Map<string, Candidate[]>> {
-    const map = new Map<string, Candidate[]>();
-    for (const p of new Set(processes)) map.set(p, await this.network.candidates(p, fromDay, Math.max(fromDay, toDay), m));
-    return map;
   }
 
   /** Plans the whole route of a submitted order (or records why it cannot be planned now). */
@@ -102,77 +151,157 @@ export class PlanningService {
       maxWorkshopsPerStep: order.splitPolicy?.maxWorkshopsPerStep,
       minLotSize: order.splitPolicy?.minLotSize,
     };
-    for (let attempt = 0; attempt < BOOKING_ATTEMPTS; attempt++) {
-      const result = planRoute(request, await this.candidates(order.route.map((s) => s.process), request.firstDay, request.lastDay, m), this.plannerSettings);
-      if (!result.ok) {
-        await this.recordFailure(order, result.failure.reason, m, metadata);
-        return result;
-      }
-      const ids = await this.book(result.lots, m);
-      if (!ids) continue;
-      const planned = await this.offer(order, result.lots, ids, null, m, metadata);
-      await this.db.store.append(
-        planStream(order.orderId),
-        [{ type: 'OrderPlanned', data: { orderId: order.orderId, brandId: order.brandId, lots: planned, plannedCompletion: dayStart(result.completionDay + 1).toISOString() } }],
-        { expectedVersion: 'any', metadata, manager: m },
-      );
-      await m.query(`UPDATE ${this.s}.order_plans SET status = 'planned', reason = NULL, completion_day = $2::date, mode = $3, updated_at = $4 WHERE order_id = $1`, [
-        order.orderId,
-        isoDay(result.completionDay),
-        result.mode,
-        now,
-      ]);
-      return result;
+    const outcome = await this.planAndBook(request, [order.delivery], m, order.orderId);
+    if (!outcome.ok) {
+      await this.recordFailure(order, outcome.failure.reason, m, metadata);
+      return outcome;
     }
-    throw new Error(`order ${order.orderId}: capacity kept being taken by concurrent plans; will retry`);
+    const { result, ids } = outcome;
+    const planned = await this.offer(order, result.lots, ids, null, m, metadata);
+    await this.db.store.append(
+      planStream(order.orderId),
+      [{ type: 'OrderPlanned', data: { orderId: order.orderId, brandId: order.brandId, lots: planned, plannedCompletion: dayStart(result.completionDay + 1).toISOString() } }],
+      { expectedVersion: 'any', metadata, manager: m },
+    );
+    await m.query(`UPDATE ${this.s}.order_plans SET status = 'planned', reason = NULL, completion_day = $2::date, mode = $3, updated_at = $4 WHERE order_id = $1`, [
+      order.orderId,
+      isoDay(result.completionDay),
+      result.mode,
+      now,
+    ]);
+    return result;
   }
 
-  /** Books every lot's minutes; null when a workshop-day was taken meanwhile (nothing is kept then). */
-  private async book(lots: readonly PlannedLot[], m: EntityManager): Promise<string[] | null> {
+  /**
+   * Plans against the network view as it is now and books the lots; when a concurrent planner took a
+   * workshop-day first, plans again with fresh capacity (a few times, then the caller's retry).
+   */
+  private async planAndBook(
+    request: PlanningRequest,
+    near: readonly GeoPoint[],
+    m: EntityManager,
+    orderId: string,
+  ): Promise<{ ok: true; result: PlanSuccess; ids: string[] } | { ok: false; failure: PlanningFailure }> {
+    const c = this.settings.config;
+    const processes = request.steps.map((s) => s.process);
+    const minutesNeeded: Record<string, number> = {};
+    for (const s of request.steps) minutesNeeded[s.process] = (minutesNeeded[s.process] ?? 0) + s.quantity * s.workContentHoursPerUnit * 60;
+    let failure: PlanningFailure | undefined;
+    const busy = new Set<string>();
+    let clashes = 0;
+    // Planners around the same place want the same cheapest workshops: they plan in turn (a lock per
+    // planning area, held to commit), instead of racing for the same days and planning again. Planners
+    // elsewhere go on in parallel; a clash across areas is still handled below.
+    if (near.length > 0) await m.query('SELECT pg_advisory_xact_lock($1, $2)', [PLANNING_AREA_LOCK, planningArea(near[near.length - 1])]);
+    // The shortlist grows only when capacity was short and the shortlist of that process was full.
+    for (let widen = 1; widen <= SHORTLIST_WIDENING ** 2; widen *= SHORTLIST_WIDENING) {
+      const query = {
+        processes,
+        fromDay: request.firstDay,
+        toDay: request.lastDay,
+        near,
+        nearLimit: c.MATCHING_CANDIDATES_NEAR * widen,
+        anywhereLimit: c.MATCHING_CANDIDATES_ANYWHERE * widen,
+        minutesNeeded,
+      };
+      failure = undefined;
+      for (let attempt = 0; attempt < BOOKING_ATTEMPTS && !failure; attempt++) {
+        const candidates = withoutDays(await this.network.candidates(query, m), busy);
+        const started = performance.now();
+        // After a lost booking race, rank within a few per cent at random so the losers spread out.
+        const spread = clashes > 0 ? { seed: (clashes * 7919) ^ hashOf(orderId), amount: Math.min(0.15, 0.03 * clashes) } : undefined;
+        const settings = { ...this.plannerSettings, spread };
+        const greedy = planRoute(request, candidates, settings);
+        const lastLevel = widen === SHORTLIST_WIDENING ** 2;
+        const full = !greedy.ok && (candidates.get(greedy.failure.process)?.length ?? 0) >= Math.min(query.nearLimit, query.anywhereLimit);
+        // The optimiser runs where the due date binds, once the shortlist will not grow any more (and
+        // not while other planners' bookings are pending).
+        const result =
+          !greedy.ok && (busy.size > 0 || (greedy.failure.kind === 'capacity_short' && full && !lastLevel))
+            ? greedy
+            : planRouteOptimised(
+                request,
+                candidates,
+                settings,
+                this.optimiserSettings,
+                (run) => {
+                  this.stats.optimiserRuns += 1;
+                  if (run.found) this.stats.optimiserFound += 1;
+                  if (run.chosen) this.stats.optimiserChosen += 1;
+                },
+                greedy,
+              );
+        this.stats.plannerMs += performance.now() - started;
+        if (!result.ok) {
+          if (busy.size > 0) {
+            // It may fit once the other planners are done (they may also roll back): wait a moment, look again.
+            busy.clear();
+            await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10 * (attempt + 1)));
+            continue;
+          }
+          if (result.failure.kind === 'capacity_short' && full && !lastLevel) failure = result.failure;
+          else return result;
+          continue;
+        }
+        const booking = await this.book(result.lots, m);
+        if ('ids' in booking) return { ok: true, result, ids: booking.ids };
+        // Days another planner is booking right now are planned around (their outcome is not known yet);
+        // days that filled up meanwhile show in the next read of the network view.
+        for (const d of booking.clash.busy) busy.add(dayKey(d));
+        clashes += 1;
+        this.stats.clashes += 1;
+      }
+      if (!failure) throw new Error(`order ${orderId}: capacity kept being taken by concurrent plans; will retry`);
+    }
+    return { ok: false, failure: failure! };
+  }
+
+  /** Books every lot's minutes; on a clash nothing is kept and the clash says which days to avoid. */
+  private async book(lots: readonly PlannedLot[], m: EntityManager): Promise<{ ids: string[] } | { clash: ReservationClash }> {
     const ids = lots.map(() => randomUUID());
-    await m.query('SAVEPOINT matching_booking');
+    // A planner booking the same days right now is waited for, briefly (the clash says which days).
+    await m.query(`SAVEPOINT matching_booking; SET LOCAL lock_timeout = ${BOOKING_LOCK_TIMEOUT_MS}`);
     const clash = await this.reservations.reserveAll(
       lots.flatMap((l, i) => l.days.map((d) => ({ subtaskId: ids[i], workshopId: l.workshopId, process: l.process, day: isoDay(d.day), minutes: d.minutes }))),
       m,
     );
     if (clash) {
       await m.query('ROLLBACK TO SAVEPOINT matching_booking');
-      this.log.debug(`${clash.workshopId} ${clash.process} ${clash.day} was booked meanwhile; planning again`);
-      return null;
+      this.log.debug(`${clash.busy.length} workshop-days being booked by another planner, ${clash.full.length} taken meanwhile; planning again`);
+      return { clash };
     }
-    await m.query('RELEASE SAVEPOINT matching_booking');
-    return ids;
+    await m.query('RELEASE SAVEPOINT matching_booking; SET LOCAL lock_timeout TO DEFAULT');
+    return { ids };
   }
 
   private async offer(order: OrderSubmittedContract, lots: readonly PlannedLot[], ids: readonly string[], replaces: string | null, m: EntityManager, metadata: EventMetadata) {
     const now = this.settings.clock();
     const expiresAt = new Date(now.getTime() + this.settings.config.MATCHING_OFFER_EXPIRY_MINUTES * 60_000);
-    const planned = [];
-    for (const [i, lot] of lots.entries()) {
-      const subtaskId = ids[i];
+    const offers = lots.map((lot, i) => {
       const price = { amountMinor: lot.priceMinor, currency: lot.currency as 'CNY' };
-      const plannedStart = dayStart(lot.startDay);
-      const plannedEnd = dayStart(lot.endDay + 1);
-      await this.subtasks.handle(
-        subtaskId,
-        {
-          type: 'OfferSubtask',
-          facts: { subtaskId, orderId: order.orderId, brandId: order.brandId, stepId: lot.stepId, process: lot.process, workshopId: lot.workshopId, quantity: lot.quantity, price },
+      return {
+        command: {
+          type: 'OfferSubtask' as const,
+          facts: { subtaskId: ids[i], orderId: order.orderId, brandId: order.brandId, stepId: lot.stepId, process: lot.process, workshopId: lot.workshopId, quantity: lot.quantity, price },
           expiresAt,
-          plannedStart,
-          plannedEnd,
+          plannedStart: dayStart(lot.startDay),
+          plannedEnd: dayStart(lot.endDay + 1),
         },
-        metadata,
-        m,
-      );
-      await m.query(`UPDATE ${this.s}.subtasks SET explanation = $2, replaces = $3 WHERE subtask_id = $1`, [
-        subtaskId,
-        JSON.stringify({ ...explanationView(lot.explanation), transportMinor: lot.transportMinor, riskMinor: lot.riskMinor, minutes: lot.minutes }),
+        // Why the lot went where it went (shown to the brand, the operator and the chosen workshop).
+        explanation: { ...explanationView(lot.explanation), transportMinor: lot.transportMinor, riskMinor: lot.riskMinor, minutes: lot.minutes },
         replaces,
-      ]);
-      planned.push({ subtaskId, stepId: lot.stepId, workshopId: lot.workshopId, quantity: lot.quantity, plannedStart: plannedStart.toISOString(), plannedEnd: plannedEnd.toISOString(), price });
-    }
-    return planned;
+      };
+    });
+    await this.subtasks.offerNew(offers, metadata, m);
+    return offers.map(({ command: { facts, plannedStart, plannedEnd } }) => ({
+      subtaskId: facts.subtaskId,
+      stepId: facts.stepId,
+      workshopId: facts.workshopId,
+      quantity: facts.quantity,
+      plannedStart: plannedStart.toISOString(),
+      plannedEnd: plannedEnd.toISOString(),
+      price: facts.price,
+    }));
   }
 
   private async recordFailure(order: Pick<OrderSubmittedContract, 'orderId' | 'brandId'>, reason: string, m: EntityManager, metadata: EventMetadata): Promise<void> {
@@ -188,11 +317,14 @@ export class PlanningService {
   }
 
   /**
-   * Plans one lot again (after a decline, an expiry or a failed inspection) without touching the rest
-   * of the plan: it starts after its predecessors' lots, ends before its successors' lots start, and
-   * avoids the workshops that turned this step down. Unplaceable → waits in pending_lots.
+   * Plans one lot again (after a decline, an expiry, a failed inspection, a suspension or withdrawn
+   * capacity) touching as few other lots as it can: first between its predecessors' lots and the start
+   * of its successors' lots, avoiding the workshops that turned this step down. Only when that window
+   * holds no plan does it widen the window to the due date and finish as early as it can; the
+   * successor lots not started yet that would now begin before their inputs arrive are then withdrawn
+   * and re-planned the same way (`upstream_moved`). Unplaceable → waits in pending_lots.
    */
-  async replanLot(lot: LotToReplan, m: EntityManager, metadata: EventMetadata, options: { quiet?: boolean } = {}): Promise<boolean> {
+  async replanLot(lot: LotToReplan, m: EntityManager, metadata: EventMetadata, options: { quiet?: boolean; cascade?: boolean; waitWhenUnplaced?: boolean } = {}): Promise<boolean> {
     const plans: { status: string; order_data: OrderSubmittedContract }[] = await m.query(`SELECT status, order_data FROM ${this.s}.order_plans WHERE order_id = $1 FOR UPDATE`, [lot.orderId]);
     if (plans.length === 0 || plans[0].status === 'cancelled') return false;
     const order = plans[0].order_data;
@@ -202,8 +334,8 @@ export class PlanningService {
       `SELECT DISTINCT workshop_id FROM ${this.s}.subtasks WHERE order_id = $1 AND step_id = $2 AND status IN ('declined', 'expired', 'replanned')`,
       [lot.orderId, lot.stepId],
     );
-    const active: { step_id: string; workshop_id: string; quantity: number; planned_start: Date; planned_end: Date }[] = await m.query(
-      `SELECT step_id, workshop_id, quantity, planned_start, planned_end FROM ${this.s}.subtasks WHERE order_id = $1 AND status = ANY($2)`,
+    const active: ActiveLot[] = await m.query(
+      `SELECT subtask_id, order_id, step_id, workshop_id, quantity, status, planned_start, planned_end FROM ${this.s}.subtasks WHERE order_id = $1 AND status = ANY($2) ORDER BY planned_start, subtask_id`,
       [lot.orderId, ACTIVE],
     );
     const now = this.settings.clock();
@@ -213,7 +345,9 @@ export class PlanningService {
     const successorSteps = new Set(order.route.filter((s) => s.dependsOn.includes(step.stepId)).map((s) => s.stepId));
     const succs = active.filter((a) => successorSteps.has(a.step_id));
     const locations = await this.network.locationOf(preds.map((p) => p.workshop_id), m);
-    const request: PlanningRequest = {
+    const latestByDueDate = lastDay - tailLength(order.route, step.stepId);
+    const startDay = (a: ActiveLot): number => dayNumber(new Date(a.planned_start));
+    const demand = (latestDay: number): PlanningRequest => ({
       firstDay,
       lastDay,
       delivery: order.delivery,
@@ -226,7 +360,7 @@ export class PlanningService {
           quantity: lot.quantity,
           excludedWorkshops: [...new Set([...lot.excluded, ...turnedDown.map((t) => t.workshop_id)])],
           earliestDay: Math.max(firstDay, ...preds.map((p) => dayNumber(new Date(p.planned_end)))),
-          latestDay: succs.length > 0 ? Math.min(...succs.map((s) => dayNumber(new Date(s.planned_start)))) - 1 : lastDay - tailLength(order.route, step.stepId),
+          latestDay,
           upstream: preds.flatMap((p) => {
             const location = locations.get(p.workshop_id);
             return location ? [{ location, quantity: p.quantity }] : [];
@@ -236,39 +370,213 @@ export class PlanningService {
       ],
       maxWorkshopsPerStep: order.splitPolicy?.maxWorkshopsPerStep,
       minLotSize: order.splitPolicy?.minLotSize,
-    };
-    for (let attempt = 0; attempt < BOOKING_ATTEMPTS; attempt++) {
-      const result = planRoute(request, await this.candidates([step.process], firstDay, lastDay, m), this.plannerSettings);
-      if (!result.ok) {
-        await m.query(`INSERT INTO ${this.s}.pending_lots (order_id, step_id, quantity, excluded, replaces, reason) VALUES ($1, $2, $3, $4, $5, $6)`, [
-          lot.orderId,
-          lot.stepId,
-          lot.quantity,
-          request.steps[0].excludedWorkshops,
-          lot.replaces,
-          result.failure.reason,
-        ]);
-        if (!options.quiet) {
-          const reason = `lot of ${lot.quantity} units of step ${lot.stepId} (after: ${lot.reason}) could not be re-planned: ${result.failure.reason}`;
-          await this.db.store.append(planStream(lot.orderId), [{ type: 'OrderPlanningFailed', data: { orderId: lot.orderId, brandId: order.brandId, reason } }], {
-            expectedVersion: 'any',
-            metadata,
-            manager: m,
-          });
+    });
+    const narrow = demand(succs.length > 0 ? Math.min(...succs.map(startDay)) - 1 : latestByDueDate);
+    const near = [...locations.values(), order.delivery];
+    let outcome = await this.planAndBook(narrow, near, m, lot.orderId);
+    let toMove: ActiveLot[] = [];
+    if (!outcome.ok && outcome.failure.kind !== 'no_workshop' && options.cascade !== false) {
+      // Widen to the due date, bounded by successor lots whose work has started (they cannot move).
+      const movable = succs.filter((a) => (MOVABLE_STATUSES as readonly string[]).includes(a.status));
+      const fixed = succs.filter((a) => !movable.includes(a));
+      const wideLatest = Math.min(latestByDueDate, ...fixed.map((a) => startDay(a) - 1));
+      if (movable.length > 0 && wideLatest > narrow.steps[0].latestDay!) {
+        const wide = await this.planAndBook({ ...demand(wideLatest), objective: 'earliest_finish' }, near, m, lot.orderId);
+        if (wide.ok) {
+          outcome = wide;
+          const endDay = Math.max(...wide.result.lots.map((l) => l.endDay));
+          toMove = movable.filter((a) => startDay(a) <= endDay);
         }
-        return false;
       }
-      const ids = await this.book(result.lots, m);
-      if (!ids) continue;
-      const planned = await this.offer(order, result.lots, ids, lot.replaces, m, metadata);
-      await this.db.store.append(
-        planStream(lot.orderId),
-        [{ type: 'LotReplanned', data: { orderId: lot.orderId, brandId: order.brandId, stepId: lot.stepId, replacedSubtaskId: lot.replaces, quantity: lot.quantity, reason: lot.reason, lots: planned } }],
-        { expectedVersion: 'any', metadata, manager: m },
-      );
-      return true;
     }
-    throw new Error(`order ${lot.orderId}: capacity kept being taken by concurrent plans; will retry`);
+    if (!outcome.ok) {
+      if (options.waitWhenUnplaced === false) return false;
+      const request = narrow;
+      await m.query(`INSERT INTO ${this.s}.pending_lots (order_id, step_id, quantity, excluded, replaces, reason) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        lot.orderId,
+        lot.stepId,
+        lot.quantity,
+        request.steps[0].excludedWorkshops,
+        lot.replaces,
+        outcome.failure.reason,
+      ]);
+      if (!options.quiet) {
+        const reason = `lot of ${lot.quantity} units of step ${lot.stepId} (after: ${lot.reason}) could not be re-planned: ${outcome.failure.reason}`;
+        await this.db.store.append(planStream(lot.orderId), [{ type: 'OrderPlanningFailed', data: { orderId: lot.orderId, brandId: order.brandId, reason } }], {
+          expectedVersion: 'any',
+          metadata,
+          manager: m,
+        });
+      }
+      return false;
+    }
+    const { result, ids } = outcome;
+    const planned = await this.offer(order, result.lots, ids, lot.replaces, m, metadata);
+    await this.db.store.append(
+      planStream(lot.orderId),
+      [{ type: 'LotReplanned', data: { orderId: lot.orderId, brandId: order.brandId, stepId: lot.stepId, replacedSubtaskId: lot.replaces, quantity: lot.quantity, reason: lot.reason, lots: planned } }],
+      { expectedVersion: 'any', metadata, manager: m },
+    );
+    if (toMove.length > 0) {
+      const until = isoDay(Math.max(...result.lots.map((l) => l.endDay)));
+      const moved = await this.withdrawLots(toMove, 'upstream_moved', `its inputs (step ${lot.stepId}) were re-planned to be ready only after ${until}`, m, metadata);
+      for (const a of moved) await this.replanLot({ orderId: lot.orderId, stepId: a.step_id, quantity: a.quantity, excluded: [], replaces: a.subtask_id, reason: a.reason }, m, metadata, options);
+    }
+    return true;
+  }
+
+  /**
+   * Takes lots away from their workshops before work started (the decider keeps started work where it
+   * is) and releases their capacity. Returns the lots actually withdrawn, in the given order.
+   */
+  private async withdrawLots(
+    lots: readonly LotRef[],
+    cause: 'workshop_suspended' | 'capacity_withdrawn' | 'upstream_moved' | 'countered',
+    why: string,
+    m: EntityManager,
+    metadata: EventMetadata,
+  ): Promise<(LotRef & { reason: string })[]> {
+    const withdrawn: (LotRef & { reason: string })[] = [];
+    for (const l of lots) {
+      const reason = `lot withdrawn from ${l.workshop_id}: ${why}`;
+      const outcome = await this.subtasks.handle(l.subtask_id, { type: 'WithdrawSubtask', reason, cause }, metadata, m);
+      if (outcome.newEvents.length === 0) continue;
+      await this.reservations.release(l.subtask_id, m);
+      withdrawn.push({ ...l, reason });
+    }
+    return withdrawn;
+  }
+
+  /**
+   * A workshop was suspended: its offers and accepted lots not started yet are withdrawn and re-planned
+   * elsewhere (one lot at a time, each touching as few others as it can). Work under way stays.
+   */
+  async workshopSuspended(workshopId: string, why: string, m: EntityManager, metadata: EventMetadata): Promise<number> {
+    await this.network.setSuspended(workshopId, true, m);
+    const lots: LotRef[] = await m.query(
+      `SELECT subtask_id, order_id, step_id, workshop_id, quantity FROM ${this.s}.subtasks WHERE workshop_id = $1 AND status = ANY($2) ORDER BY planned_start, order_id, subtask_id`,
+      [workshopId, MOVABLE_STATUSES],
+    );
+    const withdrawn = await this.withdrawLots(lots, 'workshop_suspended', `the workshop was suspended (${why})`, m, metadata);
+    for (const l of withdrawn) {
+      await this.replanLot({ orderId: l.order_id, stepId: l.step_id, quantity: l.quantity, excluded: [workshopId], replaces: l.subtask_id, reason: l.reason }, m, metadata);
+    }
+    return withdrawn.length;
+  }
+
+  /**
+   * A workshop withdrew shared capacity of a process for a period. The registry never refuses that, so
+   * matching keeps the capacity book true: the lots not started yet whose reserved hours fall in the
+   * period (offers and accepted lots alike — the hours are gone) are withdrawn, the period's capacity
+   * drops to what work under way still holds, and each withdrawn lot is re-planned (the same workshop
+   * may take it again on days it still shares).
+   */
+  async capacityWithdrawn(data: CapacityWithdrawnContract, m: EntityManager, metadata: EventMetadata): Promise<number> {
+    const lots: LotRef[] = await m.query(
+      `SELECT s.subtask_id, s.order_id, s.step_id, s.workshop_id, s.quantity FROM ${this.s}.subtasks s
+       WHERE s.status = ANY($5) AND EXISTS (
+         SELECT 1 FROM ${this.s}.reservations r WHERE r.subtask_id = s.subtask_id AND r.workshop_id = $1 AND r.process = $2
+           AND r.day BETWEEN $3::date AND $4::date AND r.status <> 'released')
+       ORDER BY s.planned_start, s.order_id, s.subtask_id`,
+      [data.workshopId, data.process, data.from, data.until, MOVABLE_STATUSES],
+    );
+    const withdrawn = await this.withdrawLots(lots, 'capacity_withdrawn', `it withdrew its ${data.process} capacity from ${data.from} to ${data.until}`, m, metadata);
+    await this.network.withdrawCapacity(data, m);
+    for (const l of withdrawn) {
+      await this.replanLot({ orderId: l.order_id, stepId: l.step_id, quantity: l.quantity, excluded: [], replaces: l.subtask_id, reason: l.reason }, m, metadata);
+    }
+    return withdrawn.length;
+  }
+
+  /**
+   * The workshop countered an offer with a smaller quantity and/or a later end. The planner takes it
+   * only if that touches no other lot: the countered units fit the workshop's free time between the
+   * lot's inputs and its successors' start (and the due date), and the units it leaves fit elsewhere
+   * in the same window. Taken: the offer is cancelled (cause `countered`), the workshop gets a new
+   * subtask on its terms, offered and accepted at once, and the rest is re-planned (`LotReplanned`).
+   * Refused: nothing changes but the record of the refusal; the offer stands.
+   */
+  async takeCounter(
+    offer: { subtaskId: string; orderId: string; stepId: string; workshopId: string; quantity: number },
+    counter: { quantity: number; plannedEnd: Date },
+    m: EntityManager,
+    metadata: EventMetadata,
+  ): Promise<{ taken: true; subtaskId: string } | { taken: false; reason: string }> {
+    const plans: { order_data: OrderSubmittedContract }[] = await m.query(`SELECT order_data FROM ${this.s}.order_plans WHERE order_id = $1 FOR UPDATE`, [offer.orderId]);
+    const order = plans[0]?.order_data;
+    const step = order?.route.find((s) => s.stepId === offer.stepId);
+    if (!order || !step) return { taken: false, reason: 'the order is no longer planned' };
+    const active: ActiveLot[] = await m.query(
+      `SELECT subtask_id, order_id, step_id, workshop_id, quantity, status, planned_start, planned_end FROM ${this.s}.subtasks WHERE order_id = $1 AND status = ANY($2) AND subtask_id <> $3`,
+      [offer.orderId, ACTIVE, offer.subtaskId],
+    );
+    const firstDay = dayNumber(this.settings.clock()) + 1;
+    const successors = new Set(order.route.filter((s) => s.dependsOn.includes(step.stepId)).map((s) => s.stepId));
+    const earliest = Math.max(firstDay, ...active.filter((a) => step.dependsOn.includes(a.step_id)).map((a) => dayNumber(new Date(a.planned_end))));
+    const bySuccessors = Math.min(...active.filter((a) => successors.has(a.step_id)).map((a) => dayNumber(new Date(a.planned_start)) - 1));
+    const latest = Math.min(lastWorkDay(new Date(order.dueDate)) - tailLength(order.route, step.stepId), bySuccessors);
+    // plannedEnd is exclusive (the start of the day after the last working day).
+    const counterLast = Math.ceil(counter.plannedEnd.getTime() / 86_400_000) - 1;
+    if (counterLast > latest) {
+      return { taken: false, reason: `the lot must be done by ${isoDay(latest)} (${Number.isFinite(bySuccessors) && bySuccessors === latest ? 'the next step starts the day after' : 'the due date'})` };
+    }
+    await m.query('SAVEPOINT matching_counter');
+    const refuse = async (reason: string) => {
+      await m.query('ROLLBACK TO SAVEPOINT matching_counter');
+      return { taken: false as const, reason };
+    };
+    const withdrawn = await this.withdrawLots(
+      [{ subtask_id: offer.subtaskId, order_id: offer.orderId, step_id: offer.stepId, workshop_id: offer.workshopId, quantity: offer.quantity }],
+      'countered',
+      `counter-offer taken: ${counter.quantity} units by ${isoDay(counterLast)}`,
+      m,
+      metadata,
+    );
+    if (withdrawn.length === 0) return refuse('the offer is no longer open');
+    const c = await this.network.candidateFor(offer.workshopId, step.process, earliest, counterLast, m);
+    const minutes = c ? minutesFor(c, step.workContentHoursPerUnit, counter.quantity) : 0;
+    const days = c ? fill(c, step.process, minutes, earliest, counterLast, new WorkingCapacity()) : null;
+    if (!c || !days) return refuse(`${offer.workshopId} has not enough free ${step.process} time between ${isoDay(earliest)} and ${isoDay(counterLast)}`);
+    const priceMinor = priceFor(c, step.workContentHoursPerUnit, counter.quantity);
+    const lot: PlannedLot = {
+      stepId: step.stepId,
+      process: step.process,
+      workshopId: c.workshopId,
+      quantity: counter.quantity,
+      minutes,
+      days,
+      startDay: days[0].day,
+      endDay: days[days.length - 1].day,
+      priceMinor,
+      transportMinor: 0,
+      riskMinor: 0,
+      currency: c.currency,
+      location: c.location,
+      explanation: {
+        mode: 'cost',
+        binding: 'counter_offer',
+        window: { earliestDay: earliest, latestDay: counterLast },
+        candidatesConsidered: 1,
+        candidates: [],
+      },
+    };
+    const booking = await this.book([lot], m);
+    if (!('ids' in booking)) return refuse(`${offer.workshopId}'s free time was taken meanwhile`);
+    const [subtaskId] = booking.ids;
+    await this.offer(order, [lot], booking.ids, offer.subtaskId, m, metadata);
+    await this.subtasks.handle(subtaskId, { type: 'AcceptOffer', workshopId: offer.workshopId, at: this.settings.clock() }, metadata, m);
+    await this.reservations.confirm(subtaskId, m);
+    if (counter.quantity < offer.quantity) {
+      const placed = await this.replanLot(
+        { orderId: offer.orderId, stepId: offer.stepId, quantity: offer.quantity - counter.quantity, excluded: [offer.workshopId], replaces: offer.subtaskId, reason: `counter-offer by ${offer.workshopId}: ${counter.quantity} of ${offer.quantity} units` },
+        m,
+        metadata,
+        { quiet: true, cascade: false, waitWhenUnplaced: false },
+      );
+      if (!placed) return refuse(`the other ${offer.quantity - counter.quantity} units fit nowhere else before ${isoDay(latest)}`);
+    }
+    await m.query('RELEASE SAVEPOINT matching_counter');
+    return { taken: true, subtaskId };
   }
 
   /** Capacity appeared: plan again the orders and lots that wait for it (oldest first, a batch). */

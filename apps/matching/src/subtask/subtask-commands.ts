@@ -12,12 +12,34 @@ export const subtaskStream = (subtaskId: string): string => `subtask-${subtaskId
 @Injectable()
 export class SubtaskCommands {
   private readonly handler: CommandHandler<SubtaskState, SubtaskCommand, SubtaskEvent>;
-  constructor(@Inject(ServiceDatabase) db: ServiceDatabase) {
-    this.handler = new CommandHandler(db.dataSource, db.store, subtaskDecider, { projections: [new SubtaskSummaryProjection(db.schema)] });
+  private readonly summary: SubtaskSummaryProjection;
+  constructor(@Inject(ServiceDatabase) private readonly db: ServiceDatabase) {
+    this.summary = new SubtaskSummaryProjection(db.schema);
+    this.handler = new CommandHandler(db.dataSource, db.store, subtaskDecider, { projections: [this.summary] });
   }
 
   handle(subtaskId: string, command: SubtaskCommand, metadata: EventMetadata, manager: EntityManager): Promise<HandleResult<SubtaskState, SubtaskEvent>> {
     return this.handler.handle(subtaskStream(subtaskId), command, { metadata, manager });
+  }
+
+  /**
+   * Offers lots under freshly drawn subtask ids: each stream is new, so there is nothing to load — the
+   * decider decides from the initial state and each append expects version 0 (an existing stream makes
+   * it fail, never overwrite). The read model gets all the offers, with the planner's explanation, in
+   * one statement.
+   */
+  async offerNew(
+    offers: readonly { command: Extract<SubtaskCommand, { type: 'OfferSubtask' }>; explanation: unknown; replaces: string | null }[],
+    metadata: EventMetadata,
+    manager: EntityManager,
+  ): Promise<void> {
+    const rows = [];
+    for (const offer of offers) {
+      const events = subtaskDecider.decide(offer.command, subtaskDecider.initialState());
+      const appended = await this.db.store.append(subtaskStream(offer.command.facts.subtaskId), events, { expectedVersion: 0, metadata, manager });
+      rows.push(...appended.events.map((event) => ({ event, explanation: offer.explanation, replaces: offer.replaces })));
+    }
+    await this.summary.insertOffered(rows, manager);
   }
 
   load(subtaskId: string, manager?: EntityManager): Promise<{ state: SubtaskState; version: number }> {

@@ -15,7 +15,7 @@ const STATUS_BY_EVENT: Record<string, string> = {
 /** The `subtasks` read model: one row per subtask with its status, kept inline with every append. */
 export class SubtaskSummaryProjection implements Projection {
   readonly name = 'subtask-summary';
-  readonly handles = ['SubtaskOffered', ...Object.keys(STATUS_BY_EVENT), 'SubtaskFailedInspection'];
+  readonly handles = ['SubtaskOffered', ...Object.keys(STATUS_BY_EVENT), 'SubtaskFailedInspection', 'SubtaskProgressed', 'LotAtRisk', 'SubtaskCounterRefused'];
   private readonly s: string;
 
   constructor(schema: string) {
@@ -38,6 +38,18 @@ export class SubtaskSummaryProjection implements Projection {
       await m.query(`UPDATE ${this.s}.subtasks SET status = $2, status_reason = 'failed inspection', updated_at = $3 WHERE subtask_id = $1`, [d.subtaskId, status, event.occurredAt]);
       return;
     }
+    if (event.type === 'SubtaskProgressed') {
+      await m.query(`UPDATE ${this.s}.subtasks SET done_quantity = $2, progress_at = $3, updated_at = $3 WHERE subtask_id = $1`, [d.subtaskId, d.doneQuantity, d.reportedAt]);
+      return;
+    }
+    if (event.type === 'SubtaskCounterRefused') {
+      await m.query(`UPDATE ${this.s}.subtasks SET status_reason = $2 WHERE subtask_id = $1`, [d.subtaskId, `counter-offer refused: ${String(d.reason)}`]);
+      return;
+    }
+    if (event.type === 'LotAtRisk') {
+      await m.query(`UPDATE ${this.s}.subtasks SET at_risk = $2 WHERE subtask_id = $1`, [d.subtaskId, d.reason]);
+      return;
+    }
     const status = STATUS_BY_EVENT[event.type];
     if (event.type === 'SubtaskCompleted') {
       await m.query(
@@ -52,6 +64,28 @@ export class SubtaskSummaryProjection implements Projection {
       typeof d.reason === 'string' ? d.reason : null,
       event.occurredAt,
     ]);
+  }
+
+  /**
+   * Many freshly offered subtasks at once, in one statement, with what the planner knows of each (why
+   * it went where it went, which subtask it replaces) — the same rows `apply` writes, plus those.
+   */
+  async insertOffered(offers: readonly { event: StoredEvent; explanation: unknown; replaces: string | null }[], m: EntityManager): Promise<void> {
+    if (offers.length === 0) return;
+    const rows = offers.map(({ event, explanation, replaces }) => {
+      const d = event.data as Data;
+      const price = d.price as { amountMinor: number; currency: string };
+      return [d.subtaskId, d.orderId, d.brandId, d.stepId, d.process, d.workshopId, d.quantity, price.amountMinor, price.currency, d.expiresAt, d.plannedStart, d.plannedEnd, event.occurredAt, JSON.stringify(explanation), replaces];
+    });
+    const column = (i: number) => rows.map((r) => r[i]);
+    await m.query(
+      `INSERT INTO ${this.s}.subtasks (subtask_id, order_id, brand_id, step_id, process, workshop_id, quantity, price_minor, currency, status, expires_at, planned_start, planned_end, updated_at, explanation, replaces)
+       SELECT t.id, t.o, t.b, t.st, t.p, t.w, t.q, t.pm, t.c, 'offered', t.e, t.ps, t.pe, t.u, t.x, t.r
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+                   $13::timestamptz[], $14::jsonb[], $15::text[]) AS t(id, o, b, st, p, w, q, pm, c, e, ps, pe, u, x, r)
+       ON CONFLICT (subtask_id) DO NOTHING`,
+      Array.from({ length: 15 }, (_, i) => column(i)),
+    );
   }
 
   async reset(m: EntityManager): Promise<void> {

@@ -28,6 +28,9 @@ export interface SubtaskRow {
   completions: number;
   good_quantity: number | null;
   scrap_quantity: number | null;
+  done_quantity?: number | null;
+  progress_at?: Date | null;
+  at_risk?: string | null;
   status_reason: string | null;
   explanation: Record<string, unknown> | null;
   replaces: string | null;
@@ -54,6 +57,7 @@ export function subtaskView(row: SubtaskRow, principal: Principal | null) {
     completions: row.completions,
     goodQuantity: row.good_quantity,
     scrapQuantity: row.scrap_quantity,
+    progress: row.progress_at ? { doneQuantity: row.done_quantity ?? 0, reportedAt: new Date(row.progress_at).toISOString(), atRisk: row.at_risk ?? null } : null,
     replaces: row.replaces,
     explanation,
   };
@@ -149,11 +153,50 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  /**
+   * A counter-offer: a smaller quantity and/or a later end. The planner takes it (the workshop then
+   * holds a new, accepted subtask on its terms) or refuses it (the offer stands as it was).
+   */
+  async counter(subtaskId: string, principal: Principal, counter: { quantity?: number; plannedEnd?: Date }) {
+    return this.db.dataSource.transaction(async (m) => {
+      const row = await this.owned(subtaskId, principal, 'offer', m);
+      const metadata = this.metadata(row.order_id);
+      const at = this.settings.clock();
+      const recorded = await this.subtasks.handle(subtaskId, { type: 'CounterOffer', workshopId: principal.sub, at, ...counter }, metadata, m);
+      const proposal = recorded.decided[0];
+      if (proposal?.type !== 'SubtaskCountered') throw new Error('internal error: counter-offer not recorded');
+      const outcome = await this.planning.takeCounter(
+        { subtaskId, orderId: row.order_id, stepId: row.step_id, workshopId: row.workshop_id, quantity: row.quantity },
+        { quantity: proposal.data.quantity, plannedEnd: new Date(proposal.data.plannedEnd) },
+        m,
+        metadata,
+      );
+      if (!outcome.taken) {
+        await this.subtasks.handle(subtaskId, { type: 'RefuseCounter', reason: outcome.reason }, metadata, m);
+        return { outcome: 'refused' as const, reason: outcome.reason, offer: subtaskView((await this.row(subtaskId, m))!, principal) };
+      }
+      return { outcome: 'taken' as const, subtask: subtaskView((await this.row(outcome.subtaskId, m))!, principal) };
+    });
+  }
+
   async start(subtaskId: string, principal: Principal) {
     return this.db.dataSource.transaction(async (m) => {
       const row = await this.owned(subtaskId, principal, 'subtask', m);
-      const released: unknown[] = await m.query(`SELECT 1 FROM ${this.s}.released_steps WHERE order_id = $1 AND step_id = $2`, [row.order_id, row.step_id]);
+      // Released with its whole step (StepReleased), or on its own (LotReleased, per-lot hand-off).
+      const released: unknown[] = await m.query(
+        `SELECT 1 FROM ${this.s}.released_steps WHERE order_id = $1 AND step_id = $2 UNION ALL SELECT 1 FROM ${this.s}.released_lots WHERE subtask_id = $3`,
+        [row.order_id, row.step_id, subtaskId],
+      );
       await this.subtasks.handle(subtaskId, { type: 'StartSubtask', workshopId: principal.sub, at: this.settings.clock(), stepReleased: released.length > 0 }, this.metadata(row.order_id), m);
+      return subtaskView((await this.row(subtaskId, m))!, principal);
+    });
+  }
+
+  /** How many units are done; raises LotAtRisk (once) when the rate so far misses the planned end. */
+  async progress(subtaskId: string, principal: Principal, doneQuantity: number) {
+    return this.db.dataSource.transaction(async (m) => {
+      const row = await this.owned(subtaskId, principal, 'subtask', m);
+      await this.subtasks.handle(subtaskId, { type: 'ReportProgress', workshopId: principal.sub, at: this.settings.clock(), doneQuantity }, this.metadata(row.order_id), m);
       return subtaskView((await this.row(subtaskId, m))!, principal);
     });
   }

@@ -64,6 +64,12 @@ export interface PlanningRequest {
   steps: readonly StepDemand[];
   maxWorkshopsPerStep?: number;
   minLotSize?: number;
+  /**
+   * 'cost' (default): due date first, then the lowest score. 'earliest_finish': the plan that ends
+   * soonest (used by re-planning when a lot must move past its successors' start: the earlier it ends,
+   * the fewer successor lots have to move).
+   */
+  objective?: 'cost' | 'earliest_finish';
 }
 
 export interface PlannerSettings {
@@ -72,11 +78,18 @@ export interface PlannerSettings {
   riskWeight: number;
   /** How many candidates an explanation lists (the best by score); the count of all is kept. */
   explainTop: number;
+  /**
+   * Spread for concurrent planners: candidates are ranked by score × (1 + amount × u), u ∈ [0, 1) drawn
+   * from (seed, workshop), so planners that lost a booking race do not all queue for the same next
+   * workshop. Scores, prices and explanations stay exact; absent or amount 0: plain score order.
+   */
+  spread?: { seed: number; amount: number };
 }
 
 export const DEFAULT_PLANNER_SETTINGS: PlannerSettings = { costPerKmMinor: 200, transportWeight: 1, riskWeight: 1, explainTop: 10 };
 
-export type CandidateOutcome = 'chosen' | 'higher_score' | 'no_capacity_before_due' | 'excluded' | 'lot_below_min_size' | 'workshop_limit' | 'later_finish';
+/** 'not_scheduled': modelled by the optimiser, which found the due date better met without it. */
+export type CandidateOutcome = 'chosen' | 'higher_score' | 'no_capacity_before_due' | 'excluded' | 'lot_below_min_size' | 'workshop_limit' | 'later_finish' | 'not_scheduled';
 
 export interface CandidateExplanation {
   workshopId: string;
@@ -90,14 +103,20 @@ export interface CandidateExplanation {
   outcome: CandidateOutcome;
 }
 
-export type BindingConstraint = 'cost' | 'only_feasible_workshop' | 'capacity_before_due_date' | 'due_date';
+/** 'counter_offer': the workshop's own counter-offer (smaller quantity, later end) was taken. */
+export type BindingConstraint = 'cost' | 'only_feasible_workshop' | 'capacity_before_due_date' | 'due_date' | 'counter_offer';
+
+/** 'cost' / 'deadline': the greedy passes; 'optimised': the shared FJSP optimiser (route-optimiser.ts). */
+export type PlanMode = 'cost' | 'deadline' | 'optimised';
 
 export interface LotExplanation {
-  mode: 'cost' | 'deadline';
+  mode: PlanMode;
   binding: BindingConstraint;
   window: { earliestDay: number; latestDay: number };
   candidatesConsidered: number;
   candidates: CandidateExplanation[];
+  /** Set when the optimiser chose: the model it solved and how far the search got. */
+  optimiser?: { lots: number; workshopsModelled: number; makespanHours: number; lowerBoundHours: number; iterations: number };
 }
 
 export interface PlannedLot {
@@ -122,7 +141,13 @@ export type PlanningFailure =
   | { kind: 'capacity_short'; stepId: string; process: string; shortHours: number; reason: string }
   | { kind: 'no_time'; stepId: string; process: string; reason: string };
 
-export type PlanResult = { ok: true; lots: PlannedLot[]; completionDay: number; mode: 'cost' | 'deadline' } | { ok: false; failure: PlanningFailure };
+export interface PlanSuccess {
+  ok: true;
+  lots: PlannedLot[];
+  completionDay: number;
+  mode: PlanMode;
+}
+export type PlanResult = PlanSuccess | { ok: false; failure: PlanningFailure };
 
 const DAY_MS = 86_400_000;
 export const dayNumber = (date: Date): number => Math.floor(date.getTime() / DAY_MS);
@@ -131,11 +156,18 @@ export const isoDay = (day: number): string => dayStart(day).toISOString().slice
 /** The last whole day (UTC) that ends at or before `due`; work must be done by then. */
 export const lastWorkDay = (due: Date): number => Math.floor(due.getTime() / DAY_MS) - 1;
 
-const EPS = 1e-9;
+export const EPS = 1e-9;
 export const minutesFor = (c: Pick<Candidate, 'efficiency'>, workContentHoursPerUnit: number, quantity: number): number =>
   Math.ceil(c.efficiency * workContentHoursPerUnit * quantity * 60 - EPS);
 export const priceFor = (c: Pick<Candidate, 'efficiency' | 'pricing' | 'priceMinor'>, workContentHoursPerUnit: number, quantity: number): number =>
   c.pricing === 'per_unit' ? c.priceMinor * quantity : Math.ceil(c.priceMinor * c.efficiency * workContentHoursPerUnit * quantity - EPS);
+
+/** A number in [0, 1) from a seed and a string (FNV-1a). */
+function unitHash(seed: number, text: string): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h / 4294967296;
+}
 
 /** Great-circle distance in km (haversine, mean Earth radius 6371 km). */
 export function haversineKm(a: GeoPoint, b: GeoPoint): number {
@@ -167,8 +199,12 @@ export function topologicalOrder<S extends { stepId: string; dependsOn: readonly
 }
 
 /** Free minutes the plan under construction has not used yet, per workshop, process and day. */
-class WorkingCapacity {
-  private readonly used = new Map<string, number>();
+export class WorkingCapacity {
+  constructor(private readonly used = new Map<string, number>()) {}
+  /** An independent copy (to try a booking without keeping it). */
+  clone(): WorkingCapacity {
+    return new WorkingCapacity(new Map(this.used));
+  }
   free(c: Candidate, process: string, day: number): number {
     return Math.max(0, (c.free.get(day) ?? 0) - (this.used.get(`${c.workshopId}|${process}|${day}`) ?? 0));
   }
@@ -190,7 +226,7 @@ interface Evaluation {
   excluded: boolean;
 }
 
-function fill(c: Candidate, process: string, minutes: number, from: number, to: number, capacity: WorkingCapacity): { day: number; minutes: number }[] | null {
+export function fill(c: Candidate, process: string, minutes: number, from: number, to: number, capacity: WorkingCapacity): { day: number; minutes: number }[] | null {
   const days: { day: number; minutes: number }[] = [];
   let left = minutes;
   for (const day of sortedDays(c, from, to)) {
@@ -208,19 +244,19 @@ function sortedDays(c: Candidate, from: number, to: number): number[] {
   return [...c.free.keys()].filter((d) => d >= from && d <= to).sort((a, b) => a - b);
 }
 
-function freeMinutes(c: Candidate, process: string, from: number, to: number, capacity: WorkingCapacity): number {
+export function freeMinutes(c: Candidate, process: string, from: number, to: number, capacity: WorkingCapacity): number {
   return sortedDays(c, from, to).reduce((sum, d) => sum + capacity.free(c, process, d), 0);
 }
 
 /** The most units whose minutes fit in `free`. */
-function unitsIn(c: Candidate, wc: number, free: number): number {
+export function unitsIn(c: Candidate, wc: number, free: number): number {
   if (wc <= 0) return Number.MAX_SAFE_INTEGER;
   let units = Math.floor(free / (c.efficiency * wc * 60) + EPS);
   while (units > 0 && minutesFor(c, wc, units) > free) units -= 1;
   return units;
 }
 
-function weightedKm(from: readonly { location: GeoPoint; quantity: number }[], to: GeoPoint): number {
+export function weightedKm(from: readonly { location: GeoPoint; quantity: number }[], to: GeoPoint): number {
   const total = from.reduce((s, f) => s + f.quantity, 0);
   if (total === 0) return 0;
   return from.reduce((s, f) => s + haversineKm(f.location, to) * f.quantity, 0) / total;
@@ -228,6 +264,7 @@ function weightedKm(from: readonly { location: GeoPoint; quantity: number }[], t
 
 /** Plans every step of the request; pass 1 by cost, pass 2 (if pass 1 fails) by earliest finish. */
 export function planRoute(request: PlanningRequest, candidatesByProcess: ReadonlyMap<string, readonly Candidate[]>, settings: PlannerSettings = DEFAULT_PLANNER_SETTINGS): PlanResult {
+  if (request.objective === 'earliest_finish') return planPass(request, candidatesByProcess, settings, 'deadline');
   const first = planPass(request, candidatesByProcess, settings, 'cost');
   if (first.ok || first.failure.kind === 'no_workshop') return first;
   const second = planPass(request, candidatesByProcess, settings, 'deadline');
@@ -300,7 +337,9 @@ function planStep(
   };
   const all = candidates.map((c) => evaluate(c, quantity));
   const whole = all.filter((e) => e.feasibleUnits >= quantity);
-  const byScore = (a: Evaluation, b: Evaluation) => a.score - b.score || (a.finishDay ?? 1e9) - (b.finishDay ?? 1e9) || a.candidate.workshopId.localeCompare(b.candidate.workshopId);
+  const spread = settings.spread && settings.spread.amount > 0 ? settings.spread : undefined;
+  const ranked = (e: Evaluation) => (spread ? e.score * (1 + spread.amount * unitHash(spread.seed, e.candidate.workshopId)) : e.score);
+  const byScore = (a: Evaluation, b: Evaluation) => ranked(a) - ranked(b) || (a.finishDay ?? 1e9) - (b.finishDay ?? 1e9) || a.candidate.workshopId.localeCompare(b.candidate.workshopId);
   const byFinish = (a: Evaluation, b: Evaluation) => (a.finishDay ?? 1e9) - (b.finishDay ?? 1e9) || byScore(a, b);
   const explain = (chosen: Map<string, CandidateOutcome>, binding: BindingConstraint): LotExplanation => ({
     mode,
@@ -358,7 +397,7 @@ function planStep(
   const maxWorkshops = request.maxWorkshopsPerStep ?? Number.MAX_SAFE_INTEGER;
   const minLot = Math.min(request.minLotSize ?? 1, quantity);
   const usable = all.filter((e) => e.feasibleUnits > 0);
-  const perUnit = (e: Evaluation) => e.score / Math.max(1, Math.min(quantity, e.feasibleUnits));
+  const perUnit = (e: Evaluation) => ranked(e) / Math.max(1, Math.min(quantity, e.feasibleUnits));
   const orders: Evaluation[][] = [
     [...usable].sort((a, b) => (mode === 'cost' ? perUnit(a) - perUnit(b) : 0) || b.feasibleUnits - a.feasibleUnits || byScore(a, b)),
     [...usable].sort((a, b) => b.feasibleUnits - a.feasibleUnits || perUnit(a) - perUnit(b)),

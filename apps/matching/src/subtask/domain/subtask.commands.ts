@@ -1,4 +1,4 @@
-import type { InspectionSpec, SubtaskFacts } from './subtask.events.js';
+import type { CancelCause, InspectionSpec, SubtaskFacts } from './subtask.events.js';
 
 export type SubtaskCommand =
   | { type: 'OfferSubtask'; facts: SubtaskFacts; expiresAt: Date; plannedStart: Date; plannedEnd: Date }
@@ -8,4 +8,10 @@ export type SubtaskCommand =
   | { type: 'StartSubtask'; workshopId: string; at: Date; stepReleased: boolean }
   | { type: 'CompleteSubtask'; workshopId: string; at: Date; goodQuantity: number; scrapQuantity: number; dueAt: Date; inspection: InspectionSpec }
   | { type: 'FailInspection'; disposition: 'rework' | 'replan'; at: Date }
-  | { type: 'CancelSubtask'; reason: string };
+  | { type: 'CancelSubtask'; reason: string }
+  | { type: 'ReportProgress'; workshopId: string; at: Date; doneQuantity: number }
+  /** A smaller quantity and/or a later end than offered (at least one of them). */
+  | { type: 'CounterOffer'; workshopId: string; at: Date; quantity?: number; plannedEnd?: Date }
+  | { type: 'RefuseCounter'; reason: string }
+  /** The plan takes the lot away from its workshop (to re-plan it): only before work has started. */
+  | { type: 'WithdrawSubtask'; reason: string; cause: Exclude<CancelCause, 'order_cancelled'> };

@@ -88,10 +88,143 @@ describe('subtask decider', () => {
   });
 
   it('cancels open subtasks only', () => {
-    const cancelled: SubtaskEvent = { type: 'SubtaskCancelled', data: { ...facts, reason: 'order cancelled' } };
+    const cancelled: SubtaskEvent = { type: 'SubtaskCancelled', data: { ...facts, reason: 'order cancelled', cause: 'order_cancelled' } };
     spec.given([offered]).when({ type: 'CancelSubtask', reason: 'order cancelled' }).then([cancelled]);
     spec.given([offered, accepted, started]).when({ type: 'CancelSubtask', reason: 'order cancelled' }).then([cancelled]);
     spec.given([offered, { type: 'SubtaskDeclined', data: { ...facts, reason: 'x' } }]).when({ type: 'CancelSubtask', reason: 'order cancelled' }).thenNothing();
     spec.given([offered, accepted, started, completed(0)]).when({ type: 'CancelSubtask', reason: 'order cancelled' }).thenNothing();
+  });
+
+  describe('withdrawing a lot from its workshop (suspension, capacity withdrawn, upstream moved)', () => {
+    const withdraw = { type: 'WithdrawSubtask' as const, reason: 'workshop ws-1 suspended: quality audit', cause: 'workshop_suspended' as const };
+    const cancelled: SubtaskEvent = { type: 'SubtaskCancelled', data: { ...facts, reason: withdraw.reason, cause: 'workshop_suspended' } };
+
+    it('given an open offer, when withdrawn, then it is cancelled with the reason and the cause', () => {
+      spec.given([offered]).when(withdraw).then([cancelled]);
+    });
+
+    it('given an accepted lot not yet started, when withdrawn, then it is cancelled too', () => {
+      spec.given([offered, accepted]).when({ ...withdraw, cause: 'capacity_withdrawn' }).then([{ ...cancelled, data: { ...cancelled.data, cause: 'capacity_withdrawn' } }]);
+    });
+
+    it('given work under way (started, completed, in rework), when withdrawn, then nothing changes', () => {
+      spec.given([offered, accepted, started]).when(withdraw).thenNothing();
+      spec.given([offered, accepted, started, completed(0)]).when(withdraw).thenNothing();
+      const rework: SubtaskEvent = { type: 'SubtaskFailedInspection', data: { subtaskId: 'st-1', disposition: 'rework', failedAt: at.toISOString() } };
+      spec.given([offered, accepted, started, completed(0), rework]).when(withdraw).thenNothing();
+    });
+
+    it('given a closed or unknown subtask, when withdrawn, then nothing changes (a repeat is harmless)', () => {
+      spec.given([]).when(withdraw).thenNothing();
+      spec.given([offered, cancelled]).when(withdraw).thenNothing();
+      spec.given([offered, { type: 'SubtaskDeclined', data: { ...facts, reason: 'x' } }]).when(withdraw).thenNothing();
+    });
+
+    it('refuses a withdrawal without a reason', () => {
+      spec.given([offered]).when({ ...withdraw, reason: ' ' }).thenThrows(ValidationFailed);
+    });
+  });
+
+  describe('progress and risk', () => {
+    // Planned to end 2030-01-05T00:00; started 2030-01-01T08:00 (at): 88 h.
+    const report = (hoursAfterStart: number, doneQuantity: number) => ({
+      type: 'ReportProgress' as const,
+      workshopId: 'ws-1',
+      at: new Date(at.getTime() + hoursAfterStart * 3_600_000),
+      doneQuantity,
+    });
+    const progressed = (hoursAfterStart: number, doneQuantity: number): SubtaskEvent => ({
+      type: 'SubtaskProgressed',
+      data: { ...facts, doneQuantity, reportedAt: new Date(at.getTime() + hoursAfterStart * 3_600_000).toISOString(), plannedEnd: '2030-01-05T00:00:00.000Z' },
+    });
+
+    it('given a started lot on track, when progress is reported, then it is recorded and nothing is at risk', () => {
+      // 40 of 100 in 24 h: the remaining 60 need 36 h more → 2030-01-03T20:00, before the planned end.
+      spec.given([offered, accepted, started]).when(report(24, 40)).then([progressed(24, 40)]);
+    });
+
+    it('given a started lot, when the rate so far misses the planned end, then LotAtRisk says when it would end', () => {
+      // 20 of 100 in 24 h: 80 more need 96 h → 2030-01-06T08:00, after 2030-01-05.
+      spec
+        .given([offered, accepted, started])
+        .when(report(24, 20))
+        .then([
+          progressed(24, 20),
+          {
+            type: 'LotAtRisk',
+            data: {
+              ...facts,
+              doneQuantity: 20,
+              reportedAt: '2030-01-02T08:00:00.000Z',
+              plannedEnd: '2030-01-05T00:00:00.000Z',
+              projectedEnd: '2030-01-06T08:00:00.000Z',
+              reason: '20 of 100 units done: at this rate the lot ends 2030-01-06T08:00:00.000Z, after its planned end 2030-01-05T00:00:00.000Z',
+            },
+          },
+        ]);
+    });
+
+    it('given nothing done, then it is at risk only once more than half the time to the planned end is gone', () => {
+      spec.given([offered, accepted, started]).when(report(30, 0)).then([progressed(30, 0)]);
+      spec.given([offered, accepted, started]).when(report(43, 0)).then([progressed(43, 0)]);
+      spec.given([offered, accepted, started]).when(report(45, 0)).then([
+        progressed(45, 0),
+        {
+          type: 'LotAtRisk',
+          data: { ...facts, doneQuantity: 0, reportedAt: '2030-01-03T05:00:00.000Z', plannedEnd: '2030-01-05T00:00:00.000Z', reason: 'nothing of 100 units done with more than half the time to 2030-01-05T00:00:00.000Z gone' },
+        },
+      ]);
+    });
+
+    it('given a lot already at risk, when it reports again, then only the progress is recorded', () => {
+      const atRisk: SubtaskEvent = {
+        type: 'LotAtRisk',
+        data: { ...facts, doneQuantity: 20, reportedAt: '2030-01-02T08:00:00.000Z', plannedEnd: '2030-01-05T00:00:00.000Z', reason: 'late' },
+      };
+      spec.given([offered, accepted, started, progressed(24, 20), atRisk]).when(report(30, 21)).then([progressed(30, 21)]);
+    });
+
+    it('refuses progress on a lot not started, from another workshop, or beyond its quantity', () => {
+      spec.given([offered, accepted]).when(report(1, 10)).thenThrows(DomainError);
+      spec.given([offered, accepted, started]).when({ ...report(1, 10), workshopId: 'ws-2' }).thenThrows(NotFound);
+      spec.given([offered, accepted, started]).when(report(1, 101)).thenThrows(ValidationFailed);
+      spec.given([offered, accepted, started]).when(report(1, -1)).thenThrows(ValidationFailed);
+    });
+  });
+
+  describe('counter-offers', () => {
+    const counter = { type: 'CounterOffer' as const, workshopId: 'ws-1', at };
+
+    it('given an open offer, when its workshop counters with fewer units and/or a later end, then the proposal is recorded', () => {
+      spec
+        .given([offered])
+        .when({ ...counter, quantity: 60 })
+        .then([{ type: 'SubtaskCountered', data: { subtaskId: 'st-1', workshopId: 'ws-1', quantity: 60, plannedEnd: '2030-01-05T00:00:00.000Z', counteredAt: at.toISOString() } }]);
+      spec
+        .given([offered])
+        .when({ ...counter, plannedEnd: new Date('2030-01-07T00:00:00Z') })
+        .then([{ type: 'SubtaskCountered', data: { subtaskId: 'st-1', workshopId: 'ws-1', quantity: 100, plannedEnd: '2030-01-07T00:00:00.000Z', counteredAt: at.toISOString() } }]);
+    });
+
+    it('refuses a counter that asks for nothing, for as many units or more, or for an end not later', () => {
+      spec.given([offered]).when(counter).thenThrows(ValidationFailed);
+      spec.given([offered]).when({ ...counter, quantity: 100 }).thenThrows(ValidationFailed);
+      spec.given([offered]).when({ ...counter, quantity: 0 }).thenThrows(ValidationFailed);
+      spec.given([offered]).when({ ...counter, plannedEnd: new Date('2030-01-05T00:00:00Z') }).thenThrows(ValidationFailed);
+    });
+
+    it('refuses a counter on an accepted or expired offer, or from another workshop', () => {
+      spec.given([offered, accepted]).when({ ...counter, quantity: 60 }).thenThrows(DomainError);
+      spec.given([offered]).when({ ...counter, quantity: 60, at: new Date('2030-01-02T08:00:00Z') }).thenThrows(DomainError);
+      spec.given([offered]).when({ ...counter, quantity: 60, workshopId: 'ws-2' }).thenThrows(NotFound);
+    });
+
+    it('given a counter the planner cannot take, then the refusal is recorded and the offer still stands', () => {
+      const countered: SubtaskEvent = { type: 'SubtaskCountered', data: { subtaskId: 'st-1', workshopId: 'ws-1', quantity: 60, plannedEnd: '2030-01-05T00:00:00.000Z', counteredAt: at.toISOString() } };
+      const refused: SubtaskEvent = { type: 'SubtaskCounterRefused', data: { subtaskId: 'st-1', reason: 'no room' } };
+      spec.given([offered, countered]).when({ type: 'RefuseCounter', reason: 'no room' }).then([refused]);
+      spec.given([offered, countered, refused]).when({ type: 'AcceptOffer', workshopId: 'ws-1', at }).then([accepted]);
+      spec.given([offered, accepted]).when({ type: 'RefuseCounter', reason: 'late' }).thenNothing();
+    });
   });
 });
