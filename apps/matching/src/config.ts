@@ -6,6 +6,12 @@ export class MatchingConfig {
   @IsInt() @Min(1) MATCHING_OFFER_EXPIRY_MINUTES: number = 24 * 60;
   /** How often the expiry sweeper looks for offers past their expiry. */
   @IsInt() @Min(50) MATCHING_EXPIRY_SWEEP_MS: number = 30_000;
+  /**
+   * How often orders and lots waiting for capacity are planned again even without a capacity event:
+   * an order whose planning failed while the capacity it needed was being declared (the two events
+   * come from different services, in either order) is never left waiting for good.
+   */
+  @IsInt() @Min(50) MATCHING_RETRY_SWEEP_MS: number = 10_000;
   /** Transport cost of moving one lot one km between consecutive workshops (minor units; 200 = 2 CNY). */
   @IsInt() @Min(0) MATCHING_COST_PER_KM_MINOR: number = 200;
   /** Weight of transport cost in the score (price + w × transport + risk). */

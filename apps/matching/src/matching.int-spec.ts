@@ -60,7 +60,7 @@ describe('matching service over HTTP and events', () => {
         MatchingModule.forRoot({
           databaseUrl: testDatabaseUrl(),
           jwtSecret: secret,
-          env: { MESHFAB_MATCHING_SCHEMA: schema, MATCHING_EXPIRY_SWEEP_MS: '100' },
+          env: { MESHFAB_MATCHING_SCHEMA: schema, MATCHING_EXPIRY_SWEEP_MS: '100', MATCHING_RETRY_SWEEP_MS: '200' },
           clock: () => now,
         }),
       ],
@@ -186,5 +186,34 @@ describe('matching service over HTTP and events', () => {
     const open: { reserved: string }[] = await db.dataSource.query(`SELECT coalesce(sum(reserved_min), 0) AS reserved FROM "${schema}".capacity_days WHERE workshop_id IN ('ws-a', 'ws-b', 'ws-d')`);
     expect(Number(open[0].reserved)).toBe(0);
     expect((await call('GET', '/matching/orders/o-1/plan', { sub: 'b-1', role: 'brand' })).body.status).toBe('cancelled');
+  });
+
+  it('plans again an order that failed for want of capacity even when no capacity event wakes it', async () => {
+    await emit('registry', 'workshop-ws-anod', 'WorkshopRegistered', { workshopId: 'ws-anod', name: 'ws-anod', location: { lat: 30, lng: 120 }, certifications: [] });
+    await emit('registry', 'workshop-ws-anod', 'WorkshopCapabilitiesChanged', {
+      workshopId: 'ws-anod',
+      capabilities: [{ process: 'anodizing', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 80, currency: 'CNY' } }],
+    });
+    await waitFor(async () => (await db.dataSource.query(`SELECT 1 FROM "${schema}".capabilities WHERE workshop_id = 'ws-anod'`)).length > 0, { message: 'capability known' });
+    await emit('orders', 'order-o-sweep', 'OrderSubmitted', {
+      orderId: 'o-sweep',
+      brandId: 'b-1',
+      sku: 'BRK-1',
+      productName: 'Bracket',
+      quantity: 20,
+      unit: 'pcs',
+      dueDate: '2030-01-25T00:00:00.000Z',
+      delivery: { lat: 30, lng: 120 },
+      route: [{ stepId: 'anodize', process: 'anodizing', parameters: {}, workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
+      splitPolicy: {},
+      submittedAt: now.toISOString(),
+    });
+    await waitFor(async () => ((await events('OrderPlanningFailed')).some((e) => e.data.orderId === 'o-sweep') ? true : null), { message: 'o-sweep failed first' });
+    // Capacity that arrived while the order's planning was still in flight: its wake-up was lost.
+    await db.dataSource.query(
+      `INSERT INTO "${schema}".capacity_days (workshop_id, process, day, capacity_min)
+       SELECT 'ws-anod', 'anodizing', d::date, 480 FROM generate_series('2030-01-03'::date, '2030-01-24'::date, '1 day') d`,
+    );
+    await waitFor(async () => ((await events('OrderPlanned')).some((e) => e.data.orderId === 'o-sweep') ? true : null), { timeoutMs: 15_000, message: 'o-sweep planned by the retry sweep' });
   });
 });

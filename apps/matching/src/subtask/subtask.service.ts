@@ -70,6 +70,8 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(SubtaskService.name);
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retrying: Promise<void> | undefined;
 
   constructor(
     @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
@@ -92,11 +94,30 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
         .finally(() => (this.sweeping = undefined));
     }, this.settings.config.MATCHING_EXPIRY_SWEEP_MS);
     this.timer.unref();
+    this.retryTimer = setInterval(() => {
+      if (this.retrying) return;
+      this.retrying = this.retryWaiting()
+        .catch((error: unknown) => this.log.error(`retry sweep failed: ${String(error)}`))
+        .finally(() => (this.retrying = undefined));
+    }, this.settings.config.MATCHING_RETRY_SWEEP_MS);
+    this.retryTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.retryTimer);
     await this.sweeping;
+    await this.retrying;
+  }
+
+  /** Plans again what waits for capacity, when anything does (see MATCHING_RETRY_SWEEP_MS). */
+  async retryWaiting(): Promise<void> {
+    const [{ waiting }]: { waiting: boolean }[] = await this.db.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM ${this.s}.order_plans WHERE status = 'failed') OR EXISTS (SELECT 1 FROM ${this.s}.pending_lots) AS waiting`,
+    );
+    if (!waiting) return;
+    const at = this.settings.clock().toISOString();
+    await this.db.dataSource.transaction((m) => this.planning.retryWaiting(m, { correlationId: `retry-sweep:${at}`, causationId: `retry-sweep:${at}` }));
   }
 
   private metadata(correlationId: string): EventMetadata {
