@@ -154,9 +154,9 @@ describe('matching service over HTTP and events', () => {
     expect(early.body.code ?? JSON.stringify(early.body)).toContain('inputs_not_released');
     await emit('orders', 'order-o-1', 'StepReleased', { orderId: 'o-1', stepId: 'cut' });
     await waitFor(async () => (await call('POST', `/matching/subtasks/${cutId}/start`, ws('ws-cut'))).status === 200, { message: 'start after StepReleased' });
-    expect((await call('POST', `/matching/subtasks/${cutId}/complete`, ws('ws-cut'), { goodQuantity: 98, scrapQuantity: 2 })).status).toBe(200);
+    expect((await call('POST', `/matching/subtasks/${cutId}/complete`, ws('ws-cut'), { goodQuantity: 100, scrapQuantity: 0 })).status).toBe(200);
     const [completed] = await events('SubtaskCompleted');
-    expect(completed.data).toMatchObject({ subtaskId: cutId, goodQuantity: 98, scrapQuantity: 2, dueAt: '2030-01-20T00:00:00.000Z', inspection: { level: 'II', aql: 1.5 }, reworkRound: 0 });
+    expect(completed.data).toMatchObject({ subtaskId: cutId, goodQuantity: 100, scrapQuantity: 0, dueAt: '2030-01-20T00:00:00.000Z', inspection: { level: 'II', aql: 1.5 }, reworkRound: 0 });
 
     // Inspection asks for rework: the same subtask can be completed again (round 1).
     await emit('inspection', 'il-1', 'InspectionFailed', {
@@ -215,5 +215,31 @@ describe('matching service over HTTP and events', () => {
        SELECT 'ws-anod', 'anodizing', d::date, 480 FROM generate_series('2030-01-03'::date, '2030-01-24'::date, '1 day') d`,
     );
     await waitFor(async () => ((await events('OrderPlanned')).some((e) => e.data.orderId === 'o-sweep') ? true : null), { timeoutMs: 15_000, message: 'o-sweep planned by the retry sweep' });
+  });
+
+  it('plans a make-up lot for the units a first delivery is short (scrap)', async () => {
+    await emit('orders', 'order-o-scrap', 'OrderSubmitted', {
+      orderId: 'o-scrap',
+      brandId: 'b-1',
+      sku: 'BRK-2',
+      productName: 'Anodized bracket',
+      quantity: 20,
+      unit: 'pcs',
+      dueDate: '2030-01-25T00:00:00.000Z',
+      delivery: { lat: 30, lng: 120 },
+      route: [{ stepId: 'anodize', process: 'anodizing', parameters: {}, workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
+      splitPolicy: {},
+      submittedAt: now.toISOString(),
+    });
+    const offered = await waitFor(async () => (await events('SubtaskOffered')).find((e) => e.data.orderId === 'o-scrap'), { message: 'o-scrap offered' });
+    const subtaskId = offered.data.subtaskId as string;
+    const workshop = ws(offered.data.workshopId as string);
+    expect((await call('POST', `/matching/offers/${subtaskId}/accept`, workshop)).status).toBe(200);
+    await emit('orders', 'order-o-scrap', 'StepReleased', { orderId: 'o-scrap', stepId: 'anodize' });
+    await waitFor(async () => ((await call('POST', `/matching/subtasks/${subtaskId}/start`, workshop)).status === 200 ? true : null), { message: 'started' });
+    expect((await call('POST', `/matching/subtasks/${subtaskId}/complete`, workshop, { goodQuantity: 17, scrapQuantity: 3 })).status).toBe(200);
+    const makeUp = (await events('SubtaskOffered')).filter((e) => e.data.orderId === 'o-scrap' && e.data.subtaskId !== subtaskId);
+    expect(makeUp.map((e) => e.data.quantity)).toEqual([3]);
+    expect((await events('LotReplanned')).find((e) => e.data.orderId === 'o-scrap')).toMatchObject({ data: { replacedSubtaskId: subtaskId, quantity: 3 } });
   });
 });

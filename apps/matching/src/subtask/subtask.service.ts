@@ -228,12 +228,23 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
       const plans: { order_data: OrderSubmittedContract }[] = await m.query(`SELECT order_data FROM ${this.s}.order_plans WHERE order_id = $1`, [row.order_id]);
       const order = plans[0].order_data;
       const step = order.route.find((s) => s.stepId === row.step_id)!;
-      await this.subtasks.handle(
+      const metadata = this.metadata(row.order_id);
+      const result = await this.subtasks.handle(
         subtaskId,
         { type: 'CompleteSubtask', workshopId: principal.sub, at: this.settings.clock(), goodQuantity, scrapQuantity, dueAt: new Date(order.dueDate), inspection: step.inspection },
-        this.metadata(row.order_id),
+        metadata,
         m,
       );
+      // A first delivery short of the lot's quantity (scrap): the missing units are made up by a new lot,
+      // planned like any other, so the order can still reach its full quantity.
+      const short = row.quantity - goodQuantity;
+      if (result.newEvents.length > 0 && row.completions === 0 && short > 0) {
+        await this.planning.replanLot(
+          { orderId: row.order_id, stepId: row.step_id, quantity: short, excluded: [], replaces: subtaskId, reason: `make-up for ${short} units short at ${row.workshop_id}` },
+          m,
+          metadata,
+        );
+      }
       return subtaskView((await this.row(subtaskId, m))!, principal);
     });
   }
