@@ -13,6 +13,11 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100 };
 
+/** Concurrent-append conflicts retried before they start to count as failed attempts. */
+const MAX_CONFLICT_RETRIES = 50;
+
+const isConcurrencyConflict = (error: unknown): boolean => error instanceof Error && error.name === 'ConcurrencyError';
+
 export type DispatchOutcome =
   | { kind: 'handled' }
   | { kind: 'duplicate' }
@@ -63,6 +68,7 @@ export class EventDispatcher {
     if (problems.length > 0) return this.reject(message, `contract violation: ${problems.join('; ')}`, 0, source);
 
     let lastError: unknown;
+    let conflicts = 0;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       try {
         const outcome = await this.database.inbox.handleOnce(this.consumer, envelope.eventId, async (manager) => {
@@ -72,6 +78,15 @@ export class EventDispatcher {
         return outcome.handled ? { kind: 'handled' } : { kind: 'duplicate' };
       } catch (error) {
         lastError = error;
+        // Events of different streams are handled concurrently (partitions, lanes) and may change the
+        // same aggregate of this consumer: a concurrent append is expected, not a sign of a poison
+        // message, so it is retried at once (with jitter) without using up the message's attempts.
+        if (isConcurrencyConflict(error) && conflicts < MAX_CONFLICT_RETRIES) {
+          conflicts += 1;
+          attempt -= 1;
+          await this.sleep(Math.random() * 20 * Math.min(conflicts, 5));
+          continue;
+        }
         if (attempt < this.retry.maxAttempts) await this.sleep(this.retry.initialBackoffMs * 2 ** (attempt - 1));
       }
     }
