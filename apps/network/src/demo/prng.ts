@@ -4,31 +4,15 @@
  * inspector find?) comes from a stream keyed by the seed and a stable name of the decision, so it does
  * not depend on the order in which concurrent HTTP calls happen to finish.
  */
-export class Prng {
-  private state: number;
+import { Prng as Mulberry32 } from '#libs/scheduling';
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
+/** The optimiser's mulberry32 generator, with the draws the demo's scenario needs. */
+export class Prng extends Mulberry32 {
   /** A generator for one named decision under `seed` (FNV-1a of the key mixed into the seed). */
   static keyed(seed: number, key: string): Prng {
     let h = 0x811c9dc5 ^ (seed >>> 0);
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
     return new Prng(h >>> 0);
-  }
-
-  /** Uniform in [0, 1) (mulberry32). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Uniform integer in [lo, hi] (both included). */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
   /** Uniform real in [lo, hi). */
