@@ -135,6 +135,7 @@ export function joinNetwork(client: MeshfabClient, actors: Actors) {
     joined = (async () => {
       const members = new Members(client, actors);
       await members.workshop('Yinzhou Cutting Room', 'cutting', 'per_unit', 150, 121.55);
+      await members.workshop('Haishu Cutting Works', 'cutting', 'per_unit', 150, 121.5);
       await members.workshop('Beilun Sewing Co-op', 'sewing', 'per_hour', 4000, 121.8);
       return { members, orders: new OrderDriver(client, members) };
     })();
@@ -152,6 +153,9 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
   await members.deposit(brand, 5_000_000, depositKey); // a retry: must not deposit twice
 
   const orderId = await orders.submit(brand);
+  // The first cutting shop declines; matching re-plans the lot at the other one.
+  const declined = await orders.offer(orderId, 'cut');
+  await client.post(`/matching/offers/${declined.subtaskId}/decline`, declined.token, { reason: 'a cutting table is down this week' });
   const cut = await orders.offer(orderId, 'cut');
   const sew = await orders.offer(orderId, 'sew');
   await orders.accept(cut);
@@ -174,7 +178,7 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
   await client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' });
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, failed, completed, statement, payout, brandAccount, ledger };
+  return { orderId, brand, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
 }
 
 /** Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded. */
