@@ -271,23 +271,44 @@ export function planRoute(request: PlanningRequest, candidatesByProcess: Readonl
   return second;
 }
 
-function planPass(request: PlanningRequest, candidatesByProcess: ReadonlyMap<string, readonly Candidate[]>, settings: PlannerSettings, mode: 'cost' | 'deadline'): PlanResult {
+type RouteStep = PlanningRequest['steps'][number];
+
+/** The route in topological order, each step's successors, and how many steps must still follow it. */
+export interface RouteLayout {
+  steps: RouteStep[];
+  successors: Map<string, string[]>;
+  stepsAfter: Map<string, number>;
+}
+
+export function routeLayout(request: PlanningRequest): RouteLayout {
   const steps = topologicalOrder(request.steps);
   const ids = new Set(steps.map((s) => s.stepId));
   const successors = new Map<string, string[]>(steps.map((s) => [s.stepId, []]));
   for (const s of steps) for (const d of s.dependsOn) if (ids.has(d)) successors.get(d)!.push(s.stepId);
-  const tail = new Map<string, number>();
-  for (const s of [...steps].reverse()) tail.set(s.stepId, Math.max(0, ...successors.get(s.stepId)!.map((n) => tail.get(n)! + 1)));
+  const stepsAfter = new Map<string, number>();
+  for (const s of [...steps].reverse()) stepsAfter.set(s.stepId, Math.max(0, ...successors.get(s.stepId)!.map((n) => stepsAfter.get(n)! + 1)));
+  return { steps, successors, stepsAfter };
+}
+
+/** The days a step may use and where its inputs come from, given the lots planned for the steps before it. */
+export function stepWindow(step: RouteStep, request: PlanningRequest, layout: RouteLayout, lotsByStep: ReadonlyMap<string, readonly PlannedLot[]>): StepWindow {
+  const preds = step.dependsOn.flatMap((d) => lotsByStep.get(d) ?? []);
+  return {
+    earliestDay: Math.max(request.firstDay, step.earliestDay ?? request.firstDay, ...preds.map((l) => l.endDay + 1)),
+    latestDay: Math.min(request.lastDay - layout.stepsAfter.get(step.stepId)!, step.latestDay ?? request.lastDay),
+    upstream: [...preds.map((l) => ({ location: l.location, quantity: l.quantity })), ...(step.upstream ?? [])],
+    isFinal: step.final ?? layout.successors.get(step.stepId)!.length === 0,
+  };
+}
+
+function planPass(request: PlanningRequest, candidatesByProcess: ReadonlyMap<string, readonly Candidate[]>, settings: PlannerSettings, mode: 'cost' | 'deadline'): PlanResult {
+  const layout = routeLayout(request);
   const capacity = new WorkingCapacity();
   const lotsByStep = new Map<string, PlannedLot[]>();
   const lots: PlannedLot[] = [];
-  for (const step of steps) {
-    const preds = step.dependsOn.filter((d) => ids.has(d)).flatMap((d) => lotsByStep.get(d)!);
-    const earliestDay = Math.max(request.firstDay, step.earliestDay ?? request.firstDay, ...preds.map((l) => l.endDay + 1));
-    const latestDay = Math.min(request.lastDay - tail.get(step.stepId)!, step.latestDay ?? request.lastDay);
-    const upstream = [...preds.map((l) => ({ location: l.location, quantity: l.quantity })), ...(step.upstream ?? [])];
-    const isFinal = step.final ?? successors.get(step.stepId)!.length === 0;
-    const result = planStep(step, { earliestDay, latestDay, upstream, isFinal }, request, candidatesByProcess.get(step.process) ?? [], capacity, settings, mode);
+  for (const step of layout.steps) {
+    const window = stepWindow(step, request, layout, lotsByStep);
+    const result = planStep(step, window, request, candidatesByProcess.get(step.process) ?? [], capacity, settings, mode);
     if (!result.ok) return result;
     lotsByStep.set(step.stepId, result.lots);
     lots.push(...result.lots);
@@ -296,7 +317,7 @@ function planPass(request: PlanningRequest, candidatesByProcess: ReadonlyMap<str
   return { ok: true, lots, completionDay, mode };
 }
 
-interface StepWindow {
+export interface StepWindow {
   earliestDay: number;
   latestDay: number;
   upstream: { location: GeoPoint; quantity: number }[];

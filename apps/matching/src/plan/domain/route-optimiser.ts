@@ -46,7 +46,8 @@ import {
   minutesFor,
   planRoute,
   priceFor,
-  topologicalOrder,
+  routeLayout,
+  stepWindow,
   weightedKm,
   WorkingCapacity,
   type Candidate,
@@ -126,23 +127,13 @@ export function optimisedPlan(
   settings: PlannerSettings,
   optimiser: OptimiserSettings,
 ): PlanSuccess | null {
-  const steps = topologicalOrder(request.steps);
-  const ids = new Set(steps.map((s) => s.stepId));
-  const successors = new Map<string, string[]>(steps.map((s) => [s.stepId, []]));
-  for (const s of steps) for (const d of s.dependsOn) if (ids.has(d)) successors.get(d)!.push(s.stepId);
-  const tail = new Map<string, number>();
-  for (const s of [...steps].reverse()) tail.set(s.stepId, Math.max(0, ...successors.get(s.stepId)!.map((n) => tail.get(n)! + 1)));
-
+  const layout = routeLayout(request);
   const capacity = new WorkingCapacity();
   const lotsByStep = new Map<string, PlannedLot[]>();
   const planned: PlannedLot[] = [];
-  for (const step of steps) {
-    const preds = step.dependsOn.filter((d) => lotsByStep.has(d)).flatMap((d) => lotsByStep.get(d)!);
-    const earliestDay = Math.max(request.firstDay, step.earliestDay ?? request.firstDay, ...preds.map((l) => l.endDay + 1));
-    const latestDay = Math.min(request.lastDay - tail.get(step.stepId)!, step.latestDay ?? request.lastDay);
+  for (const step of layout.steps) {
+    const { earliestDay, latestDay, upstream, isFinal } = stepWindow(step, request, layout, lotsByStep);
     if (latestDay < earliestDay) return null;
-    const upstream = [...preds.map((l) => ({ location: l.location, quantity: l.quantity })), ...(step.upstream ?? [])];
-    const isFinal = step.final ?? successors.get(step.stepId)!.length === 0;
     const excluded = new Set(step.excludedWorkshops ?? []);
     const considered = (candidatesByProcess.get(step.process) ?? []).filter((c) => !excluded.has(c.workshopId));
     const usable = considered
