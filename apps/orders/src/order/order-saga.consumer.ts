@@ -14,6 +14,7 @@ import type {
   SubtaskDeclinedContract,
   SubtaskExpiredContract,
   SubtaskFacts,
+  InspectionOutcomeFacts,
   SubtaskOfferedContract,
   SubtaskStartedContract,
 } from '#libs/contracts';
@@ -24,6 +25,15 @@ import { OrderCommands } from './order-commands.service.js';
 
 const lot = (f: SubtaskFacts): LotFacts => ({ subtaskId: f.subtaskId, stepId: f.stepId, workshopId: f.workshopId, quantity: f.quantity });
 const iso = (value: string): string => new Date(value).toISOString();
+/** What both inspection outcomes tell about the inspected lot. */
+const inspected = (d: InspectionOutcomeFacts & { inspectedAt: string }) => ({
+  inspectionLotId: d.inspectionLotId,
+  subtaskId: d.subtaskId,
+  stepId: d.stepId,
+  workshopId: d.workshopId,
+  lotSize: d.lotSize,
+  inspectedAt: iso(d.inspectedAt),
+});
 
 /**
  * The order saga's inputs: matching's plan and subtask events, inspection results and settlement's
@@ -128,13 +138,8 @@ export class OrderSagaConsumer {
       {
         type: 'RecordInspectionPassed',
         sourceEventId: e.eventId,
-        inspectionLotId: d.inspectionLotId,
-        subtaskId: d.subtaskId,
-        stepId: d.stepId,
-        workshopId: d.workshopId,
-        lotSize: d.lotSize,
+        ...inspected(d),
         passedQuantity: d.passedQuantity,
-        inspectedAt: iso(d.inspectedAt),
       },
       ctx,
     );
@@ -148,17 +153,12 @@ export class OrderSagaConsumer {
       {
         type: 'RecordInspectionFailed',
         sourceEventId: e.eventId,
-        inspectionLotId: d.inspectionLotId,
-        subtaskId: d.subtaskId,
-        stepId: d.stepId,
-        workshopId: d.workshopId,
-        lotSize: d.lotSize,
+        ...inspected(d),
         disposition: d.disposition,
         criticalDefects: d.criticalDefects,
         majorDefects: d.majorDefects,
         minorDefects: d.minorDefects,
         reworkRound: d.reworkRound,
-        inspectedAt: iso(d.inspectedAt),
         policy: this.commands.sagaPolicy,
       },
       ctx,
