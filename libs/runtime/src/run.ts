@@ -69,16 +69,15 @@ export async function startHost(name: string, services: readonly MeshfabServiceD
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
   const serviceOptions = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env, poolSize: config.MESHFAB_DB_POOL_SIZE };
-  const hosted = services.map((definition) => ({ definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) }));
   // Without the registry in this process, each service keeps its own list of revoked tokens from the
-  // registry's events (the registry itself answers revocation checks where it is hosted).
+  // registry's events (the registry itself answers revocation checks where it is hosted), so it also
+  // consumes the registry's topic.
   const registryHere = services.some((s) => s.name === 'registry');
-  const revocation = registryHere
-    ? []
-    : hosted.map((h) => {
-        h.definition = { ...h.definition, consumes: [...new Set([...h.definition.consumes, 'registry' as const])] };
-        return revokedTokensModule(h.definition.name, h.schema);
-      });
+  const hosted: HostedService[] = services.map((service) => {
+    const definition = registryHere ? service : { ...service, consumes: [...new Set([...service.consumes, 'registry' as const])] };
+    return { definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) };
+  });
+  const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
   const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation), { bufferLogs: true });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
   const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded' });
