@@ -1,5 +1,6 @@
 export * from './auth/auth.decorators.js';
 export * from './auth/auth.guard.js';
+export * from './auth/operator-token.js';
 export * from './auth/ownership.js';
 export * from './auth/principal.js';
 export * from './auth/token-revocation.js';
@@ -12,6 +13,8 @@ export * from './errors/http-exception.filter.js';
 export * from './errors/validation.pipe.js';
 export * from './health/health.controller.js';
 export * from './health/health.registry.js';
+export * from './http/rate-limit.js';
+export * from './http/rate-limit.middleware.js';
 export * from './logging/correlation-id.middleware.js';
 export * from './logging/correlation.js';
 export * from './logging/logger.js';

@@ -6,6 +6,7 @@ import { PlatformConfig } from './config/platform.config.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
+import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
 import { CorrelationIdMiddleware } from './logging/correlation-id.middleware.js';
 import { createLogger, PINO_LOGGER } from './logging/logger.js';
 import { NestPinoLogger } from './logging/nest-pino-logger.js';
@@ -18,7 +19,7 @@ import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options
 
 /**
  * The HTTP edge every Meshfab app shares: bearer-token guard, error filter, validation pipe,
- * correlation ids, request logs, `/health`, `/health/ready` and `/metrics`.
+ * correlation ids, request logs, rate limits, `/health`, `/health/ready` and `/metrics`.
  *
  * How it composes: `forRoot` is imported ONCE, by the root module of the application: a single
  * service's AppModule, or the module that composes several services into one process. Its guard,
@@ -55,6 +56,6 @@ export class PlatformModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware).forRoutes('*');
+    consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware, RateLimitMiddleware).forRoutes('*');
   }
 }

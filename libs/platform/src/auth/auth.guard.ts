@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { DomainError } from '#libs/domain';
 import { IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
+import { isOperatorToken } from './operator-token.js';
 import type { Principal, Role } from './principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
 import { TokenService } from './token.service.js';
@@ -28,14 +28,6 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     if (options.operatorToken !== undefined && options.operatorToken.length < 32) {
       throw new Error('the operator token must be at least 32 characters long');
     }
-  }
-
-  private isOperatorToken(token: string): boolean {
-    const expected = this.options.operatorToken;
-    if (!expected) return false;
-    const a = Buffer.from(token);
-    const b = Buffer.from(expected);
-    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   /** Finds the optional revocation check wherever in the app it is provided. */
@@ -73,7 +65,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     if (!token) {
       throw new DomainError('invalid_token', 'the Authorization header must read: Bearer <token>', 'unauthorized');
     }
-    if (this.isOperatorToken(token)) return { sub: 'operator', role: 'operator', tokenId: 'operator-token' };
+    if (isOperatorToken(this.options.operatorToken, token)) return { sub: 'operator', role: 'operator', tokenId: 'operator-token' };
     const principal = await this.tokens.verify(token);
     if (this.revocation && (await this.revocation.isRevoked(principal))) {
       throw new DomainError('token_revoked', 'the bearer token has been revoked', 'unauthorized');

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     const config = loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET });
 
     expect(config).toBeInstanceOf(PlatformConfig);
-    expect(config).toEqual({ PORT: 3000, MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'info' });
+    expect(config).toMatchObject({ PORT: 3000, MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'info', MESHFAB_RATE_LIMIT_PER_SECOND: 1000, MESHFAB_RATE_LIMIT_ANONYMOUS_BURST: 60 });
   });
 
   it('converts numbers and booleans from their string form', () => {

@@ -1,7 +1,13 @@
-import { IsIn, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Rate limits when the variables are unset: far above what the demo, the benchmarks and the tests
+ * do as one member, while a client without a valid token (guessing tokens, say) gets 50 times less.
+ */
+export const RATE_LIMIT_DEFAULTS = { perSecond: 1000, burst: 2000, anonymousPerSecond: 20, anonymousBurst: 60 } as const;
 
 /**
  * The variables every Meshfab app reads. A service's own config extends it
@@ -21,4 +27,27 @@ export class PlatformConfig {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  /** Calls per second one member (a valid bearer token) may make on average; 0 turns the limit off. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  MESHFAB_RATE_LIMIT_PER_SECOND?: number = RATE_LIMIT_DEFAULTS.perSecond;
+
+  /** Calls one member may make at once before the average applies. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  MESHFAB_RATE_LIMIT_BURST?: number = RATE_LIMIT_DEFAULTS.burst;
+
+  /** The same per client address, for calls without a valid token (anonymous, expired, forged); 0: off. */
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND?: number = RATE_LIMIT_DEFAULTS.anonymousPerSecond;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  MESHFAB_RATE_LIMIT_ANONYMOUS_BURST?: number = RATE_LIMIT_DEFAULTS.anonymousBurst;
 }

@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { isOperatorToken } from '../auth/operator-token.js';
+import { TokenService } from '../auth/token.service.js';
+import { PlatformConfig, RATE_LIMIT_DEFAULTS } from '../config/platform.config.js';
+import type { ErrorBody } from '../errors/error-response.js';
+import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
+import { TokenBuckets, type RateLimit } from './rate-limit.js';
+
+const BEARER = /^Bearer +(\S+)$/i;
+
+/** Probes must always get through: a throttled readiness check would take a healthy pod out. */
+const UNTHROTTLED = /^\/health(\/|$|\?)/;
+
+/**
+ * Throttles every HTTP call but health with token buckets (see {@link TokenBuckets}):
+ *
+ * - a call with a valid bearer token counts against its member (`sub`), with the generous
+ *   authenticated limit, wherever it comes from;
+ * - a call without a token, or with one that does not verify (expired, forged, garbage), counts
+ *   against the client's address with the much smaller anonymous limit — so guessing tokens is
+ *   throttled hardest, and a flood of bad tokens cannot use up a member's budget.
+ *
+ * A refused call gets 429 with `Retry-After` (seconds) and the usual error body. The token is verified
+ * here as well as in the AuthGuard (HS256 is cheap); revocation is left to the guard, since a revoked
+ * token was genuinely signed and only its owner could send it. Limits come from PlatformConfig; a
+ * per-second value of 0 turns that limit off. The buckets live in this process: with several instances
+ * behind a load balancer each enforces its own share.
+ */
+@Injectable()
+export class RateLimitMiddleware implements NestMiddleware {
+  private readonly members?: TokenBuckets;
+  private readonly anonymous?: TokenBuckets;
+
+  constructor(
+    @Inject(PlatformConfig) config: PlatformConfig,
+    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(PLATFORM_OPTIONS) private readonly options: PlatformModuleOptions,
+  ) {
+    this.members = buckets({
+      perSecond: config.MESHFAB_RATE_LIMIT_PER_SECOND ?? RATE_LIMIT_DEFAULTS.perSecond,
+      burst: config.MESHFAB_RATE_LIMIT_BURST ?? RATE_LIMIT_DEFAULTS.burst,
+    });
+    this.anonymous = buckets({
+      perSecond: config.MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND ?? RATE_LIMIT_DEFAULTS.anonymousPerSecond,
+      burst: config.MESHFAB_RATE_LIMIT_ANONYMOUS_BURST ?? RATE_LIMIT_DEFAULTS.anonymousBurst,
+    });
+  }
+
+  use(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void {
+    const path = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '';
+    if (UNTHROTTLED.test(path)) return next();
+    this.admit(request).then(
+      (retryAfterSeconds) => {
+        if (retryAfterSeconds === undefined) return next();
+        const body: ErrorBody = { error: 'rate_limited', message: `too many requests; try again in ${retryAfterSeconds} s` };
+        response.statusCode = 429;
+        response.setHeader('Retry-After', String(retryAfterSeconds));
+        response.setHeader('Content-Type', 'application/json; charset=utf-8');
+        response.end(JSON.stringify(body));
+      },
+      (error: unknown) => next(error),
+    );
+  }
+
+  /** Undefined when the call may go on, else the seconds to wait. */
+  private async admit(request: IncomingMessage): Promise<number | undefined> {
+    const member = await this.memberOf(request.headers.authorization);
+    const admission = member === undefined ? this.anonymous?.take(`ip:${clientAddress(request)}`) : this.members?.take(`member:${member}`);
+    return admission && !admission.allowed ? admission.retryAfterSeconds : undefined;
+  }
+
+  /** The member a bearer token proves, or undefined for no token or one that does not verify. */
+  private async memberOf(header: string | undefined): Promise<string | undefined> {
+    const token = header ? BEARER.exec(header)?.[1] : undefined;
+    if (!token) return undefined;
+    if (isOperatorToken(this.options.operatorToken, token)) return 'operator';
+    try {
+      return (await this.tokens.verify(token)).sub;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function buckets(limit: RateLimit): TokenBuckets | undefined {
+  return limit.perSecond > 0 ? new TokenBuckets(limit) : undefined;
+}
+
+/** The socket's peer: behind a proxy that is the proxy, and X-Forwarded-For is not trusted (anyone can send it). */
+function clientAddress(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? 'unknown';
+}
