@@ -1,0 +1,230 @@
+// Who may call what, written by hand from DESIGN.md's security section: a brand sees and changes only
+// its own orders, funds and statements; a workshop only its own profile, offers and subtasks (and the
+// parts of an order its steps need); an inspector only inspection lots; the operator is admin.
+// Each row names real resources of brand A's side, so a 404 means "hidden", not "missing".
+//
+//   'allow'  the call gets through: 2xx, or a 4xx of validation or state (400, 409, 422), never 401/403/404
+//   403      refused for the caller's role, or a change to someone else's member
+//   404      someone else's resource: answered exactly as if it did not exist, with none of its data
+import { randomUUID } from 'node:crypto';
+import { capabilitiesOfA, declareCutting, orderBody, type Caller, type MemberRole, type World } from './world.js';
+import type { EndpointKey } from './endpoints.js';
+
+export type Expected = 'allow' | 403 | 404;
+
+export interface AccessRow {
+  /** Per member role; intruders (no, expired, revoked, forged or unsigned token) always get 401 unless `public`. */
+  access: Record<MemberRole, Expected> | 'public';
+  path(w: World): string;
+  body?(w: World, caller: Caller): unknown;
+  idempotencyKey?: boolean;
+  /** Called after the other allowed calls: it changes what they need (cancelling the order). */
+  last?: boolean;
+  /** Workshop A's public profile may appear in this answer (the workshop directory). */
+  showsWorkshopDirectory?: boolean;
+  /** More to check on an answer that got through. */
+  check?(w: World, caller: MemberRole, body: any): void;
+  /** Keeps the world true after an allowed call (a rotation replaces brand A's token). */
+  after?(w: World, caller: MemberRole, body: any): void;
+}
+
+const ALL: MemberRole[] = ['operator', 'brandA', 'brandB', 'workshopA', 'workshopB', 'inspector'];
+
+/** `allowed` get through, every other role 403, then the exceptions (usually the other tenant's 404). */
+function access(allowed: MemberRole[], exceptions: Partial<Record<MemberRole, Expected>> = {}): Record<MemberRole, Expected> {
+  const table = Object.fromEntries(ALL.map((role) => [role, allowed.includes(role) ? 'allow' : 403])) as Record<MemberRole, Expected>;
+  return { ...table, ...exceptions };
+}
+
+/** A body that fails validation: proves the guard let the caller through without changing anything. */
+const invalid = () => ({ unexpected: true });
+const money = (amountMinor: number) => ({ amountMinor, currency: 'CNY' });
+
+/** The fields only workshop A itself and operators see of its profile. */
+function expectPublicProfileOnly(profile: Record<string, unknown>): void {
+  for (const field of ['location', 'capacity', 'suspendedReason', 'registeredAt']) expect(Object.keys(profile)).not.toContain(field);
+}
+
+export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
+  // ── platform: probes, metrics and the operator's dead letters
+  'GET /health': { access: 'public', path: () => '/health' },
+  'GET /health/ready': { access: 'public', path: () => '/health/ready' },
+  'GET /metrics': { access: 'public', path: () => '/metrics' },
+  'GET /admin/dead-letters': { access: access(['operator']), path: () => '/admin/dead-letters' },
+
+  // ── registry
+  'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },
+  'GET /registry/brands/:id': { access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/registry/brands/${w.brandA.id}` },
+  'POST /registry/inspectors': { access: access(['operator']), path: () => '/registry/inspectors', body: () => ({ name: 'Matrix inspector' }) },
+  'GET /registry/inspectors/:id': {
+    access: access(['operator', 'inspector'], { brandA: 404, brandB: 404, workshopA: 404, workshopB: 404 }),
+    path: (w) => `/registry/inspectors/${w.inspector.id}`,
+  },
+  'POST /registry/workshops': { access: access(['operator']), path: () => '/registry/workshops', body: invalid },
+  // The workshop directory: every member finds workshops, but only their public profile.
+  'GET /registry/workshops': {
+    access: access(ALL),
+    path: () => '/registry/workshops?process=cutting',
+    showsWorkshopDirectory: true,
+    check: (_w, _caller, body) => {
+      for (const item of body.items as Record<string, unknown>[]) expectPublicProfileOnly(item);
+    },
+  },
+  'GET /registry/workshops/:id': {
+    access: access(ALL),
+    path: (w) => `/registry/workshops/${w.workshopA.id}`,
+    showsWorkshopDirectory: true,
+    check: (_w, caller, body) => {
+      if (caller === 'workshopA' || caller === 'operator') expect(body).toHaveProperty('capacity');
+      else expectPublicProfileOnly(body);
+    },
+  },
+  'PATCH /registry/workshops/:id': {
+    access: access(['operator', 'workshopA']),
+    path: (w) => `/registry/workshops/${w.workshopA.id}`,
+    body: () => ({ certifications: ['ISO 9001'] }),
+  },
+  'PUT /registry/workshops/:id/capabilities': {
+    access: access(['operator', 'workshopA']),
+    path: (w) => `/registry/workshops/${w.workshopA.id}/capabilities`,
+    body: () => ({ capabilities: capabilitiesOfA() }),
+  },
+  'POST /registry/workshops/:id/capacity': { access: access(['operator', 'workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/capacity`, body: declareCutting },
+  'POST /registry/workshops/:id/suspend': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/suspend`, body: invalid },
+  'POST /registry/workshops/:id/reinstate': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/reinstate`, body: invalid },
+  'GET /registry/members/:memberId/tokens': {
+    access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }),
+    path: (w) => `/registry/members/${w.brandA.id}/tokens`,
+  },
+  // Changing another member's credentials is refused outright (403), reading them is hidden (404).
+  'POST /registry/members/:memberId/tokens': {
+    access: access(['operator', 'brandA']),
+    path: (w) => `/registry/members/${w.brandA.id}/tokens`,
+    // A rotation revokes brand A's other tokens: go on with the new one.
+    after: (w, _caller, body) => {
+      w.tokens.brandA = body.token as string;
+    },
+  },
+  'DELETE /registry/members/:memberId/tokens/:tokenId': {
+    access: access(['operator', 'brandA']),
+    path: (w) => `/registry/members/${w.brandA.id}/tokens/${w.rotatedTokenIdOfA}`,
+  },
+
+  // ── orders
+  'POST /orders': {
+    access: access(['operator', 'brandA']),
+    path: () => '/orders',
+    // Brand B tries to order in brand A's name (a valid order, so only the tenancy rule can stop it).
+    body: (w, caller) => (caller === 'brandB' ? orderBody({ ...w.secretsOfA, sku: 'B-SKU', productName: 'B product' }, w.brandA.id) : invalid()),
+    idempotencyKey: true,
+  },
+  'GET /orders': {
+    access: access(['operator', 'brandA', 'brandB']),
+    path: (w) => `/orders?brandId=${w.brandA.id}`,
+    check: (w, caller, body) => {
+      const ids = (body.items as { orderId?: string; id?: string }[]).map((o) => o.orderId ?? o.id);
+      if (caller === 'brandB') expect(ids).not.toContain(w.orderId);
+      else expect(ids).toContain(w.orderId);
+    },
+  },
+  'GET /orders/:id': { access: access(['operator', 'brandA'], { brandB: 404 }), path: (w) => `/orders/${w.orderId}` },
+  'GET /orders/:id/events': { access: access(['operator', 'brandA'], { brandB: 404 }), path: (w) => `/orders/${w.orderId}/events` },
+  'GET /orders/:id/steps/:stepId/work': {
+    access: access(['operator', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/orders/${w.orderId}/steps/cut/work`,
+    // The workshop gets what its step needs: not the route, the budget, the brand's contact or (for a step
+    // that is not final) where the goods go.
+    check: (w, caller, body) => {
+      if (caller !== 'workshopA') return;
+      for (const field of ['route', 'budget', 'brandId', 'delivery']) expect(body).not.toHaveProperty(field);
+      expect(JSON.stringify(body)).not.toContain(w.secretsOfA.contactEmail);
+    },
+  },
+  'POST /orders/:id/cancel': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/orders/${w.orderId}/cancel`,
+    body: () => ({ reason: 'security matrix' }),
+    last: true,
+  },
+
+  // ── matching: workshop A holds the cutting subtask (done, in inspection) and the sewing offer
+  'GET /matching/offers': {
+    access: access(['operator', 'workshopA', 'workshopB']),
+    path: () => '/matching/offers',
+  },
+  'POST /matching/offers/:id/accept': { access: access(['workshopA'], { workshopB: 404 }), path: (w) => `/matching/offers/${w.sewSubtaskId}/accept` },
+  'POST /matching/offers/:id/decline': {
+    access: access(['workshopA'], { workshopB: 404 }),
+    path: (w) => `/matching/offers/${w.sewSubtaskId}/decline`,
+    body: () => ({ reason: 'security matrix' }),
+  },
+  'POST /matching/offers/:id/counter': { access: access(['workshopA'], { workshopB: 404 }), path: (w) => `/matching/offers/${w.sewSubtaskId}/counter`, body: () => ({ quantity: 1 }) },
+  'GET /matching/subtasks/:id': { access: access(['operator', 'workshopA'], { workshopB: 404 }), path: (w) => `/matching/subtasks/${w.cutSubtaskId}` },
+  'POST /matching/subtasks/:id/start': { access: access(['workshopA'], { workshopB: 404 }), path: (w) => `/matching/subtasks/${w.cutSubtaskId}/start` },
+  'POST /matching/subtasks/:id/progress': {
+    access: access(['workshopA'], { workshopB: 404 }),
+    path: (w) => `/matching/subtasks/${w.cutSubtaskId}/progress`,
+    body: () => ({ doneQuantity: 1 }),
+  },
+  'POST /matching/subtasks/:id/complete': {
+    access: access(['workshopA'], { workshopB: 404 }),
+    path: (w) => `/matching/subtasks/${w.cutSubtaskId}/complete`,
+    body: () => ({ goodQuantity: 200, scrapQuantity: 0 }),
+  },
+  'GET /matching/orders/:orderId/plan': { access: access(['operator', 'brandA'], { brandB: 404 }), path: (w) => `/matching/orders/${w.orderId}/plan` },
+
+  // ── inspection
+  'GET /inspection/lots': {
+    access: access(ALL),
+    path: (w) => `/inspection/lots?orderId=${w.orderId}`,
+    check: (w, caller, body) => {
+      const ids = (body as { id: string }[]).map((l) => l.id);
+      if (caller === 'brandB' || caller === 'workshopB') expect(ids).toEqual([]);
+      else expect(ids).toContain(w.lotId);
+    },
+  },
+  'GET /inspection/lots/:id': { access: access(ALL, { brandB: 404, workshopB: 404 }), path: (w) => `/inspection/lots/${w.lotId}` },
+  'GET /inspection/lots/:id/trace': { access: access(ALL, { brandB: 404, workshopB: 404 }), path: (w) => `/inspection/lots/${w.lotId}/trace` },
+  'POST /inspection/lots/:id/results': {
+    access: access(['operator', 'inspector']),
+    path: (w) => `/inspection/lots/${w.lotId}/results`,
+    body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+  },
+  'POST /inspection/lots/:id/result': {
+    access: access(['operator', 'inspector']),
+    path: (w) => `/inspection/lots/${w.lotId}/result`,
+    body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+  },
+  'GET /inspection/sampling-plans': { access: access(ALL), path: () => '/inspection/sampling-plans?lotSize=200&level=II&aql=2.5' },
+  'GET /inspection/workshops/:workshopId/severity': {
+    access: access(['operator', 'workshopA'], { workshopB: 404 }),
+    path: (w) => `/inspection/workshops/${w.workshopA.id}/severity`,
+  },
+  'POST /inspection/workshops/:workshopId/processes/:process/reinstate': {
+    access: access(['operator']),
+    path: (w) => `/inspection/workshops/${w.workshopA.id}/processes/cutting/reinstate`,
+    body: invalid,
+  },
+
+  // ── settlement
+  'POST /settlement/deposits': {
+    access: access(['operator', 'brandA']),
+    path: () => '/settlement/deposits',
+    // Brand B tries to pay into brand A's funds; an operator records a deposit for brand A.
+    body: (w, caller) => (caller === 'brandA' ? { amount: money(100) } : { brandId: w.brandA.id, amount: money(100) }),
+    idempotencyKey: true,
+  },
+  'GET /settlement/accounts/me': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/settlement/accounts/me' },
+  'GET /settlement/accounts/:memberId': { access: access(ALL, { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/settlement/accounts/${w.brandA.id}` },
+  'GET /settlement/accounts/:memberId/entries': {
+    access: access(ALL, { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }),
+    path: (w) => `/settlement/accounts/${w.brandA.id}/entries`,
+  },
+  'GET /settlement/orders/:orderId/statement': { access: access(['operator', 'brandA'], { brandB: 404 }), path: (w) => `/settlement/orders/${w.orderId}/statement` },
+  'POST /settlement/payouts': { access: access(['workshopA', 'workshopB']), path: () => '/settlement/payouts', body: () => ({}), idempotencyKey: true },
+  'GET /settlement/payouts': { access: access(['operator', 'workshopA', 'workshopB']), path: (w) => `/settlement/payouts?workshopId=${w.workshopA.id}` },
+  'POST /settlement/payouts/:payoutId/paid': { access: access(['operator']), path: () => `/settlement/payouts/${randomUUID()}/paid`, body: () => ({ bankReference: 42 }) },
+  'GET /settlement/ledger/transfers': { access: access(['operator']), path: () => '/settlement/ledger/transfers' },
+  'GET /settlement/ledger/check': { access: access(['operator']), path: () => '/settlement/ledger/check' },
+  'GET /settlement/audit': { access: access(['operator']), path: () => '/settlement/audit' },
+};

@@ -1,0 +1,151 @@
+// The members and the order the security matrix acts on: brand A with an order whose cutting lot
+// reached workshop A and an inspection lot, brand B and workshop B with nothing of A's, an
+// inspector; and the bearer tokens that must never get in (expired, revoked, forged, unsigned).
+import { randomUUID } from 'node:crypto';
+import { TokenService } from '#libs/platform';
+import { eventually, type MeshfabClient } from '../../../apps/network/src/client/meshfab-client.js';
+
+type Json = Record<string, any>;
+
+export const MEMBER_ROLES = ['operator', 'brandA', 'brandB', 'workshopA', 'workshopB', 'inspector'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** Callers without a valid token, and the error code each must get with its 401. */
+export const INTRUDERS = { anonymous: 'missing_token', expired: 'token_expired', revoked: 'token_revoked', forged: 'invalid_token', unsigned: 'invalid_token' } as const;
+export type Intruder = keyof typeof INTRUDERS;
+export type Caller = MemberRole | Intruder;
+
+export interface Member {
+  id: string;
+  token: string;
+  tokenId: string;
+}
+
+export interface World {
+  /** Bearer tokens by caller; `anonymous` sends none. Rotation replaces brand A's. */
+  tokens: Record<Exclude<Caller, 'anonymous'>, string>;
+  brandA: Member;
+  brandB: Member;
+  workshopA: Member;
+  workshopB: Member;
+  inspector: Member;
+  orderId: string;
+  cutSubtaskId: string;
+  sewSubtaskId: string;
+  lotId: string;
+  lotSampleSize: number;
+  /** A token of brand A's already revoked by a rotation (a DELETE of it changes nothing). */
+  rotatedTokenIdOfA: string;
+  /** What only brand A's side may see: names, product, ids. No response to anyone else may hold them. */
+  secretsOfA: { brandName: string; contactEmail: string; productName: string; sku: string };
+}
+
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+export const capabilitiesOfA = () => [
+  { process: 'cutting', parameters: { materials: ['cotton'] }, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 150, currency: 'CNY' } },
+  { process: 'sewing', parameters: { materials: ['cotton'] }, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 400, currency: 'CNY' } },
+];
+
+export const declareCutting = () => ({ action: 'declare', process: 'cutting', hoursPerDay: 8, from: day(0) });
+
+export function orderBody(secrets: World['secretsOfA'], brandId?: string): Json {
+  return {
+    ...(brandId ? { brandId } : {}),
+    sku: secrets.sku,
+    productName: secrets.productName,
+    quantity: 200,
+    unit: 'pcs',
+    dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
+    route: [
+      { stepId: 'cut', process: 'cutting', workContentHoursPerUnit: 0.05, inspection: { level: 'II', aql: 2.5 } },
+      { stepId: 'sew', process: 'sewing', workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 2.5 }, dependsOn: ['cut'] },
+    ],
+  };
+}
+
+async function register(client: MeshfabClient, operator: string, path: string, body: Json): Promise<Member> {
+  const r = await client.post<Json>(path, operator, body, randomUUID());
+  return { id: r.id as string, token: r.token as string, tokenId: r.tokenId as string };
+}
+
+export async function buildWorld(client: MeshfabClient, operator: string, jwtSecret: string): Promise<World> {
+  const tag = randomUUID().slice(0, 8);
+  const secretsOfA = { brandName: `Brand A ${tag}`, contactEmail: `brand-a-${tag}@example.com`, productName: `Secret jacket ${tag}`, sku: `SECRET-${tag}` };
+  const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}` });
+  const brandA = await register(client, operator, '/registry/brands', { name: secretsOfA.brandName, contactEmail: secretsOfA.contactEmail });
+  const brandB = await register(client, operator, '/registry/brands', { name: `Brand B ${tag}` });
+  const location = { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' };
+  const workshopA = await register(client, operator, '/registry/workshops', { name: `Workshop A ${tag}`, location, certifications: ['ISO 9001'], capabilities: capabilitiesOfA() });
+  const workshopB = await register(client, operator, '/registry/workshops', {
+    name: `Workshop B ${tag}`,
+    location,
+    capabilities: [{ process: 'anodizing', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 90, currency: 'CNY' } }],
+  });
+  for (const process of ['cutting', 'sewing']) {
+    await client.post(`/registry/workshops/${workshopA.id}/capacity`, workshopA.token, { action: 'declare', process, hoursPerDay: 8, from: day(0) });
+  }
+  await client.post(`/registry/workshops/${workshopB.id}/capacity`, workshopB.token, { action: 'declare', process: 'anodizing', hoursPerDay: 8, from: day(0) });
+  for (const brand of [brandA, brandB]) {
+    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor: 5_000_000, currency: 'CNY' } }, randomUUID());
+  }
+
+  const { orderId } = await client.post<{ orderId: string }>('/orders', brandA.token, orderBody(secretsOfA), randomUUID());
+  const offerOf = (stepId: string) =>
+    eventually(`workshop A's offer for ${stepId}`, async () => (await client.get<Json[]>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
+  const cut = await offerOf('cut');
+  const sew = await offerOf('sew');
+  await client.post(`/matching/offers/${cut.subtaskId}/accept`, workshopA.token);
+  await eventually('cutting may start', () => client.post(`/matching/subtasks/${cut.subtaskId}/start`, workshopA.token).then(() => true), 60_000);
+  await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
+  const lot = await eventually(
+    'the inspection lot of the cutting',
+    async () => (await client.get<Json[]>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending'),
+    60_000,
+  );
+
+  // Brand A rotates its token once: the first one is revoked, the new one is brand A's from now on.
+  const rotated = await client.post<Json>(`/registry/members/${brandA.id}/tokens`, brandA.token);
+  const rotatedTokenIdOfA = brandA.tokenId;
+  const currentA: Member = { ...brandA, token: rotated.token as string, tokenId: rotated.tokenId as string };
+
+  // A spare brand whose only token the operator revokes: the revoked caller.
+  const revoked = await register(client, operator, '/registry/brands', { name: `Brand R ${tag}` });
+  await client.call('DELETE', `/registry/members/${revoked.id}/tokens/${revoked.tokenId}`, { token: operator, expect: [204] });
+
+  // Right secret, but expired an hour ago; right claims (even operator), but the wrong secret; no signature at all.
+  const anHourAgo = new TokenService(jwtSecret, { now: () => new Date(Date.now() - 2 * 3600_000) });
+  const expired = await anHourAgo.issue({ sub: currentA.id, role: 'brand', expiresIn: 3600 });
+  const forged = await new TokenService('not-the-secret-of-this-network-0123456789').issue({ sub: currentA.id, role: 'operator' });
+  const claims = { iss: 'meshfab', sub: currentA.id, role: 'operator', jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 3600 };
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+
+  return {
+    tokens: {
+      operator,
+      brandA: currentA.token,
+      brandB: brandB.token,
+      workshopA: workshopA.token,
+      workshopB: workshopB.token,
+      inspector: inspector.token,
+      expired,
+      revoked: revoked.token,
+      forged,
+      unsigned,
+    },
+    brandA: currentA,
+    brandB,
+    workshopA,
+    workshopB,
+    inspector,
+    orderId,
+    cutSubtaskId: cut.subtaskId as string,
+    sewSubtaskId: sew.subtaskId as string,
+    lotId: lot.id as string,
+    lotSampleSize: lot.sampleSize as number,
+    rotatedTokenIdOfA,
+    secretsOfA,
+  };
+}
