@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
 import { configureHttpApp, loadConfig, PlatformModule } from '#libs/platform';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
@@ -13,10 +14,10 @@ import type { MeshfabServiceDefinition } from './service-definition.js';
 
 @Module({})
 class HostModule {
-  static forServices(name: string, config: RuntimeConfig, hosted: readonly HostedService[], extra: readonly DynamicModule[]): DynamicModule {
+  static forServices(name: string, config: RuntimeConfig, hosted: readonly HostedService[], extra: readonly DynamicModule[], logger?: Logger): DynamicModule {
     return {
       module: HostModule,
-      imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN }), ...hosted.map((h) => h.module), ...extra],
+      imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN, logger }), ...hosted.map((h) => h.module), ...extra],
       controllers: [DeadLettersController],
       providers: [{ provide: HOSTED_SCHEMAS, useValue: Object.fromEntries(hosted.map((h) => [h.definition.name, h.schema])) }],
     };
@@ -44,8 +45,9 @@ function persisted(dataDir: string, file: string, make: () => string): { value: 
  * Starts one process hosting `services`: HTTP on PORT, each service in its own schema, events over
  * Kafka when KAFKA_BROKERS is set, else in-process. `embedded: true` (the network default) also
  * starts an embedded PostgreSQL when DATABASE_URL is unset and keeps generated secrets in the data folder.
+ * `logger`: a pino logger instead of JSON lines on stdout (tests read what the host logs).
  */
-export async function startHost(name: string, services: readonly MeshfabServiceDefinition[], options: { embedded: boolean; env?: NodeJS.ProcessEnv }): Promise<RunningHost> {
+export async function startHost(name: string, services: readonly MeshfabServiceDefinition[], options: { embedded: boolean; env?: NodeJS.ProcessEnv; logger?: Logger }): Promise<RunningHost> {
   const env = options.env ?? process.env;
   const dataDir = resolve(env.MESHFAB_DATA_DIR ?? './.data');
   let operatorTokenFile: string | undefined;
@@ -78,7 +80,7 @@ export async function startHost(name: string, services: readonly MeshfabServiceD
     return { definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) };
   });
   const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
-  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation), { bufferLogs: true });
+  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, options.logger), { bufferLogs: true });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
   const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded' });
   await app.startAllMicroservices();
