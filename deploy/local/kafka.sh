@@ -110,13 +110,15 @@ up() {
       -c "$KAFKA_DIR/server.properties" >>"$LOG_FILE" 2>&1
   fi
   log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $LOG_FILE)"
+  # server.log is appended across restarts: only lines written by this start count as "started".
+  local seen=0; [ -f "$KAFKA_DIR/server.log" ] && seen="$(wc -l <"$KAFKA_DIR/server.log")"
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
     -cp "$LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$LOG_FILE" 2>&1 &
   echo $! >"$PID_FILE"
   for _ in $(seq 1 120); do
     if ! is_running; then log "Kafka exited during start-up; last lines of $KAFKA_DIR/server.log:"; tail -n 30 "$KAFKA_DIR/server.log" "$LOG_FILE" >&2 || true; exit 1; fi
-    if port_open && grep -q "Kafka Server started\|KafkaRaftServer.*started\|\[KafkaRaftServer nodeId=1\] Kafka Server started" "$KAFKA_DIR/server.log" 2>/dev/null; then
+    if port_open && tail -n +"$((seen + 1))" "$KAFKA_DIR/server.log" 2>/dev/null | grep -q "Kafka Server started\|KafkaRaftServer.*started\|\[KafkaRaftServer nodeId=1\] Kafka Server started"; then
       log "ready (pid $(cat "$PID_FILE"))"; return
     fi
     sleep 0.5

@@ -28,6 +28,25 @@ export interface DeadLetterSink {
   (letter: { envelope: unknown; reason: string; attempts: number; source: string }): Promise<void>;
 }
 
+/**
+ * Events each consumer of this process handled, and redelivered events its inbox recognised and
+ * skipped, since the process started (exposed on /metrics as `meshfab_events_handled_total` and
+ * `meshfab_inbox_duplicates_total`). Process-wide: every dispatcher of the process adds to it.
+ */
+export interface DispatchTally {
+  handled: number;
+  duplicates: number;
+}
+const tallies = new Map<string, DispatchTally>();
+export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> {
+  return tallies;
+}
+function tallyOf(consumer: string): DispatchTally {
+  let tally = tallies.get(consumer);
+  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0 }));
+  return tally;
+}
+
 const ENVELOPE_FIELDS: (keyof EventEnvelope)[] = ['eventId', 'type', 'streamId', 'correlationId', 'causationId', 'occurredAt'];
 
 /** Problems with a received message as an envelope, before its data is checked against the contract. */
@@ -75,6 +94,7 @@ export class EventDispatcher {
           const result: unknown = await handler(envelope, new EventContext({ manager, envelope, source, attempt }));
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
         });
+        tallyOf(this.consumer)[outcome.handled ? 'handled' : 'duplicates'] += 1;
         return outcome.handled ? { kind: 'handled' } : { kind: 'duplicate' };
       } catch (error) {
         lastError = error;

@@ -1,6 +1,7 @@
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutboxRelay, type RetryPolicy } from '#libs/messaging';
+import { dispatchTallies, EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutboxRelay, type RetryPolicy } from '#libs/messaging';
+import { MetricsService } from '#libs/platform';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 export type EventTransportSettings =
@@ -43,6 +44,7 @@ export async function connectEventTransport(
   hosted: readonly HostedService[],
   settings: EventTransportSettings,
 ): Promise<ConnectedTransport> {
+  exposeDispatchTallies(app.get(MetricsService, { strict: false }));
   if (settings.kind === 'kafka') {
     const relays: KafkaOutboxRelay[] = [];
     for (const service of hosted) {
@@ -84,4 +86,20 @@ export async function connectEventTransport(
     app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   }
   return { kind: 'embedded', stop: async () => undefined };
+}
+
+/** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */
+function exposeDispatchTallies(metrics: MetricsService): void {
+  const expose = (name: string, help: string, kind: 'handled' | 'duplicates') =>
+    metrics.counter({
+      name,
+      help,
+      labelNames: ['consumer'],
+      collect() {
+        this.reset();
+        for (const [consumer, tally] of dispatchTallies()) this.inc({ consumer }, tally[kind]);
+      },
+    });
+  expose('meshfab_events_handled_total', 'Events the consumers of this process handled (each once, in its inbox transaction)', 'handled');
+  expose('meshfab_inbox_duplicates_total', 'Redelivered events the inboxes of the consumers of this process recognised and skipped', 'duplicates');
 }

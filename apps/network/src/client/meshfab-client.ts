@@ -21,15 +21,57 @@ export interface CallOptions {
   expect?: number[];
 }
 
+/**
+ * Calls tried again while a service is down or restarting: the connection refused or broken, no answer
+ * in time, or 503/502/504/429. Off by default. A POST without an Idempotency-Key whose connection broke
+ * mid-request may have been handled: the retry then gets the server's answer to a repeated request.
+ */
+export interface RetryOptions {
+  /** Give up (throwing the last error) once a call has been retried for this long. */
+  forMs: number;
+  /** First pause between tries; doubles up to `maxDelayMs`. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Abort a single try that has no answer after this long (default 30 s). */
+  attemptTimeoutMs?: number;
+  /** Told of every retry (for a harness's log or counts). */
+  onRetry?: (what: string, reason: string) => void;
+}
+
+const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
+
 export class MeshfabClient {
   /** `baseUrl`: the network's URL, or a function picking a service's URL by path (distributed). */
-  constructor(private readonly baseUrl: string | ((path: string) => string)) {}
+  constructor(
+    private readonly baseUrl: string | ((path: string) => string),
+    private readonly options: { retry?: RetryOptions } = {},
+  ) {}
 
   urlOf(path: string): string {
     return `${typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl(path)}${path}`;
   }
 
   async call<T = Record<string, unknown>>(method: string, path: string, options: CallOptions): Promise<{ status: number; body: T }> {
+    const retry = this.options.retry;
+    if (!retry) return this.callOnce<T>(method, path, options);
+    const deadline = Date.now() + retry.forMs;
+    let delay = retry.initialDelayMs ?? 200;
+    for (;;) {
+      let reason: string;
+      try {
+        return await this.callOnce<T>(method, path, options, retry.attemptTimeoutMs ?? 30_000);
+      } catch (error) {
+        const retriable = error instanceof HttpError ? RETRIED_STATUSES.has(error.status) && !options.expect?.includes(error.status) : true;
+        if (!retriable || Date.now() + delay > deadline) throw error;
+        reason = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+      }
+      retry.onRetry?.(`${method} ${path}`, reason);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, retry.maxDelayMs ?? 2_000);
+    }
+  }
+
+  private async callOnce<T>(method: string, path: string, options: CallOptions, timeoutMs?: number): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
@@ -37,6 +79,7 @@ export class MeshfabClient {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
     const body = (text ? JSON.parse(text) : null) as T;
