@@ -1,5 +1,26 @@
 import type { EventLog, StoredEvent } from '#libs/eventsourcing';
 import type { EventEnvelope } from '#libs/contracts';
+import type { DispatchOutcome } from './event-dispatcher.js';
+
+/**
+ * How the events a consumer reads from one producer's log reach its dispatcher. The embedded consumer
+ * has its own (lanes by stream); a test may put another one on the bus to perturb delivery, e.g.
+ * redeliver and reorder events the way Kafka may (see testing/perturbed-delivery.ts). Production never does.
+ */
+export interface EmbeddedDelivery {
+  /**
+   * Hands `events` (read from `producer`'s log, in commit order) to `dispatch`; resolves once every one
+   * of them has been dispatched at least once, when the consumer checkpoints the batch.
+   */
+  deliver(producer: string, events: readonly StoredEvent[], dispatch: (event: StoredEvent) => Promise<DispatchOutcome>): Promise<void>;
+  /** Called when the consumer stops, after its subscriptions have drained. */
+  close(): Promise<void>;
+}
+
+export interface EmbeddedEventBusOptions {
+  /** A delivery for each consuming service instead of the embedded consumer's own (tests only). */
+  deliveryFor?: (consumer: string) => EmbeddedDelivery;
+}
 
 /**
  * The in-process "broker" of the embedded network: each service registers its event log (its outbox);
@@ -8,6 +29,13 @@ import type { EventEnvelope } from '#libs/contracts';
 export class EmbeddedEventBus {
   private readonly logs = new Map<string, EventLog>();
   private readonly listeners = new Map<string, Set<() => void>>();
+
+  constructor(private readonly options: EmbeddedEventBusOptions = {}) {}
+
+  /** The delivery a test put on the bus for `consumer`, if any. */
+  deliveryFor(consumer: string): EmbeddedDelivery | undefined {
+    return this.options.deliveryFor?.(consumer);
+  }
 
   register(producer: string, log: EventLog): void {
     this.logs.set(producer, log);

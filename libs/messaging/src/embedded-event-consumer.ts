@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CatchUpSubscription } from '#libs/eventsourcing';
-import { EmbeddedEventBus, toEnvelope } from './embedded-event-bus.js';
+import { EmbeddedEventBus, toEnvelope, type EmbeddedDelivery } from './embedded-event-bus.js';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 
 export interface EmbeddedConsumerOptions extends EventConsumerOptions {
@@ -26,6 +26,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
   private readonly subscriptions: CatchUpSubscription[] = [];
   private readonly unsubscribe: (() => void)[] = [];
   private readonly log = new Logger(EmbeddedEventConsumer.name);
+  private delivery?: EmbeddedDelivery;
 
   constructor(private readonly embedded: EmbeddedConsumerOptions) {
     super(embedded, async ({ reason, source }) => {
@@ -34,6 +35,8 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
   }
 
   listen(callback: () => void): void {
+    // A delivery put on the bus by a test replaces the lanes below (production never sets one).
+    this.delivery = this.embedded.bus.deliveryFor(this.embedded.consumer);
     for (const producer of this.embedded.producers) {
       const source = `embedded:${producer}`;
       const subscription = new CatchUpSubscription({
@@ -42,6 +45,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
         subscriptionId: `embedded-consumer:${producer}`,
         pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
         handle: async (events) => {
+          if (this.delivery) return this.delivery.deliver(producer, events, (event) => this.dispatcher.dispatch(toEnvelope(event), source));
           const lanes = this.embedded.lanes ?? 4;
           const byLane = Array.from({ length: lanes }, () => [] as typeof events);
           for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
@@ -64,6 +68,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
   async close(): Promise<void> {
     this.unsubscribe.forEach((u) => u());
     await Promise.all(this.subscriptions.map((s) => s.stop()));
+    await this.delivery?.close();
   }
 
   unwrap<T>(): T {

@@ -5,6 +5,7 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { configureHttpApp, loadConfig, PlatformModule } from '#libs/platform';
+import type { EmbeddedEventBus } from '#libs/messaging';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
 import { DeadLettersController, HOSTED_SCHEMAS } from './dead-letters.controller.js';
@@ -45,9 +46,14 @@ function persisted(dataDir: string, file: string, make: () => string): { value: 
  * Starts one process hosting `services`: HTTP on PORT, each service in its own schema, events over
  * Kafka when KAFKA_BROKERS is set, else in-process. `embedded: true` (the network default) also
  * starts an embedded PostgreSQL when DATABASE_URL is unset and keeps generated secrets in the data folder.
- * `logger`: a pino logger instead of JSON lines on stdout (tests read what the host logs).
  */
-export async function startHost(name: string, services: readonly MeshfabServiceDefinition[], options: { embedded: boolean; env?: NodeJS.ProcessEnv; logger?: Logger }): Promise<RunningHost> {
+export async function startHost(
+  name: string,
+  services: readonly MeshfabServiceDefinition[],
+  // `eventBus`: the in-process bus to use when events stay in-process (tests put a perturbing one there).
+  // `logger`: a pino logger instead of JSON lines on stdout (tests read what the host logs).
+  options: { embedded: boolean; env?: NodeJS.ProcessEnv; eventBus?: EmbeddedEventBus; logger?: Logger },
+): Promise<RunningHost> {
   const env = options.env ?? process.env;
   const dataDir = resolve(env.MESHFAB_DATA_DIR ?? './.data');
   let operatorTokenFile: string | undefined;
@@ -82,7 +88,7 @@ export async function startHost(name: string, services: readonly MeshfabServiceD
   const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
   const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, options.logger), { bufferLogs: true });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false });
-  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded' });
+  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded', bus: options.eventBus });
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

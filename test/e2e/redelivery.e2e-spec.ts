@@ -1,0 +1,284 @@
+// Duplicate and reordered delivery: the same orders driven twice through the whole network in one
+// process, once on the embedded transport and once on a transport that redelivers events and shuffles
+// them across streams and producers (each stream's own order kept, as Kafka keeps a key's order, and
+// nothing more). Every service must end in the same state, as its read models and events show it.
+// Replay a failure with MESHFAB_REDELIVERY_SEED=<the seed in the failing test's name>.
+import { randomInt, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { TokenService } from '#libs/platform';
+import { startHost, type RunningHost } from '#libs/runtime';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { PerturbedTransport, type DeliveryCounts } from '../../libs/messaging/src/testing/perturbed-delivery.js';
+import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
+import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
+import { Members, OrderDriver, type Actors } from './order-lifecycle.scenario.js';
+
+const SECRET = 'redelivery-e2e-secret-long-enough-for-hs256';
+const OPERATOR = 'op_redelivery-e2e-operator-token-0123456789';
+const SEED = Number(process.env.MESHFAB_REDELIVERY_SEED ?? randomInt(2 ** 31));
+
+/** Tables that are the machinery of delivery, not a service's state (the inbox is counted apart). */
+const MACHINERY = new Set(['migrations', 'events', 'checkpoints', 'inbox', 'dead_letters', 'idempotency_keys']);
+
+/** Generated ids: UUIDs, and prefixed random hex such as an inspection lot's `il_…`. */
+const ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[a-z]{1,12}_[0-9a-f]{16,}\b/g;
+const TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:\d{2})?)?/g;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/**
+ * Fields that differ between two correct runs: `content_hash` hashes a transfer's ids and times;
+ * `version` is the length of an order's stream, which counts a `LotOffered` only when the offer arrives
+ * before the plan that lists the lot (see the order decider), so it depends on arrival order.
+ */
+const NOT_STATE = new Set(['content_hash', 'version']);
+/** Event counts that depend on arrival order for the same reason (orders' LotOffered). */
+const ORDER_DEPENDENT_EVENTS = new Set(['orders:LotOffered']);
+
+type Row = Record<string, unknown>;
+/** Per service: its tables' rows, its events counted by type, its inbox size and dead letters. */
+type Snapshot = Record<string, { tables: Record<string, Row[]>; eventsByType: Record<string, number>; inbox: number; deadLetters: number }>;
+
+interface Run {
+  snapshot: Snapshot;
+  counts?: Record<string, DeliveryCounts>;
+}
+
+/**
+ * The three order lives of the network e2e test (order-lifecycle.scenario.ts), with the same members,
+ * each step taken once the network has settled from the one before: the outcome must not depend on
+ * how fast events travel (e.g. whether a cancellation overtakes the release of the next step, or which
+ * workshop the next order gets while quality records are still on their way), only on what they say.
+ * The cutting shops differ in price so that no plan depends on a tie between random ids.
+ */
+async function workload(client: MeshfabClient, settle: () => Promise<void>): Promise<void> {
+  // A fixed inspector, so its id is the same in both runs (members' ids are mapped by name below).
+  const actors: Actors = { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: 'inspector-redelivery', role: 'inspector' }) };
+  const members = new Members(client, actors);
+  const orders = new OrderDriver(client, members);
+  const step = async <T>(action: Promise<T>): Promise<T> => {
+    const result = await action;
+    await settle();
+    return result;
+  };
+  const clean = () => ({ critical: 0, major: 0, minor: 0 });
+  await members.workshop('Yinzhou Cutting Room', 'cutting', 'per_unit', 150, 121.55);
+  await members.workshop('Haishu Cutting Works', 'cutting', 'per_unit', 160, 121.5);
+  await step(members.workshop('Beilun Sewing Co-op', 'sewing', 'per_hour', 4000, 121.8));
+
+  // Submission → decline and re-plan → accept → make → inspect (sewing fails once, is reworked) → paid out.
+  const ningbo = await members.brand('Ningbo Threads', 0);
+  const depositKey = randomUUID();
+  await members.deposit(ningbo, 5_000_000, depositKey);
+  await members.deposit(ningbo, 5_000_000, depositKey); // a retry: must not deposit twice
+  const first = await step(orders.submit(ningbo));
+  const declined = await orders.offer(first, 'cut');
+  await step(client.post(`/matching/offers/${declined.subtaskId}/decline`, declined.token, { reason: 'a cutting table is down this week' }));
+  const cut = await orders.offer(first, 'cut');
+  const sew = await orders.offer(first, 'sew');
+  await step(orders.accept(cut));
+  await step(orders.accept(sew));
+  await step(orders.make(cut, 200));
+  await step(orders.inspect(cut.subtaskId, 0, clean));
+  await step(orders.make(sew, 200));
+  await step(orders.inspect(sew.subtaskId, 0, (n) => ({ critical: 0, major: n, minor: 0 })));
+  await step(client.post(`/matching/subtasks/${sew.subtaskId}/complete`, sew.token, { goodQuantity: 200, scrapQuantity: 0 }));
+  await step(orders.inspect(sew.subtaskId, 1, clean));
+  await orders.orderStatus(ningbo, first, 'completed');
+  const payout = await step(client.post<{ payoutId: string }>('/settlement/payouts', sew.token, {}, randomUUID()));
+  await step(client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' }));
+
+  // Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded.
+  const cixi = await members.brand('Cixi Knitwear', 5_000_000);
+  const second = await step(orders.submit(cixi));
+  const cut2 = await orders.offer(second, 'cut');
+  const sew2 = await orders.offer(second, 'sew');
+  await step(orders.accept(cut2));
+  await step(orders.accept(sew2));
+  await step(orders.make(cut2, 200));
+  await step(orders.inspect(cut2.subtaskId, 0, clean));
+  await step(client.post(`/orders/${second}/cancel`, cixi.token, { reason: 'the collection was dropped' }));
+  await orders.orderStatus(cixi, second, 'cancelled');
+
+  // Short of funds: the order waits as awaiting_funds until a deposit lets it go on.
+  const yuyao = await step(members.brand('Yuyao Outdoor', 10_000));
+  const third = await step(orders.submit(yuyao));
+  const cut3 = await orders.offer(third, 'cut');
+  const sew3 = await orders.offer(third, 'sew');
+  await step(orders.accept(cut3));
+  await step(orders.accept(sew3));
+  await orders.orderStatus(yuyao, third, 'awaiting_funds');
+  await step(members.deposit(yuyao, 2_000_000));
+  await step(orders.make(cut3, 200));
+  await step(orders.inspect(cut3.subtaskId, 0, clean));
+  await step(orders.make(sew3, 200));
+  await step(orders.inspect(sew3.subtaskId, 0, clean));
+  await orders.orderStatus(yuyao, third, 'completed');
+}
+
+/** Runs the workload on a fresh network (fresh schemas) and returns every service's end state. */
+async function runNetwork(transport?: PerturbedTransport): Promise<Run> {
+  const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [s.name, uniqueSchema(`redelivery_${s.name}`)]));
+  const env = {
+    ...Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, schemas[s.name]])),
+    DATABASE_URL: testDatabaseUrl(),
+    PORT: '0',
+    MESHFAB_JWT_SECRET: SECRET,
+    MESHFAB_OPERATOR_TOKEN: OPERATOR,
+    LOG_LEVEL: 'warn',
+    MESHFAB_DB_POOL_SIZE: '5', // small pools: the PostgreSQL is shared with other test files
+    MESHFAB_DATA_DIR: '.data/e2e-redelivery',
+  };
+  const startDay = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  const db = new pg.Client({ connectionString: testDatabaseUrl() });
+  let host: RunningHost | undefined;
+  try {
+    await db.connect();
+    host = await startHost('network', NETWORK_SERVICES, { embedded: true, env, eventBus: transport?.bus });
+    await workload(new MeshfabClient(host.url), () => quiescent(db, schemas, transport));
+    await quiescent(db, schemas, transport);
+    return { snapshot: await snapshot(db, schemas, startDay), counts: transport?.counts() };
+  } finally {
+    await db.end().catch(() => undefined);
+    await host?.stop();
+    for (const schema of Object.values(schemas)) await dropSchema(testDatabaseUrl(), schema);
+  }
+}
+
+/**
+ * Waits until every consumer has read every producer's log to its end, nothing is queued or in flight
+ * on the perturbing transport, and nothing new was appended anywhere meanwhile.
+ */
+async function quiescent(db: pg.Client, schemas: Record<string, string>, transport?: PerturbedTransport): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let previous = '';
+  for (;;) {
+    await transport?.idle();
+    const heads: string[] = [];
+    let caughtUp = true;
+    for (const service of NETWORK_SERVICES) {
+      for (const producer of service.consumes) {
+        const [head] = (await db.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM ${schemas[producer]}.events ORDER BY transaction_id DESC, global_position DESC LIMIT 1`)).rows;
+        const [read] = (await db.query(`SELECT transaction_id::text AS t, position::text AS p FROM ${schemas[service.name]}.checkpoints WHERE subscription_id = $1`, [`embedded-consumer:${producer}`])).rows;
+        if (head && (!read || read.t !== head.t || read.p !== head.p)) caughtUp = false;
+        heads.push(`${service.name}<${producer}:${head?.p ?? 0}`);
+      }
+    }
+    const now = heads.join(',');
+    if (caughtUp && now === previous) return;
+    if (Date.now() > deadline) throw new Error(`the network did not settle: ${now}`);
+    previous = caughtUp ? now : '';
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+async function snapshot(db: pg.Client, schemas: Record<string, string>, startDay: number): Promise<Snapshot> {
+  const raw: Record<string, { tables: Record<string, Row[]>; eventsByType: Record<string, number>; inbox: number; deadLetters: number }> = {};
+  for (const [service, schema] of Object.entries(schemas)) {
+    const tables: Record<string, Row[]> = {};
+    const { rows: names } = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`, [schema]);
+    for (const { table_name: table } of names as { table_name: string }[]) {
+      if (MACHINERY.has(table)) continue;
+      // Generated row numbers (identity and serial columns) count inserts across orders: not state.
+      const { rows: generated } = await db.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND (is_identity = 'YES' OR column_default LIKE 'nextval%')`,
+        [schema, table],
+      );
+      const { rows } = await db.query(`SELECT to_jsonb(t) AS row FROM ${schema}.${table} t`);
+      tables[table] = rows.map(({ row }: { row: Row }) => {
+        for (const { column_name } of generated as { column_name: string }[]) delete row[column_name];
+        return row;
+      });
+    }
+    const { rows: all } = await db.query(`SELECT type, count(*)::int AS n FROM ${schema}.events GROUP BY type ORDER BY type`);
+    const types = all.filter((t: { type: string }) => !ORDER_DEPENDENT_EVENTS.has(`${service}:${t.type}`));
+    const [{ n: inbox }] = (await db.query(`SELECT count(*)::int AS n FROM ${schema}.inbox`)).rows;
+    const [{ n: deadLetters }] = (await db.query(`SELECT count(*)::int AS n FROM ${schema}.dead_letters`)).rows;
+    raw[service] = { tables, eventsByType: Object.fromEntries(types.map((t: { type: string; n: number }) => [t.type, t.n])), inbox, deadLetters };
+  }
+  return normalise(raw, startDay);
+}
+
+/**
+ * Makes two runs comparable. Ids are random UUIDs, different in each run: members' ids become their
+ * role and name (registry.members), orders' ids the name of their brand (each scenario has its own
+ * brand and one order), and every other id (subtasks, lots, transfers, tokens, …) a number given in
+ * the order it first appears when the tables are read in a fixed order, their rows sorted by content
+ * with those ids masked. Timestamps (the clock of each run) become `<time>`; calendar days (capacity,
+ * reservations, due dates) days after the run's first day, `D+n`. Generated row numbers are dropped.
+ */
+function normalise(raw: Record<string, { tables: Record<string, Row[]> } & Omit<Snapshot[string], 'tables'>>, startDay: number): Snapshot {
+  const labels = new Map<string, string>();
+  for (const m of raw.registry.tables.members as { member_id: string; role: string; name: string }[]) labels.set(m.member_id, `${m.role}:${m.name}`);
+  for (const o of raw.orders.tables.order_summary as { order_id: string; brand_id: string }[]) labels.set(o.order_id, `order-of-${labels.get(o.brand_id)}`);
+
+  const value = (v: unknown, unknownId: (id: string) => string): unknown => {
+    if (typeof v === 'string') {
+      if (DAY.test(v)) return `D+${Math.round((Date.parse(`${v}T00:00:00Z`) - startDay) / 86_400_000)}`;
+      return v.replace(TIMESTAMP, '<time>').replace(ID, (id) => labels.get(id) ?? unknownId(id));
+    }
+    if (Array.isArray(v)) {
+      // A list of records (an order's lots) is in the order its events arrived: compared as a set.
+      const records = v.length > 0 && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x));
+      const sorted = records ? [...v].sort((a, b) => masked(a).localeCompare(masked(b))) : v;
+      return sorted.map((x) => value(x, unknownId));
+    }
+    if (v && typeof v === 'object') {
+      const fields = Object.entries(v).filter(([k]) => !NOT_STATE.has(k));
+      return Object.fromEntries(fields.sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, value(x, unknownId)]));
+    }
+    return v;
+  };
+  const masked = (row: unknown): string => JSON.stringify(value(row, () => '<id>'));
+  const out: Snapshot = {};
+  for (const service of Object.keys(raw).sort()) {
+    const tables: Record<string, Row[]> = {};
+    for (const table of Object.keys(raw[service].tables).sort()) {
+      const sorted = [...raw[service].tables[table]].sort((a, b) => masked(a).localeCompare(masked(b)));
+      tables[table] = sorted.map(
+        (row) =>
+          value(row, (id) => {
+            if (!labels.has(id)) labels.set(id, `#${labels.size}`);
+            return labels.get(id)!;
+          }) as Row,
+      );
+    }
+    out[service] = { ...raw[service], tables };
+  }
+  return out;
+}
+
+describe(`duplicate and reordered delivery (seed ${SEED}; replay with MESHFAB_REDELIVERY_SEED=${SEED})`, () => {
+  let clean: Run;
+  let perturbed: Run;
+  let transport: PerturbedTransport;
+
+  beforeAll(async () => {
+    clean = await runNetwork();
+    transport = new PerturbedTransport({ seed: SEED, holdBackRate: 0.5, maxHoldBackMs: 40 });
+    perturbed = await runNetwork(transport);
+  }, 300_000);
+
+  it('ends with every service in the same state as on the clean transport', () => {
+    const services = Object.keys(clean.snapshot);
+    expect(services).toEqual(['inspection', 'matching', 'orders', 'registry', 'settlement']);
+    for (const service of services) expect({ service, deadLetters: perturbed.snapshot[service].deadLetters }).toEqual({ service, deadLetters: 0 });
+    expect(perturbed.snapshot).toEqual(clean.snapshot);
+  });
+
+  it('did redeliver and reorder for every consumer, and the inboxes suppressed every duplicate', () => {
+    const counts = perturbed.counts!;
+    process.stdout.write(`redelivery e2e (seed ${SEED}): ${JSON.stringify({ totals: transport.totals(), counts })}\n`);
+    expect(Object.keys(counts).sort()).toEqual(['inspection', 'matching', 'orders', 'registry', 'settlement']);
+    for (const [consumer, c] of Object.entries(counts)) {
+      expect({ consumer, handledTwice: c.handledTwice, deadLettered: c.deadLettered }).toEqual({ consumer, handledTwice: 0, deadLettered: 0 });
+      expect({ consumer, redelivered: c.redeliveries > 0, reordered: c.overtookSameProducer + c.overtookOtherProducer > 0 }).toEqual({ consumer, redelivered: true, reordered: true });
+    }
+    const totals = transport.totals();
+    expect(totals.duplicates).toBeGreaterThan(0);
+    // Each handled event is one inbox row, in both runs alike; every redelivery of a handled event was
+    // suppressed (a redelivery of an event without a handler is ignored, not recorded).
+    expect(totals.handled).toBe(Object.values(perturbed.snapshot).reduce((sum, s) => sum + s.inbox, 0));
+    expect(totals.duplicates + totals.ignored + totals.handled).toBe(totals.events + totals.redeliveries);
+    expect(totals.overtookSameProducer).toBeGreaterThan(0);
+    expect(totals.overtookOtherProducer).toBeGreaterThan(0);
+  });
+});
