@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { useRequestEdge, type JsonBodyLimits } from './http/request-edge.js';
 import { NestPinoLogger } from './logging/nest-pino-logger.js';
 import { setupOpenApi, type OpenApiOptions } from './openapi/setup-openapi.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options.js';
@@ -8,11 +9,15 @@ export interface HttpAppOptions {
   openApi?: Partial<OpenApiOptions> | false;
   /** Let Nest close the app on SIGTERM/SIGINT (default true); false when the caller handles signals. */
   shutdownHooks?: boolean;
+  /** Request body limits (default 1 MiB, nesting 32 deep); see useRequestEdge. */
+  bodyLimits?: JsonBodyLimits;
 }
 
 /**
- * What main.ts does after `NestFactory.create(AppModule, { bufferLogs: true })`: Nest logs through
- * pino, shutdown hooks (SIGTERM closes the app so modules drain), OpenAPI at /docs.
+ * What main.ts does after `NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false })`:
+ * Nest logs through pino, shutdown hooks (SIGTERM closes the app so modules drain), OpenAPI at /docs,
+ * and the request edge: JSON bodies only, size- and depth-limited before parsing, and JSON errors even
+ * for requests Node's HTTP parser refuses.
  *
  * The guard, error filter and validation pipe are not applied here: PlatformModule.forRoot provides
  * them app-wide (APP_GUARD/APP_FILTER/APP_PIPE), so they also apply in tests that never run main.ts,
@@ -21,6 +26,7 @@ export interface HttpAppOptions {
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions = {}): INestApplication {
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
+  useRequestEdge(app, options.bodyLimits);
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   if (options.openApi !== false) {
     const { serviceName } = app.get<PlatformModuleOptions>(PLATFORM_OPTIONS);

@@ -13,6 +13,7 @@ export * from './errors/http-exception.filter.js';
 export * from './errors/validation.pipe.js';
 export * from './health/health.controller.js';
 export * from './health/health.registry.js';
+export * from './http/request-edge.js';
 export * from './http/rate-limit.js';
 export * from './http/rate-limit.middleware.js';
 export * from './logging/correlation-id.middleware.js';

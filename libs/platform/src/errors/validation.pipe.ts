@@ -1,5 +1,15 @@
 import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import type { ValidatorOptions } from '@nestjs/common/interfaces/external/validator-options.interface.js';
 import { withoutSubject } from '../config/validation-message.js';
+import { nestedShapeErrors } from '../http/nested-objects.js';
+
+/** Also refuses an array where a nested DTO wants an object (class-validator lets those through). */
+class RequestValidationPipe extends ValidationPipe {
+  protected override async validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> {
+    const errors = await super.validate(object, validatorOptions);
+    return errors.length > 0 ? errors : nestedShapeErrors(object);
+  }
+}
 
 /** One invalid field of a request, by its path in the body (`route.0.process`). */
 export interface FieldProblems {
@@ -12,7 +22,7 @@ export interface FieldProblems {
  * failure answers 400 `{ error: 'validation_failed', message: 'field: reason; …', fields: [...] }`.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
