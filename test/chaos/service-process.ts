@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const SERVICES = ['registry', 'orders', 'matching', 'inspection', 'settlement'] as const;
@@ -55,6 +56,8 @@ export class ServiceProcess {
   /** Starts the process and waits until it answers /health (it listens only once its consumers are connected). */
   async start(timeoutMs = 180_000): Promise<void> {
     if (this.running) throw new Error(`${this.id} is already running`);
+    // Another process on the port would answer /health in this one's place.
+    if (!(await portIsFree(this.port))) throw new Error(`${this.id}: port ${this.port} is taken by another process (another chaos run?)`);
     this.log ??= createWriteStream(this.logFile, { flags: 'a' });
     this.log.write(`\n===== ${this.id} start #${this.starts + 1} at ${new Date().toISOString()}\n`);
     const child = spawn(process.execPath, [join(this.root, 'dist/apps', this.service, 'src/main.js')], {
@@ -133,6 +136,14 @@ export class ServiceProcess {
     this.ended = this.counts;
     this.current = { handled: 0, duplicates: 0 };
   }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '0.0.0.0', () => probe.close(() => resolve(true)));
+  });
 }
 
 /** Sum of a Prometheus counter over its labels, from the text exposition format. */

@@ -21,9 +21,12 @@ import { ChaosBroker, ChaosNetwork } from '../chaos/chaos-network.js';
 import { drawSchedule, FaultInjector } from '../chaos/fault-injector.js';
 
 const FULL = process.env.MESHFAB_CHAOS === 'full';
+// stallMs: the demo stops driving an order whose view has not changed for this long. Here that is only a
+// safety net under timeoutMs: faults rightly hold orders still (a killed consumer's partitions wait out its
+// 30 s session, several kills may follow one another), and an order the demo stopped driving never completes.
 const SIZE = FULL
-  ? { orders: 300, workshops: 120, extraKills: 6, gapMs: [5_000, 20_000] as [number, number], timeoutMs: 45 * 60_000 }
-  : { orders: 30, workshops: 40, extraKills: 0, gapMs: [2_000, 6_000] as [number, number], timeoutMs: 8 * 60_000 };
+  ? { orders: 300, workshops: 120, extraKills: 6, gapMs: [5_000, 20_000] as [number, number], timeoutMs: 45 * 60_000, stallMs: 20 * 60_000 }
+  : { orders: 30, workshops: 40, extraKills: 0, gapMs: [2_000, 6_000] as [number, number], timeoutMs: 8 * 60_000, stallMs: 5 * 60_000 };
 const SEED = Number(process.env.MESHFAB_CHAOS_SEED ?? 20261126);
 const ROOT = resolve(process.cwd()); // jest runs from the repository's root
 const SECRET = `chaos-secret-${randomUUID()}`;
@@ -90,9 +93,7 @@ describe(`fault injection across five service processes (${FULL ? 'full' : 'shor
           seed: SEED,
           runId: network.namespace,
           timeoutMs: SIZE.timeoutMs,
-          // A killed consumer's partitions wait for its session to time out (30 s) before another takes them:
-          // an order may rightly sit still that long, more than once.
-          stallMs: 150_000,
+          stallMs: SIZE.stallMs,
           onProgress: (p) => {
             injector.observe(p);
             const line = `${p.phase}: ${p.workshopsJoined}/${p.workshopsTotal} joined, ${p.ordersSubmitted} submitted, ${p.ordersCompleted} completed, ${p.ordersClosed} closed`;
