@@ -1,12 +1,12 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import type { DataSource, MigrationInterface } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Checkpoints } from './checkpoints.js';
 import { DeadLetters } from './dead-letters.js';
 import { EventLog } from './event-log.js';
 import { EventStore } from './event-store.js';
 import { IdempotencyKeys } from './idempotency.js';
 import { Inbox } from './inbox.js';
-import { openServiceDatabase } from './service-database.js';
+import { openServiceDatabase, type ServiceDatabaseOptions } from './service-database.js';
 import { Upcasters, type Upcaster } from './upcasting.js';
 
 /** Everything a service keeps in its own PostgreSQL schema, opened and migrated at start-up. */
@@ -31,7 +31,7 @@ export class ServiceDatabase {
     this.idempotency = new IdempotencyKeys(dataSource, schema);
   }
 
-  static async open(options: { url: string; schema: string; migrations?: (new () => MigrationInterface)[]; upcasters?: Upcaster[]; poolSize?: number }): Promise<ServiceDatabase> {
+  static async open(options: ServiceDatabaseOptions & { upcasters?: Upcaster[] }): Promise<ServiceDatabase> {
     const dataSource = await openServiceDatabase(options);
     return new ServiceDatabase(dataSource, options.schema, new Upcasters(options.upcasters));
   }
@@ -50,12 +50,8 @@ export class ServiceDatabase {
   }
 }
 
-export interface ServiceDatabaseModuleOptions {
-  url: string;
-  schema: string;
-  migrations?: (new () => MigrationInterface)[];
+export interface ServiceDatabaseModuleOptions extends Omit<ServiceDatabaseOptions, 'applicationName'> {
   upcasters?: Upcaster[];
-  poolSize?: number;
 }
 
 @Injectable()

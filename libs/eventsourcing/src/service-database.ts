@@ -12,6 +12,34 @@ export interface ServiceDatabaseOptions {
   poolSize?: number;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * How long getting a connection may take (a new one, or a free one of a busy pool) before the query
+   * fails; default 3000 ms. This is what turns a PostgreSQL that refuses or blackholes into a quick
+   * 503 instead of a request that hangs.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement may run: the server cancels it (statement_timeout) and the client gives up
+   * on a server that stopped answering a little later; default 30000 ms.
+   */
+  statementTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30000;
+
+/** The node-postgres pool settings of a service's DataSource (TypeORM passes `extra` to pg.Pool). */
+export function poolSettings(options: Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>): Record<string, unknown> {
+  const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  return {
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    statement_timeout: statementTimeout,
+    // Client side, for a server that went silent (statement_timeout needs a server that still answers).
+    query_timeout: statementTimeout + 5000,
+    // Notice a peer that vanished without closing the connection (a pulled cable, a dropped NAT entry).
+    keepAlive: true,
+  };
 }
 
 /**
@@ -30,7 +58,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     migrationsRun: false,
     synchronize: false,
     entities: [],
-    extra: { max: options.poolSize ?? 10 },
+    extra: poolSettings(options),
   });
   await dataSource.initialize();
   const lockKey = `meshfab-migrate:${options.schema}`;

@@ -2,6 +2,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type { MessageHandler } from '@nestjs/microservices';
 import { contractProblems, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import type { ServiceDatabase } from '#libs/eventsourcing';
+import { dependencyFailureOf } from '#libs/platform';
 import { EventContext } from './event-context.js';
 
 export interface RetryPolicy {
@@ -88,6 +89,7 @@ export class EventDispatcher {
 
     let lastError: unknown;
     let conflicts = 0;
+    let outageWaits = 0;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       try {
         const outcome = await this.database.inbox.handleOnce(this.consumer, envelope.eventId, async (manager) => {
@@ -105,6 +107,14 @@ export class EventDispatcher {
           conflicts += 1;
           attempt -= 1;
           await this.sleep(Math.random() * 20 * Math.min(conflicts, 5));
+          continue;
+        }
+        // PostgreSQL is down or silent: the message is not at fault, so it waits for the database
+        // (backing off up to 5 s) without using up its attempts: an outage never dead-letters good events.
+        if (dependencyFailureOf(error)) {
+          outageWaits += 1;
+          attempt -= 1;
+          await this.sleep(Math.min(5000, this.retry.initialBackoffMs * 2 ** Math.min(outageWaits, 6)));
           continue;
         }
         if (attempt < this.retry.maxAttempts) await this.sleep(this.retry.initialBackoffMs * 2 ** (attempt - 1));

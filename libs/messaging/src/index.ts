@@ -6,4 +6,4 @@ export * from './embedded-event-bus.js';
 export * from './embedded-event-consumer.js';
 export * from './kafka-event-consumer.js';
 export * from './kafka-outbox-relay.js';
-export { ensureTopics } from './kafka-client.js';
+export { ensureTopics, KafkaReachability } from './kafka-client.js';

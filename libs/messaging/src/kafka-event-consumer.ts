@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
-import { createKafka, ensureTopics } from './kafka-client.js';
+import { createKafka, ensureTopics, type KafkaReachability } from './kafka-client.js';
 
 export interface KafkaConsumerOptions extends EventConsumerOptions {
   brokers: readonly string[];
@@ -11,6 +11,8 @@ export interface KafkaConsumerOptions extends EventConsumerOptions {
   sessionTimeoutMs?: number;
   /** Topic and group namespace (default `meshfab`). */
   namespace?: string;
+  /** Told when the consumer stops for good (the "kafka" readiness check then fails). */
+  reachability?: KafkaReachability;
 }
 
 /**
@@ -24,6 +26,9 @@ export class KafkaEventConsumer extends EventConsumerServer {
   private readonly kafka: Kafka;
   private consumer?: Consumer;
   private dlqProducer?: Producer;
+  private closing = false;
+  private restartTimer?: NodeJS.Timeout;
+  private restarts = 0;
   private readonly log = new Logger(KafkaEventConsumer.name);
 
   constructor(private readonly kafkaOptions: KafkaConsumerOptions) {
@@ -38,22 +43,67 @@ export class KafkaEventConsumer extends EventConsumerServer {
       await ensureTopics(this.kafka, [...topics, deadLetterTopic(this.kafkaOptions.consumer, ns)]);
       this.dlqProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlqProducer.connect();
-      this.consumer = this.kafka.consumer({
-        groupId: consumerGroup(this.kafkaOptions.consumer, ns),
-        sessionTimeout: this.kafkaOptions.sessionTimeoutMs ?? 30000,
-        allowAutoTopicCreation: false,
-      });
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topics, fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: true,
-        partitionsConsumedConcurrently: this.kafkaOptions.partitionsConsumedConcurrently ?? 3,
-        eachMessage: (payload) => this.handleMessage(payload),
-      });
+      await this.startConsumer(topics);
       callback();
     } catch (error) {
       callback(error);
     }
+  }
+
+  private async startConsumer(topics: string[]): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: consumerGroup(this.kafkaOptions.consumer, this.kafkaOptions.namespace),
+      sessionTimeout: this.kafkaOptions.sessionTimeoutMs ?? 30000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    this.watch(consumer, topics);
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      partitionsConsumedConcurrently: this.kafkaOptions.partitionsConsumedConcurrently ?? 3,
+      eachMessage: (payload) => this.handleMessage(payload),
+    });
+  }
+
+  /**
+   * kafkajs restarts a consumer after a crash it deems retriable, and rejoins the group by itself. Some
+   * crashes of a broker restart it does not retry (KafkaJSGroupCoordinatorNotFound while the restarted
+   * broker still loads its group coordinator): the consumer would stay deaf until the process restarts.
+   * So this starts a new consumer after such a crash (backing off up to 30 s), and tells readiness
+   * that it is not consuming until it has joined its group again.
+   */
+  private watch(consumer: Consumer, topics: string[]): void {
+    const component = `consumer ${this.kafkaOptions.consumer}`;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closing || consumer !== this.consumer) return;
+      this.kafkaOptions.reachability?.failed(component, `stopped after ${payload.error.name}: ${payload.error.message}`);
+      this.restartLater(topics);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.restarts = 0;
+      this.kafkaOptions.reachability?.recovered(component);
+    });
+  }
+
+  private restartLater(topics: string[]): void {
+    const delay = Math.min(30_000, 1000 * 2 ** this.restarts);
+    this.restarts += 1;
+    this.log.warn(`${this.kafkaOptions.consumer}: kafkajs stopped the consumer; starting a new one in ${delay} ms`);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.closing) return;
+      const stopped = this.consumer;
+      void (async () => {
+        await stopped?.disconnect().catch(() => undefined);
+        if (this.closing) return;
+        await this.startConsumer(topics);
+      })().catch((error: unknown) => {
+        this.log.warn(`${this.kafkaOptions.consumer}: could not start a new consumer: ${String(error)}`);
+        this.restartLater(topics);
+      });
+    }, delay);
   }
 
   /** kafkajs resolves a message's offset only when eachMessage returns, i.e. after the handler's commit. */
@@ -92,6 +142,8 @@ export class KafkaEventConsumer extends EventConsumerServer {
 
   /** Graceful: kafkajs waits for the messages in hand to finish before leaving the group. */
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.restartTimer);
     await this.consumer?.disconnect();
     await this.dlqProducer?.disconnect();
   }

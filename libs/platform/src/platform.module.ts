@@ -6,7 +6,9 @@ import { PlatformConfig } from './config/platform.config.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
+import { HealthMonitor } from './health/health.monitor.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
+import { WriteGate } from './http/write-gate.js';
 import { CorrelationIdMiddleware } from './logging/correlation-id.middleware.js';
 import { createLogger, PINO_LOGGER } from './logging/logger.js';
 import { NestPinoLogger } from './logging/nest-pino-logger.js';
@@ -48,6 +50,9 @@ export class PlatformModule implements NestModule {
         { provide: NestPinoLogger, useValue: new NestPinoLogger(logger) },
         { provide: TokenService, useValue: new TokenService(options.config.MESHFAB_JWT_SECRET) },
         { provide: APP_GUARD, useClass: AuthGuard },
+        // After authentication: refuses writes while PostgreSQL or Kafka is down (see WriteGate).
+        { provide: APP_GUARD, useClass: WriteGate },
+        HealthMonitor,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],

@@ -1,7 +1,7 @@
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { dispatchTallies, EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutboxRelay, type RetryPolicy } from '#libs/messaging';
-import { MetricsService } from '#libs/platform';
+import { dispatchTallies, EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutboxRelay, KafkaReachability, type RetryPolicy } from '#libs/messaging';
+import { HealthRegistry, MetricsService } from '#libs/platform';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 export type EventTransportSettings =
@@ -45,22 +45,36 @@ export async function connectEventTransport(
   settings: EventTransportSettings,
 ): Promise<ConnectedTransport> {
   exposeDispatchTallies(app.get(MetricsService, { strict: false }));
+  // Readiness, and the write gate it feeds: each service's PostgreSQL, and the broker when on Kafka.
+  const health = app.get(HealthRegistry, { strict: false });
+  for (const service of hosted) {
+    const database = databaseOf(app, service);
+    health.register(`postgresql:${service.definition.name}`, () => database.ping(), { critical: true, dependency: 'PostgreSQL' });
+  }
   if (settings.kind === 'kafka') {
+    const reachability = new KafkaReachability(settings.brokers);
+    health.register('kafka', () => reachability.check(), { critical: true, dependency: 'Kafka' });
     const relays: KafkaOutboxRelay[] = [];
     for (const service of hosted) {
       const database = databaseOf(app, service);
       const { name, consumes } = service.definition;
-      const relay = new KafkaOutboxRelay({ producer: name, database, brokers: settings.brokers, namespace: settings.namespace });
+      const relay = new KafkaOutboxRelay({ producer: name, database, brokers: settings.brokers, namespace: settings.namespace, reachability });
       await relay.start();
       relays.push(relay);
       if (consumes.length > 0) {
         app.connectMicroservice(
-          { strategy: new KafkaEventConsumer({ consumer: name, producers: consumes, database, brokers: settings.brokers, namespace: settings.namespace, retry: settings.retry }) },
+          { strategy: new KafkaEventConsumer({ consumer: name, producers: consumes, database, brokers: settings.brokers, namespace: settings.namespace, retry: settings.retry, reachability }) },
           { inheritAppConfig: true },
         );
       }
     }
-    return { kind: 'kafka', stop: async () => void (await Promise.all(relays.map((r) => r.stop()))) };
+    return {
+      kind: 'kafka',
+      stop: async () => {
+        await Promise.all(relays.map((r) => r.stop()));
+        await reachability.close();
+      },
+    };
   }
   const bus = settings.bus ?? new EmbeddedEventBus();
   for (const service of hosted) {

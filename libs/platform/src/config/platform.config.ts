@@ -50,4 +50,18 @@ export class PlatformConfig {
   @IsInt()
   @Min(1)
   MESHFAB_RATE_LIMIT_ANONYMOUS_BURST?: number = RATE_LIMIT_DEFAULTS.anonymousBurst;
+
+  /** How often the readiness checks run in the background (their latest results feed the write gate). */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  MESHFAB_HEALTH_INTERVAL_MS?: number = 1000;
+
+  /** How long a critical dependency (PostgreSQL, Kafka) may fail before writes are refused with 503. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  MESHFAB_WRITE_GATE_GRACE_MS?: number = 2000;
 }

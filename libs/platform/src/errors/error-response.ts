@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, type DomainErrorKind } from '#libs/domain';
+import { dependencyFailureOf } from './dependency-unavailable.js';
 
 /** The body of every error answer: a machine-readable code and a message a person understands. */
 export interface ErrorBody {
@@ -13,6 +14,8 @@ export interface ErrorBody {
 export interface ErrorResponse {
   status: number;
   body: ErrorBody;
+  /** Headers sent with the answer (Retry-After on a 503). */
+  headers?: Record<string, string>;
 }
 
 export const INTERNAL_ERROR_MESSAGE = 'something went wrong on our side; it has been logged';
@@ -45,6 +48,15 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     return {
       status: HttpStatus.CONFLICT,
       body: { error: 'concurrency_conflict', message: 'someone else changed this at the same time; reload it and try again' },
+    };
+  }
+  // A database or broker that is down or silent: 503 with Retry-After, so clients back off and retry.
+  const unavailable = dependencyFailureOf(exception);
+  if (unavailable) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { error: 'dependency_unavailable', message: unavailable.message, details: { dependency: unavailable.dependency } },
+      headers: { 'Retry-After': String(unavailable.retryAfterSeconds) },
     };
   }
   if (exception instanceof HttpException) return fromHttpException(exception);

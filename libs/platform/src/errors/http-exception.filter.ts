@@ -23,10 +23,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<IncomingMessage>();
     const response = http.getResponse<ServerResponse>();
-    const { status, body } = toErrorResponse(exception);
+    const { status, body, headers } = toErrorResponse(exception);
 
     const fields = { method: request.method, url: request.url, status, error: body.error };
-    if (status >= 500) this.logger.error({ ...fields, err: exception }, 'request failed');
+    // An unavailable dependency is an outage to see, not a bug to debug: one warning line, no stack.
+    if (body.error === 'dependency_unavailable') this.logger.warn({ ...fields, cause: exception instanceof Error ? exception.message : String(exception) }, 'request refused: a dependency is unavailable');
+    else if (status >= 500) this.logger.error({ ...fields, err: exception }, 'request failed');
     else this.logger.debug(fields, 'request refused');
 
     const adapter = this.adapterHost.httpAdapter;
@@ -34,6 +36,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       response.end();
       return undefined;
     }
+    for (const [name, value] of Object.entries(headers ?? {})) adapter.setHeader(response, name, value);
     if (status === 401) {
       // RFC 6750: a request without a token gets no error code, a bad token gets invalid_token.
       const challenge = body.error === 'missing_token' ? '' : `, error="invalid_token", error_description="${body.error}"`;

@@ -3,9 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
+import { DEFAULT_READINESS_TIMEOUT_MS } from './health.monitor.js';
 import { HealthRegistry, type ReadinessReport } from './health.registry.js';
-
-const DEFAULT_READINESS_TIMEOUT_MS = 3000;
 
 @Public()
 @ApiExcludeController()
@@ -23,7 +22,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: 200 when every registered check passes, 503 naming those that fail. */
+  /**
+   * Readiness: 200 when every registered check passes, 503 naming those that fail. The checks run now
+   * (each cut off after the readiness timeout, so a dependency that never answers cannot hang this).
+   */
   @Get('ready')
   async ready(@Res({ passthrough: true }) response: unknown): Promise<ReadinessReport> {
     const report = await this.registry.run(this.options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS);
