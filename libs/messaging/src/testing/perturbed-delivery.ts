@@ -192,7 +192,7 @@ export class PerturbedDelivery implements EmbeddedDelivery {
     void Promise.all(copies)
       .then(
         () => {
-          if (item.first) this.queueRedeliveries(item);
+          if (item.first) this.queueRedeliveries(item, copies.length);
           item.settle?.resolve();
         },
         (error: unknown) => {
@@ -233,10 +233,13 @@ export class PerturbedDelivery implements EmbeddedDelivery {
     }
   }
 
-  /** Kafka redelivers from the last committed offset: the event again, after what came since. */
-  private queueRedeliveries(item: QueuedDelivery): void {
+  /**
+   * Kafka redelivers from the last committed offset: the event again, after what came since. An event
+   * is delivered three times at most (`delivered` already, counting a racing copy).
+   */
+  private queueRedeliveries(item: QueuedDelivery, delivered: number): void {
     if (this.closed || this.random.next() >= (this.options.redeliveryRate ?? 0.3)) return;
-    const copies = this.random.next() < 0.5 ? 1 : 2;
+    const copies = Math.min(this.random.next() < 0.5 ? 1 : 2, 3 - delivered);
     for (let i = 0; i < copies; i++) this.enqueue({ ...item, first: false, readyAt: this.holdBack(), settle: undefined });
     this.counts.redeliveries += copies;
   }
