@@ -2,7 +2,9 @@
 // process, once on the embedded transport and once on a transport that redelivers events and shuffles
 // them across streams and producers (each stream's own order kept, as Kafka keeps a key's order, and
 // nothing more). Every service must end in the same state, as its read models and events show it.
-// Replay a failure with MESHFAB_REDELIVERY_SEED=<the seed in the failing test's name>.
+// Replay a failure with MESHFAB_REDELIVERY_SEED=<the seed in the failing test's name>: the same seed
+// makes the same choices for the same events handed over in the same order (their arrival still
+// depends on the machine's timing, so a replay is likely, not certain, to take the same path).
 import { randomInt, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { TokenService } from '#libs/platform';
@@ -48,7 +50,8 @@ interface Run {
  * events of one step are still on their way while the next one starts. Where an outcome would depend on
  * how fast events travel, the workload first lets the network settle (`settle`): before a plan is made
  * (which workshops and quality records matching knows), before a payout (how much the shop has been
- * paid so far), before the cancellation (whether it overtakes the release of the next step) and around
+ * paid so far), before the cancellation (if it reaches settlement before the result of a lot that passed
+ * just before it, that lot is refunded instead of paid; it also races the release of the next step) and around
  * the deposit that releases an order waiting for funds. The cutting shops differ in price so that no
  * plan depends on a tie between random ids.
  */
