@@ -37,8 +37,6 @@ export function poolSettings(options: Pick<ServiceDatabaseOptions, 'poolSize' | 
     statement_timeout: statementTimeout,
     // Client side, for a server that went silent (statement_timeout needs a server that still answers).
     query_timeout: statementTimeout + 5000,
-    // Notice a peer that vanished without closing the connection (a pulled cable, a dropped NAT entry).
-    keepAlive: true,
   };
 }
 

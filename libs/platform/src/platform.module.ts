@@ -21,7 +21,7 @@ import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options
 
 /**
  * The HTTP edge every Meshfab app shares: bearer-token guard, error filter, validation pipe,
- * correlation ids, request logs, rate limits, `/health`, `/health/ready` and `/metrics`.
+ * correlation ids, request logs, rate limits, the write gate, `/health`, `/health/ready` and `/metrics`.
  *
  * How it composes: `forRoot` is imported ONCE, by the root module of the application: a single
  * service's AppModule, or the module that composes several services into one process. Its guard,
@@ -50,8 +50,6 @@ export class PlatformModule implements NestModule {
         { provide: NestPinoLogger, useValue: new NestPinoLogger(logger) },
         { provide: TokenService, useValue: new TokenService(options.config.MESHFAB_JWT_SECRET) },
         { provide: APP_GUARD, useClass: AuthGuard },
-        // After authentication: refuses writes while PostgreSQL or Kafka is down (see WriteGate).
-        { provide: APP_GUARD, useClass: WriteGate },
         HealthMonitor,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
@@ -61,6 +59,7 @@ export class PlatformModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware, RateLimitMiddleware).forRoutes('*');
+    // WriteGate: refuses writes while PostgreSQL or Kafka is down (see there).
+    consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware, RateLimitMiddleware, WriteGate).forRoutes('*');
   }
 }

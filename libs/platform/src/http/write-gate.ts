@@ -1,7 +1,8 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PlatformConfig } from '../config/platform.config.js';
 import { DependencyUnavailableError } from '../errors/dependency-unavailable.js';
+import { toErrorResponse } from '../errors/error-response.js';
 import { HealthRegistry, type FailingCheck } from '../health/health.registry.js';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -20,25 +21,33 @@ const DEFAULT_GRACE_MS = 2000;
  * without refusing anyone.
  *
  * It reads the registry's latest results (kept fresh by the HealthMonitor); it never runs a check on
- * the request path, so a refused write answers at once even when the dependency blackholes.
+ * the request path, so a refused write answers at once even when the dependency blackholes. It is an
+ * HTTP middleware (before authentication: a refused write costs nothing), so event handlers never see it.
  */
 @Injectable()
-export class WriteGate implements CanActivate {
+export class WriteGate implements NestMiddleware {
   constructor(
-    private readonly registry: HealthRegistry,
-    private readonly config: PlatformConfig,
+    @Inject(HealthRegistry) private readonly registry: HealthRegistry,
+    @Inject(PlatformConfig) private readonly config: PlatformConfig,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    if (context.getType() !== 'http') return true; // event handlers are the transport's business
-    const { method } = context.switchToHttp().getRequest<IncomingMessage>();
-    if (!method || !WRITE_METHODS.has(method.toUpperCase())) return true;
-    const down = this.downPastGrace(Date.now());
-    if (down) {
-      const since = new Date(down.failingSince).toISOString();
-      throw new DependencyUnavailableError(down.dependency ?? down.name, `has been unavailable since ${since}, so writes are refused until it is back`);
-    }
-    return true;
+  use(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void {
+    const refusal = this.refusalOf(request.method, Date.now());
+    if (!refusal) return next();
+    const { status, body, headers } = toErrorResponse(refusal);
+    response.statusCode = status;
+    for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.end(JSON.stringify(body));
+  }
+
+  /** Why a request with `method` is refused at `now`, or undefined when it may go on. */
+  refusalOf(method: string | undefined, now: number): DependencyUnavailableError | undefined {
+    if (!method || !WRITE_METHODS.has(method.toUpperCase())) return undefined;
+    const down = this.downPastGrace(now);
+    if (!down) return undefined;
+    const since = new Date(down.failingSince).toISOString();
+    return new DependencyUnavailableError(down.dependency ?? down.name, `has been unavailable since ${since}, so writes are refused until it is back`);
   }
 
   /** The longest-failing critical check that has failed for longer than the grace, if any. */
