@@ -119,7 +119,8 @@ export class OrderDriver {
   closedStatement(brand: Json, orderId: string): Promise<Json> {
     return eventually(`a final statement of ${orderId}`, async () => {
       const s = await this.client.get<Json>(`/settlement/orders/${orderId}/statement`, brand.token);
-      return s.closedAt ? s : undefined;
+      // Closed, and no escrow held for a verdict or payment still on its way (a pass may reach settlement after the order closed).
+      return s.closedAt && s.totals.escrowBalanceMinor === 0 ? s : undefined;
     });
   }
 }

@@ -50,8 +50,8 @@ interface Run {
  * events of one step are still on their way while the next one starts. Where an outcome would depend on
  * how fast events travel, the workload first lets the network settle (`settle`): before a plan is made
  * (which workshops and quality records matching knows), before a payout (how much the shop has been
- * paid so far), before the cancellation (if it reaches settlement before the result of a lot that passed
- * just before it, that lot is refunded instead of paid; it also races the release of the next step) and around
+ * paid so far), before the cancellation (it races the release of the next step, and whether settlement
+ * hears a lot's pass before or after the order closed changes the statement's entries, not what is paid) and around
  * the deposit that releases an order waiting for funds. The cutting shops differ in price so that no
  * plan depends on a tie between random ids.
  */

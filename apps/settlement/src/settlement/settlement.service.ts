@@ -92,6 +92,9 @@ const toPayout = (r: PayoutRow): PayoutView => ({
   bankReference: r.bank_reference,
 });
 
+/** Delivered (its first completion known), escrowed, never failed: its inspection verdict is still to come. */
+const awaitsInspection = (lot: LotRow): boolean => lot.status === 'escrowed' && lot.completed_at !== null && lot.failures === 0;
+
 const parseTime = (text: string | undefined, fallback: Date): Date => {
   const t = text ? new Date(text) : undefined;
   return t && !Number.isNaN(t.getTime()) ? t : fallback;
@@ -233,7 +236,10 @@ export class SettlementService {
         data: { orderId: e.orderId, subtaskId: e.subtaskId, workshopId: e.workshopId, disposition: e.disposition, inspectionLotId: e.inspectionLotId },
       },
     ], meta);
+    // A closed order has no rework or re-plan to come: the failed lot's escrow goes back to the brand.
+    const [order] = await m.query<Pick<OrderRow, 'status'>[]>(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [e.orderId]);
     if (e.disposition === 'replan') await this.withdraw(m, lot, 'replanned after failed inspection', meta);
+    else if (order && order.status !== 'open') await this.withdraw(m, lot, `failed inspection after the order was ${order.status}`, meta);
   }
 
   async onSubtaskCancelled(e: SubtaskCancelledContract, m: EntityManager, meta: EventMetadata): Promise<void> {
@@ -251,15 +257,19 @@ export class SettlementService {
     const order = await this.ensureOrder(m, orderId, brandId, null);
     if (order.status !== 'open') return;
     const lots: LotRow[] = await m.query(`SELECT * FROM ${this.s}.lots WHERE order_id = $1 ORDER BY subtask_id`, [orderId]);
+    // Work delivered before a cancellation (or failure) and not yet inspected is judged like any other:
+    // paid if it passes, refunded if it fails (onInspectionFailed). Refunding it here would make the
+    // outcome depend on whether inspection's verdict overtook the order's closing on the way here.
+    const held = (lot: LotRow) => status !== 'completed' && awaitsInspection(lot);
     for (const lot of lots) {
-      if (lot.passed_at) continue;
+      if (lot.passed_at || held(lot)) continue;
       await this.withdraw(m, lot, `order ${status}`, meta, false);
     }
-    // A lot that passed but is not paid yet (its SubtaskCompleted, from another topic, has not arrived)
-    // keeps its escrow: it is paid when the completion comes. Anything beyond that goes back to the brand.
+    // A lot that passed but is not paid yet (its SubtaskCompleted, from another topic, has not arrived),
+    // or that is held for its inspection, keeps its escrow. Anything beyond that goes back to the brand.
     const owed = new Map<string, number>();
     for (const lot of lots) {
-      if (lot.passed_at && lot.status === 'escrowed' && lot.price_minor !== null && lot.currency) {
+      if ((lot.passed_at || held(lot)) && lot.status === 'escrowed' && lot.price_minor !== null && lot.currency) {
         owed.set(lot.currency, (owed.get(lot.currency) ?? 0) + minorFromDb(lot.price_minor));
       }
     }
@@ -426,9 +436,13 @@ export class SettlementService {
       `SELECT l.subtask_id FROM ${this.s}.lots l WHERE l.status = 'paid' AND l.price_minor > 0
          AND NOT EXISTS (SELECT 1 FROM ${this.s}.transfers t WHERE t.kind = 'lot_release' AND t.subtask_id = l.subtask_id)`,
     );
+    // A closed order may still hold the escrow of its lots that are owed a verdict or a payment (status
+    // 'escrowed': passed and waiting for their completion, or delivered and waiting for inspection); beyond that, nothing.
     const closedWithEscrow: { order_id: string; balance: string }[] = await ds.query(
-      `SELECT o.order_id, sum(a.balance)::text AS balance FROM ${this.s}.orders o JOIN ${this.s}.accounts a ON a.order_id = o.order_id
-       WHERE o.status <> 'open' GROUP BY o.order_id HAVING sum(a.balance) <> 0`,
+      `SELECT o.order_id, (sum(a.balance) - coalesce(h.held, 0))::text AS balance
+         FROM ${this.s}.orders o JOIN ${this.s}.accounts a ON a.order_id = o.order_id
+         LEFT JOIN (SELECT order_id, sum(price_minor) AS held FROM ${this.s}.lots WHERE status = 'escrowed' GROUP BY order_id) h ON h.order_id = o.order_id
+       WHERE o.status <> 'open' GROUP BY o.order_id, h.held HAVING sum(a.balance) <> coalesce(h.held, 0)`,
     );
     const passedUnpaid: { subtask_id: string; status: string }[] = await ds.query(
       `SELECT subtask_id, status FROM ${this.s}.lots WHERE passed_at IS NOT NULL AND status <> 'paid' ORDER BY subtask_id`,
