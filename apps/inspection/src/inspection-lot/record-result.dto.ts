@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsDefined, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateNested } from 'class-validator';
 
 export class DefectCountsDto {
   @IsInt() @Min(0) critical!: number;
@@ -18,7 +18,7 @@ export class RecordResultDto {
   /** Units examined; at least the plan's sample size. */
   @IsInt() @Min(1) sampled!: number;
   /** Defects found in the sample, per class. */
-  @ValidateNested() @Type(() => DefectCountsDto) defects!: DefectCountsDto;
+  @IsDefined() @ValidateNested() @Type(() => DefectCountsDto) defects!: DefectCountsDto;
   /** Nonconforming units removed from the lot (not handed on); default 0. */
   @IsOptional() @IsInt() @Min(0) rejectedUnits?: number;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => EvidenceDto) evidence?: EvidenceDto[];

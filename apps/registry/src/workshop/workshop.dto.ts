@@ -79,5 +79,5 @@ export class SearchWorkshopsQuery {
   @IsOptional() @Matches(DATE, { message: DATE_MESSAGE }) freeHoursTo?: string;
   /** Total shared hours of `process` over freeHoursFrom..freeHoursTo (both included). */
   @IsOptional() @Type(() => Number) @IsNumber() @Min(0) minFreeHours?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000) page?: number;
 }

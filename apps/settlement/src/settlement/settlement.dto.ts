@@ -61,6 +61,7 @@ export class TransfersQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(100_000)
   page?: number;
 }
 
@@ -69,6 +70,7 @@ export class PageQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(100_000)
   page?: number;
 }
 
