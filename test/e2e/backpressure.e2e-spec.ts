@@ -26,6 +26,10 @@ const ANSWER_BOUND_MS = 5000;
 
 type Json = Record<string, any>;
 
+/** How long the refused writes took, by outage: printed as one JSON line after each case (figures, not assertions). */
+const measured: Record<string, number[]> = {};
+const measure = (label: string, ms: number) => (measured[label] ??= []).push(ms);
+
 /** A TCP proxy in front of PostgreSQL whose outage this test decides. */
 class PostgresProxy {
   private server?: Server;
@@ -142,7 +146,7 @@ function planned(client: MeshfabClient, brand: Json, orderId: string, timeoutMs 
  * `atOnce`: the very first write after the outage began is refused (the database's own timeouts and
  * error mapping, before the write gate has noticed anything); otherwise once the gate has.
  */
-async function expectWriteRefused(host: RunningHost, brand: Json, dependency: 'PostgreSQL' | 'Kafka', atOnce: boolean): Promise<void> {
+async function expectWriteRefused(host: RunningHost, brand: Json, dependency: 'PostgreSQL' | 'Kafka', atOnce: boolean, label: string): Promise<void> {
   const attempt = () => timed(`${host.url}/orders`, 'POST', brand.token, order());
   const refused = atOnce
     ? await attempt()
@@ -152,6 +156,7 @@ async function expectWriteRefused(host: RunningHost, brand: Json, dependency: 'P
       }, 60_000, 250);
   expect([refused.status, refused.body?.details?.dependency]).toEqual([503, dependency]);
   expect(refused.ms).toBeLessThan(ANSWER_BOUND_MS);
+  measure(`${label}: first refused write ms`, refused.ms);
   expect(refused.body).toMatchObject({ error: 'dependency_unavailable', message: expect.stringMatching(new RegExp(`^${dependency} .*try again`)) });
   expect(Number(refused.retryAfter)).toBeGreaterThan(0);
   // The bound is the feature: every write keeps being answered quickly while the dependency is down.
@@ -159,6 +164,7 @@ async function expectWriteRefused(host: RunningHost, brand: Json, dependency: 'P
     const again = await timed(`${host.url}/orders`, 'POST', brand.token, order());
     expect([again.status, again.body.error]).toEqual([503, 'dependency_unavailable']);
     expect(again.ms).toBeLessThan(ANSWER_BOUND_MS);
+    measure(`${label}: later refused writes ms`, again.ms);
   }
 }
 
@@ -200,6 +206,10 @@ async function setUp(client: MeshfabClient): Promise<{ members: Members; orders:
   return { members, orders, brand };
 }
 
+afterAll(() => {
+  process.stderr.write(`backpressure figures ${JSON.stringify(measured)}\n`);
+});
+
 describe('PostgreSQL down (through a proxy): refused, then blackholed', () => {
   const proxy = new PostgresProxy(upstreamOf(testDatabaseUrl()));
   let env: Record<string, string>;
@@ -229,7 +239,7 @@ describe('PostgreSQL down (through a proxy): refused, then blackholed', () => {
     // Refused: the port is closed.
     const inFlight = await orders.submit(brand, 100); // its events flow after the outage
     await proxy.refuse();
-    await expectWriteRefused(host, brand, 'PostgreSQL', true);
+    await expectWriteRefused(host, brand, 'PostgreSQL', true, 'postgresql refused');
     await expectNotReady(host, /^postgresql:/);
 
     await proxy.forward();
@@ -241,7 +251,7 @@ describe('PostgreSQL down (through a proxy): refused, then blackholed', () => {
     // Blackholed: connections are accepted and never answered.
     const inFlightToo = await orders.submit(brand, 100);
     proxy.blackhole();
-    await expectWriteRefused(host, brand, 'PostgreSQL', true);
+    await expectWriteRefused(host, brand, 'PostgreSQL', true, 'postgresql blackholed');
     await expectNotReady(host, /^postgresql:/);
 
     await proxy.forward();
@@ -294,7 +304,7 @@ describe('Kafka down (a broker of this test, stopped and started again)', () => 
 
     const inFlight = await orders.submit(brand, 100); // stored; its events cross Kafka after the outage
     await kafka('down');
-    await expectWriteRefused(host, brand, 'Kafka', false);
+    await expectWriteRefused(host, brand, 'Kafka', false, 'kafka down');
     await expectNotReady(host, /^kafka$/);
     // Reads are served from PostgreSQL all along.
     const read = await timed(`${host.url}/orders/${before}`, 'GET', brand.token);
