@@ -1,0 +1,48 @@
+// One valid body per request DTO, by class name: the fuzzer mutates these, so most cases get past the
+// JSON edge and deep into validation and the handlers. A DTO without an example fails the enumeration
+// test, so a new body endpoint cannot be fuzzed with noise alone.
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+const money = (amountMinor: number) => ({ amountMinor, currency: 'CNY' });
+const location = { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' };
+const capability = { process: 'cutting', parameters: { materials: ['cotton'] }, efficiency: 1, pricing: 'per_unit', price: money(150) };
+
+export const BODY_EXAMPLES: Record<string, () => unknown> = {
+  RegisterBrandDto: () => ({ name: 'Fuzzed Apparel', contactEmail: 'ops@fuzzed-apparel.example' }),
+  RegisterInspectorDto: () => ({ name: 'Fuzz Inspector', certifications: ['ISO 2859-1'] }),
+  RegisterWorkshopDto: () => ({ name: 'Fuzz Cutting Room', location, certifications: ['ISO 9001'], capabilities: [capability] }),
+  UpdateWorkshopProfileDto: () => ({ name: 'Fuzz Cutting Room II', location, certifications: ['ISO 9001', 'OEKO-TEX'] }),
+  SetCapabilitiesDto: () => ({ capabilities: [capability, { ...capability, process: 'sewing', pricing: 'per_hour', price: money(4000) }] }),
+  CapacityChangeDto: () => ({ action: 'declare', process: 'cutting', hoursPerDay: 8, from: day(1), until: day(60), exceptions: [{ date: day(7), hours: 0 }] }),
+  ReasonDto: () => ({ reason: 'quality review after a customer complaint' }),
+  SubmitOrderDto: () => ({
+    sku: 'TEE-FUZZ-M',
+    productName: 'Fuzzed cotton T-shirt',
+    designFiles: ['s3://fuzz/tee.dxf'],
+    quantity: 50,
+    unit: 'pcs',
+    dueDate: new Date(Date.now() + 40 * 86_400_000).toISOString(),
+    delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
+    route: [
+      { stepId: 'cut', process: 'cutting', parameters: { material: 'cotton' }, workContentHoursPerUnit: 0.05, inspection: { level: 'II', aql: 2.5 } },
+      { stepId: 'sew', process: 'sewing', workContentHoursPerUnit: 0.1, inspection: { level: 'II', aql: 2.5 }, dependsOn: ['cut'] },
+    ],
+    splitPolicy: { maxWorkshopsPerStep: 2, minLotSize: 10 },
+    budget: money(5_000_000),
+  }),
+  CancelOrderDto: () => ({ reason: 'the collection was dropped' }),
+  DeclineOfferDto: () => ({ reason: 'a cutting table is down this week' }),
+  CounterOfferDto: () => ({ quantity: 20, plannedEnd: new Date(Date.now() + 20 * 86_400_000).toISOString() }),
+  ReportProgressDto: () => ({ doneQuantity: 10 }),
+  CompleteSubtaskDto: () => ({ goodQuantity: 50, scrapQuantity: 0 }),
+  RecordResultDto: () => ({
+    sampled: 8,
+    defects: { critical: 0, major: 0, minor: 1 },
+    rejectedUnits: 0,
+    evidence: [{ kind: 'photo', ref: 's3://fuzz/lot.jpg', note: 'seam close-up' }],
+    notes: 'sampled from three cartons',
+  }),
+  ReinstateDto: () => ({ reason: 'corrective action verified on site' }),
+  DepositDto: () => ({ amount: money(100_000), reference: 'FUZZ-DEPOSIT' }),
+  PayoutRequestDto: () => ({ amount: money(100), currency: 'CNY' }),
+  MarkPayoutPaidDto: () => ({ bankReference: 'ICBC-FUZZ-0001' }),
+};
