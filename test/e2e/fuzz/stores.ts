@@ -41,20 +41,6 @@ export class NetworkStores {
   }
 
   /**
-   * Every table of every service schema (read models, capacity book, ledger included): row count and
-   * the sum of the rows' xmin, which moves when any row is inserted, updated or deleted.
-   */
-  async everyTable(): Promise<Record<string, string>> {
-    const { rows: tables } = await this.client.query<{ s: string; t: string }>(
-      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = ANY($1) ORDER BY 1, 2`,
-      [this.hosted.map((h) => h.schema)],
-    );
-    const parts = tables.map(({ s, t }) => `SELECT '${s}.${t}' AS k, count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) AS v FROM ${quote(s)}.${quote(t)}`);
-    const { rows } = await this.client.query<{ k: string; v: string }>(parts.join(' UNION ALL '));
-    return Object.fromEntries(rows.map((r) => [r.k, r.v]));
-  }
-
-  /**
    * Every consumer has handled every event its producers have committed (nothing in flight). Logs are
    * read in (transaction id, position) order, so the last event read need not have the highest position:
    * a consumer's checkpoint is compared with its producer's last event in that order.
