@@ -64,3 +64,66 @@ describe('effects of concurrently handled events on one aggregate', () => {
     expect(await stock.deadLetters.list()).toEqual([]);
   });
 });
+
+class BinsTouchedContract {
+  @IsInt() order!: number;
+}
+IntegrationEvent('bins', 'BinsTouched')(BinsTouchedContract);
+
+describe('handlers that deadlock each other', () => {
+  const producerSchema = uniqueSchema('bins_producer');
+  const consumerSchema = uniqueSchema('bins');
+  const consumer = `bins${randomUUID().slice(0, 6)}`;
+  let producer: ServiceDatabase;
+  let bins: ServiceDatabase;
+  let app: INestMicroservice;
+
+  @Controller()
+  class BinKeeper {
+    @OnEvent(consumer, 'BinsTouched')
+    async onTouched(@Payload() event: EventEnvelope<BinsTouchedContract>, @Ctx() ctx: EventContext): Promise<void> {
+      // Odd events lock bin 1 then bin 2, even ones bin 2 then bin 1: concurrent lanes deadlock, and
+      // PostgreSQL aborts one transaction of each deadlock (40P01).
+      const [first, second] = event.data.order % 2 === 1 ? [1, 2] : [2, 1];
+      await ctx.manager.query("SET LOCAL deadlock_timeout = '50ms'"); // found in 50 ms instead of PostgreSQL's default 1 s
+      await ctx.manager.query(`UPDATE ${consumerSchema}.bins SET touches = touches + 1 WHERE id = $1`, [first]);
+      await ctx.manager.query('SELECT pg_sleep(0.02)');
+      await ctx.manager.query(`UPDATE ${consumerSchema}.bins SET touches = touches + 1 WHERE id = $1`, [second]);
+    }
+  }
+
+  beforeAll(async () => {
+    producer = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchema });
+    bins = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: consumerSchema });
+    await bins.dataSource.query(`CREATE TABLE ${consumerSchema}.bins (id int PRIMARY KEY, touches int NOT NULL)`);
+    await bins.dataSource.query(`INSERT INTO ${consumerSchema}.bins VALUES (1, 0), (2, 0)`);
+    const bus = new EmbeddedEventBus();
+    bus.register('bins', producer.log);
+    const server = new EmbeddedEventConsumer({ consumer, producers: ['bins'], database: bins, bus, pollIntervalMs: 10, lanes: 8, retry: { maxAttempts: 1, initialBackoffMs: 1 } });
+    app = (await Test.createTestingModule({ controllers: [BinKeeper] }).compile()).createNestMicroservice({ strategy: server, logger: false });
+    await app.listen();
+  });
+  afterAll(async () => {
+    await app.close();
+    await producer.close();
+    await bins.close();
+    await dropSchema(testDatabaseUrl(), producerSchema);
+    await dropSchema(testDatabaseUrl(), consumerSchema);
+  });
+
+  it('retries the deadlock victims without using up their attempts: every event applied once, none dead-lettered', async () => {
+    for (let n = 1; n <= 24; n++) {
+      await producer.store.append(`touch-${n}`, [{ type: 'BinsTouched', data: { order: n } }], { expectedVersion: 0, metadata: { correlationId: 'c', causationId: 'c' } });
+    }
+    await waitFor(async () => (await bins.inbox.wasHandled(consumer, (await producer.store.readStream('touch-24'))[0].eventId)) || (await bins.deadLetters.list()).length > 0, {
+      timeoutMs: 30_000,
+      message: 'the last event handled or something dead-lettered',
+    });
+    const touched = await waitFor(async () => {
+      const rows: { touches: number }[] = await bins.dataSource.query(`SELECT touches FROM ${consumerSchema}.bins ORDER BY id`);
+      return rows.every((r) => r.touches === 24) || (await bins.deadLetters.list()).length > 0 ? rows : null;
+    }, { timeoutMs: 30_000, message: 'every event applied' });
+    expect(await bins.deadLetters.list()).toEqual([]);
+    expect(touched).toEqual([{ touches: 24 }, { touches: 24 }]);
+  });
+});

@@ -17,7 +17,20 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackof
 /** Concurrent-append conflicts retried before they start to count as failed attempts. */
 const MAX_CONFLICT_RETRIES = 50;
 
-const isConcurrencyConflict = (error: unknown): boolean => error instanceof Error && error.name === 'ConcurrencyError';
+/** PostgreSQL aborted the transaction to break a deadlock (40P01) or a serialization conflict (40001). */
+const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
+
+/**
+ * Conflicts between concurrent handlers, not faults of the message: a concurrent append to the same
+ * stream, or PostgreSQL choosing this transaction as a deadlock's victim (two handlers booking the
+ * capacity of the same workshops, say). Retrying the whole handler is the remedy in both cases.
+ */
+const isConcurrencyConflict = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ConcurrencyError') return true;
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && TRANSIENT_SQLSTATES.has(code);
+};
 
 export type DispatchOutcome =
   | { kind: 'handled' }
@@ -100,9 +113,10 @@ export class EventDispatcher {
         return outcome.handled ? { kind: 'handled' } : { kind: 'duplicate' };
       } catch (error) {
         lastError = error;
-        // Events of different streams are handled concurrently (partitions, lanes) and may change the
-        // same aggregate of this consumer: a concurrent append is expected, not a sign of a poison
-        // message, so it is retried at once (with jitter) without using up the message's attempts.
+        // Events of different streams are handled concurrently (partitions, lanes, instances) and may
+        // change the same aggregate or rows of this consumer: a concurrent append or a deadlock is
+        // expected, not a sign of a poison message, so it is retried at once (with jitter) without
+        // using up the message's attempts.
         if (isConcurrencyConflict(error) && conflicts < MAX_CONFLICT_RETRIES) {
           conflicts += 1;
           attempt -= 1;
