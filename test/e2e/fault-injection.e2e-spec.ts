@@ -38,7 +38,8 @@ const SCALED = ['matching', 'settlement'] as const;
 const run = promisify(execFile);
 
 describe(`fault injection across five service processes (${FULL ? 'full' : 'short'} run)`, () => {
-  const broker = new ChaosBroker(ROOT, 29092);
+  // The test's own broker and the services' ports; set them to run two chaos runs side by side.
+  const broker = new ChaosBroker(ROOT, Number(process.env.MESHFAB_CHAOS_KAFKA_PORT ?? 29092));
   let network: ChaosNetwork;
   let logFile: string;
   const log = (line: string) => {
@@ -62,7 +63,7 @@ describe(`fault injection across five service processes (${FULL ? 'full' : 'shor
     );
     await run(process.execPath, [join(ROOT, 'scripts/copy-assets.mjs')], { cwd: ROOT });
     network = new ChaosNetwork(
-      { root: ROOT, databaseUrl: testDatabaseUrl(), instances: { matching: 2, settlement: 2 }, jwtSecret: SECRET, operatorToken: OPERATOR, log: (l) => log(l) },
+      { root: ROOT, databaseUrl: testDatabaseUrl(), instances: { matching: 2, settlement: 2 }, firstServicePort: Number(process.env.MESHFAB_CHAOS_SERVICE_PORT ?? 29110), jwtSecret: SECRET, operatorToken: OPERATOR, log: (l) => log(l) },
       broker,
     );
     logFile = join(ROOT, '.data/chaos/logs', network.namespace, 'chaos.log');
