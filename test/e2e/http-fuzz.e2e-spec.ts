@@ -93,6 +93,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
   let endpoints: Endpoint[];
   let principals: Principal[];
   let realIds: string[];
+  let seededWorkshop: string;
 
   // One signed token per member, made when first needed (the static operator token for 'static').
   const signed = new Map<string, Promise<string>>();
@@ -133,6 +134,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
     const inspector = await client.post<{ id: string }>('/registry/inspectors', OPERATOR, { name: 'Fuzz Inspector' }, randomUUID());
     const actors = { operator: OPERATOR, inspector: await tokens.issue({ sub: inspector.id, role: 'inspector' }) };
     const done = await orderLifecycle(client, actors);
+    seededWorkshop = done.cut.workshopId as string;
     const { members, orders } = await joinNetwork(client, actors);
     const openBrand = await members.brand('Fuzz Open Orders', 5_000_000);
     const openOrder = await orders.submit(openBrand);
@@ -231,6 +233,11 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
     for (const id of [realIds[0], 'CNY']) {
       const answer = await send('POST', `/inspection/lots/${id}/results`, { principal: operator, body: { kind: 'json', text: JSON.stringify({ sampled: 8 }) }, idempotencyKey: undefined });
       expect([id, answer.status, (answer.body as { error?: string }).error]).toEqual([id, 400, 'validation_failed']);
+    }
+    // And a field that may be left out sent as null (class-validator's @IsOptional lets null through).
+    for (const body of [{ name: null }, { location: null }, { certifications: null }]) {
+      const answer = await send('PATCH', `/registry/workshops/${seededWorkshop}`, { principal: operator, body: { kind: 'json', text: JSON.stringify(body) }, idempotencyKey: undefined });
+      expect([body, answer.status, (answer.body as { error?: string }).error]).toEqual([body, 400, 'validation_failed']);
     }
     const longUrl = await send('GET', `/registry/brands/${'x'.repeat(20_000)}`, { principal: operator, body: { kind: 'none' }, idempotencyKey: undefined });
     expect(longUrl).toMatchObject({ status: 431, body: { error: 'headers_too_large' } });

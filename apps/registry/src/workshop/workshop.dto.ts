@@ -40,10 +40,13 @@ export class RegisterWorkshopDto {
   @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => CapabilityInputDto) capabilities?: CapabilityInputDto[];
 }
 
+/** The field may be left out, but not sent as null (`@IsOptional` lets null through to the handler). */
+const omittable = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
+
 export class UpdateWorkshopProfileDto {
-  @IsOptional() @IsString() @Length(1, 200) name?: string;
-  @IsOptional() @ValidateNested() @Type(() => LocationDto) location?: LocationDto;
-  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) certifications?: string[];
+  @omittable() @IsString() @Length(1, 200) name?: string;
+  @omittable() @IsObject() @ValidateNested() @Type(() => LocationDto) location?: LocationDto;
+  @omittable() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) certifications?: string[];
 }
 
 export class SetCapabilitiesDto {
