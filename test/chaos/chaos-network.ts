@@ -51,7 +51,7 @@ export class ChaosBroker {
   }
 
   private async script(command: 'up' | 'down'): Promise<void> {
-    const env = { ...process.env, KAFKA_PORT: String(this.port), KAFKA_CONTROLLER_PORT: String(this.port + 1), MESHFAB_DATA_DIR: join(this.root, '.data/chaos') };
+    const env = { ...process.env, KAFKA_PORT: String(this.port), KAFKA_CONTROLLER_PORT: String(this.port + 1), MESHFAB_DATA_DIR: join(this.root, '.data/chaos', `broker-${this.port}`) };
     await run('bash', [join(this.root, 'deploy/local/kafka.sh'), command], { env, cwd: this.root, timeout: 180_000 });
   }
 }

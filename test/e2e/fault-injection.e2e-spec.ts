@@ -29,6 +29,9 @@ const FULL = process.env.MESHFAB_CHAOS === 'full';
 const SIZE = FULL
   ? { orders: 200, workshops: 600, extraKills: 6, gapMs: [5_000, 20_000] as [number, number], timeoutMs: 45 * 60_000, stallMs: 20 * 60_000 }
   : { orders: 30, workshops: 40, extraKills: 0, gapMs: [2_000, 6_000] as [number, number], timeoutMs: 8 * 60_000, stallMs: 5 * 60_000 };
+// MESHFAB_CHAOS_ORDERS / MESHFAB_CHAOS_WORKSHOPS resize a run (e.g. more workshops for a peak season).
+if (process.env.MESHFAB_CHAOS_ORDERS) SIZE.orders = Number(process.env.MESHFAB_CHAOS_ORDERS);
+if (process.env.MESHFAB_CHAOS_WORKSHOPS) SIZE.workshops = Number(process.env.MESHFAB_CHAOS_WORKSHOPS);
 const SEED = Number(process.env.MESHFAB_CHAOS_SEED ?? 20261126);
 const ROOT = resolve(process.cwd()); // jest runs from the repository's root
 const SECRET = `chaos-secret-${randomUUID()}`;
