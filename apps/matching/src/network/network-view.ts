@@ -52,6 +52,18 @@ interface CandidateRow {
   free: number[] | null;
 }
 
+/** A capability row with its free minutes per day, as the planner takes it. */
+const candidateOf = (r: CandidateRow): Candidate => ({
+  workshopId: r.workshop_id,
+  location: { lat: r.lat, lng: r.lng },
+  efficiency: r.efficiency,
+  pricing: r.pricing,
+  priceMinor: Number(r.price_minor),
+  currency: r.currency,
+  quality: Number(r.quality),
+  free: new Map((r.days ?? []).map((d, i) => [d, r.free![i]])),
+});
+
 /**
  * The network as matching sees it, kept from the registry's events: workshops, capabilities and
  * prices, quality records and capacity per workshop, process and day. Candidates are looked up by
@@ -214,16 +226,7 @@ export class NetworkView {
     );
     const map = new Map<string, Candidate[]>(processes.map((p) => [p, []]));
     for (const r of rows) {
-      map.get(r.process)!.push({
-        workshopId: r.workshop_id,
-        location: { lat: r.lat, lng: r.lng },
-        efficiency: r.efficiency,
-        pricing: r.pricing,
-        priceMinor: Number(r.price_minor),
-        currency: r.currency,
-        quality: Number(r.quality),
-        free: new Map((r.days ?? []).map((d, i) => [d, r.free![i]])),
-      });
+      map.get(r.process)!.push(candidateOf(r));
     }
     return map;
   }
@@ -243,16 +246,7 @@ export class NetworkView {
     );
     const r = rows[0];
     if (!r) return null;
-    return {
-      workshopId: r.workshop_id,
-      location: { lat: r.lat, lng: r.lng },
-      efficiency: r.efficiency,
-      pricing: r.pricing,
-      priceMinor: Number(r.price_minor),
-      currency: r.currency,
-      quality: Number(r.quality),
-      free: new Map((r.days ?? []).map((d, i) => [d, r.free![i]])),
-    };
+    return candidateOf(r);
   }
 
   /**

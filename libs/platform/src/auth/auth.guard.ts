@@ -6,6 +6,7 @@ import { isOperatorToken } from './operator-token.js';
 import type { Principal, Role } from './principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
 import { TokenService } from './token.service.js';
+import { verifyOnce } from './verify-once.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
 
 const BEARER = /^Bearer +(\S+)$/i;
@@ -45,7 +46,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.authenticate(request.headers.authorization);
+    const principal = await this.authenticate(request, request.headers.authorization);
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
     if (roles && !roles.includes(principal.role)) {
       throw new DomainError('forbidden_role', `only ${roles.join(' or ')} may do this`, 'forbidden', {
@@ -57,7 +58,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     return true;
   }
 
-  private async authenticate(header: string | undefined): Promise<Principal> {
+  private async authenticate(request: object, header: string | undefined): Promise<Principal> {
     if (!header) {
       throw new DomainError('missing_token', 'send a bearer token: Authorization: Bearer <token>', 'unauthorized');
     }
@@ -66,7 +67,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
       throw new DomainError('invalid_token', 'the Authorization header must read: Bearer <token>', 'unauthorized');
     }
     if (isOperatorToken(this.options.operatorToken, token)) return { sub: 'operator', role: 'operator', tokenId: 'operator-token' };
-    const principal = await this.tokens.verify(token);
+    const principal = await verifyOnce(this.tokens, request, token);
     if (this.revocation && (await this.revocation.isRevoked(principal))) {
       throw new DomainError('token_revoked', 'the bearer token has been revoked', 'unauthorized');
     }

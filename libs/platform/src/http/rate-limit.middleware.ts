@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { isOperatorToken } from '../auth/operator-token.js';
 import { TokenService } from '../auth/token.service.js';
+import { verifyOnce } from '../auth/verify-once.js';
 import { PlatformConfig, RATE_LIMIT_DEFAULTS } from '../config/platform.config.js';
 import type { ErrorBody } from '../errors/error-response.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
@@ -65,18 +66,19 @@ export class RateLimitMiddleware implements NestMiddleware {
 
   /** Undefined when the call may go on, else the seconds to wait. */
   private async admit(request: IncomingMessage): Promise<number | undefined> {
-    const member = await this.memberOf(request.headers.authorization);
+    const member = await this.memberOf(request);
     const admission = member === undefined ? this.anonymous?.take(`ip:${clientAddress(request)}`) : this.members?.take(`member:${member}`);
     return admission && !admission.allowed ? admission.retryAfterSeconds : undefined;
   }
 
   /** The member a bearer token proves, or undefined for no token or one that does not verify. */
-  private async memberOf(header: string | undefined): Promise<string | undefined> {
+  private async memberOf(request: IncomingMessage): Promise<string | undefined> {
+    const header = request.headers.authorization;
     const token = header ? BEARER.exec(header)?.[1] : undefined;
     if (!token) return undefined;
     if (isOperatorToken(this.options.operatorToken, token)) return 'operator';
     try {
-      return (await this.tokens.verify(token)).sub;
+      return (await verifyOnce(this.tokens, request, token)).sub; // the guard reuses this verification
     } catch {
       return undefined;
     }
