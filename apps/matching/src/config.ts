@@ -25,7 +25,8 @@ export class MatchingConfig {
   /**
    * Candidate shortlist per process and pricing model: the cheapest this many with free time in the
    * regions around the delivery (or the lot's inputs), and the cheapest this many anywhere. Grows ×4
-   * (twice at most) when capacity turns out short on a full shortlist.
+   * twice when capacity turns out short on it, then takes every capable workshop with free time
+   * (shortlistLevels in plan/planning.service.ts).
    */
   @IsInt() @Min(1) MATCHING_CANDIDATES_NEAR: number = 8;
   @IsInt() @Min(1) MATCHING_CANDIDATES_ANYWHERE: number = 4;

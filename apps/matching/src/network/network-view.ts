@@ -33,10 +33,12 @@ export interface CandidateQuery {
   /** …and the cheapest this many anywhere. */
   anywhereLimit: number;
   /**
-   * Minutes each process's step needs at reference efficiency; candidates need free time for at least a
-   * quarter of it in the window (none given: any free time).
+   * Minutes each process's step needs at reference efficiency; candidates need free time for at least
+   * `minFreeShare` of it in the window (none given: any free time).
    */
   minutesNeeded?: Readonly<Record<string, number>>;
+  /** Share of `minutesNeeded` a candidate must have free in the window (default 0.25; 0: any free time). */
+  minFreeShare?: number;
 }
 
 interface CandidateRow {
@@ -167,17 +169,22 @@ export class NetworkView {
   }
 
   /**
-   * The shortlist of candidates for each process: active workshops able to do it with enough free time
-   * in [fromDay, toDay] to make at least a quarter of the step (`minutesNeeded` at reference
-   * efficiency) — per pricing model, the `nearLimit` cheapest in the regions around `near` and the
-   * `anywhereLimit` cheapest anywhere, read in cost order from the candidate index (twice the limit
-   * from the index, then their free time; never a scan of every workshop) — plus the cheapest capable
-   * one whatever its free time (so a failure says "capacity short", not "no workshop"). Each comes with
-   * its free minutes per day in the window. One statement for all the processes of a request.
+   * The shortlist of candidates for each process: active workshops able to do it with free time in
+   * [fromDay, toDay] for at least `minFreeShare` (default a quarter) of the step (`minutesNeeded` at
+   * reference efficiency) — per pricing model, the `nearLimit` cheapest such in the regions around
+   * `near` and the `anywhereLimit` cheapest such anywhere, plus the cheapest capable one whatever
+   * its free time (so a failure says "capacity short", not "no workshop"). Each comes with its free
+   * minutes per day in the window. One statement for all the processes of a request.
+   *
+   * The cheapest are walked in cost order on the candidate index and the free time is read per
+   * workshop as it goes, until enough with free time are found: booked-up cheap workshops are skipped,
+   * never counted against the limit (a shortlist of only booked-up shops is how a network with most of
+   * its hours free would answer "capacity short").
    */
   async candidates(query: CandidateQuery, m: EntityManager): Promise<Map<string, Candidate[]>> {
     const processes = [...new Set(query.processes)];
-    const needed = processes.map((p) => Math.ceil(query.minutesNeeded?.[p] ?? 0));
+    const share = query.minFreeShare ?? 0.25;
+    const needed = processes.map((p) => Math.ceil((query.minutesNeeded?.[p] ?? 0) * share));
     const from = isoOf(query.fromDay);
     const to = isoOf(Math.max(query.fromDay, query.toDay));
     const carried = 'c.workshop_id, c.unit_cost, c.pricing, c.efficiency, c.price_minor, c.currency, c.lat, c.lng, c.quality';
@@ -195,22 +202,18 @@ export class NetworkView {
          FROM unnest($1::text[], $8::int[]) AS p(process, needed)
          CROSS JOIN (VALUES ('per_unit'), ('per_hour')) AS k(pricing)
          CROSS JOIN LATERAL (
-           (SELECT t.*, f.days, f.free FROM (
-              SELECT n.* FROM unnest($2::int[]) AS g(cell)
-              CROSS JOIN LATERAL (
-                SELECT ${carried} FROM ${this.s}.capabilities c
-                WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended
-                ORDER BY c.unit_cost, c.workshop_id LIMIT 2 * $5) n
-              ORDER BY n.unit_cost, n.workshop_id LIMIT 2 * $5) t
-            ${freeTime('t')}
-            WHERE f.total * 4 >= p.needed AND f.total > 0 ORDER BY t.unit_cost, t.workshop_id LIMIT $5)
+           (SELECT n.* FROM unnest($2::int[]) AS g(cell)
+            CROSS JOIN LATERAL (
+              SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
+              ${freeTime('c')}
+              WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
+              ORDER BY c.unit_cost, c.workshop_id LIMIT $5) n
+            ORDER BY n.unit_cost, n.workshop_id LIMIT $5)
            UNION ALL
-           (SELECT t.*, f.days, f.free FROM (
-              SELECT ${carried} FROM ${this.s}.capabilities c
-              WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended
-              ORDER BY c.unit_cost, c.workshop_id LIMIT 2 * $6) t
-            ${freeTime('t')}
-            WHERE f.total * 4 >= p.needed AND f.total > 0 ORDER BY t.unit_cost, t.workshop_id LIMIT $6)
+           (SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
+            ${freeTime('c')}
+            WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
+            ORDER BY c.unit_cost, c.workshop_id LIMIT $6)
            UNION ALL
            (SELECT t.*, f.days, f.free FROM (
               SELECT ${carried} FROM ${this.s}.capabilities c

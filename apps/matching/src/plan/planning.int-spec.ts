@@ -230,6 +230,22 @@ describe('planning: re-planning when the network changes, the shared optimiser w
     expect(offer.explanation).toMatchObject({ mode: 'optimised', binding: 'due_date', optimiser: { lots: 8, workshopsModelled: 2 }, candidates: [{ workshopId: 'dy', outcome: 'chosen' }] });
   });
 
+  it('splits a big step over many small shops when the cheapest ones are booked up, instead of calling capacity short', async () => {
+    // Deburring: the nine cheapest shops have no hours before the due date; six dearer ones have 8 h a
+    // day (144 h each by 2030-01-19), less than a quarter of the 600 h step each. The shortlist must walk
+    // past the booked-up shops and take shops that can each make only part of the step.
+    for (let i = 1; i <= 9; i++) await joinWorkshop(`db${i}`, 'deburring', 10 + i, '2030-01-25');
+    for (let i = 1; i <= 6; i++) await joinWorkshop(`ds${i}`, 'deburring', 50 + i);
+    await waitFor(async () => (await db.dataSource.query(`SELECT DISTINCT workshop_id FROM "${schema}".capacity_days WHERE process = 'deburring'`)).length === 15, {
+      message: 'network view',
+    });
+    const lots = (await submit('o-deburr', 600, [{ stepId: 'deburr', process: 'deburring', wc: 1 }])) as unknown as { workshopId: string; quantity: number }[];
+    expect(lots.reduce((sum, l) => sum + l.quantity, 0)).toBe(600);
+    expect(lots.length).toBeGreaterThanOrEqual(5);
+    expect(lots.every((l) => /^ds\d$/.test(l.workshopId))).toBe(true);
+    expect(lots.every((l) => l.quantity <= 144)).toBe(true);
+  });
+
   it('lets a lot start on its own release (per-lot hand-off) and raises LotAtRisk once when progress lags the plan', async () => {
     await joinWorkshop('p1', 'polishing', 100);
     await waitFor(async () => (await db.dataSource.query(`SELECT 1 FROM "${schema}".capacity_days WHERE workshop_id = 'p1'`)).length > 0, { message: 'network view' });

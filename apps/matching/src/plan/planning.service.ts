@@ -49,8 +49,19 @@ export const planStream = (orderId: string): string => `order-plan-${orderId}`;
 const BOOKING_ATTEMPTS = 8;
 /** How long a booking waits for another planner holding the same workshop-days (ms). */
 const BOOKING_LOCK_TIMEOUT_MS = 500;
-/** How much the candidate shortlist grows (twice at most) when capacity was short on a full shortlist. */
+/** How much the candidate shortlist grows at each level when capacity was short on it. */
 const SHORTLIST_WIDENING = 4;
+
+/**
+ * The shortlists a plan tries in turn while capacity is short: the configured few cheapest, each with
+ * free time for a quarter of the step; then ×4 as many needing a sixteenth; then ×16 needing a
+ * sixty-fourth (a big peak-season step split over many small shops); then every capable workshop with
+ * any free time in the window.
+ */
+export function shortlistLevels(near: number, anywhere: number): { nearLimit: number; anywhereLimit: number; minFreeShare: number }[] {
+  const levels = [1, SHORTLIST_WIDENING, SHORTLIST_WIDENING ** 2].map((widen) => ({ nearLimit: near * widen, anywhereLimit: anywhere * widen, minFreeShare: 0.25 / widen }));
+  return [...levels, { nearLimit: 0, anywhereLimit: 2 ** 31 - 1, minFreeShare: 0 }];
+}
 const ACTIVE = ['offered', 'accepted', 'started', 'completed', 'rework'];
 
 interface LotRef {
@@ -193,17 +204,13 @@ export class PlanningService {
     // planning area, held to commit), instead of racing for the same days and planning again. Planners
     // elsewhere go on in parallel; a clash across areas is still handled below.
     if (near.length > 0) await m.query('SELECT pg_advisory_xact_lock($1, $2)', [PLANNING_AREA_LOCK, planningArea(near[near.length - 1])]);
-    // The shortlist grows only when capacity was short and the shortlist of that process was full.
-    for (let widen = 1; widen <= SHORTLIST_WIDENING ** 2; widen *= SHORTLIST_WIDENING) {
-      const query = {
-        processes,
-        fromDay: request.firstDay,
-        toDay: request.lastDay,
-        near,
-        nearLimit: c.MATCHING_CANDIDATES_NEAR * widen,
-        anywhereLimit: c.MATCHING_CANDIDATES_ANYWHERE * widen,
-        minutesNeeded,
-      };
+    // The shortlist grows when capacity was short on it: more of the cheapest workshops, each needing
+    // less free time, and last every capable workshop with any free time in the window, so "capacity
+    // short" is only ever the answer of the whole network.
+    const levels = shortlistLevels(c.MATCHING_CANDIDATES_NEAR, c.MATCHING_CANDIDATES_ANYWHERE);
+    for (const [level, shortlist] of levels.entries()) {
+      const query = { processes, fromDay: request.firstDay, toDay: request.lastDay, near, minutesNeeded, ...shortlist };
+      const lastLevel = level === levels.length - 1;
       failure = undefined;
       for (let attempt = 0; attempt < BOOKING_ATTEMPTS && !failure; attempt++) {
         const candidates = withoutDays(await this.network.candidates(query, m), busy);
@@ -212,12 +219,13 @@ export class PlanningService {
         const spread = clashes > 0 ? { seed: (clashes * 7919) ^ hashOf(orderId), amount: Math.min(0.15, 0.03 * clashes) } : undefined;
         const settings = { ...this.plannerSettings, spread };
         const greedy = planRoute(request, candidates, settings);
-        const lastLevel = widen === SHORTLIST_WIDENING ** 2;
-        const full = !greedy.ok && (candidates.get(greedy.failure.process)?.length ?? 0) >= Math.min(query.nearLimit, query.anywhereLimit);
+        // Short of capacity or of time (earlier steps ending late on a few booked-up shops): a longer
+        // shortlist may make it.
+        const widen = (r: PlanResult) => !r.ok && r.failure.kind !== 'no_workshop' && !lastLevel;
         // The optimiser runs where the due date binds, once the shortlist will not grow any more (and
         // not while other planners' bookings are pending).
         const result =
-          !greedy.ok && (busy.size > 0 || (greedy.failure.kind === 'capacity_short' && full && !lastLevel))
+          !greedy.ok && (busy.size > 0 || widen(greedy))
             ? greedy
             : planRouteOptimised(
                 request,
@@ -239,7 +247,7 @@ export class PlanningService {
             await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10 * (attempt + 1)));
             continue;
           }
-          if (result.failure.kind === 'capacity_short' && full && !lastLevel) failure = result.failure;
+          if (widen(result)) failure = result.failure;
           else return result;
           continue;
         }
