@@ -2,7 +2,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type { MessageHandler } from '@nestjs/microservices';
 import { contractProblems, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import type { ServiceDatabase } from '#libs/eventsourcing';
-import { dependencyFailureOf } from '#libs/platform';
+import { dependencyFailureOf, isTransientConflict } from '#libs/platform';
 import { EventContext } from './event-context.js';
 
 export interface RetryPolicy {
@@ -17,20 +17,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackof
 /** Concurrent-append conflicts retried before they start to count as failed attempts. */
 const MAX_CONFLICT_RETRIES = 50;
 
-/** PostgreSQL aborted the transaction to break a deadlock (40P01) or a serialization conflict (40001). */
-const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
-
 /**
  * Conflicts between concurrent handlers, not faults of the message: a concurrent append to the same
  * stream, or PostgreSQL choosing this transaction as a deadlock's victim (two handlers booking the
  * capacity of the same workshops, say). Retrying the whole handler is the remedy in both cases.
  */
-const isConcurrencyConflict = (error: unknown): boolean => {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'ConcurrencyError') return true;
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' && TRANSIENT_SQLSTATES.has(code);
-};
+const isConcurrencyConflict = (error: unknown): boolean => (error instanceof Error && error.name === 'ConcurrencyError') || isTransientConflict(error);
 
 export type DispatchOutcome =
   | { kind: 'handled' }

@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
 import { TokenService } from './auth/token.service.js';
 import { PlatformConfig } from './config/platform.config.js';
@@ -8,6 +8,7 @@ import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
 import { HealthMonitor } from './health/health.monitor.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
+import { TransientConflictRetryInterceptor } from './http/transient-retry.interceptor.js';
 import { WriteGate } from './http/write-gate.js';
 import { CorrelationIdMiddleware } from './logging/correlation-id.middleware.js';
 import { createLogger, PINO_LOGGER } from './logging/logger.js';
@@ -20,13 +21,14 @@ import { ObservabilityModule } from './observability.module.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options.js';
 
 /**
- * The HTTP edge every Meshfab app shares: bearer-token guard, error filter, validation pipe,
- * correlation ids, request logs, rate limits, the write gate, `/health`, `/health/ready` and `/metrics`.
+ * The HTTP edge every Meshfab app shares: bearer-token guard, error filter, validation pipe, a retry of
+ * requests whose transaction lost a deadlock, correlation ids, request logs, rate limits, the write
+ * gate, `/health`, `/health/ready` and `/metrics`.
  *
  * How it composes: `forRoot` is imported ONCE, by the root module of the application: a single
  * service's AppModule, or the module that composes several services into one process. Its guard,
- * filter and pipe are app-wide (APP_GUARD/APP_FILTER/APP_PIPE) and its controllers are mounted once,
- * so importing it twice would mount /health twice and run every guard twice. Feature modules import
+ * filter, interceptor and pipe are app-wide (APP_GUARD/APP_FILTER/APP_INTERCEPTOR/APP_PIPE) and its
+ * controllers are mounted once, so importing it twice would mount /health twice and run every guard twice. Feature modules import
  * the static {@link ObservabilityModule} instead, for the shared HealthRegistry and MetricsService
  * (one instance per app). Nothing here is @Global: the token service, logger and config are exported
  * to the root module only; a feature that issues tokens gets a TokenService from its own provider.
@@ -52,6 +54,7 @@ export class PlatformModule implements NestModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         HealthMonitor,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: TransientConflictRetryInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
       exports: [ObservabilityModule, PlatformConfig, PINO_LOGGER, NestPinoLogger, TokenService],

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, type DomainErrorKind } from '#libs/domain';
 import { dependencyFailureOf } from './dependency-unavailable.js';
+import { isTransientConflict, TRANSIENT_CONFLICT_RETRY_AFTER_SECONDS } from './transient-conflict.js';
 
 /** The body of every error answer: a machine-readable code and a message a person understands. */
 export interface ErrorBody {
@@ -48,6 +49,14 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     return {
       status: HttpStatus.CONFLICT,
       body: { error: 'concurrency_conflict', message: 'someone else changed this at the same time; reload it and try again' },
+    };
+  }
+  // Lost to concurrent transactions on every try (TransientConflictRetryInterceptor): nothing was kept.
+  if (isTransientConflict(exception)) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { error: 'busy', message: 'the change collided with concurrent ones and was not made; try again in a moment' },
+      headers: { 'Retry-After': String(TRANSIENT_CONFLICT_RETRY_AFTER_SECONDS) },
     };
   }
   // A database or broker that is down or silent: 503 with Retry-After, so clients back off and retry.
