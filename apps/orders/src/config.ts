@@ -32,7 +32,10 @@ export class OrdersConfig {
   @IsNumber() @Min(1) @Max(24)
   ORDERS_SHOP_HOURS_PER_DAY: number = 8;
 
-  /** Failed inspections one step may have before the order fails. */
+  /**
+   * Failed inspections a step may have, per lot it is split into (a step made in one lot: this many),
+   * before the order fails.
+   */
   @IsInt() @Min(0)
   ORDERS_MAX_INSPECTION_FAILURES_PER_STEP: number = 3;
 }

@@ -356,11 +356,25 @@ describe('the order saga', () => {
   });
 
   it('fails the order when a step fails inspection more often than allowed', () => {
-    const events = run([planCommand(), failed('f1', 'st-body-1', 'body', 'rework'), failed('f2', 'st-body-1', 'body', 'rework')], [submitted]);
+    const events = run([planCommand(), failed('f1', 'st-lid', 'lid', 'rework'), failed('f2', 'st-lid', 'lid', 'rework')], [submitted]);
     expect(types(events)).not.toContain('OrderFailed');
-    const third = orderDecider.decide(failed('f3', 'st-body-1', 'body', 'replan'), stateOf(events));
-    expect(third[1]).toEqual({ type: 'OrderFailed', data: { orderId: 'o-1', brandId: 'brand-1', reason: 'step body failed inspection 3 times (at most 2 allowed)', failedAt: '2030-01-12T00:00:00.000Z' } });
+    const third = orderDecider.decide(failed('f3', 'st-lid', 'lid', 'replan'), stateOf(events));
+    expect(third[1]).toEqual({ type: 'OrderFailed', data: { orderId: 'o-1', brandId: 'brand-1', reason: 'step lid failed inspection 3 times (at most 2 allowed)', failedAt: '2030-01-12T00:00:00.000Z' } });
     expect(orderStatus(stateOf([...events, ...third]))).toBe('failed');
+  });
+
+  it('allows a step split over several shops as many failed inspections per lot', () => {
+    // body is made in two lots: 2 failures per lot, 4 for the step.
+    const events = run(
+      [planCommand(), failed('f1', 'st-body-1', 'body', 'rework'), failed('f2', 'st-body-2', 'body', 'rework'), failed('f3', 'st-body-1', 'body', 'rework'), failed('f4', 'st-body-2', 'body', 'rework')],
+      [submitted],
+    );
+    expect(types(events)).not.toContain('OrderFailed');
+    const fifth = orderDecider.decide(failed('f5', 'st-body-1', 'body', 'rework'), stateOf(events));
+    expect(fifth[1]).toEqual({
+      type: 'OrderFailed',
+      data: { orderId: 'o-1', brandId: 'brand-1', reason: 'step body failed inspection 5 times (at most 4 allowed: 2 per lot, 2 lots)', failedAt: '2030-01-12T00:00:00.000Z' },
+    });
   });
 
   it('waits for funds on FundsShort and returns when the escrow is funded', () => {

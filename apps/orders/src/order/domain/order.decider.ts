@@ -61,6 +61,8 @@ export interface OrderState {
 }
 
 const TERMINAL: readonly OrderPhase[] = ['completed', 'cancelled', 'failed'];
+/** Lots no longer part of their step: turned down, or given up for a lot planned in their place. */
+const REPLACED_OR_DROPPED: readonly LotStatus[] = ['declined', 'expired', 'replanning', 'cancelled'];
 export const isClosed = (state: OrderState): boolean => TERMINAL.includes(state.phase);
 
 const initialState = (): OrderState => ({ phase: 'none', steps: [], lots: [], planned: false, seen: [], inspections: [], funded: [] });
@@ -231,8 +233,12 @@ function record(command: RecordCommand, state: OrderState): OrderEvent[] {
       const { type: _t, policy, ...data } = command;
       const recorded: OrderEvent = { type: 'LotFailed', data };
       const failures = (state.steps.find((s) => s.stepId === command.stepId)?.inspectionFailures ?? 0) + 1;
-      if (!isClosed(state) && failures > policy.maxInspectionFailuresPerStep) {
-        const reason = `step ${command.stepId} failed inspection ${failures} times (at most ${policy.maxInspectionFailuresPerStep} allowed)`;
+      // A step split over many shops may fail as often per lot as a step made in one lot.
+      const lots = Math.max(1, state.lots.filter((l) => l.stepId === command.stepId && !REPLACED_OR_DROPPED.includes(l.status)).length);
+      const allowed = policy.maxInspectionFailuresPerStep * lots;
+      if (!isClosed(state) && failures > allowed) {
+        const perLot = lots > 1 ? `: ${policy.maxInspectionFailuresPerStep} per lot, ${lots} lots` : '';
+        const reason = `step ${command.stepId} failed inspection ${failures} times (at most ${allowed} allowed${perLot})`;
         return [recorded, { type: 'OrderFailed', data: { orderId: order.orderId, brandId: order.brandId, reason, failedAt: command.inspectedAt } }];
       }
       return [recorded];
