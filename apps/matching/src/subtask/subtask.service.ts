@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { InspectionFailedContract, OrderSubmittedContract } from '#libs/contracts';
 import { NotFound } from '#libs/domain';
 import { ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
-import type { Principal } from '#libs/platform';
+import { isTransientConflict, type Principal } from '#libs/platform';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import { PlanningService } from '../plan/planning.service.js';
 import { Reservations } from '../plan/reservations.js';
@@ -97,7 +97,8 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
     this.retryTimer = setInterval(() => {
       if (this.retrying) return;
       this.retrying = this.retryWaiting()
-        .catch((error: unknown) => this.log.error(`retry sweep failed: ${String(error)}`))
+        // A deadlock with another planner rolled the sweep back whole: the next sweep plans it again.
+        .catch((error: unknown) => (isTransientConflict(error) ? this.log.warn(`retry sweep lost a deadlock; next sweep in ${this.settings.config.MATCHING_RETRY_SWEEP_MS} ms`) : this.log.error(`retry sweep failed: ${String(error)}`)))
         .finally(() => (this.retrying = undefined));
     }, this.settings.config.MATCHING_RETRY_SWEEP_MS);
     this.retryTimer.unref();

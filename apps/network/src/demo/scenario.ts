@@ -800,10 +800,25 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     const paid = new Set(f.statement?.lots.filter((l) => l.status === 'paid').map((l) => l.subtaskId) ?? []);
     return f.lots.some((l) => l.status === 'passed' && !paid.has(l.subtaskId));
   };
+  // A lot that passed while its brand's funds were short is paid once the brand funds it: a brand whose
+  // order completed with such lots pays what it owes, as it would on reading its statement.
+  const payWhatIsOwed = async (f: (typeof finals)[number]) => {
+    const brand = f.order.brand;
+    if (Date.now() - brand.lastTopUpAt <= 2_000) return;
+    brand.lastTopUpAt = Date.now(); // one look per brand at a time (orders are read side by side)
+    const view = await client.get<OrderView>(`/orders/${f.order.orderId!}`, brand.token);
+    const owedMinor = view.lots.filter((l) => l.fundsShort).reduce((s, l) => s + (l.price?.amountMinor ?? 0), 0);
+    if (owedMinor === 0) return;
+    brand.topUps += 1;
+    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor: owedMinor, currency: CURRENCY }, reference: 'paying what is owed' }, keyOf(`owed.${brand.key}.${randomUUID()}`));
+    brand.deposited += owedMinor;
+    activity.topUps += 1;
+  };
   while (finals.some(unpaid) && Date.now() - catchUpStart < 60_000) {
     await sleep(500);
     await mapLimit(finals.filter(unpaid), o.concurrency, async (f) => {
       f.statement = await client.get<StatementView>(`/settlement/orders/${f.order.orderId!}/statement`, f.order.brand.token).catch(() => f.statement);
+      if (unpaid(f)) await payWhatIsOwed(f);
     });
   }
   activity.settlementCatchUpMs = Date.now() - catchUpStart;
