@@ -25,7 +25,7 @@ export class MatchingConfig {
   /**
    * Candidate shortlist per process and pricing model: the cheapest this many with free time in the
    * regions around the delivery (or the lot's inputs), and the cheapest this many anywhere. Grows ×4
-   * twice when capacity turns out short on it, then takes every capable workshop with free time
+   * twice when capacity turns out short on it, then takes the ×256 cheapest with any free time
    * (shortlistLevels in plan/planning.service.ts).
    */
   @IsInt() @Min(1) MATCHING_CANDIDATES_NEAR: number = 8;

@@ -55,12 +55,13 @@ const SHORTLIST_WIDENING = 4;
 /**
  * The shortlists a plan tries in turn while capacity is short: the configured few cheapest, each with
  * free time for a quarter of the step; then ×4 as many needing a sixteenth; then ×16 needing a
- * sixty-fourth (a big peak-season step split over many small shops); then every capable workshop with
- * any free time in the window.
+ * sixty-fourth (a big peak-season step split over many small shops: a full list of those alone holds
+ * the step's hours); last the ×256 cheapest with any free time in the window (1,024 per pricing model
+ * by default: every capable shop of all but the largest networks, where "short" then means short).
  */
 export function shortlistLevels(near: number, anywhere: number): { nearLimit: number; anywhereLimit: number; minFreeShare: number }[] {
   const levels = [1, SHORTLIST_WIDENING, SHORTLIST_WIDENING ** 2].map((widen) => ({ nearLimit: near * widen, anywhereLimit: anywhere * widen, minFreeShare: 0.25 / widen }));
-  return [...levels, { nearLimit: 0, anywhereLimit: 2 ** 31 - 1, minFreeShare: 0 }];
+  return [...levels, { nearLimit: 0, anywhereLimit: anywhere * SHORTLIST_WIDENING ** 4, minFreeShare: 0 }];
 }
 const ACTIVE = ['offered', 'accepted', 'started', 'completed', 'rework'];
 
@@ -205,8 +206,8 @@ export class PlanningService {
     // elsewhere go on in parallel; a clash across areas is still handled below.
     if (near.length > 0) await m.query('SELECT pg_advisory_xact_lock($1, $2)', [PLANNING_AREA_LOCK, planningArea(near[near.length - 1])]);
     // The shortlist grows when capacity was short on it: more of the cheapest workshops, each needing
-    // less free time, and last every capable workshop with any free time in the window, so "capacity
-    // short" is only ever the answer of the whole network.
+    // less free time, and last the cheapest with any free time at all, so "capacity short" is the
+    // answer of the network, not of its few cheapest shops.
     const levels = shortlistLevels(c.MATCHING_CANDIDATES_NEAR, c.MATCHING_CANDIDATES_ANYWHERE);
     for (const [level, shortlist] of levels.entries()) {
       const query = { processes, fromDay: request.firstDay, toDay: request.lastDay, near, minutesNeeded, ...shortlist };
