@@ -54,6 +54,8 @@ export class FaultInjector {
   readonly records: FaultRecord[] = [];
   private progress: DemoProgress | undefined;
   private stopped = false;
+  /** Killed processes whose restart is still in flight. */
+  private readonly recovering = new Set<ServiceProcess>();
   private readonly prng: Prng;
   private readonly pool: pg.Pool;
 
@@ -78,7 +80,8 @@ export class FaultInjector {
   /**
    * Runs the schedule; resolves when every fault has struck and its target recovered. A killed service
    * comes back in the background (a restarted consumer waits for its group to let the dead member go,
-   * up to the 30 s session timeout), so the next fault may strike while it is still down.
+   * up to the 30 s session timeout), so the next fault may strike another service (or the broker) while
+   * it is still down; a kill of the same process waits until it is back.
    */
   async run(): Promise<void> {
     const recoveries: Promise<void>[] = [];
@@ -99,22 +102,26 @@ export class FaultInjector {
 
   /** Kills a running instance of `service` while it is busy; returns its recovery (restart) in progress. */
   private async kill(service: ServiceName): Promise<{ recovered: Promise<void> }> {
-    let instances = this.network.instancesOf(service).filter((p) => p.running);
+    // Only an instance that is up and serving: one still coming back from an earlier kill has its own
+    // restart in flight, and two restarts of one process would fight over it.
+    const up = () => this.network.instancesOf(service).filter((p) => p.running && !this.recovering.has(p));
+    let instances = up();
     while (instances.length === 0) {
       await sleep(500); // every instance still coming back from an earlier kill
-      instances = this.network.instancesOf(service).filter((p) => p.running);
+      instances = up();
     }
     const target = this.prng.pick(instances);
     const seen = await this.watch(target);
     const unpublishedAtKill = await this.unpublished(service);
     const at = this.snapshot();
+    this.recovering.add(target);
     await target.kill();
     const downMs = this.prng.int(this.options.downMs[0], this.options.downMs[1]);
     this.options.log(`kill -9 ${target.id} (${at.phase}, ${at.ordersSubmitted} submitted, ${at.ordersClosed} closed; saw ${seen.appended} appended, ${seen.handled} handled; ${unpublishedAtKill} unpublished); down ${downMs} ms`);
     const recovered = (async () => {
       await sleep(downMs);
       const restarted = Date.now();
-      await this.startAgain(target);
+      await this.startAgain(target).finally(() => this.recovering.delete(target));
       this.records.push({ kind: 'kill', target: target.id, ...at, appendedWhileWatched: seen.appended, handledWhileWatched: seen.handled, unpublishedAtKill, downMs, recoveryMs: Date.now() - restarted });
       this.options.log(`${target.id} back after ${Date.now() - restarted} ms`);
     })();
