@@ -350,6 +350,26 @@ describe('settlement service', () => {
       expect(statement.body).toMatchObject({ status: 'cancelled', reconciles: true, totals: { escrowBalanceMinor: 0 } });
     });
 
+    it('refunds a lot cancelled with its order the same way whichever cancellation it hears first', async () => {
+      const memoOf = async (subtaskId: string) =>
+        (await db.dataSource.query<{ memo: string }[]>(`SELECT memo FROM "${schema}".transfers WHERE subtask_id = $1 AND kind = 'lot_refund'`, [subtaskId])).map((r) => r.memo);
+      const [first, second] = [id('o-cancel-order-first'), id('o-cancel-subtask-first')];
+      const [a, b] = [id('s-order-first'), id('s-subtask-first')];
+      for (const [order, lot] of [[first, a], [second, b]]) {
+        await emit('matching', `subtask-${lot}`, 'SubtaskAccepted', accepted(lot, order, brandA, 10_000));
+        await untilLot(lot, 'escrowed');
+      }
+      const orderCancelled = (order: string) => emit('orders', `order-${order}`, 'OrderCancelled', { orderId: order, brandId: brandA, reason: 'the collection was dropped' });
+      const subtaskCancelled = (order: string, lot: string) =>
+        emit('matching', `subtask-${lot}`, 'SubtaskCancelled', { ...facts(lot, order, brandA, 10_000), reason: 'order cancelled: the collection was dropped', cause: 'order_cancelled' });
+      await untilHandled(await orderCancelled(first));
+      await untilHandled(await subtaskCancelled(first, a));
+      await untilHandled(await subtaskCancelled(second, b));
+      await untilHandled(await orderCancelled(second));
+      expect([await lotStatus(a), await lotStatus(b)]).toEqual(['refunded', 'refunded']);
+      expect([await memoOf(a), await memoOf(b)]).toEqual([['order cancelled'], ['order cancelled']]);
+    });
+
     it('holds the escrow of work delivered before a cancellation until its inspection: paid if it passes, refunded if it fails', async () => {
       const order = id('o-held');
       const [passes, fails, undelivered] = [id('s10'), id('s11'), id('s12')];

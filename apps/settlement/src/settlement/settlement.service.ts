@@ -245,7 +245,10 @@ export class SettlementService {
   async onSubtaskCancelled(e: SubtaskCancelledContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
     const lot = await this.lot(m, e.subtaskId);
-    if (lot && !lot.passed_at) await this.withdraw(m, lot, `subtask cancelled: ${e.reason}`, meta);
+    // Cancelled with its order: the refund reads as the order's, whichever of the two settlement hears
+    // first (the order's cancellation comes from orders, the subtask's from matching, on other topics).
+    const reason = e.cause === 'order_cancelled' ? 'order cancelled' : `subtask cancelled: ${e.reason}`;
+    if (lot && !lot.passed_at) await this.withdraw(m, lot, reason, meta);
   }
 
   /**
