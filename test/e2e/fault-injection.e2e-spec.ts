@@ -21,11 +21,10 @@ import { ChaosBroker, ChaosNetwork } from '../chaos/chaos-network.js';
 import { drawSchedule, FaultInjector } from '../chaos/fault-injector.js';
 
 const FULL = process.env.MESHFAB_CHAOS === 'full';
-// Workshops grow with orders at the demo's own ratio (120 for 40): with fewer (400 for 300, 200 for 150) some
-// of the big peak-season cnc-milling orders (2,000–3,000 units) wait for good, matching reporting capacity
-// short before their due dates, whatever the faults. stallMs: the demo stops driving an order whose view has
-// not changed for this long. Here that is only a safety net under timeoutMs: faults rightly hold orders still (a killed consumer's partitions wait out its
-// 30 s session, several kills may follow one another), and an order the demo stopped driving never completes.
+// Workshops grow with orders at the demo's own ratio (120 for 40). stallMs: the demo stops driving an order
+// whose view has not changed for this long. Here that is only a safety net under timeoutMs: faults rightly
+// hold orders still (a killed consumer's partitions wait out its 30 s session, several kills may follow one
+// another), and an order the demo stopped driving never completes.
 const SIZE = FULL
   ? { orders: 200, workshops: 600, extraKills: 6, gapMs: [5_000, 20_000] as [number, number], timeoutMs: 45 * 60_000, stallMs: 20 * 60_000 }
   : { orders: 30, workshops: 40, extraKills: 0, gapMs: [2_000, 6_000] as [number, number], timeoutMs: 8 * 60_000, stallMs: 5 * 60_000 };

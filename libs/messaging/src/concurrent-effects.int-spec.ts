@@ -2,7 +2,7 @@
 // effects land on the same aggregate of the consumer, the conflicting appends are retried without
 // using up the message's attempts, so nothing is dead-lettered for it.
 import { randomUUID } from 'node:crypto';
-import { Controller, type INestMicroservice } from '@nestjs/common';
+import { Controller, type Type } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { IsInt } from 'class-validator';
@@ -10,6 +10,31 @@ import { IntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
 import { EmbeddedEventBus, EmbeddedEventConsumer, EventContext, OnEvent } from './index.js';
+
+/**
+ * A producer's store and the consumer's own, and an embedded consumer of the producer's events with 8
+ * lanes and a single attempt per message (so anything not retried as a conflict is dead-lettered).
+ */
+async function startConsumer(options: { producer: string; consumer: string; schemas: { producer: string; consumer: string }; controller: Type }) {
+  const { schemas } = options;
+  const producer = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: schemas.producer });
+  const database = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: schemas.consumer });
+  const bus = new EmbeddedEventBus();
+  bus.register(options.producer, producer.log);
+  const server = new EmbeddedEventConsumer({ consumer: options.consumer, producers: [options.producer], database, bus, pollIntervalMs: 10, lanes: 8, retry: { maxAttempts: 1, initialBackoffMs: 1 } });
+  const app = (await Test.createTestingModule({ controllers: [options.controller] }).compile()).createNestMicroservice({ strategy: server, logger: false });
+  return {
+    producer,
+    database,
+    listen: () => app.listen(),
+    async close() {
+      await app.close();
+      await producer.close();
+      await database.close();
+      for (const schema of [schemas.producer, schemas.consumer]) await dropSchema(testDatabaseUrl(), schema);
+    },
+  };
+}
 
 class PartDeliveredContract {
   @IsInt() units!: number;
@@ -22,7 +47,7 @@ describe('effects of concurrently handled events on one aggregate', () => {
   const consumer = `stock${randomUUID().slice(0, 6)}`;
   let producer: ServiceDatabase;
   let stock: ServiceDatabase;
-  let app: INestMicroservice;
+  let rig: Awaited<ReturnType<typeof startConsumer>>;
 
   @Controller()
   class StockKeeper {
@@ -36,21 +61,11 @@ describe('effects of concurrently handled events on one aggregate', () => {
   }
 
   beforeAll(async () => {
-    producer = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchema });
-    stock = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: consumerSchema });
-    const bus = new EmbeddedEventBus();
-    bus.register('parts', producer.log);
-    const server = new EmbeddedEventConsumer({ consumer, producers: ['parts'], database: stock, bus, pollIntervalMs: 10, lanes: 8, retry: { maxAttempts: 1, initialBackoffMs: 1 } });
-    app = (await Test.createTestingModule({ controllers: [StockKeeper] }).compile()).createNestMicroservice({ strategy: server, logger: false });
-    await app.listen();
+    rig = await startConsumer({ producer: 'parts', consumer, schemas: { producer: producerSchema, consumer: consumerSchema }, controller: StockKeeper });
+    ({ producer, database: stock } = rig);
+    await rig.listen();
   });
-  afterAll(async () => {
-    await app.close();
-    await producer.close();
-    await stock.close();
-    await dropSchema(testDatabaseUrl(), producerSchema);
-    await dropSchema(testDatabaseUrl(), consumerSchema);
-  });
+  afterAll(() => rig.close());
 
   it('applies every delivery once, none dead-lettered, even with a single attempt per message', async () => {
     for (let n = 1; n <= 40; n++) {
@@ -76,7 +91,7 @@ describe('handlers that deadlock each other', () => {
   const consumer = `bins${randomUUID().slice(0, 6)}`;
   let producer: ServiceDatabase;
   let bins: ServiceDatabase;
-  let app: INestMicroservice;
+  let rig: Awaited<ReturnType<typeof startConsumer>>;
 
   @Controller()
   class BinKeeper {
@@ -93,23 +108,13 @@ describe('handlers that deadlock each other', () => {
   }
 
   beforeAll(async () => {
-    producer = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchema });
-    bins = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: consumerSchema });
+    rig = await startConsumer({ producer: 'bins', consumer, schemas: { producer: producerSchema, consumer: consumerSchema }, controller: BinKeeper });
+    ({ producer, database: bins } = rig);
     await bins.dataSource.query(`CREATE TABLE ${consumerSchema}.bins (id int PRIMARY KEY, touches int NOT NULL)`);
     await bins.dataSource.query(`INSERT INTO ${consumerSchema}.bins VALUES (1, 0), (2, 0)`);
-    const bus = new EmbeddedEventBus();
-    bus.register('bins', producer.log);
-    const server = new EmbeddedEventConsumer({ consumer, producers: ['bins'], database: bins, bus, pollIntervalMs: 10, lanes: 8, retry: { maxAttempts: 1, initialBackoffMs: 1 } });
-    app = (await Test.createTestingModule({ controllers: [BinKeeper] }).compile()).createNestMicroservice({ strategy: server, logger: false });
-    await app.listen();
+    await rig.listen();
   });
-  afterAll(async () => {
-    await app.close();
-    await producer.close();
-    await bins.close();
-    await dropSchema(testDatabaseUrl(), producerSchema);
-    await dropSchema(testDatabaseUrl(), consumerSchema);
-  });
+  afterAll(() => rig.close());
 
   it('retries the deadlock victims without using up their attempts: every event applied once, none dead-lettered', async () => {
     for (let n = 1; n <= 24; n++) {

@@ -28,9 +28,9 @@ import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options
  * How it composes: `forRoot` is imported ONCE, by the root module of the application: a single
  * service's AppModule, or the module that composes several services into one process. Its guard,
  * filter, interceptor and pipe are app-wide (APP_GUARD/APP_FILTER/APP_INTERCEPTOR/APP_PIPE) and its
- * controllers are mounted once, so importing it twice would mount /health twice and run every guard twice. Feature modules import
- * the static {@link ObservabilityModule} instead, for the shared HealthRegistry and MetricsService
- * (one instance per app). Nothing here is @Global: the token service, logger and config are exported
+ * controllers are mounted once, so importing it twice would mount /health twice and run every guard
+ * twice. Feature modules import the static {@link ObservabilityModule} instead, for the shared
+ * HealthRegistry and MetricsService (one instance per app). Nothing here is @Global: the token service, logger and config are exported
  * to the root module only; a feature that issues tokens gets a TokenService from its own provider.
  */
 @Module({})

@@ -212,6 +212,9 @@ export class PlanningService {
     for (const [level, shortlist] of levels.entries()) {
       const query = { processes, fromDay: request.firstDay, toDay: request.lastDay, near, minutesNeeded, ...shortlist };
       const lastLevel = level === levels.length - 1;
+      // Short of capacity or of time (earlier steps ending late on a few booked-up shops): a longer
+      // shortlist may make it.
+      const widen = (r: PlanResult) => !r.ok && r.failure.kind !== 'no_workshop' && !lastLevel;
       failure = undefined;
       for (let attempt = 0; attempt < BOOKING_ATTEMPTS && !failure; attempt++) {
         const candidates = withoutDays(await this.network.candidates(query, m), busy);
@@ -220,9 +223,6 @@ export class PlanningService {
         const spread = clashes > 0 ? { seed: (clashes * 7919) ^ hashOf(orderId), amount: Math.min(0.15, 0.03 * clashes) } : undefined;
         const settings = { ...this.plannerSettings, spread };
         const greedy = planRoute(request, candidates, settings);
-        // Short of capacity or of time (earlier steps ending late on a few booked-up shops): a longer
-        // shortlist may make it.
-        const widen = (r: PlanResult) => !r.ok && r.failure.kind !== 'no_workshop' && !lastLevel;
         // The optimiser runs where the due date binds, once the shortlist will not grow any more (and
         // not while other planners' bookings are pending).
         const result =

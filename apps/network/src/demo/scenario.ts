@@ -390,6 +390,16 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   };
   const report = () => o.onProgress?.({ ...progress });
 
+  /** What an order's lots waiting for funds need (their agreed prices). */
+  const fundsShortMinor = (view: OrderView) => view.lots.filter((l) => l.fundsShort).reduce((sum, l) => sum + (l.price?.amountMinor ?? 0), 0);
+  /** The brand deposits more money (a fresh key: every top-up is a new bank transfer). */
+  const topUp = async (brand: LiveBrand, amountMinor: number, reference: string) => {
+    brand.topUps += 1;
+    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor, currency: CURRENCY }, reference }, keyOf(`topup.${brand.key}.${randomUUID()}`));
+    brand.deposited += amountMinor;
+    activity.topUps += 1;
+  };
+
   // ---------------------------------------------------------------- members join
   const brands = new Map<string, LiveBrand>();
   await mapLimit(scenario.brands, o.concurrency, async (b) => {
@@ -645,13 +655,8 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     }
     // Waiting for money: the brand tops up what the waiting lots need (a cautious brand pays as it goes).
     if (view.status === 'awaiting_funds' && Date.now() - order.brand.lastTopUpAt > 2_000) {
-      const short = view.lots.filter((l) => l.fundsShort).reduce((s, l) => s + (l.price?.amountMinor ?? 0), 0);
-      const amountMinor = Math.max(short, Math.round(estimatedCostMinor(order.spec) * 0.5));
       order.brand.lastTopUpAt = Date.now();
-      order.brand.topUps += 1;
-      await client.post('/settlement/deposits', order.brand.token, { amount: { amountMinor, currency: CURRENCY }, reference: 'top-up' }, keyOf(`topup.${order.brand.key}.${randomUUID()}`));
-      order.brand.deposited += amountMinor;
-      activity.topUps += 1;
+      await topUp(order.brand, Math.max(fundsShortMinor(view), Math.round(estimatedCostMinor(order.spec) * 0.5)), 'top-up');
     }
     // Quiet for a while: a lot may be waiting for capacity nobody has in time; shops of that process add a shift.
     if (Date.now() - order.lastProgressAt > 3_000 && Date.now() - order.remediedAt > 5_000) {
@@ -806,13 +811,8 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     const brand = f.order.brand;
     if (Date.now() - brand.lastTopUpAt <= 2_000) return;
     brand.lastTopUpAt = Date.now(); // one look per brand at a time (orders are read side by side)
-    const view = await client.get<OrderView>(`/orders/${f.order.orderId!}`, brand.token);
-    const owedMinor = view.lots.filter((l) => l.fundsShort).reduce((s, l) => s + (l.price?.amountMinor ?? 0), 0);
-    if (owedMinor === 0) return;
-    brand.topUps += 1;
-    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor: owedMinor, currency: CURRENCY }, reference: 'paying what is owed' }, keyOf(`owed.${brand.key}.${randomUUID()}`));
-    brand.deposited += owedMinor;
-    activity.topUps += 1;
+    const owedMinor = fundsShortMinor(await client.get<OrderView>(`/orders/${f.order.orderId!}`, brand.token));
+    if (owedMinor > 0) await topUp(brand, owedMinor, 'paying what is owed');
   };
   while (finals.some(unpaid) && Date.now() - catchUpStart < 60_000) {
     await sleep(500);

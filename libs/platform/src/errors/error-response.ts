@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { DomainError, type DomainErrorKind } from '#libs/domain';
 import { dependencyFailureOf } from './dependency-unavailable.js';
 import { isTransientConflict, TRANSIENT_CONFLICT_RETRY_AFTER_SECONDS } from './transient-conflict.js';
@@ -72,6 +72,14 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   const bodyParserError = fromBodyParser(exception);
   if (bodyParserError) return bodyParserError;
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { error: 'internal_error', message: INTERNAL_ERROR_MESSAGE } };
+}
+
+/** Writes an error answer straight to the response: for middleware, which answers before Nest's filter could. */
+export function sendErrorResponse(response: ServerResponse, { status, body, headers }: ErrorResponse): void {
+  response.statusCode = status;
+  for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify(body));
 }
 
 function fromHttpException(exception: HttpException): ErrorResponse {

@@ -4,7 +4,7 @@ import { isOperatorToken } from '../auth/operator-token.js';
 import { TokenService } from '../auth/token.service.js';
 import { verifyOnce } from '../auth/verify-once.js';
 import { PlatformConfig, RATE_LIMIT_DEFAULTS } from '../config/platform.config.js';
-import type { ErrorBody } from '../errors/error-response.js';
+import { sendErrorResponse } from '../errors/error-response.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
 import { TokenBuckets, type RateLimit } from './rate-limit.js';
 
@@ -54,11 +54,11 @@ export class RateLimitMiddleware implements NestMiddleware {
     this.admit(request).then(
       (retryAfterSeconds) => {
         if (retryAfterSeconds === undefined) return next();
-        const body: ErrorBody = { error: 'rate_limited', message: `too many requests; try again in ${retryAfterSeconds} s` };
-        response.statusCode = 429;
-        response.setHeader('Retry-After', String(retryAfterSeconds));
-        response.setHeader('Content-Type', 'application/json; charset=utf-8');
-        response.end(JSON.stringify(body));
+        sendErrorResponse(response, {
+          status: 429,
+          body: { error: 'rate_limited', message: `too many requests; try again in ${retryAfterSeconds} s` },
+          headers: { 'Retry-After': String(retryAfterSeconds) },
+        });
       },
       (error: unknown) => next(error),
     );

@@ -2,7 +2,7 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PlatformConfig } from '../config/platform.config.js';
 import { DependencyUnavailableError } from '../errors/dependency-unavailable.js';
-import { toErrorResponse } from '../errors/error-response.js';
+import { sendErrorResponse, toErrorResponse } from '../errors/error-response.js';
 import { HealthRegistry, type FailingCheck } from '../health/health.registry.js';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -34,11 +34,7 @@ export class WriteGate implements NestMiddleware {
   use(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void {
     const refusal = this.refusalOf(request.method, Date.now());
     if (!refusal) return next();
-    const { status, body, headers } = toErrorResponse(refusal);
-    response.statusCode = status;
-    for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.end(JSON.stringify(body));
+    sendErrorResponse(response, toErrorResponse(refusal));
   }
 
   /** Why a request with `method` is refused at `now`, or undefined when it may go on. */
