@@ -6,8 +6,10 @@
 #   deploy/local/kafka.sh down    stop it cleanly by pid
 #   deploy/local/kafka.sh status  say whether it runs
 #
-# Environment: KAFKA_VERSION (default below), KAFKA_PORT (9092), MESHFAB_DATA_DIR (./.data),
-# MESHFAB_CACHE_DIR (~/.cache/meshfab).
+# Environment: KAFKA_VERSION (default below), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
+# MESHFAB_DATA_DIR (./.data), MESHFAB_CACHE_DIR (~/.cache/meshfab). Pick ports below the ephemeral
+# range (/proc/sys/net/ipv4/ip_local_port_range, 32768+ on Linux): a port in it may be held by any
+# outbound connection, and the broker then fails with "Address already in use".
 set -euo pipefail
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"

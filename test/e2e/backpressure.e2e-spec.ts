@@ -266,7 +266,9 @@ describe('PostgreSQL down (through a proxy): refused, then blackholed', () => {
 });
 
 describe('Kafka down (a broker of this test, stopped and started again)', () => {
-  const kafkaPort = 39092;
+  // Below Linux's ephemeral range (32768–60999): a port in it can be held, at start-up or across the restart, by
+  // any outbound connection of this machine (CI once failed with "Address already in use" on 39092).
+  const kafkaPort = 28092;
   const kafkaEnv = { ...process.env, KAFKA_PORT: String(kafkaPort), KAFKA_CONTROLLER_PORT: String(kafkaPort + 1), MESHFAB_DATA_DIR: resolve('.data/backpressure') };
   const kafka = (command: 'up' | 'down') => promisify(execFile)('bash', ['deploy/local/kafka.sh', command], { env: kafkaEnv, timeout: 120_000 });
   const env = { ...baseEnv(testDatabaseUrl()), KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`, MESHFAB_KAFKA_NAMESPACE: `bp-${randomUUID().slice(0, 8)}` };
