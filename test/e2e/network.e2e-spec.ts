@@ -67,6 +67,8 @@ async function expectCancellation(client: MeshfabClient): Promise<void> {
 async function expectAwaitingFunds(client: MeshfabClient): Promise<void> {
   const r = await awaitingFunds(client, await actors());
   expect(r.waiting.status).toBe('awaiting_funds');
+  expect(r.unfundedStart).toMatchObject({ error: 'lot_not_funded' });
+  expect(r.unfundedLot).toMatchObject({ status: 'accepted', funded: false });
   expect(r.resumed.status).not.toBe('awaiting_funds');
   expect(r.completed.status).toBe('completed');
 }

@@ -204,7 +204,7 @@ export async function cancellationMidProduction(client: MeshfabClient, actors: A
   return { orderId, cancelled, sewing, startRefused, statement };
 }
 
-/** A brand without enough funds: the order waits as awaiting_funds, a deposit lets it go on. */
+/** A brand without enough funds: the order waits as awaiting_funds, no lot starts unpaid, a deposit lets it go on. */
 export async function awaitingFunds(client: MeshfabClient, actors: Actors) {
   const { members, orders } = await joinNetwork(client, actors);
   const brand = await members.brand('Yuyao Outdoor', 10_000); // 100 CNY: short of the 1,100 CNY the lots cost
@@ -214,6 +214,12 @@ export async function awaitingFunds(client: MeshfabClient, actors: Actors) {
   await orders.accept(cut);
   await orders.accept(sew);
   const waiting = await orders.orderStatus(brand, orderId, 'awaiting_funds');
+  // Cutting is released (its inputs need no inspection) but not funded: the workshop may not start it.
+  const unfundedStart = await eventually('the start refused for want of funds', async () => {
+    const refused = await client.call<Json>('POST', `/matching/subtasks/${cut.subtaskId}/start`, { token: cut.token, expect: [422] });
+    return refused.body.error === 'lot_not_funded' ? refused.body : undefined;
+  });
+  const unfundedLot = await client.get<Json>(`/matching/subtasks/${cut.subtaskId}`, cut.token);
   await members.deposit(brand, 2_000_000);
   const resumed = await eventually('the order no longer waiting for funds', async () => {
     const view = await client.get<Json>(`/orders/${orderId}`, brand.token);
@@ -224,5 +230,5 @@ export async function awaitingFunds(client: MeshfabClient, actors: Actors) {
   await orders.make(sew, 200);
   await orders.inspect(sew.subtaskId, 0, clean);
   const completed = await orders.orderStatus(brand, orderId, 'completed');
-  return { orderId, waiting, resumed, completed };
+  return { orderId, waiting, unfundedStart, unfundedLot, resumed, completed };
 }

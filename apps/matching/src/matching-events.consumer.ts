@@ -3,6 +3,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import type {
   CapacityDeclaredContract,
   CapacityWithdrawnContract,
+  EscrowFundedContract,
   EventEnvelope,
   InspectionFailedContract,
   LotReleasedContract,
@@ -22,7 +23,7 @@ import { NetworkView } from './network/network-view.js';
 import { PlanningService } from './plan/planning.service.js';
 import { SubtaskService } from './subtask/subtask.service.js';
 
-/** Matching's consumers of the registry's, the orders' and inspection's events (all writes via ctx.manager). */
+/** Matching's consumers of the registry's, the orders', inspection's and settlement's events (all writes via ctx.manager). */
 @Controller()
 export class MatchingEventsConsumer {
   private readonly s: string;
@@ -95,6 +96,12 @@ export class MatchingEventsConsumer {
       e.data.orderId,
       e.data.stepId,
     ]);
+  }
+
+  /** Settlement holds the lot's price in escrow: the workshop may start it (see StartSubtask). */
+  @OnEvent('matching', 'EscrowFunded')
+  async escrowFunded(@Payload() e: EventEnvelope<EscrowFundedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query(`INSERT INTO ${this.s}.funded_lots (subtask_id, order_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [e.data.subtaskId, e.data.orderId]);
   }
 
   @OnEvent('matching', 'OrderCancelled')

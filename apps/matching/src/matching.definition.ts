@@ -5,5 +5,5 @@ export const matchingService: MeshfabServiceDefinition = {
   name: 'matching',
   moduleClass: MatchingModule,
   forRoot: (o) => MatchingModule.forRoot(o),
-  consumes: ['registry', 'orders', 'inspection'],
+  consumes: ['registry', 'orders', 'inspection', 'settlement'],
 };

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-unsafe-return -- JSON bodies of HTTP answers and events are asserted field by field. */
-// Matching over HTTP and events: fake registry/orders/inspection producers on an embedded bus feed
+// Matching over HTTP and events: fake registry/orders/inspection/settlement producers on an embedded bus feed
 // the real consumer; workshops use the real HTTP API with real tokens; PostgreSQL is real.
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -11,7 +11,12 @@ import { MatchingModule } from './matching.module.js';
 
 const secret = 'matching-int-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('matching_http');
-const producerSchemas = { registry: uniqueSchema('fake_registry'), orders: uniqueSchema('fake_orders'), inspection: uniqueSchema('fake_inspection') };
+const producerSchemas = {
+  registry: uniqueSchema('fake_registry'),
+  orders: uniqueSchema('fake_orders'),
+  inspection: uniqueSchema('fake_inspection'),
+  settlement: uniqueSchema('fake_settlement'),
+};
 type Producer = keyof typeof producerSchemas;
 let now = new Date('2030-01-01T08:00:00Z');
 const tokens = new TokenService(secret);
@@ -68,7 +73,7 @@ describe('matching service over HTTP and events', () => {
     app = moduleRef.createNestApplication({ logger: false });
     db = app.get(ServiceDatabase);
     app.connectMicroservice(
-      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders', 'inspection'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
+      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders', 'inspection', 'settlement'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();
@@ -153,7 +158,15 @@ describe('matching service over HTTP and events', () => {
     expect(early.status).toBe(422);
     expect(early.body.code ?? JSON.stringify(early.body)).toContain('inputs_not_released');
     await emit('orders', 'order-o-1', 'StepReleased', { orderId: 'o-1', stepId: 'cut' });
-    await waitFor(async () => (await call('POST', `/matching/subtasks/${cutId}/start`, ws('ws-cut'))).status === 200, { message: 'start after StepReleased' });
+    // Released but not funded: the brand's funds were short when the workshop accepted.
+    await waitFor(async () => (await db.dataSource.query(`SELECT 1 FROM "${schema}".released_steps WHERE order_id = 'o-1' AND step_id = 'cut'`)).length > 0, { message: 'cut released' });
+    const unfunded = await call('POST', `/matching/subtasks/${cutId}/start`, ws('ws-cut'));
+    expect(unfunded).toMatchObject({ status: 422, body: { error: 'lot_not_funded' } });
+    expect(unfunded.body.message).toContain(cutId);
+    expect((await call('GET', `/matching/subtasks/${cutId}`, ws('ws-cut'))).body).toMatchObject({ status: 'accepted', funded: false });
+    await emit('settlement', 'settlement-order-o-1', 'EscrowFunded', { orderId: 'o-1', subtaskId: cutId, brandId: 'brand-1', amount: { amountMinor: 10_000, currency: 'CNY' } });
+    await waitFor(async () => (await call('POST', `/matching/subtasks/${cutId}/start`, ws('ws-cut'))).status === 200, { message: 'start after StepReleased and EscrowFunded' });
+    expect((await call('GET', `/matching/subtasks/${cutId}`, ws('ws-cut'))).body).toMatchObject({ status: 'started', funded: true });
     expect((await call('POST', `/matching/subtasks/${cutId}/complete`, ws('ws-cut'), { goodQuantity: 100, scrapQuantity: 0 })).status).toBe(200);
     const [completed] = await events('SubtaskCompleted');
     expect(completed.data).toMatchObject({ subtaskId: cutId, goodQuantity: 100, scrapQuantity: 0, dueAt: '2030-01-20T00:00:00.000Z', inspection: { level: 'II', aql: 1.5 }, reworkRound: 0 });
@@ -236,6 +249,7 @@ describe('matching service over HTTP and events', () => {
     const workshop = ws(offered.data.workshopId as string);
     expect((await call('POST', `/matching/offers/${subtaskId}/accept`, workshop)).status).toBe(200);
     await emit('orders', 'order-o-scrap', 'StepReleased', { orderId: 'o-scrap', stepId: 'anodize' });
+    await emit('settlement', 'settlement-order-o-scrap', 'EscrowFunded', { orderId: 'o-scrap', subtaskId, brandId: 'brand-1', amount: { amountMinor: 1, currency: 'CNY' } });
     await waitFor(async () => ((await call('POST', `/matching/subtasks/${subtaskId}/start`, workshop)).status === 200 ? true : null), { message: 'started' });
     expect((await call('POST', `/matching/subtasks/${subtaskId}/complete`, workshop, { goodQuantity: 17, scrapQuantity: 3 })).status).toBe(200);
     const makeUp = (await events('SubtaskOffered')).filter((e) => e.data.orderId === 'o-scrap' && e.data.subtaskId !== subtaskId);

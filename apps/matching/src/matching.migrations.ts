@@ -105,5 +105,15 @@ export function matchingMigrations(schemaName: string): (new () => MigrationInte
       await q.query(`DROP TABLE ${s}.released_lots`);
     }
   }
-  return [MatchingTables1764200000000, MatchingCandidateIndex1764300000000, MatchingLotProgress1764400000000];
+  /** Lots whose price settlement holds in escrow (`EscrowFunded`): only these may start. */
+  class MatchingFundedLots1764500000000 implements MigrationInterface {
+    name = 'MatchingFundedLots1764500000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`CREATE TABLE ${s}.funded_lots (subtask_id text PRIMARY KEY, order_id text NOT NULL)`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE ${s}.funded_lots`);
+    }
+  }
+  return [MatchingTables1764200000000, MatchingCandidateIndex1764300000000, MatchingLotProgress1764400000000, MatchingFundedLots1764500000000];
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
 import { ident, ServiceDatabase } from '#libs/eventsourcing';
 import { assertOwnership, type Principal } from '#libs/platform';
-import { subtaskView, type SubtaskRow } from '../subtask/subtask.service.js';
+import { subtaskRows, subtaskView, type SubtaskRow } from '../subtask/subtask.service.js';
 
 /** `GET /matching/orders/:orderId/plan`: the plan with every lot, its status and why it went where it went. */
 @Injectable()
@@ -18,7 +18,7 @@ export class OrderPlanQuery {
     if (plans.length === 0) throw new NotFound('plan', orderId);
     const plan = plans[0];
     assertOwnership(principal, plan.brand_id, 'plan', orderId);
-    const lots: SubtaskRow[] = await this.db.dataSource.query(`SELECT * FROM ${this.s}.subtasks WHERE order_id = $1 ORDER BY step_id, planned_start, subtask_id`, [orderId]);
+    const lots: SubtaskRow[] = await this.db.dataSource.query(`${subtaskRows(this.s)} WHERE t.order_id = $1 ORDER BY t.step_id, t.planned_start, t.subtask_id`, [orderId]);
     const pending: { step_id: string; quantity: number; reason: string; replaces: string }[] = await this.db.dataSource.query(
       `SELECT step_id, quantity, reason, replaces FROM ${this.s}.pending_lots WHERE order_id = $1 ORDER BY id`,
       [orderId],

@@ -12,7 +12,7 @@ import { MatchingModule } from '../matching.module.js';
 
 const secret = 'matching-replan-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('matching_plan');
-const producerSchemas = { registry: uniqueSchema('fake_registry'), orders: uniqueSchema('fake_orders') };
+const producerSchemas = { registry: uniqueSchema('fake_registry'), orders: uniqueSchema('fake_orders'), settlement: uniqueSchema('fake_settlement') };
 type Producer = keyof typeof producerSchemas;
 let now = new Date('2030-01-01T08:00:00Z');
 const tokens = new TokenService(secret);
@@ -74,9 +74,13 @@ describe('planning: re-planning when the network changes, the shared optimiser w
     const [planned] = await atLeast('OrderPlanned', 1, orderId);
     return planned.data.lots as { subtaskId: string; stepId: string; workshopId: string; plannedStart: string; plannedEnd: string }[];
   };
+  /** Settlement's word that the lot's price is in escrow (a lot may start only then). */
+  const fund = (orderId: string, subtaskId: string) =>
+    emit('settlement', `settlement-order-${orderId}`, 'EscrowFunded', { orderId, subtaskId, brandId: 'brand-1', amount: { amountMinor: 1, currency: 'CNY' } });
   const startLot = async (orderId: string, stepId: string, subtaskId: string, workshopId: string) => {
     expect((await call('POST', `/matching/offers/${subtaskId}/accept`, workshopId)).status).toBe(200);
     await emit('orders', `order-${orderId}`, 'StepReleased', { orderId, stepId });
+    await fund(orderId, subtaskId);
     await waitFor(async () => (await call('POST', `/matching/subtasks/${subtaskId}/start`, workshopId)).status === 200, { message: `start ${subtaskId}` });
   };
   const reserved = async (workshopId: string): Promise<{ day: string; capacity_min: number; reserved_min: number }[]> =>
@@ -97,7 +101,7 @@ describe('planning: re-planning when the network changes, the shared optimiser w
     app = moduleRef.createNestApplication({ logger: false });
     db = app.get(ServiceDatabase);
     app.connectMicroservice(
-      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
+      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders', 'settlement'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();
@@ -253,6 +257,7 @@ describe('planning: re-planning when the network changes, the shared optimiser w
     const [lot] = await submit('o-7', 20, [{ stepId: 'polish', process: 'polishing', wc: 0.5 }]);
     expect(lot.plannedEnd).toBe('2030-01-04T00:00:00.000Z');
     expect((await call('POST', `/matching/offers/${lot.subtaskId}/accept`, 'p1')).status).toBe(200);
+    await fund('o-7', lot.subtaskId);
     expect((await call('POST', `/matching/subtasks/${lot.subtaskId}/start`, 'p1')).status).toBe(422);
     await emit('orders', 'order-o-7', 'LotReleased', { orderId: 'o-7', stepId: 'polish', subtaskId: lot.subtaskId, workshopId: 'p1', quantity: 20, releasedAt: now.toISOString() });
     await waitFor(async () => (await call('POST', `/matching/subtasks/${lot.subtaskId}/start`, 'p1')).status === 200, { message: 'start after LotReleased' });

@@ -34,6 +34,13 @@ export interface SubtaskRow {
   status_reason: string | null;
   explanation: Record<string, unknown> | null;
   replaces: string | null;
+  /** Settlement has its price in escrow (`EscrowFunded`); read beside the row, see subtaskRows. */
+  funded: boolean;
+}
+
+/** Subtask rows (alias `t`) with whether each is funded: `${subtaskRows(s)} WHERE t.… ORDER BY …`. */
+export function subtaskRows(schema: string): string {
+  return `SELECT t.*, EXISTS (SELECT 1 FROM ${schema}.funded_lots f WHERE f.subtask_id = t.subtask_id) AS funded FROM ${schema}.subtasks t`;
 }
 
 /** What a workshop (or the operator) sees of a subtask; a workshop sees only its own line of the explanation. */
@@ -59,6 +66,7 @@ export function subtaskView(row: SubtaskRow, principal: Principal | null) {
     scrapQuantity: row.scrap_quantity,
     progress: row.progress_at ? { doneQuantity: row.done_quantity ?? 0, reportedAt: new Date(row.progress_at).toISOString(), atRisk: row.at_risk ?? null } : null,
     replaces: row.replaces,
+    funded: row.funded,
     explanation,
   };
 }
@@ -126,7 +134,7 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async row(subtaskId: string, m?: EntityManager): Promise<SubtaskRow | undefined> {
-    const rows: SubtaskRow[] = await (m ?? this.db.dataSource).query(`SELECT * FROM ${this.s}.subtasks WHERE subtask_id = $1`, [subtaskId]);
+    const rows: SubtaskRow[] = await (m ?? this.db.dataSource).query(`${subtaskRows(this.s)} WHERE t.subtask_id = $1`, [subtaskId]);
     return rows[0];
   }
 
@@ -140,8 +148,8 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
   async listOffers(principal: Principal) {
     const rows: SubtaskRow[] =
       principal.role === 'workshop'
-        ? await this.db.dataSource.query(`SELECT * FROM ${this.s}.subtasks WHERE workshop_id = $1 AND status = 'offered' ORDER BY expires_at LIMIT 500`, [principal.sub])
-        : await this.db.dataSource.query(`SELECT * FROM ${this.s}.subtasks WHERE status = 'offered' ORDER BY expires_at LIMIT 500`);
+        ? await this.db.dataSource.query(`${subtaskRows(this.s)} WHERE t.workshop_id = $1 AND t.status = 'offered' ORDER BY t.expires_at LIMIT 500`, [principal.sub])
+        : await this.db.dataSource.query(`${subtaskRows(this.s)} WHERE t.status = 'offered' ORDER BY t.expires_at LIMIT 500`);
     return rows.map((r) => subtaskView(r, principal));
   }
 
@@ -209,7 +217,12 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
         `SELECT 1 FROM ${this.s}.released_steps WHERE order_id = $1 AND step_id = $2 UNION ALL SELECT 1 FROM ${this.s}.released_lots WHERE subtask_id = $3`,
         [row.order_id, row.step_id, subtaskId],
       );
-      await this.subtasks.handle(subtaskId, { type: 'StartSubtask', workshopId: principal.sub, at: this.settings.clock(), stepReleased: released.length > 0 }, this.metadata(row.order_id), m);
+      await this.subtasks.handle(
+        subtaskId,
+        { type: 'StartSubtask', workshopId: principal.sub, at: this.settings.clock(), stepReleased: released.length > 0, funded: row.funded },
+        this.metadata(row.order_id),
+        m,
+      );
       return subtaskView((await this.row(subtaskId, m))!, principal);
     });
   }

@@ -7,7 +7,7 @@
  * - operator: registers brands and workshops, watches the open offers, audits the ledger, pays payouts;
  * - brands: deposit funds (one cautious brand deposits little and tops up when a lot waits for funds),
  *   submit orders (taking the earliest due date the network offers when theirs is too soon);
- * - workshops: declare capacity, accept or sometimes decline offers, start released lots, report good
+ * - workshops: declare capacity, accept or sometimes decline offers, start released and funded lots, report good
  *   and scrapped units, rework failed lots, add an overtime shift when the network has a lot no shop
  *   can take in time, ask for their money at the end;
  * - inspectors: examine the sample the network's ISO 2859-1 plan asks for and report the defects found.
@@ -805,8 +805,8 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     const paid = new Set(f.statement?.lots.filter((l) => l.status === 'paid').map((l) => l.subtaskId) ?? []);
     return f.lots.some((l) => l.status === 'passed' && !paid.has(l.subtaskId));
   };
-  // A lot that passed while its brand's funds were short is paid once the brand funds it: a brand whose
-  // order completed with such lots pays what it owes, as it would on reading its statement.
+  // A lot whose escrow went back at the order's close, before its pass arrived, is funded again to be paid;
+  // if the brand's funds are short by then, the brand pays what it owes, as it would on reading its statement.
   const payWhatIsOwed = async (f: (typeof finals)[number]) => {
     const brand = f.order.brand;
     if (Date.now() - brand.lastTopUpAt <= 2_000) return;

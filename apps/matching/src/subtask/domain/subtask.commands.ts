@@ -5,7 +5,8 @@ export type SubtaskCommand =
   | { type: 'AcceptOffer'; workshopId: string; at: Date }
   | { type: 'DeclineOffer'; workshopId: string; reason: string }
   | { type: 'ExpireOffer'; at: Date }
-  | { type: 'StartSubtask'; workshopId: string; at: Date; stepReleased: boolean }
+  /** stepReleased: its inputs passed inspection (orders' release); funded: its price is in escrow (settlement). */
+  | { type: 'StartSubtask'; workshopId: string; at: Date; stepReleased: boolean; funded: boolean }
   | { type: 'CompleteSubtask'; workshopId: string; at: Date; goodQuantity: number; scrapQuantity: number; dueAt: Date; inspection: InspectionSpec }
   | { type: 'FailInspection'; disposition: 'rework' | 'replan'; at: Date }
   | { type: 'CancelSubtask'; reason: string }

@@ -45,7 +45,7 @@ describe('subtask decider', () => {
   it('answers another workshop as if the offer did not exist', () => {
     spec.given([offered]).when({ type: 'AcceptOffer', workshopId: 'ws-2', at }).thenThrows(NotFound);
     spec.given([offered]).when({ type: 'DeclineOffer', workshopId: 'ws-2', reason: 'busy' }).thenThrows(NotFound);
-    spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-2', at, stepReleased: true }).thenThrows(NotFound);
+    spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-2', at, stepReleased: true, funded: true }).thenThrows(NotFound);
   });
 
   it('refuses an accept after the expiry', () => {
@@ -65,10 +65,19 @@ describe('subtask decider', () => {
   });
 
   it('starts only an accepted subtask whose step is released', () => {
-    const error = spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: false }).thenThrows(DomainError);
+    const error = spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: false, funded: true }).thenThrows(DomainError);
     expect(error.code).toBe('inputs_not_released');
-    spec.given([offered]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: true }).thenThrows(DomainError);
-    spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: true }).then([started]);
+    spec.given([offered]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: true, funded: true }).thenThrows(DomainError);
+    spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: true, funded: true }).then([started]);
+  });
+
+  it('starts no lot whose price is not in escrow: the workshop is not asked to work unpaid', () => {
+    const error = spec.given([offered, accepted]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: true, funded: false }).thenThrows(DomainError);
+    expect(error.code).toBe('lot_not_funded');
+    expect(error.kind).toBe('rejected');
+    expect(error.message).toContain('st-1');
+    // Once started, a repeated start is a no-op whatever the funding says (a refund only follows a cancellation).
+    spec.given([offered, accepted, started]).when({ type: 'StartSubtask', workshopId: 'ws-1', at, stepReleased: true, funded: false }).then([]);
   });
 
   it('completes a started subtask with the inspection spec and due date; rework allows a second completion', () => {

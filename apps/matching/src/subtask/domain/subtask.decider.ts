@@ -98,6 +98,15 @@ export const subtaskDecider: Decider<SubtaskState, SubtaskCommand, SubtaskEvent>
         if (!command.stepReleased) {
           throw new DomainError('inputs_not_released', `step ${s.facts.stepId} of order ${s.facts.orderId} is not released yet: its inputs have not passed inspection`, 'rejected');
         }
+        // No work without the money for it: the workshop is paid from escrow, so a lot its brand has not
+        // funded waits (the order shows awaiting_funds) until a deposit moves its price into escrow.
+        if (!command.funded) {
+          throw new DomainError(
+            'lot_not_funded',
+            `subtask ${s.facts.subtaskId} of order ${s.facts.orderId} is not funded yet: its price is not in escrow because the brand's funds are short; it may start once the brand deposits`,
+            'rejected',
+          );
+        }
         return [{ type: 'SubtaskStarted', data: { ...s.facts, startedAt: command.at.toISOString() } }];
       }
       case 'CompleteSubtask': {
