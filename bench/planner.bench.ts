@@ -163,7 +163,7 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
         jwtSecret: 'bench-secret-0123456789abcdef0123456789',
         env: { MESHFAB_MATCHING_SCHEMA: schemaName, MATCHING_EXPIRY_SWEEP_MS: String(24 * 3600_000) },
         clock: () => NOW,
-        poolSize: concurrency + 4,
+        pool: { poolSize: concurrency + 4 },
       }),
       { logger: false },
     );

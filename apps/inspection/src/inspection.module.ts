@@ -20,7 +20,7 @@ export class InspectionModule {
     return {
       module: InspectionModule,
       imports: [
-        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: inspectionMigrations(schema), poolSize: options.poolSize }),
+        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: inspectionMigrations(schema), ...options.pool }),
         ObservabilityModule,
       ],
       controllers: [SamplingPlansController, InspectionLotsController, WorkshopSeverityController, SubtaskCompletedConsumer],

@@ -21,7 +21,7 @@ export class MatchingModule {
     const settings: MatchingSettings = { config: loadConfig(MatchingConfig, options.env), clock: options.clock ?? (() => new Date()) };
     return {
       module: MatchingModule,
-      imports: [ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: matchingMigrations(schema), poolSize: options.poolSize }), ObservabilityModule],
+      imports: [ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: matchingMigrations(schema), ...options.pool }), ObservabilityModule],
       controllers: [MatchingController, MatchingEventsConsumer],
       providers: [{ provide: MATCHING_SETTINGS, useValue: settings }, NetworkView, Reservations, SubtaskCommands, PlanningService, SubtaskService, OrderPlanQuery],
       exports: [PlanningService, SubtaskService],

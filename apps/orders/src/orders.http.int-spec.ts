@@ -56,7 +56,7 @@ describe('orders HTTP API', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         PlatformModule.forRoot({ serviceName: 'orders', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        OrdersModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_ORDERS_SCHEMA: schema }, clock: () => NOW, poolSize: 4 }),
+        OrdersModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_ORDERS_SCHEMA: schema }, clock: () => NOW, pool: { poolSize: 4 } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

@@ -19,7 +19,7 @@ export class OrdersModule {
     return {
       module: OrdersModule,
       imports: [
-        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: ordersMigrations(schema), poolSize: options.poolSize }),
+        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: ordersMigrations(schema), ...options.pool }),
         ObservabilityModule,
       ],
       controllers: [OrdersController, OrderSagaConsumer, BrandDisplayNamesConsumer],

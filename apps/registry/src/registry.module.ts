@@ -30,7 +30,7 @@ export class RegistryModule {
     return {
       module: RegistryModule,
       imports: [
-        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), poolSize: options.poolSize }),
+        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), ...options.pool }),
         ObservabilityModule,
       ],
       controllers: [BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],

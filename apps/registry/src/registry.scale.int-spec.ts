@@ -51,7 +51,7 @@ describe('registry with 10,000 workshops', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '100' }, clock: () => NOW, poolSize: 12 }),
+        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '100' }, clock: () => NOW, pool: { poolSize: 12 } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

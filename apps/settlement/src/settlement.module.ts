@@ -31,7 +31,7 @@ export class SettlementModule {
     return {
       module: SettlementModule,
       imports: [
-        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: settlementMigrations(schema), poolSize: options.poolSize }),
+        ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: settlementMigrations(schema), ...options.pool }),
         ObservabilityModule,
       ],
       controllers: [SettlementController, SettlementEventsConsumer],

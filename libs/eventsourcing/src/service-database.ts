@@ -25,11 +25,14 @@ export interface ServiceDatabaseOptions {
   statementTimeoutMs?: number;
 }
 
+/** How a service's connection pool behaves: its size and how long a connection or a statement may take. */
+export type DatabasePoolOptions = Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>;
+
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30000;
 
 /** The node-postgres pool settings of a service's DataSource (TypeORM passes `extra` to pg.Pool). */
-export function poolSettings(options: Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>): Record<string, unknown> {
+export function poolSettings(options: DatabasePoolOptions): Record<string, unknown> {
   const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   return {
     max: options.poolSize ?? 10,

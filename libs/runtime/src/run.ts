@@ -76,7 +76,8 @@ export async function startHost(
   const brokers = config.brokers();
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
-  const serviceOptions = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env, poolSize: config.MESHFAB_DB_POOL_SIZE };
+  const pool = { poolSize: config.MESHFAB_DB_POOL_SIZE, connectTimeoutMs: config.MESHFAB_DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.MESHFAB_DB_STATEMENT_TIMEOUT_MS };
+  const serviceOptions = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env, pool };
   // Without the registry in this process, each service keeps its own list of revoked tokens from the
   // registry's events (the registry itself answers revocation checks where it is hosted), so it also
   // consumes the registry's topic.

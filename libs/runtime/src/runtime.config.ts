@@ -1,4 +1,5 @@
 import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '#libs/eventsourcing';
 import { PlatformConfig } from '#libs/platform';
 
 /** Environment of a Meshfab process (validated once at start-up; see the README's table). */
@@ -14,6 +15,10 @@ export class RuntimeConfig extends PlatformConfig {
   @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
   @IsInt() @Min(1) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
+  /** How long getting a pooled connection may take before the request answers 503 (PostgreSQL down or saturated). */
+  @IsInt() @Min(100) @Max(60_000) MESHFAB_DB_CONNECT_TIMEOUT_MS: number = DEFAULT_CONNECT_TIMEOUT_MS;
+  /** How long one statement may run before PostgreSQL cancels it (the client gives up 5 s later). */
+  @IsInt() @Min(1_000) @Max(3_600_000) MESHFAB_DB_STATEMENT_TIMEOUT_MS: number = DEFAULT_STATEMENT_TIMEOUT_MS;
 
   brokers(): string[] | undefined {
     const list = (this.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);

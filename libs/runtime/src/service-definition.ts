@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { ServiceName } from '#libs/contracts';
+import type { DatabasePoolOptions } from '#libs/eventsourcing';
 
 /** What every service module is given, whether it runs alone or with the others in one process. */
 export interface ServiceModuleOptions {
@@ -11,8 +12,8 @@ export interface ServiceModuleOptions {
   env: Record<string, string | undefined>;
   /** The clock; tests pass a fixed or controllable one. */
   clock?: () => Date;
-  /** Pool size of the service's DataSource (default 10). */
-  poolSize?: number;
+  /** The service's connection pool: size (default 10), connect and statement timeouts (3 s, 30 s). */
+  pool?: DatabasePoolOptions;
 }
 
 /**
