@@ -14,10 +14,11 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { testDatabaseUrl } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { joinNetwork, type Members, type OrderDriver } from './order-lifecycle.scenario.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'backpressure-secret-that-is-long-enough-for-hs256';
 const OPERATOR = 'op_backpressure-operator-token-0123456789';
@@ -104,12 +105,7 @@ function throughProxy(url: string, port: number): string {
 }
 
 function baseEnv(databaseUrl: string): Record<string, string> {
-  const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, uniqueSchema(`bp_${s.name}`)]));
-  return { ...schemas, DATABASE_URL: databaseUrl, PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'error', MESHFAB_DATA_DIR: '.data/e2e' };
-}
-
-async function dropSchemas(env: Record<string, string>): Promise<void> {
-  for (const [key, schema] of Object.entries(env)) if (key.endsWith('_SCHEMA')) await dropSchema(testDatabaseUrl(), schema);
+  return { ...freshSchemas('bp'), DATABASE_URL: databaseUrl, PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'error', MESHFAB_DATA_DIR: '.data/e2e' };
 }
 
 /** One HTTP call, its answer, its Retry-After header and how long it took. */

@@ -3,16 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { testDatabaseUrl } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { runDemo, type DemoResult } from '../../apps/network/src/demo/scenario.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'demo-e2e-secret-that-is-long-enough-for-hs256';
 const OPERATOR = `op_demo-e2e-${randomUUID()}`;
 
 describe('the demo scenario on the embedded network', () => {
-  const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, uniqueSchema(`demo_${s.name}`)]));
+  const schemas = freshSchemas('demo');
   let host: RunningHost;
   let result: DemoResult;
 
@@ -28,7 +29,7 @@ describe('the demo scenario on the embedded network', () => {
 
   afterAll(async () => {
     await host?.stop();
-    for (const schema of Object.values(schemas)) await dropSchema(testDatabaseUrl(), schema);
+    await dropSchemas(schemas);
   });
 
   it('completes every order it submits', () => {

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { TokenService, type Role } from '#libs/platform';
-import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { schemaVariable, startHost, type RunningHost } from '#libs/runtime';
+import { testDatabaseUrl } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { deepJsonText, fromPlain, hostileJson, hostileString, idempotencyKey, malformedJsonText, mutate, mutation, pathSegment, queryString, toJsonText } from './fuzz/arbitraries.js';
@@ -20,6 +20,7 @@ import { discoverEndpoints, dtoProperties, openApiOperations, servedRoutes, type
 import { BODY_EXAMPLES } from './fuzz/examples.js';
 import { NetworkStores } from './fuzz/stores.js';
 import { joinNetwork, orderLifecycle } from './order-lifecycle.scenario.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
@@ -51,9 +52,9 @@ interface Case {
   idempotencyKey: string | undefined;
 }
 
-const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [s.name, uniqueSchema(`fuzz_${s.name}`)]));
+const schemas = freshSchemas('fuzz');
 const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [`MESHFAB_${name.toUpperCase()}_SCHEMA`, schema])),
+  ...schemas,
   DATABASE_URL: testDatabaseUrl(),
   PORT: '0',
   MESHFAB_JWT_SECRET: SECRET,
@@ -125,7 +126,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
 
   beforeAll(async () => {
     host = await startHost('network', NETWORK_SERVICES, { embedded: true, env: { ...env } });
-    stores = await NetworkStores.connect(testDatabaseUrl(), NETWORK_SERVICES.map((s) => ({ service: s.name, schema: schemas[s.name], consumes: s.consumes })));
+    stores = await NetworkStores.connect(testDatabaseUrl(), NETWORK_SERVICES.map((s) => ({ service: s.name, schema: schemas[schemaVariable(s.name)], consumes: s.consumes })));
     endpoints = discoverEndpoints(host.app);
 
     // Real data first, so path parameters are sometimes ids that exist and belong to the caller: a
@@ -154,7 +155,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
   afterAll(async () => {
     await stores?.close();
     await host?.stop();
-    if (!process.env.E2E_KEEP_SCHEMAS) for (const schema of Object.values(schemas)) await dropSchema(testDatabaseUrl(), schema);
+    await dropSchemas(schemas);
   });
 
   it("finds every endpoint: Nest's route metadata, the OpenAPI document and Express's router agree", async () => {

@@ -4,22 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, kafkaBrokers, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { kafkaBrokers, testDatabaseUrl } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
 const OPERATOR = 'op_e2e-operator-token-0123456789abcdef';
 
 function baseEnv(): Record<string, string> {
-  const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, uniqueSchema(`e2e_${s.name}`)]));
-  return { ...schemas, DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
-}
-
-async function dropSchemas(env: Record<string, string>): Promise<void> {
-  if (process.env.E2E_KEEP_SCHEMAS) return;
-  for (const [key, schema] of Object.entries(env)) if (key.endsWith('_SCHEMA')) await dropSchema(testDatabaseUrl(), schema);
+  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
 }
 
 /** No service of the network gave up on any message (the operator's dead-letter view is empty). */

@@ -4,10 +4,11 @@ import { randomUUID } from 'node:crypto';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { testDatabaseUrl } from '#libs/testing';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
-const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, uniqueSchema(`cfg_${s.name}`)]));
+const schemas = freshSchemas('cfg');
 const baseEnv = {
   ...schemas,
   DATABASE_URL: testDatabaseUrl(),
@@ -23,7 +24,7 @@ describe('database pool settings from the environment', () => {
 
   afterAll(async () => {
     await host?.stop();
-    for (const schema of Object.values(schemas)) await dropSchema(testDatabaseUrl(), schema);
+    await dropSchemas(schemas);
   });
 
   it("gives every service's pool the configured size, connect timeout and statement timeout", async () => {

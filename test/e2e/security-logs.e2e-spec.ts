@@ -4,10 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { testDatabaseUrl } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { orderBody } from './security/world.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const JWT_SECRET = `jwt-${randomUUID()}-${randomUUID()}`;
 const OPERATOR = `op_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}`;
@@ -21,7 +22,7 @@ function databaseUrlWithPassword(): string {
 }
 
 describe('secrets in the logs', () => {
-  const schemas = Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, uniqueSchema(`seclog_${s.name}`)]));
+  const schemas = freshSchemas('seclog');
   const env: Record<string, string> = {
     ...schemas,
     DATABASE_URL: databaseUrlWithPassword(),
@@ -52,7 +53,7 @@ describe('secrets in the logs', () => {
   afterAll(async () => {
     await host?.stop();
     for (const undo of restore) undo();
-    for (const schema of Object.values(schemas)) await dropSchema(testDatabaseUrl(), schema);
+    await dropSchemas(schemas);
   });
 
   it('logs requests, refusals and errors without a secret, a password or a bearer token in them', async () => {

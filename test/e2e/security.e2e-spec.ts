@@ -5,23 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { testDatabaseUrl } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { ACCESS_TABLE, type AccessRow, type Expected } from './security/access-table.js';
 import { enumerateEndpoints, type EndpointKey } from './security/endpoints.js';
 import { buildWorld, INTRUDERS, MEMBER_ROLES, type Caller, type MemberRole, type World } from './security/world.js';
+import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'security-e2e-secret-that-is-long-enough-for-hs256';
 const OPERATOR = 'op_security-e2e-operator-token-0123456789';
 
 function envFor(services: readonly { name: string }[], extra: Record<string, string>): Record<string, string> {
-  const schemas = Object.fromEntries(services.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, uniqueSchema(`sec_${s.name}`)]));
-  return { ...schemas, DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e', ...extra };
-}
-
-async function dropSchemas(env: Record<string, string>): Promise<void> {
-  for (const [key, schema] of Object.entries(env)) if (key.endsWith('_SCHEMA')) await dropSchema(testDatabaseUrl(), schema);
+  return { ...freshSchemas('sec', services), DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e', ...extra };
 }
 
 interface Answer {

@@ -22,8 +22,13 @@ export interface HostedService {
   schema: string;
 }
 
+/** The environment variable that names a service's schema. */
+export function schemaVariable(service: string): string {
+  return `MESHFAB_${service.toUpperCase()}_SCHEMA`;
+}
+
 export function schemaOf(definition: MeshfabServiceDefinition, env: Record<string, string | undefined>): string {
-  return env[`MESHFAB_${definition.name.toUpperCase()}_SCHEMA`] ?? definition.name;
+  return env[schemaVariable(definition.name)] ?? definition.name;
 }
 
 /** The service's own ServiceDatabase: several live in one app when services share a process. */
