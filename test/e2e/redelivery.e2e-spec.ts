@@ -17,7 +17,13 @@ import { Members, OrderDriver, type Actors } from './order-lifecycle.scenario.js
 
 const SECRET = 'redelivery-e2e-secret-long-enough-for-hs256';
 const OPERATOR = 'op_redelivery-e2e-operator-token-0123456789';
-const SEED = Number(process.env.MESHFAB_REDELIVERY_SEED ?? randomInt(2 ** 31));
+/**
+ * Seeds that once ended in another state than the clean run, replayed on every run beside a random one
+ * (a replay is likely, not certain, to take the same path; see above). 1969368887: settlement refunded a
+ * reworked lot when its order's completion overtook the lot's pass, then funded it again.
+ */
+const REGRESSION_SEEDS = [1969368887];
+const SEEDS = process.env.MESHFAB_REDELIVERY_SEED ? [Number(process.env.MESHFAB_REDELIVERY_SEED)] : [randomInt(2 ** 31), ...REGRESSION_SEEDS];
 
 /** Tables that are the machinery of delivery, not a service's state (the inbox is counted apart). */
 const MACHINERY = new Set(['migrations', 'events', 'checkpoints', 'inbox', 'dead_letters', 'idempotency_keys']);
@@ -256,39 +262,44 @@ function normalise(raw: Record<string, { tables: Record<string, Row[]> } & Omit<
   return out;
 }
 
-describe(`duplicate and reordered delivery (seed ${SEED}; replay with MESHFAB_REDELIVERY_SEED=${SEED})`, () => {
+describe('duplicate and reordered delivery', () => {
   let clean: Run;
-  let perturbed: Run;
-  let transport: PerturbedTransport;
-
   beforeAll(async () => {
     clean = await runNetwork();
-    transport = new PerturbedTransport({ seed: SEED, holdBackRate: 0.5, maxHoldBackMs: 40 });
-    perturbed = await runNetwork(transport);
   }, 300_000);
 
-  it('ends with every service in the same state as on the clean transport', () => {
-    const services = Object.keys(clean.snapshot);
-    expect(services).toEqual(['inspection', 'matching', 'orders', 'registry', 'settlement']);
-    for (const service of services) expect({ service, deadLetters: perturbed.snapshot[service].deadLetters }).toEqual({ service, deadLetters: 0 });
-    expect(perturbed.snapshot).toEqual(clean.snapshot);
-  });
+  describe.each(SEEDS.map((seed) => ({ seed })))('seed $seed (replay with MESHFAB_REDELIVERY_SEED=$seed)', ({ seed }) => {
+    let perturbed: Run;
+    let transport: PerturbedTransport;
 
-  it('did redeliver and reorder for every consumer, and the inboxes suppressed every duplicate', () => {
-    const counts = perturbed.counts!;
-    process.stdout.write(`redelivery e2e (seed ${SEED}): ${JSON.stringify({ totals: transport.totals(), counts })}\n`);
-    expect(Object.keys(counts).sort()).toEqual(['inspection', 'matching', 'orders', 'registry', 'settlement']);
-    for (const [consumer, c] of Object.entries(counts)) {
-      expect({ consumer, handledTwice: c.handledTwice, deadLettered: c.deadLettered }).toEqual({ consumer, handledTwice: 0, deadLettered: 0 });
-      expect({ consumer, redelivered: c.redeliveries > 0, reordered: c.overtookSameProducer + c.overtookOtherProducer > 0 }).toEqual({ consumer, redelivered: true, reordered: true });
-    }
-    const totals = transport.totals();
-    expect(totals.duplicates).toBeGreaterThan(0);
-    // Each handled event is one inbox row, in both runs alike; every redelivery of a handled event was
-    // suppressed (a redelivery of an event without a handler is ignored, not recorded).
-    expect(totals.handled).toBe(Object.values(perturbed.snapshot).reduce((sum, s) => sum + s.inbox, 0));
-    expect(totals.duplicates + totals.ignored + totals.handled).toBe(totals.events + totals.redeliveries);
-    expect(totals.overtookSameProducer).toBeGreaterThan(0);
-    expect(totals.overtookOtherProducer).toBeGreaterThan(0);
+    beforeAll(async () => {
+      transport = new PerturbedTransport({ seed, holdBackRate: 0.5, maxHoldBackMs: 40 });
+      perturbed = await runNetwork(transport);
+    }, 300_000);
+
+    it('ends with every service in the same state as on the clean transport', () => {
+      const services = Object.keys(clean.snapshot);
+      expect(services).toEqual(['inspection', 'matching', 'orders', 'registry', 'settlement']);
+      for (const service of services) expect({ service, deadLetters: perturbed.snapshot[service].deadLetters }).toEqual({ service, deadLetters: 0 });
+      expect(perturbed.snapshot).toEqual(clean.snapshot);
+    });
+
+    it('did redeliver and reorder for every consumer, and the inboxes suppressed every duplicate', () => {
+      const counts = perturbed.counts!;
+      process.stdout.write(`redelivery e2e (seed ${seed}): ${JSON.stringify({ totals: transport.totals(), counts })}\n`);
+      expect(Object.keys(counts).sort()).toEqual(['inspection', 'matching', 'orders', 'registry', 'settlement']);
+      for (const [consumer, c] of Object.entries(counts)) {
+        expect({ consumer, handledTwice: c.handledTwice, deadLettered: c.deadLettered }).toEqual({ consumer, handledTwice: 0, deadLettered: 0 });
+        expect({ consumer, redelivered: c.redeliveries > 0, reordered: c.overtookSameProducer + c.overtookOtherProducer > 0 }).toEqual({ consumer, redelivered: true, reordered: true });
+      }
+      const totals = transport.totals();
+      expect(totals.duplicates).toBeGreaterThan(0);
+      // Each handled event is one inbox row, in both runs alike; every redelivery of a handled event was
+      // suppressed (a redelivery of an event without a handler is ignored, not recorded).
+      expect(totals.handled).toBe(Object.values(perturbed.snapshot).reduce((sum, s) => sum + s.inbox, 0));
+      expect(totals.duplicates + totals.ignored + totals.handled).toBe(totals.events + totals.redeliveries);
+      expect(totals.overtookSameProducer).toBeGreaterThan(0);
+      expect(totals.overtookOtherProducer).toBeGreaterThan(0);
+    });
   });
 });

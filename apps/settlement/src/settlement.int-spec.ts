@@ -499,5 +499,36 @@ describe('settlement service', () => {
         const statement = await call('GET', `/settlement/orders/${order}/statement`, { as: brandA });
         expect(statement.body).toMatchObject({ reconciles: true, totals: { escrowBalanceMinor: 0, refundedToBrandMinor: 0, releasedGrossMinor: 4_000 } });
       });
+
+      // Redelivery seed 1969368887: a reworked lot's pass reached settlement after the order's completion (orders'
+      // topic overtook inspection's). The escrow was refunded at completion and funded again by the pass, so the
+      // same history moved money differently depending on arrival order.
+      it.each([
+        ['before', 'the rework failure'],
+        ['after', 'the rework failure'],
+      ])('holds a reworked lot of a completed order until its verdict (order completion heard %s %s): one escrow, no refund', async (when) => {
+        const order = id(`o-rework-${when}`);
+        const s = id(`s-rework-${when}`);
+        const elsewhere = { workshopId: id(`ws-rework-${when}`) };
+        const delivery = (at: string) => ({ ...completed(s, order, brandA, 6_000, at, '2026-02-10T00:00:00.000Z'), ...elsewhere });
+        const orderCompleted = () => emit('orders', `order-${order}`, 'OrderCompleted', { orderId: order, brandId: brandA, completedAt: new Date().toISOString() });
+        expect((await deposit(brandA, 6_000, id(`dep-rework-${when}`))).status).toBe(201);
+        await emit('matching', `subtask-${s}`, 'SubtaskAccepted', { ...accepted(s, order, brandA, 6_000), ...elsewhere });
+        await untilLot(s, 'escrowed');
+        await untilHandled(await emit('matching', `subtask-${s}`, 'SubtaskCompleted', delivery('2026-02-01T00:00:00.000Z')));
+        if (when === 'before') await untilHandled(await orderCompleted());
+        await untilHandled(await emit('inspection', `il-${s}`, 'InspectionFailed', { ...failed(s, order, brandA, 'rework'), ...elsewhere }));
+        await untilHandled(await emit('matching', `subtask-${s}`, 'SubtaskCompleted', delivery('2026-02-03T00:00:00.000Z')));
+        if (when === 'after') await untilHandled(await orderCompleted());
+        expect(await lotStatus(s)).toBe('escrowed');
+        await emit('inspection', `il-${s}-rework`, 'InspectionPassed', { ...passed(s, order, brandA), inspectionLotId: `il-${s}-rework`, ...elsewhere });
+        await untilLot(s, 'paid');
+        const transfers: { id: string; kind: string }[] = await db.dataSource.query(`SELECT id, kind FROM "${schema}".transfers WHERE subtask_id = $1 ORDER BY id`, [s]);
+        expect(transfers).toEqual([
+          { id: `escrow:${s}:1`, kind: 'escrow_funding' },
+          { id: `release:${s}`, kind: 'lot_release' },
+        ]);
+        expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true, closedOrdersWithEscrow: [] });
+      });
   });
 });

@@ -95,6 +95,19 @@ const toPayout = (r: PayoutRow): PayoutView => ({
 /** Delivered (its first completion known), escrowed, never failed: its inspection verdict is still to come. */
 const awaitsInspection = (lot: LotRow): boolean => lot.status === 'escrowed' && lot.completed_at !== null && lot.failures === 0;
 
+/**
+ * Whether a lot of an order that just closed keeps its escrow until its own events decide it.
+ *
+ * A completed order completed because every lot it needed passed: so a delivered lot still escrowed here
+ * (even one that failed and was reworked) has a verdict on its way on inspection's topic, and a lot the
+ * order no longer needed is cancelled or re-planned by its own event. Refunding it at completion and
+ * funding it again when its pass arrives would make the money movements depend on which topic settlement
+ * heard first (redelivery seed 1969368887). A cancelled or failed order stops rework, so there only a
+ * first delivery, never failed, still awaits a verdict.
+ */
+const heldAtClose = (lot: LotRow, status: Exclude<OrderStatus, 'open'>): boolean =>
+  status === 'completed' ? lot.status === 'escrowed' && lot.completed_at !== null : awaitsInspection(lot);
+
 const parseTime = (text: string | undefined, fallback: Date): Date => {
   const t = text ? new Date(text) : undefined;
   return t && !Number.isNaN(t.getTime()) ? t : fallback;
@@ -236,10 +249,13 @@ export class SettlementService {
         data: { orderId: e.orderId, subtaskId: e.subtaskId, workshopId: e.workshopId, disposition: e.disposition, inspectionLotId: e.inspectionLotId },
       },
     ], meta);
-    // A closed order has no rework or re-plan to come: the failed lot's escrow goes back to the brand.
+    // A cancelled or failed order has no rework to come: the failed lot's escrow goes back to the brand. A
+    // completed order heard before this failure completed after the rework passed: that pass is on its way.
     const [order] = await m.query<Pick<OrderRow, 'status'>[]>(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [e.orderId]);
     if (e.disposition === 'replan') await this.withdraw(m, lot, 'replanned after failed inspection', meta);
-    else if (order && order.status !== 'open') await this.withdraw(m, lot, `failed inspection after the order was ${order.status}`, meta);
+    else if (order && order.status !== 'open' && order.status !== 'completed') {
+      await this.withdraw(m, lot, `failed inspection after the order was ${order.status}`, meta);
+    }
   }
 
   async onSubtaskCancelled(e: SubtaskCancelledContract, m: EntityManager, meta: EventMetadata): Promise<void> {
@@ -260,10 +276,10 @@ export class SettlementService {
     const order = await this.ensureOrder(m, orderId, brandId, null);
     if (order.status !== 'open') return;
     const lots: LotRow[] = await m.query(`SELECT * FROM ${this.s}.lots WHERE order_id = $1 ORDER BY subtask_id`, [orderId]);
-    // Work delivered before a cancellation (or failure) and not yet inspected is judged like any other:
+    // Work delivered and not yet judged (heldAtClose) is judged like any other:
     // paid if it passes, refunded if it fails (onInspectionFailed). Refunding it here would make the
     // outcome depend on whether inspection's verdict overtook the order's closing on the way here.
-    const held = (lot: LotRow) => status !== 'completed' && awaitsInspection(lot);
+    const held = (lot: LotRow) => heldAtClose(lot, status);
     for (const lot of lots) {
       if (lot.passed_at || held(lot)) continue;
       await this.withdraw(m, lot, `order ${status}`, meta, false);
