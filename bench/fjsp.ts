@@ -3,6 +3,7 @@
  *
  *   npm run bench:fjsp -- <instance.fjs> --time-limit-ms <ms> [--seed <n>]
  *   npm run bench:fjsp -- --all <dir> --time-limit-ms <ms> [--seed <n>]
+ *   npm run bench:fjsp -- --time-limit-ms <ms>     (--all over the Brandimarte instances in the repository)
  *
  * Single mode prints one JSON object: {"instance", "makespan", "timeMs", "operations": [{job, op, machine,
  * start, end}]} with job, op and machine numbered from 1. --all runs every *.fjs in <dir> and prints a
@@ -10,9 +11,13 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseFjs, solveFjsp, validateSchedule } from '#libs/scheduling';
 
 class UsageError extends Error {}
+
+/** The Brandimarte instances copied into the repository (libs/scheduling/benchmarks/fjsp/README.md); this file runs from dist/bench. */
+const BRANDIMARTE_DIR = path.resolve(fileURLToPath(import.meta.url), '../../../libs/scheduling/benchmarks/fjsp/brandimarte');
 
 interface Args {
   file?: string;
@@ -40,7 +45,8 @@ function parseArgs(argv: string[]): Args {
     else throw new UsageError(`unexpected argument ${a}`);
   }
   if (args.timeLimitMs === undefined) throw new UsageError('--time-limit-ms is required');
-  if ((args.file === undefined) === (args.all === undefined)) throw new UsageError('give either <instance.fjs> or --all <dir>');
+  if (args.file !== undefined && args.all !== undefined) throw new UsageError('give either <instance.fjs> or --all <dir>, not both');
+  if (args.file === undefined) args.all ??= BRANDIMARTE_DIR;
   return { ...args, timeLimitMs: args.timeLimitMs, seed: args.seed ?? 1 };
 }
 

@@ -4,8 +4,8 @@ import type { FjspInstance } from './model.js';
 
 /** Repository root, from this file's location (libs/scheduling/src). */
 export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../../..');
-/** The shared benchmark data: a read-only sibling of the repository (../shared). */
-export const fjspBenchmarkDir = path.resolve(repoRoot, '../shared/benchmarks/fjsp');
+/** The Brandimarte instances, copied into the repository with their source (see its README.md). */
+export const fjspBenchmarkDir = path.resolve(repoRoot, 'libs/scheduling/benchmarks/fjsp');
 
 /**
  * Two jobs, two machines; optimum 7 (checked by hand):
