@@ -165,7 +165,7 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
         clock: () => NOW,
         pool: { poolSize: concurrency + 4 },
       }),
-      { logger: false },
+      { logger: false, abortOnError: false }, // a failed start rejects with its cause (the finally below cleans up)
     );
     const db = app.get(ServiceDatabase);
     const planning = app.get(PlanningService);

@@ -96,7 +96,7 @@ async function ourPath(kind: 'kafka' | 'embedded', args: { databaseUrl: string; 
   }
   const app: INestMicroservice = await NestFactory.createMicroservice(
     { module: class BenchModule {}, controllers: [TickConsumer] },
-    { strategy: server, logger: false },
+    { strategy: server, logger: false, abortOnError: false },
   );
   await app.listen();
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseRole, type TestDatabaseRole } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { orderBody } from './security/world.js';
@@ -12,20 +12,13 @@ import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const JWT_SECRET = `jwt-${randomUUID()}-${randomUUID()}`;
 const OPERATOR = `op_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}`;
-const DB_PASSWORD = `pw-${randomUUID()}`;
-
-/** The test database, reached with a password (the test server trusts local connections and ignores it). */
-function databaseUrlWithPassword(): string {
-  const url = new URL(testDatabaseUrl());
-  url.password = DB_PASSWORD;
-  return url.toString();
-}
 
 describe('secrets in the logs', () => {
   const schemas = freshSchemas('seclog');
+  // A role with a password of its own (libs/testing), so the password is a real one on any server.
+  let database: TestDatabaseRole;
   const env: Record<string, string> = {
     ...schemas,
-    DATABASE_URL: databaseUrlWithPassword(),
     PORT: '0',
     MESHFAB_JWT_SECRET: JWT_SECRET,
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
@@ -47,13 +40,15 @@ describe('secrets in the logs', () => {
       });
       restore.push(() => (stream.write = write));
     }
+    database = await testDatabaseRole('seclog');
     const logger = createLogger({ serviceName: 'network', level: 'trace' }, { write: (line: string) => lines.push(line) });
-    host = await startHost('network', NETWORK_SERVICES, { embedded: true, env: { ...env }, logger });
+    host = await startHost('network', NETWORK_SERVICES, { embedded: true, env: { ...env, DATABASE_URL: database.url }, logger });
   }, 120_000);
   afterAll(async () => {
     await host?.stop();
     for (const undo of restore) undo();
     await dropSchemas(schemas);
+    await database?.drop();
   });
 
   it('logs requests, refusals and errors without a secret, a password or a bearer token in them', async () => {
@@ -92,7 +87,7 @@ describe('secrets in the logs', () => {
     const secrets = {
       jwtSecret: JWT_SECRET,
       operatorToken: OPERATOR,
-      databasePassword: DB_PASSWORD,
+      databasePassword: database.password,
       brandToken: brand.token,
       rotatedToken: rotated.token,
       workshopToken: workshop.token,

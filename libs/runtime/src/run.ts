@@ -87,7 +87,14 @@ export async function startHost(
     return { definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) };
   });
   const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
-  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, options.logger), { bufferLogs: true, bodyParser: false });
+  // abortOnError: false: a failure while Nest builds the modules (a refused database login, say) rejects
+  // this call with its cause instead of Nest ending the process; runUntilSignal reports it and exits, and a
+  // test that starts a host fails that test only.
+  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, options.logger), {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
   const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded', bus: options.eventBus });
   await app.startAllMicroservices();

@@ -33,6 +33,56 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   }
 }
 
+/** A login role of its own in the test cluster, and the URL that connects as it with its password. */
+export interface TestDatabaseRole {
+  role: string;
+  password: string;
+  url: string;
+  /** Drops the role and what it owns; call it after everything that connected as it has closed. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a role with a random password (allowed to create schemas in the test database) and returns a
+ * URL that logs in as it. For tests that need credentials of their own: whatever the server's
+ * authentication (a trust-auth machine cluster, the scram-sha-256 embedded cluster, a container), the
+ * password in this URL is the role's real password, so nothing depends on the server ignoring it.
+ */
+export async function testDatabaseRole(prefix: string): Promise<TestDatabaseRole> {
+  const admin = testDatabaseUrl();
+  const role = `r_${slug(prefix, '_').slice(0, 40)}_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  await withClient(admin, async (client) => {
+    const database = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db;
+    await client.query(`CREATE ROLE ${client.escapeIdentifier(role)} LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+    await client.query(`GRANT CREATE ON DATABASE ${client.escapeIdentifier(database)} TO ${client.escapeIdentifier(role)}`);
+  });
+  const url = new URL(admin);
+  url.username = role;
+  url.password = password;
+  return {
+    role,
+    password,
+    url: url.toString(),
+    drop: () =>
+      withClient(admin, async (client) => {
+        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+        await client.query(`DROP OWNED BY ${client.escapeIdentifier(role)} CASCADE`);
+        await client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`);
+      }),
+  };
+}
+
+async function withClient(url: string, work: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A Kafka topic name no other test uses, e.g. `test.relay.5be2e0c1`. */
 export function createTopicName(prefix: string): string {
   return `test.${slug(prefix, '-').slice(0, 100)}.${randomBytes(4).toString('hex')}`;
