@@ -38,6 +38,12 @@ export class MatchingConfig {
   @IsInt() @Min(0) MATCHING_OPTIMISER_BUDGET_MS: number = 20;
   @IsInt() @Min(1) MATCHING_OPTIMISER_ITERATIONS: number = 400;
   @IsNumber() @Min(0) MATCHING_OPTIMISER_COST_SLACK: number = 0.5;
+  /**
+   * CPU time the pure planner may spend on one order or lot (all its shortlist levels and booking
+   * attempts together). Planning yields to the event loop before every planner run; past the budget it
+   * stops with a visible outcome (OrderPlanningAbandoned, or the lot waits with the reason).
+   */
+  @IsInt() @Min(10) MATCHING_PLANNING_BUDGET_MS: number = 2000;
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
 }

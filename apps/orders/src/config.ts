@@ -24,6 +24,14 @@ export class OrdersConfig {
   @IsInt() @Min(1)
   ORDERS_MAX_QUANTITY: number = 1_000_000;
 
+  /**
+   * Most shop hours one process may need over an order (quantity × the work content per unit of its
+   * steps of that process). Matching books capacity in whole minutes in 32-bit columns: an order past
+   * this limit could never be planned, so it is refused at submission.
+   */
+  @IsInt() @Min(1) @Max(30_000_000)
+  ORDERS_MAX_WORK_HOURS_PER_PROCESS: number = 10_000_000;
+
   /** Most workshops one step's quantity may be spread over when computing the route's minimal duration. */
   @IsInt() @Min(1)
   ORDERS_MAX_PARALLEL_WORKSHOPS: number = 10;

@@ -22,6 +22,8 @@ export const workshopStream = (workshopId: string): string => `workshop-${worksh
 export const brandStream = (brandId: string): string => `brand-${brandId}`;
 export const inspectorStream = (inspectorId: string): string => `inspector-${inspectorId}`;
 export const qualityRecordStream = (workshopId: string, process: string): string => `quality-${workshopId}:${process}`;
+/** Snapshot every 100 events; a new name when QualityRecordState changes shape. */
+export const QUALITY_RECORD_SNAPSHOTS = { name: 'quality-record@1', every: 100 } as const;
 
 /** The registry's streams: load → decide → append, with the read models updated in the same transaction. */
 @Injectable()
@@ -41,7 +43,11 @@ export class RegistryStreams {
     this.workshops = new CommandHandler(db.dataSource, db.store, workshopDecider, { projections: [members, workshopProfileProjection(db.schema)] });
     this.brands = new CommandHandler(db.dataSource, db.store, brandDecider, { projections: [members] });
     this.inspectors = new CommandHandler(db.dataSource, db.store, inspectorDecider, { projections: [members] });
-    this.qualityRecords = new CommandHandler(db.dataSource, db.store, qualityRecordDecider, { projections: [qualityRecordProjection(db.schema)] });
+    // A quality record grows for as long as the workshop works: loads start from a snapshot.
+    this.qualityRecords = new CommandHandler(db.dataSource, db.store, qualityRecordDecider, {
+      projections: [qualityRecordProjection(db.schema)],
+      snapshots: QUALITY_RECORD_SNAPSHOTS,
+    });
   }
 
   now(): string {

@@ -29,6 +29,17 @@ export class OrderPlanningFailedContract {
 }
 IntegrationEvent('matching', 'OrderPlanningFailed')(OrderPlanningFailedContract);
 
+/**
+ * Matching gave up on the order: it cannot be planned as submitted, now or later (a figure of it out of
+ * range, or planning past its CPU budget). Unlike OrderPlanningFailed, nothing is retried.
+ */
+export class OrderPlanningAbandonedContract {
+  @IsString() orderId!: string;
+  @IsString() brandId!: string;
+  @IsString() reason!: string;
+}
+IntegrationEvent('matching', 'OrderPlanningAbandoned')(OrderPlanningAbandonedContract);
+
 /** Facts about a subtask (one lot of one step at one workshop) that every event about it carries. */
 export class SubtaskFacts {
   @IsString() subtaskId!: string;

@@ -3,6 +3,7 @@ import { fold, type Decider, type DomainEvent } from '#libs/domain';
 import { ConcurrencyError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import { applyProjections, type Projection } from './projection.js';
+import { SnapshotStore, type SnapshotPolicy } from './snapshots.js';
 import type { EventMetadata, StoredEvent } from './stored-event.js';
 
 export interface HandleOptions {
@@ -26,23 +27,46 @@ export interface HandleResult<State, Event extends DomainEvent> {
 
 export const toDomainEvent = <E extends DomainEvent>(e: StoredEvent): E => ({ type: e.type, data: e.data }) as unknown as E;
 
+export interface CommandHandlerOptions {
+  projections?: readonly Projection[];
+  maxRetries?: number;
+  /** Snapshot long streams (state must be plain JSON): a load then reads the snapshot and the events after it. */
+  snapshots?: SnapshotPolicy;
+}
+
 /**
  * load → decide → append with the version it loaded at; on a concurrent append the whole cycle is
  * retried (up to `maxRetries`) when the command allows it. Inline projections run in the append's
- * transaction.
+ * transaction. With `snapshots`, a load folds only the events after the stream's newest snapshot, and a
+ * command that leaves `every` or more events after it writes a new one (in the append's transaction).
  */
 export class CommandHandler<State, Command, Event extends DomainEvent> {
+  private readonly snapshotStore: SnapshotStore | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
     private readonly decider: Decider<State, Command, Event>,
-    private readonly options: { projections?: readonly Projection[]; maxRetries?: number } = {},
-  ) {}
+    private readonly options: CommandHandlerOptions = {},
+  ) {
+    this.snapshotStore = options.snapshots ? new SnapshotStore(dataSource, store.schema) : undefined;
+  }
 
   async load(streamId: string, manager?: EntityManager): Promise<{ state: State; version: number }> {
-    const events = await this.store.readStream(streamId, { manager });
-    const state = fold(this.decider, events.map((e) => toDomainEvent<Event>(e)));
-    return { state, version: events.length === 0 ? 0 : events[events.length - 1].streamVersion };
+    const { state, version } = await this.loadFrom(streamId, manager);
+    return { state, version };
+  }
+
+  /** The state, its version and how many events were folded on top of the snapshot (all of them without one). */
+  private async loadFrom(streamId: string, manager?: EntityManager): Promise<{ state: State; version: number; folded: number }> {
+    const policy = this.options.snapshots;
+    const snapshot = policy && this.snapshotStore ? await this.snapshotStore.read<State>(streamId, policy.name, manager) : undefined;
+    const events = await this.store.readStream(streamId, { manager, afterVersion: snapshot?.version ?? 0 });
+    const state = snapshot
+      ? events.reduce((s, e) => this.decider.evolve(s, toDomainEvent<Event>(e)), snapshot.state)
+      : fold(this.decider, events.map((e) => toDomainEvent<Event>(e)));
+    const version = events.length === 0 ? (snapshot?.version ?? 0) : events[events.length - 1].streamVersion;
+    return { state, version, folded: events.length };
   }
 
   async handle(streamId: string, command: Command, options: HandleOptions): Promise<HandleResult<State, Event>> {
@@ -62,7 +86,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
   }
 
   private async once(streamId: string, command: Command, options: HandleOptions, manager: EntityManager | undefined): Promise<HandleResult<State, Event>> {
-    const { state, version } = await this.load(streamId, manager);
+    const { state, version, folded } = await this.loadFrom(streamId, manager);
     if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
       throw new ConcurrencyError(streamId, options.expectedVersion, version);
     }
@@ -71,6 +95,10 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     const appended = await this.store.append(streamId, decided, { expectedVersion: version, metadata: options.metadata, manager });
     if (manager && this.options.projections?.length) await applyProjections(this.options.projections, appended.events, manager);
     const next = decided.reduce((s, e) => this.decider.evolve(s, e), state);
+    const policy = this.options.snapshots;
+    if (policy && this.snapshotStore && folded + decided.length >= policy.every) {
+      await this.snapshotStore.write(streamId, policy.name, { state: next, version: appended.nextExpectedVersion }, manager);
+    }
     return { state: next, version: appended.nextExpectedVersion, newEvents: appended.events, decided };
   }
 }

@@ -8,6 +8,7 @@ export * from './checkpoints.js';
 export * from './inbox.js';
 export * from './projection.js';
 export * from './command-handler.js';
+export * from './snapshots.js';
 export * from './catch-up-subscription.js';
 export * from './dead-letters.js';
 export * from './idempotency.js';

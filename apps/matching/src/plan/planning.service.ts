@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { CapacityWithdrawnContract, OrderSubmittedContract } from '#libs/contracts';
+import { ContractViolationError, type CapacityWithdrawnContract, type OrderSubmittedContract } from '#libs/contracts';
 import { ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import { NetworkView } from '../network/network-view.js';
@@ -12,6 +13,7 @@ import {
   dayStart,
   isoDay,
   lastWorkDay,
+  layoutOf,
   fill,
   minutesFor,
   planRoute,
@@ -65,6 +67,26 @@ export function shortlistLevels(near: number, anywhere: number): { nearLimit: nu
 }
 const ACTIVE = ['offered', 'accepted', 'started', 'completed', 'rework'];
 
+/** The planner used up its CPU budget (MATCHING_PLANNING_BUDGET_MS) before it found a plan or a reason. */
+interface OverBudget {
+  kind: 'over_budget';
+  reason: string;
+}
+type PlanAndBookOutcome = { ok: true; result: PlanSuccess; ids: string[] } | { ok: false; failure: PlanningFailure | OverBudget };
+
+/**
+ * Why an order can never be planned as submitted, when planning it failed in a way no retry changes: a
+ * figure out of the range of a column (PostgreSQL 22003) or of an event's contract. Undefined for other
+ * errors (the consumer retries them).
+ */
+function unplannableReason(error: unknown): string | undefined {
+  if (error instanceof ContractViolationError) return `the plan does not fit its event contract (${error.message})`;
+  if (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '22003') {
+    return `a figure of the plan is out of range (${(error as Error).message}); quantity × work content per unit is too large to plan`;
+  }
+  return undefined;
+}
+
 interface LotRef {
   subtask_id: string;
   order_id: string;
@@ -95,12 +117,9 @@ export interface LotToReplan {
   reason: string;
 }
 
-/** Longest chain of successor steps after `stepId` (0 for a final step). */
-function tailLength(route: OrderSubmittedContract['route'], stepId: string, seen = new Set<string>()): number {
-  if (seen.has(stepId)) return 0;
-  seen.add(stepId);
-  const next = route.filter((s) => s.dependsOn.includes(stepId));
-  return next.length === 0 ? 0 : 1 + Math.max(...next.map((s) => tailLength(route, s.stepId, new Set(seen))));
+/** Longest chain of successor steps after `stepId` (0 for a final step): linear in the route's size (layoutOf). */
+function tailLength(route: OrderSubmittedContract['route'], stepId: string): number {
+  return layoutOf(route).stepsAfter.get(stepId) ?? 0;
 }
 
 /** Explanation as stored and shown: day numbers as ISO dates. */
@@ -154,7 +173,7 @@ export class PlanningService {
        ON CONFLICT (order_id) DO UPDATE SET updated_at = EXCLUDED.updated_at RETURNING status`,
       [order.orderId, order.brandId, JSON.stringify(order), now],
     );
-    if (existing[0]?.status === 'planned' || existing[0]?.status === 'cancelled') return null;
+    if (existing[0]?.status === 'planned' || existing[0]?.status === 'cancelled' || existing[0]?.status === 'unplannable') return null;
     const request: PlanningRequest = {
       firstDay: dayNumber(now) + 1,
       lastDay: lastWorkDay(new Date(order.dueDate)),
@@ -163,18 +182,35 @@ export class PlanningService {
       maxWorkshopsPerStep: order.splitPolicy?.maxWorkshopsPerStep,
       minLotSize: order.splitPolicy?.minLotSize,
     };
-    const outcome = await this.planAndBook(request, [order.delivery], m, order.orderId);
-    if (!outcome.ok) {
-      await this.recordFailure(order, outcome.failure.reason, m, metadata);
-      return outcome;
+    // What fails for good (a figure out of range) ends visibly instead of failing the event until it is dead-lettered.
+    await m.query('SAVEPOINT matching_plan_order');
+    let result: PlanSuccess;
+    try {
+      const outcome = await this.planAndBook(request, [order.delivery], m, order.orderId);
+      if (!outcome.ok) {
+        await m.query('RELEASE SAVEPOINT matching_plan_order');
+        if (outcome.failure.kind === 'over_budget') {
+          await this.abandon(order, outcome.failure.reason, m, metadata);
+          return null;
+        }
+        await this.recordFailure(order, outcome.failure.reason, m, metadata);
+        return { ok: false, failure: outcome.failure };
+      }
+      result = outcome.result;
+      const planned = await this.offer(order, result.lots, outcome.ids, null, m, metadata);
+      await this.db.store.append(
+        planStream(order.orderId),
+        [{ type: 'OrderPlanned', data: { orderId: order.orderId, brandId: order.brandId, lots: planned, plannedCompletion: dayStart(result.completionDay + 1).toISOString() } }],
+        { expectedVersion: 'any', metadata, manager: m },
+      );
+    } catch (error) {
+      const reason = unplannableReason(error);
+      if (reason === undefined) throw error;
+      await m.query('ROLLBACK TO SAVEPOINT matching_plan_order');
+      await this.abandon(order, reason, m, metadata);
+      return null;
     }
-    const { result, ids } = outcome;
-    const planned = await this.offer(order, result.lots, ids, null, m, metadata);
-    await this.db.store.append(
-      planStream(order.orderId),
-      [{ type: 'OrderPlanned', data: { orderId: order.orderId, brandId: order.brandId, lots: planned, plannedCompletion: dayStart(result.completionDay + 1).toISOString() } }],
-      { expectedVersion: 'any', metadata, manager: m },
-    );
+    await m.query('RELEASE SAVEPOINT matching_plan_order');
     await m.query(`UPDATE ${this.s}.order_plans SET status = 'planned', reason = NULL, completion_day = $2::date, mode = $3, updated_at = $4 WHERE order_id = $1`, [
       order.orderId,
       isoDay(result.completionDay),
@@ -193,8 +229,10 @@ export class PlanningService {
     near: readonly GeoPoint[],
     m: EntityManager,
     orderId: string,
-  ): Promise<{ ok: true; result: PlanSuccess; ids: string[] } | { ok: false; failure: PlanningFailure }> {
+  ): Promise<PlanAndBookOutcome> {
     const c = this.settings.config;
+    // CPU spent in the pure planner for this request; checked (after yielding to the event loop) before every run.
+    let spent = 0;
     const processes = request.steps.map((s) => s.process);
     const minutesNeeded: Record<string, number> = {};
     for (const s of request.steps) minutesNeeded[s.process] = (minutesNeeded[s.process] ?? 0) + s.quantity * s.workContentHoursPerUnit * 60;
@@ -218,6 +256,11 @@ export class PlanningService {
       failure = undefined;
       for (let attempt = 0; attempt < BOOKING_ATTEMPTS && !failure; attempt++) {
         const candidates = withoutDays(await this.network.candidates(query, m), busy);
+        await nextTurn();
+        if (spent > c.MATCHING_PLANNING_BUDGET_MS) {
+          const reason = `planning took more than its CPU budget of ${c.MATCHING_PLANNING_BUDGET_MS} ms (MATCHING_PLANNING_BUDGET_MS) without finding a plan`;
+          return { ok: false, failure: { kind: 'over_budget', reason } };
+        }
         const started = performance.now();
         // After a lost booking race, rank within a few per cent at random so the losers spread out.
         const spread = clashes > 0 ? { seed: (clashes * 7919) ^ hashOf(orderId), amount: Math.min(0.15, 0.03 * clashes) } : undefined;
@@ -240,6 +283,7 @@ export class PlanningService {
                 },
                 greedy,
               );
+        spent += performance.now() - started;
         this.stats.plannerMs += performance.now() - started;
         if (!result.ok) {
           if (busy.size > 0) {
@@ -313,6 +357,20 @@ export class PlanningService {
     }));
   }
 
+  /**
+   * The order cannot be planned as submitted, now or later: matching stops trying (status `unplannable`,
+   * not retried when capacity appears) and tells the order why (`OrderPlanningAbandoned`).
+   */
+  private async abandon(order: Pick<OrderSubmittedContract, 'orderId' | 'brandId'>, reason: string, m: EntityManager, metadata: EventMetadata): Promise<void> {
+    this.log.warn(`order ${order.orderId} cannot be planned: ${reason}`);
+    await m.query(`UPDATE ${this.s}.order_plans SET status = 'unplannable', reason = $2, updated_at = $3 WHERE order_id = $1`, [order.orderId, reason, this.settings.clock()]);
+    await this.db.store.append(planStream(order.orderId), [{ type: 'OrderPlanningAbandoned', data: { orderId: order.orderId, brandId: order.brandId, reason } }], {
+      expectedVersion: 'any',
+      metadata,
+      manager: m,
+    });
+  }
+
   private async recordFailure(order: Pick<OrderSubmittedContract, 'orderId' | 'brandId'>, reason: string, m: EntityManager, metadata: EventMetadata): Promise<void> {
     const rows: { status: string; reason: string | null }[] = await m.query(`SELECT status, reason FROM ${this.s}.order_plans WHERE order_id = $1 FOR UPDATE`, [order.orderId]);
     await m.query(`UPDATE ${this.s}.order_plans SET status = 'failed', reason = $2, updated_at = $3 WHERE order_id = $1`, [order.orderId, reason, this.settings.clock()]);
@@ -384,7 +442,7 @@ export class PlanningService {
     const near = [...locations.values(), order.delivery];
     let outcome = await this.planAndBook(narrow, near, m, lot.orderId);
     let toMove: ActiveLot[] = [];
-    if (!outcome.ok && outcome.failure.kind !== 'no_workshop' && options.cascade !== false) {
+    if (!outcome.ok && outcome.failure.kind !== 'no_workshop' && outcome.failure.kind !== 'over_budget' && options.cascade !== false) {
       // Widen to the due date, bounded by successor lots whose work has started (they cannot move).
       const movable = succs.filter((a) => (MOVABLE_STATUSES as readonly string[]).includes(a.status));
       const fixed = succs.filter((a) => !movable.includes(a));

@@ -30,6 +30,7 @@ export class OrderCommands {
       maxDependenciesPerStep: config.ORDERS_MAX_DEPENDENCIES_PER_STEP,
       maxParameterChars: config.ORDERS_MAX_STEP_PARAMETER_CHARS,
       maxQuantity: config.ORDERS_MAX_QUANTITY,
+      maxWorkHoursPerProcess: config.ORDERS_MAX_WORK_HOURS_PER_PROCESS,
       maxParallelWorkshops: config.ORDERS_MAX_PARALLEL_WORKSHOPS,
       shopHoursPerDay: config.ORDERS_SHOP_HOURS_PER_DAY,
     };

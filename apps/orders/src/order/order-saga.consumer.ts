@@ -7,6 +7,7 @@ import type {
   InspectionFailedContract,
   InspectionPassedContract,
   OrderPlannedContract,
+  OrderPlanningAbandonedContract,
   OrderPlanningFailedContract,
   SubtaskAcceptedContract,
   SubtaskCancelledContract,
@@ -65,6 +66,11 @@ export class OrderSagaConsumer {
   @OnEvent('orders', 'OrderPlanningFailed')
   async onOrderPlanningFailed(@Payload() e: EventEnvelope<OrderPlanningFailedContract>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(e.data.orderId, { type: 'RecordPlanningFailure', sourceEventId: e.eventId, reason: e.data.reason, at: e.occurredAt }, ctx);
+  }
+
+  @OnEvent('orders', 'OrderPlanningAbandoned')
+  async onOrderPlanningAbandoned(@Payload() e: EventEnvelope<OrderPlanningAbandonedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.record(e.data.orderId, { type: 'RecordPlanningAbandoned', sourceEventId: e.eventId, reason: e.data.reason, at: e.occurredAt }, ctx);
   }
 
   /** Who holds which lot: a re-planned lot is offered to its new workshop before anyone accepts it. */

@@ -70,7 +70,7 @@ export class CancelOrderDto {
   @IsOptional() @IsString() @Length(1, 500) reason?: string;
 }
 
-export const ORDER_STATUSES = ['submitted', 'planning', 'in_production', 'awaiting_funds', 'at_risk', 'completed', 'cancelled', 'failed'] as const;
+export const ORDER_STATUSES = ['submitted', 'planning', 'in_production', 'awaiting_funds', 'at_risk', 'completed', 'cancelled', 'failed', 'planning_failed'] as const;
 
 export class ListOrdersQuery {
   @IsOptional() @IsIn(ORDER_STATUSES) status?: (typeof ORDER_STATUSES)[number];

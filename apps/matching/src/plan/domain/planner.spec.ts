@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_PLANNER_SETTINGS, haversineKm, minutesFor, planRoute, priceFor, type Candidate, type PlanningRequest, type StepDemand } from './planner.js';
+import { DEFAULT_PLANNER_SETTINGS, haversineKm, layoutOf, minutesFor, planRoute, priceFor, topologicalOrder, type Candidate, type PlanningRequest, type StepDemand } from './planner.js';
 
 const D0 = 20_000; // a day number
 const here = { lat: 30, lng: 120 };
@@ -16,6 +16,27 @@ function workshop(id: string, over: Partial<Candidate> & { hours?: number; days?
 const step = (stepId: string, process: string, over: Partial<StepDemand> = {}): StepDemand => ({ stepId, process, workContentHoursPerUnit: 0.1, dependsOn: [], quantity: 100, ...over });
 const request = (steps: StepDemand[], over: Partial<PlanningRequest> = {}): PlanningRequest => ({ firstDay: D0, lastDay: D0 + 9, delivery: here, steps, ...over });
 const settings = { ...DEFAULT_PLANNER_SETTINGS, costPerKmMinor: 0 };
+
+describe('route layout', () => {
+  /** `layers` layers of two steps, each depending on both steps of the layer before: 2^(layers-1) paths from a first step. */
+  const layered = (layers: number) =>
+    Array.from({ length: layers }, (_, i) => ['a', 'b'].map((side) => ({ stepId: `l${i + 1}${side}`, dependsOn: i === 0 ? [] : [`l${i}a`, `l${i}b`] }))).flat();
+
+  it('counts the longest chain after each step in one pass, however many paths the route has', () => {
+    // 500 layers: 2^499 paths; a walk of every path would never end.
+    const { steps, stepsAfter, successors } = layoutOf(layered(500));
+    expect(steps).toHaveLength(1000);
+    expect([stepsAfter.get('l1a'), stepsAfter.get('l250b'), stepsAfter.get('l500a')]).toEqual([499, 250, 0]);
+    expect(successors.get('l1b')).toEqual(['l2a', 'l2b']);
+  });
+
+  it('orders steps after their dependencies (route order among the ready ones) and refuses a cycle', () => {
+    const route = [{ stepId: 'pack', dependsOn: ['sew'] }, { stepId: 'cut', dependsOn: [] }, { stepId: 'sew', dependsOn: ['cut', 'print'] }, { stepId: 'print', dependsOn: [] }];
+    expect(topologicalOrder(route).map((s) => s.stepId)).toEqual(['cut', 'print', 'sew', 'pack']);
+    expect(layoutOf(route).stepsAfter).toEqual(new Map([['pack', 0], ['sew', 1], ['print', 2], ['cut', 2]]));
+    expect(() => topologicalOrder([{ stepId: 'a', dependsOn: ['b'] }, { stepId: 'b', dependsOn: ['a'] }])).toThrow('the route has a cycle');
+  });
+});
 
 describe('planner on hand-made cases', () => {
   it('prices per unit and per hour in integer minor units, rounding up', () => {

@@ -181,14 +181,15 @@ export function haversineKm(a: GeoPoint, b: GeoPoint): number {
 /** Steps in an order where every step comes after the steps it depends on (Kahn); throws on a cycle. */
 export function topologicalOrder<S extends { stepId: string; dependsOn: readonly string[] }>(steps: readonly S[]): S[] {
   const byId = new Map(steps.map((s) => [s.stepId, s]));
-  const indegree = new Map(steps.map((s) => [s.stepId, s.dependsOn.filter((d) => byId.has(d)).length]));
+  const indegree = new Map(steps.map((s) => [s.stepId, new Set(s.dependsOn.filter((d) => byId.has(d))).size]));
+  const dependants = new Map<string, S[]>(steps.map((s) => [s.stepId, []]));
+  for (const s of steps) for (const d of new Set(s.dependsOn)) dependants.get(d)?.push(s);
   const ready = steps.filter((s) => indegree.get(s.stepId) === 0);
   const order: S[] = [];
-  while (ready.length > 0) {
-    const step = ready.shift()!;
+  for (let head = 0; head < ready.length; head++) {
+    const step = ready[head];
     order.push(step);
-    for (const next of steps) {
-      if (!next.dependsOn.includes(step.stepId)) continue;
+    for (const next of dependants.get(step.stepId)!) {
       const left = indegree.get(next.stepId)! - 1;
       indegree.set(next.stepId, left);
       if (left === 0) ready.push(next);
@@ -281,12 +282,25 @@ export interface RouteLayout {
 }
 
 export function routeLayout(request: PlanningRequest): RouteLayout {
-  const steps = topologicalOrder(request.steps);
+  return layoutOf(request.steps);
+}
+
+/**
+ * Topological order, successors and the longest chain of steps after each step, in one pass over the
+ * route's edges (dynamic programming in reverse topological order): linear in steps + dependencies,
+ * however many paths the route has (a route of two-wide layers has 2^(layers-1) of them).
+ */
+export function layoutOf<S extends { stepId: string; dependsOn: readonly string[] }>(route: readonly S[]): { steps: S[]; successors: Map<string, string[]>; stepsAfter: Map<string, number> } {
+  const steps = topologicalOrder(route);
   const ids = new Set(steps.map((s) => s.stepId));
   const successors = new Map<string, string[]>(steps.map((s) => [s.stepId, []]));
   for (const s of steps) for (const d of s.dependsOn) if (ids.has(d)) successors.get(d)!.push(s.stepId);
   const stepsAfter = new Map<string, number>();
-  for (const s of [...steps].reverse()) stepsAfter.set(s.stepId, Math.max(0, ...successors.get(s.stepId)!.map((n) => stepsAfter.get(n)! + 1)));
+  for (let i = steps.length - 1; i >= 0; i--) {
+    let longest = 0;
+    for (const next of successors.get(steps[i].stepId)!) longest = Math.max(longest, stepsAfter.get(next)! + 1);
+    stepsAfter.set(steps[i].stepId, longest);
+  }
   return { steps, successors, stepsAfter };
 }
 

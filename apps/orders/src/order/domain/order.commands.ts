@@ -4,6 +4,8 @@ import type { DurationPolicy, RouteLimits } from './route.js';
 /** Settings the decider applies at submission (from the service's configuration). */
 export interface SubmissionPolicy extends RouteLimits, DurationPolicy {
   maxQuantity: number;
+  /** Most shop hours (quantity × work content per unit) one process may need over the whole order: more cannot be planned. */
+  maxWorkHoursPerProcess: number;
 }
 
 export interface SubmitOrder {
@@ -34,6 +36,7 @@ export type RecordCommand = FromEvent &
   (
     | { type: 'RecordPlan'; lots: PlannedLot[]; plannedCompletion: string; at: string }
     | { type: 'RecordPlanningFailure'; reason: string; at: string }
+    | { type: 'RecordPlanningAbandoned'; reason: string; at: string }
     | { type: 'RecordLotOffered'; lot: LotFacts; plannedStart: string; plannedEnd: string; expiresAt: string; price: Money; at: string }
     | { type: 'RecordLotAccepted'; lot: LotFacts; acceptedAt: string; plannedEnd: string }
     | { type: 'RecordLotDeclined'; lot: LotFacts; reason: string; at: string }

@@ -1,14 +1,14 @@
 import { DomainError, ValidationFailed } from '#libs/domain';
 import { DeciderSpecification } from '#libs/testing';
 import type { OrderCommand, RecordCommand, SagaPolicy, SubmissionPolicy, SubmitOrder } from './order.commands.js';
-import { orderDecider, orderStatus, passedQuantity, type OrderState } from './order.decider.js';
+import { orderDecider, orderStatus, passedQuantity, SEEN_WINDOW, type OrderState } from './order.decider.js';
 import type { LotFacts, OrderEvent, OrderSubmittedData } from './order.events.js';
 import { fold } from '#libs/domain';
 
 const spec = DeciderSpecification.for(orderDecider);
 const NOW = '2030-01-01T00:00:00.000Z';
 const DUE = '2030-03-01T00:00:00.000Z';
-const policy: SubmissionPolicy = { maxSteps: 50, maxDependenciesPerStep: 20, maxParameterChars: 4096, maxParallelWorkshops: 10, shopHoursPerDay: 8, maxQuantity: 1_000_000 };
+const policy: SubmissionPolicy = { maxSteps: 50, maxDependenciesPerStep: 20, maxParameterChars: 4096, maxParallelWorkshops: 10, shopHoursPerDay: 8, maxQuantity: 1_000_000, maxWorkHoursPerProcess: 10_000_000 };
 const sagaPolicy: SagaPolicy = { maxInspectionFailuresPerStep: 2 };
 
 const step = (stepId: string, dependsOn: string[] = [], process = 'cnc-milling') => ({
@@ -115,6 +115,19 @@ describe('submitting an order', () => {
     expect(error.details?.criticalPath).toEqual(['body', 'assemble', 'pack']);
     expect(error.details?.earliestDueDate).toBe('2030-01-02T21:00:00.000Z');
     spec.given([]).when(submit({ dueDate: '2030-01-02T21:00:00.000Z' })).then([{ type: 'OrderSubmitted', data: { ...order, dueDate: '2030-01-02T21:00:00.000Z', submittedAt: NOW } }]);
+  });
+
+  it('refuses an order whose hours of one process cannot be planned (10,000 h per unit × 1,000,000 units), naming the limit', () => {
+    const huge = { ...step('body'), workContentHoursPerUnit: 10_000 };
+    const error = spec.given([]).when(submit({ quantity: 1_000_000, route: [huge], dueDate: '9999-12-31T00:00:00.000Z' })).thenThrows(ValidationFailed);
+    expect(error.field).toBe('quantity');
+    expect(error.message).toMatch(/10000000000 shop hours of cnc-milling .* at most 10000000 hours of one process \(ORDERS_MAX_WORK_HOURS_PER_PROCESS\)/);
+    expect(error.details).toMatchObject({ limit: 10_000_000, process: 'cnc-milling', hours: 10_000_000_000 });
+    // The hours of a process add up over its steps: body and lid (both cnc-milling) at 5,000,000 h each are still planable.
+    const half = { quantity: 1_000_000, dueDate: '9999-12-31T00:00:00.000Z' };
+    const at = (wc: number) => submit({ ...half, route: [{ ...step('body'), workContentHoursPerUnit: wc }, { ...step('lid'), workContentHoursPerUnit: wc }] });
+    expect(orderDecider.decide(at(5), orderDecider.initialState())).toHaveLength(1);
+    expect(spec.given([]).when(at(5.000001)).thenThrows(ValidationFailed).details).toMatchObject({ process: 'cnc-milling' });
   });
 
   it('refuses the same order id twice', () => {
@@ -406,6 +419,29 @@ describe('the order saga', () => {
     expect(orderStatus(stateOf(events))).toBe('planning');
     expect(stateOf(events).planningIssue).toBe('no capacity for anodizing');
     expect(released(events)).toEqual([]);
+  });
+
+  it('closes as planning_failed with the reason when matching gives up planning, and refuses a later cancel', () => {
+    const abandoned: RecordCommand = { type: 'RecordPlanningAbandoned', sourceEventId: 'pa', reason: 'planning took more than its CPU budget', at: NOW };
+    spec.given([submitted]).when(abandoned).then([{ type: 'PlanningAbandoned', data: { sourceEventId: 'pa', reason: 'planning took more than its CPU budget', at: NOW } }]);
+    const events = run([abandoned], [submitted]);
+    const state = stateOf(events);
+    expect(orderStatus(state)).toBe('planning_failed');
+    expect(state.failureReason).toBe('the order cannot be planned: planning took more than its CPU budget');
+    expect(spec.given(events).when({ type: 'CancelOrder', reason: 'x', cancelledBy: 'brand-1', now: NOW }).thenThrows(DomainError).code).toBe('order_planning_failed');
+    spec.given(events).when({ ...abandoned, sourceEventId: 'pa-2' }).thenNothing();
+  });
+
+  it('remembers a bounded window of source event ids however long the stream grows', () => {
+    const offers = Array.from({ length: SEEN_WINDOW + 50 }, (_, i): OrderEvent => ({
+      type: 'LotDeclined',
+      data: { sourceEventId: `d-${i}`, ...lot(`st-${i}`, 'body', 1), reason: 'busy', at: NOW },
+    }));
+    const state = stateOf([submitted, ...offers]);
+    expect(state.seen).toHaveLength(SEEN_WINDOW);
+    expect(state.seen.at(-1)).toBe(`d-${SEEN_WINDOW + 49}`);
+    // A repeat inside the window changes nothing.
+    spec.given([submitted, ...offers]).when({ type: 'RecordLotDeclined', sourceEventId: `d-${SEEN_WINDOW + 49}`, lot: lot('st-x', 'body'), reason: 'busy', at: NOW }).thenNothing();
   });
 
   it('records declined and expired offers without moving an accepted lot back', () => {

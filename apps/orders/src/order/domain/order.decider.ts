@@ -3,7 +3,7 @@ import type { OrderCommand, RecordCommand, SubmitOrder } from './order.commands.
 import type { LotFacts, Money, OrderEvent, OrderSubmittedData, PlannedLot } from './order.events.js';
 import { finalSteps, minimalDuration, topologicalOrder, validateRoute, type RouteStep } from './route.js';
 
-export type OrderPhase = 'none' | 'submitted' | 'planning' | 'in_production' | 'completed' | 'cancelled' | 'failed';
+export type OrderPhase = 'none' | 'submitted' | 'planning' | 'in_production' | 'completed' | 'cancelled' | 'failed' | 'planning_failed';
 export type OrderStatus = Exclude<OrderPhase, 'none'> | 'awaiting_funds' | 'at_risk';
 
 export type LotStatus = 'planned' | 'accepted' | 'declined' | 'expired' | 'in_progress' | 'completed' | 'passed' | 'rework' | 'replanning' | 'cancelled';
@@ -60,7 +60,13 @@ export interface OrderState {
   funded: string[];
 }
 
-const TERMINAL: readonly OrderPhase[] = ['completed', 'cancelled', 'failed'];
+const TERMINAL: readonly OrderPhase[] = ['completed', 'cancelled', 'failed', 'planning_failed'];
+/**
+ * How many of the other services' event ids the state remembers (newest last). The consumer's inbox
+ * already drops a redelivered event; this window only guards against a repeat arriving soon after, and
+ * keeps the state (and the cost of each evolve) bounded however long the order's stream grows.
+ */
+export const SEEN_WINDOW = 256;
 /** Lots no longer part of their step: turned down, or given up for a lot planned in their place. */
 const REPLACED_OR_DROPPED: readonly LotStatus[] = ['declined', 'expired', 'replanning', 'cancelled'];
 export const isClosed = (state: OrderState): boolean => TERMINAL.includes(state.phase);
@@ -89,6 +95,7 @@ function submit(command: SubmitOrder, state: OrderState): OrderEvent[] {
   if (!Number.isInteger(order.quantity) || order.quantity <= 0) throw new ValidationFailed('quantity', 'must be a positive whole number');
   if (order.quantity > policy.maxQuantity) throw new ValidationFailed('quantity', `must be at most ${policy.maxQuantity}`);
   validateRoute(order.route, policy);
+  refuseUnplannableWork(order.route, order.quantity, policy.maxWorkHoursPerProcess);
   const { maxWorkshopsPerStep, minLotSize } = order.splitPolicy;
   if (minLotSize !== undefined && minLotSize > order.quantity) {
     throw new ValidationFailed('splitPolicy.minLotSize', `must not exceed the order quantity (${order.quantity})`);
@@ -108,6 +115,21 @@ function submit(command: SubmitOrder, state: OrderState): OrderEvent[] {
     );
   }
   return [{ type: 'OrderSubmitted', data: { ...order, submittedAt: command.now } }];
+}
+
+/** Matching books each process's hours of the order in whole minutes: past the limit the order cannot be planned. */
+function refuseUnplannableWork(route: readonly RouteStep[], quantity: number, maxHours: number): void {
+  const hours = new Map<string, number>();
+  for (const step of route) hours.set(step.process, (hours.get(step.process) ?? 0) + step.workContentHoursPerUnit * quantity);
+  for (const [process, total] of hours) {
+    if (total <= maxHours) continue;
+    const i = route.findIndex((s) => s.process === process);
+    throw new ValidationFailed(
+      'quantity',
+      `${quantity} units need ${Math.ceil(total)} shop hours of ${process} (route.${i}.workContentHoursPerUnit × quantity); an order may need at most ${maxHours} hours of one process (ORDERS_MAX_WORK_HOURS_PER_PROCESS)`,
+      { limit: maxHours, process, hours: Math.ceil(total) },
+    );
+  }
 }
 
 function lotCompletedIsLate(completedAt: string, dueAt: string): boolean {
@@ -183,6 +205,9 @@ function record(command: RecordCommand, state: OrderState): OrderEvent[] {
     }
     case 'RecordPlanningFailure':
       return [{ type: 'PlanningStalled', data: { ...source, reason: command.reason, at: command.at } }];
+    case 'RecordPlanningAbandoned':
+      if (isClosed(state)) return [];
+      return [{ type: 'PlanningAbandoned', data: { ...source, reason: command.reason, at: command.at } }];
     case 'RecordLotOffered': {
       // Lots of the plan are known from PlanRecorded; only an offer of a lot the order has not heard of
       // (a re-planned lot, or one whose plan has not arrived yet) is a new fact.
@@ -326,7 +351,9 @@ function advance(lot: LotState, to: LotStatus, allowedFrom?: readonly LotStatus[
 }
 
 function markSeen(state: OrderState, data: object): void {
-  if ('sourceEventId' in data && typeof data.sourceEventId === 'string') state.seen.push(data.sourceEventId);
+  if (!('sourceEventId' in data) || typeof data.sourceEventId !== 'string') return;
+  state.seen.push(data.sourceEventId);
+  if (state.seen.length > SEEN_WINDOW) state.seen.splice(0, state.seen.length - SEEN_WINDOW);
 }
 
 function reachProduction(state: OrderState): void {
@@ -357,6 +384,12 @@ function evolve(current: OrderState, event: OrderEvent): OrderState {
     case 'PlanningStalled':
       state.planningIssue = event.data.reason;
       if (state.phase === 'submitted') state.phase = 'planning';
+      return state;
+    case 'PlanningAbandoned':
+      state.phase = 'planning_failed';
+      state.planningIssue = event.data.reason;
+      state.failureReason = `the order cannot be planned: ${event.data.reason}`;
+      state.closedAt = event.data.at;
       return state;
     case 'LotReleased': {
       const lot = state.lots.find((l) => l.subtaskId === event.data.subtaskId);

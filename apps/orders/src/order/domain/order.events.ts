@@ -59,6 +59,8 @@ export type OrderEvent =
   // internal: what the order learnt from matching, inspection and settlement
   | DomainEvent<'PlanRecorded', Sourced & { lots: PlannedLot[]; plannedCompletion: string; at: string }>
   | DomainEvent<'PlanningStalled', Sourced & { reason: string; at: string }>
+  /** Matching gave up: the order cannot be planned as submitted (it closes as `planning_failed`). */
+  | DomainEvent<'PlanningAbandoned', Sourced & { reason: string; at: string }>
   /** A lot offered to a workshop that the order did not know from its plan (re-planned elsewhere). */
   | DomainEvent<'LotOffered', Sourced & LotFacts & { plannedStart: string; plannedEnd: string; expiresAt: string; price: Money; at: string }>
   | DomainEvent<'LotAccepted', Sourced & LotFacts & { acceptedAt: string; plannedEnd: string }>
@@ -99,6 +101,7 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'OrderFailed',
   'PlanRecorded',
   'PlanningStalled',
+  'PlanningAbandoned',
   'LotOffered',
   'LotAccepted',
   'LotDeclined',

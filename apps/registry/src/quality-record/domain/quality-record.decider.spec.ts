@@ -1,6 +1,6 @@
 import { DeciderSpecification } from '#libs/testing';
 import type { RecordDelivery, RecordInspectionOutcome } from './quality-record.commands.js';
-import { qualityRecordDecider } from './quality-record.decider.js';
+import { qualityRecordDecider, RECENT_KEYS } from './quality-record.decider.js';
 import type { QualityRecordEvent } from './quality-record.events.js';
 import { qualityScore, scoreParts } from './quality-score.js';
 
@@ -34,6 +34,14 @@ describe('quality record decider', () => {
   });
   it('records the same outcome only once', () => {
     spec.given([recorded(passed)]).when(passed).thenNothing();
+  });
+
+  it('remembers a bounded window of the latest outcome keys and delivered subtasks, however long the record grows', () => {
+    const history = Array.from({ length: RECENT_KEYS + 40 }, (_, i) => recorded({ ...passed, inspectionLotId: `il-${i}` }));
+    const state = history.reduce(qualityRecordDecider.evolve, qualityRecordDecider.initialState());
+    expect(state.lotsInspected).toBe(RECENT_KEYS + 40);
+    expect(state.recorded).toHaveLength(RECENT_KEYS);
+    spec.given(history).when({ ...passed, inspectionLotId: `il-${RECENT_KEYS + 39}` }).thenNothing();
   });
   it('scores new workshops at the prior and converges to 0.8 × pass rate + 0.2 × on-time rate', () => {
     expect(qualityScore({ lotsInspected: 0, lotsPassed: 0, lotsWithCriticalDefects: 0 })).toBe(0.9);

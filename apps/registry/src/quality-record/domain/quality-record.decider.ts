@@ -10,13 +10,26 @@ export interface QualityRecordState {
   lotsWithCriticalDefects: number;
   unitsSampled: number;
   defects: DefectCounts;
-  /** `inspectionLotId:outcome:inspectedAt` of every outcome recorded: a repeat changes nothing. */
+  /** `inspectionLotId:outcome:inspectedAt` of the latest outcomes recorded (at most RECENT_KEYS): a repeat changes nothing. */
   recorded: readonly string[];
   deliveries: number;
   onTimeDeliveries: number;
-  /** Subtask ids already counted as deliveries: a repeat changes nothing. */
+  /** Subtask ids of the latest deliveries counted (at most RECENT_KEYS): a repeat changes nothing. */
   delivered: readonly string[];
 }
+
+/**
+ * How many outcome keys and delivered subtask ids the record remembers. A quality record grows for as
+ * long as the workshop works; its state must not. A repeat comes from a re-published result or a
+ * redelivered completion, soon after the original (the consumers' inboxes already drop a redelivered
+ * event), so a window of the latest keys keeps the record exact while each event costs the same to fold
+ * however long the stream (and its snapshot) has grown.
+ */
+export const RECENT_KEYS = 256;
+
+/** The keys with `key` added, the oldest dropped beyond RECENT_KEYS (a bounded copy, never the whole history). */
+const remember = (keys: readonly string[], key: string): readonly string[] =>
+  keys.length < RECENT_KEYS ? [...keys, key] : [...keys.slice(keys.length - RECENT_KEYS + 1), key];
 
 const outcomeKey = (c: { inspectionLotId: string; outcome: string; inspectedAt: string }): string => `${c.inspectionLotId}:${c.outcome}:${c.inspectedAt}`;
 
@@ -87,7 +100,7 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
           lotsWithCriticalDefects: state.lotsWithCriticalDefects + (outcome === 'failed' && defects.critical > 0 ? 1 : 0),
           unitsSampled: state.unitsSampled + sampleSize,
           defects: { critical: state.defects.critical + defects.critical, major: state.defects.major + defects.major, minor: state.defects.minor + defects.minor },
-          recorded: [...state.recorded, outcomeKey(event.data)],
+          recorded: remember(state.recorded, outcomeKey(event.data)),
         };
       }
       case 'DeliveryRecorded':
@@ -95,7 +108,7 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
           ...state,
           deliveries: state.deliveries + 1,
           onTimeDeliveries: state.onTimeDeliveries + (event.data.onTime ? 1 : 0),
-          delivered: [...state.delivered, event.data.subtaskId],
+          delivered: remember(state.delivered, event.data.subtaskId),
         };
       case 'WorkshopQualityRecordUpdated':
         return state;
