@@ -7,9 +7,10 @@ type MigrationClass = new () => MigrationInterface;
  * The tables every service schema gets: its event store (which is also its outbox), subscription
  * checkpoints, the consumer inbox, dead letters and HTTP idempotency keys.
  *
- * `events.transaction_id` records the writing transaction (xid8). Readers of the global order sort by
- * (transaction_id, global_position) and only read transactions older than the oldest one still running,
- * so an event whose transaction commits late is never skipped (sequence values alone would allow that).
+ * `events.transaction_id` records the writing transaction (xid8, shifted by the log clock, see below).
+ * Readers of the global order sort by (transaction_id, global_position) and only read transactions
+ * older than the oldest one of this database still running, so an event whose transaction commits late
+ * is never skipped (sequence values alone would allow that); see event-log.ts.
  */
 export function eventStoreMigrations(schema: string): MigrationClass[] {
   const s = ident(schema);
@@ -91,5 +92,34 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.revoked_tokens`);
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000];
+  /**
+   * The event log's clock: `events.transaction_id` becomes the writer's xid8 plus `xid_shift`. The shift
+   * is 0 until the schema is restored into a cluster whose transaction ids are lower than the saved ones
+   * (pg_dump/restore into a fresh cluster); then `alignEventLogClock` raises it at start-up so that new
+   * events sort after every saved event and saved checkpoints (see event-log-clock.ts). Existing rows
+   * keep their values: with a shift of 0 the default computes exactly what it computed before.
+   */
+  class EventLogClock1765020000000 implements MigrationInterface {
+    name = 'EventLogClock1765020000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.event_log_clock (
+          singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+          xid_shift  bigint      NOT NULL DEFAULT 0 CHECK (xid_shift >= 0),
+          shifted_at timestamptz
+        )`);
+      await q.query(`INSERT INTO ${s}.event_log_clock DEFAULT VALUES`);
+      await q.query(`
+        CREATE FUNCTION ${s}.event_log_xid() RETURNS xid8 LANGUAGE sql VOLATILE AS $$
+          SELECT (pg_current_xact_id()::text::bigint + xid_shift)::text::xid8 FROM ${s}.event_log_clock
+        $$`);
+      await q.query(`ALTER TABLE ${s}.events ALTER COLUMN transaction_id SET DEFAULT ${s}.event_log_xid()`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.events ALTER COLUMN transaction_id SET DEFAULT pg_current_xact_id()`);
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.event_log_xid()`);
+      await q.query(`DROP TABLE IF EXISTS ${s}.event_log_clock`);
+    }
+  }
+  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000];
 }

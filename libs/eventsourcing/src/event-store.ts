@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { assertContract } from '#libs/contracts';
 import { ConcurrencyError } from './errors.js';
+import { assertEventSize } from './event-size.js';
 import { ident, isUniqueViolation } from './sql.js';
 import type { EventMetadata, StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
@@ -85,16 +86,36 @@ export class EventStore {
   ) {
     this.table = `${ident(schema)}.events`;
     this.appendStatementName = `meshfab_append_${schema}`;
+    // The writer's log transaction id is computed once (a volatile CTE is evaluated once) and stored
+    // explicitly. `last` is the stream's newest event, read backwards on the unique (stream_id,
+    // stream_version) index.
+    //
+    // A stream's versions must sort in the global order (transaction id, position) as they do in the
+    // stream. PostgreSQL hands out a transaction id at a transaction's first write, not at commit, so a
+    // transaction that wrote something else first (a consumer's inbox row) holds an id older than that of
+    // a transaction that appended the stream's previous version and committed meanwhile. Such a late
+    // writer is refused (no row inserted → ConcurrencyError, which command handlers and consumers retry in
+    // a new transaction, with a new id) rather than let the feed show version n+1 before version n.
+    // We refuse instead of ordering the feed by commit: a commit-ordered position needs one lock held
+    // through every commit's WAL flush, which would serialise all appends of a service (no group commit),
+    // while this costs one heap fetch per append and almost never fires — only when the late writer
+    // appends to the very stream another transaction changed between its first write and its append.
+    // A transaction whose first write is this append takes its id after its snapshot, hence after the
+    // previous version committed: it is never refused.
     this.appendSql = `
-      WITH current AS (
-        SELECT coalesce(max(stream_version), 0) AS version FROM ${this.table} WHERE stream_id = $1
+      WITH me AS (SELECT ${ident(schema)}.event_log_xid() AS xid),
+      last AS (
+        SELECT stream_version, transaction_id FROM ${this.table} WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
+      ),
+      current AS (
+        SELECT coalesce((SELECT stream_version FROM last), 0) AS version, (SELECT transaction_id FROM last) AS last_xid
       )
       INSERT INTO ${this.table}
-        (event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at)
-      SELECT (e.doc->>'eventId')::uuid, $1, current.version + e.ord, e.doc->>'type', (e.doc->>'schemaVersion')::int,
+        (transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at)
+      SELECT me.xid, (e.doc->>'eventId')::uuid, $1, current.version + e.ord, e.doc->>'type', (e.doc->>'schemaVersion')::int,
              e.doc->'data', $3, $4, (e.doc->>'occurredAt')::timestamptz
-      FROM current, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(doc, ord)
-      WHERE $5::int IS NULL OR current.version = $5::int
+      FROM me, current, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(doc, ord)
+      WHERE ($5::int IS NULL OR current.version = $5::int) AND (current.last_xid IS NULL OR current.last_xid <= me.xid)
       ORDER BY e.ord
       RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
   }
@@ -122,6 +143,7 @@ export class EventStore {
     const now = new Date();
     const docs = events.map((e) => {
       assertContract(e.type, e.data);
+      assertEventSize(e, streamId, options.metadata);
       return {
         eventId: e.eventId ?? randomUUID(),
         type: e.type,
@@ -147,7 +169,14 @@ export class EventStore {
     }
     if (rows.length === 0) {
       const actual = await this.streamVersion(streamId, options.manager).catch(() => undefined);
-      throw new ConcurrencyError(streamId, expected ?? undefined, actual);
+      const late = actual !== undefined && (expected === null || actual === expected);
+      throw new ConcurrencyError(
+        streamId,
+        expected ?? undefined,
+        actual,
+        late ? 'a younger transaction appended to it after this one began writing; retry in a new transaction' : undefined,
+        late,
+      );
     }
     const stored: StoredEvent[] = rows.map((row, i) => ({
       eventId: row.event_id,

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './stored-event.js';
 export * from './upcasting.js';
 export * from './event-store.js';
+export * from './event-size.js';
 export * from './event-store.migrations.js';
 export * from './event-log.js';
 export * from './checkpoints.js';

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { DataSource, type MigrationInterface } from 'typeorm';
+import { alignEventLogClock } from './event-log-clock.js';
 import { eventStoreMigrations } from './event-store.migrations.js';
 import { snapshotMigrations } from './snapshots.js';
 import { ident } from './sql.js';
@@ -24,13 +26,20 @@ export interface ServiceDatabaseOptions {
    * on a server that stopped answering a little later; default 30000 ms.
    */
   statementTimeoutMs?: number;
+  /**
+   * How long a session of the service may sit idle inside a transaction before the server ends it
+   * (idle_in_transaction_session_timeout); default 30000 ms. Every subscriber of this database waits
+   * for its oldest running transaction (see event-log.ts), so this bounds what a stuck one costs them.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** How a service's connection pool behaves: its size and how long a connection or a statement may take. */
-export type DatabasePoolOptions = Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>;
+export type DatabasePoolOptions = Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30000;
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30000;
 
 /** The node-postgres pool settings of a service's DataSource (TypeORM passes `extra` to pg.Pool). */
 export function poolSettings(options: DatabasePoolOptions): Record<string, unknown> {
@@ -39,6 +48,7 @@ export function poolSettings(options: DatabasePoolOptions): Record<string, unkno
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     statement_timeout: statementTimeout,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     // Client side, for a server that went silent (statement_timeout needs a server that still answers).
     query_timeout: statementTimeout + 5000,
   };
@@ -71,6 +81,12 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     try {
       await lock.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await dataSource.runMigrations({ transaction: 'each' });
+      const shift = await alignEventLogClock(lock, options.schema);
+      if (shift !== null) {
+        new Logger('ServiceDatabase').warn(
+          `${options.schema}: the event log holds transaction ids above this cluster's (restored from another cluster?); new events are numbered from ${shift} higher so none sorts before a saved one`,
+        );
+      }
     } finally {
       await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
     }

@@ -2,7 +2,7 @@ import type { EventEnvelope } from '#libs/contracts';
 
 /** A position in a service's global event order: (transaction id, sequence number). */
 export interface GlobalPosition {
-  /** PostgreSQL 64-bit transaction id (xid8) as a decimal string. */
+  /** The writer's PostgreSQL 64-bit transaction id (xid8) plus the log clock's shift (see event-log-clock.ts), as a decimal string. */
   transactionId: string;
   position: string;
 }

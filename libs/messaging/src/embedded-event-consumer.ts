@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CatchUpSubscription } from '#libs/eventsourcing';
 import { EmbeddedEventBus, toEnvelope, type EmbeddedDelivery } from './embedded-event-bus.js';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
+import { StreamVersions } from './stream-order.js';
 
 export interface EmbeddedConsumerOptions extends EventConsumerOptions {
   bus: EmbeddedEventBus;
@@ -27,6 +28,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly log = new Logger(EmbeddedEventConsumer.name);
   private delivery?: EmbeddedDelivery;
+  private readonly versions = new StreamVersions();
 
   constructor(private readonly embedded: EmbeddedConsumerOptions) {
     super(embedded, async ({ reason, source }) => {
@@ -49,11 +51,21 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
           const lanes = this.embedded.lanes ?? 4;
           const byLane = Array.from({ length: lanes }, () => [] as typeof events);
           for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
-          await Promise.all(
+          // The log hands over every event of a stream, in version order: a gap is held (the batch fails
+          // and is read again from the checkpoint), never applied out of order. allSettled: no lane still
+          // runs when the batch is read again.
+          const lanesDone = await Promise.allSettled(
             byLane.map(async (lane) => {
-              for (const event of lane) await this.dispatcher.dispatch(toEnvelope(event), source);
+              for (const event of lane) {
+                const gap = this.versions.problem(`${producer}/${event.streamId}`, event.streamVersion, true);
+                if (gap) throw this.dispatcher.streamOrderProblem(gap, source);
+                await this.dispatcher.dispatch(toEnvelope(event), source);
+                this.versions.seen(`${producer}/${event.streamId}`, event.streamVersion);
+              }
             }),
           );
+          const failed = lanesDone.find((done): done is PromiseRejectedResult => done.status === 'rejected');
+          if (failed) throw failed.reason as Error;
         },
         onError: (error) => this.log.error(`${this.embedded.consumer} reading ${producer}: ${String(error)}`),
       });

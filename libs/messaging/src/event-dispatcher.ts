@@ -1,9 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { MessageHandler } from '@nestjs/microservices';
 import { contractProblems, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import type { ServiceDatabase } from '#libs/eventsourcing';
 import { dependencyFailureOf, isTransientConflict } from '#libs/platform';
 import { EventContext } from './event-context.js';
+import { StreamOrderError, StreamVersions } from './stream-order.js';
 
 export interface RetryPolicy {
   /** Attempts before a message is dead-lettered (default 5). */
@@ -37,11 +39,13 @@ export interface DeadLetterSink {
 /**
  * Events each consumer of this process handled, and redelivered events its inbox recognised and
  * skipped, since the process started (exposed on /metrics as `meshfab_events_handled_total` and
- * `meshfab_inbox_duplicates_total`). Process-wide: every dispatcher of the process adds to it.
+ * `meshfab_inbox_duplicates_total`), and events held because they arrived out of their stream's order
+ * (`meshfab_stream_order_violations_total`). Process-wide: every dispatcher of the process adds to it.
  */
 export interface DispatchTally {
   handled: number;
   duplicates: number;
+  outOfOrder: number;
 }
 const tallies = new Map<string, DispatchTally>();
 export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> {
@@ -49,7 +53,7 @@ export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> 
 }
 function tallyOf(consumer: string): DispatchTally {
   let tally = tallies.get(consumer);
-  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0 }));
+  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0, outOfOrder: 0 }));
   return tally;
 }
 
@@ -73,6 +77,9 @@ export function envelopeProblems(message: unknown): string[] {
  * after the last attempt so the message never blocks what comes after it.
  */
 export class EventDispatcher {
+  private readonly versions = new StreamVersions();
+  private readonly log = new Logger(EventDispatcher.name);
+
   constructor(
     private readonly consumer: string,
     private readonly database: ServiceDatabase,
@@ -98,10 +105,14 @@ export class EventDispatcher {
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       try {
         const outcome = await this.database.inbox.handleOnce(this.consumer, envelope.eventId, async (manager) => {
+          // New to the inbox yet older than an event of its stream already applied: held, not applied.
+          const stepBack = this.versions.stepBack(envelope.streamId, envelope.streamVersion);
+          if (stepBack) throw this.streamOrderProblem(stepBack, source);
           const result: unknown = await handler(envelope, new EventContext({ manager, envelope, source, attempt }));
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
         });
         tallyOf(this.consumer)[outcome.handled ? 'handled' : 'duplicates'] += 1;
+        if (outcome.handled) this.versions.seen(envelope.streamId, envelope.streamVersion);
         return outcome.handled ? { kind: 'handled' } : { kind: 'duplicate' };
       } catch (error) {
         lastError = error;
@@ -128,6 +139,13 @@ export class EventDispatcher {
     }
     const reason = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
     return this.reject(message, reason, this.retry.maxAttempts, source);
+  }
+
+  /** Counts and logs an event that arrived out of its stream's order; returns the error that holds it. */
+  streamOrderProblem(problem: string, source: string): StreamOrderError {
+    tallyOf(this.consumer).outOfOrder += 1;
+    this.log.error(`${this.consumer}: holding an event from ${source}: ${problem}`);
+    return new StreamOrderError(problem);
   }
 
   private async reject(message: unknown, reason: string, attempts: number, source: string): Promise<DispatchOutcome> {

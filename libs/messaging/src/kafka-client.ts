@@ -1,7 +1,7 @@
 // Every kafkajs call of the project lives in this library (kafkajs has had no release since 2023;
 // swapping the client means changing libs/messaging only).
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
 
 export interface KafkaSettings {
   brokers: readonly string[];
@@ -32,20 +32,148 @@ export function createKafka(settings: KafkaSettings): Kafka {
 
 export const DEFAULT_PARTITIONS = 6;
 
-/** Creates the topics that do not exist yet (idempotent) and waits for their leaders. */
+/**
+ * What every Meshfab topic keeps: everything, for ever (`retention.ms` and `retention.bytes` -1, no
+ * compaction). Consumers rebuild from the start of a topic (a new service, a read model rebuilt, a
+ * consumer group whose offsets the broker expired) and token revocations travel only on Kafka, so a
+ * time- or size-based retention (the broker's default: 7 days) would let a late consumer silently
+ * miss what it needs. Compaction is no alternative: the key is the stream id, and compaction keeps
+ * only the last event of each stream, while consumers need every event. A bootstrap from the
+ * producer's own store would keep topics small but needs a read API between services that nothing
+ * else wants; infinite retention costs disk (events are at most MAX_EVENT_BYTES, most far smaller)
+ * and nothing else. Dead-letter topics keep their messages the same way, until an operator acts.
+ */
+export const RETAINED_TOPIC_CONFIG: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'delete',
+  'retention.ms': '-1',
+  'retention.bytes': '-1',
+};
+
+const topicsLog = new Logger('KafkaTopics');
+
+/**
+ * Creates the topics that do not exist yet (idempotent), with RETAINED_TOPIC_CONFIG, and waits for
+ * their leaders; corrects (and logs) the retention of those that exist with another one.
+ */
 export async function ensureTopics(kafka: Kafka, topics: readonly string[], numPartitions = DEFAULT_PARTITIONS): Promise<void> {
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing: ITopicConfig[] = topics.filter((t) => !existing.has(t)).map((topic) => ({ topic, numPartitions, replicationFactor: -1 }));
+    const configEntries = Object.entries(RETAINED_TOPIC_CONFIG).map(([name, value]) => ({ name, value }));
+    const missing: ITopicConfig[] = topics
+      .filter((t) => !existing.has(t))
+      .map((topic) => ({ topic, numPartitions, replicationFactor: -1, configEntries }));
     if (missing.length > 0) {
       await admin.createTopics({ topics: missing, waitForLeaders: false });
       await waitForLeaders(admin, missing.map((t) => t.topic));
     }
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await correctRetention(admin, present);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Sets RETAINED_TOPIC_CONFIG on the topics whose configuration differs (a topic created by hand,
+ * by the broker's auto-creation, or by an older Meshfab). AlterConfigs replaces all the overrides of
+ * a topic, so the others (max.message.bytes, say) are sent along unchanged.
+ */
+async function correctRetention(admin: Admin, topics: readonly string[]): Promise<void> {
+  const described = await admin.describeConfigs({
+    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    includeSynonyms: false,
+  });
+  for (const resource of described.resources) {
+    const effective = new Map(resource.configEntries.map((e) => [e.configName, e.configValue]));
+    const wrong = Object.entries(RETAINED_TOPIC_CONFIG).filter(([name, value]) => effective.get(name) !== value);
+    if (wrong.length === 0) continue;
+    const overrides = resource.configEntries
+      .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !(e.configName in RETAINED_TOPIC_CONFIG))
+      .map((e) => ({ name: e.configName, value: e.configValue }));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: resource.resourceName,
+          configEntries: [...overrides, ...Object.entries(RETAINED_TOPIC_CONFIG).map(([name, value]) => ({ name, value }))],
+        },
+      ],
+    });
+    const was = wrong.map(([name]) => `${name}=${effective.get(name)}`).join(', ');
+    topicsLog.warn(
+      `topic ${resource.resourceName} had ${was}: set ${Object.entries(RETAINED_TOPIC_CONFIG)
+        .map(([n, v]) => `${n}=${v}`)
+        .join(', ')} so that consumers starting late still find every event`,
+    );
+  }
+}
+
+/** The largest record batch a topic accepts (its `max.message.bytes`, or the broker's `message.max.bytes`). */
+export async function topicMaxMessageBytes(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      includeSynonyms: false,
+    });
+    return Number(described.resources[0].configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Part of a topic a consumer group can no longer read: the broker deleted it before the group got there. */
+export interface LostHistory {
+  topic: string;
+  partition: number;
+  /** Where the group would start: its committed offset, or 0 for a group that never committed. */
+  from: number;
+  /** The first offset the broker still has. */
+  logStartOffset: number;
+}
+
+const lostHistoryByGroup = new Map<string, LostHistory[]>();
+
+/** What each consumer group of this process found unreadable when it last started (for metrics). */
+export function lostHistoryReports(): ReadonlyMap<string, readonly LostHistory[]> {
+  return lostHistoryByGroup;
+}
+
+/**
+ * Compares where `groupId` would start reading each partition of `topics` (its committed offset, or
+ * the beginning for a new group) with the first offset the broker still has. Anything in between
+ * was deleted by retention (or by hand) and will never be delivered: kafkajs would silently start at
+ * the log start offset instead. Logs an error per partition and returns what is lost.
+ */
+export async function checkLostHistory(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<LostHistory[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const lost: LostHistory[] = [];
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    for (const topic of topics) {
+      const committedOf = new Map(committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, Number(p.offset)]));
+      for (const { partition, low } of await admin.fetchTopicOffsets(topic)) {
+        const from = Math.max(0, committedOf.get(partition) ?? -1);
+        const logStartOffset = Number(low);
+        if (logStartOffset > from) lost.push({ topic, partition, from, logStartOffset });
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  for (const l of lost) {
+    topicsLog.error(
+      `${groupId} cannot read ${l.topic}[${l.partition}] from offset ${l.from}: the broker deleted everything before offset ` +
+        `${l.logStartOffset}, so ${l.logStartOffset - l.from} events will never reach it (its state is incomplete; the topic's retention was too short)`,
+    );
+  }
+  lostHistoryByGroup.set(groupId, lost);
+  return lost;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
-import { createKafka, ensureTopics, type KafkaReachability } from './kafka-client.js';
+import { checkLostHistory, createKafka, ensureTopics, type KafkaReachability } from './kafka-client.js';
 
 export interface KafkaConsumerOptions extends EventConsumerOptions {
   brokers: readonly string[];
@@ -51,13 +51,17 @@ export class KafkaEventConsumer extends EventConsumerServer {
   }
 
   private async startConsumer(topics: string[]): Promise<void> {
+    const groupId = consumerGroup(this.kafkaOptions.consumer, this.kafkaOptions.namespace);
     const consumer = this.kafka.consumer({
-      groupId: consumerGroup(this.kafkaOptions.consumer, this.kafkaOptions.namespace),
+      groupId,
       sessionTimeout: this.kafkaOptions.sessionTimeoutMs ?? 30000,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
     this.watch(consumer, topics);
+    // Events the broker deleted before this group read them would be skipped without a word (kafkajs
+    // starts at the first offset left): say so, loudly (see checkLostHistory).
+    await checkLostHistory(this.kafka, groupId, topics).catch((error: unknown) => this.log.warn(`${this.kafkaOptions.consumer}: could not compare its offsets with the topics': ${String(error)}`));
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({

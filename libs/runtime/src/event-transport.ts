@@ -1,11 +1,22 @@
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { dispatchTallies, EmbeddedEventBus, EmbeddedEventConsumer, KafkaEventConsumer, KafkaOutboxRelay, KafkaReachability, type RetryPolicy } from '#libs/messaging';
+import {
+  dispatchTallies,
+  EmbeddedEventBus,
+  EmbeddedEventConsumer,
+  KafkaEventConsumer,
+  KafkaOutboxRelay,
+  KafkaReachability,
+  lostHistoryReports,
+  relayTallies,
+  type RelayCompression,
+  type RetryPolicy,
+} from '#libs/messaging';
 import { HealthRegistry, MetricsService } from '#libs/platform';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 export type EventTransportSettings =
-  | { kind: 'kafka'; brokers: readonly string[]; namespace?: string; retry?: Partial<RetryPolicy> }
+  | { kind: 'kafka'; brokers: readonly string[]; namespace?: string; retry?: Partial<RetryPolicy>; maxRequestBytes?: number; compression?: RelayCompression }
   | { kind: 'embedded'; bus?: EmbeddedEventBus; pollIntervalMs?: number; retry?: Partial<RetryPolicy> };
 
 export interface ConnectedTransport {
@@ -50,6 +61,7 @@ export async function connectEventTransport(
   settings: EventTransportSettings,
 ): Promise<ConnectedTransport> {
   exposeDispatchTallies(app.get(MetricsService, { strict: false }));
+  exposeKafkaTallies(app.get(MetricsService, { strict: false }));
   // Readiness, and the write gate it feeds: each service's PostgreSQL, and the broker when on Kafka.
   const health = app.get(HealthRegistry, { strict: false });
   for (const service of hosted) {
@@ -63,7 +75,15 @@ export async function connectEventTransport(
     for (const service of hosted) {
       const database = databaseOf(app, service);
       const { name, consumes } = service.definition;
-      const relay = new KafkaOutboxRelay({ producer: name, database, brokers: settings.brokers, namespace: settings.namespace, reachability });
+      const relay = new KafkaOutboxRelay({
+        producer: name,
+        database,
+        brokers: settings.brokers,
+        namespace: settings.namespace,
+        reachability,
+        maxRequestBytes: settings.maxRequestBytes,
+        compression: settings.compression,
+      });
       await relay.start();
       relays.push(relay);
       if (consumes.length > 0) {
@@ -109,7 +129,7 @@ export async function connectEventTransport(
 
 /** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */
 function exposeDispatchTallies(metrics: MetricsService): void {
-  const expose = (name: string, help: string, kind: 'handled' | 'duplicates') =>
+  const expose = (name: string, help: string, kind: 'handled' | 'duplicates' | 'outOfOrder') =>
     metrics.counter({
       name,
       help,
@@ -121,4 +141,47 @@ function exposeDispatchTallies(metrics: MetricsService): void {
     });
   expose('meshfab_events_handled_total', 'Events the consumers of this process handled (each once, in its inbox transaction)', 'handled');
   expose('meshfab_inbox_duplicates_total', 'Redelivered events the inboxes of the consumers of this process recognised and skipped', 'duplicates');
+  expose('meshfab_stream_order_violations_total', 'Events held because they arrived out of their stream order (a version gap or a step back)', 'outOfOrder');
+}
+
+/** What the outbox relays could not publish at once, and what consumers found deleted before they read it. */
+function exposeKafkaTallies(metrics: MetricsService): void {
+  metrics.counter({
+    name: 'meshfab_relay_split_requests_total',
+    help: 'Produce requests the broker refused as too large, which the relay sent again in halves',
+    labelNames: ['producer'],
+    collect() {
+      this.reset();
+      for (const [producer, tally] of relayTallies()) this.inc({ producer }, tally.splitRequests);
+    },
+  });
+  metrics.counter({
+    name: 'meshfab_relay_refused_events_total',
+    help: 'Times the broker refused a single event as too large (the relay publishes nothing after it until it goes through)',
+    labelNames: ['producer'],
+    collect() {
+      this.reset();
+      for (const [producer, tally] of relayTallies()) this.inc({ producer }, tally.refusedEvents);
+    },
+  });
+  metrics.gauge({
+    name: 'meshfab_relay_blocked',
+    help: '1 while the relay of a producer is stuck on an event the broker refuses as too large',
+    labelNames: ['producer'],
+    collect() {
+      this.reset();
+      for (const [producer, tally] of relayTallies()) this.set({ producer }, tally.blockedEventId ? 1 : 0);
+    },
+  });
+  metrics.gauge({
+    name: 'meshfab_kafka_lost_events',
+    help: 'Events a consumer group will never read: the broker deleted them before it got there (topic retention too short)',
+    labelNames: ['group', 'topic'],
+    collect() {
+      this.reset();
+      for (const [group, lost] of lostHistoryReports()) {
+        for (const l of lost) this.inc({ group, topic: l.topic }, l.logStartOffset - l.from);
+      }
+    },
+  });
 }

@@ -96,7 +96,7 @@ export async function startHost(
     abortOnError: false,
   });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE } : { kind: 'embedded', bus: options.eventBus });
+  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION } : { kind: 'embedded', bus: options.eventBus });
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

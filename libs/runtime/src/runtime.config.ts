@@ -1,5 +1,6 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '#libs/eventsourcing';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES } from '#libs/eventsourcing';
+import { DEFAULT_MAX_REQUEST_BYTES, type RelayCompression } from '#libs/messaging';
 import { PlatformConfig } from '#libs/platform';
 
 /** Environment of a Meshfab process (validated once at start-up; see the README's table). */
@@ -11,6 +12,13 @@ export class RuntimeConfig extends PlatformConfig {
   @IsString() MESHFAB_DATA_DIR: string = './.data';
   /** Kafka topic and consumer-group namespace: `<ns>.<service>.events`. */
   @IsString() @Matches(/^[a-zA-Z0-9._-]{1,100}$/) MESHFAB_KAFKA_NAMESPACE: string = 'meshfab';
+  /**
+   * Largest produce request of an outbox relay, in bytes before compression: below the broker's
+   * `message.max.bytes` (1 048 588 by default), and room for the largest event (MAX_EVENT_BYTES).
+   */
+  @IsInt() @Min(MAX_EVENT_BYTES + EVENT_ENVELOPE_ALLOWANCE_BYTES) @Max(100 * 1024 * 1024) MESHFAB_KAFKA_MAX_REQUEST_BYTES: number = DEFAULT_MAX_REQUEST_BYTES;
+  /** Compression of what the relays publish: `gzip` (built into kafkajs) or `none`. */
+  @IsIn(['gzip', 'none']) MESHFAB_KAFKA_COMPRESSION: RelayCompression = 'gzip';
   /** A static operator bearer token (≥ 32 characters). */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;

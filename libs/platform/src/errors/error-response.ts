@@ -45,18 +45,18 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     if (exception.details) body.details = exception.details;
     return { status: statusOfKind(exception.kind), body };
   }
-  if (isNamed(exception, 'ConcurrencyError')) {
-    return {
-      status: HttpStatus.CONFLICT,
-      body: { error: 'concurrency_conflict', message: 'someone else changed this at the same time; reload it and try again' },
-    };
-  }
   // Lost to concurrent transactions on every try (TransientConflictRetryInterceptor): nothing was kept.
   if (isTransientConflict(exception)) {
     return {
       status: HttpStatus.SERVICE_UNAVAILABLE,
       body: { error: 'busy', message: 'the change collided with concurrent ones and was not made; try again in a moment' },
       headers: { 'Retry-After': String(TRANSIENT_CONFLICT_RETRY_AFTER_SECONDS) },
+    };
+  }
+  if (isNamed(exception, 'ConcurrencyError')) {
+    return {
+      status: HttpStatus.CONFLICT,
+      body: { error: 'concurrency_conflict', message: 'someone else changed this at the same time; reload it and try again' },
     };
   }
   // A database or broker that is down or silent: 503 with Retry-After, so clients back off and retry.

@@ -8,6 +8,8 @@ const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
  */
 export function isTransientConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  // The event store's refusal of a late writer (ConcurrencyError with `transient`): run it again, too.
+  if ((error as { transient?: unknown }).transient === true) return true;
   const code = (error as { driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
   return typeof code === 'string' && TRANSIENT_SQLSTATES.has(code);
 }
