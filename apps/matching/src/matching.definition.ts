@@ -6,4 +6,5 @@ export const matchingService: MeshfabServiceDefinition = {
   moduleClass: MatchingModule,
   forRoot: (o) => MatchingModule.forRoot(o),
   consumes: ['registry', 'orders', 'inspection', 'settlement'],
+  parksStreams: true, // a skipped event leaves the capacity book wrong
 };

@@ -6,4 +6,5 @@ export const ordersService: MeshfabServiceDefinition = {
   moduleClass: OrdersModule,
   forRoot: (o) => OrdersModule.forRoot(o),
   consumes: ['matching', 'inspection', 'settlement', 'registry'],
+  parksStreams: true, // a skipped event stalls the order saga
 };

@@ -6,4 +6,5 @@ export const settlementService: MeshfabServiceDefinition = {
   moduleClass: SettlementModule,
   forRoot: (o) => SettlementModule.forRoot(o),
   consumes: ['matching', 'inspection', 'orders'],
+  parksStreams: true, // a skipped acceptance or pass leaves a lot unpaid
 };

@@ -146,8 +146,14 @@ describe('event log order under stress (issue 15)', () => {
   }, 120_000);
 
   it('delivers events while another database of the cluster holds a transaction open for 30 s', async () => {
+    // A database of its own in the same cluster (the test database may itself be `postgres`, as on the
+    // embedded cluster), dropped at the end.
+    const otherName = `meshfab_other_${randomUUID().slice(0, 8)}`;
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${otherName}`);
     const otherDatabase = new URL(testDatabaseUrl());
-    otherDatabase.pathname = '/postgres';
+    otherDatabase.pathname = `/${otherName}`;
     const holder = new pg.Client({ connectionString: otherDatabase.toString() });
     await holder.connect();
     const appendedAt = new Map<string, number>();
@@ -192,6 +198,8 @@ describe('event log order under stress (issue 15)', () => {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();
       await subscription.stop();
+      await admin.query(`DROP DATABASE IF EXISTS ${otherName}`);
+      await admin.end();
     }
   }, 90_000);
 

@@ -121,5 +121,36 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.event_log_clock`);
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000];
+  /**
+   * Dead letters that park their stream (dead-letters.ts): the stream a letter belongs to, its status
+   * (`dead`: given up on, later events flow; `parked`: its stream waits for the operator; `held`: a later
+   * event of a parked stream, waiting behind it; `replayed` / `discarded`: resolved, by whom and when),
+   * and `published_at`, which makes the table the outbox of the dead-letter topic (a letter is recorded
+   * once, in one statement, and published from here until the broker took it).
+   */
+  class DeadLetterParking1765110000000 implements MigrationInterface {
+    name = 'DeadLetterParking1765110000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        ALTER TABLE ${s}.dead_letters
+          ADD COLUMN stream_id    text,
+          ADD COLUMN status       text NOT NULL DEFAULT 'dead' CHECK (status IN ('dead', 'parked', 'held', 'replayed', 'discarded')),
+          ADD COLUMN published_at timestamptz,
+          ADD COLUMN resolved_at  timestamptz,
+          ADD COLUMN resolved_by  text,
+          ADD COLUMN resolution   text`);
+      // Letters recorded before this migration were published by the consumer that recorded them.
+      await q.query(`UPDATE ${s}.dead_letters SET published_at = failed_at, stream_id = payload->>'streamId'`);
+      await q.query(`CREATE INDEX dead_letters_waiting ON ${s}.dead_letters (consumer, stream_id, id) WHERE status IN ('parked', 'held')`);
+      await q.query(`CREATE INDEX dead_letters_unpublished ON ${s}.dead_letters (id) WHERE published_at IS NULL AND status IN ('dead', 'parked')`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP INDEX IF EXISTS ${s}.dead_letters_unpublished`);
+      await q.query(`DROP INDEX IF EXISTS ${s}.dead_letters_waiting`);
+      for (const c of ['resolution', 'resolved_by', 'resolved_at', 'published_at', 'status', 'stream_id']) {
+        await q.query(`ALTER TABLE ${s}.dead_letters DROP COLUMN IF EXISTS ${c}`);
+      }
+    }
+  }
+  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, DeadLetterParking1765110000000];
 }

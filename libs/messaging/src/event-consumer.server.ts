@@ -11,6 +11,8 @@ export interface EventConsumerOptions {
   /** The consumer's own database: inbox, dead letters, checkpoints. */
   database: ServiceDatabase;
   retry?: Partial<RetryPolicy>;
+  /** Park a failed event's stream instead of skipping past it (see EventDispatcher); default false. */
+  parksStreams?: boolean;
 }
 
 /** What the Kafka and the embedded transports share: handler lookup by (consumer, type) and dispatch. */
@@ -29,6 +31,8 @@ export abstract class EventConsumerServer extends Server implements CustomTransp
       (type) => this.handlerFor(type),
       deadLetterSink,
       { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      undefined,
+      options.parksStreams ?? false,
     );
   }
 

@@ -30,7 +30,42 @@ export type DispatchOutcome =
   | { kind: 'handled' }
   | { kind: 'duplicate' }
   | { kind: 'ignored' }
-  | { kind: 'dead-lettered'; reason: string; attempts: number };
+  | { kind: 'dead-lettered'; reason: string; attempts: number }
+  /** Given up on by a consumer that parks: its stream waits for the operator (dead-letters.ts). */
+  | { kind: 'parked'; reason: string; attempts: number }
+  /** A later event of a parked stream: kept behind the parked one, applied once the operator resolves it. */
+  | { kind: 'held' };
+
+/** What an operator's replay or discard of a dead letter did (POST /admin/dead-letters/:id/replay|discard). */
+export interface Resolution {
+  letterId: string;
+  outcome: 'replayed' | 'discarded' | 'failed';
+  /** Why the replay failed again (the letter stays as it was, with this reason). */
+  reason?: string;
+  /** Held events of its stream applied after it, in order. */
+  released: number;
+  /** A held event that failed in its turn and now parks the stream. */
+  parkedAgain?: string;
+}
+
+/** A dead letter that cannot be resolved as asked: gone, already resolved, or held behind a parked one. */
+export class DeadLetterNotResolvable extends Error {
+  constructor(
+    readonly code: 'dead_letter_not_found' | 'dead_letter_resolved' | 'dead_letter_held',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeadLetterNotResolvable';
+  }
+}
+
+type Attempted = { ok: true; handled: boolean } | { ok: false; reason: string; attempts: number };
+
+/** The dispatchers of this process by `<schema>/<consumer>`: the operator's replay finds its consumer here. */
+const dispatchers = new Map<string, EventDispatcher>();
+export function dispatcherOf(schema: string, consumer: string): EventDispatcher | undefined {
+  return dispatchers.get(`${schema}/${consumer}`);
+}
 
 export interface DeadLetterSink {
   (letter: { envelope: unknown; reason: string; attempts: number; source: string }): Promise<void>;
@@ -87,7 +122,15 @@ export class EventDispatcher {
     private readonly deadLetter: DeadLetterSink,
     private readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  ) {}
+    /**
+     * Park instead of skipping: a consumer whose effects must not skip an event (a payment, a capacity
+     * booking, a saga step) stops applying the failed event's stream until an operator replays or
+     * discards it; its later events are held (in the dead-letter table) and other streams flow.
+     */
+    private readonly parksStreams = false,
+  ) {
+    dispatchers.set(`${database.schema}/${consumer}`, this);
+  }
 
   async dispatch(message: unknown, source: string): Promise<DispatchOutcome> {
     const invalid = envelopeProblems(message);
@@ -95,10 +138,88 @@ export class EventDispatcher {
     const envelope = message as EventEnvelope;
     const handler = this.findHandler(envelope.type);
     if (!handler) return { kind: 'ignored' };
+    // Behind a parked event of its stream: kept in arrival order, applied when the operator resolves that one.
+    if (this.parksStreams && (await this.database.deadLetters.isParked(this.consumer, envelope.streamId))) {
+      await this.database.deadLetters.record({ ...this.letterOf(message, source), reason: 'held behind a parked event of its stream', attempts: 0, status: 'held' });
+      this.log.warn(`${this.consumer}: holding ${envelope.type} from ${source}: stream ${envelope.streamId} is parked`);
+      return { kind: 'held' };
+    }
     if (!isIntegrationEvent(envelope.type)) return this.reject(message, `${envelope.type} has no integration contract`, 0, source);
     const problems = contractProblems(envelope.type, envelope.data);
     if (problems.length > 0) return this.reject(message, `contract violation: ${problems.join('; ')}`, 0, source);
+    const attempted = await this.handleWithRetries(envelope, handler, source, true);
+    if (attempted.ok) return attempted.handled ? { kind: 'handled' } : { kind: 'duplicate' };
+    return this.reject(message, attempted.reason, attempted.attempts, source);
+  }
 
+  /**
+   * The operator replays a dead or parked letter (its cause fixed): it is handled again, bypassing the
+   * stream-order check (the operator chose to apply it now). Handled: the letter is marked replayed by
+   * `by`, and the held events of its stream follow in order. Failed again: it stays, with the new reason.
+   */
+  async replay(letterId: string, by: string): Promise<Resolution> {
+    const letter = await this.waitingLetter(letterId);
+    const attempted = await this.attemptOnce(letter.payload, letter.source);
+    if (!attempted.ok) {
+      if (letter.status === 'parked') await this.database.deadLetters.park(letter.id, attempted.reason, letter.attempts + attempted.attempts, false);
+      this.log.warn(`${this.consumer}: replay of dead letter ${letter.id} by ${by} failed again: ${attempted.reason}`);
+      return { letterId, outcome: 'failed', reason: attempted.reason, released: 0 };
+    }
+    await this.database.deadLetters.resolve(letter.id, 'replayed', by, attempted.handled ? 'handled on replay' : 'already handled (inbox)');
+    this.log.warn(`${this.consumer}: dead letter ${letter.id} (${letter.type ?? 'message'} of ${letter.streamId ?? 'no stream'}) replayed by ${by}`);
+    return { letterId, outcome: 'replayed', ...(letter.status === 'parked' ? await this.release(letter.streamId!) : { released: 0 }) };
+  }
+
+  /** The operator gives a dead or parked letter up for good, with a reason; a parked stream's held events follow. */
+  async discard(letterId: string, by: string, reason: string): Promise<Resolution> {
+    const letter = await this.waitingLetter(letterId);
+    if (!(await this.database.deadLetters.resolve(letter.id, 'discarded', by, reason))) throw new DeadLetterNotResolvable('dead_letter_resolved', `dead letter ${letterId} was resolved meanwhile`);
+    this.log.warn(`${this.consumer}: dead letter ${letter.id} (${letter.type ?? 'message'} of ${letter.streamId ?? 'no stream'}) discarded by ${by}: ${reason}`);
+    return { letterId, outcome: 'discarded', ...(letter.status === 'parked' ? await this.release(letter.streamId!) : { released: 0 }) };
+  }
+
+  private async waitingLetter(letterId: string) {
+    const letter = await this.database.deadLetters.get(letterId);
+    if (!letter || letter.consumer !== this.consumer) throw new DeadLetterNotResolvable('dead_letter_not_found', `no dead letter ${letterId} of ${this.consumer}`);
+    if (letter.status === 'held') {
+      throw new DeadLetterNotResolvable('dead_letter_held', `dead letter ${letterId} waits behind the parked event of stream ${letter.streamId}: replay or discard that one first`);
+    }
+    if (letter.status !== 'dead' && letter.status !== 'parked') throw new DeadLetterNotResolvable('dead_letter_resolved', `dead letter ${letterId} was already ${letter.status}`);
+    return letter;
+  }
+
+  /** Applies the held events of a stream whose parked event was resolved, oldest first, until one fails (it parks the stream again). */
+  private async release(streamId: string): Promise<{ released: number; parkedAgain?: string }> {
+    let released = 0;
+    for (;;) {
+      const waiting = await this.database.deadLetters.waiting(this.consumer, streamId);
+      if (waiting.length === 0) return { released };
+      const next = waiting[0];
+      if (next.status === 'parked') return { released, parkedAgain: next.id }; // parked again meanwhile
+      const attempted = await this.attemptOnce(next.payload, next.source, true);
+      if (!attempted.ok) {
+        await this.database.deadLetters.park(next.id, attempted.reason, attempted.attempts);
+        this.log.error(`${this.consumer}: held event ${next.id} of ${streamId} failed in its turn and parks the stream: ${attempted.reason}`);
+        return { released, parkedAgain: next.id };
+      }
+      await this.database.deadLetters.resolve(next.id, 'replayed', 'stream released', attempted.handled ? 'handled in its turn' : 'already handled (inbox)');
+      released += 1;
+    }
+  }
+
+  /** One message through validation and the handler's retries, recording nothing on failure (replay and release). */
+  private async attemptOnce(message: unknown, source: string, checkOrder = false): Promise<Attempted> {
+    const invalid = envelopeProblems(message);
+    if (invalid.length > 0) return { ok: false, reason: `invalid envelope: ${invalid.join('; ')}`, attempts: 0 };
+    const envelope = message as EventEnvelope;
+    const handler = this.findHandler(envelope.type);
+    if (!handler) return { ok: true, handled: false };
+    const problems = isIntegrationEvent(envelope.type) ? contractProblems(envelope.type, envelope.data) : [`${envelope.type} has no integration contract`];
+    if (problems.length > 0) return { ok: false, reason: `contract violation: ${problems.join('; ')}`, attempts: 0 };
+    return this.handleWithRetries(envelope, handler, source, checkOrder);
+  }
+
+  private async handleWithRetries(envelope: EventEnvelope, handler: MessageHandler, source: string, checkOrder: boolean): Promise<Attempted> {
     let lastError: unknown;
     let conflicts = 0;
     let outageWaits = 0;
@@ -106,14 +227,14 @@ export class EventDispatcher {
       try {
         const outcome = await this.database.inbox.handleOnce(this.consumer, envelope.eventId, async (manager) => {
           // New to the inbox yet older than an event of its stream already applied: held, not applied.
-          const stepBack = this.versions.stepBack(envelope.streamId, envelope.streamVersion);
+          const stepBack = checkOrder ? this.versions.stepBack(envelope.streamId, envelope.streamVersion) : undefined;
           if (stepBack) throw this.streamOrderProblem(stepBack, source);
           const result: unknown = await handler(envelope, new EventContext({ manager, envelope, source, attempt }));
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
         });
         tallyOf(this.consumer)[outcome.handled ? 'handled' : 'duplicates'] += 1;
         if (outcome.handled) this.versions.seen(envelope.streamId, envelope.streamVersion);
-        return outcome.handled ? { kind: 'handled' } : { kind: 'duplicate' };
+        return { ok: true, handled: outcome.handled };
       } catch (error) {
         lastError = error;
         // Events of different streams are handled concurrently (partitions, lanes, instances) and may
@@ -138,7 +259,7 @@ export class EventDispatcher {
       }
     }
     const reason = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
-    return this.reject(message, reason, this.retry.maxAttempts, source);
+    return { ok: false, reason, attempts: this.retry.maxAttempts };
   }
 
   /** Counts and logs an event that arrived out of its stream's order; returns the error that holds it. */
@@ -148,18 +269,35 @@ export class EventDispatcher {
     return new StreamOrderError(problem);
   }
 
-  private async reject(message: unknown, reason: string, attempts: number, source: string): Promise<DispatchOutcome> {
+  private letterOf(message: unknown, source: string) {
     const m = (message ?? {}) as Partial<EventEnvelope>;
-    await this.database.deadLetters.record({
+    return {
       consumer: this.consumer,
       source,
       eventId: typeof m.eventId === 'string' ? m.eventId : null,
-      type: typeof m.type === 'string' ? m.type : null,
+      type: typeOf(message),
+      streamId: streamIdOf(message),
       payload: message,
-      reason,
-      attempts,
-    });
-    await this.deadLetter({ envelope: message, reason, attempts, source });
-    return { kind: 'dead-lettered', reason, attempts };
+    };
   }
+
+  /** Dead-letters (or, for a consumer that parks, parks the stream of) a message given up on. */
+  private async reject(message: unknown, reason: string, attempts: number, source: string): Promise<DispatchOutcome> {
+    const letter = this.letterOf(message, source);
+    const parks = this.parksStreams && letter.streamId !== null;
+    await this.database.deadLetters.record({ ...letter, reason, attempts, status: parks ? 'parked' : 'dead' });
+    if (parks) this.log.error(`${this.consumer}: parked stream ${letter.streamId} at ${letter.type ?? 'a message'} from ${source}: ${reason}`);
+    await this.deadLetter({ envelope: message, reason, attempts, source });
+    return parks ? { kind: 'parked', reason, attempts } : { kind: 'dead-lettered', reason, attempts };
+  }
+}
+
+function streamIdOf(message: unknown): string | null {
+  const streamId = (message as { streamId?: unknown } | null)?.streamId;
+  return typeof streamId === 'string' && streamId !== '' ? streamId : null;
+}
+
+function typeOf(message: unknown): string | null {
+  const type = (message as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : null;
 }

@@ -1,7 +1,12 @@
 // Every kafkajs call of the project lives in this library (kafkajs has had no release since 2023;
 // swapping the client means changing libs/messaging only).
 import { Logger } from '@nestjs/common';
-import { ConfigResourceTypes, ConfigSource, Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+
+// kafkajs is CommonJS: Node's ESM loader sees only the exports its static analysis finds (Kafka,
+// logLevel, CompressionTypes), not these enums, so they come from the default export (Jest's transform
+// would hide the difference; the compiled services would not start).
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 export interface KafkaSettings {
   brokers: readonly string[];

@@ -4,6 +4,9 @@ import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 import { checkLostHistory, createKafka, ensureTopics, type KafkaReachability } from './kafka-client.js';
 
+/** How often dead letters the broker did not take yet are sent again. */
+const DEAD_LETTER_RETRY_MS = 5000;
+
 export interface KafkaConsumerOptions extends EventConsumerOptions {
   brokers: readonly string[];
   /** Partitions handled at once; order is kept within a partition (one stream's events). */
@@ -29,6 +32,7 @@ export class KafkaEventConsumer extends EventConsumerServer {
   private closing = false;
   private restartTimer?: NodeJS.Timeout;
   private restarts = 0;
+  private deadLetterTimer?: NodeJS.Timeout;
   private readonly log = new Logger(KafkaEventConsumer.name);
 
   constructor(private readonly kafkaOptions: KafkaConsumerOptions) {
@@ -43,6 +47,10 @@ export class KafkaEventConsumer extends EventConsumerServer {
       await ensureTopics(this.kafka, [...topics, deadLetterTopic(this.kafkaOptions.consumer, ns)]);
       this.dlqProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.dlqProducer.connect();
+      this.deadLetterTimer = setInterval(() => {
+        this.publishPendingDeadLetters().catch(() => undefined); // logged when a letter is recorded; retried here
+      }, DEAD_LETTER_RETRY_MS);
+      this.deadLetterTimer.unref();
       await this.startConsumer(topics);
       callback();
     } catch (error) {
@@ -122,25 +130,46 @@ export class KafkaEventConsumer extends EventConsumerServer {
     await this.dispatcher.dispatch(parsed, source);
   }
 
-  private async publishDeadLetter(letter: { envelope: unknown; reason: string; attempts: number; source: string }): Promise<void> {
-    const envelope = (letter.envelope ?? {}) as { streamId?: unknown; eventId?: unknown; type?: unknown };
+  /**
+   * The dead-letter table is the outbox of the dead-letter topic: the dispatcher recorded the letter
+   * before this runs, and every letter not yet published is sent from there (now, and by a timer after a
+   * failure), so the row and the publication agree even if the broker or this process fails in between.
+   * Several instances publish side by side: each locks the rows it sends (SKIP LOCKED).
+   */
+  private async publishDeadLetter(letter: { envelope: unknown; reason: string; source: string }): Promise<void> {
+    const envelope = (letter.envelope ?? {}) as { type?: unknown };
     this.log.warn(`${this.kafkaOptions.consumer}: dead-lettering ${typeof envelope.type === 'string' ? envelope.type : 'a message'} from ${letter.source}: ${letter.reason}`);
-    await this.dlqProducer!.send({
-      topic: deadLetterTopic(this.kafkaOptions.consumer, this.kafkaOptions.namespace),
-      acks: -1,
-      messages: [
-        {
-          key: typeof envelope.streamId === 'string' ? envelope.streamId : null,
-          value: JSON.stringify(letter.envelope),
+    await this.publishPendingDeadLetters().catch((error: unknown) =>
+      this.log.warn(`${this.kafkaOptions.consumer}: dead letters not yet on their topic (retried every ${DEAD_LETTER_RETRY_MS} ms): ${String(error)}`),
+    );
+  }
+
+  private async publishPendingDeadLetters(): Promise<void> {
+    const { database, consumer, namespace } = this.kafkaOptions;
+    await database.dataSource.transaction(async (manager) => {
+      const letters = await database.deadLetters.unpublished(manager);
+      if (letters.length === 0) return;
+      await this.dlqProducer!.send({
+        topic: deadLetterTopic(consumer, namespace),
+        acks: -1,
+        messages: letters.map((l) => ({
+          key: l.streamId,
+          value: JSON.stringify(l.payload),
           headers: {
-            reason: letter.reason.slice(0, 1000),
-            attempts: String(letter.attempts),
-            source: letter.source,
-            ...(typeof envelope.eventId === 'string' ? { eventId: envelope.eventId } : {}),
-            ...(typeof envelope.type === 'string' ? { type: envelope.type } : {}),
+            reason: l.reason.slice(0, 1000),
+            attempts: String(l.attempts),
+            source: l.source,
+            status: l.status,
+            letterId: l.id,
+            ...(l.eventId ? { eventId: l.eventId } : {}),
+            ...(l.type ? { type: l.type } : {}),
           },
-        },
-      ],
+        })),
+      });
+      await database.deadLetters.markPublished(
+        manager,
+        letters.map((l) => l.id),
+      );
     });
   }
 
@@ -148,6 +177,7 @@ export class KafkaEventConsumer extends EventConsumerServer {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.restartTimer);
+    clearInterval(this.deadLetterTimer);
     await this.consumer?.disconnect();
     await this.dlqProducer?.disconnect();
   }

@@ -88,7 +88,18 @@ export async function connectEventTransport(
       relays.push(relay);
       if (consumes.length > 0) {
         app.connectMicroservice(
-          { strategy: new KafkaEventConsumer({ consumer: name, producers: consumes, database, brokers: settings.brokers, namespace: settings.namespace, retry: settings.retry, reachability }) },
+          {
+            strategy: new KafkaEventConsumer({
+              consumer: name,
+              producers: consumes,
+              database,
+              brokers: settings.brokers,
+              namespace: settings.namespace,
+              retry: settings.retry,
+              reachability,
+              parksStreams: service.definition.parksStreams,
+            }),
+          },
           { inheritAppConfig: true },
         );
       }
@@ -121,6 +132,7 @@ export async function connectEventTransport(
       bus,
       pollIntervalMs: settings.pollIntervalMs ?? 50,
       retry: settings.retry,
+      parksStreams: service.definition.parksStreams,
     });
     app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   }

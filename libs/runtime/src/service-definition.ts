@@ -26,4 +26,10 @@ export interface MeshfabServiceDefinition {
   moduleClass: Type<unknown>;
   forRoot(options: ServiceModuleOptions): DynamicModule;
   consumes: readonly ServiceName[];
+  /**
+   * Its consumers' effects must not skip an event (money, capacity, a saga): an event that keeps failing
+   * parks its stream (later events of it wait; other streams flow) until an operator replays or
+   * discards it (`POST /admin/dead-letters/:id/replay|discard`), instead of being dead-lettered past.
+   */
+  parksStreams?: boolean;
 }

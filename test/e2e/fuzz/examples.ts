@@ -7,6 +7,7 @@ const location = { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' }
 const capability = { process: 'cutting', parameters: { materials: ['cotton'] }, efficiency: 1, pricing: 'per_unit', price: money(150) };
 
 export const BODY_EXAMPLES: Record<string, () => unknown> = {
+  DiscardDeadLetterDto: () => ({ reason: 'booked by hand after the fuzz run' }),
   RegisterBrandDto: () => ({ name: 'Fuzzed Apparel', contactEmail: 'ops@fuzzed-apparel.example' }),
   RegisterInspectorDto: () => ({ name: 'Fuzz Inspector', certifications: ['ISO 2859-1'] }),
   RegisterWorkshopDto: () => ({ name: 'Fuzz Cutting Room', location, certifications: ['ISO 9001'], capabilities: [capability] }),

@@ -51,6 +51,10 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'GET /health/ready': { access: 'public', path: () => '/health/ready' },
   'GET /metrics': { access: 'public', path: () => '/metrics' },
   'GET /admin/dead-letters': { access: access(['operator']), path: () => '/admin/dead-letters' },
+  'GET /admin/parked-streams': { access: access(['operator']), path: () => '/admin/parked-streams' },
+  // No letter to act on in this world: the operator gets through to a 404 (or to validation), everyone else 403.
+  'POST /admin/dead-letters/:id/replay': { access: access([], { operator: 404 }), path: () => '/admin/dead-letters/settlement-1/replay' },
+  'POST /admin/dead-letters/:id/discard': { access: access(['operator']), path: () => '/admin/dead-letters/settlement-1/discard', body: invalid },
 
   // ── registry
   'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },

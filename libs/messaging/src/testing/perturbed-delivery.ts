@@ -228,6 +228,8 @@ export class PerturbedDelivery implements EmbeddedDelivery {
         this.counts.ignored += 1;
         break;
       case 'dead-lettered':
+      case 'parked': // given up on too (its stream waits for the operator)
+      case 'held':
         this.counts.deadLettered += 1;
         break;
     }
