@@ -87,7 +87,8 @@ export class EventStore {
     this.table = `${ident(schema)}.events`;
     this.appendStatementName = `meshfab_append_${schema}`;
     // The writer's log transaction id is computed once (a volatile CTE is evaluated once) and stored
-    // explicitly. `last` is the stream's newest event, read backwards on the unique (stream_id,
+    // explicitly: event_log_xid() (the column's default) written out, as a call to the SQL function costs
+    // a function-executor round per append. `last` is the stream's newest event, read backwards on the unique (stream_id,
     // stream_version) index.
     //
     // A stream's versions must sort in the global order (transaction id, position) as they do in the
@@ -103,7 +104,7 @@ export class EventStore {
     // A transaction whose first write is this append takes its id after its snapshot, hence after the
     // previous version committed: it is never refused.
     this.appendSql = `
-      WITH me AS (SELECT ${ident(schema)}.event_log_xid() AS xid),
+      WITH me AS (SELECT (pg_current_xact_id()::text::bigint + c.xid_shift)::text::xid8 AS xid FROM ${ident(schema)}.event_log_clock c),
       last AS (
         SELECT stream_version, transaction_id FROM ${this.table} WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
       ),

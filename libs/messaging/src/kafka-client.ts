@@ -43,10 +43,11 @@ export const DEFAULT_PARTITIONS = 6;
  * consumer group whose offsets the broker expired) and token revocations travel only on Kafka, so a
  * time- or size-based retention (the broker's default: 7 days) would let a late consumer silently
  * miss what it needs. Compaction is no alternative: the key is the stream id, and compaction keeps
- * only the last event of each stream, while consumers need every event. A bootstrap from the
- * producer's own store would keep topics small but needs a read API between services that nothing
- * else wants; infinite retention costs disk (events are at most MAX_EVENT_BYTES, most far smaller)
- * and nothing else. Dead-letter topics keep their messages the same way, until an operator acts.
+ * only the last event of each stream, while consumers need every event. Infinite retention costs disk
+ * (events are at most MAX_EVENT_BYTES, most far smaller) and nothing else. Should early records go all
+ * the same (deleted by hand, or before start-up corrected a topic), a consumer rebuilds them from the
+ * producer's own store, its event feed (event-feed.ts, KafkaEventConsumer). Dead-letter topics keep
+ * their messages the same way, until an operator acts.
  */
 export const RETAINED_TOPIC_CONFIG: Readonly<Record<string, string>> = {
   'cleanup.policy': 'delete',
@@ -143,7 +144,7 @@ export interface LostHistory {
 
 const lostHistoryByGroup = new Map<string, LostHistory[]>();
 
-/** What each consumer group of this process found unreadable when it last started (for metrics). */
+/** What each consumer group of this process could not read nor rebuild when it last started (for metrics and readiness). */
 export function lostHistoryReports(): ReadonlyMap<string, readonly LostHistory[]> {
   return lostHistoryByGroup;
 }
@@ -152,9 +153,9 @@ export function lostHistoryReports(): ReadonlyMap<string, readonly LostHistory[]
  * Compares where `groupId` would start reading each partition of `topics` (its committed offset, or
  * the beginning for a new group) with the first offset the broker still has. Anything in between
  * was deleted by retention (or by hand) and will never be delivered: kafkajs would silently start at
- * the log start offset instead. Logs an error per partition and returns what is lost.
+ * the log start offset instead. Returns what is deleted, saying nothing.
  */
-export async function checkLostHistory(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<LostHistory[]> {
+export async function findLostHistory(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<LostHistory[]> {
   const admin = kafka.admin();
   await admin.connect();
   const lost: LostHistory[] = [];
@@ -171,13 +172,24 @@ export async function checkLostHistory(kafka: Kafka, groupId: string, topics: re
   } finally {
     await admin.disconnect();
   }
+  return lost;
+}
+
+/** Logs an error per partition of which `groupId` will never see a part, and records it (metrics, readiness). */
+export function reportLostHistory(groupId: string, lost: LostHistory[], why: (lost: LostHistory) => string = () => "the topic's retention was too short"): void {
   for (const l of lost) {
     topicsLog.error(
       `${groupId} cannot read ${l.topic}[${l.partition}] from offset ${l.from}: the broker deleted everything before offset ` +
-        `${l.logStartOffset}, so ${l.logStartOffset - l.from} events will never reach it (its state is incomplete; the topic's retention was too short)`,
+        `${l.logStartOffset}, so ${l.logStartOffset - l.from} events will never reach it (its state is incomplete; ${why(l)})`,
     );
   }
   lostHistoryByGroup.set(groupId, lost);
+}
+
+/** findLostHistory, then reportLostHistory of everything found. */
+export async function checkLostHistory(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<LostHistory[]> {
+  const lost = await findLostHistory(kafka, groupId, topics);
+  reportLostHistory(groupId, lost);
   return lost;
 }
 

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
-import { checkLostHistory, createKafka, ensureTopics, type KafkaReachability } from './kafka-client.js';
+import { countBootstrapped, readWholeFeed, type EventFeed } from './event-feed.js';
+import { createKafka, ensureTopics, findLostHistory, reportLostHistory, type KafkaReachability, type LostHistory } from './kafka-client.js';
 
 /** How often dead letters the broker did not take yet are sent again. */
 const DEAD_LETTER_RETRY_MS = 5000;
@@ -16,6 +17,12 @@ export interface KafkaConsumerOptions extends EventConsumerOptions {
   namespace?: string;
   /** Told when the consumer stops for good (the "kafka" readiness check then fails). */
   reachability?: KafkaReachability;
+  /**
+   * By producer: its event feed, to rebuild what the broker deleted before this group read it (see
+   * `rebuild`). A producer without one: the loss is reported (log, metrics, readiness), as it is when
+   * its feed cannot be read.
+   */
+  eventFeeds?: Readonly<Record<string, EventFeed>>;
 }
 
 /**
@@ -68,8 +75,12 @@ export class KafkaEventConsumer extends EventConsumerServer {
     this.consumer = consumer;
     this.watch(consumer, topics);
     // Events the broker deleted before this group read them would be skipped without a word (kafkajs
-    // starts at the first offset left): say so, loudly (see checkLostHistory).
-    await checkLostHistory(this.kafka, groupId, topics).catch((error: unknown) => this.log.warn(`${this.kafkaOptions.consumer}: could not compare its offsets with the topics': ${String(error)}`));
+    // starts at the first offset left): rebuild them from their producers first, or say so, loudly.
+    const lost = await findLostHistory(this.kafka, groupId, topics).catch((error: unknown) => {
+      this.log.warn(`${this.kafkaOptions.consumer}: could not compare its offsets with the topics': ${String(error)}`);
+      return [];
+    });
+    await this.rebuild(groupId, lost);
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
@@ -77,6 +88,63 @@ export class KafkaEventConsumer extends EventConsumerServer {
       partitionsConsumedConcurrently: this.kafkaOptions.partitionsConsumedConcurrently ?? 3,
       eachMessage: (payload) => this.handleMessage(payload),
     });
+  }
+
+  /**
+   * Rebuilds, before the group reads Kafka, what the broker deleted before the group read it: each such
+   * producer's event feed (its own store, event-feed.ts) is read from its start to its end and every
+   * event goes through this consumer's dispatcher, as if Kafka had delivered it. Events the consumer
+   * applied already are duplicates its inbox skips. Then the group reads Kafka from its committed
+   * offsets, or from the first offset the broker still has.
+   *
+   * Why nothing is missed or applied out of order, though the producer keeps appending and its relay
+   * publishing while this runs:
+   * - Every deleted record had been published before `findLostHistory` looked, and the feed ends only
+   *   past everything the relay had published when its last page was read (readEventFeed): the feed
+   *   holds every deleted event.
+   * - An event appended meanwhile is either in the feed (Kafka delivers it again afterwards: a duplicate
+   *   the inbox skips) or after the feed's end in the log's global order, hence after every event of its
+   *   stream the feed held (a stream's versions sort in that order). The relay publishes in that order,
+   *   so it is on Kafka, after the records the group starts from, and reaches the group in its stream's
+   *   order, after the bootstrapped ones.
+   * - Nothing of Kafka is read before the rebuild ends, so this consumer sees each stream in version
+   *   order: the feed's events, then Kafka's, of which those already applied are duplicates (the
+   *   stream-order check only looks at events new to the inbox). Replicas starting at once each rebuild;
+   *   the inbox lets one of them apply each event, and each applies a stream's events in order.
+   * (A deletion by hand *while* this runs, of records published after the check, is found at the next start.)
+   */
+  private async rebuild(groupId: string, lost: readonly LostHistory[]): Promise<void> {
+    const { consumer, producers, namespace, eventFeeds } = this.kafkaOptions;
+    const unrecovered: LostHistory[] = [];
+    const why = new Map<string, string>();
+    for (const producer of producers) {
+      const topic = eventsTopic(producer, namespace);
+      const ofTopic = lost.filter((l) => l.topic === topic);
+      if (ofTopic.length === 0) continue;
+      const deleted = ofTopic.map((l) => `[${l.partition}] ${l.from}–${l.logStartOffset - 1}`).join(', ');
+      const feed = eventFeeds?.[producer];
+      if (!feed) {
+        unrecovered.push(...ofTopic);
+        why.set(topic, `no event feed of ${producer} to rebuild them from is configured`);
+        continue;
+      }
+      this.log.warn(`${consumer}: the broker deleted records of ${topic} this group had not read (offsets ${deleted}); rebuilding from ${feed.source} before reading the topic`);
+      const started = Date.now();
+      const outcomes = new Map<string, number>();
+      try {
+        const read = await readWholeFeed(feed, async (event, source) => {
+          const { kind } = await this.dispatcher.dispatch(event, source);
+          outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+        });
+        countBootstrapped(consumer, producer, read);
+        const tally = [...outcomes].map(([kind, n]) => `${n} ${kind}`).join(', ');
+        this.log.warn(`${consumer}: rebuilt ${topic} from ${feed.source}: ${read} events in ${Date.now() - started} ms (${tally || 'none'}); what Kafka still holds of them arrives again, as duplicates`);
+      } catch (error) {
+        unrecovered.push(...ofTopic);
+        why.set(topic, `rebuilding them from ${feed.source} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    reportLostHistory(groupId, unrecovered, (l) => why.get(l.topic) ?? '');
   }
 
   /**

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { QueryRunner } from 'typeorm';
-import { eventsTopic, isIntegrationEvent } from '#libs/contracts';
-import { CatchUpSubscription, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES, type ServiceDatabase } from '#libs/eventsourcing';
+import { eventsTopic, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
+import { CatchUpSubscription, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES, type ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
 import { toEnvelope } from './embedded-event-bus.js';
 import { createKafka, ensureTopics, topicMaxMessageBytes, type KafkaReachability } from './kafka-client.js';
 import { DEFAULT_MAX_REQUEST_BYTES, isMessageTooLarge, messageBytes, RECORD_BATCH_OVERHEAD_BYTES, requestsOf } from './produce-requests.js';
@@ -34,6 +34,18 @@ function tallyOf(producer: string): RelayTally {
 }
 
 type OutboxMessage = Message & { eventId: string; type: string };
+
+/** The relay's checkpoint in its service's store: how far it has published (the event feed waits for it too). */
+export const RELAY_SUBSCRIPTION_ID = 'kafka-outbox-relay';
+
+/**
+ * What the relay publishes of a batch of stored events: the integration events (a service's internal
+ * events stay home), each with the envelope that is its message's value. The event feed (event-feed.ts)
+ * answers the same, so a consumer rebuilding from it sees what Kafka would have delivered.
+ */
+export function publishedEvents(events: readonly StoredEvent[]): { event: StoredEvent; envelope: EventEnvelope }[] {
+  return events.filter((e) => isIntegrationEvent(e.type)).map((event) => ({ event, envelope: toEnvelope(event) }));
+}
 
 export interface OutboxRelayOptions {
   /** The producing service: publishes to `meshfab.<producer>.events`. */
@@ -193,17 +205,17 @@ export class KafkaOutboxRelay {
     this.subscription = new CatchUpSubscription({
       log: this.options.database.log,
       checkpoints: this.options.database.checkpoints,
-      subscriptionId: 'kafka-outbox-relay',
+      subscriptionId: RELAY_SUBSCRIPTION_ID,
       batchSize: this.options.batchSize ?? 500,
       pollIntervalMs: this.options.pollIntervalMs ?? 50,
       handle: async (events) => {
-        const messages: OutboxMessage[] = events
-          .filter((e) => isIntegrationEvent(e.type) && !this.acknowledged.has(e.eventId))
-          .map((e) => ({
+        const messages: OutboxMessage[] = publishedEvents(events)
+          .filter(({ event: e }) => !this.acknowledged.has(e.eventId))
+          .map(({ event: e, envelope }) => ({
             eventId: e.eventId,
             type: e.type,
             key: e.streamId,
-            value: JSON.stringify(toEnvelope(e)),
+            value: JSON.stringify(envelope),
             headers: { eventId: e.eventId, type: e.type, schemaVersion: String(e.schemaVersion), correlationId: e.correlationId },
           }));
         for (const request of requestsOf(messages, this.maxRequestBytes)) await this.publish(topic, request);

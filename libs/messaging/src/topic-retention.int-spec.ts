@@ -2,7 +2,8 @@
 // Meshfab topic keeps every event for ever (retention.ms = retention.bytes = -1), set when the topic
 // is created and put back at start-up when someone changed it; and a consumer group that would start
 // below what the broker still has (events deleted all the same, by hand or before the correction)
-// says so loudly instead of silently starting later. Nothing rebuilds the deleted events.
+// says so loudly instead of silently starting later (a consumer that has its producer's event feed
+// rebuilds them first: lost-history-bootstrap.int-spec.ts).
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';

@@ -1,13 +1,18 @@
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { ServiceDatabase } from '#libs/eventsourcing';
+import { consumerGroup } from '#libs/contracts';
 import {
+  bootstrapTallies,
   dispatchTallies,
   EmbeddedEventBus,
   EmbeddedEventConsumer,
   KafkaEventConsumer,
   KafkaOutboxRelay,
+  HttpEventFeed,
   KafkaReachability,
+  LocalEventFeed,
   lostHistoryReports,
+  type EventFeed,
   relayTallies,
   type RelayCompression,
   type RetryPolicy,
@@ -16,7 +21,16 @@ import { HealthRegistry, MetricsService } from '#libs/platform';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 export type EventTransportSettings =
-  | { kind: 'kafka'; brokers: readonly string[]; namespace?: string; retry?: Partial<RetryPolicy>; maxRequestBytes?: number; compression?: RelayCompression }
+  | {
+      kind: 'kafka';
+      brokers: readonly string[];
+      namespace?: string;
+      retry?: Partial<RetryPolicy>;
+      maxRequestBytes?: number;
+      compression?: RelayCompression;
+      /** Where the producers hosted elsewhere answer, and the token to read their event feeds with (see RuntimeConfig.serviceUrls). */
+      feeds?: { urls: Partial<Record<string, string>>; token?: string };
+    }
   | { kind: 'embedded'; bus?: EmbeddedEventBus; pollIntervalMs?: number; retry?: Partial<RetryPolicy> };
 
 export interface ConnectedTransport {
@@ -71,6 +85,7 @@ export async function connectEventTransport(
   if (settings.kind === 'kafka') {
     const reachability = new KafkaReachability(settings.brokers);
     health.register('kafka', () => reachability.check(), { critical: true, dependency: 'Kafka' });
+    health.register('event-history', () => checkEventHistory(hosted, settings.namespace));
     const relays: KafkaOutboxRelay[] = [];
     for (const service of hosted) {
       const database = databaseOf(app, service);
@@ -98,6 +113,7 @@ export async function connectEventTransport(
               retry: settings.retry,
               reachability,
               parksStreams: service.definition.parksStreams,
+              eventFeeds: eventFeedsOf(app, hosted, consumes, settings.feeds),
             }),
           },
           { inheritAppConfig: true },
@@ -137,6 +153,45 @@ export async function connectEventTransport(
     app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   }
   return { kind: 'embedded', stop: async () => undefined };
+}
+
+/**
+ * Where a consumer rebuilds each producer's events from when the broker deleted records it had not
+ * read: the producer's store when it is hosted in this process, else its host's event feed over HTTP
+ * (`MESHFAB_<PRODUCER>_URL`), else nowhere (the loss is reported).
+ */
+function eventFeedsOf(
+  app: INestApplication,
+  hosted: readonly HostedService[],
+  producers: readonly string[],
+  feeds: { urls: Partial<Record<string, string>>; token?: string } | undefined,
+): Record<string, EventFeed> {
+  const result: Record<string, EventFeed> = {};
+  for (const producer of producers) {
+    const here = hosted.find((h) => h.definition.name === producer);
+    const url = feeds?.urls[producer];
+    if (here) result[producer] = new LocalEventFeed(producer, databaseOf(app, here));
+    else if (url && feeds?.token) result[producer] = new HttpEventFeed(producer, url, feeds.token);
+  }
+  return result;
+}
+
+/** Readiness (not critical: writes go on): fails while a consumer of this process lost events it could not rebuild. */
+async function checkEventHistory(hosted: readonly HostedService[], namespace?: string): Promise<void> {
+  const problems: string[] = [];
+  for (const service of hosted) {
+    const group = consumerGroup(service.definition.name, namespace);
+    const lost = lostHistoryReports().get(group) ?? [];
+    const byTopic = new Map<string, number>();
+    for (const l of lost) byTopic.set(l.topic, (byTopic.get(l.topic) ?? 0) + l.logStartOffset - l.from);
+    for (const [topic, events] of byTopic) problems.push(`${group} will never read ${events} events the broker deleted from ${topic}`);
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `${problems.join('; ')}: nothing rebuilt them (see the log); configure the producer's MESHFAB_<SERVICE>_URL, ` +
+        `reset the group's offsets to the earliest and restart, and it rebuilds them from the producer's event feed`,
+    );
+  }
 }
 
 /** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */
@@ -185,9 +240,20 @@ function exposeKafkaTallies(metrics: MetricsService): void {
       for (const [producer, tally] of relayTallies()) this.set({ producer }, tally.blockedEventId ? 1 : 0);
     },
   });
+  metrics.counter({
+    name: 'meshfab_kafka_bootstrapped_events_total',
+    help: "Events consumers read from a producer's event feed to rebuild records the broker deleted before they read them",
+    labelNames: ['consumer', 'producer'],
+    collect() {
+      this.reset();
+      for (const [consumer, producers] of bootstrapTallies()) {
+        for (const [producer, events] of producers) this.inc({ consumer, producer }, events);
+      }
+    },
+  });
   metrics.gauge({
     name: 'meshfab_kafka_lost_events',
-    help: 'Events a consumer group will never read: the broker deleted them before it got there (topic retention too short)',
+    help: 'Events a consumer group will never read: the broker deleted them before it got there and its producer could not rebuild them',
     labelNames: ['group', 'topic'],
     collect() {
       this.reset();

@@ -9,6 +9,7 @@ import type { EmbeddedEventBus } from '#libs/messaging';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
 import { DeadLettersController, HOSTED_SCHEMAS } from './dead-letters.controller.js';
+import { EventFeedController } from './event-feed.controller.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';
@@ -19,7 +20,7 @@ class HostModule {
     return {
       module: HostModule,
       imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN, logger }), ...hosted.map((h) => h.module), ...extra],
-      controllers: [DeadLettersController],
+      controllers: [DeadLettersController, EventFeedController],
       providers: [{ provide: HOSTED_SCHEMAS, useValue: Object.fromEntries(hosted.map((h) => [h.definition.name, h.schema])) }],
     };
   }
@@ -74,6 +75,7 @@ export async function startHost(
     databaseUrl = embeddedDb.url;
   }
   const brokers = config.brokers();
+  const serviceUrls = config.serviceUrls(); // the producers' hosts, for consumers that must rebuild lost events
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
   const pool = { poolSize: config.MESHFAB_DB_POOL_SIZE, connectTimeoutMs: config.MESHFAB_DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.MESHFAB_DB_STATEMENT_TIMEOUT_MS };
@@ -96,9 +98,11 @@ export async function startHost(
     abortOnError: false,
   });
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION } : { kind: 'embedded', bus: options.eventBus });
-  await app.startAllMicroservices();
+  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
+  // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
+  // feed, which may wait on this one's (two services restarted after their topics lost records).
   await app.listen(config.PORT, '0.0.0.0');
+  await app.startAllMicroservices();
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const where = [
     `Meshfab ${name} listening on ${url} (docs: ${url}/docs)`,

@@ -1,7 +1,13 @@
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import { MESHFAB_SERVICES, type ServiceName } from '#libs/contracts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES } from '#libs/eventsourcing';
 import { DEFAULT_MAX_REQUEST_BYTES, type RelayCompression } from '#libs/messaging';
 import { PlatformConfig } from '#libs/platform';
+
+const FEED_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+/** The variable naming where `service`'s host answers (`MESHFAB_ORDERS_URL`). */
+export const serviceUrlVariable = (service: ServiceName) => `MESHFAB_${service.toUpperCase()}_URL` as `MESHFAB_${Uppercase<ServiceName>}_URL`;
 
 /** Environment of a Meshfab process (validated once at start-up; see the README's table). */
 export class RuntimeConfig extends PlatformConfig {
@@ -27,6 +33,30 @@ export class RuntimeConfig extends PlatformConfig {
   @IsInt() @Min(100) @Max(60_000) MESHFAB_DB_CONNECT_TIMEOUT_MS: number = DEFAULT_CONNECT_TIMEOUT_MS;
   /** How long one statement may run before PostgreSQL cancels it (the client gives up 5 s later). */
   @IsInt() @Min(1_000) @Max(3_600_000) MESHFAB_DB_STATEMENT_TIMEOUT_MS: number = DEFAULT_STATEMENT_TIMEOUT_MS;
+
+  /**
+   * Where each service's host answers, for a consumer of its events hosted elsewhere: when the broker
+   * deleted records of the service's topic that the consumer had not read, the consumer rebuilds them from
+   * `GET <url>/admin/event-feed/<service>` with MESHFAB_OPERATOR_TOKEN. Unset: such a loss is only reported.
+   */
+  @IsOptional() @IsUrl(FEED_URL) MESHFAB_REGISTRY_URL?: string;
+  @IsOptional() @IsUrl(FEED_URL) MESHFAB_ORDERS_URL?: string;
+  @IsOptional() @IsUrl(FEED_URL) MESHFAB_MATCHING_URL?: string;
+  @IsOptional() @IsUrl(FEED_URL) MESHFAB_INSPECTION_URL?: string;
+  @IsOptional() @IsUrl(FEED_URL) MESHFAB_SETTLEMENT_URL?: string;
+
+  /** The configured `MESHFAB_<SERVICE>_URL`s, by service; throws when one is set without the operator token it needs. */
+  serviceUrls(): Partial<Record<ServiceName, string>> {
+    const urls: Partial<Record<ServiceName, string>> = {};
+    for (const service of MESHFAB_SERVICES) {
+      const url = this[serviceUrlVariable(service)];
+      if (url) urls[service] = url;
+    }
+    if (Object.keys(urls).length > 0 && !this.MESHFAB_OPERATOR_TOKEN) {
+      throw new Error(`Invalid configuration (RuntimeConfig):\n${Object.keys(urls).map((s) => serviceUrlVariable(s as ServiceName)).join(', ')}: reading another host's event feed needs MESHFAB_OPERATOR_TOKEN`);
+    }
+    return urls;
+  }
 
   brokers(): string[] | undefined {
     const list = (this.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);

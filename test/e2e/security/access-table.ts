@@ -52,6 +52,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'GET /metrics': { access: 'public', path: () => '/metrics' },
   'GET /admin/dead-letters': { access: access(['operator']), path: () => '/admin/dead-letters' },
   'GET /admin/parked-streams': { access: access(['operator']), path: () => '/admin/parked-streams' },
+  // The integration-event feed a consumer rebuilds lost Kafka records from: read-only, the operator's.
+  'GET /admin/event-feed/:service': { access: access(['operator']), path: () => '/admin/event-feed/registry?limit=5' },
   // No letter to act on in this world: the operator gets through to a 404 (or to validation), everyone else 403.
   'POST /admin/dead-letters/:id/replay': { access: access([], { operator: 404 }), path: () => '/admin/dead-letters/settlement-1/replay' },
   'POST /admin/dead-letters/:id/discard': { access: access(['operator']), path: () => '/admin/dead-letters/settlement-1/discard', body: invalid },
