@@ -5,7 +5,7 @@
  * of its service and retrying while the service or the broker is down.
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,6 +83,10 @@ export class ChaosNetwork {
       LOG_LEVEL: 'warn',
       // Seven processes share the PostgreSQL with everything else on the machine (max_connections 100).
       MESHFAB_DB_POOL_SIZE: '3',
+      // Brands pay through the sandbox payment provider each settlement instance hosts; its signed webhook
+      // comes back to the instance that took the payment (any instance may credit it).
+      MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=whsec_${randomBytes(32).toString('base64')}`,
+      MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
       ...Object.fromEntries(SERVICES.map((s) => [`MESHFAB_${s.toUpperCase()}_SCHEMA`, this.schemas[s]])),
     };
     let port = options.firstServicePort ?? 29110;
@@ -105,10 +109,10 @@ export class ChaosNetwork {
     });
   }
 
-  /** A live instance of the path's service, in turn (`/admin/…` goes to the registry's process). */
+  /** A live instance of the path's service, in turn (`/admin/…` goes to the registry's process, `/sandbox-provider/…` to settlement's). */
   route(path: string): string {
     const head = path.split(/[/?]/)[1];
-    const service = (head === 'admin' ? 'registry' : head) as ServiceName;
+    const service = (head === 'admin' ? 'registry' : head === 'sandbox-provider' ? 'settlement' : head) as ServiceName;
     const all = this.instancesOf(service);
     if (all.length === 0) throw new Error(`no service for ${path}`);
     const live = all.filter((p) => p.running);

@@ -105,7 +105,18 @@ function throughProxy(url: string, port: number): string {
 }
 
 function baseEnv(databaseUrl: string): Record<string, string> {
-  return { ...freshSchemas('bp'), DATABASE_URL: databaseUrl, PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'error', MESHFAB_DATA_DIR: '.data/e2e' };
+  return {
+    ...freshSchemas('bp'),
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    MESHFAB_JWT_SECRET: SECRET,
+    MESHFAB_OPERATOR_TOKEN: OPERATOR,
+    LOG_LEVEL: 'error',
+    MESHFAB_DATA_DIR: '.data/e2e',
+    // Brands pay through the sandbox payment provider settlement hosts (also when not embedded).
+    MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`,
+    MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
+  };
 }
 
 /** One HTTP call, its answer, its Retry-After header and how long it took. */

@@ -221,7 +221,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
       ['POST', '/registry/workshops', { ...workshop, capabilities: [[capability]] }],
       ['POST', '/registry/workshops', { ...workshop, capabilities: [{ ...capability, price: [capability.price] }] }],
       ['POST', '/registry/workshops', { ...workshop, location: [workshop.location] }],
-      ['POST', '/settlement/deposits', { brandId: realIds[0], amount: [{ amountMinor: 100, currency: 'CNY' }] }],
+      ['POST', '/settlement/manual-credits', { brandId: realIds[0], amount: [{ amountMinor: 100, currency: 'CNY' }], reason: 'fuzz' }],
     ] as const) {
       const answer = await send(method, path, { principal: operator, body: { kind: 'json', text: JSON.stringify(body) }, idempotencyKey: randomUUID() });
       expect([method, path, answer.status, (answer.body as { error?: string }).error]).toEqual([method, path, 400, 'validation_failed']);

@@ -115,7 +115,9 @@ describe('the network in one process (embedded transport)', () => {
 });
 
 describe('five services as separate applications on Kafka', () => {
-  const env = { ...baseEnv(), KAFKA_BROKERS: kafkaBrokers().join(','), MESHFAB_KAFKA_NAMESPACE: `e2e-${randomUUID().slice(0, 8)}` };
+  // Settlement hosts the sandbox payment provider the brands pay through (the embedded network does this by itself).
+  const sandbox = { MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`, MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true' };
+  const env = { ...baseEnv(), ...sandbox, KAFKA_BROKERS: kafkaBrokers().join(','), MESHFAB_KAFKA_NAMESPACE: `e2e-${randomUUID().slice(0, 8)}` };
   const hosts = new Map<string, RunningHost>();
 
   beforeAll(async () => {
@@ -132,7 +134,8 @@ describe('five services as separate applications on Kafka', () => {
   });
 
   const routed = new MeshfabClient((path) => {
-    const host = hosts.get(path.split('/')[1]);
+    const service = path.split('/')[1];
+    const host = hosts.get(service === 'sandbox-provider' ? 'settlement' : service);
     if (!host) throw new Error(`no service for ${path}`);
     return host.url;
   });

@@ -1,6 +1,7 @@
 // Lives of orders through the public HTTP APIs only: members join, brands fund and order two-step
 // routes, workshops accept, make and rework; an inspector passes and fails lots; money moves.
 import { randomUUID } from 'node:crypto';
+import { fundThroughSandbox } from '../../apps/network/src/client/fund-brand.js';
 import { eventually, type MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 
 type Json = Record<string, any>;
@@ -26,8 +27,9 @@ export class Members {
     return brand;
   }
 
+  /** A funding intent paid through the sandbox payment provider (the same key again pays nothing more). */
   async deposit(brand: Json, amountMinor: number, key = randomUUID()): Promise<void> {
-    await this.client.post('/settlement/deposits', brand.token, { amount: { amountMinor, currency: 'CNY' } }, key);
+    await fundThroughSandbox(this.client, brand.token as string, amountMinor, key);
   }
 
   async workshop(name: string, process: string, pricing: 'per_unit' | 'per_hour', amountMinor: number, lng: number): Promise<Json> {

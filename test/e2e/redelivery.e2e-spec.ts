@@ -30,6 +30,8 @@ const MACHINERY = new Set(['migrations', 'events', 'checkpoints', 'inbox', 'dead
 
 /** Generated ids: UUIDs, and prefixed random hex such as an inspection lot's `il_…`. */
 const ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[a-z]{1,12}_[0-9a-f]{16,}\b/g;
+/** A funding intent's payment reference (random, like an id), as shown (MF-XXXX-XXXX-XXXX) or as matched (MFXXXXXXXXXXXX). */
+const PAYMENT_REFERENCE = /\bMF-?[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}\b/g;
 const TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:\d{2})?)?/g;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /**
@@ -204,6 +206,7 @@ async function snapshot(db: pg.Client, schemas: Record<string, string>, startDay
         return row;
       });
     }
+    if (service === 'settlement') foldPooledShards(tables);
     const { rows: all } = await db.query(`SELECT type, count(*)::int AS n FROM ${schema}.events GROUP BY type ORDER BY type`);
     const types = all.filter((t: { type: string }) => !ORDER_DEPENDENT_EVENTS.has(`${service}:${t.type}`));
     const [{ n: inbox }] = (await db.query(`SELECT count(*)::int AS n FROM ${schema}.inbox`)).rows;
@@ -211,6 +214,30 @@ async function snapshot(db: pg.Client, schemas: Record<string, string>, startDay
     raw[service] = { tables, eventsByType: Object.fromEntries(types.map((t: { type: string; n: number }) => [t.type, t.n])), inbox, deadLetters };
   }
   return normalise(raw, startDay);
+}
+
+/**
+ * Settlement spreads each pooled account (platform fees, bank clearing) over shards chosen from a hash of
+ * the transfer id, and transfer ids hold the run's random ids: which shard took a posting is layout, not
+ * state. The pooled account is compared whole: its shards' rows summed into one, entries on it by its id.
+ */
+function foldPooledShards(tables: Record<string, Row[]>): void {
+  const pooled = new Set(['platform_fees', 'bank_clearing']);
+  const shards = new Map<string, string>();
+  const accounts = new Map<string, Row>();
+  for (const row of tables.accounts ?? []) {
+    const id = String(row.id);
+    if (!pooled.has(String(row.purpose))) {
+      accounts.set(id, row);
+      continue;
+    }
+    const whole = id.replace(/:s\d+$/, '');
+    shards.set(id, whole);
+    const seen = accounts.get(whole);
+    accounts.set(whole, seen ? { ...seen, balance: Number(seen.balance) + Number(row.balance) } : { ...row, id: whole });
+  }
+  if (tables.accounts) tables.accounts = [...accounts.values()];
+  if (tables.entries) tables.entries = tables.entries.map((e) => ({ ...e, account_id: shards.get(String(e.account_id)) ?? e.account_id }));
 }
 
 /**
@@ -229,7 +256,13 @@ function normalise(raw: Record<string, { tables: Record<string, Row[]> } & Omit<
   const value = (v: unknown, unknownId: (id: string) => string): unknown => {
     if (typeof v === 'string') {
       if (DAY.test(v)) return `D+${Math.round((Date.parse(`${v}T00:00:00Z`) - startDay) / 86_400_000)}`;
-      return v.replace(TIMESTAMP, '<time>').replace(ID, (id) => labels.get(id) ?? unknownId(id));
+      return v
+        .replace(TIMESTAMP, '<time>')
+        .replace(ID, (id) => labels.get(id) ?? unknownId(id))
+        .replace(PAYMENT_REFERENCE, (reference) => {
+          const id = reference.replace(/-/g, '');
+          return `reference ${labels.get(id) ?? unknownId(id)}`;
+        });
     }
     if (Array.isArray(v)) {
       // A list of records (an order's lots) is in the order its events arrived: compared as a set.

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { testDatabaseRole, type TestDatabaseRole } from '#libs/testing';
+import { fundThroughSandbox } from '../../apps/network/src/client/fund-brand.js';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { orderBody } from './security/world.js';
@@ -60,7 +61,7 @@ describe('secrets in the logs', () => {
       { name: 'Log Workshop', location: { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' }, capabilities: [] },
       randomUUID(),
     );
-    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor: 1_000_000, currency: 'CNY' } }, randomUUID());
+    await fundThroughSandbox(client, brand.token, 1_000_000, randomUUID());
     await client.post('/orders', brand.token, orderBody({ brandName: 'Log Brand', contactEmail: 'logs@example.com', productName: 'Log shirt', sku: 'LOG-1' }), randomUUID());
     const rotated = await client.post<{ token: string }>(`/registry/members/${brand.id}/tokens`, brand.token);
 

@@ -2,19 +2,22 @@
 // brand A, brand B, workshop A, workshop B, inspector, and callers with no, expired, revoked, forged or
 // unsigned tokens) against the hand-written table in ./security/access-table.ts; other tenants' data
 // hidden behind 404s that read exactly like a missing resource; and rate limits answering 429.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { testDatabaseUrl } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
-import { ACCESS_TABLE, type AccessRow, type Expected } from './security/access-table.js';
+import { ACCESS_TABLE, type AccessRow, type Expected, type SignedAccess } from './security/access-table.js';
 import { enumerateEndpoints, type EndpointKey } from './security/endpoints.js';
 import { buildWorld, INTRUDERS, MEMBER_ROLES, type Caller, type MemberRole, type World } from './security/world.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'security-e2e-secret-that-is-long-enough-for-hs256';
 const OPERATOR = 'op_security-e2e-operator-token-0123456789';
+/** The payment providers' webhook secrets of this network (Standard Webhooks: whsec_ and base64 bytes). */
+const WEBHOOK_SECRETS: Record<string, string> = { sandbox: `whsec_${randomBytes(32).toString('base64')}` };
+const OTHER_KEY = `whsec_${randomBytes(32).toString('base64')}`;
 
 function envFor(services: readonly { name: string }[], extra: Record<string, string>): Record<string, string> {
   return { ...freshSchemas('sec', services), DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e', ...extra };
@@ -27,12 +30,36 @@ interface Answer {
   headers: Headers;
 }
 
-async function send(url: string, method: string, path: string, token: string | undefined, body?: unknown, idempotencyKey?: string): Promise<Answer> {
+/**
+ * Standard Webhooks headers for `text` (written here from the spec, standardwebhooks.com, not borrowed
+ * from settlement): HMAC-SHA256 with the secret's base64 bytes over `${id}.${timestamp}.${body}`.
+ */
+function webhookHeaders(secret: string, text: string): Record<string, string> {
+  const id = `msg_${randomUUID()}`;
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${text}`).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+}
+
+type Signature = 'none' | 'other-key' | 'valid';
+
+async function send(
+  url: string,
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+  idempotencyKey?: string,
+  signature?: { secret: string },
+): Promise<Answer> {
   const headers: Record<string, string> = {};
+  const payload = body === undefined ? undefined : JSON.stringify(body);
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (payload !== undefined) headers['content-type'] = 'application/json';
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (signature) Object.assign(headers, webhookHeaders(signature.secret, payload ?? ''));
+  const response = await fetch(`${url}${path}`, { method, headers, body: payload });
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -46,9 +73,30 @@ async function send(url: string, method: string, path: string, token: string | u
 const INTRUDER_CALLERS = Object.keys(INTRUDERS) as (keyof typeof INTRUDERS)[];
 const CALLERS: Caller[] = [...MEMBER_ROLES, ...INTRUDER_CALLERS];
 
-function expectedFor(row: AccessRow, caller: Caller): Expected | 401 {
-  if (row.access === 'public') return 'allow';
-  return (MEMBER_ROLES as readonly string[]).includes(caller) ? row.access[caller as MemberRole] : 401;
+const isSigned = (access: AccessRow['access']): access is SignedAccess => typeof access === 'object' && 'signedBy' in access;
+
+/** One call of the matrix: who calls, how the body is signed (signed rows only), what must come back. */
+interface Attempt {
+  caller: Caller;
+  signature?: Signature;
+  expected: Expected | 401;
+  /** The error code of a refusal. */
+  error?: string;
+}
+
+function attemptsFor(row: AccessRow, caller: Caller): Attempt[] {
+  const access = row.access;
+  if (access === 'public') return [{ caller, expected: 'allow' }];
+  if (isSigned(access)) {
+    // Whatever bearer token comes along (none, a member's, a forged one), only the signature decides.
+    return [
+      { caller, signature: 'none', expected: 401, error: 'webhook_headers_missing' },
+      { caller, signature: 'other-key', expected: 401, error: 'webhook_signature_invalid' },
+      { caller, signature: 'valid', expected: 'allow' },
+    ];
+  }
+  const member = (MEMBER_ROLES as readonly string[]).includes(caller);
+  return [{ caller, expected: member ? access[caller as MemberRole] : 401, error: member ? undefined : INTRUDERS[caller as keyof typeof INTRUDERS] }];
 }
 
 /** What of brand A's side `caller` must never see: everything for the other tenants and intruders, names and product for the inspector. */
@@ -63,7 +111,12 @@ function forbiddenMarkers(w: World, row: AccessRow, caller: Caller): string[] {
 describe('security matrix: every endpoint × every caller', () => {
   // The matrix itself sends a few hundred calls with bad tokens from one address: lift the anonymous limit here
   // (the rate limit has its own test below).
-  const env = envFor(NETWORK_SERVICES, { MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: '0' });
+  const env = envFor(NETWORK_SERVICES, {
+    MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: '0',
+    // The sandbox provider signs with this network's secret; the matrix signs its webhook calls with it too.
+    MESHFAB_SETTLEMENT_PROVIDER_SECRETS: Object.entries(WEBHOOK_SECRETS).map(([name, secret]) => `${name}=${secret}`).join(','),
+    MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
+  });
   let host: RunningHost;
   let w: World;
   let endpoints: EndpointKey[];
@@ -96,13 +149,14 @@ describe('security matrix: every endpoint × every caller', () => {
   it('lets exactly the allowed callers through; other tenants get 404 without data, intruders 401', async () => {
     const failures: string[] = [];
     const counts: Record<string, number> = {};
-    const cell = async (key: EndpointKey, row: AccessRow, caller: Caller) => {
-      const expected = expectedFor(row, caller);
+    const cell = async (key: EndpointKey, row: AccessRow, { caller, signature, expected, error }: Attempt) => {
       const [method] = key.split(' ');
       const path = row.path(w);
       const token = caller === 'anonymous' ? undefined : w.tokens[caller];
-      const answer = await send(host.url, method, path, token, row.body?.(w, caller), row.idempotencyKey ? randomUUID() : undefined);
-      const where = `${key} as ${caller} (${method} ${path}) → ${answer.status} ${answer.text.slice(0, 200)}`;
+      const secret = !signature || signature === 'none' ? undefined : signature === 'valid' ? WEBHOOK_SECRETS[(row.access as SignedAccess).signedBy] : OTHER_KEY;
+      if (signature && signature !== 'none' && !secret) throw new Error(`${key}: no webhook secret for ${(row.access as SignedAccess).signedBy}`);
+      const answer = await send(host.url, method, path, token, row.body?.(w, caller), row.idempotencyKey ? randomUUID() : undefined, secret ? { secret } : undefined);
+      const where = `${key} as ${caller}${signature ? ` signed: ${signature}` : ''} (${method} ${path}) → ${answer.status} ${answer.text.slice(0, 200)}`;
       counts[expected === 'allow' ? 'allowed' : String(expected)] = (counts[expected === 'allow' ? 'allowed' : String(expected)] ?? 0) + 1;
       if (expected === 'allow') {
         if (answer.status >= 500 || [401, 403, 404].includes(answer.status)) failures.push(`expected to get through: ${where}`);
@@ -118,7 +172,7 @@ describe('security matrix: every endpoint × every caller', () => {
         if (answer.status !== expected) failures.push(`expected ${expected}: ${where}`);
         const code = typeof answer.body === 'object' && answer.body !== null ? (answer.body as { error?: unknown; message?: unknown }) : {};
         if (typeof code.error !== 'string' || typeof code.message !== 'string') failures.push(`no { error, message } body: ${where}`);
-        if (expected === 401 && code.error !== INTRUDERS[caller as keyof typeof INTRUDERS]) failures.push(`expected error ${INTRUDERS[caller as keyof typeof INTRUDERS]}: ${where}`);
+        if (error !== undefined && code.error !== error) failures.push(`expected error ${error}: ${where}`);
       }
       // Whatever the answer, nothing of brand A's side that this caller has no right to: the caller's own
       // path (echoed in a not-found message) aside.
@@ -130,9 +184,10 @@ describe('security matrix: every endpoint × every caller', () => {
 
     const rows = Object.entries(ACCESS_TABLE) as [EndpointKey, AccessRow][];
     // Refusals first: they must change nothing, so the allowed calls after them still find the world as built.
-    for (const [key, row] of rows) for (const caller of CALLERS) if (expectedFor(row, caller) !== 'allow') await cell(key, row, caller);
-    for (const [key, row] of rows) if (!row.last) for (const caller of CALLERS) if (expectedFor(row, caller) === 'allow') await cell(key, row, caller);
-    for (const [key, row] of rows) if (row.last) for (const caller of CALLERS) if (expectedFor(row, caller) === 'allow') await cell(key, row, caller);
+    const attempts = (row: AccessRow, allowed: boolean) => CALLERS.flatMap((caller) => attemptsFor(row, caller)).filter((a) => (a.expected === 'allow') === allowed);
+    for (const [key, row] of rows) for (const attempt of attempts(row, false)) await cell(key, row, attempt);
+    for (const [key, row] of rows) if (!row.last) for (const attempt of attempts(row, true)) await cell(key, row, attempt);
+    for (const [key, row] of rows) if (row.last) for (const attempt of attempts(row, true)) await cell(key, row, attempt);
 
     process.stdout.write(`security matrix: ${rows.length} endpoints × ${CALLERS.length} callers: ${JSON.stringify(counts)}\n`);
     expect(failures).toEqual([]);

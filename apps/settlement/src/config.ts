@@ -34,4 +34,37 @@ export class SettlementConfig {
   /** Currency of payouts and of statements of orders without lots when none is given. */
   @IsIn(CURRENCIES)
   MESHFAB_SETTLEMENT_CURRENCY: string = 'CNY';
+
+  // Caps (issue 16), in minor units: exceeding one answers 422 naming it, nothing stored. Checked
+  // together at start-up (assertLimits): pooled cap × shards must stay within Number.MAX_SAFE_INTEGER.
+
+  /** Largest single deposit or confirmed credit. */
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  MESHFAB_SETTLEMENT_MAX_DEPOSIT_MINOR: number = 1_000_000_000_000;
+
+  /** Largest single funding intent. */
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  MESHFAB_SETTLEMENT_MAX_FUNDING_INTENT_MINOR: number = 1_000_000_000_000;
+
+  /** Largest balance (either sign) of any member account: funds, escrow, payable, payout pending. */
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  MESHFAB_SETTLEMENT_MAX_BALANCE_MINOR: number = 1_000_000_000_000;
+
+  /** Largest balance (either sign) of each shard of a pooled account (platform fees, bank clearing). */
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  MESHFAB_SETTLEMENT_MAX_POOLED_BALANCE_MINOR: number = 100_000_000_000_000;
+
+  /** Sub-accounts each pooled account is spread over, so releases of one currency do not queue on one row. */
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  MESHFAB_SETTLEMENT_POOLED_ACCOUNT_SHARDS: number = 32;
 }

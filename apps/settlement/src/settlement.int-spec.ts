@@ -13,11 +13,13 @@ import type {
 } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
+import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { signWebhook } from './funding/standard-webhooks.js';
 import { SettlementModule } from './settlement.module.js';
 
 const secret = 'settlement-int-spec-secret-0123456789abcdef';
+const providerSecret = `whsec_${Buffer.from('settlement-int-spec-provider-secret-0123456789').toString('base64')}`;
 const run = randomUUID().slice(0, 8);
 const id = (name: string) => `${name}-${run}`;
 
@@ -44,10 +46,11 @@ describe('settlement service', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema } }),
+        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+    useRequestEdge(app);
     db = app.get(ServiceDatabase);
     app.connectMicroservice(
       {
@@ -70,6 +73,7 @@ describe('settlement service', () => {
     tokenOf[brandB] = await tokens.issue({ sub: brandB, role: 'brand' });
     tokenOf[workshop] = await tokens.issue({ sub: workshop, role: 'workshop' });
     tokenOf.operator = await tokens.issue({ sub: 'op-1', role: 'operator' });
+    tokenOf.operator2 = await tokens.issue({ sub: 'op-2', role: 'operator' });
   });
 
   afterAll(async () => {
@@ -90,6 +94,19 @@ describe('settlement service', () => {
   };
   const deposit = (as: string, amountMinor: number, key: string | undefined, extra: Record<string, unknown> = {}) =>
     call('POST', '/settlement/deposits', { as, key, body: { amount: { amountMinor, currency: 'CNY' }, ...extra } });
+  /** Money in as it now comes: a funding intent, then the payment provider's signed webhook confirming its payment. */
+  const fund = async (as: string, amountMinor: number, key: string) => {
+    const intent = await call('POST', '/settlement/funding-intents', { as, key, body: { amount: { amountMinor, currency: 'CNY' } } });
+    expect(intent.status).toBe(201);
+    const body = JSON.stringify({ type: 'payment.succeeded', data: { transactionId: `tx-${key}`, reference: intent.body.reference, amount: { amountMinor, currency: 'CNY' } } });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const res = await fetch(`${base}/settlement/webhooks/sandbox`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': `msg-${key}`, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(providerSecret, `msg-${key}`, timestamp, body) },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
 
   const emit = async (producer: keyof typeof producerSchemas, streamId: string, type: string, data: object) => {
     const { events } = await producers[producer].store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
@@ -163,52 +180,36 @@ describe('settlement service', () => {
 
   // ------------------------------------------------------------------ HTTP edge
 
-  describe('deposits', () => {
-    it('requires an Idempotency-Key, naming it', async () => {
-      const res = await deposit(brandA, 1000, undefined);
-      expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'validation_failed', details: { field: 'Idempotency-Key' } });
-    });
-
-    it('refuses a bad amount with a 400 naming the field, and stores nothing', async () => {
-      const res = await call('POST', '/settlement/deposits', { as: brandA, key: id('bad'), body: { amount: { amountMinor: 10.5, currency: 'CNY' } } });
-      expect(res.status).toBe(400);
-      expect(res.body.message).toContain('amount.amountMinor');
-      const zero = await call('POST', '/settlement/deposits', { as: brandA, key: id('bad0'), body: { amount: { amountMinor: 0, currency: 'XXX' } } });
-      expect(zero.status).toBe(400);
-      expect(zero.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['amount.amountMinor', 'amount.currency']);
+  describe('money in (issue 16)', () => {
+    it('no longer lets a brand credit itself: two deposits with the same bank reference credit nothing', async () => {
+      // The reproduction of issue 16: both answered 201 and 200,000 fen were spent.
+      for (const key of [id('dup-1'), id('dup-2')]) {
+        const res = await deposit(brandA, 10_000_000, key, { reference: 'ICBC-REF-42' });
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ error: 'deposits_retired' });
+        expect(res.body.message).toContain('/settlement/funding-intents');
+      }
+      expect((await call('GET', '/settlement/accounts/me', { as: brandA })).body.totals).toEqual([]);
       expect(await eventsOf('FundsDeposited', (d) => d.brandId === brandA)).toHaveLength(0);
     });
 
-    it('records a deposit once; a replay answers the same; the same key with another body is a 409', async () => {
-      const key = id('dep-1');
-      const first = await deposit(brandA, 100_000, key);
-      expect(first.status).toBe(201);
-      expect(first.body).toMatchObject({ brandId: brandA, amount: { amountMinor: 100_000, currency: 'CNY' }, available: { amountMinor: 100_000 } });
-      const replay = await deposit(brandA, 100_000, key);
-      expect(replay.status).toBe(201);
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expect(replay.body).toEqual(first.body);
-      const reused = await deposit(brandA, 999, key);
-      expect(reused.status).toBe(409);
-      expect(reused.body.error).toBe('idempotency_key_reused');
+    it('refuses the retired route to operators too, 401 without a token, 403 to a workshop', async () => {
+      expect((await deposit('nobody', 1, id('k'))).status).toBe(401);
+      expect((await deposit(workshop, 500, id('k-ws'))).status).toBe(403);
+      const op = await deposit('operator', 500, id('op-ok'), { brandId: brandB, reference: 'ICBC-2026-0001' });
+      expect(op.status).toBe(403);
+      expect(op.body.error).toBe('deposits_retired');
+    });
+
+    it('credits a brand only from a confirmed payment, or a manual credit a second operator approves', async () => {
+      const funded = await fund(brandA, 100_000, id('dep-1'));
+      expect(funded).toMatchObject({ status: 200, body: { outcome: 'credited' } });
       expect(await balances(brandA)).toMatchObject({ availableMinor: 100_000 });
       expect(await eventsOf('FundsDeposited', (d) => d.brandId === brandA)).toHaveLength(1);
-    });
-
-    it('answers 401 without a token, 403 to a brand paying into another brand and to a workshop', async () => {
-      expect((await deposit('nobody', 1, id('k'))).status).toBe(401);
-      const other = await deposit(brandB, 500, id('k-other'), { brandId: brandA });
-      expect(other.status).toBe(403);
-      expect((await deposit(workshop, 500, id('k-ws'))).status).toBe(403);
-    });
-
-    it('lets an operator record a deposit for a brand, and requires the brand id', async () => {
-      const missing = await deposit('operator', 500, id('op-missing'));
-      expect(missing.status).toBe(400);
-      expect(missing.body.details).toMatchObject({ field: 'brandId' });
-      const ok = await deposit('operator', 500, id('op-ok'), { brandId: brandB, reference: 'ICBC-2026-0001' });
-      expect(ok.status).toBe(201);
+      const requested = await call('POST', '/settlement/manual-credits', { as: 'operator', key: id('mc-b'), body: { brandId: brandB, amount: { amountMinor: 500, currency: 'CNY' }, reason: 'bank booking ICBC-2026-0001 without reference' } });
+      expect(requested.status).toBe(201);
+      expect((await call('POST', `/settlement/manual-credits/${requested.body.creditId}/approve`, { as: 'operator' })).status).toBe(403);
+      expect((await call('POST', `/settlement/manual-credits/${requested.body.creditId}/approve`, { as: 'operator2' })).status).toBe(200);
       expect(await balances(brandB)).toMatchObject({ availableMinor: 500 });
     });
 
@@ -243,8 +244,8 @@ describe('settlement service', () => {
       ]);
       expect(await balances(brandA)).toMatchObject({ availableMinor: 20_000, inEscrowMinor: 80_000 });
 
-      const topUp = await deposit(brandA, 30_000, id('dep-2'));
-      expect(topUp.body).toMatchObject({ fundedSubtasks: [s3], available: { amountMinor: 10_000 } });
+      const topUp = await fund(brandA, 30_000, id('dep-2'));
+      expect(topUp.body).toMatchObject({ outcome: 'credited' });
       expect(await lotStatus(s3)).toBe('escrowed');
       expect(await balances(brandA)).toMatchObject({ availableMinor: 10_000, inEscrowMinor: 120_000 });
     });
@@ -416,8 +417,9 @@ describe('settlement service', () => {
       expect(await eventsOf('FundsShort', (d) => d.subtaskId === s)).toMatchObject([{ available: { amountMinor: 500 } }]);
       await emit('orders', `order-${order}`, 'OrderCancelled', { orderId: order, brandId: brandB, reason: 'no funds' });
       await untilLot(s, 'cancelled');
-      const res = await deposit(brandB, 2_000_000, id('dep-b'));
-      expect(res.body.fundedSubtasks).toEqual([]);
+      const res = await fund(brandB, 2_000_000, id('dep-b'));
+      expect(res.body.outcome).toBe('credited');
+      expect(await lotStatus(s)).toBe('cancelled');
       expect(await balances(brandB)).toMatchObject({ availableMinor: 2_000_500, inEscrowMinor: 0 });
     });
   });
@@ -512,7 +514,7 @@ describe('settlement service', () => {
         const elsewhere = { workshopId: id(`ws-rework-${when}`) };
         const delivery = (at: string) => ({ ...completed(s, order, brandA, 6_000, at, '2026-02-10T00:00:00.000Z'), ...elsewhere });
         const orderCompleted = () => emit('orders', `order-${order}`, 'OrderCompleted', { orderId: order, brandId: brandA, completedAt: new Date().toISOString() });
-        expect((await deposit(brandA, 6_000, id(`dep-rework-${when}`))).status).toBe(201);
+        expect((await fund(brandA, 6_000, id(`dep-rework-${when}`))).status).toBe(200);
         await emit('matching', `subtask-${s}`, 'SubtaskAccepted', { ...accepted(s, order, brandA, 6_000), ...elsewhere });
         await untilLot(s, 'escrowed');
         await untilHandled(await emit('matching', `subtask-${s}`, 'SubtaskCompleted', delivery('2026-02-01T00:00:00.000Z')));

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { ident } from '#libs/eventsourcing';
+import { fundingMigration } from './funding/funding.migration.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -128,5 +129,28 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP FUNCTION IF EXISTS ${s}.refuse_ledger_change()`);
     }
   }
-  return [SettlementLedger1764200000000];
+  /**
+   * Issue 16: every money column of the ledger is already BIGINT (accounts.balance/min_balance,
+   * entries.amount, lots.price_minor/fee_minor/penalty_minor/net_minor, payouts.amount_minor). The
+   * application caps keep balances far below 2^53; these constraints make the database itself refuse an
+   * amount a JSON number could not carry exactly, whatever the code does. NOT VALID: rows written before
+   * are not re-checked, so an account pushed out of range by the old code can still be corrected.
+   */
+  class SettlementSafeAmounts1767100000000 implements MigrationInterface {
+    name = 'SettlementSafeAmounts1767100000000';
+    async up(q: QueryRunner): Promise<void> {
+      const safe = (...columns: string[]) => columns.map((c) => `${c} BETWEEN -9007199254740991 AND 9007199254740991`).join(' AND ');
+      await q.query(`ALTER TABLE ${s}.accounts ADD CONSTRAINT accounts_balance_safe CHECK (${safe('balance')}) NOT VALID`);
+      await q.query(`ALTER TABLE ${s}.entries ADD CONSTRAINT entries_amount_safe CHECK (${safe('amount')}) NOT VALID`);
+      await q.query(`ALTER TABLE ${s}.lots ADD CONSTRAINT lots_amounts_safe CHECK (${safe('price_minor', 'fee_minor', 'penalty_minor', 'net_minor')}) NOT VALID`);
+      await q.query(`ALTER TABLE ${s}.payouts ADD CONSTRAINT payouts_amount_safe CHECK (${safe('amount_minor')}) NOT VALID`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.accounts DROP CONSTRAINT IF EXISTS accounts_balance_safe`);
+      await q.query(`ALTER TABLE ${s}.entries DROP CONSTRAINT IF EXISTS entries_amount_safe`);
+      await q.query(`ALTER TABLE ${s}.lots DROP CONSTRAINT IF EXISTS lots_amounts_safe`);
+      await q.query(`ALTER TABLE ${s}.payouts DROP CONSTRAINT IF EXISTS payouts_amount_safe`);
+    }
+  }
+  return [SettlementLedger1764200000000, fundingMigration(schema), SettlementSafeAmounts1767100000000];
 }

@@ -3,6 +3,13 @@ import { ServiceDatabase, ServiceDatabaseModule } from '#libs/eventsourcing';
 import { loadConfig, ObservabilityModule } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
 import { SettlementConfig } from './config.js';
+import { FundingController } from './funding/funding.controller.js';
+import { FundingService } from './funding/funding.service.js';
+import { FUNDING_SETTINGS, FundingConfig, type FundingSettings } from './funding/funding-settings.js';
+import { StandardWebhooksProvider } from './funding/payment-provider.js';
+import { parseProviderSecrets } from './funding/standard-webhooks.js';
+import { SandboxProviderModule } from './sandbox-provider/sandbox-provider.module.js';
+import { assertLimits, type LedgerLimits } from './ledger/domain/limits.js';
 import { Ledger } from './ledger/ledger.js';
 import { assertPolicy } from './settlement/domain/payment-policy.js';
 import { SettlementController } from './settlement/settlement.controller.js';
@@ -28,17 +35,52 @@ export class SettlementModule {
       clock: options.clock ?? (() => new Date()),
     };
     assertPolicy(settings.policy);
+    // Money in: one webhook adapter per provider with a secret; the sandbox provider only when asked for.
+    const fundingConfig = loadConfig(FundingConfig, options.env);
+    const secrets = parseProviderSecrets(fundingConfig.MESHFAB_SETTLEMENT_PROVIDER_SECRETS);
+    const tolerance = fundingConfig.MESHFAB_SETTLEMENT_WEBHOOK_TOLERANCE_SECONDS;
+    const funding: FundingSettings = {
+      intentTtlMs: fundingConfig.MESHFAB_SETTLEMENT_INTENT_TTL_HOURS * 3_600_000,
+      providers: new Map([...secrets].map(([name, secret]) => [name, new StandardWebhooksProvider(name, secret, tolerance)])),
+      clock: settings.clock,
+    };
+    const sandboxSecret = secrets.get('sandbox');
+    if (fundingConfig.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && !sandboxSecret) {
+      throw new Error('MESHFAB_SETTLEMENT_SANDBOX_PROVIDER is on but MESHFAB_SETTLEMENT_PROVIDER_SECRETS has no sandbox=<secret>');
+    }
+    const sandbox =
+      fundingConfig.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && sandboxSecret
+        ? [
+            SandboxProviderModule.forRoot({
+              secret: sandboxSecret,
+              delayMs: fundingConfig.MESHFAB_SANDBOX_PROVIDER_DELAY_MS,
+              duplicateRate: fundingConfig.MESHFAB_SANDBOX_PROVIDER_DUPLICATE_PERCENT / 100,
+              webhookUrl: fundingConfig.MESHFAB_SANDBOX_PROVIDER_WEBHOOK_URL,
+            }),
+          ]
+        : [];
+    const limits: LedgerLimits = {
+      maxDepositMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_DEPOSIT_MINOR),
+      maxFundingIntentMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_FUNDING_INTENT_MINOR),
+      maxBalanceMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_BALANCE_MINOR),
+      maxPooledBalanceMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_POOLED_BALANCE_MINOR),
+      pooledShards: config.MESHFAB_SETTLEMENT_POOLED_ACCOUNT_SHARDS,
+    };
+    assertLimits(limits);
     return {
       module: SettlementModule,
       imports: [
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: settlementMigrations(schema), ...options.pool }),
         ObservabilityModule,
+        ...sandbox,
       ],
-      controllers: [SettlementController, SettlementEventsConsumer],
+      controllers: [SettlementController, SettlementEventsConsumer, FundingController],
       providers: [
         { provide: SETTLEMENT_SETTINGS, useValue: settings },
-        { provide: Ledger, useFactory: (db: ServiceDatabase) => new Ledger(db.dataSource, db.schema), inject: [ServiceDatabase] },
+        { provide: Ledger, useFactory: (db: ServiceDatabase) => new Ledger(db.dataSource, db.schema, limits), inject: [ServiceDatabase] },
         SettlementService,
+        { provide: FUNDING_SETTINGS, useValue: funding },
+        FundingService,
       ],
       exports: [SettlementService, Ledger],
     };

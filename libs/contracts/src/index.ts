@@ -3,6 +3,7 @@ export * from './topics.js';
 export * from './contract-registry.js';
 export * from './common.dto.js';
 export * from './registry.events.js';
+export * from './lot-price.js';
 export * from './orders.events.js';
 export * from './matching.events.js';
 export * from './inspection.events.js';

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { LocationDto, MoneyDto } from './common.dto.js';
 import { IntegrationEvent } from './contract-registry.js';
+import { hourlyLotPriceMinor, unitLotPriceMinor } from './lot-price.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -171,14 +172,17 @@ export type ProcessId = (typeof PROCESS_CATALOGUE)[number];
  *   `shop hours = quantity × workContentHoursPerUnit × efficiency` (the route step's work content at
  *   reference efficiency, times this workshop's hours per unit of reference work content).
  *
- * Rounded half up to the minor unit, never below zero.
+ * Computed exactly and rounded half up to the minor unit once per lot, never below zero: the same
+ * function matching's planner prices lots with (lot-price.ts).
  */
 export function capabilityLotPrice(
   capability: Pick<CapabilityDto, 'pricing' | 'price' | 'efficiency'>,
   quantity: number,
   workContentHoursPerUnit: number,
 ): MoneyDto {
-  const hours = quantity * workContentHoursPerUnit * capability.efficiency;
-  const exact = capability.pricing === 'per_unit' ? capability.price.amountMinor * quantity : capability.price.amountMinor * hours;
-  return { amountMinor: Math.max(0, Math.round(exact)), currency: capability.price.currency };
+  const amountMinor =
+    capability.pricing === 'per_unit'
+      ? unitLotPriceMinor(capability.price.amountMinor, quantity)
+      : hourlyLotPriceMinor(capability.price.amountMinor, capability.efficiency, workContentHoursPerUnit, quantity);
+  return { amountMinor, currency: capability.price.currency };
 }

@@ -65,6 +65,12 @@ export async function startHost(
       env.MESHFAB_OPERATOR_TOKEN = token.value;
       operatorTokenFile = token.path;
     }
+    // Brands of the embedded network pay through the sandbox payment provider (apps/settlement/src/sandbox-provider),
+    // which signs its webhooks with a secret kept here like the JWT secret.
+    if (!env.MESHFAB_SETTLEMENT_PROVIDER_SECRETS) {
+      env.MESHFAB_SETTLEMENT_PROVIDER_SECRETS = `sandbox=${persisted(dataDir, 'sandbox-provider-secret', () => `whsec_${randomBytes(32).toString('base64')}`).value}`;
+      env.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER ??= 'true';
+    }
   }
   const config = loadConfig(RuntimeConfig, env);
   let embeddedDb: EmbeddedDatabase | undefined;

@@ -43,7 +43,10 @@ export const BODY_EXAMPLES: Record<string, () => unknown> = {
     notes: 'sampled from three cartons',
   }),
   ReinstateDto: () => ({ reason: 'corrective action verified on site' }),
-  DepositDto: () => ({ amount: money(100_000), reference: 'FUZZ-DEPOSIT' }),
+  CreateFundingIntentDto: () => ({ amount: money(100_000) }),
+  RequestManualCreditDto: () => ({ brandId: 'brand-fuzz', amount: money(100_000), reason: 'bank booking without a reference' }),
+  RejectManualCreditDto: () => ({ reason: 'no such booking on the statement' }),
+  SandboxPaymentDto: () => ({ reference: 'MF-FUZZ-FUZZ-FUZZ', amount: money(100_000), transactionId: 'sbx-fuzz-0001' }),
   PayoutRequestDto: () => ({ amount: money(100), currency: 'CNY' }),
   MarkPayoutPaidDto: () => ({ bankReference: 'ICBC-FUZZ-0001' }),
 };

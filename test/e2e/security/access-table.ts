@@ -6,15 +6,26 @@
 //   'allow'  the call gets through: 2xx, or a 4xx of validation or state (400, 409, 422), never 401/403/404
 //   403      refused for the caller's role, or a change to someone else's member
 //   404      someone else's resource: answered exactly as if it did not exist, with none of its data
+//
+// A row is 'public' (every caller, whatever its token, gets through) or, for a payment provider's webhook,
+// 'signed': no bearer token counts either way, the Standard Webhooks signature over the raw body does. Every
+// caller, member or intruder, is then tried three times: unsigned and signed with another key (both 401 with
+// the webhook's own error code), and signed with the provider's key (gets through).
 import { randomUUID } from 'node:crypto';
 import { capabilitiesOfA, declareCutting, orderBody, type Caller, type MemberRole, type World } from './world.js';
 import type { EndpointKey } from './endpoints.js';
 
 export type Expected = 'allow' | 403 | 404;
 
+/** Authenticated by a webhook signature, not a bearer token (see the header). */
+export interface SignedAccess {
+  /** The provider whose webhook secret signs the allowed call (MESHFAB_SETTLEMENT_PROVIDER_SECRETS). */
+  signedBy: string;
+}
+
 export interface AccessRow {
-  /** Per member role; intruders (no, expired, revoked, forged or unsigned token) always get 401 unless `public`. */
-  access: Record<MemberRole, Expected> | 'public';
+  /** Per member role; intruders (no, expired, revoked, forged or unsigned token) always get 401 unless `public` or signed. */
+  access: Record<MemberRole, Expected> | 'public' | SignedAccess;
   path(w: World): string;
   body?(w: World, caller: Caller): unknown;
   idempotencyKey?: boolean;
@@ -213,12 +224,39 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   },
 
   // ── settlement
+  // Retired (issue 16): nobody credits funds by saying so; brands and operators get 403 deposits_retired.
   'POST /settlement/deposits': {
-    access: access(['operator', 'brandA']),
+    access: access([]),
     path: () => '/settlement/deposits',
-    // Brand B tries to pay into brand A's funds; an operator records a deposit for brand A.
     body: (w, caller) => (caller === 'brandA' ? { amount: money(100) } : { brandId: w.brandA.id, amount: money(100) }),
     idempotencyKey: true,
+  },
+  'POST /settlement/funding-intents': { access: access(['brandA', 'brandB']), path: () => '/settlement/funding-intents', body: () => ({ amount: money(100) }), idempotencyKey: true },
+  'GET /settlement/funding-intents': { access: access(['operator', 'brandA', 'brandB']), path: () => '/settlement/funding-intents' },
+  // No intent id of brand A's in this world: brands and the operator get through to a 404, everyone else 403.
+  'GET /settlement/funding-intents/:intentId': { access: access([], { operator: 404, brandA: 404, brandB: 404 }), path: () => '/settlement/funding-intents/fi-none' },
+  // Authenticated by its signature, not a bearer token: a payment quoting a reference no intent has is
+  // recorded as unmatched, credited to no one (the operator's list of unmatched payments).
+  'POST /settlement/webhooks/:provider': {
+    access: { signedBy: 'sandbox' },
+    path: () => '/settlement/webhooks/sandbox',
+    body: () => ({ type: 'payment.succeeded', data: { transactionId: `matrix-${randomUUID()}`, reference: 'MF-NONE-NONE-NONE', amount: money(100) } }),
+    check: (_w, _caller, body) => expect(body).toMatchObject({ received: true, outcome: 'unmatched', intentId: null }),
+  },
+  'POST /settlement/bank-statements': { access: access(['operator']), path: () => '/settlement/bank-statements', body: invalid },
+  'GET /settlement/bank-statements/:statementId': { access: access([], { operator: 404 }), path: () => '/settlement/bank-statements/stmt-none' },
+  'GET /settlement/unmatched-payments': { access: access(['operator']), path: () => '/settlement/unmatched-payments' },
+  'POST /settlement/manual-credits': { access: access(['operator']), path: () => '/settlement/manual-credits', body: invalid, idempotencyKey: true },
+  'GET /settlement/manual-credits': { access: access(['operator']), path: () => '/settlement/manual-credits' },
+  'POST /settlement/manual-credits/:creditId/approve': { access: access([], { operator: 404 }), path: () => '/settlement/manual-credits/mc-none/approve' },
+  'POST /settlement/manual-credits/:creditId/reject': { access: access(['operator']), path: () => '/settlement/manual-credits/mc-none/reject', body: invalid },
+  // The sandbox payment provider (embedded network only): a pretend provider's public checkout.
+  'POST /sandbox-provider/payments': { access: 'public', path: () => '/sandbox-provider/payments', body: invalid },
+  // Anyone holding a payment's id may read its status (the id is the unguessable secret, like a checkout URL).
+  'GET /sandbox-provider/payments/:transactionId': {
+    access: 'public',
+    path: (w) => `/sandbox-provider/payments/${w.sandboxPaymentOfA}`,
+    check: (w, _caller, body) => expect(body).toMatchObject({ transactionId: w.sandboxPaymentOfA, status: 'delivered' }),
   },
   'GET /settlement/accounts/me': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/settlement/accounts/me' },
   'GET /settlement/accounts/:memberId': { access: access(ALL, { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/settlement/accounts/${w.brandA.id}` },

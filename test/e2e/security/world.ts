@@ -3,6 +3,7 @@
 // inspector; and the bearer tokens that must never get in (expired, revoked, forged, unsigned).
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/platform';
+import { fundThroughSandbox } from '../../../apps/network/src/client/fund-brand.js';
 import { eventually, type MeshfabClient } from '../../../apps/network/src/client/meshfab-client.js';
 
 type Json = Record<string, any>;
@@ -34,6 +35,8 @@ export interface World {
   sewSubtaskId: string;
   lotId: string;
   lotSampleSize: number;
+  /** The sandbox payment provider's id of the payment that funded brand A (its public checkout shows it to anyone holding the id). */
+  sandboxPaymentOfA: string;
   /** A token of brand A's already revoked by a rotation (a DELETE of it changes nothing). */
   rotatedTokenIdOfA: string;
   /** What only brand A's side may see: names, product, ids. No response to anyone else may hold them. */
@@ -87,9 +90,8 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     await client.post(`/registry/workshops/${workshopA.id}/capacity`, workshopA.token, { action: 'declare', process, hoursPerDay: 8, from: day(0) });
   }
   await client.post(`/registry/workshops/${workshopB.id}/capacity`, workshopB.token, { action: 'declare', process: 'anodizing', hoursPerDay: 8, from: day(0) });
-  for (const brand of [brandA, brandB]) {
-    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor: 5_000_000, currency: 'CNY' } }, randomUUID());
-  }
+  const fundingOfA = await fundThroughSandbox(client, brandA.token, 5_000_000, randomUUID());
+  await fundThroughSandbox(client, brandB.token, 5_000_000, randomUUID());
 
   const { orderId } = await client.post<{ orderId: string }>('/orders', brandA.token, orderBody(secretsOfA), randomUUID());
   const offerOf = (stepId: string) =>
@@ -145,6 +147,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     sewSubtaskId: sew.subtaskId as string,
     lotId: lot.id as string,
     lotSampleSize: lot.sampleSize as number,
+    sandboxPaymentOfA: fundingOfA.transactionId,
     rotatedTokenIdOfA,
     secretsOfA,
   };

@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { HttpError, type MeshfabClient } from '../client/meshfab-client.js';
+import { fundThroughSandbox } from '../client/fund-brand.js';
 import { buildScenario, estimatedCostMinor, type OrderSpec, type Scenario, type WorkshopSpec } from './network-model.js';
 import { mapLimit, sleep } from './pool.js';
 import { Prng } from './prng.js';
@@ -307,6 +308,8 @@ interface LiveBrand {
   token: string;
   deposited: number;
   lastTopUpAt: number;
+  /** A top-up on its way (paid, its webhook not yet confirmed), or null. */
+  funding: Promise<void> | null;
   topUps: number;
 }
 
@@ -395,7 +398,9 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   /** The brand deposits more money (a fresh key: every top-up is a new bank transfer). */
   const topUp = async (brand: LiveBrand, amountMinor: number, reference: string) => {
     brand.topUps += 1;
-    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor, currency: CURRENCY }, reference }, keyOf(`topup.${brand.key}.${randomUUID()}`));
+    // A funding intent paid through the sandbox payment provider: credited once its signed webhook is confirmed.
+    log(`${brand.name} tops up: ${reference}`);
+    await fundThroughSandbox(client, brand.token, amountMinor, keyOf(`topup.${brand.key}.${randomUUID()}`), CURRENCY);
     brand.deposited += amountMinor;
     activity.topUps += 1;
   };
@@ -404,7 +409,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   const brands = new Map<string, LiveBrand>();
   await mapLimit(scenario.brands, o.concurrency, async (b) => {
     const r = await client.post<Registration>('/registry/brands', operator, { name: b.name }, keyOf(`brand.${b.key}`));
-    brands.set(b.key, { key: b.key, name: b.name, id: r.id, token: r.token, deposited: 0, lastTopUpAt: 0, topUps: 0 });
+    brands.set(b.key, { key: b.key, name: b.name, id: r.id, token: r.token, deposited: 0, lastTopUpAt: 0, topUps: 0, funding: null });
   });
   const today = isoDay(new Date());
   const workshops = new Map<string, LiveWorkshop>();
@@ -457,7 +462,8 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     const brand = brands.get(b.key)!;
     const expected = scenario.orders.filter((x) => x.brandKey === b.key).reduce((s, x) => s + estimatedCostMinor(x), 0);
     const amountMinor = Math.max(100_000, Math.round((expected * b.fundingFactor) / 100) * 100);
-    await client.post('/settlement/deposits', brand.token, { amount: { amountMinor, currency: CURRENCY }, reference: `bank transfer ${b.key}` }, keyOf(`deposit.${b.key}`));
+    // Funds come in only from a confirmed payment: a funding intent, paid through the sandbox payment provider.
+    await fundThroughSandbox(client, brand.token, amountMinor, keyOf(`deposit.${b.key}`), CURRENCY);
     brand.deposited += amountMinor;
   });
 
@@ -654,9 +660,20 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       }
     }
     // Waiting for money: the brand tops up what the waiting lots need (a cautious brand pays as it goes).
-    if (view.status === 'awaiting_funds' && Date.now() - order.brand.lastTopUpAt > 2_000) {
-      order.brand.lastTopUpAt = Date.now();
-      await topUp(order.brand, Math.max(fundsShortMinor(view), Math.round(estimatedCostMinor(order.spec) * 0.5)), 'top-up');
+    // The brand pays and the market goes on: money is credited when the provider's webhook is confirmed, a
+    // moment later (longer when the provider has to deliver again), and the round does not wait for it.
+    const brand = order.brand;
+    if (view.status === 'awaiting_funds' && !brand.funding && Date.now() - brand.lastTopUpAt > 2_000) {
+      brand.lastTopUpAt = Date.now();
+      brand.funding = topUp(brand, Math.max(fundsShortMinor(view), Math.round(estimatedCostMinor(order.spec) * 0.5)), 'top-up')
+        .catch((error: unknown) => {
+          activity.retriedCalls += 1;
+          log(`${brand.name} top-up: ${error instanceof Error ? error.message : String(error)} (trying again)`);
+        })
+        .finally(() => {
+          brand.lastTopUpAt = Date.now();
+          brand.funding = null;
+        });
     }
     // Quiet for a while: a lot may be waiting for capacity nobody has in time; shops of that process add a shift.
     if (Date.now() - order.lastProgressAt > 3_000 && Date.now() - order.remediedAt > 5_000) {
@@ -779,6 +796,8 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   }
 
   // ---------------------------------------------------------------- settle and read everything back
+  // Top-ups still on their way are part of the run: their money is in the ledger the report reads.
+  await Promise.all([...brands.values()].flatMap((b) => (b.funding ? [b.funding] : [])));
   progress.phase = 'settling';
   report();
   const settleStart = Date.now();

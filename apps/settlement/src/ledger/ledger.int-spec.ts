@@ -102,12 +102,73 @@ describe('ledger on PostgreSQL', () => {
     expect(lines.filter((l) => l.accountId === escrow.id).map((l) => l.amountMinor)).toEqual([-9_999, 9_999]);
   });
 
+  it('caps every balance, pooled shards included, so no member can push the clearing account out of range; nothing stored when refused', async () => {
+    const capped = new Ledger(db.dataSource, schema, { maxDepositMinor: 1000n, maxFundingIntentMinor: 1000n, maxBalanceMinor: 1000n, maxPooledBalanceMinor: 1500n, pooledShards: 1 });
+    const usd = (brand: string) => Accounts.brandFunds(brand, 'USD');
+    const credit = (tid: string, brand: string, amount: number | bigint) =>
+      db.dataSource.transaction((m) => capped.post(m, { transferId: tid, kind: 'deposit', currency: 'USD', legs: move(Accounts.bankClearing('USD'), usd(brand), amount) }));
+    await expect(credit('usd-giant', 'u-1', Number.MAX_SAFE_INTEGER)).rejects.toMatchObject({ code: 'amount_over_cap', kind: 'rejected' });
+    await expect(credit('usd-huge', 'u-1', 2n ** 80n)).rejects.toMatchObject({ code: 'amount_over_cap' });
+    await credit('usd-1', 'u-1', 1000);
+    await expect(credit('usd-2', 'u-1', 1)).rejects.toMatchObject({ code: 'balance_over_cap', details: { accountId: usd('u-1').id } });
+    await credit('usd-3', 'u-2', 500);
+    await expect(credit('usd-4', 'u-3', 1)).rejects.toMatchObject({
+      code: 'balance_over_cap',
+      details: { accountId: Accounts.bankClearing('USD').id, limit: 'MESHFAB_SETTLEMENT_MAX_POOLED_BALANCE_MINOR' },
+    });
+    expect(await capped.exactBalance(Accounts.bankClearing('USD').id)).toBe(-1500n);
+    const stored: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".transfers WHERE id IN ('usd-giant', 'usd-huge', 'usd-2', 'usd-4')`);
+    expect(stored[0].n).toBe(0);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+
+  it('spreads pooled legs over shards under concurrent releases; reads and the transfer filter sum the shards', async () => {
+    const brand = Accounts.brandFunds('brand-h', 'CNY');
+    await deposit('dep-h', 160_000, brand);
+    const lots = Array.from({ length: 16 }, (_, i) => ({ order: `o-h-${i}`, escrow: Accounts.orderEscrow(`o-h-${i}`, 'brand-h', 'CNY') }));
+    for (const l of lots) await post({ transferId: `esc-h-${l.order}`, kind: 'escrow_funding', currency: 'CNY', orderId: l.order, legs: move(brand, l.escrow, 10_000) });
+    await Promise.all(
+      lots.map((l, i) =>
+        post({
+          transferId: `release:h-${i}`,
+          kind: 'lot_release',
+          currency: 'CNY',
+          orderId: l.order,
+          legs: [
+            { account: l.escrow, amountMinor: -10_000n },
+            { account: Accounts.workshopPayable(`w-h-${i}`, 'CNY'), amountMinor: 9_500n },
+            { account: Accounts.platformFees('CNY'), amountMinor: 500n },
+          ],
+        }),
+      ),
+    );
+    const shards: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".accounts WHERE purpose = 'platform_fees' AND currency = 'CNY'`);
+    expect(shards[0].n).toBeGreaterThan(4); // 16 releases over 32 shards
+    expect(await ledger.exactBalance(Accounts.platformFees('CNY').id)).toBe(16n * 500n + 499n); // + the release of the test above
+    const viaFilter = await ledger.transfers({ accountId: Accounts.platformFees('CNY').id });
+    expect(viaFilter.filter((t) => t.transferId.startsWith('release:h-'))).toHaveLength(16);
+    // A replay lands on the same shard: a no-op.
+    const again = await post({
+      transferId: 'release:h-3',
+      kind: 'lot_release',
+      currency: 'CNY',
+      orderId: lots[3].order,
+      legs: [
+        { account: lots[3].escrow, amountMinor: -10_000 },
+        { account: Accounts.workshopPayable('w-h-3', 'CNY'), amountMinor: 9_500 },
+        { account: Accounts.platformFees('CNY'), amountMinor: 500 },
+      ],
+    });
+    expect(again.replayed).toBe(true);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+
   it('is guarded by the database too: floors, balanced transfers, append-only entries', async () => {
     await expect(db.dataSource.query(`UPDATE "${schema}".accounts SET balance = -1 WHERE id = $1`, [funds.id])).rejects.toThrow(/accounts_floor/);
     await expect(
       db.dataSource.transaction(async (m) => {
         await m.query(`INSERT INTO "${schema}".transfers (id, kind, currency, content_hash) VALUES ('raw-bad', 'deposit', 'CNY', 'x')`);
-        await m.query(`INSERT INTO "${schema}".entries (transfer_id, account_id, amount, currency) VALUES ('raw-bad', $1, 5, 'CNY')`, [bank.id]);
+        await m.query(`INSERT INTO "${schema}".entries (transfer_id, account_id, amount, currency) VALUES ('raw-bad', $1, 5, 'CNY')`, [funds.id]);
       }),
     ).rejects.toThrow(/does not balance/);
     await expect(db.dataSource.query(`DELETE FROM "${schema}".entries`)).rejects.toThrow(/append-only/);

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/domain';
 import { ident } from '#libs/eventsourcing';
-import { lockOrder, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
-import { minorFromDb } from './domain/money.js';
-import { assertFloors, transferFingerprint, validateTransfer, type TransferRequest } from './domain/transfer.js';
+import { lockOrder, poolShard, SHARD_SEPARATOR, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
+import { assertBalanceCaps, assertLimits, assertWithinCap, isPooled, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './domain/limits.js';
+import { minorFromDb, parseMinor, toJsonMinor, type MinorUnits } from './domain/money.js';
+import { assertFloors, exactLegs, transferFingerprint, validateTransfer, type TransferRequest } from './domain/transfer.js';
 
 export interface AccountBalance {
   accountId: string;
@@ -51,6 +52,13 @@ interface AccountRow {
   balance: string;
 }
 
+/**
+ * Matches an account id, and the shards of a pooled account when the id names one (`$n` the id). Shards
+ * are only ever pooled accounts, so a member id that happens to end like a shard suffix matches nothing.
+ */
+const idOrShards = (column: string, purposeColumn: string, param: string): string =>
+  `(${column} = ${param} OR (starts_with(${column}, ${param} || '${SHARD_SEPARATOR}') AND ${purposeColumn} IN ('platform_fees', 'bank_clearing')))`;
+
 const toBalance = (r: AccountRow): AccountBalance => ({
   accountId: r.id,
   purpose: r.purpose,
@@ -69,42 +77,71 @@ const toBalance = (r: AccountRow): AccountBalance => ({
 export class Ledger {
   private readonly s: string;
 
+  readonly limits: LedgerLimits;
+
   constructor(
     private readonly dataSource: DataSource,
     schema: string,
+    limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
   ) {
     this.s = ident(schema);
+    assertLimits(limits);
+    this.limits = limits;
   }
 
+  /** Creates the accounts that do not exist yet, in the global lock order, in one statement. */
   async ensureAccounts(manager: EntityManager, accounts: readonly AccountSpec[]): Promise<void> {
     const sorted = [...new Map(accounts.map((a) => [a.id, a])).values()].sort((a, b) => lockOrder(a.id, b.id));
-    for (const a of sorted) {
-      await manager.query(
-        `INSERT INTO ${this.s}.accounts (id, purpose, member_id, order_id, currency, min_balance) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-        [a.id, a.purpose, a.memberId, a.orderId, a.currency, a.minBalance],
-      );
-    }
+    if (sorted.length === 0) return;
+    await manager.query(
+      `INSERT INTO ${this.s}.accounts (id, purpose, member_id, order_id, currency, min_balance)
+       SELECT id, purpose, member_id, order_id, currency, min_balance
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY AS a(id, purpose, member_id, order_id, currency, min_balance, n)
+       ORDER BY n
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        sorted.map((a) => a.id),
+        sorted.map((a) => a.purpose),
+        sorted.map((a) => a.memberId),
+        sorted.map((a) => a.orderId),
+        sorted.map((a) => a.currency),
+        sorted.map((a) => (a.minBalance === null ? null : String(a.minBalance))),
+      ],
+    );
   }
 
-  /** Creates (if needed) and locks the accounts in the global lock order; returns their balances. */
-  async lock(manager: EntityManager, accounts: readonly AccountSpec[]): Promise<Map<string, number>> {
+  /** Creates (if needed) and locks the accounts in the global lock order; returns their exact balances. */
+  async lock(manager: EntityManager, accounts: readonly AccountSpec[]): Promise<Map<string, MinorUnits>> {
     await this.ensureAccounts(manager, accounts);
     const ids = [...new Set(accounts.map((a) => a.id))].sort(lockOrder);
     const rows: { id: string; balance: string }[] = await manager.query(
-      `SELECT id, balance FROM ${this.s}.accounts WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
+      `SELECT id, balance::text AS balance FROM ${this.s}.accounts WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
       [ids],
     );
-    return new Map(rows.map((r) => [r.id, minorFromDb(r.balance)]));
+    return new Map(rows.map((r) => [r.id, parseMinor(r.balance)]));
   }
 
   /**
    * Posts a transfer exactly once: a repeated id with the same content is a no-op (`replayed`), with
-   * different content a 409. Throws InsufficientFunds (422) when a leg would break an account's floor.
+   * different content a 409. Throws InsufficientFunds (422) when a leg would break an account's floor,
+   * AmountOverCap (422) for a deposit over its cap and BalanceOverCap (422) when a leg would take any
+   * account (a pooled one too) past its balance cap; then nothing is stored.
+   *
+   * Amounts may be given as safe-integer numbers or bigints; the ledger computes in bigint. A leg on a
+   * pooled account (platform fees, bank clearing) goes to the shard `poolShard` picks for this transfer
+   * id, so releases of one currency do not queue on one row.
    */
   async post(manager: EntityManager, transfer: TransferRequest): Promise<PostedTransfer> {
     validateTransfer(transfer);
     const hash = createHash('sha256').update(transferFingerprint(transfer)).digest('hex');
-    const balances = await this.lock(manager, transfer.legs.map((l) => l.account));
+    if (transfer.kind === 'deposit') {
+      const credited = exactLegs(transfer.legs).reduce((acc, l) => (l.amountMinor > 0n && !isPooled(l.account) ? acc + l.amountMinor : acc), 0n);
+      assertWithinCap(this.limits, 'maxDepositMinor', 'deposit', credited, transfer.currency);
+    }
+    const legs = exactLegs(transfer.legs)
+      .map((l) => ({ account: poolShard(l.account, transfer.transferId, this.limits.pooledShards), amountMinor: l.amountMinor }))
+      .sort((a, b) => lockOrder(a.account.id, b.account.id));
+    const balances = await this.lock(manager, legs.map((l) => l.account));
     // Checked after the locks: a concurrent twin with the same id has committed (or rolled back) by now.
     const existing: { content_hash: string }[] = await manager.query(`SELECT content_hash FROM ${this.s}.transfers WHERE id = $1`, [transfer.transferId]);
     if (existing.length > 0) {
@@ -113,26 +150,37 @@ export class Ledger {
         transferId: transfer.transferId,
       });
     }
-    assertFloors(transfer, balances);
+    assertFloors({ ...transfer, legs }, balances);
+    assertBalanceCaps(legs, balances, this.limits);
     await manager.query(
       `INSERT INTO ${this.s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [transfer.transferId, transfer.kind, transfer.currency, transfer.orderId ?? null, transfer.subtaskId ?? null, transfer.memo ?? null, hash],
     );
-    const legs = [...transfer.legs].sort((a, b) => lockOrder(a.account.id, b.account.id));
     await manager.query(
       `INSERT INTO ${this.s}.entries (transfer_id, account_id, amount, currency)
        SELECT $1, leg.account_id, leg.amount, $2 FROM unnest($3::text[], $4::bigint[]) AS leg(account_id, amount)`,
       [transfer.transferId, transfer.currency, legs.map((l) => l.account.id), legs.map((l) => String(l.amountMinor))],
     );
-    for (const leg of legs) {
-      await manager.query(`UPDATE ${this.s}.accounts SET balance = balance + $2::bigint WHERE id = $1`, [leg.account.id, String(leg.amountMinor)]);
-    }
+    // The rows are locked already: one statement updates them all.
+    await manager.query(
+      `UPDATE ${this.s}.accounts a SET balance = a.balance + leg.amount FROM unnest($1::text[], $2::bigint[]) AS leg(account_id, amount) WHERE a.id = leg.account_id`,
+      [legs.map((l) => l.account.id), legs.map((l) => String(l.amountMinor))],
+    );
     return { transferId: transfer.transferId, replayed: false };
   }
 
+  /** The balance of an account as a JSON number (checked: the caps keep it a safe integer); of a pooled account, the sum of its shards. */
   async balance(accountId: string, manager?: EntityManager): Promise<number> {
-    const rows: { balance: string }[] = await (manager ?? this.dataSource).query(`SELECT balance FROM ${this.s}.accounts WHERE id = $1`, [accountId]);
-    return rows.length === 0 ? 0 : minorFromDb(rows[0].balance);
+    return toJsonMinor(await this.exactBalance(accountId, manager));
+  }
+
+  /** The exact balance of an account; of a pooled account, the sum of its shards. */
+  async exactBalance(accountId: string, manager?: EntityManager): Promise<MinorUnits> {
+    const rows: { balance: string | null }[] = await (manager ?? this.dataSource).query(
+      `SELECT sum(balance)::text AS balance FROM ${this.s}.accounts WHERE ${idOrShards('id', 'purpose', '$1')}`,
+      [accountId],
+    );
+    return parseMinor(rows[0]?.balance);
   }
 
   async accountsOfMember(memberId: string): Promise<AccountBalance[]> {
@@ -166,7 +214,7 @@ export class Ledger {
         `SELECT t.id, t.kind, t.currency, t.order_id, t.subtask_id, t.memo, t.created_at,
                 json_agg(json_build_object('accountId', e.account_id, 'amount', e.amount::text) ORDER BY e.account_id COLLATE "C") AS entries
          FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id
-         WHERE ($1::text IS NULL OR t.id IN (SELECT transfer_id FROM ${this.s}.entries WHERE account_id = $1))
+         WHERE ($1::text IS NULL OR t.id IN (SELECT x.transfer_id FROM ${this.s}.entries x JOIN ${this.s}.accounts xa ON xa.id = x.account_id WHERE ${idOrShards('x.account_id', 'xa.purpose', '$1')}))
            AND ($2::text IS NULL OR t.order_id = $2)
          GROUP BY t.id ORDER BY max(t.seq) DESC LIMIT $3 OFFSET $4`,
         [filter.accountId ?? null, filter.orderId ?? null, filter.limit ?? 100, filter.offset ?? 0],
@@ -227,11 +275,12 @@ export class Ledger {
     const counts: { accounts: number; transfers: number }[] = await this.dataSource.query(
       `SELECT (SELECT count(*) FROM ${s}.accounts)::int AS accounts, (SELECT count(*) FROM ${s}.transfers)::int AS transfers`,
     );
+    // Sums are computed by PostgreSQL in numeric (no overflow) and compared exactly here.
+    const allZero = totals.every((t) => parseMinor(t.total) === 0n);
     const totalsByCurrency = totals.map((t) => ({ currency: t.currency, sumOfBalancesMinor: minorFromDb(t.total) }));
     const accountsNotMatchingEntries = mismatched.map((m) => ({ accountId: m.id, balanceMinor: minorFromDb(m.balance), sumOfEntriesMinor: minorFromDb(m.from_entries) }));
     return {
-      balanced:
-        totalsByCurrency.every((t) => t.sumOfBalancesMinor === 0) && accountsNotMatchingEntries.length === 0 && unbalanced.length === 0 && belowFloor.length === 0,
+      balanced: allZero && accountsNotMatchingEntries.length === 0 && unbalanced.length === 0 && belowFloor.length === 0,
       totalsByCurrency,
       accountsNotMatchingEntries,
       unbalancedTransfers: unbalanced.map((u) => u.transfer_id),

@@ -2,8 +2,9 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import type { ServerResponse } from 'node:http';
 import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { FundingService } from '../funding/funding.service.js';
 import { Ledger } from '../ledger/ledger.js';
-import { DepositDto, MarkPayoutPaidDto, PageQueryDto, PayoutRequestDto, PayoutsQueryDto, TransfersQueryDto } from './settlement.dto.js';
+import { MarkPayoutPaidDto, PageQueryDto, PayoutRequestDto, PayoutsQueryDto, TransfersQueryDto } from './settlement.dto.js';
 import { SETTLEMENT_SETTINGS, type SettlementSettings } from './settlement-settings.js';
 import { SettlementService } from './settlement.service.js';
 
@@ -26,32 +27,27 @@ export class SettlementController {
     @Inject(SettlementService) private readonly settlement: SettlementService,
     @Inject(Ledger) private readonly ledger: Ledger,
     @Inject(SETTLEMENT_SETTINGS) private readonly settings: SettlementSettings,
+    @Inject(FundingService) private readonly funding: FundingService,
   ) {}
 
-  /** Records a brand's bank transfer: a brand for itself, or an operator for any brand. */
+  /**
+   * Retired (issue 16): a member's say-so credits nothing. Brands fund through a funding intent
+   * (POST /settlement/funding-intents) paid through a payment provider or a bank transfer; operators credit
+   * by hand only with a second operator's approval (POST /settlement/manual-credits). Kept so that old
+   * clients get a clear answer instead of a 404. See apps/settlement/README.md.
+   */
   @Post('deposits')
   @Roles('brand', 'operator')
   @HttpCode(201)
-  async deposit(
-    @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') rawKey: string | undefined,
-    @Body() body: DepositDto,
-    @Res({ passthrough: true }) res: ServerResponse,
-  ) {
-    const key = idempotencyKey(rawKey);
-    let brandId: string;
-    if (principal.role === 'brand') {
-      if (body.brandId !== undefined && body.brandId !== principal.sub) {
-        throw new DomainError('forbidden_brand', 'a brand may deposit only into its own funds', 'forbidden');
-      }
-      brandId = principal.sub;
-    } else {
-      if (!body.brandId) throw new ValidationFailed('brandId', 'is required when an operator records a deposit');
-      brandId = body.brandId;
-    }
-    const result = await this.settlement.deposit(brandId, { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, principal.sub, key, { ...body, brandId });
-    markReplay(res, result.replayed);
-    return result.body;
+  deposit(@CurrentPrincipal() principal: Principal): never {
+    throw new DomainError(
+      'deposits_retired',
+      principal.role === 'brand'
+        ? 'funds are credited only from a confirmed payment: create a funding intent (POST /settlement/funding-intents) and pay quoting its reference'
+        : 'operators credit funds only through a manual credit a second operator approves (POST /settlement/manual-credits), or by uploading the bank statement (POST /settlement/bank-statements)',
+      'forbidden',
+      { fundingIntents: '/settlement/funding-intents' },
+    );
   }
 
   @Get('accounts/me')
@@ -134,9 +130,9 @@ export class SettlementController {
   @Get('audit')
   @Roles('operator')
   async audit() {
-    const [trialBalance, settlement] = await Promise.all([this.ledger.trialBalance(), this.settlement.audit()]);
-    const ok = trialBalance.balanced && settlement.lotsPaidMoreThanOnce.length === 0 && settlement.paidLotsWithoutRelease.length === 0 && settlement.closedOrdersWithEscrow.length === 0;
-    return { ok, trialBalance, ...settlement };
+    const [trialBalance, settlement, moneyIn] = await Promise.all([this.ledger.trialBalance(), this.settlement.audit(), this.funding.audit()]);
+    const ok = trialBalance.balanced && settlement.lotsPaidMoreThanOnce.length === 0 && settlement.paidLotsWithoutRelease.length === 0 && settlement.closedOrdersWithEscrow.length === 0 && moneyIn.ok;
+    return { ok, trialBalance, ...settlement, moneyIn };
   }
 
   private async accountsOf(memberId: string, role: string | undefined) {

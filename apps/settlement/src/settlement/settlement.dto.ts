@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import { CURRENCIES, type Currency } from '#libs/contracts';
 
 /** A positive amount in integer minor units (fen for CNY). */
@@ -11,25 +11,6 @@ export class PositiveMoneyDto {
 
   @IsIn(CURRENCIES)
   currency!: Currency;
-}
-
-export class DepositDto {
-  /** Required when an operator records it; a brand may omit it (or give its own id). */
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  brandId?: string;
-
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => PositiveMoneyDto)
-  amount!: PositiveMoneyDto;
-
-  /** The bank's reference of the transfer, for reconciliation. */
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  reference?: string;
 }
 
 export class PayoutRequestDto {

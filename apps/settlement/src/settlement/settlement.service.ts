@@ -11,7 +11,7 @@ import type {
 import { DomainError, NotFound } from '#libs/domain';
 import { ident, ServiceDatabase, type EventMetadata, type NewEvent } from '#libs/eventsourcing';
 import { Accounts } from '../ledger/domain/accounts.js';
-import { minorFromDb, type Money } from '../ledger/domain/money.js';
+import { minorFromDb, parseMinor, toJsonMinor, toMinor, type Money } from '../ledger/domain/money.js';
 import { InsufficientFunds, move, type Leg } from '../ledger/domain/transfer.js';
 import { Ledger } from '../ledger/ledger.js';
 import { daysLate, splitRelease } from './domain/payment-policy.js';
@@ -72,14 +72,6 @@ export interface PayoutView {
   requestedAt: string;
   paidAt: string | null;
   bankReference: string | null;
-}
-
-export interface DepositResult {
-  depositId: string;
-  brandId: string;
-  amount: Money;
-  available: Money;
-  fundedSubtasks: string[];
 }
 
 const toPayout = (r: PayoutRow): PayoutView => ({
@@ -286,15 +278,15 @@ export class SettlementService {
     }
     // A lot that passed but is not paid yet (its SubtaskCompleted, from another topic, has not arrived),
     // or that is held for its inspection, keeps its escrow. Anything beyond that goes back to the brand.
-    const owed = new Map<string, number>();
+    const owed = new Map<string, bigint>();
     for (const lot of lots) {
       if ((lot.passed_at || held(lot)) && lot.status === 'escrowed' && lot.price_minor !== null && lot.currency) {
-        owed.set(lot.currency, (owed.get(lot.currency) ?? 0) + minorFromDb(lot.price_minor));
+        owed.set(lot.currency, (owed.get(lot.currency) ?? 0n) + parseMinor(lot.price_minor));
       }
     }
     for (const account of await this.ledger.accountsOfOrder(orderId, m)) {
-      const leftover = account.balanceMinor - (owed.get(account.currency) ?? 0);
-      if (account.purpose !== 'order_escrow' || leftover <= 0) continue;
+      const leftover = toMinor(account.balanceMinor) - (owed.get(account.currency) ?? 0n);
+      if (account.purpose !== 'order_escrow' || leftover <= 0n) continue;
       await this.ledger.post(m, {
         transferId: `close:${orderId}:${account.currency}`,
         kind: 'order_refund',
@@ -325,27 +317,21 @@ export class SettlementService {
 
   // ---------------------------------------------------------------- HTTP-driven flows
 
-  async deposit(brandId: string, amount: Money, recordedBy: string, key: string, request: unknown): Promise<{ status: number; body: DepositResult; replayed: boolean }> {
-    return this.db.idempotency.run(`deposit:${recordedBy}`, key, request, async (m) => {
-      const meta = { correlationId: `deposit:${recordedBy}:${key}`, causationId: `http:deposit:${recordedBy}:${key}` };
-      await this.lockBrand(m, brandId);
-      const depositId = `deposit:${recordedBy}:${key}`;
-      const funds = Accounts.brandFunds(brandId, amount.currency);
-      await this.ledger.post(m, {
-        transferId: depositId,
-        kind: 'deposit',
-        currency: amount.currency,
-        legs: move(Accounts.bankClearing(amount.currency), funds, amount.amountMinor),
-        memo: `bank transfer recorded by ${recordedBy}`,
-      });
-      const afterDeposit = await this.ledger.balance(funds.id, m);
-      await this.append(m, `settlement-brand-${brandId}`, [
-        { type: 'FundsDeposited', data: { brandId, depositId, amount, available: { amountMinor: afterDeposit, currency: amount.currency } } },
-      ], meta);
-      const fundedSubtasks = await this.fundPending(m, brandId, amount.currency, meta);
-      const available = { amountMinor: await this.ledger.balance(funds.id, m), currency: amount.currency };
-      return { status: 201, body: { depositId, brandId, amount, available, fundedSubtasks } };
-    });
+  /**
+   * Credits CONFIRMED money to a brand's funds (a provider-confirmed payment, a reconciled bank-statement
+   * line, an approved manual credit: apps/settlement/src/funding), then funds its waiting lots oldest
+   * first. Runs in the caller's transaction; `transferId` makes the ledger posting happen once.
+   */
+  async creditConfirmedFunds(m: EntityManager, brandId: string, amount: Money, transferId: string, memo: string, meta: EventMetadata): Promise<{ available: Money; fundedSubtasks: string[] }> {
+    await this.lockBrand(m, brandId);
+    const funds = Accounts.brandFunds(brandId, amount.currency);
+    await this.ledger.post(m, { transferId, kind: 'deposit', currency: amount.currency, legs: move(Accounts.bankClearing(amount.currency), funds, amount.amountMinor), memo });
+    const afterCredit = await this.ledger.balance(funds.id, m);
+    await this.append(m, `settlement-brand-${brandId}`, [
+      { type: 'FundsDeposited', data: { brandId, depositId: transferId, amount, available: { amountMinor: afterCredit, currency: amount.currency } } },
+    ], meta);
+    const fundedSubtasks = await this.fundPending(m, brandId, amount.currency, meta);
+    return { available: { amountMinor: await this.ledger.balance(funds.id, m), currency: amount.currency }, fundedSubtasks };
   }
 
   /** Moves (part of) the workshop's payable balance to a pending payout the operator marks paid. */
@@ -354,9 +340,9 @@ export class SettlementService {
       const payable = Accounts.workshopPayable(workshopId, currency);
       const pending = Accounts.workshopPayoutPending(workshopId, currency);
       const balances = await this.ledger.lock(m, [payable, pending]);
-      const available = balances.get(payable.id) ?? 0;
-      const amount = amountMinor ?? available;
-      if (amount <= 0) throw new DomainError('nothing_to_pay_out', `there is no ${currency} balance to pay out`, 'rejected', { availableMinor: available, currency });
+      const available = balances.get(payable.id) ?? 0n;
+      const amount = amountMinor === undefined ? available : toMinor(amountMinor);
+      if (amount <= 0n) throw new DomainError('nothing_to_pay_out', `there is no ${currency} balance to pay out`, 'rejected', { availableMinor: toJsonMinor(available), currency });
       if (amount > available) throw new InsufficientFunds(payable.id, available, amount, currency);
       const payoutId = `payout-${randomUUID()}`;
       await this.ledger.post(m, { transferId: `payout:${payoutId}`, kind: 'payout_request', currency, legs: move(payable, pending, amount), memo: `payout ${payoutId} requested` });
@@ -366,7 +352,7 @@ export class SettlementService {
         [payoutId, workshopId, String(amount), currency, requestedAt],
       );
       await this.append(m, `settlement-workshop-${workshopId}`, [
-        { type: 'PayoutRequested', data: { payoutId, workshopId, amount: { amountMinor: amount, currency } } },
+        { type: 'PayoutRequested', data: { payoutId, workshopId, amount: { amountMinor: toJsonMinor(amount), currency } } },
       ], { correlationId: payoutId, causationId: `http:payout:${workshopId}:${key}` });
       return { status: 201, body: toPayout((await this.payoutRow(m, payoutId))!) };
     });
@@ -482,12 +468,12 @@ export class SettlementService {
   /** Funds the lot from the brand's available funds, or parks it as awaiting_funds (FundsShort). */
   private async fund(m: EntityManager, lot: LotRow, meta: EventMetadata, announceShortfall: boolean): Promise<boolean> {
     if (lot.price_minor === null || lot.currency === null) return false; // no agreed price yet: waits for the acceptance
-    const price = minorFromDb(lot.price_minor);
+    const price = parseMinor(lot.price_minor);
     const currency = lot.currency;
     const funds = Accounts.brandFunds(lot.brand_id, currency);
     const escrow = Accounts.orderEscrow(lot.order_id, lot.brand_id, currency);
     const balances = await this.ledger.lock(m, [funds, escrow]);
-    const available = balances.get(funds.id) ?? 0;
+    const available = balances.get(funds.id) ?? 0n;
     const stream = `settlement-order-${lot.order_id}`;
     if (available < price) {
       await this.setStatus(m, lot.subtask_id, 'awaiting_funds');
@@ -499,8 +485,8 @@ export class SettlementService {
               orderId: lot.order_id,
               subtaskId: lot.subtask_id,
               brandId: lot.brand_id,
-              required: { amountMinor: price, currency },
-              available: { amountMinor: available, currency },
+              required: { amountMinor: toJsonMinor(price), currency },
+              available: { amountMinor: toJsonMinor(available), currency },
             },
           },
         ], meta);
@@ -508,7 +494,7 @@ export class SettlementService {
       return false;
     }
     const fundings = lot.fundings + 1;
-    if (price > 0) {
+    if (price > 0n) {
       await this.ledger.post(m, {
         transferId: `escrow:${lot.subtask_id}:${fundings}`,
         kind: 'escrow_funding',
@@ -520,7 +506,7 @@ export class SettlementService {
     }
     await m.query(`UPDATE ${this.s}.lots SET status = 'escrowed', fundings = $2, updated_at = now() WHERE subtask_id = $1`, [lot.subtask_id, fundings]);
     await this.append(m, stream, [
-      { type: 'EscrowFunded', data: { orderId: lot.order_id, subtaskId: lot.subtask_id, brandId: lot.brand_id, amount: { amountMinor: price, currency } } },
+      { type: 'EscrowFunded', data: { orderId: lot.order_id, subtaskId: lot.subtask_id, brandId: lot.brand_id, amount: { amountMinor: toJsonMinor(price), currency } } },
     ], meta);
     if (lot.passed_at && lot.completed_at) await this.release(m, { ...lot, status: 'escrowed', fundings }, meta);
     return true;
@@ -626,9 +612,10 @@ export class SettlementService {
        WHERE t.order_id = $1 GROUP BY t.kind, a.purpose`,
       [orderId],
     );
+    // Exact sums in bigint, converted once (checked) for the statement's JSON.
     const sum = (kinds: string[], purpose: string) =>
-      rows.filter((r) => kinds.includes(r.kind) && r.purpose === purpose).reduce((acc, r) => acc + minorFromDb(r.total), 0);
-    const escrowBalance = (await this.ledger.accountsOfOrder(orderId, m)).reduce((acc, a) => acc + a.balanceMinor, 0);
+      toJsonMinor(rows.filter((r) => kinds.includes(r.kind) && r.purpose === purpose).reduce((acc, r) => acc + parseMinor(r.total), 0n));
+    const escrowBalance = toJsonMinor((await this.ledger.accountsOfOrder(orderId, m)).reduce((acc, a) => acc + toMinor(a.balanceMinor), 0n));
     return {
       escrowedMinor: sum(['escrow_funding'], 'order_escrow'),
       releasedGrossMinor: -sum(['lot_release'], 'order_escrow'),
@@ -640,7 +627,11 @@ export class SettlementService {
     };
   }
 
-  private async lockBrand(m: EntityManager, brandId: string): Promise<void> {
+  /**
+   * Takes the brand's lock for the rest of `m`'s transaction (re-entrant). Flows that start elsewhere
+   * (money in: apps/settlement/src/funding) take it before their first write, see FundingService.
+   */
+  async lockBrand(m: EntityManager, brandId: string): Promise<void> {
     await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`meshfab-settlement:${this.db.schema}:brand:${brandId}`]);
   }
 

@@ -73,13 +73,21 @@ export function jsonBodyProblem(raw: Uint8Array, maxDepth: number): ErrorBody | 
   return undefined;
 }
 
-/** `application/json` or `application/<anything>+json`, in UTF-8 (RFC 8259 §8.1), or no body at all. */
+/** The raw bytes of a JSON or CSV body, kept beside the parsed one (signed webhooks verify these bytes). */
+export interface RawBodyRequest extends IncomingMessage {
+  rawBody?: Buffer;
+}
+
+/**
+ * `application/json` or `application/<anything>+json`, in UTF-8 (RFC 8259 §8.1), `text/csv` (bank
+ * statements; the handler reads `rawBody`), or no body at all.
+ */
 function mediaTypeProblem(request: IncomingMessage): ErrorBody | undefined {
   const length = request.headers['content-length'];
   const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   if (!hasBody) return undefined;
   const [type = '', ...parameters] = (request.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
-  if (!/^application\/([a-z0-9.+-]+\+)?json$/.test(type)) {
+  if (!/^application\/([a-z0-9.+-]+\+)?json$/.test(type) && type !== 'text/csv') {
     return { error: 'unsupported_media_type', message: `send the request body as application/json${type ? `, not ${type}` : ' (the Content-Type header is missing)'}` };
   }
   const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
@@ -120,9 +128,18 @@ export function useRequestEdge(app: INestApplication, limits: JsonBodyLimits = D
   });
   (app as NestExpressApplication).useBodyParser('json', {
     limit: limits.maxBodyBytes,
-    verify: (_request: IncomingMessage, _response: ServerResponse, raw: Buffer) => {
+    verify: (request: RawBodyRequest, _response: ServerResponse, raw: Buffer) => {
       const problem = jsonBodyProblem(raw, limits.maxDepth);
       if (problem) throw new JsonBodyRefused(problem);
+      request.rawBody = raw;
+    },
+  });
+  (app as NestExpressApplication).useBodyParser('raw', {
+    type: 'text/csv',
+    limit: limits.maxBodyBytes,
+    verify: (request: RawBodyRequest, _response: ServerResponse, raw: Buffer) => {
+      if (raw.includes(0)) throw new JsonBodyRefused({ error: 'nul_character', message: 'the request body contains a NUL character, which cannot be stored' });
+      request.rawBody = raw;
     },
   });
   app.use((error: unknown, _request: IncomingMessage, _response: ServerResponse, next: (error?: unknown) => void) => {

@@ -39,11 +39,16 @@ describe('route layout', () => {
 });
 
 describe('planner on hand-made cases', () => {
-  it('prices per unit and per hour in integer minor units, rounding up', () => {
+  it('prices per unit and per hour exactly in integer minor units, rounding half up once per lot', () => {
     expect(priceFor({ pricing: 'per_unit', priceMinor: 250, efficiency: 1.3 }, 0.5, 7)).toBe(1750);
     // 3333 × 1.1 × 0.25 × 3 = 2749.725 → 2750
     expect(priceFor({ pricing: 'per_hour', priceMinor: 3333, efficiency: 1.1 }, 0.25, 3)).toBe(2750);
     expect(minutesFor({ efficiency: 1.1 }, 0.25, 3)).toBe(50); // 49.5 → 50
+    // Exact, half up once per lot (issue 16): 123,457 × 1.1 × 0.3 × 3,000,000 is 122,222,430,000 exactly;
+    // the float product (…000.00002) made the old ceil-minus-epsilon charge a fen more.
+    expect(priceFor({ pricing: 'per_hour', priceMinor: 123_457, efficiency: 1.1 }, 0.3, 3_000_000)).toBe(122_222_430_000);
+    expect(priceFor({ pricing: 'per_hour', priceMinor: 999, efficiency: 1 }, 0.3333, 100)).toBe(33_297); // 33296.67
+    expect(priceFor({ pricing: 'per_hour', priceMinor: 3, efficiency: 1 }, 0.5, 1)).toBe(2); // 1.5 → 2
     expect(haversineKm({ lat: 0, lng: 0 }, { lat: 0, lng: 1 })).toBeCloseTo(111.19, 1);
   });
 

@@ -9,7 +9,7 @@
  * - A lot at workshop w needs ceil(efficiency × workContentHoursPerUnit × quantity × 60) minutes,
  *   booked day by day from its earliest day on (earliest-first fill), never above the free minutes.
  * - Cost of a lot (integer minor units): price (per_unit: price × qty; per_hour: price × efficiency ×
- *   workContent × qty, rounded up) + transport (km from the predecessor steps' lots, weighted by their
+ *   workContent × qty, computed exactly and rounded half up once per lot, `priceFor`) + transport (km from the predecessor steps' lots, weighted by their
  *   quantity, plus km to the delivery address for a final step, × costPerKmMinor, rounded up) + risk
  *   (riskWeight × (1 − quality score) × price, rounded up). Score = price + transportWeight ×
  *   transport + risk.
@@ -20,6 +20,8 @@
  *   order per unit (then by capacity, largest first) to at most `maxWorkshopsPerStep` workshops, no
  *   lot below `minLotSize` (unless the whole step is smaller).
  */
+
+import { hourlyLotPriceMinor, unitLotPriceMinor } from '#libs/contracts';
 
 export interface GeoPoint {
   lat: number;
@@ -159,8 +161,9 @@ export const lastWorkDay = (due: Date): number => Math.floor(due.getTime() / DAY
 export const EPS = 1e-9;
 export const minutesFor = (c: Pick<Candidate, 'efficiency'>, workContentHoursPerUnit: number, quantity: number): number =>
   Math.ceil(c.efficiency * workContentHoursPerUnit * quantity * 60 - EPS);
+/** The lot's price in minor units, exact (see `hourlyLotPriceMinor` in #libs/contracts: half up, once per lot). */
 export const priceFor = (c: Pick<Candidate, 'efficiency' | 'pricing' | 'priceMinor'>, workContentHoursPerUnit: number, quantity: number): number =>
-  c.pricing === 'per_unit' ? c.priceMinor * quantity : Math.ceil(c.priceMinor * c.efficiency * workContentHoursPerUnit * quantity - EPS);
+  c.pricing === 'per_unit' ? unitLotPriceMinor(c.priceMinor, quantity) : hourlyLotPriceMinor(c.priceMinor, c.efficiency, workContentHoursPerUnit, quantity);
 
 /** A number in [0, 1) from a seed and a string (FNV-1a). */
 function unitHash(seed: number, text: string): number {

@@ -20,6 +20,24 @@ export interface AccountSpec {
   minBalance: number | null;
 }
 
+/** The separator between a pooled account's id and its shard number: `platform:fees:CNY:s7`. */
+export const SHARD_SEPARATOR = ':s';
+
+const shardId = (id: string, shard: number): string => (shard === 0 ? id : `${id}${SHARD_SEPARATOR}${shard}`);
+
+/**
+ * A pooled account (platform fees, bank clearing: one per currency, touched by every release, deposit
+ * or payout) would be a hot row that serialises every transfer of its currency. The ledger posts each
+ * pooled leg to one of `shards` sub-accounts instead, chosen from the transfer id (FNV-1a), so a replay
+ * lands on the same shard; reads sum the shards. Every shard keeps the account's purpose and floor.
+ */
+export function poolShard(account: AccountSpec, transferId: string, shards: number): AccountSpec {
+  if (shards <= 1 || (account.purpose !== 'platform_fees' && account.purpose !== 'bank_clearing')) return account;
+  let h = 2166136261;
+  for (let i = 0; i < transferId.length; i++) h = Math.imul(h ^ transferId.charCodeAt(i), 16777619) >>> 0;
+  return { ...account, id: shardId(account.id, h % shards) };
+}
+
 export const Accounts = {
   brandFunds: (brandId: string, currency: string): AccountSpec => ({
     id: `brand:${brandId}:funds:${currency}`,
@@ -53,16 +71,18 @@ export const Accounts = {
     currency,
     minBalance: 0,
   }),
-  platformFees: (currency: string): AccountSpec => ({
-    id: `platform:fees:${currency}`,
+  /** Pooled: the ledger spreads postings over shards (see `poolShard`); shard 0 keeps the plain id. */
+  platformFees: (currency: string, shard = 0): AccountSpec => ({
+    id: shardId(`platform:fees:${currency}`, shard),
     purpose: 'platform_fees',
     memberId: null,
     orderId: null,
     currency,
     minBalance: 0,
   }),
-  bankClearing: (currency: string): AccountSpec => ({
-    id: `external:bank-clearing:${currency}`,
+  /** Pooled: the ledger spreads postings over shards (see `poolShard`); shard 0 keeps the plain id. */
+  bankClearing: (currency: string, shard = 0): AccountSpec => ({
+    id: shardId(`external:bank-clearing:${currency}`, shard),
     purpose: 'bank_clearing',
     memberId: null,
     orderId: null,

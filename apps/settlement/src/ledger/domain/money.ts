@@ -1,10 +1,18 @@
 import { ValidationFailed } from '#libs/domain';
 
-/** Money in integer minor units (fen for CNY). Never a float; always a safe integer. */
+/**
+ * Money at the edge (JSON APIs, integration events): integer minor units (fen for CNY) as a JSON
+ * number, always a safe integer. Inside the ledger and settlement amounts are `bigint` (`MinorUnits`):
+ * exact whatever their size, converted to this shape only through `toJsonMinor`, which refuses what a
+ * JSON number cannot carry exactly. The caps (limits.ts) keep every stored balance far below that.
+ */
 export interface Money {
   amountMinor: number;
   currency: string;
 }
+
+/** An exact amount in minor units, signed. */
+export type MinorUnits = bigint;
 
 /** Refuses anything that is not a safe integer number of minor units. */
 export function assertMinorUnits(value: unknown, field: string): asserts value is number {
@@ -14,26 +22,53 @@ export function assertMinorUnits(value: unknown, field: string): asserts value i
 }
 
 /**
- * PostgreSQL `bigint`/`numeric` values arrive as strings: converts them without ever going through a
- * float, refusing values beyond Number.MAX_SAFE_INTEGER rather than silently losing fen.
+ * An amount given by code (`number` from a JSON body or an event, or already a `bigint`) as exact
+ * minor units. A number must be a safe integer: anything else could already have lost fen.
  */
-export function minorFromDb(value: string | number | bigint | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  const big = typeof value === 'bigint' ? value : BigInt(typeof value === 'number' ? assertSafe(value) : value.trim());
-  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`amount ${big} is beyond the safe integer range`);
+export function toMinor(value: number | bigint, field = 'amountMinor'): MinorUnits {
+  if (typeof value === 'bigint') return value;
+  assertMinorUnits(value, field);
+  return BigInt(value);
+}
+
+/**
+ * PostgreSQL `bigint`/`numeric` values arrive as strings: reads them exactly, never through a float.
+ * NULL reads as 0.
+ */
+export function parseMinor(value: string | number | bigint | null | undefined): MinorUnits {
+  if (value === null || value === undefined) return 0n;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new RangeError(`amount ${value} is not a safe integer`);
+    return BigInt(value);
   }
-  return Number(big);
+  const text = value.trim();
+  if (!/^-?\d+$/.test(text)) throw new RangeError(`amount ${JSON.stringify(value)} is not a whole number of minor units`);
+  return BigInt(text);
 }
 
-function assertSafe(value: number): number {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`amount ${value} is not a safe integer`);
-  return value;
+/**
+ * The one way out to JSON: an exact amount as a safe-integer number. Throws (a defect, never a
+ * member's doing: the caps keep every balance and sum below 2^53) rather than silently losing fen.
+ */
+export function toJsonMinor(value: MinorUnits): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`amount ${value} is beyond the safe integer range of a JSON number`);
+  }
+  return Number(value);
 }
 
-/** Sum of minor amounts computed in BigInt (no intermediate overflow), checked back into the safe range. */
-export function sumMinor(values: readonly number[]): number {
-  return minorFromDb(values.reduce((acc, v) => acc + BigInt(v), 0n));
+/** A database value straight to the JSON edge: parseMinor then toJsonMinor. */
+export function minorFromDb(value: string | number | bigint | null | undefined): number {
+  return toJsonMinor(parseMinor(value));
 }
 
-export const money = (amountMinor: number, currency: string): Money => ({ amountMinor, currency });
+/** Exact sum of minor amounts. */
+export function sumMinor(values: readonly (number | bigint)[]): MinorUnits {
+  return values.reduce<bigint>((acc, v) => acc + toMinor(v), 0n);
+}
+
+export const money = (amountMinor: number | bigint, currency: string): Money => ({
+  amountMinor: typeof amountMinor === 'bigint' ? toJsonMinor(amountMinor) : amountMinor,
+  currency,
+});

@@ -1,6 +1,6 @@
 import { DomainError } from '#libs/domain';
 import { Accounts } from './accounts.js';
-import { minorFromDb, sumMinor } from './money.js';
+import { minorFromDb, parseMinor, sumMinor, toJsonMinor, toMinor } from './money.js';
 import { assertFloors, InsufficientFunds, move, transferFingerprint, validateTransfer, type TransferRequest } from './transfer.js';
 
 const funds = Accounts.brandFunds('b-1', 'CNY');
@@ -45,6 +45,17 @@ describe('transfer validation', () => {
     expect(codeOf(() => validateTransfer({ ...escrowFunding(), transferId: ' ' }))).toMatch(/transferId/);
   });
 
+  it('fingerprints bigint and number amounts alike, with the text numbers always gave (old ids still replay)', () => {
+    const a = escrowFunding(1000);
+    const asBig = { ...a, legs: move(funds, escrow, 1000n) };
+    expect(transferFingerprint(asBig)).toBe(transferFingerprint(a));
+    expect(transferFingerprint(a)).toBe(JSON.stringify(['escrow_funding', 'CNY', 'o-1', 's-1', [[escrow.id, 1000], [funds.id, -1000]].sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : 1))]));
+    expect(() => validateTransfer(asBig)).not.toThrow();
+    const huge = { ...a, legs: move(funds, escrow, 2n ** 70n) };
+    expect(() => validateTransfer(huge)).not.toThrow(); // exact; the balance caps refuse it in the ledger
+    expect(transferFingerprint(huge)).toContain(String(2n ** 70n));
+  });
+
   it('fingerprints content regardless of leg order, and differently for different content', () => {
     const a = escrowFunding();
     const b = { ...a, legs: [...a.legs].reverse() };
@@ -71,8 +82,23 @@ describe('money conversions', () => {
     expect(() => minorFromDb(1.5)).toThrow(RangeError);
   });
 
-  it('sums without float drift', () => {
-    expect(sumMinor([Number.MAX_SAFE_INTEGER, -1, 1])).toBe(Number.MAX_SAFE_INTEGER);
-    expect(sumMinor([10, 20, -30])).toBe(0);
+  it('sums exactly, past the safe range too', () => {
+    expect(sumMinor([Number.MAX_SAFE_INTEGER, -1, 1])).toBe(BigInt(Number.MAX_SAFE_INTEGER));
+    expect(sumMinor([Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 2n])).toBe(18_014_398_509_481_984n);
+    expect(sumMinor([10, 20, -30])).toBe(0n);
+  });
+
+  it('reads database values exactly as bigint and converts to JSON only through a checked function', () => {
+    expect(parseMinor('123456789012345678901234567890')).toBe(123456789012345678901234567890n);
+    expect(parseMinor(' -7 ')).toBe(-7n);
+    expect(parseMinor(null)).toBe(0n);
+    expect(() => parseMinor('1.5')).toThrow(RangeError);
+    expect(() => parseMinor('1e3')).toThrow(RangeError);
+    expect(toJsonMinor(9_007_199_254_740_991n)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => toJsonMinor(9_007_199_254_740_992n)).toThrow(RangeError);
+    expect(() => toJsonMinor(-9_007_199_254_740_992n)).toThrow(RangeError);
+    expect(toMinor(42)).toBe(42n);
+    expect(() => toMinor(0.1 + 0.2)).toThrow(/safe integer/);
+    expect(() => toMinor(2 ** 53)).toThrow(/safe integer/);
   });
 });

@@ -1,0 +1,126 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DomainError, ValidationFailed } from '#libs/domain';
+import { CurrentPrincipal, Public, Roles, type Principal } from '#libs/platform';
+import { CreateFundingIntentDto, FundingIntentsQueryDto, RejectManualCreditDto, RequestManualCreditDto } from './funding.dto.js';
+import { FundingService } from './funding.service.js';
+
+function idempotencyKey(value: string | undefined): string {
+  const key = value?.trim();
+  if (!key) throw new ValidationFailed('Idempotency-Key', 'header is required on money-moving requests (a unique id per intended operation)');
+  if (key.length > 200) throw new ValidationFailed('Idempotency-Key', 'must be at most 200 characters');
+  return key;
+}
+
+const markReplay = (res: ServerResponse, replayed: boolean) => {
+  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+};
+
+/** The raw bytes the request edge keeps beside the parsed body (libs/platform request-edge). */
+type RawRequest = IncomingMessage & { rawBody?: Buffer };
+
+/**
+ * Money in (issue 16): a brand announces a payment (funding intent); funds are credited only from a
+ * provider's signed webhook, a reconciled bank-statement line, or a manual credit two operators agree on.
+ */
+@Controller('settlement')
+export class FundingController {
+  constructor(@Inject(FundingService) private readonly funding: FundingService) {}
+
+  /** A brand announces a payment: a reference to quote, the amount, an expiry. Credits nothing. */
+  @Post('funding-intents')
+  @Roles('brand')
+  @HttpCode(201)
+  async createIntent(
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Body() body: CreateFundingIntentDto,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ) {
+    const result = await this.funding.createIntent(principal.sub, { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, idempotencyKey(rawKey), body);
+    markReplay(res, result.replayed);
+    return result.body;
+  }
+
+  @Get('funding-intents')
+  @Roles('brand', 'operator')
+  async intents(@CurrentPrincipal() principal: Principal, @Query() query: FundingIntentsQueryDto) {
+    return { intents: await this.funding.listIntents(principal.role === 'brand' ? principal.sub : query.brandId) };
+  }
+
+  @Get('funding-intents/:intentId')
+  @Roles('brand', 'operator')
+  async intent(@CurrentPrincipal() principal: Principal, @Param('intentId') intentId: string) {
+    return this.funding.intent(intentId, principal.role === 'brand' ? principal.sub : undefined);
+  }
+
+  /** A payment provider confirms a payment. No bearer token: the Standard Webhooks signature over the raw body authenticates it. */
+  @Post('webhooks/:provider')
+  @Public()
+  @HttpCode(200)
+  async webhook(@Param('provider') provider: string, @Req() req: RawRequest) {
+    return this.funding.receiveWebhook(provider, req.headers, req.rawBody, req.socket.remoteAddress);
+  }
+
+  /** The operator uploads the bank's statement (text/csv); see apps/settlement/README.md for the format. */
+  @Post('bank-statements')
+  @Roles('operator')
+  @HttpCode(201)
+  async uploadStatement(@CurrentPrincipal() principal: Principal, @Req() req: RawRequest, @Res({ passthrough: true }) res: ServerResponse) {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'text/csv' || !req.rawBody) throw new DomainError('statement_invalid', 'send the bank statement as a text/csv body', 'invalid');
+    const result = await this.funding.uploadStatement(req.rawBody.toString('utf8'), principal.sub);
+    markReplay(res, result.replayed);
+    if (result.replayed) res.statusCode = 200;
+    return result.statement;
+  }
+
+  @Get('bank-statements/:statementId')
+  @Roles('operator')
+  async statement(@Param('statementId') statementId: string) {
+    return this.funding.statement(statementId);
+  }
+
+  /** Confirmed money whose reference names no intent: credited to no one until the operator resolves it. */
+  @Get('unmatched-payments')
+  @Roles('operator')
+  async unmatched() {
+    return { payments: await this.funding.unmatchedPayments() };
+  }
+
+  @Post('manual-credits')
+  @Roles('operator')
+  @HttpCode(201)
+  async requestManualCredit(
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Body() body: RequestManualCreditDto,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ) {
+    const amount = { amountMinor: body.amount.amountMinor, currency: body.amount.currency };
+    const result = await this.funding.requestManualCredit(principal.sub, { brandId: body.brandId, amount, reason: body.reason }, idempotencyKey(rawKey));
+    markReplay(res, result.replayed);
+    return result.body;
+  }
+
+  @Get('manual-credits')
+  @Roles('operator')
+  async manualCredits() {
+    return { manualCredits: await this.funding.manualCredits() };
+  }
+
+  /** A second operator (another principal id than the requester's) approves: the credit is posted once. */
+  @Post('manual-credits/:creditId/approve')
+  @Roles('operator')
+  @HttpCode(200)
+  async approve(@CurrentPrincipal() principal: Principal, @Param('creditId') creditId: string) {
+    return this.funding.decideManualCredit(creditId, principal.sub, { approve: true });
+  }
+
+  @Post('manual-credits/:creditId/reject')
+  @Roles('operator')
+  @HttpCode(200)
+  async reject(@CurrentPrincipal() principal: Principal, @Param('creditId') creditId: string, @Body() body: RejectManualCreditDto) {
+    return this.funding.decideManualCredit(creditId, principal.sub, { approve: false, reason: body.reason });
+  }
+}

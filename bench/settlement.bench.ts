@@ -1,0 +1,92 @@
+// Lot releases against the machine's own limit (issue 16): every release posts escrow → workshop payable
+// + platform fee, and the platform fee account (one per currency) used to be a row locked FOR UPDATE by
+// every release, so all releases of a currency queued on it. Measured: releases/s with 16 concurrent
+// lots (16 distinct orders and workshops, one currency) as a ratio to plain single-row `UPDATE`s of 16
+// distinct rows at the same concurrency on the same PostgreSQL, interleaved, median of several rounds.
+// The "one fee row" case posts with pooledShards = 1: exactly the old single hot row.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { ServiceDatabase } from '#libs/eventsourcing';
+import { Accounts } from '../apps/settlement/src/ledger/domain/accounts.js';
+import { DEFAULT_LEDGER_LIMITS } from '../apps/settlement/src/ledger/domain/limits.js';
+import { move } from '../apps/settlement/src/ledger/domain/transfer.js';
+import { Ledger } from '../apps/settlement/src/ledger/ledger.js';
+import { settlementMigrations } from '../apps/settlement/src/settlement.migrations.js';
+import { log, machineInfo, median, printReport, round, throughput } from './bench-kit.js';
+
+const LOTS = 16;
+
+export async function settlementBench(args: { quick: boolean; databaseUrl: string }): Promise<void> {
+  const rounds = args.quick ? 3 : 5;
+  const durationMs = args.quick ? 2000 : 5000;
+  const schema = `bench_settle_${randomUUID().slice(0, 8)}`;
+  const db = await ServiceDatabase.open({ url: args.databaseUrl, schema, migrations: settlementMigrations(schema), poolSize: LOTS + 4 });
+  const pool = new pg.Pool({ connectionString: args.databaseUrl, max: LOTS + 4 });
+  const s = `"${schema}"`;
+  await pool.query(`CREATE TABLE ${s}.bench_rows (id int PRIMARY KEY, v bigint NOT NULL DEFAULT 0)`);
+  await pool.query(`INSERT INTO ${s}.bench_rows (id) SELECT generate_series(0, ${LOTS - 1})`);
+
+  const ledgers = { oneFeeRow: new Ledger(db.dataSource, schema, { ...DEFAULT_LEDGER_LIMITS, pooledShards: 1 }), sharded: new Ledger(db.dataSource, schema) };
+  // 16 lots, each with a well-funded escrow of its own order: every release takes 100 fen from it.
+  const lots = Array.from({ length: LOTS }, (_, w) => ({
+    escrow: Accounts.orderEscrow(`bench-order-${w}`, `bench-brand-${w}`, 'CNY'),
+    payable: Accounts.workshopPayable(`bench-ws-${w}`, 'CNY'),
+    orderId: `bench-order-${w}`,
+  }));
+  for (const [w, lot] of lots.entries()) {
+    const funds = Accounts.brandFunds(`bench-brand-${w}`, 'CNY');
+    await db.dataSource.transaction(async (m) => {
+      await ledgers.sharded.post(m, { transferId: `bench-dep-${w}`, kind: 'deposit', currency: 'CNY', legs: move(Accounts.bankClearing('CNY'), funds, 900_000_000_000n) });
+      await ledgers.sharded.post(m, { transferId: `bench-esc-${w}`, kind: 'escrow_funding', currency: 'CNY', orderId: lot.orderId, legs: move(funds, lot.escrow, 900_000_000_000n) });
+    });
+  }
+  const release = (ledger: Ledger) => async (w: number, i: number) => {
+    const lot = lots[w];
+    await db.dataSource.transaction((m) =>
+      ledger.post(m, {
+        transferId: `release:bench-${randomUUID()}-${i}`,
+        kind: 'lot_release',
+        currency: 'CNY',
+        orderId: lot.orderId,
+        legs: [
+          { account: lot.escrow, amountMinor: -100n },
+          { account: lot.payable, amountMinor: 95n },
+          { account: Accounts.platformFees('CNY'), amountMinor: 5n },
+        ],
+      }),
+    );
+    return 1;
+  };
+  const plainUpdate = async (w: number) => (await pool.query(`UPDATE ${s}.bench_rows SET v = v + 1 WHERE id = $1`, [w]), 1);
+
+  const figures = { reference: [] as number[], oneFeeRow: [] as number[], sharded: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    figures.reference.push(await throughput(LOTS, durationMs, plainUpdate));
+    figures.oneFeeRow.push(await throughput(LOTS, durationMs, release(ledgers.oneFeeRow)));
+    figures.sharded.push(await throughput(LOTS, durationMs, release(ledgers.sharded)));
+    log(`round ${r + 1}/${rounds}: plain UPDATE ${round(figures.reference[r], 0)}/s, one fee row ${round(figures.oneFeeRow[r], 0)}/s, sharded ${round(figures.sharded[r], 0)}/s`);
+  }
+  const check = await ledgers.sharded.trialBalance();
+  if (!check.balanced) throw new Error(`the ledger does not balance after the bench: ${JSON.stringify(check)}`);
+  const reference = median(figures.reference);
+  const result = (name: string, values: number[], shards: number) => ({
+    case: name,
+    pooledShards: shards,
+    releasesPerSecond: round(median(values), 0),
+    referencePlainUpdatesPerSecond: round(reference, 0),
+    ratio: round(median(values) / reference),
+    target: 0.5,
+  });
+  printReport({
+    bench: 'settlement',
+    results: [
+      result('releases/s with 16 concurrent lots, one platform-fee row (as before)', figures.oneFeeRow, 1),
+      result('releases/s with 16 concurrent lots, sharded platform-fee account', figures.sharded, DEFAULT_LEDGER_LIMITS.pooledShards),
+      { case: 'ledger check after the bench', balanced: check.balanced, transfers: check.transfers, accounts: check.accounts },
+    ],
+    machine: machineInfo({ rounds, durationMs }),
+  });
+  await pool.query(`DROP SCHEMA ${s} CASCADE`);
+  await pool.end();
+  await db.close();
+}
