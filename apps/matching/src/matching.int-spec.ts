@@ -1,13 +1,9 @@
 /* eslint-disable @typescript-eslint/no-unsafe-return -- JSON bodies of HTTP answers and events are asserted field by field. */
 // Matching over HTTP and events: fake registry/orders/inspection/settlement producers on an embedded bus feed
 // the real consumer; workshops use the real HTTP API with real tokens; PostgreSQL is real.
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ServiceDatabase } from '#libs/eventsourcing';
-import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { MatchingModule } from './matching.module.js';
+import type { ServiceDatabase } from '#libs/eventsourcing';
+import { uniqueSchema, waitFor } from '#libs/testing';
+import { MatchingUnderTest } from '../../../test/support/matching-under-test.js';
 
 const secret = 'matching-int-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('matching_http');
@@ -17,21 +13,19 @@ const producerSchemas = {
   inspection: uniqueSchema('fake_inspection'),
   settlement: uniqueSchema('fake_settlement'),
 };
-type Producer = keyof typeof producerSchemas;
 let now = new Date('2030-01-01T08:00:00Z');
-const tokens = new TokenService(secret);
 
 describe('matching service over HTTP and events', () => {
-  let app: INestApplication;
-  let base: string;
+  const matching = new MatchingUnderTest({
+    schema,
+    producerSchemas,
+    secret,
+    clock: () => now,
+    env: { MATCHING_EXPIRY_SWEEP_MS: '100', MATCHING_RETRY_SWEEP_MS: '200' },
+  });
+  const { emit, call } = matching;
   let db: ServiceDatabase;
-  const producers = {} as Record<Producer, ServiceDatabase>;
-  const bus = new EmbeddedEventBus();
 
-  const emit = async (producer: Producer, streamId: string, type: string, data: object) => {
-    await producers[producer].store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
-    bus.notify(producer);
-  };
   const events = async (type?: string): Promise<{ type: string; data: Record<string, any> }[]> =>
     db.dataSource.query(`SELECT type, data FROM "${schema}".events ${type ? 'WHERE type = $1' : ''} ORDER BY global_position`, type ? [type] : []);
   /** Waits until at least `n` events of `type` are in matching's store. */
@@ -39,11 +33,6 @@ describe('matching service over HTTP and events', () => {
     const rows = await events(type);
     return rows.length >= n ? rows : null;
   }, { message: `${n} × ${type}` });
-  const call = async (method: string, path: string, who: { sub: string; role: 'workshop' | 'brand' | 'operator' }, body?: object) => {
-    const token = await tokens.issue(who);
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as any };
-  };
   const ws = (sub: string) => ({ sub, role: 'workshop' as const });
   const joinWorkshop = async (id: string, process: string, priceMinor: number, lat: number) => {
     await emit('registry', `workshop-${id}`, 'WorkshopRegistered', { workshopId: id, name: id, location: { lat, lng: 120 }, certifications: [] });
@@ -55,37 +44,11 @@ describe('matching service over HTTP and events', () => {
   };
 
   beforeAll(async () => {
-    for (const p of Object.keys(producerSchemas) as Producer[]) {
-      producers[p] = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchemas[p] });
-      bus.register(p, producers[p].log);
-    }
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'matching', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        MatchingModule.forRoot({
-          databaseUrl: testDatabaseUrl(),
-          jwtSecret: secret,
-          env: { MESHFAB_MATCHING_SCHEMA: schema, MATCHING_EXPIRY_SWEEP_MS: '100', MATCHING_RETRY_SWEEP_MS: '200' },
-          clock: () => now,
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    db = app.get(ServiceDatabase);
-    app.connectMicroservice(
-      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders', 'inspection', 'settlement'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
-      { inheritAppConfig: true },
-    );
-    await app.startAllMicroservices();
-    await app.listen(0);
-    base = (await app.getUrl()).replace('[::1]', 'localhost');
+    await matching.start();
+    db = matching.db;
   });
 
-  afterAll(async () => {
-    await app?.close();
-    for (const p of Object.values(producers)) await p?.close();
-    for (const s of [schema, ...Object.values(producerSchemas)]) await dropSchema(testDatabaseUrl(), s);
-  });
+  afterAll(() => matching.close());
 
   it('plans an order, takes accept/decline/expiry/rework/cancel, and never leaks offers', async () => {
     await joinWorkshop('ws-cut', 'cutting', 50, 30);

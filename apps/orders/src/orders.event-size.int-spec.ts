@@ -3,11 +3,10 @@
 // than MAX_EVENT_BYTES in bytes (multi-byte characters) is refused with 422 event_too_large, and
 // nothing is stored.
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { MAX_EVENT_BYTES, ServiceDatabase } from '#libs/eventsourcing';
-import { configureHttpApp, PlatformModule, TokenService } from '#libs/platform';
+import { configureHttpApp, TokenService } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
-import { OrdersModule } from './orders.module.js';
+import { compileOrders } from '../../../test/support/orders-testing-module.js';
 
 const secret = 'orders-event-size-secret-0123456789abcdef';
 const schema = uniqueSchema('orders_event_size');
@@ -47,12 +46,7 @@ describe('orders API and the largest event', () => {
   const eventCount = async (): Promise<number> => (await db.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${schema}".events`))[0].n;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'orders', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        OrdersModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_ORDERS_SCHEMA: schema }, clock: () => NOW, pool: { poolSize: 4 } }),
-      ],
-    }).compile();
+    const moduleRef = await compileOrders({ schema, secret, now: NOW });
     // As main.ts does: the request edge with the default body limit (1 MiB), not Express's 100 KB.
     app = configureHttpApp(moduleRef.createNestApplication({ logger: false, bodyParser: false }), { openApi: false, shutdownHooks: false });
     await app.listen(0);

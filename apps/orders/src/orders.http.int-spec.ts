@@ -2,12 +2,11 @@
 // The orders HTTP API against a real PostgreSQL: auth (401/403), cross-brand 404s, 400s naming the
 // field with nothing stored, Idempotency-Key resubmission, listing, and a fuzz run of malformed bodies.
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import fc from 'fast-check';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { PlatformModule, TokenService } from '#libs/platform';
+import { TokenService } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
-import { OrdersModule } from './orders.module.js';
+import { compileOrders } from '../../../test/support/orders-testing-module.js';
 
 const secret = 'orders-http-test-secret-0123456789abcdef';
 const schema = uniqueSchema('orders_http');
@@ -53,12 +52,7 @@ describe('orders HTTP API', () => {
   const summaryCount = async (): Promise<number> => (await db.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".order_summary`))[0].n;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'orders', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        OrdersModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_ORDERS_SCHEMA: schema }, clock: () => NOW, pool: { poolSize: 4 } }),
-      ],
-    }).compile();
+    const moduleRef = await compileOrders({ schema, secret, now: NOW });
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0);
     base = await app.getUrl();

@@ -9,6 +9,7 @@ import { Test } from '@nestjs/testing';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { PlatformModule, TokenService } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { httpCaller } from '../../../test/support/settlement-http.js';
 import { SettlementModule } from './settlement.module.js';
 
 const secret = 'settlement-amounts-int-spec-secret-0123456789';
@@ -47,14 +48,7 @@ describe('settlement amounts: exact, capped, one member cannot break another', (
     await dropSchema(testDatabaseUrl(), schema);
   });
 
-  const call = async (method: string, path: string, options: { as?: string; body?: unknown; key?: string } = {}) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (options.as) headers.authorization = `Bearer ${tokenOf[options.as]}`;
-    if (options.key) headers['idempotency-key'] = options.key;
-    const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = httpCaller(() => base, tokenOf);
   /**
    * A credit of a brand's funds the way an operator records a bank booking: requested by one operator,
    * posted when a second approves (the money-moving step; direct deposits are retired). Returns the

@@ -15,7 +15,7 @@ import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
 import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { signWebhook } from './funding/standard-webhooks.js';
+import { httpCaller, sendWebhook } from '../../../test/support/settlement-http.js';
 import { SettlementModule } from './settlement.module.js';
 
 const secret = 'settlement-int-spec-secret-0123456789abcdef';
@@ -84,14 +84,7 @@ describe('settlement service', () => {
 
   // ------------------------------------------------------------------ helpers
 
-  const call = async (method: string, path: string, options: { as?: string; body?: unknown; key?: string } = {}) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (options.as) headers.authorization = `Bearer ${tokenOf[options.as]}`;
-    if (options.key) headers['idempotency-key'] = options.key;
-    const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) };
-  };
+  const call = httpCaller(() => base, tokenOf);
   const deposit = (as: string, amountMinor: number, key: string | undefined, extra: Record<string, unknown> = {}) =>
     call('POST', '/settlement/deposits', { as, key, body: { amount: { amountMinor, currency: 'CNY' }, ...extra } });
   /** Money in as it now comes: a funding intent, then the payment provider's signed webhook confirming its payment. */
@@ -99,13 +92,7 @@ describe('settlement service', () => {
     const intent = await call('POST', '/settlement/funding-intents', { as, key, body: { amount: { amountMinor, currency: 'CNY' } } });
     expect(intent.status).toBe(201);
     const body = JSON.stringify({ type: 'payment.succeeded', data: { transactionId: `tx-${key}`, reference: intent.body.reference, amount: { amountMinor, currency: 'CNY' } } });
-    const timestamp = Math.floor(Date.now() / 1000);
-    const res = await fetch(`${base}/settlement/webhooks/sandbox`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': `msg-${key}`, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(providerSecret, `msg-${key}`, timestamp, body) },
-      body,
-    });
-    return { status: res.status, body: (await res.json()) as any };
+    return sendWebhook(base, providerSecret, body, { webhookId: `msg-${key}` });
   };
 
   const emit = async (producer: keyof typeof producerSchemas, streamId: string, type: string, data: object) => {

@@ -5,11 +5,11 @@ import type { ServiceModuleOptions } from '#libs/runtime';
 import { SettlementConfig } from './config.js';
 import { FundingController } from './funding/funding.controller.js';
 import { FundingService } from './funding/funding.service.js';
-import { FUNDING_SETTINGS, FundingConfig, type FundingSettings } from './funding/funding-settings.js';
+import { FUNDING_SETTINGS, type FundingSettings } from './funding/funding-settings.js';
 import { StandardWebhooksProvider } from './funding/payment-provider.js';
 import { parseProviderSecrets } from './funding/standard-webhooks.js';
 import { SandboxProviderModule } from './sandbox-provider/sandbox-provider.module.js';
-import { assertLimits, type LedgerLimits } from './ledger/domain/limits.js';
+import type { LedgerLimits } from './ledger/domain/limits.js';
 import { Ledger } from './ledger/ledger.js';
 import { assertPolicy } from './settlement/domain/payment-policy.js';
 import { SettlementController } from './settlement/settlement.controller.js';
@@ -36,29 +36,29 @@ export class SettlementModule {
     };
     assertPolicy(settings.policy);
     // Money in: one webhook adapter per provider with a secret; the sandbox provider only when asked for.
-    const fundingConfig = loadConfig(FundingConfig, options.env);
-    const secrets = parseProviderSecrets(fundingConfig.MESHFAB_SETTLEMENT_PROVIDER_SECRETS);
-    const tolerance = fundingConfig.MESHFAB_SETTLEMENT_WEBHOOK_TOLERANCE_SECONDS;
+    const secrets = parseProviderSecrets(config.MESHFAB_SETTLEMENT_PROVIDER_SECRETS);
+    const tolerance = config.MESHFAB_SETTLEMENT_WEBHOOK_TOLERANCE_SECONDS;
     const funding: FundingSettings = {
-      intentTtlMs: fundingConfig.MESHFAB_SETTLEMENT_INTENT_TTL_HOURS * 3_600_000,
+      intentTtlMs: config.MESHFAB_SETTLEMENT_INTENT_TTL_HOURS * 3_600_000,
       providers: new Map([...secrets].map(([name, secret]) => [name, new StandardWebhooksProvider(name, secret, tolerance)])),
       clock: settings.clock,
     };
     const sandboxSecret = secrets.get('sandbox');
-    if (fundingConfig.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && !sandboxSecret) {
+    if (config.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && !sandboxSecret) {
       throw new Error('MESHFAB_SETTLEMENT_SANDBOX_PROVIDER is on but MESHFAB_SETTLEMENT_PROVIDER_SECRETS has no sandbox=<secret>');
     }
     const sandbox =
-      fundingConfig.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && sandboxSecret
+      config.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && sandboxSecret
         ? [
             SandboxProviderModule.forRoot({
               secret: sandboxSecret,
-              delayMs: fundingConfig.MESHFAB_SANDBOX_PROVIDER_DELAY_MS,
-              duplicateRate: fundingConfig.MESHFAB_SANDBOX_PROVIDER_DUPLICATE_PERCENT / 100,
-              webhookUrl: fundingConfig.MESHFAB_SANDBOX_PROVIDER_WEBHOOK_URL,
+              delayMs: config.MESHFAB_SANDBOX_PROVIDER_DELAY_MS,
+              duplicateRate: config.MESHFAB_SANDBOX_PROVIDER_DUPLICATE_PERCENT / 100,
+              webhookUrl: config.MESHFAB_SANDBOX_PROVIDER_WEBHOOK_URL,
             }),
           ]
         : [];
+    // Checked together (assertLimits) when the Ledger is built at start-up.
     const limits: LedgerLimits = {
       maxDepositMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_DEPOSIT_MINOR),
       maxFundingIntentMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_FUNDING_INTENT_MINOR),
@@ -66,7 +66,6 @@ export class SettlementModule {
       maxPooledBalanceMinor: BigInt(config.MESHFAB_SETTLEMENT_MAX_POOLED_BALANCE_MINOR),
       pooledShards: config.MESHFAB_SETTLEMENT_POOLED_ACCOUNT_SHARDS,
     };
-    assertLimits(limits);
     return {
       module: SettlementModule,
       imports: [

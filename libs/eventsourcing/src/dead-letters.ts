@@ -91,14 +91,12 @@ export class DeadLetters {
     this.table = `${ident(schema)}.dead_letters`;
   }
 
-  /** Records a letter (in `manager`'s transaction when given); returns its id. */
-  async record(letter: NewDeadLetter, manager?: EntityManager): Promise<string> {
-    const rows: { id: string }[] = await (manager ?? this.dataSource).query(
+  async record(letter: NewDeadLetter): Promise<void> {
+    await this.dataSource.query(
       `INSERT INTO ${this.table} (consumer, source, event_id, type, stream_id, payload, reason, attempts, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [letter.consumer, letter.source, letter.eventId, letter.type, letter.streamId, JSON.stringify(letter.payload ?? null), letter.reason, letter.attempts, letter.status],
     );
-    return String(rows[0].id);
   }
 
   async list(limit = 100): Promise<DeadLetter[]> {
@@ -106,19 +104,25 @@ export class DeadLetters {
     return rows.map(toLetter);
   }
 
-  async get(id: string, manager?: EntityManager): Promise<DeadLetter | undefined> {
+  async get(id: string): Promise<DeadLetter | undefined> {
     if (!/^\d{1,18}$/.test(id)) return undefined;
-    const rows: DeadLetterRow[] = await (manager ?? this.dataSource).query(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
+    const rows: DeadLetterRow[] = await this.dataSource.query(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
     return rows[0] ? toLetter(rows[0]) : undefined;
   }
 
-  /** Whether `consumer` parked `streamId` (a letter of it is parked or held). */
-  async isParked(consumer: string, streamId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM ${this.table} WHERE consumer = $1 AND stream_id = $2 AND status IN ('parked', 'held') LIMIT 1`, [
-      consumer,
-      streamId,
-    ]);
-    return rows.length > 0;
+  /**
+   * Records `letter` as held when its consumer parked its stream (a letter of the stream is parked or
+   * held); whether it did. Runs for every event of a consumer that parks, so the common case (not
+   * parked) is one index lookup that ships no payload; the letter is written only behind a parked one.
+   */
+  async holdIfParked(letter: Omit<NewDeadLetter, 'status'>): Promise<boolean> {
+    const parked: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM ${this.table} WHERE consumer = $1 AND stream_id = $2 AND status IN ('parked', 'held') LIMIT 1`,
+      [letter.consumer, letter.streamId],
+    );
+    if (parked.length === 0) return false;
+    await this.record({ ...letter, status: 'held' });
+    return true;
   }
 
   /** The letters of a parked stream still waiting, oldest first (the parked one, then the held ones). */

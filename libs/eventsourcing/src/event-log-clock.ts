@@ -2,6 +2,12 @@ import type { QueryRunner } from 'typeorm';
 import { ident } from './sql.js';
 
 /**
+ * SQL for the log transaction id of `xid` (an xid8 of this cluster) under the clock's `shift` (its
+ * `xid_shift`): what `events.transaction_id` holds (column default, append, the event log's horizon).
+ */
+export const logXidSql = (xid: string, shift: string): string => `(${xid}::text::bigint + ${shift})::text::xid8`;
+
+/**
  * Positions in the global order (events, checkpoints) hold transaction ids, and transaction ids belong to
  * one cluster. pg_dump/restore into a fresh cluster keeps the saved ids while the new cluster counts
  * from near zero again: new events would sort before old ones, below every saved checkpoint, and be

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { logXidSql } from './event-log-clock.js';
 import { EVENT_COLUMNS, rowToEvent, type EventRow } from './event-store.js';
 import { ident } from './sql.js';
 import type { GlobalPosition, StoredEvent } from './stored-event.js';
@@ -40,7 +41,7 @@ export class EventLog {
     // `clock` is one row without a FROM so that the planner estimates one row (a table scan there is
     // estimated at ~2000 rows, which inflates the plan's cost enough to switch JIT on: +25 ms a read).
     const after = `(e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)`;
-    const logXid = (xid: string) => `(${xid}::text::bigint + clock.shift)::text::xid8`;
+    const logXid = (xid: string) => logXidSql(xid, 'clock.shift');
     const xid32 = (xid: string) => `(${xid}::text::bigint % 4294967296)::text`;
     this.readSql = `
       WITH clock AS MATERIALIZED (SELECT pg_current_snapshot() AS snap, (SELECT xid_shift FROM ${s}.event_log_clock) AS shift),

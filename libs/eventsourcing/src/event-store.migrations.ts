@@ -1,11 +1,12 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { logXidSql } from './event-log-clock.js';
 import { ident } from './sql.js';
 
 type MigrationClass = new () => MigrationInterface;
 
 /**
  * The tables every service schema gets: its event store (which is also its outbox), subscription
- * checkpoints, the consumer inbox, dead letters and HTTP idempotency keys.
+ * checkpoints, the consumer inbox, dead letters, HTTP idempotency keys and snapshots of long streams.
  *
  * `events.transaction_id` records the writing transaction (xid8, shifted by the log clock, see below).
  * Readers of the global order sort by (transaction_id, global_position) and only read transactions
@@ -111,7 +112,7 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`INSERT INTO ${s}.event_log_clock DEFAULT VALUES`);
       await q.query(`
         CREATE FUNCTION ${s}.event_log_xid() RETURNS xid8 LANGUAGE sql VOLATILE AS $$
-          SELECT (pg_current_xact_id()::text::bigint + xid_shift)::text::xid8 FROM ${s}.event_log_clock
+          SELECT ${logXidSql('pg_current_xact_id()', 'xid_shift')} FROM ${s}.event_log_clock
         $$`);
       await q.query(`ALTER TABLE ${s}.events ALTER COLUMN transaction_id SET DEFAULT ${s}.event_log_xid()`);
     }
@@ -152,5 +153,23 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       }
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, DeadLetterParking1765110000000];
+  /** Snapshots of long streams, one row per stream and state shape (snapshots.ts, CommandHandler's `snapshots`). */
+  class Snapshots1765100000000 implements MigrationInterface {
+    name = 'Snapshots1765100000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.snapshots (
+          stream_id      text        NOT NULL,
+          name           text        NOT NULL,
+          stream_version integer     NOT NULL CHECK (stream_version > 0),
+          state          jsonb       NOT NULL,
+          taken_at       timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (stream_id, name)
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE IF EXISTS ${s}.snapshots`);
+    }
+  }
+  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000];
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { assertContract } from '#libs/contracts';
 import { ConcurrencyError } from './errors.js';
+import { logXidSql } from './event-log-clock.js';
 import { assertEventSize } from './event-size.js';
 import { ident, isUniqueViolation } from './sql.js';
 import type { EventMetadata, StoredEvent } from './stored-event.js';
@@ -104,7 +105,7 @@ export class EventStore {
     // A transaction whose first write is this append takes its id after its snapshot, hence after the
     // previous version committed: it is never refused.
     this.appendSql = `
-      WITH me AS (SELECT (pg_current_xact_id()::text::bigint + c.xid_shift)::text::xid8 AS xid FROM ${ident(schema)}.event_log_clock c),
+      WITH me AS (SELECT ${logXidSql('pg_current_xact_id()', 'c.xid_shift')} AS xid FROM ${ident(schema)}.event_log_clock c),
       last AS (
         SELECT stream_version, transaction_id FROM ${this.table} WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
       ),

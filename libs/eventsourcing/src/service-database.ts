@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { alignEventLogClock } from './event-log-clock.js';
 import { eventStoreMigrations } from './event-store.migrations.js';
-import { snapshotMigrations } from './snapshots.js';
 import { ident } from './sql.js';
 
 export interface ServiceDatabaseOptions {
@@ -65,7 +64,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     url: options.url,
     schema: options.schema,
     applicationName: options.applicationName ?? `meshfab-${options.schema}`,
-    migrations: [...eventStoreMigrations(options.schema), ...snapshotMigrations(options.schema), ...(options.migrations ?? [])],
+    migrations: [...eventStoreMigrations(options.schema), ...(options.migrations ?? [])],
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ident } from './sql.js';
 
 /**
@@ -49,27 +49,4 @@ export class SnapshotStore {
       [streamId, name, snapshot.version, JSON.stringify(snapshot.state)],
     );
   }
-}
-
-/** The snapshots table, a migration of its own beside the event store's (run after them by ServiceDatabase). */
-export function snapshotMigrations(schema: string): (new () => MigrationInterface)[] {
-  const s = ident(schema);
-  class Snapshots1765100000000 implements MigrationInterface {
-    name = 'Snapshots1765100000000';
-    async up(q: QueryRunner): Promise<void> {
-      await q.query(`
-        CREATE TABLE ${s}.snapshots (
-          stream_id      text        NOT NULL,
-          name           text        NOT NULL,
-          stream_version integer     NOT NULL CHECK (stream_version > 0),
-          state          jsonb       NOT NULL,
-          taken_at       timestamptz NOT NULL DEFAULT now(),
-          PRIMARY KEY (stream_id, name)
-        )`);
-    }
-    async down(q: QueryRunner): Promise<void> {
-      await q.query(`DROP TABLE IF EXISTS ${s}.snapshots`);
-    }
-  }
-  return [Snapshots1765100000000];
 }

@@ -133,20 +133,20 @@ export class EventDispatcher {
   }
 
   async dispatch(message: unknown, source: string): Promise<DispatchOutcome> {
-    const invalid = envelopeProblems(message);
-    if (invalid.length > 0) return this.reject(message, `invalid envelope: ${invalid.join('; ')}`, 0, source);
-    const envelope = message as EventEnvelope;
-    const handler = this.findHandler(envelope.type);
-    if (!handler) return { kind: 'ignored' };
+    const found = this.handlerOf(message);
+    if (found.kind === 'invalid') return this.reject(message, found.reason, 0, source);
+    if (found.kind === 'ignored') return { kind: 'ignored' };
+    const { envelope, handler } = found;
     // Behind a parked event of its stream: kept in arrival order, applied when the operator resolves that one.
-    if (this.parksStreams && (await this.database.deadLetters.isParked(this.consumer, envelope.streamId))) {
-      await this.database.deadLetters.record({ ...this.letterOf(message, source), reason: 'held behind a parked event of its stream', attempts: 0, status: 'held' });
+    if (
+      this.parksStreams &&
+      (await this.database.deadLetters.holdIfParked({ ...this.letterOf(message, source), reason: 'held behind a parked event of its stream', attempts: 0 }))
+    ) {
       this.log.warn(`${this.consumer}: holding ${envelope.type} from ${source}: stream ${envelope.streamId} is parked`);
       return { kind: 'held' };
     }
-    if (!isIntegrationEvent(envelope.type)) return this.reject(message, `${envelope.type} has no integration contract`, 0, source);
-    const problems = contractProblems(envelope.type, envelope.data);
-    if (problems.length > 0) return this.reject(message, `contract violation: ${problems.join('; ')}`, 0, source);
+    const problem = contractProblemOf(envelope);
+    if (problem) return this.reject(message, problem, 0, source);
     const attempted = await this.handleWithRetries(envelope, handler, source, true);
     if (attempted.ok) return attempted.handled ? { kind: 'handled' } : { kind: 'duplicate' };
     return this.reject(message, attempted.reason, attempted.attempts, source);
@@ -209,14 +209,23 @@ export class EventDispatcher {
 
   /** One message through validation and the handler's retries, recording nothing on failure (replay and release). */
   private async attemptOnce(message: unknown, source: string, checkOrder = false): Promise<Attempted> {
+    const found = this.handlerOf(message);
+    if (found.kind === 'invalid') return { ok: false, reason: found.reason, attempts: 0 };
+    if (found.kind === 'ignored') return { ok: true, handled: false };
+    const problem = contractProblemOf(found.envelope);
+    if (problem) return { ok: false, reason: problem, attempts: 0 };
+    return this.handleWithRetries(found.envelope, found.handler, source, checkOrder);
+  }
+
+  /** The message as an envelope and this consumer's handler of its type; invalid, or ignored (no handler). */
+  private handlerOf(
+    message: unknown,
+  ): { kind: 'invalid'; reason: string } | { kind: 'ignored' } | { kind: 'found'; envelope: EventEnvelope; handler: MessageHandler } {
     const invalid = envelopeProblems(message);
-    if (invalid.length > 0) return { ok: false, reason: `invalid envelope: ${invalid.join('; ')}`, attempts: 0 };
+    if (invalid.length > 0) return { kind: 'invalid', reason: `invalid envelope: ${invalid.join('; ')}` };
     const envelope = message as EventEnvelope;
     const handler = this.findHandler(envelope.type);
-    if (!handler) return { ok: true, handled: false };
-    const problems = isIntegrationEvent(envelope.type) ? contractProblems(envelope.type, envelope.data) : [`${envelope.type} has no integration contract`];
-    if (problems.length > 0) return { ok: false, reason: `contract violation: ${problems.join('; ')}`, attempts: 0 };
-    return this.handleWithRetries(envelope, handler, source, checkOrder);
+    return handler ? { kind: 'found', envelope, handler } : { kind: 'ignored' };
   }
 
   private async handleWithRetries(envelope: EventEnvelope, handler: MessageHandler, source: string, checkOrder: boolean): Promise<Attempted> {
@@ -290,6 +299,13 @@ export class EventDispatcher {
     await this.deadLetter({ envelope: message, reason, attempts, source });
     return parks ? { kind: 'parked', reason, attempts } : { kind: 'dead-lettered', reason, attempts };
   }
+}
+
+/** Why `envelope` breaks its integration contract (or has none), or undefined. */
+function contractProblemOf(envelope: EventEnvelope): string | undefined {
+  if (!isIntegrationEvent(envelope.type)) return `${envelope.type} has no integration contract`;
+  const problems = contractProblems(envelope.type, envelope.data);
+  return problems.length > 0 ? `contract violation: ${problems.join('; ')}` : undefined;
 }
 
 function streamIdOf(message: unknown): string | null {

@@ -7,5 +7,5 @@ export * from './embedded-event-consumer.js';
 export * from './kafka-event-consumer.js';
 export * from './kafka-outbox-relay.js';
 export * from './event-feed.js';
-export { checkLostHistory, ensureTopics, findLostHistory, KafkaReachability, lostHistoryReports, RETAINED_TOPIC_CONFIG, type LostHistory } from './kafka-client.js';
+export { ensureTopics, KafkaReachability, lostHistoryReports, type LostHistory } from './kafka-client.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './produce-requests.js';

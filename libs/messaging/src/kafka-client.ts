@@ -176,7 +176,7 @@ export async function findLostHistory(kafka: Kafka, groupId: string, topics: rea
 }
 
 /** Logs an error per partition of which `groupId` will never see a part, and records it (metrics, readiness). */
-export function reportLostHistory(groupId: string, lost: LostHistory[], why: (lost: LostHistory) => string = () => "the topic's retention was too short"): void {
+export function reportLostHistory(groupId: string, lost: LostHistory[], why: (lost: LostHistory) => string): void {
   for (const l of lost) {
     topicsLog.error(
       `${groupId} cannot read ${l.topic}[${l.partition}] from offset ${l.from}: the broker deleted everything before offset ` +
@@ -184,13 +184,6 @@ export function reportLostHistory(groupId: string, lost: LostHistory[], why: (lo
     );
   }
   lostHistoryByGroup.set(groupId, lost);
-}
-
-/** findLostHistory, then reportLostHistory of everything found. */
-export async function checkLostHistory(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<LostHistory[]> {
-  const lost = await findLostHistory(kafka, groupId, topics);
-  reportLostHistory(groupId, lost);
-  return lost;
 }
 
 /**

@@ -11,7 +11,6 @@ export type RelayCompression = 'gzip' | 'none';
 
 /** What the relay of one producing service has done in this process (read by the metrics). */
 export interface RelayTally {
-  published: number;
   /** Produce requests the broker refused as too large that were sent again in halves. */
   splitRequests: number;
   /** Times the broker refused a single event as too large (it cannot be split). */
@@ -22,14 +21,14 @@ export interface RelayTally {
 
 const tallies = new Map<string, RelayTally>();
 
-/** Per producing service: what its relay in this process published, split and could not publish. */
+/** Per producing service: what its relay in this process split and could not publish. */
 export function relayTallies(): ReadonlyMap<string, Readonly<RelayTally>> {
   return tallies;
 }
 
 function tallyOf(producer: string): RelayTally {
   let tally = tallies.get(producer);
-  if (!tally) tallies.set(producer, (tally = { published: 0, splitRequests: 0, refusedEvents: 0 }));
+  if (!tally) tallies.set(producer, (tally = { splitRequests: 0, refusedEvents: 0 }));
   return tally;
 }
 
@@ -285,7 +284,6 @@ export class KafkaOutboxRelay {
     }
     for (const m of messages) this.acknowledged.add(m.eventId);
     this.published += messages.length;
-    this.tally.published += messages.length;
   }
 
   /** An event the broker refuses as too large on its own: nothing after it can be published. */

@@ -9,7 +9,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { createTopicName, kafkaBrokers } from '#libs/testing';
-import { checkLostHistory, ensureTopics, lostHistoryReports, RETAINED_TOPIC_CONFIG } from './kafka-client.js';
+import { ensureTopics, findLostHistory, lostHistoryReports, reportLostHistory, RETAINED_TOPIC_CONFIG, type LostHistory } from './kafka-client.js';
 
 describe('topic retention', () => {
   const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: 'topic-retention-test', logLevel: logLevel.NOTHING });
@@ -34,6 +34,13 @@ describe('topic retention', () => {
     const configEntries = Object.entries({ 'retention.ms': '60000', 'segment.ms': '1000', ...extra }).map(([name, value]) => ({ name, value }));
     await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries }], waitForLeaders: true });
     return topic;
+  }
+
+  /** findLostHistory, then reportLostHistory of everything found (what a consumer with no event feed does). */
+  async function checkLostHistory(groupId: string, topics: string[]): Promise<LostHistory[]> {
+    const lost = await findLostHistory(kafka, groupId, topics);
+    reportLostHistory(groupId, lost, () => "the topic's retention was too short");
+    return lost;
   }
 
   async function produce(topic: string, count: number): Promise<void> {
@@ -81,7 +88,7 @@ describe('topic retention', () => {
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       const fresh = `fresh-${randomUUID().slice(0, 8)}`;
-      expect(await checkLostHistory(kafka, fresh, [topic])).toEqual([{ topic, partition: 0, from: 0, logStartOffset: 4 }]);
+      expect(await checkLostHistory(fresh, [topic])).toEqual([{ topic, partition: 0, from: 0, logStartOffset: 4 }]);
       expect(error).toHaveBeenCalledWith(expect.stringContaining(`${fresh} cannot read ${topic}[0] from offset 0`));
       expect(error).toHaveBeenCalledWith(expect.stringContaining('4 events will never reach it'));
       expect(lostHistoryReports().get(fresh)).toEqual([{ topic, partition: 0, from: 0, logStartOffset: 4 }]);
@@ -89,11 +96,11 @@ describe('topic retention', () => {
       // A group that had read up to offset 2 lost two events; one that had read past 4 lost nothing.
       const behind = `behind-${randomUUID().slice(0, 8)}`;
       await admin.setOffsets({ groupId: behind, topic, partitions: [{ partition: 0, offset: '2' }] });
-      expect(await checkLostHistory(kafka, behind, [topic])).toEqual([{ topic, partition: 0, from: 2, logStartOffset: 4 }]);
+      expect(await checkLostHistory(behind, [topic])).toEqual([{ topic, partition: 0, from: 2, logStartOffset: 4 }]);
       const ahead = `ahead-${randomUUID().slice(0, 8)}`;
       await admin.setOffsets({ groupId: ahead, topic, partitions: [{ partition: 0, offset: '6' }] });
       error.mockClear();
-      expect(await checkLostHistory(kafka, ahead, [topic])).toEqual([]);
+      expect(await checkLostHistory(ahead, [topic])).toEqual([]);
       expect(error).not.toHaveBeenCalled();
     } finally {
       error.mockRestore();

@@ -2,11 +2,10 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { ModuleRef } from '@nestjs/core';
 import { IsString, Length } from 'class-validator';
 import { DomainError } from '#libs/domain';
-import { ServiceDatabase, type DeadLetter, type ParkedStream } from '#libs/eventsourcing';
+import type { DeadLetter, ParkedStream } from '#libs/eventsourcing';
 import { DeadLetterNotResolvable, dispatcherOf, type Resolution } from '#libs/messaging';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-
-export const HOSTED_SCHEMAS = Symbol('HOSTED_SCHEMAS');
+import { HOSTED_SCHEMAS, hostedDatabase } from './hosted-databases.js';
 
 export class DiscardDeadLetterDto {
   /** Why the message is given up on for good: kept with the letter, for the audit. */
@@ -84,8 +83,7 @@ export class DeadLettersController {
     }
   }
 
-  private databaseOf(service: string): ServiceDatabase | undefined {
-    const schema = this.schemas[service];
-    return this.moduleRef.get(ServiceDatabase, { strict: false, each: true }).find((d) => d.schema === schema);
+  private databaseOf(service: string) {
+    return hostedDatabase(this.moduleRef, this.schemas, service);
   }
 }

@@ -15,7 +15,8 @@ import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer, EventContext, KafkaEventConsumer, KafkaOutboxRelay, OnEvent, type EventConsumerServer } from '#libs/messaging';
 import { PlatformModule, TokenService } from '#libs/platform';
 import { dropSchema, kafkaBrokers, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { DeadLettersController, HOSTED_SCHEMAS } from './dead-letters.controller.js';
+import { DeadLettersController } from './dead-letters.controller.js';
+import { HOSTED_SCHEMAS } from './hosted-databases.js';
 
 @IntegrationEvent('ledgerlines')
 class LedgerLineWrittenContract {

@@ -2,10 +2,9 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { EventEnvelope } from '#libs/contracts';
 import { DomainError } from '#libs/domain';
-import { ServiceDatabase } from '#libs/eventsourcing';
 import { decodeFeedCursor, encodeFeedCursor, InvalidFeedCursor, readEventFeed } from '#libs/messaging';
 import { Roles } from '#libs/platform';
-import { HOSTED_SCHEMAS } from './dead-letters.controller.js';
+import { HOSTED_SCHEMAS, hostedDatabase } from './hosted-databases.js';
 
 /** Stored events read per page when the caller names no limit, and at most. */
 const DEFAULT_LIMIT = 500;
@@ -37,8 +36,7 @@ export class EventFeedController {
 
   @Get('event-feed/:service')
   async feed(@Param('service') service: string, @Query('after') after?: string, @Query('limit') limit?: string): Promise<EventFeedResponse> {
-    const schema = Object.hasOwn(this.schemas, service) ? this.schemas[service] : undefined;
-    const database = schema === undefined ? undefined : this.moduleRef.get(ServiceDatabase, { strict: false, each: true }).find((d) => d.schema === schema);
+    const database = hostedDatabase(this.moduleRef, this.schemas, service);
     if (!database) throw new DomainError('service_not_hosted', `no service ${service.slice(0, 100)} is hosted here`, 'not_found', { service: service.slice(0, 100) });
     let position;
     try {

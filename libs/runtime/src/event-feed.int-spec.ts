@@ -10,7 +10,7 @@ import { ServiceDatabase, START_OF_LOG } from '#libs/eventsourcing';
 import { HttpEventFeed, publishedEvents, readWholeFeed } from '#libs/messaging';
 import { PlatformModule, TokenService } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
-import { HOSTED_SCHEMAS } from './dead-letters.controller.js';
+import { HOSTED_SCHEMAS } from './hosted-databases.js';
 import { EventFeedController, type EventFeedResponse } from './event-feed.controller.js';
 
 @IntegrationEvent('spindles')

@@ -13,7 +13,9 @@ import {
   LocalEventFeed,
   lostHistoryReports,
   type EventFeed,
+  type LostHistory,
   relayTallies,
+  type RelayTally,
   type RelayCompression,
   type RetryPolicy,
 } from '#libs/messaging';
@@ -181,10 +183,9 @@ async function checkEventHistory(hosted: readonly HostedService[], namespace?: s
   const problems: string[] = [];
   for (const service of hosted) {
     const group = consumerGroup(service.definition.name, namespace);
-    const lost = lostHistoryReports().get(group) ?? [];
-    const byTopic = new Map<string, number>();
-    for (const l of lost) byTopic.set(l.topic, (byTopic.get(l.topic) ?? 0) + l.logStartOffset - l.from);
-    for (const [topic, events] of byTopic) problems.push(`${group} will never read ${events} events the broker deleted from ${topic}`);
+    for (const [topic, events] of lostEventsByTopic(lostHistoryReports().get(group) ?? [])) {
+      problems.push(`${group} will never read ${events} events the broker deleted from ${topic}`);
+    }
   }
   if (problems.length > 0) {
     throw new Error(
@@ -213,33 +214,27 @@ function exposeDispatchTallies(metrics: MetricsService): void {
 
 /** What the outbox relays could not publish at once, and what consumers found deleted before they read it. */
 function exposeKafkaTallies(metrics: MetricsService): void {
-  metrics.counter({
-    name: 'meshfab_relay_split_requests_total',
-    help: 'Produce requests the broker refused as too large, which the relay sent again in halves',
-    labelNames: ['producer'],
-    collect() {
-      this.reset();
-      for (const [producer, tally] of relayTallies()) this.inc({ producer }, tally.splitRequests);
-    },
-  });
-  metrics.counter({
-    name: 'meshfab_relay_refused_events_total',
-    help: 'Times the broker refused a single event as too large (the relay publishes nothing after it until it goes through)',
-    labelNames: ['producer'],
-    collect() {
-      this.reset();
-      for (const [producer, tally] of relayTallies()) this.inc({ producer }, tally.refusedEvents);
-    },
-  });
-  metrics.gauge({
-    name: 'meshfab_relay_blocked',
-    help: '1 while the relay of a producer is stuck on an event the broker refuses as too large',
-    labelNames: ['producer'],
-    collect() {
-      this.reset();
-      for (const [producer, tally] of relayTallies()) this.set({ producer }, tally.blockedEventId ? 1 : 0);
-    },
-  });
+  const relayMetric = (type: 'counter' | 'gauge', name: string, help: string, value: (tally: Readonly<RelayTally>) => number) => {
+    const config = {
+      name,
+      help,
+      labelNames: ['producer'],
+      collect(this: { reset(): void; inc(labels: { producer: string }, value: number): void }) {
+        this.reset();
+        for (const [producer, tally] of relayTallies()) this.inc({ producer }, value(tally));
+      },
+    };
+    if (type === 'counter') metrics.counter(config);
+    else metrics.gauge(config);
+  };
+  relayMetric('counter', 'meshfab_relay_split_requests_total', 'Produce requests the broker refused as too large, which the relay sent again in halves', (t) => t.splitRequests);
+  relayMetric(
+    'counter',
+    'meshfab_relay_refused_events_total',
+    'Times the broker refused a single event as too large (the relay publishes nothing after it until it goes through)',
+    (t) => t.refusedEvents,
+  );
+  relayMetric('gauge', 'meshfab_relay_blocked', '1 while the relay of a producer is stuck on an event the broker refuses as too large', (t) => (t.blockedEventId ? 1 : 0));
   metrics.counter({
     name: 'meshfab_kafka_bootstrapped_events_total',
     help: "Events consumers read from a producer's event feed to rebuild records the broker deleted before they read them",
@@ -258,8 +253,15 @@ function exposeKafkaTallies(metrics: MetricsService): void {
     collect() {
       this.reset();
       for (const [group, lost] of lostHistoryReports()) {
-        for (const l of lost) this.inc({ group, topic: l.topic }, l.logStartOffset - l.from);
+        for (const [topic, events] of lostEventsByTopic(lost)) this.set({ group, topic }, events);
       }
     },
   });
+}
+
+/** How many events of each topic a consumer group will never read (summed over the partitions). */
+function lostEventsByTopic(lost: readonly LostHistory[]): Map<string, number> {
+  const byTopic = new Map<string, number>();
+  for (const l of lost) byTopic.set(l.topic, (byTopic.get(l.topic) ?? 0) + l.logStartOffset - l.from);
+  return byTopic;
 }

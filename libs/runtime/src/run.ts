@@ -8,8 +8,9 @@ import { configureHttpApp, HttpLimitsConfig, jsonBodyLimitsOf, loadConfig, Platf
 import type { EmbeddedEventBus } from '#libs/messaging';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
-import { DeadLettersController, HOSTED_SCHEMAS } from './dead-letters.controller.js';
+import { DeadLettersController } from './dead-letters.controller.js';
 import { EventFeedController } from './event-feed.controller.js';
+import { HOSTED_SCHEMAS } from './hosted-databases.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';

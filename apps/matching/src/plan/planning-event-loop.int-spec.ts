@@ -4,20 +4,14 @@
 // not walk them. The event loop's delay is measured while matching re-plans (perf_hooks): a correctness
 // bound against a freeze (once 98 s), not a benchmark.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ServiceDatabase } from '#libs/eventsourcing';
-import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { MatchingModule } from '../matching.module.js';
+import type { ServiceDatabase } from '#libs/eventsourcing';
+import { uniqueSchema, waitFor } from '#libs/testing';
+import { MatchingUnderTest } from '../../../../test/support/matching-under-test.js';
 
 const secret = 'matching-event-loop-spec-secret-0123456789';
 const schema = uniqueSchema('matching_loop');
 const producerSchemas = { registry: uniqueSchema('fake_registry'), orders: uniqueSchema('fake_orders') };
-type Producer = keyof typeof producerSchemas;
 const now = new Date('2030-01-01T08:00:00Z');
-const tokens = new TokenService(secret);
 /** Generous: today's code froze for 98 s; a healthy re-plan yields every few ms. */
 const MAX_LAG_MS = 1000;
 const LAYERS = 25;
@@ -36,31 +30,11 @@ const layeredRoute = () =>
   ).flat();
 
 describe('planning keeps the event loop free on routes with many paths', () => {
-  let app: INestApplication;
-  let base: string;
+  const matching = new MatchingUnderTest({ schema, producerSchemas, secret, clock: () => now });
+  const { emit, events, call } = matching;
+  /** Re-planning 50-step routes takes a while: 30 s unless told. */
+  const atLeast = (type: string, n: number, orderId: string, timeoutMs = 30_000) => matching.atLeast(type, n, orderId, timeoutMs);
   let db: ServiceDatabase;
-  const producers = {} as Record<Producer, ServiceDatabase>;
-  const bus = new EmbeddedEventBus();
-
-  const emit = async (producer: Producer, streamId: string, type: string, data: object) => {
-    await producers[producer].store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
-    bus.notify(producer);
-  };
-  const events = async (type: string, orderId: string): Promise<{ type: string; data: Record<string, any> }[]> =>
-    db.dataSource.query(`SELECT type, data FROM "${schema}".events WHERE type = $1 AND data->>'orderId' = $2 ORDER BY global_position`, [type, orderId]);
-  const atLeast = (type: string, n: number, orderId: string, timeoutMs = 30_000) =>
-    waitFor(
-      async () => {
-        const rows = await events(type, orderId);
-        return rows.length >= n ? rows : null;
-      },
-      { message: `${n} × ${type} of ${orderId}`, timeoutMs },
-    );
-  const call = async (method: string, path: string, sub: string, body?: object) => {
-    const token = await tokens.issue({ sub, role: 'workshop' });
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as any };
-  };
   const joinWorkshop = async (id: string, priceMinor: number) => {
     await emit('registry', `workshop-${id}`, 'WorkshopRegistered', { workshopId: id, name: id, location: { lat: 30, lng: 120 }, certifications: [] });
     await emit('registry', `workshop-${id}`, 'WorkshopCapabilitiesChanged', {
@@ -102,34 +76,13 @@ describe('planning keeps the event loop free on routes with many paths', () => {
   };
 
   beforeAll(async () => {
-    for (const p of Object.keys(producerSchemas) as Producer[]) {
-      producers[p] = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchemas[p] });
-      bus.register(p, producers[p].log);
-    }
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'matching', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_MATCHING_SCHEMA: schema }, clock: () => now }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    db = app.get(ServiceDatabase);
-    app.connectMicroservice(
-      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
-      { inheritAppConfig: true },
-    );
-    await app.startAllMicroservices();
-    await app.listen(0);
-    base = (await app.getUrl()).replace('[::1]', 'localhost');
+    await matching.start();
+    db = matching.db;
     for (const [id, price] of [['k1', 50], ['k2', 60], ['k3', 70]] as const) await joinWorkshop(id, price);
     await waitFor(async () => (await db.dataSource.query(`SELECT DISTINCT workshop_id FROM "${schema}".capacity_days`)).length === 3, { message: 'network view' });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    for (const p of Object.values(producers)) await p?.close();
-    for (const s of [schema, ...Object.values(producerSchemas)]) await dropSchema(testDatabaseUrl(), s);
-  });
+  afterAll(() => matching.close());
 
   it('re-plans a declined lot of a 50-step route of two-wide layers without stalling the event loop', async () => {
     const lots = await submit('o-layers');

@@ -2,39 +2,20 @@
 // Planning as the service does it: re-planning when the network changes under a plan (a workshop
 // suspended, capacity withdrawn) and the shared optimiser when the due date binds. Fake registry/orders
 // producers on an embedded bus feed the real consumer; workshops use the real HTTP API; PostgreSQL is real.
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { ServiceDatabase } from '#libs/eventsourcing';
-import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { MatchingModule } from '../matching.module.js';
+import type { ServiceDatabase } from '#libs/eventsourcing';
+import { uniqueSchema, waitFor } from '#libs/testing';
+import { MatchingUnderTest } from '../../../../test/support/matching-under-test.js';
 
 const secret = 'matching-replan-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('matching_plan');
 const producerSchemas = { registry: uniqueSchema('fake_registry'), orders: uniqueSchema('fake_orders'), settlement: uniqueSchema('fake_settlement') };
-type Producer = keyof typeof producerSchemas;
 let now = new Date('2030-01-01T08:00:00Z');
-const tokens = new TokenService(secret);
 
 describe('planning: re-planning when the network changes, the shared optimiser when the due date binds', () => {
-  let app: INestApplication;
-  let base: string;
+  const matching = new MatchingUnderTest({ schema, producerSchemas, secret, clock: () => now });
+  const { emit, events, atLeast, call } = matching;
   let db: ServiceDatabase;
-  const producers = {} as Record<Producer, ServiceDatabase>;
-  const bus = new EmbeddedEventBus();
 
-  const emit = async (producer: Producer, streamId: string, type: string, data: object) => {
-    await producers[producer].store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
-    bus.notify(producer);
-  };
-  const events = async (type: string, orderId?: string): Promise<{ type: string; data: Record<string, any> }[]> =>
-    db.dataSource.query(`SELECT type, data FROM "${schema}".events WHERE type = $1 ${orderId ? `AND data->>'orderId' = $2` : ''} ORDER BY global_position`, orderId ? [type, orderId] : [type]);
-  const atLeast = (type: string, n: number, orderId?: string) =>
-    waitFor(async () => {
-      const rows = await events(type, orderId);
-      return rows.length >= n ? rows : null;
-    }, { message: `${n} × ${type}${orderId ? ` of ${orderId}` : ''}` });
   /** Waits until matching's inbox holds every registry event of `type`. */
   const handled = (type: string) =>
     waitFor(async () => {
@@ -44,11 +25,6 @@ describe('planning: re-planning when the network changes, the shared optimiser w
       );
       return Number(row.n) === 0;
     }, { message: `${type} handled` });
-  const call = async (method: string, path: string, sub: string, body?: object) => {
-    const token = await tokens.issue({ sub, role: 'workshop' });
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as any };
-  };
   const joinWorkshop = async (id: string, process: string, priceMinor: number, from = '2030-01-02', hoursPerDay = 8) => {
     await emit('registry', `workshop-${id}`, 'WorkshopRegistered', { workshopId: id, name: id, location: { lat: 30, lng: 120 }, certifications: [] });
     await emit('registry', `workshop-${id}`, 'WorkshopCapabilitiesChanged', {
@@ -88,32 +64,11 @@ describe('planning: re-planning when the network changes, the shared optimiser w
   const status = async (subtaskId: string): Promise<string> => (await db.dataSource.query(`SELECT status FROM "${schema}".subtasks WHERE subtask_id = $1`, [subtaskId]))[0].status;
 
   beforeAll(async () => {
-    for (const p of Object.keys(producerSchemas) as Producer[]) {
-      producers[p] = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchemas[p] });
-      bus.register(p, producers[p].log);
-    }
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'matching', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_MATCHING_SCHEMA: schema }, clock: () => now }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    db = app.get(ServiceDatabase);
-    app.connectMicroservice(
-      { strategy: new EmbeddedEventConsumer({ consumer: 'matching', producers: ['registry', 'orders', 'settlement'], database: db, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } }) },
-      { inheritAppConfig: true },
-    );
-    await app.startAllMicroservices();
-    await app.listen(0);
-    base = (await app.getUrl()).replace('[::1]', 'localhost');
+    await matching.start();
+    db = matching.db;
   });
 
-  afterAll(async () => {
-    await app?.close();
-    for (const p of Object.values(producers)) await p?.close();
-    for (const s of [schema, ...Object.values(producerSchemas)]) await dropSchema(testDatabaseUrl(), s);
-  });
+  afterAll(() => matching.close());
 
   it('a suspended workshop loses its offers and accepted lots (re-planned elsewhere); work under way stays', async () => {
     await joinWorkshop('c1', 'cutting', 50);

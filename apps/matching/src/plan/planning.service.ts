@@ -117,11 +117,6 @@ export interface LotToReplan {
   reason: string;
 }
 
-/** Longest chain of successor steps after `stepId` (0 for a final step): linear in the route's size (layoutOf). */
-function tailLength(route: OrderSubmittedContract['route'], stepId: string): number {
-  return layoutOf(route).stepsAfter.get(stepId) ?? 0;
-}
-
 /** Explanation as stored and shown: day numbers as ISO dates. */
 function explanationView(e: LotExplanation): Record<string, unknown> {
   return {
@@ -184,25 +179,18 @@ export class PlanningService {
     };
     // What fails for good (a figure out of range) ends visibly instead of failing the event until it is dead-lettered.
     await m.query('SAVEPOINT matching_plan_order');
-    let result: PlanSuccess;
+    let outcome: PlanAndBookOutcome;
     try {
-      const outcome = await this.planAndBook(request, [order.delivery], m, order.orderId);
-      if (!outcome.ok) {
-        await m.query('RELEASE SAVEPOINT matching_plan_order');
-        if (outcome.failure.kind === 'over_budget') {
-          await this.abandon(order, outcome.failure.reason, m, metadata);
-          return null;
-        }
-        await this.recordFailure(order, outcome.failure.reason, m, metadata);
-        return { ok: false, failure: outcome.failure };
+      outcome = await this.planAndBook(request, [order.delivery], m, order.orderId);
+      if (outcome.ok) {
+        const { result, ids } = outcome;
+        const planned = await this.offer(order, result.lots, ids, null, m, metadata);
+        await this.db.store.append(
+          planStream(order.orderId),
+          [{ type: 'OrderPlanned', data: { orderId: order.orderId, brandId: order.brandId, lots: planned, plannedCompletion: dayStart(result.completionDay + 1).toISOString() } }],
+          { expectedVersion: 'any', metadata, manager: m },
+        );
       }
-      result = outcome.result;
-      const planned = await this.offer(order, result.lots, outcome.ids, null, m, metadata);
-      await this.db.store.append(
-        planStream(order.orderId),
-        [{ type: 'OrderPlanned', data: { orderId: order.orderId, brandId: order.brandId, lots: planned, plannedCompletion: dayStart(result.completionDay + 1).toISOString() } }],
-        { expectedVersion: 'any', metadata, manager: m },
-      );
     } catch (error) {
       const reason = unplannableReason(error);
       if (reason === undefined) throw error;
@@ -211,6 +199,15 @@ export class PlanningService {
       return null;
     }
     await m.query('RELEASE SAVEPOINT matching_plan_order');
+    if (!outcome.ok) {
+      if (outcome.failure.kind === 'over_budget') {
+        await this.abandon(order, outcome.failure.reason, m, metadata);
+        return null;
+      }
+      await this.recordFailure(order, outcome.failure.reason, m, metadata);
+      return { ok: false, failure: outcome.failure };
+    }
+    const { result } = outcome;
     await m.query(`UPDATE ${this.s}.order_plans SET status = 'planned', reason = NULL, completion_day = $2::date, mode = $3, updated_at = $4 WHERE order_id = $1`, [
       order.orderId,
       isoDay(result.completionDay),
@@ -283,8 +280,9 @@ export class PlanningService {
                 },
                 greedy,
               );
-        spent += performance.now() - started;
-        this.stats.plannerMs += performance.now() - started;
+        const took = performance.now() - started;
+        spent += took;
+        this.stats.plannerMs += took;
         if (!result.ok) {
           if (busy.size > 0) {
             // It may fit once the other planners are done (they may also roll back): wait a moment, look again.
@@ -409,10 +407,12 @@ export class PlanningService {
     const firstDay = dayNumber(now) + 1;
     const lastDay = lastWorkDay(new Date(order.dueDate));
     const preds = active.filter((a) => step.dependsOn.includes(a.step_id));
-    const successorSteps = new Set(order.route.filter((s) => s.dependsOn.includes(step.stepId)).map((s) => s.stepId));
+    // One linear pass over the route (layoutOf) for the step's successors and the chain of steps after it.
+    const layout = layoutOf(order.route);
+    const successorSteps = new Set(layout.successors.get(step.stepId));
     const succs = active.filter((a) => successorSteps.has(a.step_id));
     const locations = await this.network.locationOf(preds.map((p) => p.workshop_id), m);
-    const latestByDueDate = lastDay - tailLength(order.route, step.stepId);
+    const latestByDueDate = lastDay - layout.stepsAfter.get(step.stepId)!;
     const startDay = (a: ActiveLot): number => dayNumber(new Date(a.planned_start));
     const demand = (latestDay: number): PlanningRequest => ({
       firstDay,
@@ -578,10 +578,11 @@ export class PlanningService {
       [offer.orderId, ACTIVE, offer.subtaskId],
     );
     const firstDay = dayNumber(this.settings.clock()) + 1;
-    const successors = new Set(order.route.filter((s) => s.dependsOn.includes(step.stepId)).map((s) => s.stepId));
+    const layout = layoutOf(order.route);
+    const successors = new Set(layout.successors.get(step.stepId));
     const earliest = Math.max(firstDay, ...active.filter((a) => step.dependsOn.includes(a.step_id)).map((a) => dayNumber(new Date(a.planned_end))));
     const bySuccessors = Math.min(...active.filter((a) => successors.has(a.step_id)).map((a) => dayNumber(new Date(a.planned_start)) - 1));
-    const latest = Math.min(lastWorkDay(new Date(order.dueDate)) - tailLength(order.route, step.stepId), bySuccessors);
+    const latest = Math.min(lastWorkDay(new Date(order.dueDate)) - layout.stepsAfter.get(step.stepId)!, bySuccessors);
     // plannedEnd is exclusive (the start of the day after the last working day).
     const counterLast = Math.ceil(counter.plannedEnd.getTime() / 86_400_000) - 1;
     if (counterLast > latest) {

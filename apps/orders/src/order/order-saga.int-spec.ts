@@ -3,13 +3,12 @@
 // producer logs (their own schemas on the embedded bus), observed through the orders HTTP API.
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { assertContract } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
+import { TokenService } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { OrdersModule } from '../orders.module.js';
+import { compileOrders } from '../../../../test/support/orders-testing-module.js';
 
 const secret = 'orders-saga-test-secret-0123456789abcdef';
 const schema = uniqueSchema('orders_saga');
@@ -82,12 +81,7 @@ describe('order saga over the embedded transport', () => {
       fakes[p] = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: producerSchemas[p], poolSize: 2 });
       bus.register(p, fakes[p].log);
     }
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'orders', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        OrdersModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_ORDERS_SCHEMA: schema }, clock: () => NOW, pool: { poolSize: 4 } }),
-      ],
-    }).compile();
+    const moduleRef = await compileOrders({ schema, secret, now: NOW });
     app = moduleRef.createNestApplication({ logger: false });
     ordersDb = app.get(ServiceDatabase);
     const strategy = new EmbeddedEventConsumer({ consumer: 'orders', producers, database: ordersDb, bus, pollIntervalMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 10 } });

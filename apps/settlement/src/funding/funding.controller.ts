@@ -1,23 +1,10 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainError, ValidationFailed } from '#libs/domain';
-import { CurrentPrincipal, Public, Roles, type Principal } from '#libs/platform';
+import type { ServerResponse } from 'node:http';
+import { DomainError } from '#libs/domain';
+import { CurrentPrincipal, Public, Roles, type Principal, type RawBodyRequest } from '#libs/platform';
+import { idempotencyKey, markReplay } from '../idempotent-request.js';
 import { CreateFundingIntentDto, FundingIntentsQueryDto, RejectManualCreditDto, RequestManualCreditDto } from './funding.dto.js';
 import { FundingService } from './funding.service.js';
-
-function idempotencyKey(value: string | undefined): string {
-  const key = value?.trim();
-  if (!key) throw new ValidationFailed('Idempotency-Key', 'header is required on money-moving requests (a unique id per intended operation)');
-  if (key.length > 200) throw new ValidationFailed('Idempotency-Key', 'must be at most 200 characters');
-  return key;
-}
-
-const markReplay = (res: ServerResponse, replayed: boolean) => {
-  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-};
-
-/** The raw bytes the request edge keeps beside the parsed body (libs/platform request-edge). */
-type RawRequest = IncomingMessage & { rawBody?: Buffer };
 
 /**
  * Money in (issue 16): a brand announces a payment (funding intent); funds are credited only from a
@@ -58,7 +45,7 @@ export class FundingController {
   @Post('webhooks/:provider')
   @Public()
   @HttpCode(200)
-  async webhook(@Param('provider') provider: string, @Req() req: RawRequest) {
+  async webhook(@Param('provider') provider: string, @Req() req: RawBodyRequest) {
     return this.funding.receiveWebhook(provider, req.headers, req.rawBody, req.socket.remoteAddress);
   }
 
@@ -66,7 +53,7 @@ export class FundingController {
   @Post('bank-statements')
   @Roles('operator')
   @HttpCode(201)
-  async uploadStatement(@CurrentPrincipal() principal: Principal, @Req() req: RawRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async uploadStatement(@CurrentPrincipal() principal: Principal, @Req() req: RawBodyRequest, @Res({ passthrough: true }) res: ServerResponse) {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'text/csv' || !req.rawBody) throw new DomainError('statement_invalid', 'send the bank statement as a text/csv body', 'invalid');
     const result = await this.funding.uploadStatement(req.rawBody.toString('utf8'), principal.sub);

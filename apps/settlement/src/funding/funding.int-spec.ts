@@ -9,6 +9,7 @@ import { Test } from '@nestjs/testing';
 import fc from 'fast-check';
 import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { httpCaller, sendWebhook } from '../../../../test/support/settlement-http.js';
 import { SettlementModule } from '../settlement.module.js';
 import { signWebhook } from './standard-webhooks.js';
 
@@ -60,35 +61,14 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
     await dropSchema(testDatabaseUrl(), schema);
   });
 
-  const call = async (method: string, path: string, options: { as?: string; body?: unknown; key?: string; csv?: string } = {}) => {
-    const headers: Record<string, string> = { 'content-type': options.csv !== undefined ? 'text/csv' : 'application/json' };
-    if (options.as) headers.authorization = `Bearer ${tokenOf[options.as]}`;
-    if (options.key) headers['idempotency-key'] = options.key;
-    const body = options.csv ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = httpCaller(() => base, tokenOf);
   const cny = (amountMinor: number) => ({ amountMinor, currency: 'CNY' });
   const intentOf = async (brand: string, amountMinor: number) => (await call('POST', '/settlement/funding-intents', { as: brand, key: randomUUID(), body: { amount: cny(amountMinor) } })).body;
   const available = async (brand: string) => ((await call('GET', '/settlement/accounts/me', { as: brand })).body.totals[0]?.availableMinor as number | undefined) ?? 0;
   const payment = (transactionId: string, reference: string, amountMinor: number, currency = 'CNY') =>
     JSON.stringify({ type: 'payment.succeeded', data: { transactionId, reference, amount: { amountMinor, currency } } });
-  const webhook = async (body: string, o: { secret?: string; timestamp?: number; webhookId?: string; signature?: string } = {}) => {
-    const webhookId = o.webhookId ?? `msg_${randomUUID()}`;
-    const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
-    const res = await fetch(`${base}/settlement/webhooks/sandbox`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': webhookId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': o.signature ?? signWebhook(o.secret ?? providerSecret, webhookId, timestamp, body),
-      },
-      body,
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const webhook = (body: string, o: { secret?: string; timestamp?: number; webhookId?: string; signature?: string } = {}) =>
+    sendWebhook(base, o.secret ?? providerSecret, body, { ...o, webhookId: o.webhookId ?? `msg_${randomUUID()}` });
   const audit = async () => (await call('GET', '/settlement/audit', { as: 'op-1' })).body;
 
   describe('funding intents', () => {

@@ -23,7 +23,6 @@ export interface PaymentProvider {
   readWebhook(delivery: { headers: IncomingHttpHeaders; rawBody: Buffer; now: Date }): WebhookOutcome;
 }
 
-export const PAYMENT_PROVIDERS = Symbol('PAYMENT_PROVIDERS');
 export type PaymentProviders = ReadonlyMap<string, PaymentProvider>;
 
 export class WebhookPayloadInvalid extends DomainError {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/domain';
 import { ident } from '#libs/eventsourcing';
-import { lockOrder, poolShard, SHARD_SEPARATOR, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
-import { assertBalanceCaps, assertLimits, assertWithinCap, isPooled, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './domain/limits.js';
+import { isPooled, isPooledAccountId, lockOrder, poolShard, SHARD_SEPARATOR, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
+import { assertBalanceCaps, assertLimits, assertWithinCap, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './domain/limits.js';
 import { minorFromDb, parseMinor, toJsonMinor, type MinorUnits } from './domain/money.js';
 import { assertFloors, exactLegs, transferFingerprint, validateTransfer, type TransferRequest } from './domain/transfer.js';
 
@@ -53,11 +53,14 @@ interface AccountRow {
 }
 
 /**
- * Matches an account id, and the shards of a pooled account when the id names one (`$n` the id). Shards
+ * Matches the account `accountId` (`param` holds it), and its shards when it names a pooled account. Shards
  * are only ever pooled accounts, so a member id that happens to end like a shard suffix matches nothing.
+ * Any other id is matched by its primary key alone: the prefix match cannot use the index.
  */
-const idOrShards = (column: string, purposeColumn: string, param: string): string =>
-  `(${column} = ${param} OR (starts_with(${column}, ${param} || '${SHARD_SEPARATOR}') AND ${purposeColumn} IN ('platform_fees', 'bank_clearing')))`;
+const idOrShards = (accountId: string | undefined, column: string, purposeColumn: string, param: string): string =>
+  accountId !== undefined && isPooledAccountId(accountId)
+    ? `(${column} = ${param} OR (starts_with(${column}, ${param} || '${SHARD_SEPARATOR}') AND ${purposeColumn} IN ('platform_fees', 'bank_clearing')))`
+    : `${column} = ${param}`;
 
 const toBalance = (r: AccountRow): AccountBalance => ({
   accountId: r.id,
@@ -133,12 +136,13 @@ export class Ledger {
    */
   async post(manager: EntityManager, transfer: TransferRequest): Promise<PostedTransfer> {
     validateTransfer(transfer);
-    const hash = createHash('sha256').update(transferFingerprint(transfer)).digest('hex');
+    const exact = exactLegs(transfer.legs);
+    const hash = createHash('sha256').update(transferFingerprint({ ...transfer, legs: exact })).digest('hex');
     if (transfer.kind === 'deposit') {
-      const credited = exactLegs(transfer.legs).reduce((acc, l) => (l.amountMinor > 0n && !isPooled(l.account) ? acc + l.amountMinor : acc), 0n);
+      const credited = exact.reduce((acc, l) => (l.amountMinor > 0n && !isPooled(l.account) ? acc + l.amountMinor : acc), 0n);
       assertWithinCap(this.limits, 'maxDepositMinor', 'deposit', credited, transfer.currency);
     }
-    const legs = exactLegs(transfer.legs)
+    const legs = exact
       .map((l) => ({ account: poolShard(l.account, transfer.transferId, this.limits.pooledShards), amountMinor: l.amountMinor }))
       .sort((a, b) => lockOrder(a.account.id, b.account.id));
     const balances = await this.lock(manager, legs.map((l) => l.account));
@@ -177,7 +181,7 @@ export class Ledger {
   /** The exact balance of an account; of a pooled account, the sum of its shards. */
   async exactBalance(accountId: string, manager?: EntityManager): Promise<MinorUnits> {
     const rows: { balance: string | null }[] = await (manager ?? this.dataSource).query(
-      `SELECT sum(balance)::text AS balance FROM ${this.s}.accounts WHERE ${idOrShards('id', 'purpose', '$1')}`,
+      `SELECT sum(balance)::text AS balance FROM ${this.s}.accounts WHERE ${idOrShards(accountId, 'id', 'purpose', '$1')}`,
       [accountId],
     );
     return parseMinor(rows[0]?.balance);
@@ -214,7 +218,7 @@ export class Ledger {
         `SELECT t.id, t.kind, t.currency, t.order_id, t.subtask_id, t.memo, t.created_at,
                 json_agg(json_build_object('accountId', e.account_id, 'amount', e.amount::text) ORDER BY e.account_id COLLATE "C") AS entries
          FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id
-         WHERE ($1::text IS NULL OR t.id IN (SELECT x.transfer_id FROM ${this.s}.entries x JOIN ${this.s}.accounts xa ON xa.id = x.account_id WHERE ${idOrShards('x.account_id', 'xa.purpose', '$1')}))
+         WHERE ($1::text IS NULL OR t.id IN (SELECT x.transfer_id FROM ${this.s}.entries x JOIN ${this.s}.accounts xa ON xa.id = x.account_id WHERE ${idOrShards(filter.accountId, 'x.account_id', 'xa.purpose', '$1')}))
            AND ($2::text IS NULL OR t.order_id = $2)
          GROUP BY t.id ORDER BY max(t.seq) DESC LIMIT $3 OFFSET $4`,
         [filter.accountId ?? null, filter.orderId ?? null, filter.limit ?? 100, filter.offset ?? 0],

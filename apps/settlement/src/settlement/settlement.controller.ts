@@ -3,23 +3,13 @@ import type { ServerResponse } from 'node:http';
 import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { FundingService } from '../funding/funding.service.js';
+import { idempotencyKey, markReplay } from '../idempotent-request.js';
 import { Ledger } from '../ledger/ledger.js';
 import { MarkPayoutPaidDto, PageQueryDto, PayoutRequestDto, PayoutsQueryDto, TransfersQueryDto } from './settlement.dto.js';
 import { SETTLEMENT_SETTINGS, type SettlementSettings } from './settlement-settings.js';
 import { SettlementService } from './settlement.service.js';
 
 const PAGE_SIZE = 100;
-
-function idempotencyKey(value: string | undefined): string {
-  const key = value?.trim();
-  if (!key) throw new ValidationFailed('Idempotency-Key', 'header is required on money-moving requests (a unique id per intended operation)');
-  if (key.length > 200) throw new ValidationFailed('Idempotency-Key', 'must be at most 200 characters');
-  return key;
-}
-
-function markReplay(res: ServerResponse, replayed: boolean): void {
-  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-}
 
 @Controller('settlement')
 export class SettlementController {

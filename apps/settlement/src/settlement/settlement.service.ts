@@ -322,7 +322,7 @@ export class SettlementService {
    * line, an approved manual credit: apps/settlement/src/funding), then funds its waiting lots oldest
    * first. Runs in the caller's transaction; `transferId` makes the ledger posting happen once.
    */
-  async creditConfirmedFunds(m: EntityManager, brandId: string, amount: Money, transferId: string, memo: string, meta: EventMetadata): Promise<{ available: Money; fundedSubtasks: string[] }> {
+  async creditConfirmedFunds(m: EntityManager, brandId: string, amount: Money, transferId: string, memo: string, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, brandId);
     const funds = Accounts.brandFunds(brandId, amount.currency);
     await this.ledger.post(m, { transferId, kind: 'deposit', currency: amount.currency, legs: move(Accounts.bankClearing(amount.currency), funds, amount.amountMinor), memo });
@@ -330,8 +330,7 @@ export class SettlementService {
     await this.append(m, `settlement-brand-${brandId}`, [
       { type: 'FundsDeposited', data: { brandId, depositId: transferId, amount, available: { amountMinor: afterCredit, currency: amount.currency } } },
     ], meta);
-    const fundedSubtasks = await this.fundPending(m, brandId, amount.currency, meta);
-    return { available: { amountMinor: await this.ledger.balance(funds.id, m), currency: amount.currency }, fundedSubtasks };
+    await this.fundPending(m, brandId, amount.currency, meta);
   }
 
   /** Moves (part of) the workshop's payable balance to a pending payout the operator marks paid. */

@@ -28,8 +28,7 @@ export interface QualityRecordState {
 export const RECENT_KEYS = 256;
 
 /** The keys with `key` added, the oldest dropped beyond RECENT_KEYS (a bounded copy, never the whole history). */
-const remember = (keys: readonly string[], key: string): readonly string[] =>
-  keys.length < RECENT_KEYS ? [...keys, key] : [...keys.slice(keys.length - RECENT_KEYS + 1), key];
+const remember = (keys: readonly string[], key: string): readonly string[] => [...keys, key].slice(-RECENT_KEYS);
 
 const outcomeKey = (c: { inspectionLotId: string; outcome: string; inspectedAt: string }): string => `${c.inspectionLotId}:${c.outcome}:${c.inspectedAt}`;
 

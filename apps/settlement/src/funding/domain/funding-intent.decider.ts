@@ -1,4 +1,5 @@
 import { DomainError, type Decider } from '#libs/domain';
+import type { Money } from '../../ledger/domain/money.js';
 
 /**
  * A brand's funding intent: "I am about to send this much, quoting this reference". It credits nothing;
@@ -15,15 +16,10 @@ import { DomainError, type Decider } from '#libs/domain';
  *   identified money in limbo). An expired intent that received nothing stays expired.
  * - in another currency than the intent's: refused (the caller records the payment as unmatched).
  */
-export interface MoneyAmount {
-  amountMinor: number;
-  currency: string;
-}
-
 export type FundingIntentEvent =
   | {
       type: 'FundingIntentCreated';
-      data: { intentId: string; brandId: string; reference: string; amount: MoneyAmount; createdAt: string; expiresAt: string };
+      data: { intentId: string; brandId: string; reference: string; amount: Money; createdAt: string; expiresAt: string };
     }
   | {
       type: 'FundingIntentPaymentApplied';
@@ -32,7 +28,7 @@ export type FundingIntentEvent =
         brandId: string;
         source: string;
         transactionId: string;
-        amount: MoneyAmount;
+        amount: Money;
         appliedMinor: number;
         excessMinor: number;
         receivedMinor: number;
@@ -43,8 +39,8 @@ export type FundingIntentEvent =
   | { type: 'FundingIntentFunded'; data: { intentId: string; brandId: string; receivedMinor: number; overpaidMinor: number; fundedAt: string } };
 
 export type FundingIntentCommand =
-  | { type: 'CreateFundingIntent'; intentId: string; brandId: string; reference: string; amount: MoneyAmount; now: Date; ttlMs: number }
-  | { type: 'ApplyPayment'; source: string; transactionId: string; amount: MoneyAmount; now: Date };
+  | { type: 'CreateFundingIntent'; intentId: string; brandId: string; reference: string; amount: Money; now: Date; ttlMs: number }
+  | { type: 'ApplyPayment'; source: string; transactionId: string; amount: Money; now: Date };
 
 export type FundingIntentState =
   | { exists: false }
@@ -53,7 +49,7 @@ export type FundingIntentState =
       intentId: string;
       brandId: string;
       reference: string;
-      amount: MoneyAmount;
+      amount: Money;
       expiresAt: string;
       receivedMinor: number;
       payments: number;

@@ -1,5 +1,5 @@
 import { DomainError, type Decider } from '#libs/domain';
-import type { MoneyAmount } from './funding-intent.decider.js';
+import type { Money } from '../../ledger/domain/money.js';
 
 /**
  * A credit an operator enters by hand (a payment that reached the bank without a usable reference, a
@@ -9,13 +9,13 @@ import type { MoneyAmount } from './funding-intent.decider.js';
 export type ManualCreditEvent =
   | {
       type: 'ManualCreditRequested';
-      data: { creditId: string; brandId: string; amount: MoneyAmount; reason: string; requestedBy: string; requestedAt: string };
+      data: { creditId: string; brandId: string; amount: Money; reason: string; requestedBy: string; requestedAt: string };
     }
-  | { type: 'ManualCreditApproved'; data: { creditId: string; brandId: string; amount: MoneyAmount; requestedBy: string; approvedBy: string; approvedAt: string } }
+  | { type: 'ManualCreditApproved'; data: { creditId: string; brandId: string; amount: Money; requestedBy: string; approvedBy: string; approvedAt: string } }
   | { type: 'ManualCreditRejected'; data: { creditId: string; brandId: string; rejectedBy: string; reason: string; rejectedAt: string } };
 
 export type ManualCreditCommand =
-  | { type: 'RequestManualCredit'; creditId: string; brandId: string; amount: MoneyAmount; reason: string; requestedBy: string; now: Date }
+  | { type: 'RequestManualCredit'; creditId: string; brandId: string; amount: Money; reason: string; requestedBy: string; now: Date }
   | { type: 'ApproveManualCredit'; approvedBy: string; now: Date }
   | { type: 'RejectManualCredit'; rejectedBy: string; reason: string; now: Date };
 
@@ -23,7 +23,7 @@ export type ManualCreditStatus = 'requested' | 'approved' | 'rejected';
 
 export type ManualCreditState =
   | { exists: false }
-  | { exists: true; creditId: string; brandId: string; amount: MoneyAmount; requestedBy: string; status: ManualCreditStatus; decidedBy: string | null };
+  | { exists: true; creditId: string; brandId: string; amount: Money; requestedBy: string; status: ManualCreditStatus; decidedBy: string | null };
 
 export class FourEyesRequired extends DomainError {
   constructor(operator: string) {

@@ -23,6 +23,9 @@ export interface AccountSpec {
 /** The separator between a pooled account's id and its shard number: `platform:fees:CNY:s7`. */
 export const SHARD_SEPARATOR = ':s';
 
+/** Pooled accounts: one per currency, shared by every member (platform fees, bank clearing). */
+export const isPooled = (account: Pick<AccountSpec, 'purpose'>): boolean => account.purpose === 'platform_fees' || account.purpose === 'bank_clearing';
+
 const shardId = (id: string, shard: number): string => (shard === 0 ? id : `${id}${SHARD_SEPARATOR}${shard}`);
 
 /**
@@ -32,7 +35,7 @@ const shardId = (id: string, shard: number): string => (shard === 0 ? id : `${id
  * lands on the same shard; reads sum the shards. Every shard keeps the account's purpose and floor.
  */
 export function poolShard(account: AccountSpec, transferId: string, shards: number): AccountSpec {
-  if (shards <= 1 || (account.purpose !== 'platform_fees' && account.purpose !== 'bank_clearing')) return account;
+  if (shards <= 1 || !isPooled(account)) return account;
   let h = 2166136261;
   for (let i = 0; i < transferId.length; i++) h = Math.imul(h ^ transferId.charCodeAt(i), 16777619) >>> 0;
   return { ...account, id: shardId(account.id, h % shards) };
@@ -96,3 +99,9 @@ export const Accounts = {
  * PostgreSQL's `COLLATE "C"`). Every flow locks its accounts ascending, so no two flows can deadlock.
  */
 export const lockOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Whether `id` is the plain id (shard 0) of a pooled account, i.e. one whose balance is spread over shards. */
+export function isPooledAccountId(id: string): boolean {
+  const currency = id.slice(id.lastIndexOf(':') + 1);
+  return id === Accounts.platformFees(currency).id || id === Accounts.bankClearing(currency).id;
+}

@@ -1,5 +1,5 @@
 import { DomainError, ValidationFailed } from '#libs/domain';
-import type { AccountSpec } from './accounts.js';
+import { isPooled, type AccountSpec } from './accounts.js';
 import { toJsonMinor, type MinorUnits } from './money.js';
 
 /**
@@ -91,8 +91,6 @@ export function assertWithinCap(limits: LedgerLimits, limit: 'maxDepositMinor' |
   const amount = BigInt(amountMinor);
   if (amount > limits[limit]) throw new AmountOverCap(what, amount, limit, limits[limit], currency);
 }
-
-export const isPooled = (account: Pick<AccountSpec, 'purpose'>): boolean => account.purpose === 'platform_fees' || account.purpose === 'bank_clearing';
 
 /**
  * Throws BalanceOverCap when a leg would take an account's balance (either sign) past its cap. A leg that

@@ -67,8 +67,3 @@ export function minorFromDb(value: string | number | bigint | null | undefined):
 export function sumMinor(values: readonly (number | bigint)[]): MinorUnits {
   return values.reduce<bigint>((acc, v) => acc + toMinor(v), 0n);
 }
-
-export const money = (amountMinor: number | bigint, currency: string): Money => ({
-  amountMinor: typeof amountMinor === 'bigint' ? toJsonMinor(amountMinor) : amountMinor,
-  currency,
-});
