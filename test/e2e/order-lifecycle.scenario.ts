@@ -176,12 +176,20 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
 
   const completed = await orders.orderStatus(brand, orderId, 'completed');
   const statement = await orders.closedStatement(brand, orderId);
-  // The sewing workshop takes its money out; the operator records the bank transfer.
-  const payout = await client.post<Json>('/settlement/payouts', sew.token, {}, randomUUID());
-  await client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' });
+  // The sewing workshop takes its money out; the payout provider (the sandbox) pays it and confirms by webhook.
+  const requested = await client.post<Json>('/settlement/payouts', sew.token, {}, randomUUID());
+  const payout = await payoutSettled(client, sew.token, requested.payoutId as string);
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
   return { orderId, brand, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
+}
+
+/** Waits until the payout provider confirmed the payout paid (or failed) through its webhook. */
+export async function payoutSettled(client: MeshfabClient, token: string, payoutId: string): Promise<Json> {
+  return eventually(`payout ${payoutId} confirmed by the provider`, async () => {
+    const payout = await client.get<Json>(`/settlement/payouts/${payoutId}`, token);
+    return payout.status === 'paid' || payout.status === 'failed' ? payout : undefined;
+  });
 }
 
 /** Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded. */

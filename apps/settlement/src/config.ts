@@ -95,6 +95,12 @@ export class SettlementConfig {
   @IsBoolean()
   MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: boolean = false;
 
+  /** How often requested payouts are handed to the payout rail (the provider), in ms; each request also starts a round. */
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: number = 1_000;
+
   /** The sandbox's delay before it calls the webhook, in ms. */
   @IsInt()
   @Min(0)

@@ -4,7 +4,7 @@
  * thin shell around `runDemo`); everything it reports is read back from the network's APIs.
  *
  * The actors:
- * - operator: registers brands and workshops, watches the open offers, audits the ledger, pays payouts;
+ * - operator: registers brands and workshops, watches the open offers, audits the ledger;
  * - brands: deposit funds (one cautious brand deposits little and tops up when a lot waits for funds),
  *   submit orders (taking the earliest due date the network offers when theirs is too soon);
  * - workshops: declare capacity, accept or sometimes decline offers, start released and funded lots, report good
@@ -19,7 +19,7 @@
  * with the reason stated).
  */
 import { randomUUID } from 'node:crypto';
-import { HttpError, type MeshfabClient } from '../client/meshfab-client.js';
+import { eventually, HttpError, type MeshfabClient } from '../client/meshfab-client.js';
 import { fundThroughSandbox } from '../client/fund-brand.js';
 import { buildScenario, estimatedCostMinor, type OrderSpec, type Scenario, type WorkshopSpec } from './network-model.js';
 import { mapLimit, sleep } from './pool.js';
@@ -200,7 +200,7 @@ export interface DemoOptions {
   resume?: boolean;
   /** Suspend the demo's workshops at the end of a finished run, so a later run on the same network does not offer them work. */
   leaveNetwork?: boolean;
-  /** Workshops ask for their balance and the operator marks the payouts paid (default true). */
+  /** Workshops ask for their balance; the payout provider pays it and confirms by webhook (default true). */
   payouts?: boolean;
   onProgress?: (progress: DemoProgress) => void;
   log?: (line: string) => void;
@@ -283,6 +283,8 @@ export interface DemoResult {
     refundedToBrandsMinor: number;
     payoutsRequestedMinor: number;
     payoutsPaid: number;
+    /** Payouts the provider could not pay (their money went back to the workshop's balance). */
+    payoutsFailed: number;
     brandsAvailableMinor: number;
     workshopsPayableMinor: number;
     statementsReconcile: boolean;
@@ -844,6 +846,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
 
   let payoutsRequestedMinor = 0;
   let payoutsPaid = 0;
+  let payoutsFailed = 0;
   if (o.payouts) {
     await mapLimit([...workshops.values()], o.concurrency, async (shop) => {
       const accounts = await client.get<AccountsView>('/settlement/accounts/me', shop.token);
@@ -851,8 +854,13 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       if (available <= 0) return;
       const payout = await client.post<{ payoutId: string; amount: { amountMinor: number }; status: string }>('/settlement/payouts', shop.token, { currency: CURRENCY }, keyOf(`payout.${shop.spec.key}.${available}`));
       payoutsRequestedMinor += payout.amount.amountMinor;
-      if (payout.status !== 'paid') await client.post(`/settlement/payouts/${payout.payoutId}/paid`, operator, { bankReference: `demo-${o.runId}-${shop.spec.key}` });
-      payoutsPaid += 1;
+      // The payout provider (the sandbox) pays it and confirms through its signed webhook.
+      const settled = await eventually(`payout ${payout.payoutId} confirmed`, async () => {
+        const view = await client.get<{ status: string }>(`/settlement/payouts/${payout.payoutId}`, shop.token);
+        return view.status === 'paid' || view.status === 'failed' ? view : undefined;
+      });
+      if (settled.status === 'paid') payoutsPaid += 1;
+      else payoutsFailed += 1;
     });
   }
   // Messages a service gave up on after its retries (the operator's view; empty on a healthy run).
@@ -942,6 +950,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       refundedToBrandsMinor: total('refundedToBrandMinor'),
       payoutsRequestedMinor,
       payoutsPaid,
+      payoutsFailed,
       brandsAvailableMinor: sumCurrency(brandAccounts, 'availableMinor'),
       workshopsPayableMinor: sumCurrency(shopAccounts, 'availableMinor'),
       statementsReconcile: statements.every((s) => s.reconciles),

@@ -6,6 +6,7 @@ import { Type } from 'class-transformer';
 import { IsDefined, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { NotFound } from '#libs/domain';
 import { Public } from '#libs/platform';
+import { PAYOUT_RAIL, type PayoutRail } from '../payouts/payout-rail.js';
 import { PositiveMoneyDto } from '../settlement/settlement.dto.js';
 import { SandboxPaymentProvider, type SandboxOptions } from './sandbox-provider.js';
 
@@ -49,6 +50,13 @@ class SandboxProviderController {
     return this.sandbox.pay({ reference: body.reference, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, transactionId: body.transactionId });
   }
 
+  @Get('payouts/:payoutId')
+  payout(@Param('payoutId') payoutId: string) {
+    const payout = this.sandbox.payout(payoutId);
+    if (!payout) throw new NotFound('sandbox_payout', payoutId);
+    return payout;
+  }
+
   @Get('payments/:transactionId')
   payment(@Param('transactionId') transactionId: string) {
     const payment = this.sandbox.payment(transactionId);
@@ -57,7 +65,7 @@ class SandboxProviderController {
   }
 }
 
-/** Hosts the sandbox payment provider beside settlement (MESHFAB_SETTLEMENT_SANDBOX_PROVIDER=true). */
+/** Hosts the sandbox payment provider (money in, and the payout rail) beside settlement (MESHFAB_SETTLEMENT_SANDBOX_PROVIDER=true). */
 @Module({})
 export class SandboxProviderModule {
   static forRoot(options: Omit<SandboxOptions, 'webhookUrl'> & { webhookUrl?: string }): DynamicModule {
@@ -79,7 +87,17 @@ export class SandboxProviderModule {
             }),
         },
         SandboxLifecycle,
+        {
+          // The sandbox is the network's payout rail too: instructions go to it in-process.
+          provide: PAYOUT_RAIL,
+          inject: [SANDBOX],
+          useFactory: (sandbox: SandboxPaymentProvider): PayoutRail => ({
+            name: 'sandbox',
+            instruct: async (instruction) => ({ instructionId: sandbox.instructPayout(instruction).transactionId }),
+          }),
+        },
       ],
+      exports: [PAYOUT_RAIL],
     };
   }
 }

@@ -25,7 +25,14 @@ export class PayoutRequestDto {
   currency?: Currency;
 }
 
+/** An operator reconciles a payout with the bank transaction that paid it. */
 export class MarkPayoutPaidDto {
+  /** The bank's own id of the outgoing transaction (as on the bank statement); it confirms one payout, once. */
+  @IsString()
+  @Length(1, 200)
+  bankTransactionId!: string;
+
+  /** Free text from the bank (e.g. the remittance reference), kept with the payout. */
   @IsOptional()
   @IsString()
   @Length(1, 200)
