@@ -11,7 +11,7 @@ import { parseProviderSecrets } from './funding/standard-webhooks.js';
 import { SandboxProviderModule } from './sandbox-provider/sandbox-provider.module.js';
 import type { LedgerLimits } from './ledger/domain/limits.js';
 import { Ledger } from './ledger/ledger.js';
-import { PayoutDispatcher, PAYOUT_DISPATCH_INTERVAL_MS } from './payouts/payout-dispatcher.js';
+import { PAYOUT_DISPATCH, PayoutDispatcher } from './payouts/payout-dispatcher.js';
 import { PayoutService } from './payouts/payout.service.js';
 import { PayoutsController } from './payouts/payouts.controller.js';
 import { assertPolicy } from './settlement/domain/payment-policy.js';
@@ -82,7 +82,7 @@ export class SettlementModule {
         { provide: Ledger, useFactory: (db: ServiceDatabase) => new Ledger(db.dataSource, db.schema, limits), inject: [ServiceDatabase] },
         SettlementService,
         PayoutService,
-        { provide: PAYOUT_DISPATCH_INTERVAL_MS, useValue: config.MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS },
+        { provide: PAYOUT_DISPATCH, useValue: { intervalMs: config.MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS, resendAfterMs: config.MESHFAB_SETTLEMENT_PAYOUT_RESEND_AFTER_MS } },
         PayoutDispatcher,
         { provide: FUNDING_SETTINGS, useValue: funding },
         FundingService,

@@ -858,7 +858,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       const settled = await eventually(`payout ${payout.payoutId} confirmed`, async () => {
         const view = await client.get<{ status: string }>(`/settlement/payouts/${payout.payoutId}`, shop.token);
         return view.status === 'paid' || view.status === 'failed' ? view : undefined;
-      });
+      }, 120_000); // a provider that lost the instruction (a killed sandbox) gets it again after 30 s
       if (settled.status === 'paid') payoutsPaid += 1;
       else payoutsFailed += 1;
     });

@@ -105,7 +105,7 @@ export class PayoutService {
     });
   }
 
-  /** The rail took the instruction. */
+  /** The rail took the instruction (again: a resent instruction records nothing new). */
   async recordInstruction(payoutId: string, provider: string, instructionId: string): Promise<void> {
     await this.db.dataSource.transaction(async (m) => {
       await this.lockPayout(m, payoutId);
@@ -185,9 +185,17 @@ export class PayoutService {
     }
   }
 
-  /** Payouts waiting for their instruction to reach the rail, oldest first. */
-  async toInstruct(limit: number): Promise<{ payoutId: string; workshopId: string; amount: Money }[]> {
-    const rows: PayoutRow[] = await this.db.dataSource.query(`SELECT * FROM ${this.s}.payouts WHERE status = 'requested' ORDER BY requested_at, payout_id LIMIT $1`, [limit]);
+  /**
+   * Payouts waiting for their instruction to reach the rail, oldest first, and instructed ones the
+   * provider has not confirmed for `resendAfterMs` (asked again: the rail is idempotent per payout, and
+   * a provider that lost the instruction, as a restarted sandbox does, gets it again).
+   */
+  async toInstruct(limit: number, resendAfterMs: number): Promise<{ payoutId: string; workshopId: string; amount: Money }[]> {
+    const rows: PayoutRow[] = await this.db.dataSource.query(
+      `SELECT * FROM ${this.s}.payouts WHERE status = 'requested' OR (status = 'instructed' AND updated_at < $2::timestamptz)
+       ORDER BY requested_at, payout_id LIMIT $1`,
+      [limit, new Date(this.settings.clock().getTime() - resendAfterMs)],
+    );
     return rows.map((r) => ({ payoutId: r.payout_id, workshopId: r.workshop_id, amount: { amountMinor: minorFromDb(r.amount_minor), currency: r.currency } }));
   }
 

@@ -50,13 +50,6 @@ class SandboxProviderController {
     return this.sandbox.pay({ reference: body.reference, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, transactionId: body.transactionId });
   }
 
-  @Get('payouts/:payoutId')
-  payout(@Param('payoutId') payoutId: string) {
-    const payout = this.sandbox.payout(payoutId);
-    if (!payout) throw new NotFound('sandbox_payout', payoutId);
-    return payout;
-  }
-
   @Get('payments/:transactionId')
   payment(@Param('transactionId') transactionId: string) {
     const payment = this.sandbox.payment(transactionId);
