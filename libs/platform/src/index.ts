@@ -33,3 +33,4 @@ export * from './observability.module.js';
 export * from './openapi/setup-openapi.js';
 export * from './platform.module.js';
 export * from './platform.options.js';
+export * from './webhooks/standard-webhooks.js';
