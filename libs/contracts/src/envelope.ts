@@ -16,5 +16,5 @@ export interface EventEnvelope<TData = Record<string, unknown>> {
   data: TData;
 }
 
-export const MESHFAB_SERVICES = ['registry', 'orders', 'matching', 'inspection', 'settlement'] as const;
+export const MESHFAB_SERVICES = ['registry', 'orders', 'matching', 'inspection', 'settlement', 'notifications'] as const;
 export type ServiceName = (typeof MESHFAB_SERVICES)[number];

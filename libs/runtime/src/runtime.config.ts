@@ -44,6 +44,7 @@ export class RuntimeConfig extends PlatformConfig {
   @IsOptional() @IsUrl(FEED_URL) MESHFAB_MATCHING_URL?: string;
   @IsOptional() @IsUrl(FEED_URL) MESHFAB_INSPECTION_URL?: string;
   @IsOptional() @IsUrl(FEED_URL) MESHFAB_SETTLEMENT_URL?: string;
+  @IsOptional() @IsUrl(FEED_URL) MESHFAB_NOTIFICATIONS_URL?: string;
 
   /** The configured `MESHFAB_<SERVICE>_URL`s, by service; throws when one is set without the operator token it needs. */
   serviceUrls(): Partial<Record<ServiceName, string>> {

@@ -56,6 +56,7 @@ export function buildAsyncApiDocument(services: readonly MeshfabServiceDefinitio
 
   for (const producer of [...MESHFAB_SERVICES].sort()) {
     const contracts = contractsOf(producer).sort((a, b) => a.type.localeCompare(b.type));
+    if (contracts.length === 0) continue; // notifications consumes only: it has no topic
     typesOf.set(producer, contracts.map((c) => c.type));
     const channelMessages: Record<string, unknown> = {};
     for (const contract of contracts) {

@@ -203,6 +203,8 @@ export interface DemoOptions {
   /** Workshops ask for their balance; the payout provider pays it and confirms by webhook (default true). */
   payouts?: boolean;
   onProgress?: (progress: DemoProgress) => void;
+  /** Called as each brand and workshop joins, before it has any order or offer (a test registers its webhook endpoints here). */
+  onMemberJoined?: (member: { role: 'brand' | 'workshop'; id: string; token: string }) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -411,6 +413,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   const brands = new Map<string, LiveBrand>();
   await mapLimit(scenario.brands, o.concurrency, async (b) => {
     const r = await client.post<Registration>('/registry/brands', operator, { name: b.name }, keyOf(`brand.${b.key}`));
+    await o.onMemberJoined?.({ role: 'brand', id: r.id, token: r.token });
     brands.set(b.key, { key: b.key, name: b.name, id: r.id, token: r.token, deposited: 0, lastTopUpAt: 0, topUps: 0, funding: null });
   });
   const today = isoDay(new Date());
@@ -427,6 +430,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       },
       keyOf(`workshop.${w.key}`),
     );
+    await o.onMemberJoined?.({ role: 'workshop', id: r.id, token: r.token });
     for (const c of w.capabilities) {
       await client.post(`/registry/workshops/${r.id}/capacity`, r.token, { action: 'declare', process: c.process, hoursPerDay: c.hoursPerDay, from: today });
     }

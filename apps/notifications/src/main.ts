@@ -1,0 +1,3 @@
+import { runStandalone } from '#libs/runtime';
+import { notificationsService } from './notifications.definition.js';
+await runStandalone(notificationsService);

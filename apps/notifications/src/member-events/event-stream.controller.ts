@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { ValidationFailed } from '#libs/domain';
+import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config.js';
+import { SUBSCRIBABLE } from './domain/member-notices.js';
+import { MemberEventsService, messageBody } from './member-events.service.js';
+
+type Position = { txId: string; seq: string };
+
+const parsePosition = (id: string): Position => {
+  const match = /^(\d{1,20})\.(\d{1,20})$/.exec(id);
+  if (!match) throw new ValidationFailed('Last-Event-ID', 'must be the id of an event this stream sent');
+  return { txId: match[1], seq: match[2] };
+};
+
+/**
+ * Server-Sent Events for dashboards: the caller's events (the same a webhook endpoint would get),
+ * live. Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get what was missed, from the log of
+ * what the member was told; `?types=A,B` narrows it. A comment line every heartbeat keeps it open.
+ */
+@Controller()
+@Roles('brand', 'workshop')
+export class EventStreamController {
+  constructor(
+    @Inject(MemberEventsService) private readonly events: MemberEventsService,
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
+  ) {}
+
+  @Get(['events/stream', 'notifications/events/stream'])
+  async stream(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
+    @Headers('last-event-id') lastEventIdHeader?: string,
+    @Query('lastEventId') lastEventIdQuery?: string,
+    @Query('types') typesQuery?: string,
+  ): Promise<void> {
+    const resumeFrom = lastEventIdHeader || lastEventIdQuery;
+    let position: Position | null = resumeFrom ? parsePosition(resumeFrom) : null;
+    const role = principal.role === 'brand' ? 'brand' : 'workshop';
+    const types = typesQuery ? typesQuery.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    const unknown = (types ?? []).filter((t) => !SUBSCRIBABLE[role].includes(t));
+    if (unknown.length > 0) throw new ValidationFailed('types', `a ${role} cannot receive ${unknown.join(', ')}`);
+    if (!position) position = await this.events.latest(principal.sub);
+
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(`retry: 2000\n\n`);
+    let open = true;
+    req.on('close', () => {
+      open = false;
+    });
+    let lastWrite = Date.now();
+    while (open && !res.destroyed) {
+      const rows = await this.events.after(principal.sub, position, 200, types);
+      for (const row of rows) {
+        position = { txId: row.tx_id, seq: row.seq };
+        res.write(`id: ${row.tx_id}.${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(messageBody(row))}\n\n`);
+        lastWrite = Date.now();
+      }
+      if (rows.length === 200) continue;
+      if (Date.now() - lastWrite >= this.config.MESHFAB_NOTIFICATIONS_HEARTBEAT_MS) {
+        res.write(`: heartbeat ${new Date().toISOString()}\n\n`);
+        lastWrite = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.config.MESHFAB_NOTIFICATIONS_STREAM_POLL_MS));
+    }
+    res.end();
+  }
+}

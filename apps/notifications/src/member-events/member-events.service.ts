@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { EventEnvelope } from '#libs/contracts';
+import { ident, ServiceDatabase } from '#libs/eventsourcing';
+import { NOTIFICATIONS_CLOCK } from '../config.js';
+import { NEEDS_KNOWN_LOT, noticesOf, type KnownLot, type Notice } from './domain/member-notices.js';
+
+/** The Standard Webhooks message id of what `memberId` is told of event `sourceEventId`: the same on every attempt. */
+export const messageIdOf = (sourceEventId: string, memberId: string): string =>
+  `msg_${createHash('sha256').update(`${sourceEventId}\u0000${memberId}`).digest('hex').slice(0, 32)}`;
+
+export interface MemberEventRow {
+  seq: string;
+  tx_id: string;
+  message_id: string;
+  member_id: string;
+  member_role: string;
+  type: string;
+  occurred_at: Date;
+  payload: Record<string, unknown>;
+}
+
+/** What a webhook body and an SSE `data:` line carry. */
+export const messageBody = (row: Pick<MemberEventRow, 'message_id' | 'type' | 'occurred_at' | 'payload'>) => ({
+  id: row.message_id,
+  type: row.type,
+  timestamp: row.occurred_at.toISOString(),
+  data: row.payload,
+});
+
+/** Wakes the dispatcher when deliveries were written or became due (it also polls). */
+export const DELIVERIES_WRITTEN = Symbol('DELIVERIES_WRITTEN');
+export type DeliveriesWritten = () => void;
+
+/** The wake-up line from the writers of deliveries to the dispatcher of the same module. */
+export class WakeSignal {
+  private listener: () => void = () => undefined;
+  readonly notify: DeliveriesWritten = () => this.listener();
+  listen(listener: () => void): void {
+    this.listener = listener;
+  }
+}
+
+/**
+ * Records, in the consumer's inbox transaction, what each member is told of an integration event, and
+ * the webhook deliveries to the member's enabled endpoints subscribed to its type (the outbox of webhooks).
+ */
+@Injectable()
+export class MemberEventsService {
+  private readonly s: string;
+
+  constructor(
+    @Inject(ServiceDatabase) readonly database: ServiceDatabase,
+    @Inject(NOTIFICATIONS_CLOCK) private readonly clock: () => Date,
+    @Inject(DELIVERIES_WRITTEN) private readonly wake: DeliveriesWritten,
+  ) {
+    this.s = ident(database.schema);
+  }
+
+  async record(envelope: EventEnvelope, manager: EntityManager): Promise<number> {
+    const data = envelope.data;
+    if (envelope.type === 'SubtaskOffered' || envelope.type === 'SubtaskAccepted') {
+      await manager.query(`INSERT INTO ${this.s}.known_lots (subtask_id, workshop_id, brand_id) VALUES ($1, $2, $3) ON CONFLICT (subtask_id) DO NOTHING`, [
+        data.subtaskId,
+        data.workshopId,
+        data.brandId,
+      ]);
+    }
+    let lot: KnownLot | undefined;
+    if (NEEDS_KNOWN_LOT.has(envelope.type)) {
+      const rows: { workshop_id: string; brand_id: string }[] = await manager.query(`SELECT workshop_id, brand_id FROM ${this.s}.known_lots WHERE subtask_id = $1`, [data.subtaskId]);
+      if (rows[0]) lot = { workshopId: rows[0].workshop_id, brandId: rows[0].brand_id };
+    }
+    const notices = noticesOf({ type: envelope.type, data, lot });
+    let deliveries = 0;
+    for (const notice of notices) deliveries += await this.tell(manager, envelope.eventId, new Date(envelope.occurredAt), notice);
+    if (deliveries > 0) setTimeout(this.wake, 20).unref();
+    return deliveries;
+  }
+
+  /** Writes one member's notice and its deliveries; returns how many deliveries. A notice already written changes nothing. */
+  async tell(manager: EntityManager, sourceEventId: string, occurredAt: Date, notice: Notice): Promise<number> {
+    const inserted: { seq: string }[] = await manager.query(
+      `INSERT INTO ${this.s}.member_events (message_id, source_event_id, member_id, member_role, type, occurred_at, payload)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING seq`,
+      [messageIdOf(sourceEventId, notice.memberId), sourceEventId, notice.memberId, notice.role, notice.type, occurredAt, notice.data],
+    );
+    if (inserted.length === 0) return 0;
+    const now = this.clock();
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO ${this.s}.webhook_deliveries (endpoint_id, event_seq, next_attempt_at, created_at)
+       SELECT id, $1, $2, $2 FROM ${this.s}.webhook_endpoints
+        WHERE member_id = $3 AND status = 'enabled' AND ($4 = ANY (event_types) OR '*' = ANY (event_types))
+       RETURNING id`,
+      [inserted[0].seq, now, notice.memberId, notice.type],
+    );
+    return rows.length;
+  }
+
+  /** The position of the member's latest event (a stream without Last-Event-ID starts after it), or null. */
+  async latest(memberId: string): Promise<{ txId: string; seq: string } | null> {
+    const rows: { tx_id: string; seq: string }[] = await this.database.dataSource.query(
+      `SELECT tx_id::text AS tx_id, seq::text AS seq FROM ${this.s}.member_events WHERE member_id = $1 ORDER BY tx_id DESC, seq DESC LIMIT 1`,
+      [memberId],
+    );
+    return rows[0] ? { txId: rows[0].tx_id, seq: rows[0].seq } : null;
+  }
+
+  /**
+   * A member's events after `after` (a `tx_id.seq` position, exclusive), in commit order, only from
+   * transactions every later reader will also see (none still in progress before them), so a stream that
+   * resumes from the last id it got never skips an event that committed late.
+   */
+  async after(memberId: string, after: { txId: string; seq: string } | null, limit: number, types?: readonly string[]): Promise<MemberEventRow[]> {
+    return this.database.dataSource.query(
+      `SELECT seq::text AS seq, tx_id::text AS tx_id, message_id, member_id, member_role, type, occurred_at, payload FROM ${this.s}.member_events
+        WHERE member_id = $1 AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($2::xid8 IS NULL OR (tx_id, seq) > ($2::xid8, $3::bigint))
+          AND ($5::text[] IS NULL OR type = ANY ($5))
+        ORDER BY tx_id, seq LIMIT $4`,
+      [memberId, after?.txId ?? null, after?.seq ?? null, limit, types && types.length > 0 ? types : null],
+    );
+  }
+}
