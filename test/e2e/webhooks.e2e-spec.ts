@@ -194,10 +194,10 @@ describe('webhooks and the event stream over a demo-sized run', () => {
 
     const first: Json = await client.get(`/notifications/webhook-endpoints/${endpoint.endpointId}/deliveries?limit=1`, endpoint.token);
     const delivery = (first.items as Json[])[0];
-    const before = receiver.received.get(delivery.messageId as string)!.times;
+    const before = receiver.received.get(`/hooks/${memberId} ${delivery.messageId}`)!.times;
     const again: Json = await client.post(`/notifications/webhook-endpoints/${endpoint.endpointId}/deliveries/${delivery.id}/redeliver`, endpoint.token);
     expect(again).toMatchObject({ id: delivery.id, status: 'pending' });
-    await waitFor(() => receiver.received.get(delivery.messageId as string)!.times === before + 1, { message: 'the redelivery arrived' });
+    await waitFor(() => receiver.received.get(`/hooks/${memberId} ${delivery.messageId}`)!.times === before + 1, { message: 'the redelivery arrived' });
     const after: Json = await client.get(`/notifications/webhook-endpoints/${endpoint.endpointId}/deliveries?limit=1`, endpoint.token);
     expect((after.items as Json[])[0]).toMatchObject({ id: delivery.id, status: 'delivered', attempts: (delivery.attempts as number) + 1 });
   });

@@ -12,6 +12,8 @@ export interface ReceivedWebhook {
   body: { id: string; type: string; timestamp: string; data: Record<string, unknown> };
   receivedAt: number;
   times: number;
+  /** `v1,` signatures in the header the first time (two while a rotated-out secret still signs). */
+  signatures: number;
 }
 
 export class WebhookReceiver {
@@ -21,6 +23,7 @@ export class WebhookReceiver {
   readonly secrets = new Map<string, string>();
   /** Paths that answer 500 (a receiver with a bug). */
   readonly failing = new Set<string>();
+  /** By `<path> <webhook-id>`: each endpoint (path) keeps each webhook-id once. */
   readonly received = new Map<string, ReceivedWebhook>();
   duplicates = 0;
   badSignatures = 0;
@@ -77,13 +80,13 @@ export class WebhookReceiver {
       res.writeHead(500).end('receiver bug');
       return;
     }
-    const seen = this.received.get(id);
+    const seen = this.received.get(`${path} ${id}`);
     if (seen) {
       seen.times += 1;
       this.duplicates += 1;
     } else {
       const body = JSON.parse(raw.toString('utf8')) as ReceivedWebhook['body'];
-      this.received.set(id, { id, path, type: body.type, body, receivedAt: Date.now(), times: 1 });
+      this.received.set(`${path} ${id}`, { id, path, type: body.type, body, receivedAt: Date.now(), times: 1, signatures: signatures.filter((x) => x.startsWith('v1,')).length });
     }
     res.writeHead(204).end();
   }
