@@ -90,7 +90,7 @@ describe('webhook endpoints', () => {
       expect([method, path, other.status]).toEqual([method, path, 404]);
     }
     const list = await client.get<Json>('/notifications/webhook-endpoints', brand.token as string);
-    expect((list.items as Json[]).map((e) => e.id)).not.toContain(created.id);
+    expect((list.items as Json[]).map((e) => e.id as string)).not.toContain(created.id);
     await client.call('DELETE', `/notifications/webhook-endpoints/${created.id}`, { token: workshop.token as string, expect: [204] });
     await client.call('GET', `/notifications/webhook-endpoints/${created.id}`, { token: workshop.token as string, expect: [404] });
   });
