@@ -28,6 +28,12 @@ export class WebhookReceiver {
   duplicates = 0;
   badSignatures = 0;
   refusedWhileFailing = 0;
+  /** Each answer waits this long (a slow receiver keeps deliveries in flight). */
+  delayMs = 0;
+  /** While set, answers wait for it (the deliveries stay in flight at the sender). */
+  hold?: Promise<void>;
+  /** Requests waiting on `hold` now. */
+  held = 0;
 
   url(path: string): string {
     return `http://127.0.0.1:${this.port}${path}`;
@@ -79,6 +85,12 @@ export class WebhookReceiver {
       this.refusedWhileFailing += 1;
       res.writeHead(500).end('receiver bug');
       return;
+    }
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.hold) {
+      this.held += 1;
+      await this.hold;
+      this.held -= 1;
     }
     const seen = this.received.get(`${path} ${id}`);
     if (seen) {
