@@ -66,6 +66,8 @@ const env: Record<string, string> = {
   // Thousands of calls a second from one member: the rate limiter is not what is under test here.
   MESHFAB_RATE_LIMIT_PER_SECOND: '0',
   MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: '0',
+  // The SSE stream answers with a stream that ends soon.
+  MESHFAB_NOTIFICATIONS_STREAM_MAX_MS: '200',
   // Background sweeps would append events while a refused request is being checked for writes.
   MATCHING_EXPIRY_SWEEP_MS: String(2 ** 30),
   MATCHING_RETRY_SWEEP_MS: String(2 ** 30),

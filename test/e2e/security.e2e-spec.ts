@@ -116,6 +116,8 @@ describe('security matrix: every endpoint × every caller', () => {
     // The sandbox provider signs with this network's secret; the matrix signs its webhook calls with it too.
     MESHFAB_SETTLEMENT_PROVIDER_SECRETS: Object.entries(WEBHOOK_SECRETS).map(([name, secret]) => `${name}=${secret}`).join(','),
     MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
+    // An allowed call of the SSE stream gets an answer that ends.
+    MESHFAB_NOTIFICATIONS_STREAM_MAX_MS: '200',
   });
   let host: RunningHost;
   let w: World;

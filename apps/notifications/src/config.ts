@@ -52,6 +52,9 @@ export class NotificationsConfig {
   /** SSE: how often an open stream looks for new events of its member. */
   @IsInt() @Min(10) @Max(60_000) MESHFAB_NOTIFICATIONS_STREAM_POLL_MS: number = 500;
 
+  /** SSE: a stream ends after this long (the client reconnects with Last-Event-ID and misses nothing), so connections spread over instances. */
+  @IsInt() @Min(100) @Max(24 * 3_600_000) MESHFAB_NOTIFICATIONS_STREAM_MAX_MS: number = 30 * 60_000;
+
   /** Readiness fails while more deliveries than this are due and undelivered (0 = never). */
   @IsInt() @Min(0) MESHFAB_NOTIFICATIONS_BACKLOG_READY_MAX: number = 0;
 }

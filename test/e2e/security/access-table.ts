@@ -272,4 +272,41 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'GET /settlement/ledger/transfers': { access: access(['operator']), path: () => '/settlement/ledger/transfers' },
   'GET /settlement/ledger/check': { access: access(['operator']), path: () => '/settlement/ledger/check' },
   'GET /settlement/audit': { access: access(['operator']), path: () => '/settlement/audit' },
+  // ── notifications: a member's webhook endpoints and event stream (brands and workshops only)
+  'GET /notifications/event-types': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/notifications/event-types' },
+  'POST /notifications/webhook-endpoints': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/notifications/webhook-endpoints', body: invalid },
+  'GET /notifications/webhook-endpoints': {
+    access: access(['brandA', 'brandB', 'workshopA', 'workshopB']),
+    path: () => '/notifications/webhook-endpoints',
+    check: (w, caller, body) => {
+      if (caller !== 'brandA') expect(JSON.stringify(body)).not.toContain(w.webhookEndpointOfA);
+    },
+  },
+  'GET /notifications/webhook-endpoints/:id': { access: access(['brandA'], { brandB: 404, workshopA: 404, workshopB: 404 }), path: (w) => `/notifications/webhook-endpoints/${w.webhookEndpointOfA}` },
+  'PATCH /notifications/webhook-endpoints/:id': {
+    access: access(['brandA'], { brandB: 404, workshopA: 404, workshopB: 404 }),
+    path: (w) => `/notifications/webhook-endpoints/${w.webhookEndpointOfA}`,
+    body: () => ({ description: 'changed' }),
+  },
+  'DELETE /notifications/webhook-endpoints/:id': {
+    access: access(['brandA'], { brandB: 404, workshopA: 404, workshopB: 404 }),
+    path: (w) => `/notifications/webhook-endpoints/${w.webhookEndpointOfA}`,
+    last: true,
+  },
+  'POST /notifications/webhook-endpoints/:id/rotate-secret': {
+    access: access(['brandA'], { brandB: 404, workshopA: 404, workshopB: 404 }),
+    path: (w) => `/notifications/webhook-endpoints/${w.webhookEndpointOfA}/rotate-secret`,
+  },
+  'GET /notifications/webhook-endpoints/:id/deliveries': {
+    access: access(['brandA'], { brandB: 404, workshopA: 404, workshopB: 404 }),
+    path: (w) => `/notifications/webhook-endpoints/${w.webhookEndpointOfA}/deliveries`,
+  },
+  'POST /notifications/webhook-endpoints/:id/deliveries/:deliveryId/redeliver': {
+    // Brand A has no delivery of that id (a 404 of the delivery); the others do not see the endpoint.
+    access: access([], { brandA: 404, brandB: 404, workshopA: 404, workshopB: 404 }),
+    path: (w) => `/notifications/webhook-endpoints/${w.webhookEndpointOfA}/deliveries/999999999/redeliver`,
+  },
+  // The stream ends after MESHFAB_NOTIFICATIONS_STREAM_MAX_MS (short in this test), as a client reconnects.
+  'GET /events/stream': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/events/stream' },
+  'GET /notifications/events/stream': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/notifications/events/stream' },
 };

@@ -39,6 +39,8 @@ export interface World {
   sandboxPaymentOfA: string;
   /** A token of brand A's already revoked by a rotation (a DELETE of it changes nothing). */
   rotatedTokenIdOfA: string;
+  /** Brand A's webhook endpoint (notifications). */
+  webhookEndpointOfA: string;
   /** What only brand A's side may see: names, product, ids. No response to anyone else may hold them. */
   secretsOfA: { brandName: string; contactEmail: string; productName: string; sku: string };
 }
@@ -107,6 +109,8 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     60_000,
   );
 
+  const webhookEndpointOfA = (await client.post<Json>('/notifications/webhook-endpoints', brandA.token, { url: 'https://hooks.example.com/brand-a', eventTypes: ['*'] })).id as string;
+
   // Brand A rotates its token once: the first one is revoked, the new one is brand A's from now on.
   const rotated = await client.post<Json>(`/registry/members/${brandA.id}/tokens`, brandA.token);
   const rotatedTokenIdOfA = brandA.tokenId;
@@ -148,6 +152,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     lotId: lot.id as string,
     lotSampleSize: lot.sampleSize as number,
     sandboxPaymentOfA: fundingOfA.transactionId,
+    webhookEndpointOfA,
     rotatedTokenIdOfA,
     secretsOfA,
   };

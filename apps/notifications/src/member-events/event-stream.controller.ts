@@ -51,7 +51,8 @@ export class EventStreamController {
       open = false;
     });
     let lastWrite = Date.now();
-    while (open && !res.destroyed) {
+    const endAt = Date.now() + this.config.MESHFAB_NOTIFICATIONS_STREAM_MAX_MS;
+    while (open && !res.destroyed && Date.now() < endAt) {
       const rows = await this.events.after(principal.sub, position, 200, types);
       for (const row of rows) {
         position = { txId: row.tx_id, seq: row.seq };
