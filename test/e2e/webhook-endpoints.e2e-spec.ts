@@ -132,3 +132,56 @@ describe('webhook endpoints', () => {
     expect(receiver.badSignatures).toBe(0);
   });
 });
+
+describe('readiness with a webhook backlog', () => {
+  const schemas = freshSchemas('backlog');
+  let host: RunningHost;
+
+  beforeAll(async () => {
+    host = await startHost('network', NETWORK_SERVICES, {
+      embedded: true,
+      env: {
+        ...schemas,
+        DATABASE_URL: testDatabaseUrl(),
+        PORT: '0',
+        MESHFAB_JWT_SECRET: 'backlog-e2e-secret-that-is-long-enough-for-hs256',
+        MESHFAB_OPERATOR_TOKEN: OPERATOR,
+        LOG_LEVEL: 'error',
+        MESHFAB_DATA_DIR: '.data/e2e-backlog',
+        // Nobody delivers in this process: the deliveries stay due.
+        MESHFAB_NOTIFICATIONS_DELIVER: 'false',
+        MESHFAB_NOTIFICATIONS_BACKLOG_READY_MAX: '2',
+        MESHFAB_READY_MAX_BACKLOG: '100000',
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    await dropSchemas(schemas);
+  });
+
+  it('reports webhook-backlog failing once more deliveries are due than the threshold', async () => {
+    const client = new MeshfabClient(host.url);
+    const members = new Members(client, { operator: OPERATOR, inspector: '' });
+    const brand = await members.brand(`Backlog brand ${randomUUID().slice(0, 6)}`, 0);
+    await client.post('/notifications/webhook-endpoints', brand.token as string, { url: 'https://hooks.example.com/backlog', eventTypes: ['FundsDeposited'] });
+    const ready = async () => {
+      const response = await fetch(`${host.url}/health/ready`);
+      return { status: response.status, body: (await response.json()) as Json };
+    };
+    const before = await ready();
+    expect(before.body.checks['webhook-backlog']).toEqual({ status: 'ok' });
+    expect(before.body.checks['event-backlog']).toEqual({ status: 'ok' });
+    for (let i = 0; i < 3; i++) await members.deposit(brand, 1_000 + i);
+    const after = await waitFor(
+      async () => {
+        const r = await ready();
+        return r.body.checks['webhook-backlog']?.status === 'failing' ? r : undefined;
+      },
+      { timeoutMs: 20_000, message: 'webhook-backlog failing' },
+    );
+    expect(after.status).toBe(503);
+    expect(after.body.checks['webhook-backlog'].message).toMatch(/^3 webhook deliveries are due \(MESHFAB_NOTIFICATIONS_BACKLOG_READY_MAX 2\)$/);
+  });
+});

@@ -50,6 +50,7 @@ describe('webhooks and the event stream over a demo-sized run', () => {
         MESHFAB_NOTIFICATIONS_POLL_MS: '100',
         MESHFAB_NOTIFICATIONS_RETRY_INITIAL_MS: '200',
         MESHFAB_NOTIFICATIONS_RETRY_MAX_MS: '1000',
+        MESHFAB_NOTIFICATIONS_HEARTBEAT_MS: '1000',
       },
     });
     client = new MeshfabClient(host.url);
@@ -154,6 +155,8 @@ describe('webhooks and the event stream over a demo-sized run', () => {
     const all = [...receiver.received.values(), ...lateReceiver.received.values()];
     for (const [workshopId, stream] of streams) {
       expect(stream.status).toBe(200);
+      // Quiet for a second: a heartbeat comment keeps the connection open.
+      expect(stream.heartbeats).toBeGreaterThan(0);
       const viaWebhook = all.filter((w) => w.path === `/hooks/${workshopId}`).map((w) => w.id);
       await waitFor(() => stream.events.length >= viaWebhook.length, { timeoutMs: 10_000, message: `the stream of ${workshopId} caught up` });
       expect(stream.events.map((e) => e.data.id).sort()).toEqual(viaWebhook.sort());
@@ -200,6 +203,22 @@ describe('webhooks and the event stream over a demo-sized run', () => {
     await waitFor(() => receiver.received.get(`/hooks/${memberId} ${delivery.messageId}`)!.times === before + 1, { message: 'the redelivery arrived' });
     const after: Json = await client.get(`/notifications/webhook-endpoints/${endpoint.endpointId}/deliveries?limit=1`, endpoint.token);
     expect((after.items as Json[])[0]).toMatchObject({ id: delivery.id, status: 'delivered', attempts: (delivery.attempts as number) + 1 });
+  });
+
+  it('shows the delivery outcomes, the consumers caught up and no dead letters in /metrics', async () => {
+    const response = await fetch(`${host.url}/metrics`);
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    const value = (name: string, label: string) => Number(text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label))?.split(' ').pop());
+    const { rows } = await db.query<{ delivered: number }>(
+      `SELECT count(*)::int AS delivered FROM ${s}.webhook_attempts WHERE status_code BETWEEN 200 AND 299`,
+    );
+    expect(value('meshfab_webhook_attempts_total', 'outcome="delivered"')).toBe(rows[0].delivered);
+    expect(value('meshfab_webhook_attempts_total', 'outcome="failed"')).toBeGreaterThan(0);
+    const lags = text.split('\n').filter((l) => l.startsWith('meshfab_consumer_lag_events{'));
+    expect(lags.some((l) => l.includes('consumer="notifications"') && l.includes('producer="matching"'))).toBe(true);
+    expect(lags.filter((l) => l.includes('consumer="notifications"') && !l.endsWith(' 0'))).toEqual([]);
+    expect(text.split('\n').filter((l) => l.startsWith('meshfab_dead_letters{'))).toEqual([]);
   });
 
   it('reports the delivery figures', async () => {

@@ -20,6 +20,7 @@ import {
   type RetryPolicy,
 } from '#libs/messaging';
 import { HealthRegistry, MetricsService } from '#libs/platform';
+import { exposeEventBacklog } from './event-backlog.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';
 
 export type EventTransportSettings =
@@ -75,11 +76,14 @@ export async function connectEventTransport(
   app: INestApplication,
   hosted: readonly HostedService[],
   settings: EventTransportSettings,
+  /** Readiness fails while an outbox or a consumer is more events behind than this (0 = never). */
+  readyMaxBacklog = 0,
 ): Promise<ConnectedTransport> {
   exposeDispatchTallies(app.get(MetricsService, { strict: false }));
   exposeKafkaTallies(app.get(MetricsService, { strict: false }));
   // Readiness, and the write gate it feeds: each service's PostgreSQL, and the broker when on Kafka.
   const health = app.get(HealthRegistry, { strict: false });
+  exposeEventBacklog(app, hosted, settings.kind, app.get(MetricsService, { strict: false }), health, readyMaxBacklog);
   for (const service of hosted) {
     const database = databaseOf(app, service);
     health.register(`postgresql:${service.definition.name}`, () => database.ping(), { critical: true, dependency: 'PostgreSQL' });

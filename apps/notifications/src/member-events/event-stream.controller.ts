@@ -50,10 +50,20 @@ export class EventStreamController {
     req.on('close', () => {
       open = false;
     });
-    let lastWrite = Date.now();
     const endAt = Date.now() + this.config.MESHFAB_NOTIFICATIONS_STREAM_MAX_MS;
-    while (open && !res.destroyed && Date.now() < endAt) {
-      const rows = await this.events.after(principal.sub, position, 200, types);
+    try {
+      await this.pump(principal.sub, position, types, res, () => open && !res.destroyed && Date.now() < endAt);
+    } catch {
+      // The database went away (shutting down, or down): the stream ends and the client resumes with Last-Event-ID.
+    }
+    res.end();
+  }
+
+  private async pump(memberId: string, from: Position | null, types: string[] | undefined, res: ServerResponse, going: () => boolean): Promise<void> {
+    let position = from;
+    let lastWrite = Date.now();
+    while (going()) {
+      const rows = await this.events.after(memberId, position, 200, types);
       for (const row of rows) {
         position = { txId: row.tx_id, seq: row.seq };
         res.write(`id: ${row.tx_id}.${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(messageBody(row))}\n\n`);
@@ -66,6 +76,5 @@ export class EventStreamController {
       }
       await new Promise((resolve) => setTimeout(resolve, this.config.MESHFAB_NOTIFICATIONS_STREAM_POLL_MS));
     }
-    res.end();
   }
 }
