@@ -49,4 +49,6 @@ export const BODY_EXAMPLES: Record<string, () => unknown> = {
   SandboxPaymentDto: () => ({ reference: 'MF-FUZZ-FUZZ-FUZZ', amount: money(100_000), transactionId: 'sbx-fuzz-0001' }),
   PayoutRequestDto: () => ({ amount: money(100), currency: 'CNY' }),
   MarkPayoutPaidDto: () => ({ bankReference: 'ICBC-FUZZ-0001' }),
+  CreateWebhookEndpointDto: () => ({ url: 'https://hooks.fuzzed-apparel.example/meshfab', eventTypes: ['*'], description: 'fuzz' }),
+  UpdateWebhookEndpointDto: () => ({ eventTypes: ['*'], description: 'fuzz, changed', status: 'enabled' }),
 };

@@ -9,7 +9,7 @@ import { MemberEventsService, messageBody } from './member-events.service.js';
 type Position = { txId: string; seq: string };
 
 const parsePosition = (id: string): Position => {
-  const match = /^(\d{1,20})\.(\d{1,20})$/.exec(id);
+  const match = /^(\d{1,19})\.(\d{1,18})$/.exec(id);
   if (!match) throw new ValidationFailed('Last-Event-ID', 'must be the id of an event this stream sent');
   return { txId: match[1], seq: match[2] };
 };
