@@ -18,6 +18,7 @@ import pg from 'pg';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { MeshfabClient } from '../apps/network/src/client/meshfab-client.js';
 import { log, machineInfo, median, percentile, printReport, round, throughput } from './bench-kit.js';
+import { testSigningEnv } from '#libs/testing';
 
 const SERVICES = ['registry', 'orders', 'matching', 'inspection', 'settlement'] as const;
 const PROCESSES = ['cnc-milling', 'cnc-turning', 'anodizing', 'assembly', 'packing'] as const;
@@ -132,7 +133,7 @@ async function startNetwork(kind: Network['kind'], args: { databaseUrl: string; 
   const env: Record<string, string> = {
     ...Object.fromEntries(SERVICES.map((s) => [`MESHFAB_${s.toUpperCase()}_SCHEMA`, schemas[s]])),
     DATABASE_URL: args.databaseUrl,
-    MESHFAB_JWT_SECRET: SECRET,
+    ...testSigningEnv(SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     MESHFAB_DATA_DIR: '.data/bench',
     MESHFAB_DB_POOL_SIZE: '10',

@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
-import { TokenService, type Role } from '#libs/platform';
+import { type Role } from '#libs/platform';
 import { schemaVariable, startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { deepJsonText, fromPlain, hostileJson, hostileString, idempotencyKey, malformedJsonText, mutate, mutation, pathSegment, queryString, toJsonText } from './fuzz/arbitraries.js';
@@ -57,7 +57,7 @@ const env: Record<string, string> = {
   ...schemas,
   DATABASE_URL: testDatabaseUrl(),
   PORT: '0',
-  MESHFAB_JWT_SECRET: SECRET,
+  ...testSigningEnv(SECRET),
   MESHFAB_OPERATOR_TOKEN: OPERATOR,
   LOG_LEVEL: 'fatal',
   MESHFAB_DATA_DIR: '.data/e2e',
@@ -88,7 +88,7 @@ function answerProblem(answer: Answer): string | undefined {
 const short = (text: string, max = 600) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 
 describe('every HTTP endpoint under fuzzing (the network in one process)', () => {
-  const tokens = new TokenService(SECRET);
+  const tokens = testTokens(SECRET);
   let host: RunningHost;
   let stores: NetworkStores;
   let endpoints: Endpoint[];

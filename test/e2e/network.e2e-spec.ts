@@ -2,9 +2,8 @@
 // transport (what `npm start` runs), and the five services as separate Nest applications talking
 // through real Apache Kafka (the distributed deployment).
 import { randomUUID } from 'node:crypto';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { kafkaBrokers, testDatabaseUrl } from '#libs/testing';
+import { kafkaBrokers, testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
@@ -14,7 +13,7 @@ const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
 const OPERATOR = 'op_e2e-operator-token-0123456789abcdef';
 
 function baseEnv(): Record<string, string> {
-  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
+  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
 }
 
 /** No service of the network gave up on any message (the operator's dead-letter view is empty). */
@@ -26,7 +25,7 @@ async function expectNoDeadLetters(urls: string[]): Promise<void> {
 }
 
 async function actors() {
-  return { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+  return { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
 }
 
 async function expectLifecycle(client: MeshfabClient) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, ServiceDatabase } from '#libs/eventsourcing';
-import { TokenService } from '#libs/platform';
+import type { JSONWebKeySet } from 'jose';
+import type { TokenIssuer } from '#libs/platform';
 import { brandDecider } from './brand/domain/brand.decider.js';
 import { inspectorDecider } from './inspector/domain/inspector.decider.js';
 import { membersProjection } from './member/members.projection.js';
@@ -15,7 +16,9 @@ export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
 export interface RegistrySettings {
   config: RegistryConfig;
   clock: () => Date;
-  tokens: TokenService;
+  tokens: TokenIssuer;
+  /** The public keys published at /registry/.well-known/jwks.json. */
+  keySet: JSONWebKeySet;
 }
 
 export const workshopStream = (workshopId: string): string => `workshop-${workshopId}`;

@@ -7,8 +7,8 @@ import { Test } from '@nestjs/testing';
 import { assertContract, contractOf } from '#libs/contracts';
 import { ServiceDatabase, START_OF_LOG, type StoredEvent } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { RegistryStreams, workshopStream } from './registry.context.js';
 import { RegistryModule } from './registry.module.js';
 import { addDays, daysBetween } from './workshop/domain/calendar.js';
@@ -54,11 +54,11 @@ describe('registry over HTTP', () => {
   };
 
   beforeAll(async () => {
-    operator = await new TokenService(secret).issue({ sub: 'operator-1', role: 'operator' });
+    operator = await testTokens(secret).issue({ sub: 'operator-1', role: 'operator' });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '500' }, clock: () => NOW }),
+        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '500' }, clock: () => NOW }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -240,7 +240,7 @@ describe('registry over HTTP', () => {
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
     const { id, token, tokenId } = registered.body as { id: string; token: string; tokenId: string };
-    expect(await new TokenService(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
+    expect(await testTokens(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
 
     const own = await call('GET', `/registry/inspectors/${id}`, token);
     expect(own).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() } });
@@ -309,7 +309,7 @@ describe('registry over HTTP', () => {
 
     const rotated = await call('POST', `/registry/members/${inspector.id}/tokens`, inspector.token);
     expect(rotated).toMatchObject({ status: 201, body: { id: inspector.id, token: expect.any(String), tokenId: expect.any(String) } });
-    expect(await new TokenService(secret).verify(rotated.body.token)).toMatchObject({ sub: inspector.id, role: 'inspector' });
+    expect(await testTokens(secret).verify(rotated.body.token)).toMatchObject({ sub: inspector.id, role: 'inspector' });
     expect(await call('GET', `/registry/inspectors/${inspector.id}`, inspector.token)).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
     expect((await call('GET', `/registry/inspectors/${inspector.id}`, rotated.body.token)).status).toBe(200);
 

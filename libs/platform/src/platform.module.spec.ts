@@ -10,7 +10,6 @@ import { CurrentPrincipal, Roles } from './auth/auth.decorators.js';
 import { assertOwnership } from './auth/ownership.js';
 import type { Principal } from './auth/principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './auth/token-revocation.js';
-import { TokenService } from './auth/token.service.js';
 import { loadConfig } from './config/load-config.js';
 import { PlatformConfig } from './config/platform.config.js';
 import { configureHttpApp } from './configure-http-app.js';
@@ -20,6 +19,7 @@ import { currentCorrelationId } from './logging/correlation.js';
 import { createLogger } from './logging/logger.js';
 import { ObservabilityModule } from './observability.module.js';
 import { PlatformModule } from './platform.module.js';
+import { testPublicKeys, testTokens } from '#libs/testing';
 
 const SECRET = 'a-test-secret-that-is-long-enough-123';
 
@@ -115,10 +115,10 @@ async function boot(serviceName: string): Promise<TestApp> {
       done();
     },
   });
-  const config = loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'debug' });
+  const config = loadConfig(PlatformConfig, { MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(SECRET), LOG_LEVEL: 'debug' });
   const logger = createLogger({ serviceName, level: config.LOG_LEVEL }, destination);
   const moduleRef = await Test.createTestingModule({
-    imports: [PlatformModule.forRoot({ serviceName, config, logger, readinessTimeoutMs: 200, operatorToken: OPERATOR_TOKEN }), OrdersModule],
+    imports: [PlatformModule.forRoot({ serviceName, config, logger, readinessTimeoutMs: 200, operatorToken: OPERATOR_TOKEN, audiences: ['orders'] }), OrdersModule],
   }).compile();
   const app = moduleRef.createNestApplication();
   configureHttpApp(app, { openApi: { title: 'Orders', version: '1.0.0' } });
@@ -128,7 +128,7 @@ async function boot(serviceName: string): Promise<TestApp> {
 }
 
 describe('PlatformModule over HTTP', () => {
-  const tokens = new TokenService(SECRET);
+  const tokens = testTokens(SECRET);
   let testApp: TestApp;
   let brandToken: string;
 
@@ -177,7 +177,7 @@ describe('PlatformModule over HTTP', () => {
   });
 
   it('answers 401 invalid_token for a forged token or a header that is not Bearer', async () => {
-    const forged = await new TokenService('another-secret-that-is-long-enough-456').issue({ sub: 'brand-1', role: 'operator' });
+    const forged = await testTokens('another-secret-that-is-long-enough-456').issue({ sub: 'brand-1', role: 'operator' });
 
     const response = await call('/orders/o-1', { token: forged });
     expect(response.status).toBe(401);
@@ -186,6 +186,14 @@ describe('PlatformModule over HTTP', () => {
     const basic = await call('/orders/o-1', { headers: { authorization: 'Basic YnJhbmQ6cHc=' } });
     expect(basic.status).toBe(401);
     expect(await basic.json()).toMatchObject({ error: 'invalid_token' });
+  });
+
+  it('answers 401 wrong_audience for a genuine token meant for other services', async () => {
+    const forSettlement = await tokens.issue({ sub: 'brand-1', role: 'brand', audience: ['settlement'] });
+
+    const response = await call('/orders/o-1', { token: forSettlement });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'wrong_audience' });
   });
 
   it('answers 401 token_revoked for a revoked token', async () => {

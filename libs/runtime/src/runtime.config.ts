@@ -25,6 +25,18 @@ export class RuntimeConfig extends PlatformConfig {
   @IsInt() @Min(MAX_EVENT_BYTES + EVENT_ENVELOPE_ALLOWANCE_BYTES) @Max(100 * 1024 * 1024) MESHFAB_KAFKA_MAX_REQUEST_BYTES: number = DEFAULT_MAX_REQUEST_BYTES;
   /** Compression of what the relays publish: `gzip` (built into kafkajs) or `none`. */
   @IsIn(['gzip', 'none']) MESHFAB_KAFKA_COMPRESSION: RelayCompression = 'gzip';
+  /**
+   * The registry's private signing key (PKCS#8 PEM, Ed25519 or P-256), or MESHFAB_REGISTRY_SIGNING_KEY_FILE
+   * naming a file holding it. Only the registry's host reads it; the embedded network generates one under
+   * the data folder (registry-signing-key.pem).
+   */
+  @IsOptional() @IsString() MESHFAB_REGISTRY_SIGNING_KEY?: string;
+  @IsOptional() @IsString() MESHFAB_REGISTRY_SIGNING_KEY_FILE?: string;
+  /**
+   * Public keys the registry signed with before (a JWKS): still published and trusted after a rotation,
+   * until the tokens they signed have expired.
+   */
+  @IsOptional() @IsString() MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS?: string;
   /** A static operator bearer token (≥ 32 characters). */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;

@@ -70,6 +70,18 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'POST /admin/dead-letters/:id/discard': { access: access(['operator']), path: () => '/admin/dead-letters/settlement-1/discard', body: invalid },
 
   // ── registry
+  // The public keys every service verifies tokens with: public, and never a private member.
+  'GET /registry/.well-known/jwks.json': {
+    access: 'public',
+    path: () => '/registry/.well-known/jwks.json',
+    check: (_w, _caller, body) => {
+      expect(body.keys.length).toBeGreaterThan(0);
+      for (const key of body.keys as Record<string, unknown>[]) {
+        expect(key).toMatchObject({ kty: expect.any(String), kid: expect.any(String), use: 'sig' });
+        expect(key).not.toHaveProperty('d');
+      }
+    },
+  },
   'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },
   'GET /registry/brands/:id': { access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/registry/brands/${w.brandA.id}` },
   'POST /registry/inspectors': { access: access(['operator']), path: () => '/registry/inspectors', body: () => ({ name: 'Matrix inspector' }) },

@@ -5,8 +5,8 @@ import { IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.dec
 import { isOperatorToken } from './operator-token.js';
 import type { Principal, Role } from './principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
-import { TokenService } from './token.service.js';
-import { verifyOnce } from './verify-once.js';
+import { TokenVerifier } from './token-verifier.js';
+import { audienceOf, verifyOnce } from './verify-once.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
 
 const BEARER = /^Bearer +(\S+)$/i;
@@ -22,7 +22,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenVerifier,
     private readonly moduleRef: ModuleRef,
     @Inject(PLATFORM_OPTIONS) private readonly options: PlatformModuleOptions,
   ) {
@@ -58,7 +58,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     return true;
   }
 
-  private async authenticate(request: object, header: string | undefined): Promise<Principal> {
+  private async authenticate(request: AuthenticatedRequest, header: string | undefined): Promise<Principal> {
     if (!header) {
       throw new DomainError('missing_token', 'send a bearer token: Authorization: Bearer <token>', 'unauthorized');
     }
@@ -67,7 +67,8 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
       throw new DomainError('invalid_token', 'the Authorization header must read: Bearer <token>', 'unauthorized');
     }
     if (isOperatorToken(this.options.operatorToken, token)) return { sub: 'operator', role: 'operator', tokenId: 'operator-token' };
-    const principal = await verifyOnce(this.tokens, request, token);
+    const path = (request as AuthenticatedRequest & { originalUrl?: string }).originalUrl ?? request.url ?? '';
+    const principal = await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]));
     if (this.revocation && (await this.revocation.isRevoked(principal))) {
       throw new DomainError('token_revoked', 'the bearer token has been revoked', 'unauthorized');
     }

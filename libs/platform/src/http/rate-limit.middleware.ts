@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { isOperatorToken } from '../auth/operator-token.js';
-import { TokenService } from '../auth/token.service.js';
-import { verifyOnce } from '../auth/verify-once.js';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import { audienceOf, verifyOnce } from '../auth/verify-once.js';
 import { PlatformConfig, RATE_LIMIT_DEFAULTS } from '../config/platform.config.js';
 import { sendErrorResponse } from '../errors/error-response.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
@@ -23,7 +23,7 @@ const UNTHROTTLED = /^\/health(\/|$|\?)/;
  *   throttled hardest, and a flood of bad tokens cannot use up a member's budget.
  *
  * A refused call gets 429 with `Retry-After` (seconds) and the usual error body. The token is verified
- * here as well as in the AuthGuard (HS256 is cheap); revocation is left to the guard, since a revoked
+ * here as well as in the AuthGuard (an Ed25519 check is cheap); revocation is left to the guard, since a revoked
  * token was genuinely signed and only its owner could send it. Limits come from PlatformConfig; a
  * per-second value of 0 turns that limit off. The buckets live in this process: with several instances
  * behind a load balancer each enforces its own share.
@@ -35,7 +35,7 @@ export class RateLimitMiddleware implements NestMiddleware {
 
   constructor(
     @Inject(PlatformConfig) config: PlatformConfig,
-    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(TokenVerifier) private readonly tokens: TokenVerifier,
     @Inject(PLATFORM_OPTIONS) private readonly options: PlatformModuleOptions,
   ) {
     this.members = buckets({
@@ -78,7 +78,8 @@ export class RateLimitMiddleware implements NestMiddleware {
     if (!token) return undefined;
     if (isOperatorToken(this.options.operatorToken, token)) return 'operator';
     try {
-      return (await verifyOnce(this.tokens, request, token)).sub; // the guard reuses this verification
+      const path = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '';
+      return (await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]))).sub; // the guard reuses this verification
     } catch {
       return undefined;
     }
