@@ -192,6 +192,14 @@ describe('security matrix: every endpoint × every caller', () => {
     expect(failures).toEqual([]);
   }, 300_000);
 
+  it('refuses the bootstrap credential everywhere once the named operator turned it off (the matrix did, last)', async () => {
+    for (const path of ['/registry/workshops?process=cutting', '/orders', '/admin/dead-letters', '/inspection/sampling-plans?lotSize=200&level=II&aql=2.5']) {
+      const answer = await send(host.url, 'GET', path, OPERATOR);
+      expect({ path, status: answer.status, error: answer.body?.error }).toEqual({ path, status: 401, error: 'token_revoked' });
+    }
+    expect((await send(host.url, 'GET', `/registry/operators/${w.operator.id}`, w.tokens.operator)).status).toBe(200);
+  });
+
   it("answers another tenant's resource exactly as a missing one", async () => {
     const hidden = [
       { caller: 'brandB', path: (id: string) => `/orders/${id}`, id: () => w.orderId },

@@ -17,6 +17,7 @@ import { workshopDecider } from './workshop/domain/workshop.decider.js';
 import type { Capability } from './workshop/domain/workshop.events.js';
 
 const secret = 'registry-test-secret-that-is-long-enough-0123456789';
+const BOOTSTRAP = `op_bootstrap-${randomUUID()}`;
 const NOW = new Date('2030-03-01T08:00:00.000Z');
 const schema = uniqueSchema('registry_http');
 const inspectionSchema = uniqueSchema('registry_fake_inspection');
@@ -57,7 +58,7 @@ describe('registry over HTTP', () => {
     operator = await testTokens(secret).issue({ sub: 'operator-1', role: 'operator' });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' }, operatorToken: BOOTSTRAP }),
         RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '500' }, clock: () => NOW }),
       ],
     }).compile();
@@ -96,11 +97,51 @@ describe('registry over HTTP', () => {
     expect(denied.body.error).toBe('forbidden_role');
   });
 
+  it('registers named operators (the first with the bootstrap credential) whose acts carry their id; the bootstrap credential can then be turned off', async () => {
+    const first = await call('POST', '/registry/operators', BOOTSTRAP, { name: ' Li Wei ', contactEmail: 'li.wei@meshfab.example' });
+    expect(first).toEqual({ status: 201, body: { id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-01T16:00:00.000Z' } });
+    const li = first.body as { id: string; token: string; tokenId: string };
+    expect(await testTokens(secret).verify(li.token)).toEqual({ sub: li.id, role: 'operator', tokenId: li.tokenId });
+    expect((await eventsOf(`operator-${li.id}`)).map((e) => [e.type, e.data])).toEqual([
+      ['OperatorRegistered', { operatorId: li.id, name: 'Li Wei', contactEmail: 'li.wei@meshfab.example', registeredBy: 'bootstrap', registeredAt: NOW.toISOString() }],
+      ['MemberTokenIssued', { memberId: li.id, role: 'operator', tokenId: li.tokenId, issuedAt: NOW.toISOString(), expiresAt: '2030-03-01T16:00:00.000Z' }],
+    ]);
+    const second = (await call('POST', '/registry/operators', li.token, { name: 'Zhang Min' })).body as { id: string; token: string; tokenId: string };
+    expect((await eventsOf(`operator-${second.id}`))[0].data).toMatchObject({ registeredBy: li.id });
+    expect(await call('GET', `/registry/operators/${second.id}`, li.token)).toMatchObject({ status: 200, body: { id: second.id, name: 'Zhang Min' } });
+
+    // What a named operator does is recorded under its id.
+    const brand = await call('POST', '/registry/brands', li.token, { name: 'Attributed Brand' });
+    expect((await eventsOf(`brand-${brand.body.id}`))[0]).toMatchObject({ causationId: `register-brand:${li.id}` });
+    const shop = await registerWorkshop('Attributed Shop');
+    await call('POST', `/registry/workshops/${shop.id}/suspend`, second.token, { reason: 'audit' });
+    expect((await eventsOf(workshopStream(shop.id))).find((e) => e.type === 'WorkshopSuspended')).toMatchObject({ causationId: `SuspendWorkshop:${second.id}` });
+
+    // Members cannot register operators; an operator's tokens are managed like any member's.
+    expect((await call('POST', '/registry/operators', brand.body.token, { name: 'x' })).status).toBe(403);
+    const rotated = await call('POST', `/registry/members/${second.id}/tokens`, second.token);
+    expect(rotated).toMatchObject({ status: 201, body: { expiresAt: '2030-03-01T16:00:00.000Z' } });
+    expect(await call('GET', `/registry/operators/${li.id}`, second.token)).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    expect((await call('DELETE', `/registry/members/${second.id}/tokens/${rotated.body.tokenId}`, li.token)).status).toBe(204);
+    expect((await call('GET', `/registry/operators/${li.id}`, rotated.body.token)).status).toBe(401);
+
+    // The bootstrap credential cannot turn itself off; a named operator can, once, and it is refused from then on.
+    expect(await call('POST', '/registry/operators/bootstrap/disable', BOOTSTRAP)).toMatchObject({ status: 403, body: { error: 'named_operator_required' } });
+    expect((await call('POST', '/registry/operators/bootstrap/disable', li.token)).status).toBe(204);
+    expect((await call('POST', '/registry/operators/bootstrap/disable', li.token)).status).toBe(204);
+    expect(await call('POST', '/registry/brands', BOOTSTRAP, { name: 'Too late' })).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    expect((await eventsOf('bootstrap-credential')).map((e) => [e.type, e.data])).toEqual([
+      ['BootstrapCredentialDisabled', { disabledBy: li.id, disabledAt: NOW.toISOString() }],
+      ['MemberTokenRevoked', { memberId: 'bootstrap', tokenId: 'bootstrap-credential', revokedAt: NOW.toISOString(), reason: 'revoked' }],
+    ]);
+    expect(() => assertContract('MemberTokenRevoked', { memberId: 'bootstrap', tokenId: 'bootstrap-credential' })).not.toThrow();
+  });
+
   it('registers a brand: 201 with id and a working token; only the brand itself reads it', async () => {
     const before = (await events()).length;
     const brand = await call('POST', '/registry/brands', operator, { name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' });
     expect(brand.status).toBe(201);
-    expect(brand.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
+    expect(brand.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-02T08:00:00.000Z' });
     const own = await call('GET', `/registry/brands/${brand.body.id}`, brand.body.token);
     expect(own).toMatchObject({ status: 200, body: { id: brand.body.id, name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' } });
     const other = await call('POST', '/registry/brands', operator, { name: 'Other Brand' });
@@ -238,7 +279,7 @@ describe('registry over HTTP', () => {
     const before = (await events()).length;
     const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'] });
     expect(registered.status).toBe(201);
-    expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
+    expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-02T08:00:00.000Z' });
     const { id, token, tokenId } = registered.body as { id: string; token: string; tokenId: string };
     expect(await testTokens(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
 

@@ -5,6 +5,7 @@ import type { ServiceModuleOptions } from '#libs/runtime';
 import { BrandsController } from './brand/brands.controller.js';
 import { InspectorsController } from './inspector/inspectors.controller.js';
 import { JwksController } from './member/jwks.controller.js';
+import { OperatorsController } from './operator/operators.controller.js';
 import { MemberCredentials } from './member/member-credentials.js';
 import { MemberTokensController } from './member/member-tokens.controller.js';
 import { DeliveriesConsumer } from './quality-record/deliveries.consumer.js';
@@ -36,7 +37,7 @@ export class RegistryModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), ...options.pool }),
         ObservabilityModule,
       ],
-      controllers: [JwksController, BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],
+      controllers: [JwksController, OperatorsController, BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         RegistryStreams,

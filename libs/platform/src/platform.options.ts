@@ -12,8 +12,9 @@ export interface PlatformModuleOptions {
   /** A pino logger to use instead of JSON on stdout; tests pass one that captures lines. */
   logger?: Logger;
   /**
-   * A static bearer token that authenticates as the operator (MESHFAB_OPERATOR_TOKEN), accepted beside
-   * signed JWTs. Compared in constant time; at least 32 characters.
+   * The bootstrap credential (MESHFAB_OPERATOR_TOKEN): a static bearer token that acts as the operator
+   * `bootstrap`, beside signed JWTs, until a named operator turns it off (then refused as revoked).
+   * Compared in constant time; at least 32 characters.
    */
   operatorToken?: string;
   /**

@@ -82,6 +82,11 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
       }
     },
   },
+  // Operators are named members: only an operator registers one or reads one.
+  'POST /registry/operators': { access: access(['operator']), path: () => '/registry/operators', body: () => ({ name: 'Matrix operator' }) },
+  'GET /registry/operators/:id': { access: access(['operator']), path: (w) => `/registry/operators/${w.operator.id}` },
+  // Turning the bootstrap credential off (by the named operator): last, nothing after it needs the credential.
+  'POST /registry/operators/bootstrap/disable': { access: access(['operator']), path: () => '/registry/operators/bootstrap/disable', last: true },
   'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },
   'GET /registry/brands/:id': { access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/registry/brands/${w.brandA.id}` },
   'POST /registry/inspectors': { access: access(['operator']), path: () => '/registry/inspectors', body: () => ({ name: 'Matrix inspector' }) },

@@ -38,6 +38,8 @@ export interface World {
   workshopA: Member;
   workshopB: Member;
   inspector: Member;
+  /** The named operator the matrix calls as `operator`. */
+  operator: Member;
   orderId: string;
   cutSubtaskId: string;
   sewSubtaskId: string;
@@ -81,8 +83,11 @@ async function register(client: MeshfabClient, operator: string, path: string, b
   return { id: r.id as string, token: r.token as string, tokenId: r.tokenId as string };
 }
 
-export async function buildWorld(client: MeshfabClient, operator: string, jwtSecret: string): Promise<World> {
+export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSecret: string): Promise<World> {
   const tag = randomUUID().slice(0, 8);
+  // The operator caller is a named operator, registered with the bootstrap credential (which the matrix turns off last).
+  const namedOperator = await register(client, bootstrap, '/registry/operators', { name: `Operator ${tag}` });
+  const operator = namedOperator.token;
   const secretsOfA = { brandName: `Brand A ${tag}`, contactEmail: `brand-a-${tag}@example.com`, productName: `Secret jacket ${tag}`, sku: `SECRET-${tag}` };
   const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}` });
   const brandA = await register(client, operator, '/registry/brands', { name: secretsOfA.brandName, contactEmail: secretsOfA.contactEmail });
@@ -152,6 +157,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     workshopA,
     workshopB,
     inspector,
+    operator: namedOperator,
     orderId,
     cutSubtaskId: cut.subtaskId as string,
     sewSubtaskId: sew.subtaskId as string,

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { NotFound } from '#libs/domain';
 import { ident, type EventMetadata } from '#libs/eventsourcing';
 import type { Principal, TokenRevocationCheck } from '#libs/platform';
-import { brandStream, inspectorStream, RegistryStreams, workshopStream } from '../registry.context.js';
+import { brandStream, inspectorStream, operatorStream, RegistryStreams, workshopStream } from '../registry.context.js';
 import type { MemberRole, MemberTokenCommand, TokenGrant } from './domain/member-tokens.js';
 
 export interface IssuedToken {
@@ -26,9 +26,10 @@ export type AppendRegistration = (registration: { memberId: string; grant: Token
 export class MemberCredentials implements TokenRevocationCheck {
   constructor(private readonly streams: RegistryStreams) {}
 
-  grant(at: string): TokenGrant {
-    const days = this.streams.settings.config.MESHFAB_MEMBER_TOKEN_DAYS;
-    return { tokenId: randomUUID(), issuedAt: at, expiresAt: new Date(Date.parse(at) + days * 86_400_000).toISOString() };
+  grant(at: string, role: MemberRole): TokenGrant {
+    const { MESHFAB_MEMBER_TOKEN_HOURS, MESHFAB_OPERATOR_TOKEN_HOURS } = this.streams.settings.config;
+    const hours = role === 'operator' ? MESHFAB_OPERATOR_TOKEN_HOURS : MESHFAB_MEMBER_TOKEN_HOURS;
+    return { tokenId: randomUUID(), issuedAt: at, expiresAt: new Date(Date.parse(at) + hours * 3_600_000).toISOString() };
   }
 
   async sign(memberId: string, role: MemberRole, grant: TokenGrant): Promise<IssuedToken> {
@@ -46,7 +47,7 @@ export class MemberCredentials implements TokenRevocationCheck {
     const run = async (manager?: EntityManager) => {
       const memberId = randomUUID();
       const at = this.streams.now();
-      const grant = this.grant(at);
+      const grant = this.grant(at, role);
       await append({ memberId, grant, at, metadata: { correlationId: memberId, causationId: `register-${role}:${principal.sub}` }, manager });
       return { status: 201, body: { id: memberId, ...(await this.sign(memberId, role, grant)) } };
     };
@@ -65,7 +66,7 @@ export class MemberCredentials implements TokenRevocationCheck {
 
   async rotate(memberId: string, principal: Principal): Promise<IssuedToken> {
     const role = await this.roleOf(memberId);
-    const grant = this.grant(this.streams.now());
+    const grant = this.grant(this.streams.now(), role);
     await this.handleTokens(role, { type: 'RotateMemberToken', memberId, token: grant }, { correlationId: memberId, causationId: `rotate-token:${principal.sub}` });
     return this.sign(memberId, role, grant);
   }
@@ -86,6 +87,9 @@ export class MemberCredentials implements TokenRevocationCheck {
         return;
       case 'inspector':
         await this.streams.inspectors.handle(inspectorStream(command.memberId), command, { metadata });
+        return;
+      case 'operator':
+        await this.streams.operators.handle(operatorStream(command.memberId), command, { metadata });
         return;
     }
   }

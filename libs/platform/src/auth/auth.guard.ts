@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnApp
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { DomainError } from '#libs/domain';
 import { IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
-import { isOperatorToken } from './operator-token.js';
+import { BOOTSTRAP_PRINCIPAL, isOperatorToken } from './operator-token.js';
 import type { Principal, Role } from './principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -66,9 +66,10 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     if (!token) {
       throw new DomainError('invalid_token', 'the Authorization header must read: Bearer <token>', 'unauthorized');
     }
-    if (isOperatorToken(this.options.operatorToken, token)) return { sub: 'operator', role: 'operator', tokenId: 'operator-token' };
     const path = (request as AuthenticatedRequest & { originalUrl?: string }).originalUrl ?? request.url ?? '';
-    const principal = await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]));
+    const principal = isOperatorToken(this.options.operatorToken, token)
+      ? { ...BOOTSTRAP_PRINCIPAL }
+      : await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]));
     if (this.revocation && (await this.revocation.isRevoked(principal))) {
       throw new DomainError('token_revoked', 'the bearer token has been revoked', 'unauthorized');
     }

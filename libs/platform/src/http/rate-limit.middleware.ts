@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { isOperatorToken } from '../auth/operator-token.js';
+import { BOOTSTRAP_OPERATOR_ID, isOperatorToken } from '../auth/operator-token.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { audienceOf, verifyOnce } from '../auth/verify-once.js';
 import { PlatformConfig, RATE_LIMIT_DEFAULTS } from '../config/platform.config.js';
@@ -76,7 +76,7 @@ export class RateLimitMiddleware implements NestMiddleware {
     const header = request.headers.authorization;
     const token = header ? BEARER.exec(header)?.[1] : undefined;
     if (!token) return undefined;
-    if (isOperatorToken(this.options.operatorToken, token)) return 'operator';
+    if (isOperatorToken(this.options.operatorToken, token)) return BOOTSTRAP_OPERATOR_ID;
     try {
       const path = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '';
       return (await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]))).sub; // the guard reuses this verification
