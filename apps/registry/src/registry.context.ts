@@ -3,6 +3,7 @@ import { CommandHandler, ServiceDatabase } from '#libs/eventsourcing';
 import type { JSONWebKeySet } from 'jose';
 import type { TokenIssuer } from '#libs/platform';
 import { brandDecider } from './brand/domain/brand.decider.js';
+import type { TokenSeal } from './member/sealed-token.js';
 import { inspectorDecider } from './inspector/domain/inspector.decider.js';
 import { bootstrapCredentialDecider, operatorDecider } from './operator/domain/operator.decider.js';
 import { membersProjection } from './member/members.projection.js';
@@ -18,6 +19,8 @@ export interface RegistrySettings {
   config: RegistryConfig;
   clock: () => Date;
   tokens: TokenIssuer;
+  /** Seals the tokens of registration answers kept for Idempotency-Key replays. */
+  seal: TokenSeal;
   /** The public keys published at /registry/.well-known/jwks.json. */
   keySet: JSONWebKeySet;
 }

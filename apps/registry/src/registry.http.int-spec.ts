@@ -340,6 +340,11 @@ describe('registry over HTTP', () => {
     expect(first.status).toBe(201);
     expect(again).toEqual(first);
     expect((await events()).filter((e) => e.type === 'InspectorRegistered' && e.data.name === 'Once Inspector')).toHaveLength(1);
+    // The kept answer holds the token sealed, never in plain text (nor its signature).
+    const [kept]: { response: string }[] = await registryDb.dataSource.query(`SELECT response::text AS response FROM "${schema}".idempotency_keys WHERE key = $1`, [key]);
+    expect(kept.response).not.toContain(first.body.token);
+    expect(kept.response).not.toContain(first.body.token.split('.')[2]);
+    expect(JSON.parse(kept.response)).toEqual({ id: first.body.id, tokenId: first.body.tokenId, expiresAt: first.body.expiresAt, sealedToken: expect.stringMatching(/^v1\./) });
     expect((await call('POST', '/registry/inspectors', operator, { name: 'Other Inspector' }, { 'idempotency-key': key })).status).toBe(409);
   });
 

@@ -7,6 +7,7 @@ import { InspectorsController } from './inspector/inspectors.controller.js';
 import { JwksController } from './member/jwks.controller.js';
 import { OperatorsController } from './operator/operators.controller.js';
 import { MemberCredentials } from './member/member-credentials.js';
+import { TokenSeal } from './member/sealed-token.js';
 import { MemberTokensController } from './member/member-tokens.controller.js';
 import { DeliveriesConsumer } from './quality-record/deliveries.consumer.js';
 import { InspectionResultsConsumer } from './quality-record/inspection-results.consumer.js';
@@ -30,6 +31,7 @@ export class RegistryModule {
       clock: options.clock ?? (() => new Date()),
       tokens: new TokenIssuer(options.signing.key, options.clock ? { now: options.clock } : {}),
       keySet: options.signing.keySet,
+      seal: new TokenSeal(options.signing.key.privateKey),
     };
     return {
       module: RegistryModule,

@@ -22,6 +22,7 @@ import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedSe
 import { DeadLettersController } from './dead-letters.controller.js';
 import { EventFeedController } from './event-feed.controller.js';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
+import { startRetention } from './retention-job.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition, ServiceModuleOptions } from './service-definition.js';
@@ -160,6 +161,7 @@ export async function startHost(
   // feed, which may wait on this one's (two services restarted after their topics lost records).
   await app.listen(config.PORT, '0.0.0.0');
   await app.startAllMicroservices();
+  const retention = startRetention(app, hosted, config.retention(), config.MESHFAB_RETENTION_INTERVAL_MINUTES);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const where = [
     `Meshfab ${name} listening on ${url} (docs: ${url}/docs)`,
@@ -173,6 +175,7 @@ export async function startHost(
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    retention.stop();
     await transport.stop();
     await app.close();
     await embeddedDb?.stop();

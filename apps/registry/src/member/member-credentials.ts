@@ -18,6 +18,20 @@ export interface Registration extends IssuedToken {
   id: string;
 }
 
+/**
+ * What a replay of a registration answers when the stored token cannot be opened any more (the registry's
+ * signing key was rotated since): the member without its token, and how to get one.
+ */
+export interface RegistrationWithoutToken extends Omit<Registration, 'token'> {
+  token?: undefined;
+  tokenUnavailable: string;
+}
+
+/** A registration answer as `idempotency_keys` keeps it: the token sealed (see TokenSeal). */
+interface StoredRegistration extends Omit<Registration, 'token'> {
+  sealedToken: string;
+}
+
 /** Appends the registration to the new member's stream (in `manager`'s transaction when given). */
 export type AppendRegistration = (registration: { memberId: string; grant: TokenGrant; at: string; metadata: EventMetadata; manager?: EntityManager }) => Promise<unknown>;
 
@@ -41,18 +55,32 @@ export class MemberCredentials implements TokenRevocationCheck {
   /**
    * Every role registers the same way: a new member id and a first token, the member's own stream
    * appended by `append`, the signed token answered. With an `Idempotency-Key` a retry with the same
-   * body gets the same answer (the same token); another body with the same key is a 409.
+   * body gets the same answer (the same token); another body with the same key is a 409. The answer is
+   * kept with the token sealed (never in plain text); a replay opens it, or, once the signing key has been
+   * rotated, answers the member without it.
    */
-  async register(role: MemberRole, principal: Principal, body: object, key: string | undefined, append: AppendRegistration): Promise<Registration> {
-    const run = async (manager?: EntityManager) => {
+  async register(role: MemberRole, principal: Principal, body: object, key: string | undefined, append: AppendRegistration): Promise<Registration | RegistrationWithoutToken> {
+    const run = async (manager?: EntityManager): Promise<Registration> => {
       const memberId = randomUUID();
       const at = this.streams.now();
       const grant = this.grant(at, role);
       await append({ memberId, grant, at, metadata: { correlationId: memberId, causationId: `register-${role}:${principal.sub}` }, manager });
-      return { status: 201, body: { id: memberId, ...(await this.sign(memberId, role, grant)) } };
+      return { id: memberId, ...(await this.sign(memberId, role, grant)) };
     };
-    if (!key) return (await run()).body;
-    return (await this.streams.db.idempotency.run(`register-${role}:${principal.sub}`, key, body, run)).body;
+    if (!key) return run();
+    const scope = `register-${role}:${principal.sub}`;
+    const context = `${scope}\u0000${key}`;
+    let fresh: Registration | undefined;
+    const answer = await this.streams.db.idempotency.run<StoredRegistration>(scope, key, body, async (manager) => {
+      fresh = await run(manager);
+      const { token, ...rest } = fresh;
+      return { status: 201, body: { ...rest, sealedToken: this.streams.settings.seal.seal(token, context) } };
+    });
+    if (fresh) return fresh;
+    const { sealedToken, ...member } = answer.body;
+    const token = this.streams.settings.seal.open(sealedToken, context);
+    if (token !== undefined) return { ...member, token };
+    return { ...member, tokenUnavailable: `the registry's signing key changed since this member was registered: get a new token with POST /registry/members/${member.id}/tokens` };
   }
 
   async roleOf(memberId: string, manager?: EntityManager): Promise<MemberRole> {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { MemberCredentials, type Registration, type RegistrationWithoutToken } from '../member/member-credentials.js';
 import { findMember } from '../member/members.projection.js';
 import { BOOTSTRAP_CREDENTIAL_STREAM, operatorStream, RegistryStreams } from '../registry.context.js';
 import { RegisterOperatorDto } from './register-operator.dto.js';
@@ -29,7 +29,7 @@ export class OperatorsController {
   /** 201 `{ id, token, tokenId, expiresAt }` (role `operator`). `Idempotency-Key` honoured. */
   @Post()
   @HttpCode(201)
-  async register(@Body() body: RegisterOperatorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+  async register(@Body() body: RegisterOperatorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration | RegistrationWithoutToken> {
     return this.credentials.register('operator', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
       this.streams.operators.handle(
         operatorStream(memberId),

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { MemberCredentials, type Registration, type RegistrationWithoutToken } from '../member/member-credentials.js';
 import { assertMayChange } from '../member/ownership.js';
 import { RegistryStreams, workshopStream } from '../registry.context.js';
 import type { WorkshopCommand } from './domain/workshop.commands.js';
@@ -28,7 +28,7 @@ export class WorkshopsController {
   @Post()
   @Roles('operator')
   @HttpCode(201)
-  async register(@Body() body: RegisterWorkshopDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+  async register(@Body() body: RegisterWorkshopDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration | RegistrationWithoutToken> {
     return this.credentials.register('workshop', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
       this.streams.workshops.handle(
         workshopStream(memberId),
