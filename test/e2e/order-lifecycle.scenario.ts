@@ -181,7 +181,7 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
   await client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' });
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
+  return { orderId, brand, sewShop: { id: sew.workshopId as string, token: sew.token }, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
 }
 
 /** Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded. */

@@ -251,6 +251,40 @@ describe('registry over HTTP', () => {
     expect(types.slice(-2)).toEqual(['WorkshopSuspended', 'WorkshopReinstated']);
   });
 
+  it('freezes a suspended workshop: reads and its appeal only, no new token from anyone; reinstatement restores; both audited with the operator', async () => {
+    const shop = await registerWorkshop('Frozen Shop');
+    expect((await call('POST', `/registry/workshops/${shop.id}/appeal`, shop.token, { reason: 'nothing to appeal' })).status).toBe(409);
+    await call('POST', `/registry/workshops/${shop.id}/suspend`, operator, { reason: 'payout fraud check' });
+
+    const today = NOW.toISOString().slice(0, 10);
+    const writes: [string, string, unknown][] = [
+      ['PATCH', `/registry/workshops/${shop.id}`, { name: 'Renamed' }],
+      ['PUT', `/registry/workshops/${shop.id}/capabilities`, { capabilities: [sewing] }],
+      ['POST', `/registry/workshops/${shop.id}/capacity`, { action: 'declare', process: 'sewing', hoursPerDay: 8, from: today }],
+      ['POST', `/registry/members/${shop.id}/tokens`, undefined],
+      ['DELETE', `/registry/members/${shop.id}/tokens/${shop.tokenId}`, undefined],
+    ];
+    for (const [method, path, body] of writes) {
+      expect({ method, path, ...(await call(method, path, shop.token, body)) }).toMatchObject({ method, path, status: 403, body: { error: 'member_suspended' } });
+    }
+    expect(await call('POST', `/registry/members/${shop.id}/tokens`, operator)).toMatchObject({ status: 403, body: { error: 'member_suspended' } });
+    expect(await call('GET', `/registry/workshops/${shop.id}`, shop.token)).toMatchObject({ status: 200, body: { status: 'suspended', name: 'Frozen Shop' } });
+    expect((await call('GET', `/registry/members/${shop.id}/tokens`, shop.token)).status).toBe(200);
+    expect(await call('POST', `/registry/workshops/${shop.id}/appeal`, shop.token, { reason: 'the defects came from the brand’s fabric' })).toMatchObject({ status: 200 });
+
+    await call('POST', `/registry/workshops/${shop.id}/reinstate`, operator, { reason: 'appeal upheld' });
+    expect((await call('PATCH', `/registry/workshops/${shop.id}`, shop.token, { name: 'Thawed Shop' })).status).toBe(200);
+    expect((await call('POST', `/registry/members/${shop.id}/tokens`, shop.token)).status).toBe(201);
+
+    const audit = (await eventsOf(workshopStream(shop.id))).filter((e) => ['WorkshopSuspended', 'WorkshopSuspensionAppealed', 'WorkshopReinstated'].includes(e.type));
+    expect(audit.map((e) => [e.type, e.data])).toEqual([
+      ['WorkshopSuspended', { workshopId: shop.id, reason: 'payout fraud check', suspendedAt: NOW.toISOString(), suspendedBy: 'operator-1' }],
+      ['WorkshopSuspensionAppealed', { workshopId: shop.id, reason: 'the defects came from the brand’s fabric', appealedAt: NOW.toISOString() }],
+      ['WorkshopReinstated', { workshopId: shop.id, reason: 'appeal upheld', reinstatedAt: NOW.toISOString(), reinstatedBy: 'operator-1' }],
+    ]);
+    for (const e of audit) if (contractOf(e.type)) expect(() => assertContract(e.type, e.data)).not.toThrow();
+  });
+
   it('refuses a revoked token (401) and old tokens after a rotation, and publishes MemberTokenRevoked', async () => {
     const shop = await registerWorkshop('Token Shop');
     expect((await call('GET', `/registry/workshops/${shop.id}`, shop.token)).status).toBe(200);

@@ -94,7 +94,7 @@ describe('registry with 10,000 workshops', () => {
           }
         }
       }
-      if (shop.suspended) list.push({ type: 'SuspendWorkshop', workshopId: id, reason: 'audit', at });
+      if (shop.suspended) list.push({ type: 'SuspendWorkshop', workshopId: id, reason: 'audit', by: 'op-1', at });
       shops.push(shop);
       commands.push({ id, list });
     }

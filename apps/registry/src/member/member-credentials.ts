@@ -130,6 +130,13 @@ export class MemberCredentials implements TokenRevocationCheck {
     return rows.map((r) => ({ tokenId: r.token_id, issuedAt: r.issued_at.toISOString(), expiresAt: r.expires_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
   }
 
+  /** A suspended workshop's tokens may only read and appeal (the AuthGuard asks for writes). */
+  async isSuspended(principal: Principal): Promise<boolean> {
+    if (principal.role !== 'workshop') return false;
+    const rows: unknown[] = await this.streams.db.dataSource.query(`SELECT 1 FROM ${ident(this.streams.schema)}.workshops WHERE workshop_id = $1 AND status = 'suspended'`, [principal.sub]);
+    return rows.length > 0;
+  }
+
   /** A token is refused once its id was revoked (by the member, an operator, or a rotation). */
   async isRevoked(principal: Principal): Promise<boolean> {
     const rows: unknown[] = await this.streams.db.dataSource.query(

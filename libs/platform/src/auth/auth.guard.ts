@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { DomainError } from '#libs/domain';
-import { IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
+import { ALLOW_WHILE_SUSPENDED, IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
 import { BOOTSTRAP_PRINCIPAL, isOperatorToken } from './operator-token.js';
 import type { Principal, Role } from './principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
@@ -10,6 +10,7 @@ import { audienceOf, verifyOnce } from './verify-once.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
 
 const BEARER = /^Bearer +(\S+)$/i;
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Every HTTP handler needs a valid bearer token unless marked `@Public()`; `@Roles(...)` narrows
@@ -53,6 +54,11 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
         requiredRoles: roles,
         role: principal.role,
       });
+    }
+    if (!READS.has(request.method ?? 'GET') && !this.reflector.getAllAndOverride<boolean | undefined>(ALLOW_WHILE_SUSPENDED, targets)) {
+      if (this.revocation?.isSuspended && (await this.revocation.isSuspended(principal))) {
+        throw new DomainError('member_suspended', 'this member is suspended: it may read its own data and appeal, nothing else until it is reinstated', 'forbidden');
+      }
     }
     request.principal = principal;
     return true;
