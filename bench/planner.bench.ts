@@ -17,7 +17,6 @@ import { NetworkView } from '../apps/matching/src/network/network-view.js';
 import { dayNumber } from '../apps/matching/src/plan/domain/planner.js';
 import { PlanningService } from '../apps/matching/src/plan/planning.service.js';
 import { log, machineInfo, median, percentile, printReport, round } from './bench-kit.js';
-import { testSigning } from '#libs/testing';
 
 const NOW = new Date('2030-03-01T08:00:00Z');
 const FIRST_DAY = dayNumber(NOW) + 1;
@@ -161,7 +160,6 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
     app = await NestFactory.createApplicationContext(
       MatchingModule.forRoot({
         databaseUrl: args.databaseUrl,
-        signing: testSigning('bench-secret-0123456789abcdef0123456789'),
         env: { MESHFAB_MATCHING_SCHEMA: schemaName, MATCHING_EXPIRY_SWEEP_MS: String(24 * 3600_000) },
         clock: () => NOW,
         pool: { poolSize: concurrency + 4 },
