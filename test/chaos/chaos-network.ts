@@ -81,6 +81,7 @@ export class ChaosNetwork {
       MESHFAB_KAFKA_NAMESPACE: this.namespace,
       ...testSigningEnv(options.jwtSecret),
       MESHFAB_OPERATOR_TOKEN: options.operatorToken,
+      MESHFAB_ADMIN_ENDPOINTS: 'open', // the chaos run scrapes /metrics
       MESHFAB_DATA_DIR: join(options.root, '.data/chaos/run'),
       LOG_LEVEL: 'warn',
       // Seven processes share the PostgreSQL with everything else on the machine (max_connections 100).

@@ -137,6 +137,25 @@ describe('registry over HTTP', () => {
     expect(() => assertContract('MemberTokenRevoked', { memberId: 'bootstrap', tokenId: 'bootstrap-credential' })).not.toThrow();
   });
 
+  it('refuses names with bidirectional-override or control characters, naming the field and the character, storing nothing', async () => {
+    const before = (await events()).length;
+    const attempts: [string, string, unknown, string][] = [
+      ['POST', '/registry/brands', { name: 'Lumen \u202Egnp.exe' }, 'name'],
+      ['POST', '/registry/operators', { name: 'Li\u2066 Wei' }, 'name'],
+      ['POST', '/registry/inspectors', { name: 'Chen', certifications: ['ISO\u200F 2859-1'] }, 'certifications'],
+      ['POST', '/registry/workshops', { ...workshopBody('Tab\tShop') }, 'name'],
+      ['POST', '/registry/workshops', { ...workshopBody('Fine Shop'), location: { lat: 1, lng: 2, city: 'Ningbo\u0007' } }, 'location.city'],
+    ];
+    for (const [method, path, body, field] of attempts) {
+      const answer = await call(method, path, operator, body);
+      expect({ path, field, status: answer.status }).toEqual({ path, field, status: 400 });
+      expect(answer.body.fields.map((f: Json) => f.field)).toContain(field);
+      expect(JSON.stringify(answer.body)).toMatch(/control or bidirectional-override characters \(found U\+[0-9A-F]{4}\)/);
+    }
+    expect((await events()).length).toBe(before);
+    expect((await call('POST', '/registry/brands', operator, { name: 'Ünïcödé 纺织 ☂ Brand' })).status).toBe(201);
+  });
+
   it('registers a brand: 201 with id and a working token; only the brand itself reads it', async () => {
     const before = (await events()).length;
     const brand = await call('POST', '/registry/brands', operator, { name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' });

@@ -20,6 +20,7 @@ export * from './health/health.controller.js';
 export * from './health/health.monitor.js';
 export * from './health/health.registry.js';
 export * from './http/request-edge.js';
+export * from './http/security-headers.js';
 export * from './http/rate-limit.js';
 export * from './http/rate-limit.middleware.js';
 export * from './http/transient-retry.interceptor.js';

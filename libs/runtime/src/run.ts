@@ -108,6 +108,8 @@ export async function startHost(
   const dataDir = resolve(env.MESHFAB_DATA_DIR ?? './.data');
   let operatorTokenFile: string | undefined;
   if (options.embedded) {
+    // One machine, one person: /metrics and /docs open (a deployment sets MESHFAB_ADMIN_ENDPOINTS=operator, the default elsewhere).
+    env.MESHFAB_ADMIN_ENDPOINTS ??= 'open';
     if (!env.MESHFAB_OPERATOR_TOKEN) {
       const token = persisted(dataDir, 'operator-token', () => `op_${randomBytes(24).toString('hex')}`);
       env.MESHFAB_OPERATOR_TOKEN = token.value;

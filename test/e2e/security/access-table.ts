@@ -124,6 +124,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     body: () => ({ capabilities: capabilitiesOfA() }),
   },
   'POST /registry/workshops/:id/capacity': { access: access(['operator', 'workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/capacity`, body: declareCutting },
+  // Only the workshop itself appeals its suspension (workshop A is not suspended: a 409 of state, which gets through).
+  'POST /registry/workshops/:id/appeal': { access: access(['workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/appeal`, body: () => ({ reason: 'matrix appeal' }) },
   'POST /registry/workshops/:id/suspend': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/suspend`, body: invalid },
   'POST /registry/workshops/:id/reinstate': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/reinstate`, body: invalid },
   'GET /registry/members/:memberId/tokens': {

@@ -59,6 +59,28 @@ export class PlatformConfig {
   @Min(1)
   MESHFAB_RATE_LIMIT_ANONYMOUS_BURST?: number = RATE_LIMIT_DEFAULTS.anonymousBurst;
 
+  /**
+   * Origins allowed to call from a browser (CORS), comma-separated (`https://app.example.com`), or `*`.
+   * Unset: no CORS headers, so browsers on other origins cannot read answers. Bearer tokens only, never cookies.
+   */
+  @IsOptional()
+  @IsString()
+  MESHFAB_CORS_ORIGINS?: string;
+
+  /**
+   * The reverse proxies in front of this service (comma-separated addresses or CIDRs, or `loopback`,
+   * `uniquelocal`): only a request from one of them has its X-Forwarded-For believed, so the anonymous rate
+   * limit keys on the real client. Unset: the socket's peer is the client.
+   */
+  @IsOptional()
+  @IsString()
+  MESHFAB_TRUSTED_PROXIES?: string;
+
+  /** `/metrics` and `/docs`: `operator` (an operator's bearer token; the default) or `open` (the embedded network's default). */
+  @IsOptional()
+  @IsIn(['open', 'operator'])
+  MESHFAB_ADMIN_ENDPOINTS?: 'open' | 'operator' = 'operator';
+
   /** How often the readiness checks run in the background (their latest results feed the write gate). */
   @IsOptional()
   @IsInt()

@@ -90,7 +90,10 @@ function buckets(limit: RateLimit): TokenBuckets | undefined {
   return limit.perSecond > 0 ? new TokenBuckets(limit) : undefined;
 }
 
-/** The socket's peer: behind a proxy that is the proxy, and X-Forwarded-For is not trusted (anyone can send it). */
+/**
+ * The client's address: Express's `request.ip`, which believes X-Forwarded-For only as far as the proxies
+ * named in MESHFAB_TRUSTED_PROXIES (`trust proxy`, set by configureHttpApp); else the socket's peer.
+ */
 function clientAddress(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
+  return (request as IncomingMessage & { ip?: string }).ip ?? request.socket.remoteAddress ?? 'unknown';
 }
