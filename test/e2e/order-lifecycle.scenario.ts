@@ -181,7 +181,7 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
   const payout = await payoutSettled(client, sew.token, requested.payoutId as string);
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
+  return { orderId, brand, sewShop: { id: sew.workshopId as string, token: sew.token }, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
 }
 
 /** Waits until the payout provider confirmed the payout paid (or failed) through its webhook. */

@@ -7,8 +7,8 @@ import { Test } from '@nestjs/testing';
 import type { SubtaskCompletedContract } from '#libs/contracts';
 import { ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService, type PlatformConfig } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, type PlatformConfig } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { inspectionLotIdFor, inspectionLotStreamId } from './inspection-lot/inspection-lots.service.js';
 import { InspectionModule } from './inspection.module.js';
 import { switchingStreamId } from './switching-state/domain/switching-state.decider.js';
@@ -16,7 +16,7 @@ import { switchingStreamId } from './switching-state/domain/switching-state.deci
 const secret = 'inspection-int-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('inspection');
 const matchingSchema = uniqueSchema('fake_matching');
-const tokens = new TokenService(secret);
+const tokens = testTokens(secret);
 const ids = (lots: unknown): string[] => (lots as { id: string }[]).map((l) => l.id);
 
 describe('inspection service (HTTP + events, real PostgreSQL)', () => {
@@ -73,8 +73,8 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     matching = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: matchingSchema });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } satisfies PlatformConfig }),
-        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_INSPECTION_SCHEMA: schema } }),
+        PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } satisfies PlatformConfig }),
+        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_INSPECTION_SCHEMA: schema } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

@@ -151,7 +151,7 @@ interface AccountsView {
 // ------------------------------------------------------------------------------------------ options
 
 export interface DemoActors {
-  /** The operator's bearer token. */
+  /** The bootstrap credential (MESHFAB_OPERATOR_TOKEN): the run registers a named operator with it and acts as that one. */
   operatorToken: string;
   /**
    * Inspectors' bearer tokens (role `inspector`), used in turn. Left out, the operator registers the
@@ -341,6 +341,16 @@ const DECLINE_REASONS = [
 ];
 
 const isoDay = (date: Date): string => date.toISOString().slice(0, 10);
+/** A named operator registered with the bootstrap credential (a new one each run: its token is shown once). */
+async function namedOperator(client: MeshfabClient, bootstrap: string, name: string): Promise<string> {
+  try {
+    return (await client.post<Registration>('/registry/operators', bootstrap, { name })).token;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return bootstrap;
+    throw error;
+  }
+}
+
 const errorCode = (error: unknown): string => (error instanceof HttpError && error.body && typeof error.body === 'object' && 'error' in error.body ? String(error.body.error) : '');
 
 /** Runs the whole scenario against the network behind `client`; see the module comment. */
@@ -362,7 +372,9 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   const scenario: Scenario = buildScenario({ seed: o.seed, workshops: o.workshops, orders: o.orders, peakShare: o.peakShare });
   const keyOf = (what: string) => `demo.${o.runId}.${what}`;
   const keyed = (what: string) => Prng.keyed(o.seed, what);
-  const operator = actors.operatorToken;
+  // The bootstrap credential only brings in a named operator, whose token (and id, in every event and
+  // audit record) the run then uses. A network without named operators answers 404: the credential acts itself.
+  const operator = await namedOperator(client, actors.operatorToken, `Demo operator ${o.runId}`);
 
   const activity: DemoResult['activity'] = {
     offersAccepted: 0,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { MemberCredentials, type Registration, type RegistrationWithoutToken } from '../member/member-credentials.js';
 import { findMember } from '../member/members.projection.js';
 import { inspectorStream, RegistryStreams } from '../registry.context.js';
 import { RegisterInspectorDto } from './register-inspector.dto.js';
@@ -25,7 +25,7 @@ export class InspectorsController {
   @Post()
   @Roles('operator')
   @HttpCode(201)
-  async register(@Body() body: RegisterInspectorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+  async register(@Body() body: RegisterInspectorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration | RegistrationWithoutToken> {
     return this.credentials.register('inspector', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
       this.streams.inspectors.handle(
         inspectorStream(memberId),

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { AllowWhileSuspended, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { MemberCredentials, type Registration, type RegistrationWithoutToken } from '../member/member-credentials.js';
 import { assertMayChange } from '../member/ownership.js';
 import { RegistryStreams, workshopStream } from '../registry.context.js';
 import type { WorkshopCommand } from './domain/workshop.commands.js';
@@ -28,7 +28,7 @@ export class WorkshopsController {
   @Post()
   @Roles('operator')
   @HttpCode(201)
-  async register(@Body() body: RegisterWorkshopDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+  async register(@Body() body: RegisterWorkshopDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration | RegistrationWithoutToken> {
     return this.credentials.register('workshop', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
       this.streams.workshops.handle(
         workshopStream(memberId),
@@ -95,14 +95,23 @@ export class WorkshopsController {
   @Roles('operator')
   @HttpCode(200)
   async suspend(@Param('id') id: string, @Body() body: ReasonDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
-    return this.change(id, principal, { type: 'SuspendWorkshop', workshopId: id, reason: body.reason, at: this.streams.now() });
+    return this.change(id, principal, { type: 'SuspendWorkshop', workshopId: id, reason: body.reason, by: principal.sub, at: this.streams.now() });
   }
 
   @Post(':id/reinstate')
   @Roles('operator')
   @HttpCode(200)
   async reinstate(@Param('id') id: string, @Body() body: ReasonDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
-    return this.change(id, principal, { type: 'ReinstateWorkshop', workshopId: id, reason: body.reason, at: this.streams.now() });
+    return this.change(id, principal, { type: 'ReinstateWorkshop', workshopId: id, reason: body.reason, by: principal.sub, at: this.streams.now() });
+  }
+
+  /** The suspended workshop appeals (`{ reason }`): the one write its tokens may make while suspended; recorded for the operators. */
+  @Post(':id/appeal')
+  @Roles('workshop')
+  @AllowWhileSuspended()
+  @HttpCode(200)
+  async appeal(@Param('id') id: string, @Body() body: ReasonDto, @CurrentPrincipal() principal: Principal): Promise<PublicWorkshop | PrivateWorkshop> {
+    return this.change(id, principal, { type: 'AppealSuspension', workshopId: id, reason: body.reason, at: this.streams.now() });
   }
 
   private async change(id: string, principal: Principal, command: WorkshopCommand): Promise<PublicWorkshop | PrivateWorkshop> {

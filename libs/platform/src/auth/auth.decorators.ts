@@ -14,6 +14,16 @@ export interface AuthenticatedRequest extends IncomingMessage {
 /** A handler or controller that needs no bearer token (health, metrics, docs). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
 
+export const ADMIN_ENDPOINT = 'meshfab:admin-endpoint';
+
+/** `/metrics` and the like: public when MESHFAB_ADMIN_ENDPOINTS is `open`, else for operators only. */
+export const AdminEndpoint = (): MethodDecorator & ClassDecorator => SetMetadata(ADMIN_ENDPOINT, true);
+
+export const ALLOW_WHILE_SUSPENDED = 'meshfab:allow-while-suspended';
+
+/** A write a suspended member may still make (its appeal). Every other write of a suspended member is a 403 `member_suspended`. */
+export const AllowWhileSuspended = (): MethodDecorator & ClassDecorator => SetMetadata(ALLOW_WHILE_SUSPENDED, true);
+
 /** Only these roles may call; on a handler it replaces the controller's list. */
 export const Roles = (...roles: [Role, ...Role[]]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);
 
