@@ -31,5 +31,6 @@ export * from './metrics/metrics.controller.js';
 export * from './metrics/metrics.service.js';
 export * from './observability.module.js';
 export * from './openapi/setup-openapi.js';
+export * from './openapi/openapi.decorators.js';
 export * from './platform.module.js';
 export * from './platform.options.js';

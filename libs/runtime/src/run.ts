@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { configureHttpApp, HttpLimitsConfig, jsonBodyLimitsOf, loadConfig, PlatformModule } from '#libs/platform';
 import type { EmbeddedEventBus } from '#libs/messaging';
@@ -11,6 +12,7 @@ import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedSe
 import { DeadLettersController } from './dead-letters.controller.js';
 import { EventFeedController } from './event-feed.controller.js';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
+import openApiMetadata from './openapi/openapi.metadata.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition } from './service-definition.js';
@@ -104,6 +106,8 @@ export async function startHost(
     bodyParser: false,
     abortOnError: false,
   });
+  // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
+  await SwaggerModule.loadPluginMetadata(openApiMetadata);
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
   const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
   // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { RegistrationDto } from './member.dto.js';
 import { assertOwnership, CurrentPrincipal, type Principal } from '#libs/platform';
-import { MemberCredentials, type IssuedToken } from './member-credentials.js';
+import { MemberCredentials } from './member-credentials.js';
 import { assertMayChange } from './ownership.js';
 
 @Controller('registry/members/:memberId/tokens')
@@ -9,7 +10,7 @@ export class MemberTokensController {
 
   /** Rotate: a new token; every other active token of the member is revoked at once. */
   @Post()
-  async rotate(@Param('memberId') memberId: string, @CurrentPrincipal() principal: Principal): Promise<IssuedToken & { id: string }> {
+  async rotate(@Param('memberId') memberId: string, @CurrentPrincipal() principal: Principal): Promise<RegistrationDto> {
     assertMayChange(principal, memberId, 'member');
     return { id: memberId, ...(await this.credentials.rotate(memberId, principal)) };
   }

@@ -2,30 +2,10 @@ import { Body, Controller, Get, HttpCode, Inject, Injectable, Module, Param, Pos
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Type } from 'class-transformer';
-import { IsDefined, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { NotFound } from '#libs/domain';
 import { Public } from '#libs/platform';
-import { PositiveMoneyDto } from '../settlement/settlement.dto.js';
+import { SandboxPaymentDto, SandboxPaymentViewDto } from './sandbox-provider.dto.js';
 import { SandboxPaymentProvider, type SandboxOptions } from './sandbox-provider.js';
-
-export class SandboxPaymentDto {
-  /** The funding intent's reference, as the payer would quote it. */
-  @IsString()
-  @Length(1, 200)
-  reference!: string;
-
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => PositiveMoneyDto)
-  amount!: PositiveMoneyDto;
-
-  /** The provider's transaction id (generated when omitted); paying the same id twice is one payment. */
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  transactionId?: string;
-}
 
 const SANDBOX = Symbol('SANDBOX_PAYMENT_PROVIDER');
 
@@ -43,14 +23,16 @@ class SandboxLifecycle implements OnModuleDestroy {
 class SandboxProviderController {
   constructor(@Inject(SANDBOX) private readonly sandbox: SandboxPaymentProvider) {}
 
+  /** Pays a funding intent's reference; the provider then sends the network its signed webhook. */
   @Post('payments')
   @HttpCode(202)
-  pay(@Body() body: SandboxPaymentDto) {
+  pay(@Body() body: SandboxPaymentDto): SandboxPaymentViewDto {
     return this.sandbox.pay({ reference: body.reference, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, transactionId: body.transactionId });
   }
 
+  /** A payment and its webhook's delivery status. */
   @Get('payments/:transactionId')
-  payment(@Param('transactionId') transactionId: string) {
+  payment(@Param('transactionId') transactionId: string): SandboxPaymentViewDto {
     const payment = this.sandbox.payment(transactionId);
     if (!payment) throw new NotFound('sandbox_payment', transactionId);
     return payment;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
-import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { ApiIdempotencyKey, assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { FundingService } from '../funding/funding.service.js';
 import { idempotencyKey, markReplay } from '../idempotent-request.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -71,6 +71,7 @@ export class SettlementController {
   /** A workshop asks for its available balance (or part of it) to be paid out; the operator pays and marks it paid. */
   @Post('payouts')
   @Roles('workshop')
+  @ApiIdempotencyKey(true)
   @HttpCode(201)
   async requestPayout(
     @CurrentPrincipal() principal: Principal,
