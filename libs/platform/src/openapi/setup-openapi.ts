@@ -68,6 +68,8 @@ export function completeOperations(document: OpenAPIObject): OpenAPIObject {
       op.tags.forEach((t) => usedTags.add(t));
       summarize(op);
       idempotencyKeyHeader(op);
+      // `@Query('name') name?: string` is documented as required; a handler that requires one says so with @ApiQuery (and a description).
+      for (const p of op.parameters ?? []) if ('in' in p && p.in === 'query' && p.required && !p.description) p.required = false;
       const isPublic = op[PUBLIC_EXTENSION] === true;
       const roles = op[ROLES_EXTENSION] as string[] | undefined;
       const who = isPublic ? 'Public: no bearer token.' : roles ? `Roles: ${roles.join(', ')}.` : 'Roles: any authenticated member.';
