@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CurrentPrincipal, CursorPageQueryDto, decodeCursor, DEFAULT_PAGE_LIMIT, Roles, type Principal } from '#libs/platform';
 import { OrderPlanQuery } from './plan/order-plan.query.js';
-import { CompleteSubtaskDto, CounterOfferDto, CounterOutcomeDto, DeclineOfferDto, ReportProgressDto, SubtaskViewDto } from './matching.dto.js';
+import { CompleteSubtaskDto, CounterOfferDto, CounterOutcomeDto, DeclineOfferDto, OfferPageDto, ReportProgressDto, SubtaskViewDto } from './matching.dto.js';
 import { SubtaskService } from './subtask/subtask.service.js';
 
 @Controller('matching')
@@ -11,11 +11,11 @@ export class MatchingController {
     private readonly plans: OrderPlanQuery,
   ) {}
 
-  /** The offers waiting for an answer, soonest expiry first: a workshop sees its own, an operator all. */
+  /** The offers waiting for an answer, soonest expiry first, a page at a time: a workshop sees its own, an operator all. */
   @Get('offers')
   @Roles('workshop', 'operator')
-  offers(@CurrentPrincipal() principal: Principal): Promise<SubtaskViewDto[]> {
-    return this.subtasks.listOffers(principal);
+  offers(@CurrentPrincipal() principal: Principal, @Query() query: CursorPageQueryDto): Promise<OfferPageDto> {
+    return this.subtasks.listOffers(principal, { limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: decodeCursor(query.cursor, ['timestamp', 'id']) });
   }
 
   /** Accepts an offer: the workshop commits to make the lot at the offered price and dates. */

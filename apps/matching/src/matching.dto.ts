@@ -76,3 +76,12 @@ export class CounterOutcomeDto {
   /** The new accepted subtask (taken). */
   subtask?: SubtaskViewDto;
 }
+
+/** A page of offers, soonest expiry first. */
+export class OfferPageDto {
+  items!: SubtaskViewDto[];
+  /** More offers follow: ask again with `cursor=nextCursor`. */
+  hasMore!: boolean;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor!: string | null;
+}

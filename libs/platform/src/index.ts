@@ -21,6 +21,8 @@ export * from './http/rate-limit.js';
 export * from './http/rate-limit.middleware.js';
 export * from './http/transient-retry.interceptor.js';
 export * from './http/write-gate.js';
+export * from './http/cursor-page.js';
+export * from './http/cursor-page.dto.js';
 export * from './logging/correlation-id.middleware.js';
 export * from './logging/correlation.js';
 export * from './logging/logger.js';

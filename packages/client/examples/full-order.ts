@@ -76,7 +76,7 @@ export async function fullOrder(baseUrl: string, operatorToken: string): Promise
   const orderId = submitted.orderId;
 
   // The workshop's offer: accept, start (once the lot is funded and released), complete.
-  const offer = await until('an offer for the order', async () => ok(await workshop.GET('/matching/offers')).find((o) => o.orderId === orderId));
+  const offer = await until('an offer for the order', async () => ok(await workshop.GET('/matching/offers')).items.find((o) => o.orderId === orderId));
   ok(await workshop.POST('/matching/offers/{id}/accept', { params: { path: { id: offer.subtaskId } } }));
   await until('the lot to start', async () => {
     const { response } = await workshop.POST('/matching/subtasks/{id}/start', { params: { path: { id: offer.subtaskId } } });
@@ -86,7 +86,7 @@ export async function fullOrder(baseUrl: string, operatorToken: string): Promise
 
   // Inspection: the inspector examines the sample and finds nothing.
   const pending = await until('an inspection lot', async () =>
-    ok(await inspector.GET('/inspection/lots', { params: { query: { subtaskId: offer.subtaskId } } })).find((l) => l.status === 'pending'),
+    ok(await inspector.GET('/inspection/lots', { params: { query: { subtaskId: offer.subtaskId } } })).items.find((l) => l.status === 'pending'),
   );
   ok(await inspector.POST('/inspection/lots/{id}/results', { params: { path: { id: pending.id } }, body: { sampled: pending.sampleSize, defects: { critical: 0, major: 0, minor: 0 } } }));
   const lot = ok(await inspector.GET('/inspection/lots/{id}', { params: { path: { id: pending.id } } }));

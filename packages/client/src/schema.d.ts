@@ -478,7 +478,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The offers waiting for an answer, soonest expiry first: a workshop sees its own, an operator all
+         * The offers waiting for an answer, soonest expiry first, a page at a time: a workshop sees its own, an operator all
          * @description Roles: workshop, operator.
          */
         get: operations["MatchingController_offers"];
@@ -678,8 +678,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists inspection lots
-         * @description Lists inspection lots. Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'.
+         * Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`)
+         * @description Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`). Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'.
          *
          *     Roles: inspector, operator, workshop, brand.
          */
@@ -1557,6 +1557,13 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        OfferPageDto: {
+            items: components["schemas"]["SubtaskViewDto"][];
+            /** @description More offers follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
+        };
         DeclineOfferDto: {
             reason: string;
         };
@@ -1611,6 +1618,13 @@ export interface components {
             /** @description What happens to a failed lot (rework, scrap...), or null. */
             disposition: string | null;
             result: Record<string, never>;
+        };
+        InspectionLotPageDto: {
+            items: components["schemas"]["InspectionLotViewDto"][];
+            /** @description More lots follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
         };
         InspectionLotTraceDto: {
             lot: components["schemas"]["InspectionLotViewDto"];
@@ -3798,7 +3812,12 @@ export interface operations {
     };
     MatchingController_offers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3810,7 +3829,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubtaskViewDto"][];
+                    "application/json": components["schemas"]["OfferPageDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
@@ -4625,6 +4653,7 @@ export interface operations {
                 orderId?: string;
                 subtaskId?: string;
                 limit?: string;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -4637,7 +4666,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InspectionLotViewDto"][];
+                    "application/json": components["schemas"]["InspectionLotPageDto"];
                 };
             };
             /** @description The request is malformed or a field is invalid (`details` names it). */

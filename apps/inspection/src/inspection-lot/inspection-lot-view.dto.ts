@@ -29,6 +29,15 @@ export class InspectionLotViewDto {
   result!: unknown;
 }
 
+/** A page of inspection lots, oldest first. */
+export class InspectionLotPageDto {
+  items!: InspectionLotViewDto[];
+  /** More lots follow: ask again with `cursor=nextCursor`. */
+  hasMore!: boolean;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor!: string | null;
+}
+
 /** A lot's traceability. */
 export class InspectionLotTraceDto {
   lot!: InspectionLotViewDto;

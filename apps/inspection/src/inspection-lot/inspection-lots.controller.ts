@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { NotFound, ValidationFailed } from '#libs/domain';
-import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { assertOwnership, CurrentPrincipal, decodeCursor, pageLimit, Roles, toCursorPage, type Principal } from '#libs/platform';
 import { InspectionLotsService, type LotFilter, type LotRow } from './inspection-lots.service.js';
-import { InspectionLotTraceDto, InspectionLotViewDto, InspectionOutcomeDto } from './inspection-lot-view.dto.js';
+import { InspectionLotPageDto, InspectionLotTraceDto, InspectionLotViewDto, InspectionOutcomeDto } from './inspection-lot-view.dto.js';
 import { RecordResultDto } from './record-result.dto.js';
 
 const STATUSES = ['pending', 'passed', 'failed'];
@@ -43,7 +43,7 @@ function assertCanSee(principal: Principal, row: LotRow): void {
 export class InspectionLotsController {
   constructor(@Inject(InspectionLotsService) private readonly lots: InspectionLotsService) {}
 
-  /** Lists inspection lots. Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'. */
+  /** Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`). Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'. */
   @Get()
   @Roles('inspector', 'operator', 'workshop', 'brand')
   async list(
@@ -53,14 +53,14 @@ export class InspectionLotsController {
     @Query('orderId') orderId?: string,
     @Query('subtaskId') subtaskId?: string,
     @Query('limit') limit?: string,
-  ): Promise<InspectionLotViewDto[]> {
+    @Query('cursor') cursor?: string,
+  ): Promise<InspectionLotPageDto> {
     if (status !== undefined && !STATUSES.includes(status)) throw new ValidationFailed('status', `must be one of ${STATUSES.join(', ')}`);
-    const max = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new ValidationFailed('limit', 'must be a whole number from 1 to 1000');
-    const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max };
+    const max = pageLimit(limit, 1000);
+    const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max + 1, after: decodeCursor(cursor, ['timestamp', 'id']) };
     if (principal.role === 'workshop') filter.workshopId = principal.sub;
     if (principal.role === 'brand') filter.brandId = principal.sub;
-    return (await this.lots.listLots(filter)).map(lotView);
+    return toCursorPage(await this.lots.listLots(filter), max, (r) => [r.sort_at, r.lot_id], lotView);
   }
 
   /** One lot: inspectors and operators, its workshop or its order's brand. */
