@@ -5,7 +5,7 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
-import { configureHttpApp, HttpLimitsConfig, jsonBodyLimitsOf, loadConfig, PlatformModule } from '#libs/platform';
+import { configureHttpApp, HttpLimitsConfig, jsonBodyLimitsOf, loadConfig, PINO_LOGGER, PlatformModule } from '#libs/platform';
 import type { EmbeddedEventBus } from '#libs/messaging';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
@@ -121,6 +121,9 @@ export async function startHost(
     `events: ${brokers ? `Kafka ${brokers.join(',')}` : 'embedded in-process transport'}`,
     operatorTokenFile ? `operator token: ${operatorTokenFile}` : config.MESHFAB_OPERATOR_TOKEN ? 'operator token: MESHFAB_OPERATOR_TOKEN' : '',
   ].filter(Boolean);
+  // The banner comes last: what was logged while booting is written out first (pino writes stdout asynchronously).
+  const pinoLogger = app.get<Logger>(PINO_LOGGER);
+  await new Promise<void>((done) => pinoLogger.flush(() => done()));
   process.stdout.write(`${where.join('\n')}\n`);
 
   let stopped = false;
