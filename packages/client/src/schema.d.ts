@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * The messages each hosted service gave up on, per service (`limit` per service)
          * @description Roles: operator.
          */
         get: operations["DeadLettersController_list"];
@@ -32,7 +32,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Parked
+         * The streams each hosted service stopped applying at a failing event, with the letter to resolve
          * @description Roles: operator.
          */
         get: operations["DeadLettersController_parked"];
@@ -92,7 +92,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Feed
+         * A hosted service's integration events in the order its relay published them, after the cursor `after` (`limit` per page)
          * @description Roles: operator.
          */
         get: operations["EventFeedController_feed"];
@@ -196,7 +196,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search
+         * Searches active workshops by process, region, certification and free capacity; public profiles, a page at a time (`pa...
          * @description Roles: any authenticated member.
          */
         get: operations["WorkshopsController_search"];
@@ -222,7 +222,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get
+         * One workshop: its public profile, or everything (location, capacity, quality record) for the workshop itself and oper...
          * @description Roles: any authenticated member.
          */
         get: operations["WorkshopsController_get"];
@@ -232,7 +232,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update
+         * Updates the workshop's profile (name, location, certifications)
          * @description Roles: operator, workshop.
          */
         patch: operations["WorkshopsController_update"];
@@ -247,7 +247,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set capabilities
+         * Replaces the workshop's capabilities: processes, parameters, efficiency and prices
          * @description Roles: operator, workshop.
          */
         put: operations["WorkshopsController_setCapabilities"];
@@ -288,7 +288,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Suspend
+         * Suspends a workshop: it gets no new offers until reinstated
          * @description Roles: operator.
          */
         post: operations["WorkshopsController_suspend"];
@@ -308,7 +308,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reinstate
+         * Reinstates a suspended workshop
          * @description Roles: operator.
          */
         post: operations["WorkshopsController_reinstate"];
@@ -326,7 +326,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * The member's tokens, oldest first, with when each expires or was revoked (never the tokens themselves)
          * @description Roles: any authenticated member.
          */
         get: operations["MemberTokensController_list"];
@@ -353,7 +353,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke
+         * Revokes one of the member's tokens: every service refuses it from then on
          * @description Roles: any authenticated member.
          */
         delete: operations["MemberTokensController_revoke"];
@@ -1274,10 +1274,22 @@ export interface components {
             token: string;
             expiresAt: string;
         };
+        BrandViewDto: {
+            id: string;
+            name: string;
+            contactEmail: string | null;
+            registeredAt: string;
+        };
         RegisterInspectorDto: {
             name: string;
             /** @description Free text, e.g. `ISO 2859-1`, `ASQ CQI`; each at most once. */
             certifications?: string[];
+        };
+        InspectorViewDto: {
+            id: string;
+            name: string;
+            certifications: string[];
+            registeredAt: string;
         };
         LocationDto: {
             lat: number;
@@ -1354,6 +1366,16 @@ export interface components {
         };
         ReasonDto: {
             reason: string;
+        };
+        MemberTokenDto: {
+            tokenId: string;
+            issuedAt: string;
+            expiresAt: string;
+            /** @description When it was revoked (by the member, an operator or a rotation); null while it works. */
+            revokedAt: string | null;
+        };
+        MemberTokenListDto: {
+            items: components["schemas"]["MemberTokenDto"][];
         };
         StepInspectionDto: {
             /** @enum {string} */
@@ -1657,6 +1679,22 @@ export interface components {
             type: string;
             /** @description When failed: `rework` or another disposition. */
             disposition?: string;
+        };
+        ProcessSeverityDto: {
+            process: string;
+            /** @description normal, tightened, reduced or discontinued. */
+            severity: string;
+            switchingScore: number;
+            lotsCounted: number;
+            /** @description Why it last switched, or null. */
+            reason: string | null;
+            changedAt: string | null;
+        };
+        WorkshopSeverityDto: {
+            workshopId: string;
+            /** @description The severity of a process not listed. */
+            default: string;
+            processes: components["schemas"]["ProcessSeverityDto"][];
         };
         ReinstateDto: {
             /** @description The corrective action agreed on (ISO 2859-1 9.4). */
@@ -2252,7 +2290,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BrandViewDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {
@@ -2397,7 +2437,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InspectorViewDto"];
                 };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
@@ -3148,7 +3188,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberTokenListDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {
@@ -5057,7 +5099,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WorkshopSeverityDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {

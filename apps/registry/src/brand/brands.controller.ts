@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
-import { RegistrationDto } from '../member/member.dto.js';
+import { BrandViewDto, RegistrationDto } from '../member/member.dto.js';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { MemberCredentials } from '../member/member-credentials.js';
 import { findMember } from '../member/members.projection.js';
@@ -30,7 +30,7 @@ export class BrandsController {
 
   /** The brand itself or an operator; anyone else gets the 404 of a brand that does not exist. */
   @Get(':id')
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<{ id: string; name: string; contactEmail: string | null; registeredAt: string }> {
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<BrandViewDto> {
     assertOwnership(principal, id, 'brand', id);
     const brand = await findMember(this.streams.db.dataSource.manager, this.streams.schema, id, 'brand');
     if (!brand) throw new NotFound('brand', id);

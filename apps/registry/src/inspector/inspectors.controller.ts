@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
-import { RegistrationDto } from '../member/member.dto.js';
+import { InspectorViewDto, RegistrationDto } from '../member/member.dto.js';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { MemberCredentials } from '../member/member-credentials.js';
 import { findMember } from '../member/members.projection.js';
@@ -38,7 +38,7 @@ export class InspectorsController {
 
   /** The inspector itself or an operator; anyone else gets the 404 of an inspector that does not exist. */
   @Get(':id')
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<InspectorView> {
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<InspectorViewDto> {
     assertOwnership(principal, id, 'inspector', id);
     const inspector = await findMember(this.streams.db.dataSource.manager, this.streams.schema, id, 'inspector');
     if (!inspector) throw new NotFound('inspector', id);

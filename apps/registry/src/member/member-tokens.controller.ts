@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { RegistrationDto } from './member.dto.js';
+import { MemberTokenListDto, RegistrationDto } from './member.dto.js';
 import { assertOwnership, CurrentPrincipal, type Principal } from '#libs/platform';
 import { MemberCredentials } from './member-credentials.js';
 import { assertMayChange } from './ownership.js';
@@ -15,6 +15,7 @@ export class MemberTokensController {
     return { id: memberId, ...(await this.credentials.rotate(memberId, principal)) };
   }
 
+  /** Revokes one of the member's tokens: every service refuses it from then on. */
   @Delete(':tokenId')
   @HttpCode(204)
   async revoke(@Param('memberId') memberId: string, @Param('tokenId') tokenId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
@@ -22,8 +23,9 @@ export class MemberTokensController {
     await this.credentials.revoke(memberId, tokenId, principal);
   }
 
+  /** The member's tokens, oldest first, with when each expires or was revoked (never the tokens themselves). */
   @Get()
-  async list(@Param('memberId') memberId: string, @CurrentPrincipal() principal: Principal): Promise<{ items: Awaited<ReturnType<MemberCredentials['tokensOf']>> }> {
+  async list(@Param('memberId') memberId: string, @CurrentPrincipal() principal: Principal): Promise<MemberTokenListDto> {
     assertOwnership(principal, memberId, 'member', memberId);
     await this.credentials.roleOf(memberId);
     return { items: await this.credentials.tokensOf(memberId) };

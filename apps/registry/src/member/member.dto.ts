@@ -10,3 +10,33 @@ export class IssuedTokenDto {
 export class RegistrationDto extends IssuedTokenDto {
   id!: string;
 }
+
+/** A brand's profile. */
+export class BrandViewDto {
+  id!: string;
+  name!: string;
+  contactEmail!: string | null;
+  registeredAt!: string;
+}
+
+/** An inspector's profile. */
+export class InspectorViewDto {
+  id!: string;
+  name!: string;
+  certifications!: string[];
+  registeredAt!: string;
+}
+
+/** One of a member's tokens (never the token itself). */
+export class MemberTokenDto {
+  tokenId!: string;
+  issuedAt!: string;
+  expiresAt!: string;
+  /** When it was revoked (by the member, an operator or a rotation); null while it works. */
+  revokedAt!: string | null;
+}
+
+/** A member's tokens, oldest first. */
+export class MemberTokenListDto {
+  items!: MemberTokenDto[];
+}

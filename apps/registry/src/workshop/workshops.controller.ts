@@ -49,22 +49,26 @@ export class WorkshopsController {
     );
   }
 
+  /** Searches active workshops by process, region, certification and free capacity; public profiles, a page at a time (`page`, with `total`). */
   @Get()
   search(@Query() query: SearchWorkshopsQuery): Promise<WorkshopSearchPageDto> {
     return this.queries.search(query);
   }
 
+  /** One workshop: its public profile, or everything (location, capacity, quality record) for the workshop itself and operators. */
   @Get(':id')
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<WorkshopViewDto> {
     return this.queries.workshop(id, principal);
   }
 
+  /** Updates the workshop's profile (name, location, certifications). */
   @Patch(':id')
   @Roles('operator', 'workshop')
   async update(@Param('id') id: string, @Body() body: UpdateWorkshopProfileDto, @CurrentPrincipal() principal: Principal): Promise<WorkshopViewDto> {
     return this.change(id, principal, { type: 'UpdateWorkshopProfile', workshopId: id, ...body, ...(body.location ? { location: { ...body.location } } : {}), at: this.streams.now() });
   }
 
+  /** Replaces the workshop's capabilities: processes, parameters, efficiency and prices. */
   @Put(':id/capabilities')
   @Roles('operator', 'workshop')
   async setCapabilities(@Param('id') id: string, @Body() body: SetCapabilitiesDto, @CurrentPrincipal() principal: Principal): Promise<WorkshopViewDto> {
@@ -93,6 +97,7 @@ export class WorkshopsController {
     return this.change(id, principal, command);
   }
 
+  /** Suspends a workshop: it gets no new offers until reinstated. */
   @Post(':id/suspend')
   @Roles('operator')
   @HttpCode(200)
@@ -100,6 +105,7 @@ export class WorkshopsController {
     return this.change(id, principal, { type: 'SuspendWorkshop', workshopId: id, reason: body.reason, at: this.streams.now() });
   }
 
+  /** Reinstates a suspended workshop. */
   @Post(':id/reinstate')
   @Roles('operator')
   @HttpCode(200)
