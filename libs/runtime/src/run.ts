@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import {
   configureHttpApp,
@@ -11,6 +12,7 @@ import {
   jsonBodyLimitsOf,
   loadConfig,
   parsePublicKeySet,
+  PINO_LOGGER,
   PlatformModule,
   publishedKeySet,
   signingKeyFromPem,
@@ -23,6 +25,7 @@ import { DeadLettersController } from './dead-letters.controller.js';
 import { EventFeedController } from './event-feed.controller.js';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
 import { startRetention } from './retention-job.js';
+import openApiMetadata from './openapi/openapi.metadata.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition, ServiceModuleOptions } from './service-definition.js';
@@ -157,6 +160,8 @@ export async function startHost(
     bodyParser: false,
     abortOnError: false,
   });
+  // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
+  await SwaggerModule.loadPluginMetadata(openApiMetadata);
   configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
   const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
   // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
@@ -171,6 +176,9 @@ export async function startHost(
     `events: ${brokers ? `Kafka ${brokers.join(',')}` : 'embedded in-process transport'}`,
     operatorTokenFile ? `operator token: ${operatorTokenFile}` : config.MESHFAB_OPERATOR_TOKEN ? 'operator token: MESHFAB_OPERATOR_TOKEN' : '',
   ].filter(Boolean);
+  // The banner comes last: what was logged while booting is written out first (pino writes stdout asynchronously).
+  const pinoLogger = app.get<Logger>(PINO_LOGGER);
+  await new Promise<void>((done) => pinoLogger.flush(() => done()));
   process.stdout.write(`${where.join('\n')}\n`);
 
   let stopped = false;

@@ -214,7 +214,7 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     access: access(ALL),
     path: (w) => `/inspection/lots?orderId=${w.orderId}`,
     check: (w, caller, body) => {
-      const ids = (body as { id: string }[]).map((l) => l.id);
+      const ids = (body as { items: { id: string }[] }).items.map((l) => l.id);
       if (caller === 'brandB' || caller === 'workshopB') expect(ids).toEqual([]);
       else expect(ids).toContain(w.lotId);
     },

@@ -108,7 +108,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
 
   const { orderId } = await client.post<{ orderId: string }>('/orders', brandA.token, orderBody(secretsOfA), randomUUID());
   const offerOf = (stepId: string) =>
-    eventually(`workshop A's offer for ${stepId}`, async () => (await client.get<Json[]>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
+    eventually(`workshop A's offer for ${stepId}`, async () => (await client.getAll<Json>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
   const cut = await offerOf('cut');
   const sew = await offerOf('sew');
   await client.post(`/matching/offers/${cut.subtaskId}/accept`, workshopA.token);
@@ -116,7 +116,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
   await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
   const lot = await eventually(
     'the inspection lot of the cutting',
-    async () => (await client.get<Json[]>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending'),
+    async () => (await client.getAll<Json>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending'),
     60_000,
   );
 

@@ -567,7 +567,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   };
 
   const handleOffers = async () => {
-    const offers = await client.get<OfferView[]>('/matching/offers', operator);
+    const offers = await client.getAll<OfferView>('/matching/offers?limit=500', operator);
     const ours = offers.filter((x) => byOrderId.has(x.orderId));
     await mapLimit(ours, o.concurrency, async (offer) => {
       const shop = workshops.get(offer.workshopId);
@@ -713,7 +713,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   };
 
   const inspect = async () => {
-    const pending = await client.get<InspectionLotView[]>('/inspection/lots?status=pending&limit=1000', inspectorTokens[0]);
+    const pending = await client.getAll<InspectionLotView>('/inspection/lots?status=pending&limit=1000', inspectorTokens[0]);
     // Inspectors come round a little after a lot is reported finished (never the same instant).
     const ours = pending.filter((l) => byOrderId.has(l.orderId) && !inspected.has(l.id) && Date.now() - Date.parse(l.openedAt) >= o.inspectionDelayMs);
     await mapLimit(ours, o.concurrency, async (lot) => {
@@ -826,7 +826,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       return view.status !== 'completed' || s.closedAt ? s : undefined;
     };
     const statement = await waitFor(closedInSettlement, 30_000).catch(() => null);
-    const lots = await client.get<InspectionLotView[]>(`/inspection/lots?orderId=${id}&limit=1000`, inspectorTokens[0]);
+    const lots = await client.getAll<InspectionLotView>(`/inspection/lots?orderId=${id}&limit=1000`, inspectorTokens[0]);
     return { order, view, plan, statement, lots };
   });
 
