@@ -449,7 +449,14 @@ describe('settlement service', () => {
       expect((await call('GET', `/settlement/payouts/${rest.body.payoutId}`, { as: workshop })).body.status).toBe('requested');
       expect(await balances(workshop)).toMatchObject({ payoutPendingMinor: 74_500 + 9_500 + 1_900 - 50_000 });
       const list = await call('GET', '/settlement/payouts', { as: workshop });
-      expect(list.body.payouts).toHaveLength(2);
+      expect(list.body).toMatchObject({ hasMore: false, nextCursor: null });
+      expect(list.body.items.map((p: { payoutId: string }) => p.payoutId).sort()).toEqual([first.body.payoutId, rest.body.payoutId].sort());
+      // A page at a time, newest first, each payout once.
+      const page1 = await call('GET', '/settlement/payouts?limit=1', { as: workshop });
+      expect(page1.body).toMatchObject({ hasMore: true, items: [{ payoutId: list.body.items[0].payoutId }] });
+      const page2 = await call('GET', `/settlement/payouts?limit=1&cursor=${page1.body.nextCursor}`, { as: workshop });
+      expect(page2.body).toMatchObject({ hasMore: false, nextCursor: null, items: [{ payoutId: list.body.items[1].payoutId }] });
+      expect((await call('GET', '/settlement/payouts?cursor=not-a-cursor', { as: workshop })).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
     });
 
     it('lets 50 concurrent payout requests take exactly the available balance, never more', async () => {

@@ -1286,7 +1286,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * Payouts, newest first, a page at a time (`limit`, `cursor` = the previous page's `nextCursor`); a workshop sees its own
          * @description Roles: workshop, operator.
          */
         get: operations["PayoutsController_list"];
@@ -7069,6 +7069,10 @@ export interface operations {
     PayoutsController_list: {
         parameters: {
             query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
                 workshopId?: string;
             };
             header?: never;
