@@ -3,11 +3,17 @@
 # jars with the machine's Java 17 — for machines without a Docker engine (this project's CI).
 #
 #   deploy/local/kafka.sh up      resolve the jars (cached), format storage once, start, wait until it answers
+#   deploy/local/kafka.sh up --sasl   the same plus a SASL_PLAINTEXT listener on KAFKA_SASL_PORT
+#                                 (PLAIN and SCRAM-SHA-512, one user: KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD)
 #   deploy/local/kafka.sh down    stop it cleanly by pid
 #   deploy/local/kafka.sh status  say whether it runs
 #
 # Environment: KAFKA_VERSION (default below), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-# MESHFAB_DATA_DIR (./.data), MESHFAB_CACHE_DIR (~/.cache/meshfab). Pick ports below the ephemeral
+# KAFKA_SASL_PORT (9096), KAFKA_SASL_USERNAME (meshfab), KAFKA_SASL_PASSWORD (meshfab-secret),
+# MESHFAB_DATA_DIR (./.data), MESHFAB_CACHE_DIR (~/.cache/meshfab). SCRAM credentials are written when
+# the storage is formatted (KRaft keeps them in its metadata log), so a SASL broker wants a data
+# directory of its own: give it its own MESHFAB_DATA_DIR and ports, never the one of a broker others
+# use. Pick ports below the ephemeral
 # range (/proc/sys/net/ipv4/ip_local_port_range, 32768+ on Linux): a port in it may be held by any
 # outbound connection, and the broker then fails with "Address already in use".
 set -euo pipefail
@@ -15,6 +21,10 @@ set -euo pipefail
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+SASL_PORT="${KAFKA_SASL_PORT:-9096}"
+SASL_USERNAME="${KAFKA_SASL_USERNAME:-meshfab}"
+SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-meshfab-secret}"
+SASL=false
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DATA_DIR="${MESHFAB_DATA_DIR:-$ROOT/.data}"
 CACHE_DIR="${MESHFAB_CACHE_DIR:-$HOME/.cache/meshfab}"
@@ -51,19 +61,27 @@ POM
 
 is_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/${1:-$KAFKA_PORT}") 2>/dev/null; }
 
 write_config() {
   mkdir -p "$KAFKA_DIR/logs"
+  local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+  local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [ "$SASL" = true ]; then
+    listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"
+    advertised="$advertised,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"
+    protocols="$protocols,SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
   cat >"$KAFKA_DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$KAFKA_DIR/logs
 num.partitions=4
 offsets.topic.replication.factor=1
@@ -76,6 +94,14 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 log.retention.hours=24
 PROPS
+  if [ "$SASL" = true ]; then
+    # PLAIN checks the users listed here; SCRAM-SHA-512 the credentials formatted into the metadata log.
+    cat >>"$KAFKA_DIR/server.properties" <<PROPS
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USERNAME="$SASL_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+  fi
   cat >"$KAFKA_DIR/log4j2.properties" <<L4J
 status = warn
 appender.file.type = File
@@ -97,21 +123,40 @@ java_run() {
 }
 
 up() {
-  if is_running && port_open; then log "already running (pid $(cat "$PID_FILE")) on 127.0.0.1:$KAFKA_PORT"; return; fi
+  if is_running && port_open; then
+    if [ "$SASL" = true ] && ! port_open "$SASL_PORT"; then
+      log "already running (pid $(cat "$PID_FILE")) without the SASL listener: '$0 down' first, then '$0 up --sasl'"; exit 1
+    fi
+    log "already running (pid $(cat "$PID_FILE")) on 127.0.0.1:$KAFKA_PORT"; return
+  fi
   if is_running; then
     log "a broker from $KAFKA_DIR runs (pid $(cat "$PID_FILE")) but not on port $KAFKA_PORT;" \
       "stop it with '$0 down' or give this one its own MESHFAB_DATA_DIR"
     exit 1
   fi
   if port_open; then log "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"; exit 1; fi
+  if [ "$SASL" = true ] && port_open "$SASL_PORT"; then log "port $SASL_PORT is taken by another process; set KAFKA_SASL_PORT"; exit 1; fi
   resolve_jars
   write_config
+  # Who the SCRAM credentials formatted into this storage are for (user and a hash of the password).
+  local scram_id="$SASL_USERNAME:$(printf '%s' "$SASL_PASSWORD" | sha256sum | cut -c1-16)"
   if [ ! -f "$KAFKA_DIR/logs/meta.properties" ]; then
     log "formatting KRaft storage in $KAFKA_DIR/logs"
+    local scram=()
+    if [ "$SASL" = true ]; then scram=(--add-scram "SCRAM-SHA-512=[name=$SASL_USERNAME,password=$SASL_PASSWORD]"); fi
     java_run kafka.tools.StorageTool format --standalone -t "$(java_run kafka.tools.StorageTool random-uuid)" \
-      -c "$KAFKA_DIR/server.properties" >>"$LOG_FILE" 2>&1
+      -c "$KAFKA_DIR/server.properties" "${scram[@]}" >>"$LOG_FILE" 2>&1
+    if [ "$SASL" = true ]; then echo "$scram_id" >"$KAFKA_DIR/scram-user"; else rm -f "$KAFKA_DIR/scram-user"; fi
+  elif [ "$SASL" = true ] && [ "$(cat "$KAFKA_DIR/scram-user" 2>/dev/null)" != "$scram_id" ]; then
+    log "the storage in $KAFKA_DIR was formatted without SCRAM credentials for this KAFKA_SASL_USERNAME/PASSWORD" \
+      "(they are written only at format time): delete $KAFKA_DIR, or give the SASL broker its own MESHFAB_DATA_DIR"
+    exit 1
   fi
-  log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $LOG_FILE)"
+  if [ "$SASL" = true ]; then
+    log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT, SASL_PLAINTEXT (PLAIN, SCRAM-SHA-512, user $SASL_USERNAME) on 127.0.0.1:$SASL_PORT (log: $LOG_FILE)"
+  else
+    log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $LOG_FILE)"
+  fi
   # server.log is appended across restarts: only lines written by this start count as "started".
   local seen=0; [ -f "$KAFKA_DIR/server.log" ] && seen="$(wc -l <"$KAFKA_DIR/server.log")"
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
@@ -137,9 +182,18 @@ down() {
   log "did not stop within 30 s; killing"; kill -KILL "$pid" 2>/dev/null || true; rm -f "$PID_FILE"
 }
 
-case "${1:-}" in
+command="${1:-}"
+shift || true
+for option in "$@"; do
+  case "$option" in
+    --sasl) SASL=true ;;
+    *) echo "unknown option $option (usage: $0 up [--sasl]|down|status)" >&2; exit 2 ;;
+  esac
+done
+
+case "$command" in
   up) up ;;
   down) down ;;
   status) if is_running; then echo "running (pid $(cat "$PID_FILE"))"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--sasl]|down|status" >&2; exit 2 ;;
 esac
