@@ -5,11 +5,13 @@
 #   deploy/local/kafka.sh up      resolve the jars (cached), format storage once, start, wait until it answers
 #   deploy/local/kafka.sh up --sasl   the same plus a SASL_PLAINTEXT listener on KAFKA_SASL_PORT
 #                                 (PLAIN and SCRAM-SHA-512, one user: KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD)
+#   deploy/local/kafka.sh up --sasl --tls   and a SASL_SSL listener on KAFKA_SASL_SSL_PORT, its certificate
+#                                 signed by a CA generated once (openssl) into <data dir>/kafka/tls/ca.crt
 #   deploy/local/kafka.sh down    stop it cleanly by pid
 #   deploy/local/kafka.sh status  say whether it runs
 #
 # Environment: KAFKA_VERSION (default below), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-# KAFKA_SASL_PORT (9096), KAFKA_SASL_USERNAME (meshfab), KAFKA_SASL_PASSWORD (meshfab-secret),
+# KAFKA_SASL_PORT (9096), KAFKA_SASL_SSL_PORT (9097), KAFKA_SASL_USERNAME (meshfab), KAFKA_SASL_PASSWORD (meshfab-secret),
 # MESHFAB_DATA_DIR (./.data), MESHFAB_CACHE_DIR (~/.cache/meshfab). SCRAM credentials are written when
 # the storage is formatted (KRaft keeps them in its metadata log), so a SASL broker wants a data
 # directory of its own: give it its own MESHFAB_DATA_DIR and ports, never the one of a broker others
@@ -24,7 +26,9 @@ CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 SASL_PORT="${KAFKA_SASL_PORT:-9096}"
 SASL_USERNAME="${KAFKA_SASL_USERNAME:-meshfab}"
 SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-meshfab-secret}"
+SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-9097}"
 SASL=false
+TLS=false
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DATA_DIR="${MESHFAB_DATA_DIR:-$ROOT/.data}"
 CACHE_DIR="${MESHFAB_CACHE_DIR:-$HOME/.cache/meshfab}"
@@ -63,6 +67,23 @@ is_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/${1:-$KAFKA_PORT}") 2>/dev/null; }
 
+# A CA and a broker certificate for 127.0.0.1/localhost, made once per data directory (PEM; the key
+# unencrypted PKCS#8, as Kafka's PEM key store reads it).
+make_certificates() {
+  local dir="$KAFKA_DIR/tls"
+  [ -f "$dir/broker.pem" ] && return
+  command -v openssl >/dev/null || { log "openssl is required for --tls"; exit 1; }
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=meshfab-local-kafka-ca" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/broker.key" -out "$dir/broker.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/broker.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$dir/san.ext" -out "$dir/broker.crt" >/dev/null 2>&1
+  cat "$dir/broker.key" "$dir/broker.crt" >"$dir/broker.pem"
+  chmod 600 "$dir"/*.key "$dir/broker.pem"
+}
+
 write_config() {
   mkdir -p "$KAFKA_DIR/logs"
   local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
@@ -72,6 +93,11 @@ write_config() {
     listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"
     advertised="$advertised,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"
     protocols="$protocols,SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
+  if [ "$TLS" = true ]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    advertised="$advertised,SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+    protocols="$protocols,SASL_SSL:SASL_SSL"
   fi
   cat >"$KAFKA_DIR/server.properties" <<PROPS
 process.roles=broker,controller
@@ -102,6 +128,14 @@ listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.secu
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 PROPS
   fi
+  if [ "$TLS" = true ]; then
+    cat >>"$KAFKA_DIR/server.properties" <<PROPS
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USERNAME="$SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$KAFKA_DIR/tls/broker.pem
+PROPS
+  fi
   cat >"$KAFKA_DIR/log4j2.properties" <<L4J
 status = warn
 appender.file.type = File
@@ -124,8 +158,8 @@ java_run() {
 
 up() {
   if is_running && port_open; then
-    if [ "$SASL" = true ] && ! port_open "$SASL_PORT"; then
-      log "already running (pid $(cat "$PID_FILE")) without the SASL listener: '$0 down' first, then '$0 up --sasl'"; exit 1
+    if { [ "$SASL" = true ] && ! port_open "$SASL_PORT"; } || { [ "$TLS" = true ] && ! port_open "$SASL_SSL_PORT"; }; then
+      log "already running (pid $(cat "$PID_FILE")) without the listener asked for: '$0 down' first, then '$0 up --sasl [--tls]'"; exit 1
     fi
     log "already running (pid $(cat "$PID_FILE")) on 127.0.0.1:$KAFKA_PORT"; return
   fi
@@ -136,7 +170,9 @@ up() {
   fi
   if port_open; then log "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"; exit 1; fi
   if [ "$SASL" = true ] && port_open "$SASL_PORT"; then log "port $SASL_PORT is taken by another process; set KAFKA_SASL_PORT"; exit 1; fi
+  if [ "$TLS" = true ] && port_open "$SASL_SSL_PORT"; then log "port $SASL_SSL_PORT is taken by another process; set KAFKA_SASL_SSL_PORT"; exit 1; fi
   resolve_jars
+  if [ "$TLS" = true ]; then make_certificates; fi
   write_config
   # Who the SCRAM credentials formatted into this storage are for (user and a hash of the password).
   local scram_id="$SASL_USERNAME:$(printf '%s' "$SASL_PASSWORD" | sha256sum | cut -c1-16)"
@@ -152,7 +188,10 @@ up() {
       "(they are written only at format time): delete $KAFKA_DIR, or give the SASL broker its own MESHFAB_DATA_DIR"
     exit 1
   fi
-  if [ "$SASL" = true ]; then
+  if [ "$TLS" = true ]; then
+    log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT, SASL_PLAINTEXT (PLAIN, SCRAM-SHA-512, user $SASL_USERNAME) on 127.0.0.1:$SASL_PORT," \
+      "SASL_SSL on 127.0.0.1:$SASL_SSL_PORT (CA: $KAFKA_DIR/tls/ca.crt) (log: $LOG_FILE)"
+  elif [ "$SASL" = true ]; then
     log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT, SASL_PLAINTEXT (PLAIN, SCRAM-SHA-512, user $SASL_USERNAME) on 127.0.0.1:$SASL_PORT (log: $LOG_FILE)"
   else
     log "starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $LOG_FILE)"
@@ -187,13 +226,15 @@ shift || true
 for option in "$@"; do
   case "$option" in
     --sasl) SASL=true ;;
-    *) echo "unknown option $option (usage: $0 up [--sasl]|down|status)" >&2; exit 2 ;;
+    --tls) TLS=true ;;
+    *) echo "unknown option $option (usage: $0 up [--sasl [--tls]]|down|status)" >&2; exit 2 ;;
   esac
 done
+if [ "$TLS" = true ] && [ "$SASL" != true ]; then echo "--tls adds a SASL_SSL listener: give --sasl too" >&2; exit 2; fi
 
 case "$command" in
   up) up ;;
   down) down ;;
   status) if is_running; then echo "running (pid $(cat "$PID_FILE"))"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 up [--sasl]|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--sasl [--tls]]|down|status" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
-// Kafka with SASL: the network runs against a broker of this test's own (deploy/local/kafka.sh up --sasl,
-// its own ports and data directory, so the shared broker is never touched) through its SASL_PLAINTEXT
-// listener with SCRAM-SHA-512, its events crossing Kafka between services; wrong credentials are refused.
+// Kafka with TLS and SASL: the network runs against a broker of this test's own (deploy/local/kafka.sh up
+// --sasl --tls, its own ports and data directory, so the shared broker is never touched) through its SASL_SSL
+// listener with SCRAM-SHA-512, trusting the broker's CA, its events crossing Kafka between services; wrong
+// credentials (SCRAM and PLAIN, on the SASL_PLAINTEXT listener) and a broker certificate it cannot verify are refused.
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -8,7 +9,8 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { TokenService } from '#libs/platform';
 import { KafkaReachability } from '#libs/messaging';
-import { startHost, type RunningHost } from '#libs/runtime';
+import { RuntimeConfig, startHost, type RunningHost } from '#libs/runtime';
+import { loadConfig } from '#libs/platform';
 import { testDatabaseUrl } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
@@ -20,7 +22,9 @@ const OPERATOR = 'op_kafka-sasl-operator-token-0123456789';
 // Below Linux's ephemeral range, apart from the ports of the other tests' brokers (28092, 29092).
 const PORT = 26092;
 const SASL_PORT = PORT + 2;
+const SASL_SSL_PORT = PORT + 3;
 const SASL_BROKERS = `127.0.0.1:${SASL_PORT}`;
+const SASL_SSL_BROKERS = `127.0.0.1:${SASL_SSL_PORT}`;
 const USER = 'meshfab-sasl';
 const PASSWORD = randomBytes(18).toString('base64url');
 const dataDir = resolve('.data/kafka-sasl-test');
@@ -29,10 +33,12 @@ const brokerEnv = {
   KAFKA_PORT: String(PORT),
   KAFKA_CONTROLLER_PORT: String(PORT + 1),
   KAFKA_SASL_PORT: String(SASL_PORT),
+  KAFKA_SASL_SSL_PORT: String(SASL_SSL_PORT),
   KAFKA_SASL_USERNAME: USER,
   KAFKA_SASL_PASSWORD: PASSWORD,
   MESHFAB_DATA_DIR: dataDir,
 };
+const CA_FILE = resolve(dataDir, 'kafka/tls/ca.crt'); // made by kafka.sh --tls
 const broker = (...args: string[]) => promisify(execFile)('bash', ['deploy/local/kafka.sh', ...args], { env: brokerEnv, timeout: 180_000 });
 
 function networkEnv(sasl: Record<string, string>): Record<string, string> {
@@ -52,13 +58,20 @@ function networkEnv(sasl: Record<string, string>): Record<string, string> {
   };
 }
 
-describe('Kafka over SASL (a SASL_PLAINTEXT broker of this test)', () => {
-  const env = networkEnv({ MESHFAB_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', MESHFAB_KAFKA_SASL_USERNAME: USER, MESHFAB_KAFKA_SASL_PASSWORD: PASSWORD });
+describe('Kafka over TLS and SASL (a broker of this test)', () => {
+  const env = networkEnv({
+    KAFKA_BROKERS: SASL_SSL_BROKERS,
+    MESHFAB_KAFKA_TLS: 'true',
+    MESHFAB_KAFKA_TLS_CA_FILE: CA_FILE,
+    MESHFAB_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    MESHFAB_KAFKA_SASL_USERNAME: USER,
+    MESHFAB_KAFKA_SASL_PASSWORD: PASSWORD,
+  });
   let host: RunningHost | undefined;
 
   beforeAll(async () => {
     rmSync(dataDir, { recursive: true, force: true }); // SCRAM users are written when the storage is formatted
-    await broker('up', '--sasl');
+    await broker('up', '--sasl', '--tls');
   }, 200_000);
   afterAll(async () => {
     await host?.stop();
@@ -67,7 +80,7 @@ describe('Kafka over SASL (a SASL_PLAINTEXT broker of this test)', () => {
     await dropSchemas(env);
   }, 120_000);
 
-  it('runs the network with SCRAM-SHA-512: an order crosses Kafka from orders to matching and back', async () => {
+  it('runs the network over TLS with SCRAM-SHA-512: an order crosses Kafka from orders to matching and back', async () => {
     host = await startHost('network', NETWORK_SERVICES, { embedded: false, env: { ...env } });
     const client = new MeshfabClient(host.url);
     const actors = { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
@@ -84,7 +97,7 @@ describe('Kafka over SASL (a SASL_PLAINTEXT broker of this test)', () => {
     expect(ready.checks.kafka.status).toBe('ok');
   }, 240_000);
 
-  it('refuses a network with a wrong SCRAM password, naming the authentication failure', async () => {
+  it('refuses a network with a wrong SCRAM password (SASL_PLAINTEXT listener), naming the authentication failure', async () => {
     const wrong = networkEnv({ MESHFAB_KAFKA_SASL_MECHANISM: 'scram-sha-512', MESHFAB_KAFKA_SASL_USERNAME: USER, MESHFAB_KAFKA_SASL_PASSWORD: `${PASSWORD}-wrong` });
     try {
       await expect(startHost('network', NETWORK_SERVICES, { embedded: false, env: { ...wrong } })).rejects.toThrow(/SASL SCRAM SHA512 authentication failed/);
@@ -104,6 +117,18 @@ describe('Kafka over SASL (a SASL_PLAINTEXT broker of this test)', () => {
       await expect(none.check()).rejects.toThrow(/no Kafka broker answers/);
     } finally {
       await Promise.all([right.close(), wrong.close(), none.close()]);
+    }
+  }, 60_000);
+
+  it('TLS: without the broker\'s CA (the system CAs only) the certificate is not trusted', async () => {
+    const settings = { MESHFAB_JWT_SECRET: SECRET, KAFKA_BROKERS: SASL_SSL_BROKERS, MESHFAB_KAFKA_TLS: 'true', MESHFAB_KAFKA_SASL_MECHANISM: 'scram-sha-512', MESHFAB_KAFKA_SASL_USERNAME: USER, MESHFAB_KAFKA_SASL_PASSWORD: PASSWORD };
+    const untrusting = new KafkaReachability([SASL_SSL_BROKERS], 'tls-test', loadConfig(RuntimeConfig, settings).kafkaSecurity());
+    const trusting = new KafkaReachability([SASL_SSL_BROKERS], 'tls-test', loadConfig(RuntimeConfig, { ...settings, MESHFAB_KAFKA_TLS_CA_FILE: CA_FILE }).kafkaSecurity());
+    try {
+      await expect(untrusting.check()).rejects.toThrow(/certificate/);
+      await expect(trusting.check()).resolves.toBeUndefined();
+    } finally {
+      await Promise.all([untrusting.close(), trusting.close()]);
     }
   }, 60_000);
 });
