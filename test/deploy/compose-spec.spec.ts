@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { MESHFAB_SERVICES } from '#libs/contracts';
-import { loadConfig } from '#libs/platform';
+import { generateSigningKeyPem, loadConfig, signingKeyFromPem } from '#libs/platform';
 import { RuntimeConfig } from '#libs/runtime';
 
 type Json = any;
 const schema: Json = JSON.parse(readFileSync('node_modules/dclint/schemas/compose.schema.json', 'utf8'));
 const validate = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(schema);
 const COMPOSE = readFileSync('docker-compose.yml', 'utf8');
-const ENV = { MESHFAB_JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters-0123' }; // what .env holds
+const ENV = { MESHFAB_REGISTRY_SIGNING_KEY: generateSigningKeyPem() }; // what .env holds
 
 /** Compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}. */
 function interpolate(value: unknown, env: Record<string, string | undefined>): unknown {
@@ -54,6 +54,32 @@ function publishedPorts(compose: Json): { service: string; hostIp: string; publi
   );
 }
 
+/**
+ * The keys model (libs/runtime/src/run.ts): the registry's container has the signing key, no other does;
+ * every other one reaches the registry's JWKS (its container's PORT, the JWKS path) or has the public keys.
+ */
+function keyProblems(compose: Json): string[] {
+  const problems: string[] = [];
+  const registryPort = Number(compose.services.registry.environment.PORT);
+  for (const service of MESHFAB_SERVICES) {
+    const env = compose.services[service].environment as Record<string, string>;
+    const config = loadConfig(RuntimeConfig, env);
+    if (service === 'registry') {
+      if (!config.MESHFAB_REGISTRY_SIGNING_KEY) problems.push('registry: no MESHFAB_REGISTRY_SIGNING_KEY');
+      else signingKeyFromPem(config.MESHFAB_REGISTRY_SIGNING_KEY);
+      continue;
+    }
+    if (config.MESHFAB_REGISTRY_SIGNING_KEY || config.MESHFAB_REGISTRY_SIGNING_KEY_FILE) problems.push(`${service}: holds the registry's signing key`);
+    if (config.MESHFAB_JWT_PUBLIC_KEYS) continue;
+    const url = config.MESHFAB_JWKS_URL ? new URL(config.MESHFAB_JWKS_URL) : undefined;
+    if (!url) problems.push(`${service}: no MESHFAB_JWKS_URL or MESHFAB_JWT_PUBLIC_KEYS`);
+    else if (url.hostname !== 'registry' || Number(url.port || 80) !== registryPort || url.pathname !== '/registry/.well-known/jwks.json') {
+      problems.push(`${service}: MESHFAB_JWKS_URL ${url.href} is not the registry's JWKS (http://registry:${registryPort}/registry/.well-known/jwks.json)`);
+    }
+  }
+  return problems;
+}
+
 describe('docker-compose.yml', () => {
   it('is valid against the Compose Specification schema', () => {
     expect(schemaProblems(load(COMPOSE))).toEqual([]);
@@ -66,7 +92,7 @@ describe('docker-compose.yml', () => {
     expect(new Set(publishedPorts(load(COMPOSE, { ...ENV, MESHFAB_BIND_ADDRESS: '0.0.0.0' })).map((p) => p.hostIp))).toEqual(new Set(['0.0.0.0']));
   });
 
-  it('gives each of the five services what it needs to start on its own, and refuses to start without MESHFAB_JWT_SECRET', () => {
+  it('gives each of the five services what it needs to start on its own, and refuses to start without the registry signing key', () => {
     const compose = load(COMPOSE);
     for (const service of MESHFAB_SERVICES) {
       const definition = compose.services[service];
@@ -76,7 +102,12 @@ describe('docker-compose.yml', () => {
     }
     expect(() => {
       load(COMPOSE, {});
-    }).toThrow(/MESHFAB_JWT_SECRET is missing a value/);
+    }).toThrow(/MESHFAB_REGISTRY_SIGNING_KEY is missing a value/);
+  });
+
+  it('lets the registry alone sign tokens, and every other service fetch its public keys from the registry', () => {
+    expect(keyProblems(load(COMPOSE))).toEqual([]);
+    expect(COMPOSE).not.toContain('MESHFAB_JWT_SECRET');
   });
 
   // The checks above can fail.
@@ -90,5 +121,14 @@ describe('docker-compose.yml', () => {
     expect(schemaProblems(load(COMPOSE.replace('restart: unless-stopped', 'restart_policy: unless-stopped')))).toEqual(
       expect.arrayContaining([expect.stringMatching(/must NOT have additional properties .*restart_policy/)]),
     );
+  });
+
+  it('catches a service without the registry\'s public keys, one pointed elsewhere, and the signing key given to all', () => {
+    expect(keyProblems(load(COMPOSE.replace(/^ {4}MESHFAB_JWKS_URL: .*\n/m, '')))).toEqual(['orders', 'matching', 'inspection', 'settlement'].map((s) => `${s}: no MESHFAB_JWKS_URL or MESHFAB_JWT_PUBLIC_KEYS`));
+    expect(keyProblems(load(COMPOSE.replace('http://registry:3000/registry', 'http://registry/registry')))).toEqual(
+      expect.arrayContaining(["orders: MESHFAB_JWKS_URL http://registry/registry/.well-known/jwks.json is not the registry's JWKS (http://registry:3000/registry/.well-known/jwks.json)"]),
+    );
+    const everywhere = COMPOSE.replace('x-environment: &environment\n', 'x-environment: &environment\n  MESHFAB_REGISTRY_SIGNING_KEY: ${MESHFAB_REGISTRY_SIGNING_KEY}\n');
+    expect(keyProblems(load(everywhere))).toEqual(['orders', 'matching', 'inspection', 'settlement'].map((s) => `${s}: holds the registry's signing key`));
   });
 });

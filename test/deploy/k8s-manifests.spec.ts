@@ -1,7 +1,8 @@
 // The Kubernetes manifests of deploy/k8s, checked as a cluster would take them: every YAML document
 // validates against the Kubernetes schemas (kubernetes-models, and the Prometheus Operator's for the
 // ServiceMonitor), and the objects agree with each other and with the services (selectors, ports,
-// disruption budgets, autoscalers, Secrets and their keys, and the configuration each service loads).
+// disruption budgets, autoscalers, Secrets and their keys, and the configuration each service loads,
+// with the keys model: the registry alone holds the signing key, the others reach its public keys).
 /* eslint-disable @typescript-eslint/no-unsafe-return -- the helpers hand parsed YAML (any) on to the checks */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { MESHFAB_SERVICES } from '#libs/contracts';
-import { loadConfig } from '#libs/platform';
+import { generateSigningKeyPem, loadConfig, parsePublicKeySet, signingKeyFromPem } from '#libs/platform';
 import { RuntimeConfig } from '#libs/runtime';
 import { InspectionConfig } from '../../apps/inspection/src/config.js';
 import { MatchingConfig } from '../../apps/matching/src/config.js';
@@ -25,6 +26,10 @@ import { SettlementConfig } from '../../apps/settlement/src/config.js';
 const DIR = 'deploy/k8s';
 /** The services that serve HTTP mostly: scaled on CPU. Matching and settlement are bound by their consumer groups. */
 const AUTOSCALED = ['registry', 'orders', 'inspection'];
+/** Where the registry publishes its public keys (apps/registry/src/member/jwks.controller.ts). */
+const JWKS_PATH = '/registry/.well-known/jwks.json';
+/** The namespace the manifests are applied in (deploy/README.md, the ServiceMonitor's namespaceSelector). */
+const NAMESPACE = 'meshfab';
 const SERVICE_CONFIGS: Record<string, new () => object> = { registry: RegistryConfig, orders: OrdersConfig, matching: MatchingConfig, inspection: InspectionConfig, settlement: SettlementConfig };
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -191,7 +196,9 @@ function envProblems(service: string, deployment: Json, manifests: readonly Mani
     const secret = find('Secret', name);
     const value = secret?.stringData?.[key] ?? (secret?.data?.[key] !== undefined ? Buffer.from(secret.data[key], 'base64').toString() : undefined);
     if (value === undefined) return undefined;
-    return value.includes('BEGIN') ? value : `stand-in-for-${name}-${key}-0123456789abcdefghijklmnop`; // a placeholder stands for a real value
+    // A placeholder stands for a real value: a private key for a private key, a PEM block (a CA) as it is.
+    if (value.includes('BEGIN PRIVATE KEY')) return STAND_IN_SIGNING_KEY;
+    return value.includes('BEGIN') ? value : `stand-in-for-${name}-${key}-0123456789abcdefghijklmnop`;
   };
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
@@ -253,9 +260,51 @@ function envProblems(service: string, deployment: Json, manifests: readonly Mani
     if (!security?.ssl || !security.sasl) problems.push(`Deployment ${service}: Kafka without TLS and SASL`);
     config.serviceUrls();
     loadConfig(SERVICE_CONFIGS[service], env);
+    problems.push(...keyProblems(service, config, env, manifests));
   } catch (error) {
     problems.push(`Deployment ${service}: ${(error as Error).message}`);
   }
+  return problems;
+}
+
+const STAND_IN_SIGNING_KEY = generateSigningKeyPem();
+
+/**
+ * Tokens: the registry signs them with its private key (from a Secret), and only the registry holds it;
+ * every other service verifies with the registry's public keys, given (MESHFAB_JWT_PUBLIC_KEYS) or
+ * fetched from the registry's Service (MESHFAB_JWKS_URL, else MESHFAB_REGISTRY_URL's JWKS: what
+ * libs/runtime/src/run.ts does). The shared HS256 secret is gone.
+ */
+function keyProblems(service: string, config: RuntimeConfig, env: Record<string, string>, manifests: readonly Manifest[]): string[] {
+  const problems: string[] = [];
+  if (env.MESHFAB_JWT_SECRET !== undefined) problems.push(`Deployment ${service}: sets MESHFAB_JWT_SECRET, which nothing reads (the registry signs with its private key)`);
+  const pem = config.MESHFAB_REGISTRY_SIGNING_KEY ?? (config.MESHFAB_REGISTRY_SIGNING_KEY_FILE ? readFileSync(config.MESHFAB_REGISTRY_SIGNING_KEY_FILE, 'utf8') : undefined);
+  if (service !== 'registry') {
+    if (pem !== undefined) problems.push(`Deployment ${service}: holds the registry's signing key (only the registry signs)`);
+    if (config.MESHFAB_JWT_PUBLIC_KEYS) {
+      parsePublicKeySet(config.MESHFAB_JWT_PUBLIC_KEYS, 'MESHFAB_JWT_PUBLIC_KEYS');
+      return problems;
+    }
+    const url = config.MESHFAB_JWKS_URL ?? (config.MESHFAB_REGISTRY_URL ? `${config.MESHFAB_REGISTRY_URL.replace(/\/+$/, '')}${JWKS_PATH}` : undefined);
+    if (!url) problems.push(`Deployment ${service}: no keys to verify tokens with (MESHFAB_JWKS_URL or MESHFAB_JWT_PUBLIC_KEYS)`);
+    else problems.push(...jwksUrlProblems(service, new URL(url), manifests));
+    return problems;
+  }
+  if (pem === undefined) problems.push('Deployment registry: no signing key (MESHFAB_REGISTRY_SIGNING_KEY or MESHFAB_REGISTRY_SIGNING_KEY_FILE)');
+  else signingKeyFromPem(pem);
+  if (config.MESHFAB_REGISTRY_SIGNING_KEY !== undefined) problems.push('Deployment registry: its signing key in an environment variable; mount it as a file (MESHFAB_REGISTRY_SIGNING_KEY_FILE)');
+  return problems;
+}
+
+/** The JWKS URL reaches the registry: its Service's name (in the namespace), one of its ports, the JWKS path. */
+function jwksUrlProblems(service: string, url: URL, manifests: readonly Manifest[]): string[] {
+  const registry = manifests.find((m) => m.object.kind === 'Service' && m.object.metadata?.name === 'registry')?.object;
+  const hosts = ['registry', `registry.${NAMESPACE}`, `registry.${NAMESPACE}.svc`, `registry.${NAMESPACE}.svc.cluster.local`];
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const problems: string[] = [];
+  if (!registry || !hosts.includes(url.hostname)) problems.push(`Deployment ${service}: fetches its keys from ${url.host}, not the registry's Service`);
+  else if (!registry.spec.ports.some((p: Json) => p.port === port)) problems.push(`Deployment ${service}: fetches its keys from port ${port}, which Service registry does not have`);
+  if (url.pathname !== JWKS_PATH) problems.push(`Deployment ${service}: fetches its keys from ${url.pathname}, not ${JWKS_PATH}`);
   return problems;
 }
 
@@ -301,12 +350,42 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(broken((all) => delete object(all, 'ConfigMap', 'meshfab-config').data.KAFKA_BROKERS)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Deployment orders: [\s\S]*KAFKA_BROKERS: the Kafka TLS\/SASL settings need brokers/)]),
     );
-    expect(broken((all) => (object(all, 'Deployment', 'orders').spec.template.spec.containers[0].env = object(all, 'Deployment', 'orders').spec.template.spec.containers[0].env.filter((e: Json) => e.name !== 'MESHFAB_JWT_SECRET')))).toEqual([
-      expect.stringMatching(/^Deployment orders: Invalid configuration \(RuntimeConfig\):\n {2}- MESHFAB_JWT_SECRET: is required/),
-    ]);
     expect(broken((all) => (object(all, 'ConfigMap', 'meshfab-config').data.MESHFAB_KAFKA_SASL_MECHANISM = 'gssapi'))).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Deployment matching: [\s\S]*MESHFAB_KAFKA_SASL_MECHANISM/)]),
     );
+  });
+
+  const container = (all: Manifest[], name: string) => object(all, 'Deployment', name).spec.template.spec.containers[0];
+
+  it('catches a registry without its signing key, a service that holds it, and a leftover MESHFAB_JWT_SECRET', () => {
+    expect(broken((all) => (container(all, 'registry').env = container(all, 'registry').env.filter((e: Json) => e.name !== 'MESHFAB_REGISTRY_SIGNING_KEY_FILE')))).toEqual([
+      'Deployment registry: no signing key (MESHFAB_REGISTRY_SIGNING_KEY or MESHFAB_REGISTRY_SIGNING_KEY_FILE)',
+    ]);
+    expect(broken((all) => delete object(all, 'Secret', 'meshfab-registry-key').stringData['signing-key.pem'])).toEqual([
+      'Deployment registry: volume signing-key wants key signing-key.pem of Secret meshfab-registry-key, which does not exist',
+    ]);
+    expect(broken((all) => container(all, 'settlement').env.push({ name: 'MESHFAB_REGISTRY_SIGNING_KEY', valueFrom: { secretKeyRef: { name: 'meshfab-registry-key', key: 'signing-key.pem' } } }))).toEqual([
+      "Deployment settlement: holds the registry's signing key (only the registry signs)",
+    ]);
+    expect(broken((all) => container(all, 'matching').env.push({ name: 'MESHFAB_JWT_SECRET', valueFrom: { secretKeyRef: { name: 'meshfab-secrets', key: 'MESHFAB_OPERATOR_TOKEN' } } }))).toEqual([
+      'Deployment matching: sets MESHFAB_JWT_SECRET, which nothing reads (the registry signs with its private key)',
+    ]);
+  });
+
+  it("catches services that cannot reach the registry's public keys", () => {
+    // The registry's Service listens on 80 (its pods on 3000): the URL names the Service's port.
+    expect(broken((all) => (object(all, 'ConfigMap', 'meshfab-config').data.MESHFAB_JWKS_URL = `http://registry.meshfab.svc:3000${JWKS_PATH}`))).toEqual(
+      MESHFAB_SERVICES.filter((s) => s !== 'registry').map((s) => `Deployment ${s}: fetches its keys from port 3000, which Service registry does not have`),
+    );
+    expect(broken((all) => (object(all, 'ConfigMap', 'meshfab-config').data.MESHFAB_JWKS_URL = 'http://orders.meshfab.svc/registry/.well-known/jwks.json'))).toEqual(
+      expect.arrayContaining(['Deployment inspection: fetches its keys from orders.meshfab.svc, not the registry\'s Service']),
+    );
+    expect(
+      broken((all) => {
+        delete object(all, 'ConfigMap', 'meshfab-config').data.MESHFAB_JWKS_URL;
+        delete object(all, 'ConfigMap', 'meshfab-config').data.MESHFAB_REGISTRY_URL;
+      }),
+    ).toEqual(expect.arrayContaining(['Deployment orders: no keys to verify tokens with (MESHFAB_JWKS_URL or MESHFAB_JWT_PUBLIC_KEYS)']));
   });
 
   it('catches an API without its CPU autoscaler and a ServiceMonitor that misses a service', () => {

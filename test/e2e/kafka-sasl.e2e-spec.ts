@@ -7,17 +7,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { TokenService } from '#libs/platform';
 import { KafkaReachability } from '#libs/messaging';
 import { RuntimeConfig, startHost, type RunningHost } from '#libs/runtime';
 import { loadConfig } from '#libs/platform';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { joinNetwork } from './order-lifecycle.scenario.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
-const SECRET = 'kafka-sasl-secret-that-is-long-enough-for-hs256';
+const SECRET = 'kafka-sasl-signing-seed'; // the registry's key and the public half, derived from it (libs/testing)
 const OPERATOR = 'op_kafka-sasl-operator-token-0123456789';
 // Below Linux's ephemeral range, apart from the ports of the other tests' brokers (28092, 29092).
 const PORT = 26092;
@@ -46,7 +45,7 @@ function networkEnv(sasl: Record<string, string>): Record<string, string> {
     ...freshSchemas('sasl'),
     DATABASE_URL: testDatabaseUrl(),
     PORT: '0',
-    MESHFAB_JWT_SECRET: SECRET,
+    ...testSigningEnv(SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'error',
     MESHFAB_DATA_DIR: '.data/e2e',
@@ -83,7 +82,7 @@ describe('Kafka over TLS and SASL (a broker of this test)', () => {
   it('runs the network over TLS with SCRAM-SHA-512: an order crosses Kafka from orders to matching and back', async () => {
     host = await startHost('network', NETWORK_SERVICES, { embedded: false, env: { ...env } });
     const client = new MeshfabClient(host.url);
-    const actors = { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+    const actors = { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
     const { members, orders } = await joinNetwork(client, actors);
     const brand = await members.brand('SASL Apparel', 5_000_000);
     const orderId = await orders.submit(brand, 100);
@@ -121,7 +120,7 @@ describe('Kafka over TLS and SASL (a broker of this test)', () => {
   }, 60_000);
 
   it('TLS: without the broker\'s CA (the system CAs only) the certificate is not trusted', async () => {
-    const settings = { MESHFAB_JWT_SECRET: SECRET, KAFKA_BROKERS: SASL_SSL_BROKERS, MESHFAB_KAFKA_TLS: 'true', MESHFAB_KAFKA_SASL_MECHANISM: 'scram-sha-512', MESHFAB_KAFKA_SASL_USERNAME: USER, MESHFAB_KAFKA_SASL_PASSWORD: PASSWORD };
+    const settings = { KAFKA_BROKERS: SASL_SSL_BROKERS, MESHFAB_KAFKA_TLS: 'true', MESHFAB_KAFKA_SASL_MECHANISM: 'scram-sha-512', MESHFAB_KAFKA_SASL_USERNAME: USER, MESHFAB_KAFKA_SASL_PASSWORD: PASSWORD };
     const untrusting = new KafkaReachability([SASL_SSL_BROKERS], 'tls-test', loadConfig(RuntimeConfig, settings).kafkaSecurity());
     const trusting = new KafkaReachability([SASL_SSL_BROKERS], 'tls-test', loadConfig(RuntimeConfig, { ...settings, MESHFAB_KAFKA_TLS_CA_FILE: CA_FILE }).kafkaSecurity());
     try {

@@ -13,8 +13,8 @@ import type {
 } from '#libs/contracts';
 import { rebuildProjection, ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, useRequestEdge } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { httpCaller, sendWebhook } from '../../../test/support/settlement-http.js';
 import { SettlementModule } from './settlement.module.js';
 import { lotsProjection, ordersProjection, payoutsProjection } from './settlement/settlement.projections.js';
@@ -32,7 +32,7 @@ describe('settlement service', () => {
   let app: INestApplication;
   let db: ServiceDatabase;
   let base: string;
-  const tokens = new TokenService(secret);
+  const tokens = testTokens(secret);
   const tokenOf: Record<string, string> = {};
 
   const brandA = id('brand-a');
@@ -46,8 +46,8 @@ describe('settlement service', () => {
     }
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false, bodyParser: false });

@@ -18,13 +18,32 @@ export interface KafkaSettings {
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+/**
+ * What a fresh or busy broker answers for a moment and kafkajs retries on its own (coordinator not
+ * elected or loading, a leader election, a rebalance, a topic being created): logged as warnings, not
+ * errors, so a newcomer's first `npm start` against a new broker shows no error for them.
+ */
+const TRANSIENT = /coordinator (is )?(not available|loading)|group coordinator|not[ _]coordinator|leader(ship)? (election|not available)|leader_not_available|not the leader|unknown_topic_or_partition|does not host this topic-partition|rebalanc|topic-partition .*not .*available|ECONNREFUSED|Connection (error|timeout)/i;
+
+/** kafkajs's remark on every idempotent producer with bounded retries (ours, on purpose): debug. */
+const BY_DESIGN = /Limiting retries for the idempotent producer/;
+
+/** The level a kafkajs log entry is logged at (or null: not logged). */
+export function kafkaLogLevel(level: logLevel, text: string): 'error' | 'warn' | 'debug' | null {
+  if (level === logLevel.ERROR) return TRANSIENT.test(text) ? 'warn' : 'error';
+  if (level === logLevel.WARN) return BY_DESIGN.test(text) ? 'debug' : 'warn';
+  return null;
+}
+
 const nestLogCreator = () => {
   const logger = new Logger('kafkajs');
   return ({ level, log }: LogEntry): void => {
     const { message, ...extra } = log;
     const text = `${message} ${JSON.stringify(extra)}`;
-    if (level === logLevel.ERROR) logger.error(text);
-    else if (level === logLevel.WARN) logger.warn(text);
+    const as = kafkaLogLevel(level, text);
+    if (as === 'error') logger.error(text);
+    else if (as === 'warn') logger.warn(text);
+    else if (as === 'debug') logger.debug(text);
   };
 };
 

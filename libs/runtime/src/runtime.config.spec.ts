@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '#libs/platform';
 import { RuntimeConfig } from './runtime.config.js';
 
-const BASE = { MESHFAB_JWT_SECRET: 'a-jwt-secret-that-is-long-enough-for-hs256', KAFKA_BROKERS: 'kafka-1:9093,kafka-2:9093' };
+const BASE = { KAFKA_BROKERS: 'kafka-1:9093,kafka-2:9093' };
 const PASSWORD = 'the-kafka-password-never-echoed';
 const security = (env: Record<string, string>) => loadConfig(RuntimeConfig, { ...BASE, ...env }).kafkaSecurity();
 
@@ -73,6 +73,6 @@ describe('Kafka TLS and SASL settings (RuntimeConfig.kafkaSecurity)', () => {
   });
 
   it('Kafka security without KAFKA_BROKERS is refused (it would silently do nothing)', () => {
-    expect(() => loadConfig(RuntimeConfig, { MESHFAB_JWT_SECRET: BASE.MESHFAB_JWT_SECRET, MESHFAB_KAFKA_TLS: 'true' }).kafkaSecurity()).toThrow(/KAFKA_BROKERS: the Kafka TLS\/SASL settings need brokers/);
+    expect(() => loadConfig(RuntimeConfig, { MESHFAB_KAFKA_TLS: 'true' }).kafkaSecurity()).toThrow(/KAFKA_BROKERS: the Kafka TLS\/SASL settings need brokers/);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { MESHFAB_SERVICES, type ServiceName } from '#libs/contracts';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES } from '#libs/eventsourcing';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETENTION, DEFAULT_STATEMENT_TIMEOUT_MS, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES, type RetentionPolicy } from '#libs/eventsourcing';
 import { DEFAULT_MAX_REQUEST_BYTES, SASL_MECHANISMS, type KafkaSecurity, type RelayCompression, type SaslMechanism } from '#libs/messaging';
 import { PlatformConfig } from '#libs/platform';
 
@@ -43,6 +43,18 @@ export class RuntimeConfig extends PlatformConfig {
   @IsOptional() @IsString() MESHFAB_KAFKA_SASL_USERNAME?: string;
   @IsOptional() @IsString() MESHFAB_KAFKA_SASL_PASSWORD?: string;
 
+  /**
+   * The registry's private signing key (PKCS#8 PEM, Ed25519 or P-256), or MESHFAB_REGISTRY_SIGNING_KEY_FILE
+   * naming a file holding it. Only the registry's host reads it; the embedded network generates one under
+   * the data folder (registry-signing-key.pem).
+   */
+  @IsOptional() @IsString() MESHFAB_REGISTRY_SIGNING_KEY?: string;
+  @IsOptional() @IsString() MESHFAB_REGISTRY_SIGNING_KEY_FILE?: string;
+  /**
+   * Public keys the registry signed with before (a JWKS): still published and trusted after a rotation,
+   * until the tokens they signed have expired.
+   */
+  @IsOptional() @IsString() MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS?: string;
   /** A static operator bearer token (≥ 32 characters). */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
@@ -51,6 +63,20 @@ export class RuntimeConfig extends PlatformConfig {
   @IsInt() @Min(100) @Max(60_000) MESHFAB_DB_CONNECT_TIMEOUT_MS: number = DEFAULT_CONNECT_TIMEOUT_MS;
   /** How long one statement may run before PostgreSQL cancels it (the client gives up 5 s later). */
   @IsInt() @Min(1_000) @Max(3_600_000) MESHFAB_DB_STATEMENT_TIMEOUT_MS: number = DEFAULT_STATEMENT_TIMEOUT_MS;
+
+  /**
+   * Retention (pruned by a periodic job per service database; 0 keeps for ever): answers kept for
+   * `Idempotency-Key` replays (hours), the inbox's handled event ids (days), resolved or dead dead letters
+   * (days; parked and held ones are always kept). Every MESHFAB_RETENTION_INTERVAL_MINUTES (0: never).
+   */
+  @IsInt() @Min(0) @Max(24 * 3650) MESHFAB_RETENTION_IDEMPOTENCY_HOURS: number = DEFAULT_RETENTION.idempotencyKeyHours;
+  @IsInt() @Min(0) @Max(3650) MESHFAB_RETENTION_INBOX_DAYS: number = DEFAULT_RETENTION.inboxDays;
+  @IsInt() @Min(0) @Max(3650) MESHFAB_RETENTION_DEAD_LETTER_DAYS: number = DEFAULT_RETENTION.deadLetterDays;
+  @IsInt() @Min(0) @Max(7 * 24 * 60) MESHFAB_RETENTION_INTERVAL_MINUTES: number = 60;
+
+  retention(): RetentionPolicy {
+    return { idempotencyKeyHours: this.MESHFAB_RETENTION_IDEMPOTENCY_HOURS, inboxDays: this.MESHFAB_RETENTION_INBOX_DAYS, deadLetterDays: this.MESHFAB_RETENTION_DEAD_LETTER_DAYS };
+  }
 
   /**
    * Where each service's host answers, for a consumer of its events hosted elsewhere: when the broker

@@ -169,7 +169,8 @@ export class PayoutService {
   /** The registry suspended the workshop: nothing of its leaves until it is reinstated. */
   async onMemberSuspended(memberId: string, reason: string, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockMember(m, memberId);
-    await m.query(`INSERT INTO ${this.s}.suspended_members (member_id, reason) VALUES ($1, $2) ON CONFLICT (member_id) DO UPDATE SET reason = $2`, [memberId, reason]);
+    // The same table the token guard reads (revoked-tokens.module.ts keeps it too where the registry is not hosted).
+    await m.query(`INSERT INTO ${this.s}.suspended_members (member_id) VALUES ($1) ON CONFLICT (member_id) DO NOTHING`, [memberId]);
     for (const payoutId of await this.payoutIds(m, memberId, 'requested')) {
       await this.lockPayout(m, payoutId);
       await this.decide(m, payoutId, { type: 'HoldPayout', reason: `the workshop is suspended: ${reason}`, now: this.settings.clock() }, meta);
