@@ -2,6 +2,7 @@
 // swapping the client means changing libs/messaging only).
 import { Logger } from '@nestjs/common';
 import kafkajs, { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { kafkajsSecurityOptions, type KafkaSecurity } from './kafka-security.js';
 
 // kafkajs is CommonJS: Node's ESM loader sees only the exports its static analysis finds (Kafka,
 // logLevel, CompressionTypes), not these enums, so they come from the default export (Jest's transform
@@ -11,6 +12,8 @@ const { ConfigResourceTypes, ConfigSource } = kafkajs;
 export interface KafkaSettings {
   brokers: readonly string[];
   clientId: string;
+  /** TLS and SASL (MESHFAB_KAFKA_TLS…, MESHFAB_KAFKA_SASL…); unset: PLAINTEXT. */
+  security?: KafkaSecurity;
 }
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -48,6 +51,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
+    ...kafkajsSecurityOptions(settings.security),
     logLevel: logLevel.WARN,
     logCreator: nestLogCreator,
     retry: { initialRetryTime: 100, retries: 10 },
@@ -239,10 +243,11 @@ export class KafkaReachability {
   private closed = false;
   private readonly failures = new Map<string, string>();
 
-  constructor(private readonly brokers: readonly string[], clientId = 'meshfab-readiness') {
+  constructor(private readonly brokers: readonly string[], clientId = 'meshfab-readiness', security?: KafkaSecurity) {
     this.probeClient = new Kafka({
       clientId,
       brokers: [...brokers],
+      ...kafkajsSecurityOptions(security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 1000,
       requestTimeout: 2000,

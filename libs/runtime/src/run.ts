@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger as NestLogger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
@@ -18,7 +18,7 @@ import {
   signingKeyFromPem,
   type VerificationKeys,
 } from '#libs/platform';
-import type { EmbeddedEventBus } from '#libs/messaging';
+import { describeKafkaSecurity, type EmbeddedEventBus } from '#libs/messaging';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
 import { DeadLettersController } from './dead-letters.controller.js';
@@ -134,6 +134,10 @@ export async function startHost(
     databaseUrl = embeddedDb.url;
   }
   const brokers = config.brokers();
+  const kafkaSecurity = config.kafkaSecurity(); // TLS and SASL of every Kafka client; throws on settings that do not go together
+  if (kafkaSecurity?.sasl?.mechanism === 'plain' && !kafkaSecurity.ssl) {
+    new NestLogger('Kafka').warn('MESHFAB_KAFKA_SASL_MECHANISM=plain without MESHFAB_KAFKA_TLS=true sends the Kafka password in clear text');
+  }
   const serviceUrls = config.serviceUrls(); // the producers' hosts, for consumers that must rebuild lost events
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
@@ -160,20 +164,30 @@ export async function startHost(
     bodyParser: false,
     abortOnError: false,
   });
-  // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
-  await SwaggerModule.loadPluginMetadata(openApiMetadata);
-  configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
-  // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
-  // feed, which may wait on this one's (two services restarted after their topics lost records).
-  await app.listen(config.PORT, '0.0.0.0');
-  await app.startAllMicroservices();
+  let transport: ConnectedTransport | undefined;
+  try {
+    // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
+    await SwaggerModule.loadPluginMetadata(openApiMetadata);
+    configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
+    // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
+    // feed, which may wait on this one's (two services restarted after their topics lost records).
+    await app.listen(config.PORT, '0.0.0.0');
+    await app.startAllMicroservices();
+  } catch (error) {
+    // A host that cannot start (Kafka refusing its credentials, say) releases what it holds: the caller may go on.
+    await transport?.stop().catch(() => undefined);
+    await app.close().catch(() => undefined);
+    await embeddedDb?.stop().catch(() => undefined);
+    throw error;
+  }
+  const connected = transport;
   const retention = startRetention(app, hosted, config.retention(), config.MESHFAB_RETENTION_INTERVAL_MINUTES);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const where = [
     `Meshfab ${name} listening on ${url} (docs: ${url}/docs)`,
     `database: ${embeddedDb ? `embedded PostgreSQL under ${join(dataDir, 'postgres')}` : 'DATABASE_URL'}`,
-    `events: ${brokers ? `Kafka ${brokers.join(',')}` : 'embedded in-process transport'}`,
+    `events: ${brokers ? `Kafka ${brokers.join(',')} (${describeKafkaSecurity(kafkaSecurity)})` : 'embedded in-process transport'}`,
     operatorTokenFile ? `operator token: ${operatorTokenFile}` : config.MESHFAB_OPERATOR_TOKEN ? 'operator token: MESHFAB_OPERATOR_TOKEN' : '',
   ].filter(Boolean);
   // The banner comes last: what was logged while booting is written out first (pino writes stdout asynchronously).
@@ -186,11 +200,11 @@ export async function startHost(
     if (stopped) return;
     stopped = true;
     retention.stop();
-    await transport.stop();
+    await connected.stop();
     await app.close();
     await embeddedDb?.stop();
   };
-  return { app, url, transport, stop };
+  return { app, url, transport: connected, stop };
 }
 
 /** Entry point of a service running alone (distributed mode): DATABASE_URL and KAFKA_BROKERS required. */
