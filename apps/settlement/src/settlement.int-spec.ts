@@ -542,6 +542,75 @@ describe('settlement service', () => {
         expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true, closedOrdersWithEscrow: [] });
       });
   });
+  describe('disputes (issue 17)', () => {
+    const resolution = (s: string, order: string, brand: string, workshopId: string, originalOutcome: 'passed' | 'failed', finalOutcome: 'passed' | 'failed') => ({
+      ...inspection(s, order, brand),
+      workshopId,
+      party: 'brand',
+      disputedBy: brand,
+      originalOutcome,
+      finalOutcome,
+      overturned: originalOutcome !== finalOutcome,
+      originalInspectorId: 'inspector-1',
+      reinspectorId: 'inspector-2',
+      criticalDefects: 0,
+      majorDefects: finalOutcome === 'failed' ? 6 : 0,
+      minorDefects: 0,
+      passedQuantity: finalOutcome === 'passed' ? 100 : 0,
+      resolvedAt: new Date().toISOString(),
+    });
+
+    it('claws back a paid pass a dispute overturned: the net from the workshop, the fee from the platform, both to the brand; once', async () => {
+      const brand = id('brand-dispute');
+      const shop = id('ws-dispute');
+      tokenOf[brand] = await tokens.issue({ sub: brand, role: 'brand' });
+      tokenOf[shop] = await tokens.issue({ sub: shop, role: 'workshop' });
+      const order = id('o-dispute');
+      const s = id('s-dispute');
+      const there = { workshopId: shop };
+      expect((await fund(brand, 10_000, id('dep-dispute'))).status).toBe(200);
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', { ...accepted(s, order, brand, 10_000), ...there });
+      await untilLot(s, 'escrowed');
+      await untilHandled(await emit('matching', `subtask-${s}`, 'SubtaskCompleted', { ...completed(s, order, brand, 10_000, '2026-02-01T00:00:00.000Z', '2026-02-02T00:00:00.000Z'), ...there }));
+      await emit('inspection', `il-${s}`, 'InspectionPassed', { ...passed(s, order, brand), ...there });
+      await untilLot(s, 'paid');
+      expect(await balances(shop)).toMatchObject({ availableMinor: 9_500 });
+      expect(await balances(brand)).toMatchObject({ availableMinor: 0 });
+      const overturn = resolution(s, order, brand, shop, 'passed', 'failed');
+      await emit('inspection', `il-${s}`, 'InspectionDisputeResolved', overturn);
+      await untilLot(s, 'clawed_back');
+      expect(await balances(shop)).toMatchObject({ availableMinor: 0 });
+      expect(await balances(brand)).toMatchObject({ availableMinor: 10_000 });
+      expect(await eventsOf('PaymentClawedBack', (d) => d.subtaskId === s)).toMatchObject([{ clawedBack: { amountMinor: 9_500 }, platformFee: { amountMinor: 500 }, uncovered: { amountMinor: 0 } }]);
+      // The same resolution again, and a later pass of the lot: nothing moves.
+      await untilHandled(await emit('inspection', `il-${s}-again`, 'InspectionDisputeResolved', overturn));
+      await untilHandled(await emit('inspection', `il-${s}-late`, 'InspectionPassed', { ...passed(s, order, brand), ...there, inspectionLotId: `il-${s}-late` }));
+      const transfers: { id: string; kind: string }[] = await db.dataSource.query(`SELECT id, kind FROM "${schema}".transfers WHERE subtask_id = $1 ORDER BY id`, [s]);
+      expect(transfers).toEqual([
+        { id: `clawback:${s}`, kind: 'lot_clawback' },
+        { id: `escrow:${s}:1`, kind: 'escrow_funding' },
+        { id: `release:${s}`, kind: 'lot_release' },
+      ]);
+      expect(await balances(brand)).toMatchObject({ availableMinor: 10_000 });
+      expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true, lotsPaidMoreThanOnce: [] });
+    });
+
+    it('pays a failed lot a dispute overturned to a pass, funding it again when its escrow went back on the failure', async () => {
+      const order = id('o-dispute-fail');
+      const s = id('s-dispute-fail');
+      expect((await fund(brandA, 7_000, id('dep-dispute-fail'))).status).toBe(200);
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', accepted(s, order, brandA, 7_000));
+      await untilLot(s, 'escrowed');
+      await untilHandled(await onTime(s, order, brandA, 7_000));
+      await emit('inspection', `il-${s}`, 'InspectionFailed', failed(s, order, brandA, 'replan'));
+      await untilLot(s, 'refunded');
+      await emit('inspection', `il-${s}`, 'InspectionDisputeResolved', resolution(s, order, brandA, workshop, 'failed', 'passed'));
+      await untilLot(s, 'paid');
+      expect(await eventsOf('PaymentReleased', (d) => d.subtaskId === s)).toMatchObject([{ gross: { amountMinor: 7_000 }, net: { amountMinor: 6_650 } }]);
+      expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true });
+    });
+  });
+
   describe('one write path', () => {
     it('rebuilds the lots, orders and payouts read models from the streams to the same rows', async () => {
       const tables = { lots: lotsProjection(schema), orders: ordersProjection(schema), payouts: payoutsProjection(schema) };

@@ -318,5 +318,17 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP FUNCTION IF EXISTS ${s}.ledger_post(text, text, text, text, text, text, text, text[], text[], text[], text[], bigint[], bigint[], bigint[])`);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000];
+  /** Disputes (issue 17): a lot whose paid pass a dispute overturned is `clawed_back`. */
+  class SettlementClawbacks1767400000000 implements MigrationInterface {
+    name = 'SettlementClawbacks1767400000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.lots DROP CONSTRAINT IF EXISTS lots_status_check`);
+      await q.query(`ALTER TABLE ${s}.lots ADD CONSTRAINT lots_status_check CHECK (status IN ('awaiting_acceptance', 'awaiting_funds', 'escrowed', 'paid', 'refunded', 'cancelled', 'clawed_back'))`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.lots DROP CONSTRAINT IF EXISTS lots_status_check`);
+      await q.query(`ALTER TABLE ${s}.lots ADD CONSTRAINT lots_status_check CHECK (status IN ('awaiting_acceptance', 'awaiting_funds', 'escrowed', 'paid', 'refunded', 'cancelled'))`);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000];
 }

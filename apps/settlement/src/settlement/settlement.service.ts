@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type {
+  InspectionDisputeResolvedContract,
   InspectionFailedContract,
   InspectionPassedContract,
   SubtaskAcceptedContract,
@@ -134,6 +135,37 @@ export class SettlementService {
     await this.lockBrand(m, e.brandId);
     const context = await this.context(m, e.orderId, e.brandId, null, false);
     await this.lot(m, meta, { type: 'RecordFailure', lot: identity(e), disposition: e.disposition, inspectionLotId: e.inspectionLotId, context });
+  }
+
+  /**
+   * A dispute's re-inspection is final (issue 17): an overturned fail is paid as a pass; an overturned pass is
+   * owed nothing — its payment is clawed back from the workshop's available balance (and the fee from the
+   * platform) to the brand, or its escrow refunded if it was not paid yet.
+   */
+  async onInspectionDisputeResolved(e: InspectionDisputeResolvedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
+    if (!e.overturned) return;
+    await this.lockBrand(m, e.brandId);
+    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    const row = await this.lotRow(m, e.subtaskId);
+    const currency = row?.currency ?? null;
+    let workshopAvailable = 0n;
+    if (e.finalOutcome === 'failed' && currency) {
+      const payable = Accounts.workshopPayable(e.workshopId, currency);
+      workshopAvailable = (await this.ledger.lock(m, [payable])).get(payable.id) ?? 0n;
+    }
+    const mayFund = e.finalOutcome === 'passed' && (row?.status === 'refunded' || row?.status === 'cancelled');
+    const context = await this.context(m, e.orderId, e.brandId, currency, mayFund);
+    await this.lot(m, meta, {
+      type: 'ResolveDispute',
+      lot: identity(e),
+      finalOutcome: e.finalOutcome,
+      overturned: e.overturned,
+      passedQuantity: e.passedQuantity,
+      reinspectorId: e.reinspectorId,
+      resolvedAt: parseTime(e.resolvedAt, this.settings.clock()),
+      workshopAvailable,
+      context,
+    });
   }
 
   async onSubtaskCancelled(e: SubtaskCancelledContract, m: EntityManager, meta: EventMetadata): Promise<void> {
@@ -293,8 +325,9 @@ export class SettlementService {
     for (const event of decided) {
       const transfer: TransferRequest | null = lotPosting(state, event);
       if (transfer) await this.ledger.post(m, transfer);
-      if (state.lot && (event.type === 'EscrowRefunded' || (event.type === 'PaymentReleased' && event.data.penalty.amountMinor > 0))) {
-        grew = { brandId: state.lot.brandId, currency: event.type === 'EscrowRefunded' ? event.data.amount.currency : event.data.penalty.currency };
+      if (state.lot && (event.type === 'EscrowRefunded' || event.type === 'PaymentClawedBack' || (event.type === 'PaymentReleased' && event.data.penalty.amountMinor > 0))) {
+        const currency = event.type === 'EscrowRefunded' ? event.data.amount.currency : event.type === 'PaymentClawedBack' ? event.data.net.currency : event.data.penalty.currency;
+        grew = { brandId: state.lot.brandId, currency };
       }
       state = lotPaymentDecider.evolve(state, event);
     }
