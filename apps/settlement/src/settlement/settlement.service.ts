@@ -302,6 +302,11 @@ export class SettlementService {
       `SELECT subtask_id, status FROM ${this.s}.lots WHERE passed_at IS NOT NULL AND status <> 'paid' ORDER BY subtask_id`,
     );
     const awaitingFunds: { n: number }[] = await ds.query(`SELECT count(*)::int AS n FROM ${this.s}.lots WHERE status = 'awaiting_funds'`);
+    // Overturned passes whose net the workshop had already paid out: owed by the workshop, for the operator to collect.
+    const uncovered: { subtask_id: string; workshop_id: string; uncovered: string; currency: string }[] = await ds.query(
+      `SELECT data->>'subtaskId' AS subtask_id, data->>'workshopId' AS workshop_id, data->'uncovered'->>'amountMinor' AS uncovered, data->'uncovered'->>'currency' AS currency
+         FROM ${this.s}.events WHERE type = 'PaymentClawedBack' AND (data->'uncovered'->>'amountMinor')::bigint > 0 ORDER BY global_position`,
+    );
     return {
       lotsPaidMoreThanOnce: paidTwice.map((r) => r.subtask_id),
       paidLotsWithoutRelease: paidWithoutRelease.map((r) => r.subtask_id),
@@ -309,6 +314,8 @@ export class SettlementService {
       /** Not violations: passed lots waiting for their acceptance or for funds (visible, never dropped). */
       passedLotsAwaitingPayment: passedUnpaid.map((r) => ({ subtaskId: r.subtask_id, status: r.status })),
       lotsAwaitingFunds: awaitingFunds[0].n,
+      /** Not violations: clawbacks of overturned passes the workshop's balance did not cover (it owes them). */
+      clawbacksNotCovered: uncovered.map((r) => ({ subtaskId: r.subtask_id, workshopId: r.workshop_id, owedMinor: minorFromDb(r.uncovered), currency: r.currency })),
     };
   }
 
