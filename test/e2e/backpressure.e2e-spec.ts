@@ -12,9 +12,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { joinNetwork, type Members, type OrderDriver } from './order-lifecycle.scenario.js';
@@ -109,7 +108,7 @@ function baseEnv(databaseUrl: string): Record<string, string> {
     ...freshSchemas('bp'),
     DATABASE_URL: databaseUrl,
     PORT: '0',
-    MESHFAB_JWT_SECRET: SECRET,
+    ...testSigningEnv(SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'error',
     MESHFAB_DATA_DIR: '.data/e2e',
@@ -207,7 +206,7 @@ async function submitWhenAccepted(host: RunningHost, brand: Json): Promise<strin
 }
 
 async function setUp(client: MeshfabClient): Promise<{ members: Members; orders: OrderDriver; brand: Json }> {
-  const actors = { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+  const actors = { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
   const { members, orders } = await joinNetwork(client, actors);
   const brand = await members.brand('Backpressure Apparel', 5_000_000);
   return { members, orders, brand };

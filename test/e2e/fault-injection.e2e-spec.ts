@@ -12,8 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testTokens } from '#libs/testing';
 import { eventually } from '../../apps/network/src/client/meshfab-client.js';
 import { runDemo, type DemoResult } from '../../apps/network/src/demo/scenario.js';
 import { auditSchemas, consumerLag, groupAssignments, type AuditFindings } from '../chaos/audit.js';
@@ -94,7 +93,7 @@ describe(`fault injection across five service processes (${FULL ? 'full' : 'shor
       let lastKey = '';
       result = await runDemo(
         network.client,
-        { operatorToken: OPERATOR, signInspectorTokens: (keys) => Promise.all(keys.map((k) => new TokenService(SECRET).issue({ sub: `inspector-chaos-${k}`, role: 'inspector' }))) },
+        { operatorToken: OPERATOR, signInspectorTokens: (keys) => Promise.all(keys.map((k) => testTokens(SECRET).issue({ sub: `inspector-chaos-${k}`, role: 'inspector' }))) },
         {
           workshops: SIZE.workshops,
           orders: SIZE.orders,

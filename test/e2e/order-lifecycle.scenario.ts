@@ -88,7 +88,7 @@ export class OrderDriver {
   /** The offer of `orderId`'s step, as the operator sees all offers; with its workshop's token. */
   async offer(orderId: string, stepId: string): Promise<Json & { token: string }> {
     const offer = await eventually(`an offer for step ${stepId} of ${orderId}`, async () => {
-      const offers = await this.client.get<Json[]>('/matching/offers', this.members.actors.operator);
+      const offers = await this.client.getAll<Json>('/matching/offers?limit=500', this.members.actors.operator);
       return offers.find((o) => o.orderId === orderId && o.stepId === stepId);
     });
     return { ...offer, token: this.members.tokenOf(offer.workshopId as string) };
@@ -105,7 +105,7 @@ export class OrderDriver {
 
   async inspect(subtaskId: string, round: number, defects: (sampleSize: number) => Json): Promise<Json> {
     const lot = await eventually(`an inspection lot for ${subtaskId} round ${round}`, async () => {
-      const lots = await this.client.get<Json[]>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.inspector);
+      const lots = await this.client.getAll<Json>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.inspector);
       return lots.find((l) => l.reworkRound === round && l.status !== 'passed' && l.status !== 'failed');
     });
     return this.client.post<Json>(`/inspection/lots/${lot.id}/results`, this.members.actors.inspector, { sampled: lot.sampleSize, defects: defects(lot.sampleSize) });
@@ -181,7 +181,7 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
   const payout = await payoutSettled(client, sew.token, requested.payoutId as string);
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
+  return { orderId, brand, sewShop: { id: sew.workshopId as string, token: sew.token }, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
 }
 
 /** Waits until the payout provider confirmed the payout paid (or failed) through its webhook. */

@@ -7,9 +7,8 @@
 // depends on the machine's timing, so a replay is likely, not certain, to take the same path).
 import { randomInt, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testSigningEnv, testTokens, uniqueSchema } from '#libs/testing';
 import { PerturbedTransport, type DeliveryCounts } from '../../libs/messaging/src/testing/perturbed-delivery.js';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES as ALL_SERVICES } from '../../apps/network/src/network.services.js';
@@ -70,7 +69,7 @@ interface Run {
  */
 async function workload(client: MeshfabClient, settle: () => Promise<void>): Promise<void> {
   // A fixed inspector, so its id is the same in both runs (members' ids are mapped by name below).
-  const actors: Actors = { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: 'inspector-redelivery', role: 'inspector' }) };
+  const actors: Actors = { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: 'inspector-redelivery', role: 'inspector' }) };
   const members = new Members(client, actors);
   const orders = new OrderDriver(client, members);
   const clean = () => ({ critical: 0, major: 0, minor: 0 });
@@ -144,7 +143,7 @@ async function runNetwork(transport?: PerturbedTransport): Promise<Run> {
     ...Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, schemas[s.name]])),
     DATABASE_URL: testDatabaseUrl(),
     PORT: '0',
-    MESHFAB_JWT_SECRET: SECRET,
+    ...testSigningEnv(SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'warn',
     MESHFAB_DB_POOL_SIZE: '5', // small pools: the PostgreSQL is shared with other test files

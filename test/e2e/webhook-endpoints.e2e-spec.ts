@@ -3,7 +3,7 @@
 // repeated failures with its member told, re-enabled to get what it missed, and secret rotation.
 import { randomUUID } from 'node:crypto';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl, waitFor } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, waitFor } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { Members } from './order-lifecycle.scenario.js';
@@ -30,7 +30,7 @@ describe('webhook endpoints', () => {
         ...schemas,
         DATABASE_URL: testDatabaseUrl(),
         PORT: '0',
-        MESHFAB_JWT_SECRET: 'endpoints-e2e-secret-that-is-long-enough-for-hs256',
+        ...testSigningEnv('endpoints-e2e-secret-that-is-long-enough-for-hs256'),
         MESHFAB_OPERATOR_TOKEN: OPERATOR,
         LOG_LEVEL: 'error',
         MESHFAB_DATA_DIR: '.data/e2e-endpoints',
@@ -144,7 +144,7 @@ describe('readiness with a webhook backlog', () => {
         ...schemas,
         DATABASE_URL: testDatabaseUrl(),
         PORT: '0',
-        MESHFAB_JWT_SECRET: 'backlog-e2e-secret-that-is-long-enough-for-hs256',
+        ...testSigningEnv('backlog-e2e-secret-that-is-long-enough-for-hs256'),
         MESHFAB_OPERATOR_TOKEN: OPERATOR,
         LOG_LEVEL: 'error',
         MESHFAB_DATA_DIR: '.data/e2e-backlog',

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl, waitFor } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, waitFor } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { messageIdOf } from '../../apps/notifications/src/member-events/member-events.service.js';
@@ -57,7 +57,9 @@ describe('webhooks when the notifications process is killed with SIGKILL mid-del
       DATABASE_URL: testDatabaseUrl(),
       KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
       MESHFAB_KAFKA_NAMESPACE: namespace,
-      MESHFAB_JWT_SECRET: SECRET,
+      ...testSigningEnv(SECRET),
+      // Kept across the restart: the endpoints' secrets sealed before the kill open after it.
+      MESHFAB_NOTIFICATIONS_SECRET_KEY: randomBytes(32).toString('base64'),
       MESHFAB_OPERATOR_TOKEN: OPERATOR,
       LOG_LEVEL: 'warn',
     };

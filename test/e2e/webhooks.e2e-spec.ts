@@ -3,9 +3,8 @@
 // until their first deliveries have been retried; one workshop also watches its SSE stream.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl, waitFor } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, testTokens, waitFor } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { runDemo, type DemoResult } from '../../apps/network/src/demo/scenario.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
@@ -42,7 +41,7 @@ describe('webhooks and the event stream over a demo-sized run', () => {
         ...schemas,
         DATABASE_URL: testDatabaseUrl(),
         PORT: '0',
-        MESHFAB_JWT_SECRET: SECRET,
+        ...testSigningEnv(SECRET),
         MESHFAB_OPERATOR_TOKEN: OPERATOR,
         LOG_LEVEL: 'warn',
         MESHFAB_DATA_DIR: '.data/e2e-webhooks',
@@ -71,7 +70,7 @@ describe('webhooks and the event stream over a demo-sized run', () => {
         streams.set(member.id, stream);
       }
     };
-    const signInspectorTokens = (keys: readonly string[]) => Promise.all(keys.map((k) => new TokenService(SECRET).issue({ sub: `inspector-wh-${k}`, role: 'inspector' })));
+    const signInspectorTokens = (keys: readonly string[]) => Promise.all(keys.map((k) => testTokens(SECRET).issue({ sub: `inspector-wh-${k}`, role: 'inspector' })));
     // The late receiver comes up once a delivery to it has been tried (and refused) at least three times.
     const revive = (async () => {
       await waitFor(

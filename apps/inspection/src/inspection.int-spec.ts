@@ -7,8 +7,8 @@ import { Test } from '@nestjs/testing';
 import type { SubtaskCompletedContract } from '#libs/contracts';
 import { ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService, type PlatformConfig } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, type PlatformConfig } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { inspectionLotIdFor, inspectionLotStreamId } from './inspection-lot/inspection-lots.service.js';
 import { InspectionModule } from './inspection.module.js';
 import { switchingStreamId } from './switching-state/domain/switching-state.decider.js';
@@ -16,7 +16,7 @@ import { switchingStreamId } from './switching-state/domain/switching-state.deci
 const secret = 'inspection-int-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('inspection');
 const matchingSchema = uniqueSchema('fake_matching');
-const tokens = new TokenService(secret);
+const tokens = testTokens(secret);
 const ids = (lots: unknown): string[] => (lots as { id: string }[]).map((l) => l.id);
 
 describe('inspection service (HTTP + events, real PostgreSQL)', () => {
@@ -73,8 +73,8 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     matching = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: matchingSchema });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } satisfies PlatformConfig }),
-        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_INSPECTION_SCHEMA: schema } }),
+        PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } satisfies PlatformConfig }),
+        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_INSPECTION_SCHEMA: schema } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -155,14 +155,32 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
       expect(lot.body).toMatchObject({ id: lotId, subtaskId: 'st-pass', workshopId: 'ws-1', lotSize: 1000, scrapQuantity: 4, status: 'pending', severity: 'normal', sampleSize: 80 });
       expect(lot.body.plan).toMatchObject({ codeLetter: 'J', table: 'normal', classes: { critical: { ac: 0, re: 1 }, major: { aql: '2.5', ac: 5, re: 6 }, minor: { aql: '4.0', ac: 7, re: 8 } } });
       const pending = await call('GET', '/inspection/lots?status=pending', 'inspector');
-      expect(ids(pending.body)).toContain(lotId);
+      expect(ids(pending.body.items)).toContain(lotId);
       const [opened] = await lotEvents(lotId);
       expect(opened).toMatchObject({ type: 'InspectionLotOpened', correlationId: 'order-1' });
     });
 
+    it('pages lots with a cursor: each lot once, in the order of the whole list, the last page saying so', async () => {
+      for (let i = 0; i < 3; i++) await complete({ orderId: 'order-paged' });
+      const all = (await call('GET', '/inspection/lots?orderId=order-paged&limit=1000', 'inspector')).body;
+      expect(all).toMatchObject({ hasMore: false, nextCursor: null });
+      expect(all.items).toHaveLength(3);
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: any = (await call('GET', `/inspection/lots?orderId=order-paged&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'inspector')).body;
+        paged.push(...ids(page.items));
+        cursor = page.hasMore ? page.nextCursor : null;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(2);
+      expect(paged).toEqual(ids(all.items));
+    });
+
     it('shows a workshop its own lots and not other shops’', async () => {
-      expect(ids((await call('GET', '/inspection/lots', 'ws1')).body)).toContain(lotId);
-      expect((await call('GET', '/inspection/lots', 'ws2')).body).toEqual([]);
+      expect(ids((await call('GET', '/inspection/lots', 'ws1')).body.items)).toContain(lotId);
+      expect((await call('GET', '/inspection/lots', 'ws2')).body.items).toEqual([]);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'ws1')).status).toBe(200);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'ws2')).status).toBe(404);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'brand')).status).toBe(200);

@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 
 /** The notifications service's settings, read from `ServiceModuleOptions.env` with `loadConfig` at start-up. */
 export class NotificationsConfig {
@@ -7,10 +7,13 @@ export class NotificationsConfig {
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/)
   MESHFAB_NOTIFICATIONS_SCHEMA: string = 'notifications';
 
-  /** Key sealing endpoint secrets at rest (32 bytes, base64 or hex). Unset: derived from MESHFAB_JWT_SECRET (HKDF). */
-  @IsOptional()
+  /**
+   * Key sealing endpoint secrets at rest (32 bytes, base64 or hex). Required: a deployment keeps it in a
+   * Secret; the embedded network (npm start) generates one under its data folder and keeps it there.
+   */
   @IsString()
-  MESHFAB_NOTIFICATIONS_SECRET_KEY?: string;
+  @Matches(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, { message: 'must be 32 bytes, base64 (44 characters) or hex (64)' })
+  MESHFAB_NOTIFICATIONS_SECRET_KEY!: string;
 
   /** Accept http:// endpoints on 127.0.0.1/localhost (tests, local development). Off in production: https only. */
   @IsBoolean()

@@ -52,7 +52,7 @@ export class NotificationsModule {
       providers: [
         { provide: NOTIFICATIONS_CONFIG, useValue: config },
         { provide: NOTIFICATIONS_CLOCK, useValue: options.clock ?? (() => new Date()) },
-        { provide: SECRET_BOX, useValue: SecretBox.fromConfig(config.MESHFAB_NOTIFICATIONS_SECRET_KEY, options.jwtSecret) },
+        { provide: SECRET_BOX, useValue: SecretBox.fromConfig(config.MESHFAB_NOTIFICATIONS_SECRET_KEY) },
         { provide: WakeSignal, useValue: signal },
         { provide: DELIVERIES_WRITTEN, useValue: signal.notify },
         MemberEventsService,

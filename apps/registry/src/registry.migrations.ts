@@ -102,5 +102,18 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       for (const c of ['on_time_rate', 'on_time_deliveries', 'deliveries']) await q.query(`ALTER TABLE ${s}.quality_records DROP COLUMN ${c}`);
     }
   }
-  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000];
+  /** Operators are named members too (issue 17): a fourth role. */
+  class OperatorMembers1766900000000 implements MigrationInterface {
+    name = 'OperatorMembers1766900000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector', 'operator'))`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DELETE FROM ${s}.members WHERE role = 'operator'`);
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector'))`);
+    }
+  }
+  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000, OperatorMembers1766900000000];
 }

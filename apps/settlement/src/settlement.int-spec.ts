@@ -13,8 +13,8 @@ import type {
 } from '#libs/contracts';
 import { rebuildProjection, ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, useRequestEdge } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { httpCaller, sendWebhook } from '../../../test/support/settlement-http.js';
 import { SettlementModule } from './settlement.module.js';
 import { lotsProjection, ordersProjection, payoutsProjection } from './settlement/settlement.projections.js';
@@ -32,7 +32,7 @@ describe('settlement service', () => {
   let app: INestApplication;
   let db: ServiceDatabase;
   let base: string;
-  const tokens = new TokenService(secret);
+  const tokens = testTokens(secret);
   const tokenOf: Record<string, string> = {};
 
   const brandA = id('brand-a');
@@ -46,8 +46,8 @@ describe('settlement service', () => {
     }
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
@@ -449,7 +449,14 @@ describe('settlement service', () => {
       expect((await call('GET', `/settlement/payouts/${rest.body.payoutId}`, { as: workshop })).body.status).toBe('requested');
       expect(await balances(workshop)).toMatchObject({ payoutPendingMinor: 74_500 + 9_500 + 1_900 - 50_000 });
       const list = await call('GET', '/settlement/payouts', { as: workshop });
-      expect(list.body.payouts).toHaveLength(2);
+      expect(list.body).toMatchObject({ hasMore: false, nextCursor: null });
+      expect(list.body.items.map((p: { payoutId: string }) => p.payoutId).sort()).toEqual([first.body.payoutId, rest.body.payoutId].sort());
+      // A page at a time, newest first, each payout once.
+      const page1 = await call('GET', '/settlement/payouts?limit=1', { as: workshop });
+      expect(page1.body).toMatchObject({ hasMore: true, items: [{ payoutId: list.body.items[0].payoutId }] });
+      const page2 = await call('GET', `/settlement/payouts?limit=1&cursor=${page1.body.nextCursor}`, { as: workshop });
+      expect(page2.body).toMatchObject({ hasMore: false, nextCursor: null, items: [{ payoutId: list.body.items[1].payoutId }] });
+      expect((await call('GET', '/settlement/payouts?cursor=not-a-cursor', { as: workshop })).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
     });
 
     it('lets 50 concurrent payout requests take exactly the available balance, never more', async () => {
@@ -535,6 +542,75 @@ describe('settlement service', () => {
         expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true, closedOrdersWithEscrow: [] });
       });
   });
+  describe('disputes (issue 17)', () => {
+    const resolution = (s: string, order: string, brand: string, workshopId: string, originalOutcome: 'passed' | 'failed', finalOutcome: 'passed' | 'failed') => ({
+      ...inspection(s, order, brand),
+      workshopId,
+      party: 'brand',
+      disputedBy: brand,
+      originalOutcome,
+      finalOutcome,
+      overturned: originalOutcome !== finalOutcome,
+      originalInspectorId: 'inspector-1',
+      reinspectorId: 'inspector-2',
+      criticalDefects: 0,
+      majorDefects: finalOutcome === 'failed' ? 6 : 0,
+      minorDefects: 0,
+      passedQuantity: finalOutcome === 'passed' ? 100 : 0,
+      resolvedAt: new Date().toISOString(),
+    });
+
+    it('claws back a paid pass a dispute overturned: the net from the workshop, the fee from the platform, both to the brand; once', async () => {
+      const brand = id('brand-dispute');
+      const shop = id('ws-dispute');
+      tokenOf[brand] = await tokens.issue({ sub: brand, role: 'brand' });
+      tokenOf[shop] = await tokens.issue({ sub: shop, role: 'workshop' });
+      const order = id('o-dispute');
+      const s = id('s-dispute');
+      const there = { workshopId: shop };
+      expect((await fund(brand, 10_000, id('dep-dispute'))).status).toBe(200);
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', { ...accepted(s, order, brand, 10_000), ...there });
+      await untilLot(s, 'escrowed');
+      await untilHandled(await emit('matching', `subtask-${s}`, 'SubtaskCompleted', { ...completed(s, order, brand, 10_000, '2026-02-01T00:00:00.000Z', '2026-02-02T00:00:00.000Z'), ...there }));
+      await emit('inspection', `il-${s}`, 'InspectionPassed', { ...passed(s, order, brand), ...there });
+      await untilLot(s, 'paid');
+      expect(await balances(shop)).toMatchObject({ availableMinor: 9_500 });
+      expect(await balances(brand)).toMatchObject({ availableMinor: 0 });
+      const overturn = resolution(s, order, brand, shop, 'passed', 'failed');
+      await emit('inspection', `il-${s}`, 'InspectionDisputeResolved', overturn);
+      await untilLot(s, 'clawed_back');
+      expect(await balances(shop)).toMatchObject({ availableMinor: 0 });
+      expect(await balances(brand)).toMatchObject({ availableMinor: 10_000 });
+      expect(await eventsOf('PaymentClawedBack', (d) => d.subtaskId === s)).toMatchObject([{ clawedBack: { amountMinor: 9_500 }, platformFee: { amountMinor: 500 }, uncovered: { amountMinor: 0 } }]);
+      // The same resolution again, and a later pass of the lot: nothing moves.
+      await untilHandled(await emit('inspection', `il-${s}-again`, 'InspectionDisputeResolved', overturn));
+      await untilHandled(await emit('inspection', `il-${s}-late`, 'InspectionPassed', { ...passed(s, order, brand), ...there, inspectionLotId: `il-${s}-late` }));
+      const transfers: { id: string; kind: string }[] = await db.dataSource.query(`SELECT id, kind FROM "${schema}".transfers WHERE subtask_id = $1 ORDER BY id`, [s]);
+      expect(transfers).toEqual([
+        { id: `clawback:${s}`, kind: 'lot_clawback' },
+        { id: `escrow:${s}:1`, kind: 'escrow_funding' },
+        { id: `release:${s}`, kind: 'lot_release' },
+      ]);
+      expect(await balances(brand)).toMatchObject({ availableMinor: 10_000 });
+      expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true, lotsPaidMoreThanOnce: [] });
+    });
+
+    it('pays a failed lot a dispute overturned to a pass, funding it again when its escrow went back on the failure', async () => {
+      const order = id('o-dispute-fail');
+      const s = id('s-dispute-fail');
+      expect((await fund(brandA, 7_000, id('dep-dispute-fail'))).status).toBe(200);
+      await emit('matching', `subtask-${s}`, 'SubtaskAccepted', accepted(s, order, brandA, 7_000));
+      await untilLot(s, 'escrowed');
+      await untilHandled(await onTime(s, order, brandA, 7_000));
+      await emit('inspection', `il-${s}`, 'InspectionFailed', failed(s, order, brandA, 'replan'));
+      await untilLot(s, 'refunded');
+      await emit('inspection', `il-${s}`, 'InspectionDisputeResolved', resolution(s, order, brandA, workshop, 'failed', 'passed'));
+      await untilLot(s, 'paid');
+      expect(await eventsOf('PaymentReleased', (d) => d.subtaskId === s)).toMatchObject([{ gross: { amountMinor: 7_000 }, net: { amountMinor: 6_650 } }]);
+      expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true });
+    });
+  });
+
   describe('one write path', () => {
     it('rebuilds the lots, orders and payouts read models from the streams to the same rows', async () => {
       const tables = { lots: lotsProjection(schema), orders: ordersProjection(schema), payouts: payoutsProjection(schema) };

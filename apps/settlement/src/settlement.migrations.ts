@@ -243,8 +243,8 @@ export function settlementMigrations(schema: string): MigrationClass[] {
    * One write path (issue 16): lots, orders and payouts are read models of settlement's own streams
    * (settlement.projections.ts). Payouts go out through a provider or are reconciled against a bank
    * transaction: their confirmation is UNIQUE per (currency, source, transaction id), so one bank
-   * transaction never confirms two payouts. Settlement keeps which workshops the registry suspended
-   * (their payouts are held).
+   * transaction never confirms two payouts. (Which workshops the registry suspended is kept in the
+   * event store's `suspended_members`, see event-store.migrations.ts: their payouts are held.)
    */
   class SettlementPayoutRail1767200000000 implements MigrationInterface {
     name = 'SettlementPayoutRail1767200000000';
@@ -257,16 +257,9 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       }
       await q.query(`ALTER TABLE ${s}.payouts ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()`);
       await q.query(`ALTER TABLE ${s}.payouts ADD CONSTRAINT payouts_confirmed_once UNIQUE (currency, confirmation_source, confirmation_txid)`);
-      await q.query(`CREATE INDEX payouts_to_instruct_idx ON ${s}.payouts (requested_at) WHERE status = 'requested'`);
-      await q.query(`
-        CREATE TABLE ${s}.suspended_members (
-          member_id    text PRIMARY KEY,
-          reason       text        NOT NULL,
-          suspended_at timestamptz NOT NULL DEFAULT now()
-        )`);
+      await q.query(`CREATE INDEX payouts_to_instruct_idx ON ${s}.payouts (requested_at) WHERE status IN ('requested', 'instructed')`);
     }
     async down(q: QueryRunner): Promise<void> {
-      await q.query(`DROP TABLE IF EXISTS ${s}.suspended_members`);
       await q.query(`DROP INDEX IF EXISTS ${s}.payouts_to_instruct_idx`);
       await q.query(`ALTER TABLE ${s}.payouts DROP CONSTRAINT IF EXISTS payouts_confirmed_once`);
       for (const column of ['hold_reason', 'provider', 'instruction_id', 'confirmation_source', 'confirmation_txid', 'confirmed_by', 'failed_at', 'failure_reason', 'updated_at']) {
@@ -325,5 +318,17 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP FUNCTION IF EXISTS ${s}.ledger_post(text, text, text, text, text, text, text, text[], text[], text[], text[], bigint[], bigint[], bigint[])`);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000];
+  /** Disputes (issue 17): a lot whose paid pass a dispute overturned is `clawed_back`. */
+  class SettlementClawbacks1767400000000 implements MigrationInterface {
+    name = 'SettlementClawbacks1767400000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.lots DROP CONSTRAINT IF EXISTS lots_status_check`);
+      await q.query(`ALTER TABLE ${s}.lots ADD CONSTRAINT lots_status_check CHECK (status IN ('awaiting_acceptance', 'awaiting_funds', 'escrowed', 'paid', 'refunded', 'cancelled', 'clawed_back'))`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.lots DROP CONSTRAINT IF EXISTS lots_status_check`);
+      await q.query(`ALTER TABLE ${s}.lots ADD CONSTRAINT lots_status_check CHECK (status IN ('awaiting_acceptance', 'awaiting_funds', 'escrowed', 'paid', 'refunded', 'cancelled'))`);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000];
 }

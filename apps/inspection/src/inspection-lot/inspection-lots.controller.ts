@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { NotFound, ValidationFailed } from '#libs/domain';
-import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { assertOwnership, CurrentPrincipal, decodeCursor, pageLimit, Roles, toCursorPage, type Principal } from '#libs/platform';
 import { InspectionLotsService, type LotFilter, type LotRow } from './inspection-lots.service.js';
+import { InspectionLotPageDto, InspectionLotTraceDto, InspectionLotViewDto, InspectionOutcomeDto } from './inspection-lot-view.dto.js';
 import { RecordResultDto } from './record-result.dto.js';
 
 const STATUSES = ['pending', 'passed', 'failed'];
@@ -42,7 +43,7 @@ function assertCanSee(principal: Principal, row: LotRow): void {
 export class InspectionLotsController {
   constructor(@Inject(InspectionLotsService) private readonly lots: InspectionLotsService) {}
 
-  /** Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'. */
+  /** Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`). Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'. */
   @Get()
   @Roles('inspector', 'operator', 'workshop', 'brand')
   async list(
@@ -52,19 +53,20 @@ export class InspectionLotsController {
     @Query('orderId') orderId?: string,
     @Query('subtaskId') subtaskId?: string,
     @Query('limit') limit?: string,
-  ) {
+    @Query('cursor') cursor?: string,
+  ): Promise<InspectionLotPageDto> {
     if (status !== undefined && !STATUSES.includes(status)) throw new ValidationFailed('status', `must be one of ${STATUSES.join(', ')}`);
-    const max = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new ValidationFailed('limit', 'must be a whole number from 1 to 1000');
-    const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max };
+    const max = pageLimit(limit, 1000);
+    const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max + 1, after: decodeCursor(cursor, ['timestamp', 'id']) };
     if (principal.role === 'workshop') filter.workshopId = principal.sub;
     if (principal.role === 'brand') filter.brandId = principal.sub;
-    return (await this.lots.listLots(filter)).map(lotView);
+    return toCursorPage(await this.lots.listLots(filter), max, (r) => [r.sort_at, r.lot_id], lotView);
   }
 
+  /** One lot: inspectors and operators, its workshop or its order's brand. */
   @Get(':id')
   @Roles('inspector', 'operator', 'workshop', 'brand')
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InspectionLotViewDto> {
     const row = await this.lots.findLot(id);
     if (!row) throw new NotFound('inspection_lot', id);
     assertCanSee(principal, row);
@@ -78,7 +80,7 @@ export class InspectionLotsController {
    */
   @Get(':id/trace')
   @Roles('inspector', 'operator', 'workshop', 'brand')
-  async trace(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+  async trace(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InspectionLotTraceDto> {
     const row = await this.lots.findLot(id);
     if (!row) throw new NotFound('inspection_lot', id);
     assertCanSee(principal, row);
@@ -91,10 +93,11 @@ export class InspectionLotsController {
     };
   }
 
+  /** Records the inspection result of a lot: the sample's defects decide pass or fail (fail sends it to rework). */
   @Post([':id/results', ':id/result'])
   @HttpCode(201)
   @Roles('inspector', 'operator')
-  async record(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: RecordResultDto) {
+  async record(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: RecordResultDto): Promise<InspectionOutcomeDto> {
     const outcome = await this.lots.recordResult(
       id,
       {

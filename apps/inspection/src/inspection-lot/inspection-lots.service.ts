@@ -51,6 +51,8 @@ export interface LotFilter {
   orderId?: string;
   subtaskId?: string;
   limit: number;
+  /** Lots strictly after this (opened_at text, lot id) key: the next page. */
+  after?: string[];
 }
 
 export type ResultInput = Omit<RecordInspectionResult, 'type' | 'inspectedAt' | 'maxReworkRounds'>;
@@ -174,7 +176,7 @@ export class InspectionLotsService {
     return rows[0];
   }
 
-  async listLots(filter: LotFilter): Promise<LotRow[]> {
+  async listLots(filter: LotFilter): Promise<(LotRow & { sort_at: string })[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (column: string, value: string | undefined) => {
@@ -187,9 +189,13 @@ export class InspectionLotsService {
     add('brand_id', filter.brandId);
     add('order_id', filter.orderId);
     add('subtask_id', filter.subtaskId);
+    if (filter.after) {
+      params.push(filter.after[0], filter.after[1]);
+      where.push(`(opened_at, lot_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
     params.push(filter.limit);
     return this.db.dataSource.query(
-      `SELECT * FROM ${this.schema}.inspection_lots ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT *, opened_at::text AS sort_at FROM ${this.schema}.inspection_lots ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY opened_at, lot_id LIMIT $${params.length}`,
       params,
     );

@@ -151,7 +151,7 @@ interface AccountsView {
 // ------------------------------------------------------------------------------------------ options
 
 export interface DemoActors {
-  /** The operator's bearer token. */
+  /** The bootstrap credential (MESHFAB_OPERATOR_TOKEN): the run registers a named operator with it and acts as that one. */
   operatorToken: string;
   /**
    * Inspectors' bearer tokens (role `inspector`), used in turn. Left out, the operator registers the
@@ -343,6 +343,16 @@ const DECLINE_REASONS = [
 ];
 
 const isoDay = (date: Date): string => date.toISOString().slice(0, 10);
+/** A named operator registered with the bootstrap credential (a new one each run: its token is shown once). */
+async function namedOperator(client: MeshfabClient, bootstrap: string, name: string): Promise<string> {
+  try {
+    return (await client.post<Registration>('/registry/operators', bootstrap, { name })).token;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return bootstrap;
+    throw error;
+  }
+}
+
 const errorCode = (error: unknown): string => (error instanceof HttpError && error.body && typeof error.body === 'object' && 'error' in error.body ? String(error.body.error) : '');
 
 /** Runs the whole scenario against the network behind `client`; see the module comment. */
@@ -364,7 +374,9 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   const scenario: Scenario = buildScenario({ seed: o.seed, workshops: o.workshops, orders: o.orders, peakShare: o.peakShare });
   const keyOf = (what: string) => `demo.${o.runId}.${what}`;
   const keyed = (what: string) => Prng.keyed(o.seed, what);
-  const operator = actors.operatorToken;
+  // The bootstrap credential only brings in a named operator, whose token (and id, in every event and
+  // audit record) the run then uses. A network without named operators answers 404: the credential acts itself.
+  const operator = await namedOperator(client, actors.operatorToken, `Demo operator ${o.runId}`);
 
   const activity: DemoResult['activity'] = {
     offersAccepted: 0,
@@ -559,7 +571,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   };
 
   const handleOffers = async () => {
-    const offers = await client.get<OfferView[]>('/matching/offers', operator);
+    const offers = await client.getAll<OfferView>('/matching/offers?limit=500', operator);
     const ours = offers.filter((x) => byOrderId.has(x.orderId));
     await mapLimit(ours, o.concurrency, async (offer) => {
       const shop = workshops.get(offer.workshopId);
@@ -705,7 +717,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   };
 
   const inspect = async () => {
-    const pending = await client.get<InspectionLotView[]>('/inspection/lots?status=pending&limit=1000', inspectorTokens[0]);
+    const pending = await client.getAll<InspectionLotView>('/inspection/lots?status=pending&limit=1000', inspectorTokens[0]);
     // Inspectors come round a little after a lot is reported finished (never the same instant).
     const ours = pending.filter((l) => byOrderId.has(l.orderId) && !inspected.has(l.id) && Date.now() - Date.parse(l.openedAt) >= o.inspectionDelayMs);
     await mapLimit(ours, o.concurrency, async (lot) => {
@@ -818,7 +830,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       return view.status !== 'completed' || s.closedAt ? s : undefined;
     };
     const statement = await waitFor(closedInSettlement, 30_000).catch(() => null);
-    const lots = await client.get<InspectionLotView[]>(`/inspection/lots?orderId=${id}&limit=1000`, inspectorTokens[0]);
+    const lots = await client.getAll<InspectionLotView>(`/inspection/lots?orderId=${id}&limit=1000`, inspectorTokens[0]);
     return { order, view, plan, statement, lots };
   });
 

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
+import { InspectorViewDto, RegistrationDto } from '../member/member.dto.js';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { MemberCredentials } from '../member/member-credentials.js';
 import { findMember } from '../member/members.projection.js';
 import { inspectorStream, RegistryStreams } from '../registry.context.js';
 import { RegisterInspectorDto } from './register-inspector.dto.js';
@@ -25,7 +26,7 @@ export class InspectorsController {
   @Post()
   @Roles('operator')
   @HttpCode(201)
-  async register(@Body() body: RegisterInspectorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+  async register(@Body() body: RegisterInspectorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<RegistrationDto> {
     return this.credentials.register('inspector', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
       this.streams.inspectors.handle(
         inspectorStream(memberId),
@@ -37,7 +38,7 @@ export class InspectorsController {
 
   /** The inspector itself or an operator; anyone else gets the 404 of an inspector that does not exist. */
   @Get(':id')
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<InspectorView> {
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<InspectorViewDto> {
     assertOwnership(principal, id, 'inspector', id);
     const inspector = await findMember(this.streams.db.dataSource.manager, this.streams.schema, id, 'inspector');
     if (!inspector) throw new NotFound('inspector', id);

@@ -143,7 +143,7 @@ export class Ledger {
       assertWithinCap(this.limits, 'maxDepositMinor', 'deposit', credited, transfer.currency);
     }
     const legs = exact
-      .map((l) => ({ account: poolShard(l.account, transfer.transferId, this.limits.pooledShards), amountMinor: l.amountMinor }))
+      .map((l) => ({ account: poolShard(l.account, transfer.shardKey ?? transfer.transferId, this.limits.pooledShards), amountMinor: l.amountMinor }))
       .sort((a, b) => lockOrder(a.account.id, b.account.id));
     // One statement (ledger_post, settlement.migrations.ts): create and lock the accounts in the global
     // order, answer a repeated id, check floors and caps on the locked balances, write.

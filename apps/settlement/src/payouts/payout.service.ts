@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError, NotFound } from '#libs/domain';
 import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import { toCursorPage, type CursorPage } from '#libs/platform';
 import { Accounts } from '../ledger/domain/accounts.js';
 import { minorFromDb, toJsonMinor, type Money } from '../ledger/domain/money.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -169,7 +170,8 @@ export class PayoutService {
   /** The registry suspended the workshop: nothing of its leaves until it is reinstated. */
   async onMemberSuspended(memberId: string, reason: string, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockMember(m, memberId);
-    await m.query(`INSERT INTO ${this.s}.suspended_members (member_id, reason) VALUES ($1, $2) ON CONFLICT (member_id) DO UPDATE SET reason = $2`, [memberId, reason]);
+    // The same table the token guard reads (revoked-tokens.module.ts keeps it too where the registry is not hosted).
+    await m.query(`INSERT INTO ${this.s}.suspended_members (member_id) VALUES ($1) ON CONFLICT (member_id) DO NOTHING`, [memberId]);
     for (const payoutId of await this.payoutIds(m, memberId, 'requested')) {
       await this.lockPayout(m, payoutId);
       await this.decide(m, payoutId, { type: 'HoldPayout', reason: `the workshop is suspended: ${reason}`, now: this.settings.clock() }, meta);
@@ -199,12 +201,15 @@ export class PayoutService {
     return rows.map((r) => ({ payoutId: r.payout_id, workshopId: r.workshop_id, amount: { amountMinor: minorFromDb(r.amount_minor), currency: r.currency } }));
   }
 
-  async list(workshopId: string | undefined): Promise<PayoutView[]> {
-    const rows: PayoutRow[] = await this.db.dataSource.query(
-      `SELECT * FROM ${this.s}.payouts WHERE $1::text IS NULL OR workshop_id = $1 ORDER BY requested_at DESC, payout_id LIMIT 500`,
-      [workshopId ?? null],
+  /** Newest first, a page at a time (`after`: the key of the previous page's last payout). */
+  async list(workshopId: string | undefined, page: { limit: number; after?: string[] }): Promise<CursorPage<PayoutView>> {
+    const rows: (PayoutRow & { sort_at: string })[] = await this.db.dataSource.query(
+      `SELECT *, requested_at::text AS sort_at FROM ${this.s}.payouts
+        WHERE ($1::text IS NULL OR workshop_id = $1) AND ($2::timestamptz IS NULL OR (requested_at, payout_id) < ($2::timestamptz, $3::text))
+        ORDER BY requested_at DESC, payout_id DESC LIMIT $4`,
+      [workshopId ?? null, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit + 1],
     );
-    return rows.map(toView);
+    return toCursorPage(rows, page.limit, (r) => [r.sort_at, r.payout_id], toView);
   }
 
   /** One payout, for its workshop or an operator (`workshopId` undefined). */

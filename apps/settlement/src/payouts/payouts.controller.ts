@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { ValidationFailed } from '#libs/domain';
-import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { ApiIdempotencyKey, CurrentPrincipal, decodeCursor, DEFAULT_PAGE_LIMIT, Roles, type Principal } from '#libs/platform';
 import { idempotencyKey, markReplay } from '../idempotent-request.js';
 import { MarkPayoutPaidDto, PayoutRequestDto, PayoutsQueryDto } from '../settlement/settlement.dto.js';
 import { SETTLEMENT_SETTINGS, type SettlementSettings } from '../settlement/settlement-settings.js';
@@ -19,6 +19,7 @@ export class PayoutsController {
   /** A workshop asks for its available balance (or part of it) to be paid out; the payout provider pays it (or the operator reconciles it with the bank). */
   @Post()
   @Roles('workshop')
+  @ApiIdempotencyKey(true)
   @HttpCode(201)
   async request(
     @CurrentPrincipal() principal: Principal,
@@ -37,11 +38,12 @@ export class PayoutsController {
     return result.body;
   }
 
+  /** Payouts, newest first, a page at a time (`limit`, `cursor` = the previous page's `nextCursor`); a workshop sees its own. */
   @Get()
   @Roles('workshop', 'operator')
   async list(@CurrentPrincipal() principal: Principal, @Query() query: PayoutsQueryDto) {
     const workshopId = principal.role === 'workshop' ? principal.sub : query.workshopId;
-    return { payouts: await this.payouts.list(workshopId) };
+    return this.payouts.list(workshopId, { limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: decodeCursor(query.cursor, ['timestamp', 'id']) });
   }
 
   @Get(':payoutId')

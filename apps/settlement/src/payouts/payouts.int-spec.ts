@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, useRequestEdge } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { httpCaller, sendWebhook } from '../../../../test/support/settlement-http.js';
 import { Accounts } from '../ledger/domain/accounts.js';
 import { move } from '../ledger/domain/transfer.js';
@@ -25,17 +25,17 @@ describe('money out: payouts through the provider', () => {
   const schema = uniqueSchema('payouts');
   let app: INestApplication;
   let base: string;
-  const tokens = new TokenService(jwtSecret);
+  const tokens = testTokens(jwtSecret);
   const tokenOf: Record<string, string> = {};
   const shops = { paid: id('ws-paid'), bounced: id('ws-bounced'), suspended: id('ws-suspended'), forged: id('ws-forged') };
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: jwtSecret, LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(jwtSecret), LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
         SettlementModule.forRoot({
           databaseUrl: testDatabaseUrl(),
-          jwtSecret,
+          signing: testSigning(jwtSecret),
           env: {
             MESHFAB_SETTLEMENT_SCHEMA: schema,
             MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}`,

@@ -1,60 +1,16 @@
-import { Body, Controller, Get, HttpCode, Inject, Injectable, Module, Param, Post, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Type } from 'class-transformer';
-import { IsDefined, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
-import { NotFound } from '#libs/domain';
-import { Public } from '#libs/platform';
 import { PAYOUT_RAIL, type PayoutRail } from '../payouts/payout-rail.js';
-import { PositiveMoneyDto } from '../settlement/settlement.dto.js';
+import { SANDBOX, SandboxProviderController } from './sandbox-provider.controller.js';
 import { SandboxPaymentProvider, type SandboxOptions } from './sandbox-provider.js';
-
-export class SandboxPaymentDto {
-  /** The funding intent's reference, as the payer would quote it. */
-  @IsString()
-  @Length(1, 200)
-  reference!: string;
-
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => PositiveMoneyDto)
-  amount!: PositiveMoneyDto;
-
-  /** The provider's transaction id (generated when omitted); paying the same id twice is one payment. */
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  transactionId?: string;
-}
-
-const SANDBOX = Symbol('SANDBOX_PAYMENT_PROVIDER');
 
 @Injectable()
 class SandboxLifecycle implements OnModuleDestroy {
   constructor(@Inject(SANDBOX) private readonly sandbox: SandboxPaymentProvider) {}
   onModuleDestroy(): void {
     this.sandbox.stop();
-  }
-}
-
-/** The sandbox's own "checkout": public, like a provider's payment page (the payer authenticates with the provider, not with Meshfab). */
-@Controller('sandbox-provider')
-@Public()
-class SandboxProviderController {
-  constructor(@Inject(SANDBOX) private readonly sandbox: SandboxPaymentProvider) {}
-
-  @Post('payments')
-  @HttpCode(202)
-  pay(@Body() body: SandboxPaymentDto) {
-    return this.sandbox.pay({ reference: body.reference, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, transactionId: body.transactionId });
-  }
-
-  @Get('payments/:transactionId')
-  payment(@Param('transactionId') transactionId: string) {
-    const payment = this.sandbox.payment(transactionId);
-    if (!payment) throw new NotFound('sandbox_payment', transactionId);
-    return payment;
   }
 }
 

@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type {
   EventEnvelope,
+  InspectionDisputeResolvedContract,
   InspectionFailedContract,
   InspectionPassedContract,
   OrderCancelledContract,
@@ -58,6 +59,11 @@ export class SettlementEventsConsumer {
   @OnEvent('settlement', 'InspectionFailed')
   async onInspectionFailed(@Payload() event: EventEnvelope<InspectionFailedContract>, @Ctx() ctx: EventContext): Promise<void> {
     await this.settlement.onInspectionFailed(event.data, ctx.manager, ctx.metadata);
+  }
+
+  @OnEvent('settlement', 'InspectionDisputeResolved')
+  async onInspectionDisputeResolved(@Payload() event: EventEnvelope<InspectionDisputeResolvedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.settlement.onInspectionDisputeResolved(event.data, ctx.manager, ctx.metadata);
   }
 
   @OnEvent('settlement', 'OrderCompleted')

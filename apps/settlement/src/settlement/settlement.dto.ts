@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import { CURRENCIES, type Currency } from '#libs/contracts';
+import { CursorPageQueryDto } from '#libs/platform';
 
 /** A positive amount in integer minor units (fen for CNY). */
 export class PositiveMoneyDto {
@@ -62,7 +63,7 @@ export class PageQueryDto {
   page?: number;
 }
 
-export class PayoutsQueryDto {
+export class PayoutsQueryDto extends CursorPageQueryDto {
   @IsOptional()
   @IsString()
   @Length(1, 100)

@@ -77,6 +77,12 @@ export function lotsProjection(schema: string): Projection {
         case 'LotPaymentCancelled':
           await m.query(`UPDATE ${s}.lots SET status = 'cancelled', updated_at = $2 WHERE subtask_id = $1`, [e.data.subtaskId, at]);
           return;
+        case 'LotPassOverturned':
+          await m.query(`UPDATE ${s}.lots SET passed_at = NULL, passed_quantity = NULL, updated_at = $2 WHERE subtask_id = $1`, [e.data.subtaskId, at]);
+          return;
+        case 'PaymentClawedBack':
+          await m.query(`UPDATE ${s}.lots SET status = 'clawed_back', updated_at = $2 WHERE subtask_id = $1`, [e.data.subtaskId, at]);
+          return;
       }
     },
   };

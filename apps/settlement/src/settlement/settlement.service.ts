@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type {
+  InspectionDisputeResolvedContract,
   InspectionFailedContract,
   InspectionPassedContract,
   SubtaskAcceptedContract,
@@ -134,6 +135,37 @@ export class SettlementService {
     await this.lockBrand(m, e.brandId);
     const context = await this.context(m, e.orderId, e.brandId, null, false);
     await this.lot(m, meta, { type: 'RecordFailure', lot: identity(e), disposition: e.disposition, inspectionLotId: e.inspectionLotId, context });
+  }
+
+  /**
+   * A dispute's re-inspection is final (issue 17): an overturned fail is paid as a pass; an overturned pass is
+   * owed nothing — its payment is clawed back from the workshop's available balance (and the fee from the
+   * platform) to the brand, or its escrow refunded if it was not paid yet.
+   */
+  async onInspectionDisputeResolved(e: InspectionDisputeResolvedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
+    if (!e.overturned) return;
+    await this.lockBrand(m, e.brandId);
+    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    const row = await this.lotRow(m, e.subtaskId);
+    const currency = row?.currency ?? null;
+    let workshopAvailable = 0n;
+    if (e.finalOutcome === 'failed' && currency) {
+      const payable = Accounts.workshopPayable(e.workshopId, currency);
+      workshopAvailable = (await this.ledger.lock(m, [payable])).get(payable.id) ?? 0n;
+    }
+    const mayFund = e.finalOutcome === 'passed' && (row?.status === 'refunded' || row?.status === 'cancelled');
+    const context = await this.context(m, e.orderId, e.brandId, currency, mayFund);
+    await this.lot(m, meta, {
+      type: 'ResolveDispute',
+      lot: identity(e),
+      finalOutcome: e.finalOutcome,
+      overturned: e.overturned,
+      passedQuantity: e.passedQuantity,
+      reinspectorId: e.reinspectorId,
+      resolvedAt: parseTime(e.resolvedAt, this.settings.clock()),
+      workshopAvailable,
+      context,
+    });
   }
 
   async onSubtaskCancelled(e: SubtaskCancelledContract, m: EntityManager, meta: EventMetadata): Promise<void> {
@@ -270,6 +302,11 @@ export class SettlementService {
       `SELECT subtask_id, status FROM ${this.s}.lots WHERE passed_at IS NOT NULL AND status <> 'paid' ORDER BY subtask_id`,
     );
     const awaitingFunds: { n: number }[] = await ds.query(`SELECT count(*)::int AS n FROM ${this.s}.lots WHERE status = 'awaiting_funds'`);
+    // Overturned passes whose net the workshop had already paid out: owed by the workshop, for the operator to collect.
+    const uncovered: { subtask_id: string; workshop_id: string; uncovered: string; currency: string }[] = await ds.query(
+      `SELECT data->>'subtaskId' AS subtask_id, data->>'workshopId' AS workshop_id, data->'uncovered'->>'amountMinor' AS uncovered, data->'uncovered'->>'currency' AS currency
+         FROM ${this.s}.events WHERE type = 'PaymentClawedBack' AND (data->'uncovered'->>'amountMinor')::bigint > 0 ORDER BY global_position`,
+    );
     return {
       lotsPaidMoreThanOnce: paidTwice.map((r) => r.subtask_id),
       paidLotsWithoutRelease: paidWithoutRelease.map((r) => r.subtask_id),
@@ -277,6 +314,8 @@ export class SettlementService {
       /** Not violations: passed lots waiting for their acceptance or for funds (visible, never dropped). */
       passedLotsAwaitingPayment: passedUnpaid.map((r) => ({ subtaskId: r.subtask_id, status: r.status })),
       lotsAwaitingFunds: awaitingFunds[0].n,
+      /** Not violations: clawbacks of overturned passes the workshop's balance did not cover (it owes them). */
+      clawbacksNotCovered: uncovered.map((r) => ({ subtaskId: r.subtask_id, workshopId: r.workshop_id, owedMinor: minorFromDb(r.uncovered), currency: r.currency })),
     };
   }
 
@@ -293,8 +332,9 @@ export class SettlementService {
     for (const event of decided) {
       const transfer: TransferRequest | null = lotPosting(state, event);
       if (transfer) await this.ledger.post(m, transfer);
-      if (state.lot && (event.type === 'EscrowRefunded' || (event.type === 'PaymentReleased' && event.data.penalty.amountMinor > 0))) {
-        grew = { brandId: state.lot.brandId, currency: event.type === 'EscrowRefunded' ? event.data.amount.currency : event.data.penalty.currency };
+      if (state.lot && (event.type === 'EscrowRefunded' || event.type === 'PaymentClawedBack' || (event.type === 'PaymentReleased' && event.data.penalty.amountMinor > 0))) {
+        const currency = event.type === 'EscrowRefunded' ? event.data.amount.currency : event.type === 'PaymentClawedBack' ? event.data.net.currency : event.data.penalty.currency;
+        grew = { brandId: state.lot.brandId, currency };
       }
       state = lotPaymentDecider.evolve(state, event);
     }

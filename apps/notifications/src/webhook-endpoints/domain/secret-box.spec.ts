@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { loadConfig } from '#libs/platform';
+import { NotificationsConfig } from '../../config.js';
 import { newEndpointSecret, SecretBox } from './secret-box.js';
 
 describe('SecretBox: endpoint secrets sealed at rest', () => {
@@ -21,12 +23,19 @@ describe('SecretBox: endpoint secrets sealed at rest', () => {
     expect(() => SecretBox.fromKey(randomBytes(32)).open(sealed, 'we_1')).toThrow();
   });
 
-  it('derives a stable key from the JWT secret when none is configured, and checks a configured one', () => {
-    const a = SecretBox.fromConfig(undefined, 'jwt-secret-long-enough-0123456789');
-    const b = SecretBox.fromConfig(undefined, 'jwt-secret-long-enough-0123456789');
-    expect(b.open(a.seal('whsec_x', 'we_1'), 'we_1')).toBe('whsec_x');
-    expect(() => SecretBox.fromConfig('c2hvcnQ=', 'x')).toThrow(/32 bytes/);
-    expect(SecretBox.fromConfig(randomBytes(32).toString('hex'), 'x')).toBeInstanceOf(SecretBox);
+  it('opens with the same configured key (base64 or hex), and refuses a key of the wrong size', () => {
+    const raw = randomBytes(32);
+    const sealed = SecretBox.fromConfig(raw.toString('base64')).seal('whsec_x', 'we_1');
+    expect(SecretBox.fromConfig(raw.toString('hex')).open(sealed, 'we_1')).toBe('whsec_x');
+    expect(() => SecretBox.fromConfig(randomBytes(32).toString('base64')).open(sealed, 'we_1')).toThrow();
+    expect(() => SecretBox.fromConfig('c2hvcnQ=')).toThrow(/32 bytes/);
+  });
+
+  it('requires MESHFAB_NOTIFICATIONS_SECRET_KEY (no key derived from another secret) of 32 bytes', () => {
+    expect(() => loadConfig(NotificationsConfig, {})).toThrow(/MESHFAB_NOTIFICATIONS_SECRET_KEY/);
+    expect(() => loadConfig(NotificationsConfig, { MESHFAB_NOTIFICATIONS_SECRET_KEY: 'c2hvcnQ=' })).toThrow(/MESHFAB_NOTIFICATIONS_SECRET_KEY: must be 32 bytes/);
+    const key = randomBytes(32).toString('base64');
+    expect(loadConfig(NotificationsConfig, { MESHFAB_NOTIFICATIONS_SECRET_KEY: key }).MESHFAB_NOTIFICATIONS_SECRET_KEY).toBe(key);
   });
 
   it('makes Standard Webhooks secrets of 32 random bytes', () => {

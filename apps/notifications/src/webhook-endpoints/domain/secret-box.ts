@@ -1,11 +1,11 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
  * Endpoint signing secrets at rest. The service must sign with the secret itself (HMAC), so it cannot
  * keep only a hash: each secret is sealed with AES-256-GCM under the service's key, bound to its endpoint
  * id (additional data), so a row copied onto another endpoint does not open. The key is
- * MESHFAB_NOTIFICATIONS_SECRET_KEY (32 bytes, base64 or hex), or derived with HKDF from the JWT secret
- * when that is unset (one secret fewer to manage; set a key of its own to keep the two apart).
+ * MESHFAB_NOTIFICATIONS_SECRET_KEY (32 bytes, base64 or hex), a key of its own: nothing else is sealed or
+ * signed with it (the embedded network generates one under its data folder).
  */
 export class SecretBox {
   private constructor(private readonly key: Buffer) {}
@@ -15,12 +15,9 @@ export class SecretBox {
     return new SecretBox(key);
   }
 
-  static fromConfig(configuredKey: string | undefined, jwtSecret: string): SecretBox {
-    if (configuredKey) {
-      const key = /^[0-9a-f]{64}$/i.test(configuredKey) ? Buffer.from(configuredKey, 'hex') : Buffer.from(configuredKey, 'base64');
-      return SecretBox.fromKey(key);
-    }
-    return new SecretBox(Buffer.from(hkdfSync('sha256', jwtSecret, 'meshfab-notifications', 'webhook endpoint secrets', 32)));
+  static fromConfig(configuredKey: string): SecretBox {
+    const key = /^[0-9a-f]{64}$/i.test(configuredKey) ? Buffer.from(configuredKey, 'hex') : Buffer.from(configuredKey, 'base64');
+    return SecretBox.fromKey(key);
   }
 
   seal(secret: string, endpointId: string): string {

@@ -11,7 +11,9 @@ export type TransferKind =
   | 'payout_request'
   | 'payout_paid'
   /** A payout the provider or the bank could not pay: the money goes back to the workshop's available balance. */
-  | 'payout_returned';
+  | 'payout_returned'
+  /** A release undone: a dispute overturned the lot's pass. */
+  | 'lot_clawback';
 
 /**
  * One line of a transfer: positive credits (increases) the account's balance, negative debits it. A
@@ -41,6 +43,12 @@ export interface TransferRequest {
   orderId?: string;
   subtaskId?: string;
   memo?: string;
+  /**
+   * Which shard of a pooled account (platform fees, bank clearing) the legs on it take: by default the
+   * one `transferId` hashes to; a transfer that undoes another names that one's id, so it takes back from
+   * the shard the first one credited (a clawback of a release's fee).
+   */
+  shardKey?: string;
 }
 
 /** Refuses a transfer that is not a balanced set of non-zero legs in one currency on distinct accounts. */

@@ -76,6 +76,36 @@ describe('lot payment', () => {
     spec.given([accepted, funded]).when({ type: 'FundWaitingLot', context: ctx(10_000) }).thenNothing();
   });
 
+  describe('a dispute resolved (issue 17)', () => {
+    const resolve = (finalOutcome: 'passed' | 'failed', workshopAvailable: number, available = 0) =>
+      ({ type: 'ResolveDispute', lot, finalOutcome, overturned: true, passedQuantity: finalOutcome === 'passed' ? 100 : 0, reinspectorId: 'i-2', resolvedAt: now.toISOString(), workshopAvailable: BigInt(workshopAvailable), context: ctx(available) }) as const;
+    const overturned: LotPaymentEvent = { type: 'LotPassOverturned', data: { orderId: 'o-1', subtaskId: 's-1', reinspectorId: 'i-2', overturnedAt: now.toISOString() } };
+    const paid = [accepted, funded, delivered('2026-05-05T00:00:00.000Z'), passed, released(0, 0)];
+    const clawedBack = (clawed: number): LotPaymentEvent => ({
+      type: 'PaymentClawedBack',
+      data: { orderId: 'o-1', subtaskId: 's-1', workshopId: 'w-1', brandId: 'b-1', net: cny(9_500), platformFee: cny(500), clawedBack: cny(clawed), uncovered: cny(9_500 - clawed), clawedBackAt: now.toISOString() },
+    });
+
+    it('claws back an overturned paid pass as far as the workshop still holds its net; the rest is listed as uncovered', () => {
+      spec.given(paid).when(resolve('failed', 20_000)).then([overturned, clawedBack(9_500)]);
+      spec.given(paid).when(resolve('failed', 4_000)).then([overturned, clawedBack(4_000)]);
+    });
+
+    it('refunds an overturned pass that was not paid yet, and pays no later pass of the lot', () => {
+      spec.given([accepted, funded, passed]).when(resolve('failed', 0)).then([overturned, refunded('pass overturned on dispute')]);
+      spec.given([accepted, funded, passed, overturned, refunded('pass overturned on dispute')]).when(pass(10_000)).thenNothing();
+      spec.given([...paid, overturned, clawedBack(9_500)]).when(resolve('failed', 9_500)).thenNothing();
+    });
+
+    it('pays an overturned fail as a pass', () => {
+      spec.given([accepted, funded, delivered('2026-05-05T00:00:00.000Z'), refunded('replanned after failed inspection')]).when(resolve('passed', 0, 10_000)).then([
+        { type: 'LotPassed', data: { ...lot, passedAt: now.toISOString(), passedQuantity: 100 } },
+        funded,
+        { ...released(0, 0) },
+      ]);
+    });
+  });
+
   it('refuses an event that puts the lot in another brand or order', () => {
     spec.given([accepted]).when({ ...accept(10_000), lot: { ...lot, brandId: 'b-2' } }).thenThrows(LotBelongsElsewhere);
   });

@@ -20,7 +20,7 @@ import { daysLate, splitRelease, type PaymentPolicy } from './payment-policy.js'
  * clock and the payment policy. The money movements follow from the events (`lotPostings`), posted to the
  * ledger in the transaction that appends them.
  */
-export type LotStatus = 'awaiting_acceptance' | 'awaiting_funds' | 'escrowed' | 'paid' | 'refunded' | 'cancelled';
+export type LotStatus = 'awaiting_acceptance' | 'awaiting_funds' | 'escrowed' | 'paid' | 'refunded' | 'cancelled' | 'clawed_back';
 export type ClosedOrderStatus = 'completed' | 'cancelled' | 'failed';
 
 export interface LotIdentity {
@@ -43,7 +43,18 @@ export type LotPaymentEvent =
       data: { orderId: string; subtaskId: string; workshopId: string; gross: Money; platformFee: Money; penalty: Money; net: Money; daysLate: number; releasedAt: string };
     }
   | { type: 'EscrowRefunded'; data: { orderId: string; subtaskId: string; brandId: string; amount: Money; reason: string } }
-  | { type: 'LotPaymentCancelled'; data: { orderId: string; subtaskId: string; reason: string } };
+  | { type: 'LotPaymentCancelled'; data: { orderId: string; subtaskId: string; reason: string } }
+  /** A dispute overturned the lot's pass: it is owed nothing, and no later pass of it is paid. */
+  | { type: 'LotPassOverturned'; data: { orderId: string; subtaskId: string; reinspectorId: string; overturnedAt: string } }
+  /**
+   * An overturned pass that was already paid: the workshop's net comes back from its available balance (as
+   * far as it holds it; `uncovered` is what it had already paid out, owed by the workshop, listed by the
+   * audit) and the platform fee from the platform; both go to the brand.
+   */
+  | {
+      type: 'PaymentClawedBack';
+      data: { orderId: string; subtaskId: string; workshopId: string; brandId: string; net: Money; platformFee: Money; clawedBack: Money; uncovered: Money; clawedBackAt: string };
+    };
 
 export const LOT_PAYMENT_EVENT_TYPES: readonly LotPaymentEvent['type'][] = [
   'LotAccepted',
@@ -55,6 +66,8 @@ export const LOT_PAYMENT_EVENT_TYPES: readonly LotPaymentEvent['type'][] = [
   'PaymentReleased',
   'EscrowRefunded',
   'LotPaymentCancelled',
+  'LotPassOverturned',
+  'PaymentClawedBack',
 ];
 
 /** What is outside the stream, read by the caller under the brand's lock. */
@@ -76,7 +89,23 @@ export type LotPaymentCommand =
   /** The order closed: lots that did not pass and are not owed a verdict are withdrawn. */
   | { type: 'CloseLot'; orderStatus: ClosedOrderStatus }
   /** The brand's funds grew: a lot waiting for funds is funded if they cover it (no FundsShort again). */
-  | { type: 'FundWaitingLot'; context: LotContext };
+  | { type: 'FundWaitingLot'; context: LotContext }
+  /**
+   * A dispute's re-inspection is final (issue 17). Overturned fail (`finalOutcome: 'passed'`): the lot is paid
+   * as a pass. Overturned pass: nothing is owed; a paid lot is clawed back (`workshopAvailable`: the workshop's
+   * available balance, read under its account's lock), an escrowed one refunded.
+   */
+  | {
+      type: 'ResolveDispute';
+      lot: LotIdentity;
+      finalOutcome: 'passed' | 'failed';
+      overturned: boolean;
+      passedQuantity: number;
+      reinspectorId: string;
+      resolvedAt: string;
+      workshopAvailable: bigint;
+      context: LotContext;
+    };
 
 export interface LotPaymentState {
   known: boolean;
@@ -93,6 +122,10 @@ export interface LotPaymentState {
   lastFailure: string | null;
   /** How many times the lot was escrowed: each funding and refund is its own ledger transfer. */
   fundings: number;
+  /** What its release paid (for a clawback). */
+  released: { net: Money; platformFee: Money } | null;
+  /** A dispute overturned its pass: no pass of it is paid any more. */
+  overturned: boolean;
 }
 
 export class LotBelongsElsewhere extends DomainError {
@@ -115,6 +148,8 @@ const initialState = (): LotPaymentState => ({
   failures: 0,
   lastFailure: null,
   fundings: 0,
+  released: null,
+  overturned: false,
 });
 
 const later = (a: string | null, b: string): string => (a === null || new Date(b).getTime() > new Date(a).getTime() ? b : a);
@@ -154,11 +189,15 @@ function evolve(state: LotPaymentState, event: LotPaymentEvent): LotPaymentState
     case 'EscrowFunded':
       return { ...state, status: 'escrowed', fundings: state.fundings + 1 };
     case 'PaymentReleased':
-      return { ...state, status: 'paid' };
+      return { ...state, status: 'paid', released: { net: event.data.net, platformFee: event.data.platformFee } };
     case 'EscrowRefunded':
       return { ...state, status: 'refunded' };
     case 'LotPaymentCancelled':
       return { ...state, status: 'cancelled' };
+    case 'LotPassOverturned':
+      return { ...state, passedAt: null, passedQuantity: null, overturned: true };
+    case 'PaymentClawedBack':
+      return { ...state, status: 'clawed_back' };
   }
 }
 
@@ -230,6 +269,7 @@ function withdraw(d: Decisions, reason: string): void {
     case 'paid':
     case 'refunded':
     case 'cancelled':
+    case 'clawed_back':
       return;
   }
 }
@@ -264,7 +304,7 @@ function decide(command: LotPaymentCommand, state: LotPaymentState): LotPaymentE
     }
     case 'RecordPass': {
       assertSameLot(state, command.lot);
-      if (state.passedAt) return []; // a lot passes (and is paid) once
+      if (state.passedAt || state.overturned) return []; // a lot passes (and is paid) once; an overturned pass is final
       d.push({ type: 'LotPassed', data: { ...command.lot, passedAt: command.passedAt, passedQuantity: command.passedQuantity } });
       if (!state.known) return d.events; // paid when the acceptance (with the price) arrives
       switch (state.status) {
@@ -279,6 +319,7 @@ function decide(command: LotPaymentCommand, state: LotPaymentState): LotPaymentE
         case 'awaiting_funds': // paid as soon as funds cover it
         case 'awaiting_acceptance': // paid when the acceptance arrives
         case 'paid':
+        case 'clawed_back':
           break;
       }
       return d.events;
@@ -309,7 +350,33 @@ function decide(command: LotPaymentCommand, state: LotPaymentState): LotPaymentE
       if (state.status !== 'awaiting_funds') return [];
       fund(d, command.context, false);
       return d.events;
+    case 'ResolveDispute':
+      return resolveDispute(state, command);
   }
+}
+
+function resolveDispute(state: LotPaymentState, command: Extract<LotPaymentCommand, { type: 'ResolveDispute' }>): LotPaymentEvent[] {
+  if (!command.overturned || state.overturned) return [];
+  if (command.finalOutcome === 'passed') {
+    // An overturned fail: the lot is paid as a pass (funded again if its escrow went back on the failure).
+    return decide({ type: 'RecordPass', lot: command.lot, passedAt: command.resolvedAt, passedQuantity: command.passedQuantity, context: command.context }, state);
+  }
+  assertSameLot(state, command.lot);
+  const d = new Decisions(state);
+  const { orderId, subtaskId, brandId, workshopId } = state.lot ?? command.lot;
+  d.push({ type: 'LotPassOverturned', data: { orderId, subtaskId, reinspectorId: command.reinspectorId, overturnedAt: command.resolvedAt } });
+  if (state.status === 'paid' && state.released) {
+    const { net, platformFee } = state.released;
+    const clawed = BigInt(net.amountMinor) < command.workshopAvailable ? BigInt(net.amountMinor) : command.workshopAvailable;
+    const money = (amountMinor: bigint): Money => ({ amountMinor: toJsonMinor(amountMinor), currency: net.currency });
+    d.push({
+      type: 'PaymentClawedBack',
+      data: { orderId, subtaskId, workshopId, brandId, net, platformFee, clawedBack: money(clawed), uncovered: money(BigInt(net.amountMinor) - clawed), clawedBackAt: command.resolvedAt },
+    });
+  } else {
+    withdraw(d, 'pass overturned on dispute');
+  }
+  return d.events;
 }
 
 export const lotPaymentDecider: Decider<LotPaymentState, LotPaymentCommand, LotPaymentEvent> = { decide, evolve, initialState };

@@ -9,7 +9,9 @@ import type { LotPaymentEvent, LotPaymentState } from './lot-payment.decider.js'
  *
  * - EscrowFunded: brand funds → order escrow, `escrow:<subtask>:<n>` (n-th funding of the lot);
  * - PaymentReleased: order escrow → workshop payable (net) + platform fees (fee) + brand funds (late penalty), `release:<subtask>`;
- * - EscrowRefunded: order escrow → brand funds, `refund:<subtask>:<n>` (refund of the n-th funding).
+ * - EscrowRefunded: order escrow → brand funds, `refund:<subtask>:<n>` (refund of the n-th funding);
+ * - PaymentClawedBack: workshop payable (what it still holds of the net) + platform fees (the fee, from the
+ *   shard the release credited) → brand funds, `clawback:<subtask>`.
  * A zero price moves nothing (the events still record the lot's progress).
  */
 export function lotPosting(before: LotPaymentState, event: LotPaymentEvent): TransferRequest | null {
@@ -59,6 +61,28 @@ export function lotPosting(before: LotPaymentState, event: LotPaymentEvent): Tra
         memo: reason,
       };
     }
+    case 'PaymentClawedBack': {
+      // Back to the brand: the net as far as the workshop still holds it, and the fee from the shard its release credited.
+      const { clawedBack, platformFee } = event.data;
+      const currency = clawedBack.currency;
+      const legs: Leg[] = [];
+      if (clawedBack.amountMinor > 0) legs.push({ account: Accounts.workshopPayable(lot.workshopId, currency), amountMinor: -clawedBack.amountMinor });
+      if (platformFee.amountMinor > 0) legs.push({ account: Accounts.platformFees(currency), amountMinor: -platformFee.amountMinor });
+      const back = clawedBack.amountMinor + platformFee.amountMinor;
+      if (back <= 0) return null;
+      legs.push({ account: Accounts.brandFunds(lot.brandId, currency), amountMinor: back });
+      return {
+        transferId: `clawback:${lot.subtaskId}`,
+        kind: 'lot_clawback',
+        currency,
+        orderId: lot.orderId,
+        subtaskId: lot.subtaskId,
+        legs,
+        shardKey: `release:${lot.subtaskId}`,
+        memo: event.data.uncovered.amountMinor > 0 ? `pass overturned; ${event.data.uncovered.amountMinor} not covered by the workshop's balance` : 'pass overturned',
+      };
+    }
+    case 'LotPassOverturned':
     case 'LotAccepted':
     case 'LotDelivered':
     case 'LotPassed':
