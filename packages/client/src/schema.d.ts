@@ -1342,6 +1342,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event types the caller's role may subscribe to
+         * @description Roles: brand, workshop.
+         */
+        get: operations["WebhookEndpointsController_eventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's webhook endpoints
+         * @description Roles: brand, workshop.
+         */
+        get: operations["WebhookEndpointsController_list"];
+        put?: never;
+        /**
+         * Registers an endpoint; the answer carries its signing secret, shown this once
+         * @description Roles: brand, workshop.
+         */
+        post: operations["WebhookEndpointsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's endpoints (another member's is a 404)
+         * @description Roles: brand, workshop.
+         */
+        get: operations["WebhookEndpointsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes an endpoint with its delivery log; nothing more is sent to it
+         * @description Roles: brand, workshop.
+         */
+        delete: operations["WebhookEndpointsController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes an endpoint's URL, types or description, pauses it, or enables it again after the service disabled it
+         * @description Roles: brand, workshop.
+         */
+        patch: operations["WebhookEndpointsController_update"];
+        trace?: never;
+    };
+    "/notifications/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new secret, shown once; the old one keeps signing beside it for 24 h
+         * @description Roles: brand, workshop.
+         */
+        post: operations["WebhookEndpointsController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first: `?cursor=<nextCursor>&limit=&status=pending|delivered|failed`
+         * @description Roles: brand, workshop.
+         */
+        get: operations["WebhookEndpointsController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a delivery again now (same webhook-id)
+         * @description Roles: brand, workshop.
+         */
+        post: operations["WebhookEndpointsController_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type, timestamp, dat...
+         * @description The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type,
+         *     timestamp, data }`); heartbeats as comment lines. Resume with the `Last-Event-ID` header (or
+         *     `?lastEventId=`) to get what was missed, in commit order. The stream ends after 30 min; reconnect.
+         *
+         *     Roles: brand, workshop.
+         */
+        get: operations["EventStreamController_stream[0]"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type, timestamp, dat...
+         * @description The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type,
+         *     timestamp, data }`); heartbeats as comment lines. Resume with the `Last-Event-ID` header (or
+         *     `?lastEventId=`) to get what was missed, in commit order. The stream ends after 30 min; reconnect.
+         *
+         *     Roles: brand, workshop.
+         */
+        get: operations["EventStreamController_stream[1]"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox-provider/payments": {
         parameters: {
             query?: never;
@@ -1598,7 +1778,7 @@ export interface components {
             /** @enum {string} */
             handoff?: "per_step" | "per_lot";
             /** @enum {string} */
-            status: "released" | "passed" | "waiting";
+            status: "passed" | "released" | "waiting";
             releasedAt?: string;
             neededQuantity: number;
             /** @description Units whose lots may start: the whole quantity once released, else the lots released one by one (`per_lot`). */
@@ -1615,7 +1795,7 @@ export interface components {
             stepId: string;
             workshopId: string;
             /** @enum {string} */
-            status: "rework" | "completed" | "cancelled" | "planned" | "accepted" | "declined" | "expired" | "in_progress" | "passed" | "replanning";
+            status: "rework" | "passed" | "completed" | "cancelled" | "planned" | "accepted" | "declined" | "expired" | "in_progress" | "replanning";
             plannedQuantity: number;
             goodQuantity: number;
             scrapQuantity: number;
@@ -1890,6 +2070,130 @@ export interface components {
             bankTransactionId: string;
             /** @description Free text from the bank (e.g. the remittance reference), kept with the payout. */
             bankReference?: string;
+        };
+        EventTypeListDto: {
+            items: string[];
+        };
+        CreateWebhookEndpointDto: {
+            /** @description Where to POST: https (http to 127.0.0.1 only where the platform allows it). */
+            url: string;
+            /** @description Event types to receive (see GET /notifications/event-types), or ["*"] for every type the member may receive. */
+            eventTypes: string[];
+            description?: string;
+        };
+        CreatedWebhookEndpointDto: {
+            /** @description Standard Webhooks secret (`whsec_` + base64 of 32 random bytes): verify `webhook-signature` with it. Shown once. */
+            secret: string;
+            /** @description `we_…` */
+            id: string;
+            /** @description The brand or workshop that owns it. */
+            memberId: string;
+            url: string;
+            description: string | null;
+            /** @description Subscribed event types, or ["*"] for every type the member may receive. */
+            eventTypes: string[];
+            /**
+             * @description `disabled`: paused by the member, or by the service after repeated failures (see disabledReason).
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            disabledReason: string | null;
+            disabledAt: string | null;
+            /** @description Failed attempts in a row since the last success. */
+            consecutiveFailures: number;
+            /** @description When the current run of failures began (ISO 8601), or null. */
+            failingSince: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        WebhookEndpointViewDto: {
+            /** @description `we_…` */
+            id: string;
+            /** @description The brand or workshop that owns it. */
+            memberId: string;
+            url: string;
+            description: string | null;
+            /** @description Subscribed event types, or ["*"] for every type the member may receive. */
+            eventTypes: string[];
+            /**
+             * @description `disabled`: paused by the member, or by the service after repeated failures (see disabledReason).
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            disabledReason: string | null;
+            disabledAt: string | null;
+            /** @description Failed attempts in a row since the last success. */
+            consecutiveFailures: number;
+            /** @description When the current run of failures began (ISO 8601), or null. */
+            failingSince: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        WebhookEndpointListDto: {
+            items: components["schemas"]["WebhookEndpointViewDto"][];
+            total: number;
+        };
+        UpdateWebhookEndpointDto: {
+            url?: string;
+            eventTypes?: string[];
+            description?: string;
+            /**
+             * @description `enabled` re-enables an endpoint the service disabled (its failure count starts again); `disabled` pauses it.
+             * @enum {string}
+             */
+            status?: "enabled" | "disabled";
+        };
+        RotatedWebhookEndpointDto: {
+            /** @description Standard Webhooks secret (`whsec_` + base64 of 32 random bytes): verify `webhook-signature` with it. Shown once. */
+            secret: string;
+            /** @description `we_…` */
+            id: string;
+            /** @description The brand or workshop that owns it. */
+            memberId: string;
+            url: string;
+            description: string | null;
+            /** @description Subscribed event types, or ["*"] for every type the member may receive. */
+            eventTypes: string[];
+            /**
+             * @description `disabled`: paused by the member, or by the service after repeated failures (see disabledReason).
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            disabledReason: string | null;
+            disabledAt: string | null;
+            /** @description Failed attempts in a row since the last success. */
+            consecutiveFailures: number;
+            /** @description When the current run of failures began (ISO 8601), or null. */
+            failingSince: string | null;
+            createdAt: string;
+            updatedAt: string;
+            previousSecretValidUntil: string | null;
+        };
+        WebhookDeliveryViewDto: {
+            id: string;
+            endpointId: string;
+            /** @description The `webhook-id` header of every attempt (the same on retries and redeliveries). */
+            messageId: string;
+            /** @description The event type. */
+            type: string;
+            /** @description pending, delivered or failed (retries given up; redeliverable). */
+            status: string;
+            attempts: number;
+            /** @description When a pending delivery is tried next, or null. */
+            nextAttemptAt: string | null;
+            lastAttemptAt: string | null;
+            /** @description The receiver's HTTP status of the last attempt, or null (no answer). */
+            lastStatusCode: number | null;
+            lastError: string | null;
+            deliveredAt: string | null;
+            createdAt: string;
+        };
+        WebhookDeliveryPageDto: {
+            items: components["schemas"]["WebhookDeliveryViewDto"][];
+            /** @description Deliveries matching the filter, on every page. */
+            total: number;
+            hasMore: boolean;
+            nextCursor: string | null;
         };
         SandboxPaymentDto: {
             /** @description The funding intent's reference, as the payer would quote it. */
@@ -7359,6 +7663,862 @@ export interface operations {
             };
             /** @description Well-formed but refused by a business rule (`error` says which). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_eventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeListDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointListDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpointDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointViewDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointViewDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedWebhookEndpointDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_deliveries: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: string;
+                status?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPageDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryViewDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    "EventStreamController_stream[0]": {
+        parameters: {
+            query?: {
+                lastEventId?: string;
+                types?: string;
+            };
+            header: {
+                "last-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A text/event-stream of the caller's events (the bodies webhooks carry), until the client closes it or the stream ends after MESHFAB_NOTIFICATIONS_STREAM_MAX_MS. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    "EventStreamController_stream[1]": {
+        parameters: {
+            query?: {
+                lastEventId?: string;
+                types?: string;
+            };
+            header: {
+                "last-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A text/event-stream of the caller's events (the bodies webhooks carry), until the client closes it or the stream ends after MESHFAB_NOTIFICATIONS_STREAM_MAX_MS. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

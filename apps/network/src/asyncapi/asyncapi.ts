@@ -8,6 +8,7 @@
  * `npm run asyncapi` writes it to docs/asyncapi.json; a unit test fails when that file is stale.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants.js';
 import { contractsOf, DEFAULT_TOPIC_NAMESPACE, deadLetterTopic, eventsTopic, MESHFAB_SERVICES } from '#libs/contracts';
 import type { MeshfabServiceDefinition } from '#libs/runtime';
@@ -20,8 +21,10 @@ const pascal = (s: string) => s.replace(/(^|[-_])(\w)/g, (_, __, c: string) => c
 
 /** The event types each service handles, from the `@OnEvent(consumer, type)` patterns of its controllers. */
 export function handledEvents(definition: MeshfabServiceDefinition): string[] {
-  const key = signingKeyFromPem(generateSigningKeyPem()); // only read for its controllers: a throwaway key
-  const module = definition.forRoot({ databaseUrl: 'postgres://asyncapi.invalid/none', signing: { key, keySet: publishedKeySet(key) }, env: {} });
+  // Only read for its controllers: throwaway keys (the registry's signing key, notifications' sealing key).
+  const key = signingKeyFromPem(generateSigningKeyPem());
+  const env = { MESHFAB_NOTIFICATIONS_SECRET_KEY: randomBytes(32).toString('base64') };
+  const module = definition.forRoot({ databaseUrl: 'postgres://asyncapi.invalid/none', signing: { key, keySet: publishedKeySet(key) }, env });
   const controllers = [...(module.controllers ?? []), ...((Reflect.getMetadata('controllers', definition.moduleClass) as (new () => object)[] | undefined) ?? [])];
   const types = new Set<string>();
   for (const controller of new Set(controllers)) {

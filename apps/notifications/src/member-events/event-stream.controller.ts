@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces } from '@nestjs/swagger';
 import { ValidationFailed } from '#libs/domain';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config.js';
@@ -27,7 +28,17 @@ export class EventStreamController {
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
   ) {}
 
+  /**
+   * The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type,
+   * timestamp, data }`); heartbeats as comment lines. Resume with the `Last-Event-ID` header (or
+   * `?lastEventId=`) to get what was missed, in commit order. The stream ends after 30 min; reconnect.
+   */
   @Get(['events/stream', 'notifications/events/stream'])
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: 'A text/event-stream of the caller\'s events (the bodies webhooks carry), until the client closes it or the stream ends after MESHFAB_NOTIFICATIONS_STREAM_MAX_MS.',
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 7431.12\nevent: SubtaskOffered\ndata: {"id":"msg_…","type":"SubtaskOffered","timestamp":"2026-01-01T00:00:00.000Z","data":{}}\n\n' } } },
+  })
   async stream(
     @CurrentPrincipal() principal: Principal,
     @Req() req: IncomingMessage,
