@@ -7,7 +7,7 @@
 // (the nasty case: nothing fails, everything waits). Kafka is a broker of this test's own, stopped and
 // started again with deploy/local/kafka.sh.
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -109,6 +109,7 @@ function baseEnv(databaseUrl: string): Record<string, string> {
     DATABASE_URL: databaseUrl,
     PORT: '0',
     ...testSigningEnv(SECRET),
+    MESHFAB_NOTIFICATIONS_SECRET_KEY: randomBytes(32).toString('base64'), // a host of notifications needs its sealing key
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'error',
     MESHFAB_DATA_DIR: '.data/e2e',

@@ -46,6 +46,7 @@ function networkEnv(sasl: Record<string, string>): Record<string, string> {
     DATABASE_URL: testDatabaseUrl(),
     PORT: '0',
     ...testSigningEnv(SECRET),
+    MESHFAB_NOTIFICATIONS_SECRET_KEY: randomBytes(32).toString('base64'), // a host of notifications needs its sealing key
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'error',
     MESHFAB_DATA_DIR: '.data/e2e',

@@ -1,7 +1,7 @@
 // The whole network through its HTTP APIs, twice: all five services in one process on the embedded
 // transport (what `npm start` runs), and the five services as separate Nest applications talking
 // through real Apache Kafka (the distributed deployment).
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { kafkaBrokers, testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
@@ -12,8 +12,11 @@ import { dropSchemas, freshSchemas } from './service-schemas.js';
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
 const OPERATOR = 'op_e2e-operator-token-0123456789abcdef';
 
+/** The notifications host's sealing key (the embedded network would generate one under its data folder). */
+const NOTIFICATIONS_KEY = randomBytes(32).toString('base64');
+
 function baseEnv(): Record<string, string> {
-  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
+  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_NOTIFICATIONS_SECRET_KEY: NOTIFICATIONS_KEY, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
 }
 
 /** No service of the network gave up on any message (the operator's dead-letter view is empty). */
