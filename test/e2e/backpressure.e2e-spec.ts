@@ -12,7 +12,6 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { testDatabaseUrl } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
@@ -207,7 +206,7 @@ async function submitWhenAccepted(host: RunningHost, brand: Json): Promise<strin
 }
 
 async function setUp(client: MeshfabClient): Promise<{ members: Members; orders: OrderDriver; brand: Json }> {
-  const actors = { operator: OPERATOR, inspector: await new TokenService(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+  const actors = { operator: OPERATOR };
   const { members, orders } = await joinNetwork(client, actors);
   const brand = await members.brand('Backpressure Apparel', 5_000_000);
   return { members, orders, brand };

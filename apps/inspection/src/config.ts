@@ -32,6 +32,16 @@ export class InspectionConfig {
    */
   @IsBoolean()
   MESHFAB_INSPECTION_REDUCED_APPROVED: boolean = true;
+
+  /** An assigned inspector has this long to record a result; then the lot is taken from it and reassigned. */
+  @IsInt()
+  @Min(1)
+  MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: number = 86_400;
+
+  /** How often the sweep reassigns timed-out lots and assigns lots that wait for an eligible inspector. */
+  @IsInt()
+  @Min(10)
+  MESHFAB_INSPECTION_SWEEP_MS: number = 30_000;
 }
 
 export const INSPECTION_CONFIG = Symbol('INSPECTION_CONFIG');

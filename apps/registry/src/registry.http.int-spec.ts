@@ -236,14 +236,15 @@ describe('registry over HTTP', () => {
 
   it('registers an inspector as a member: 201 with a token in the inspector role; InspectorRegistered published with its contract', async () => {
     const before = (await events()).length;
-    const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'] });
+    const declared = { processes: ['sewing'], regions: ['Zhejiang'], affiliations: ['ws-kin'] };
+    const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared });
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
     const { id, token, tokenId } = registered.body as { id: string; token: string; tokenId: string };
     expect(await new TokenService(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
 
     const own = await call('GET', `/registry/inspectors/${id}`, token);
-    expect(own).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() } });
+    expect(own).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared, registeredAt: NOW.toISOString() } });
     expect((await call('GET', `/registry/inspectors/${id}`, operator)).body.name).toBe('Chen Jing');
 
     const published = (await events()).slice(before);
@@ -251,10 +252,19 @@ describe('registry over HTTP', () => {
       ['InspectorRegistered', `inspector-${id}`],
       ['MemberTokenIssued', `inspector-${id}`],
     ]);
-    expect(published[0].data).toEqual({ inspectorId: id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() });
+    expect(published[0].data).toEqual({ inspectorId: id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared, registeredAt: NOW.toISOString() });
     expect(contractOf('InspectorRegistered')?.producer).toBe('registry');
     expect(() => assertContract('InspectorRegistered', published[0].data)).not.toThrow();
     expect(published[1].data).toMatchObject({ memberId: id, role: 'inspector', tokenId });
+
+    // The inspector declares a new tie itself (published for inspection's assignments); another inspector may not.
+    const changed = { processes: ['sewing', 'cutting'], regions: [], affiliations: ['ws-kin', 'brand-old-employer'] };
+    const update = await call('PUT', `/registry/inspectors/${id}/profile`, token, { certifications: ['ISO 2859-1'], ...changed });
+    expect(update).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1'], ...changed, registeredAt: NOW.toISOString() } });
+    const [profile] = (await events()).slice(before + 2);
+    expect(profile).toMatchObject({ type: 'InspectorProfileUpdated', data: { inspectorId: id, ...changed, by: id } });
+    expect(() => assertContract('InspectorProfileUpdated', profile.data)).not.toThrow();
+    expect((await call('PUT', `/registry/inspectors/${id}/profile`, token, { processes: ['sewwing'] })).body).toMatchObject({ error: 'validation_failed', details: { field: 'processes.0' } });
   });
 
   it('lets only an operator register inspectors, and shows an inspector only to itself and operators (others: 404)', async () => {

@@ -121,8 +121,30 @@ export class InspectorRegisteredContract {
   @IsString() inspectorId!: string;
   @IsString() name!: string;
   @IsArray() @IsString({ each: true }) certifications!: string[];
+  /**
+   * What inspection assigns lots by (issue 17; absent on older events = none): the catalogue processes the
+   * inspector is certified to inspect, the regions it works in (empty = every region), and the members
+   * (brands, workshops) it is tied to, whose lots it is never assigned.
+   */
+  @IsOptional() @IsArray() @IsString({ each: true }) processes?: string[];
+  @IsOptional() @IsArray() @IsString({ each: true }) regions?: string[];
+  @IsOptional() @IsArray() @IsString({ each: true }) affiliations?: string[];
 }
 IntegrationEvent('registry', 'InspectorRegistered')(InspectorRegisteredContract);
+
+/** The inspector's declaration after a change by itself or an operator (replaces the previous one whole). */
+export class InspectorProfileUpdatedContract {
+  @IsString() inspectorId!: string;
+  @IsArray() @IsString({ each: true }) certifications!: string[];
+  @IsArray() @IsString({ each: true }) processes!: string[];
+  @IsArray() @IsString({ each: true }) regions!: string[];
+  @IsArray() @IsString({ each: true }) affiliations!: string[];
+  @IsString() updatedAt!: string;
+  /** Member id of who changed it (the inspector or an operator). */
+  @IsString() by!: string;
+}
+IntegrationEvent('registry', 'InspectorProfileUpdated')(InspectorProfileUpdatedContract);
+
 
 /**
  * The processes a workshop may offer and a route step may name. Unknown ids are refused (with the

@@ -73,6 +73,11 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },
   'GET /registry/brands/:id': { access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/registry/brands/${w.brandA.id}` },
   'POST /registry/inspectors': { access: access(['operator']), path: () => '/registry/inspectors', body: () => ({ name: 'Matrix inspector' }) },
+  'PUT /registry/inspectors/:id/profile': {
+    access: access(['operator', 'inspector']),
+    path: (w) => `/registry/inspectors/${w.inspector.id}/profile`,
+    body: invalid,
+  },
   'GET /registry/inspectors/:id': {
     access: access(['operator', 'inspector'], { brandA: 404, brandB: 404, workshopA: 404, workshopB: 404 }),
     path: (w) => `/registry/inspectors/${w.inspector.id}`,
@@ -202,15 +207,30 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   },
   'GET /inspection/lots/:id': { access: access(ALL, { brandB: 404, workshopB: 404 }), path: (w) => `/inspection/lots/${w.lotId}` },
   'GET /inspection/lots/:id/trace': { access: access(ALL, { brandB: 404, workshopB: 404 }), path: (w) => `/inspection/lots/${w.lotId}/trace` },
+  // Only the lot's assigned inspector (the world's inspector is the only one certified for cutting); the operator too is refused.
   'POST /inspection/lots/:id/results': {
-    access: access(['operator', 'inspector']),
+    access: access(['inspector']),
     path: (w) => `/inspection/lots/${w.lotId}/results`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
   },
   'POST /inspection/lots/:id/result': {
-    access: access(['operator', 'inspector']),
+    access: access(['inspector']),
     path: (w) => `/inspection/lots/${w.lotId}/result`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+  },
+  // A brand names its own inspector (brand A's own nomination; another brand's is hidden).
+  'GET /inspection/brands/:brandId/inspector': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
+  },
+  'PUT /inspection/brands/:brandId/inspector': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
+    body: invalid,
+  },
+  'DELETE /inspection/brands/:brandId/inspector': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
   },
   'GET /inspection/sampling-plans': { access: access(ALL), path: () => '/inspection/sampling-plans?lotSize=200&level=II&aql=2.5' },
   'GET /inspection/workshops/:workshopId/severity': {

@@ -76,7 +76,8 @@ async function register(client: MeshfabClient, operator: string, path: string, b
 export async function buildWorld(client: MeshfabClient, operator: string, jwtSecret: string): Promise<World> {
   const tag = randomUUID().slice(0, 8);
   const secretsOfA = { brandName: `Brand A ${tag}`, contactEmail: `brand-a-${tag}@example.com`, productName: `Secret jacket ${tag}`, sku: `SECRET-${tag}` };
-  const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}` });
+  // The only inspector certified for cutting in this world: the network assigns it brand A's cutting lot.
+  const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}`, processes: ['cutting', 'sewing'] });
   const brandA = await register(client, operator, '/registry/brands', { name: secretsOfA.brandName, contactEmail: secretsOfA.contactEmail });
   const brandB = await register(client, operator, '/registry/brands', { name: `Brand B ${tag}` });
   const location = { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' };
@@ -103,7 +104,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
   await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
   const lot = await eventually(
     'the inspection lot of the cutting',
-    async () => (await client.get<Json[]>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending'),
+    async () => (await client.get<Json[]>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending' && l.assignedInspectorId === inspector.id),
     60_000,
   );
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { NotFound, ValidationFailed } from '#libs/domain';
-import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { InspectionLotsService, type LotFilter, type LotRow } from './inspection-lots.service.js';
 import { RecordResultDto } from './record-result.dto.js';
 
@@ -27,22 +27,38 @@ export function lotView(row: LotRow) {
     openedAt: row.opened_at.toISOString(),
     inspectedAt: row.inspected_at?.toISOString() ?? null,
     inspectedBy: row.inspector_id,
+    assignedInspectorId: row.assigned_inspector_id,
+    assignmentDueAt: row.assignment_due_at?.toISOString() ?? null,
     disposition: row.disposition,
     result: row.result ?? null,
   };
 }
 
-/** Who owns a lot for `assertOwnership`: its workshop, or its order's brand. */
+/** Who sees a lot: an operator; its workshop; its order's brand; an inspector it was given to (and not taken back). Others: 404. */
+export function canSee(principal: Principal, row: LotRow): boolean {
+  switch (principal.role) {
+    case 'operator':
+      return true;
+    case 'inspector':
+      return row.visible_to.includes(principal.sub);
+    case 'brand':
+      return row.brand_id === principal.sub;
+    case 'workshop':
+      return row.workshop_id === principal.sub;
+    default:
+      return false;
+  }
+}
+
 function assertCanSee(principal: Principal, row: LotRow): void {
-  if (principal.role === 'inspector' || principal.role === 'operator') return;
-  assertOwnership(principal, principal.role === 'brand' ? row.brand_id : row.workshop_id, 'inspection_lot', row.lot_id);
+  if (!canSee(principal, row)) throw new NotFound('inspection_lot', row.lot_id);
 }
 
 @Controller('inspection/lots')
 export class InspectionLotsController {
   constructor(@Inject(InspectionLotsService) private readonly lots: InspectionLotsService) {}
 
-  /** Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'. */
+  /** Operators see every lot (e.g. `?status=pending`); an inspector those assigned to it; a workshop its own; a brand its orders'. */
   @Get()
   @Roles('inspector', 'operator', 'workshop', 'brand')
   async list(
@@ -59,6 +75,7 @@ export class InspectionLotsController {
     const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max };
     if (principal.role === 'workshop') filter.workshopId = principal.sub;
     if (principal.role === 'brand') filter.brandId = principal.sub;
+    if (principal.role === 'inspector') filter.visibleTo = principal.sub;
     return (await this.lots.listLots(filter)).map(lotView);
   }
 
@@ -86,14 +103,15 @@ export class InspectionLotsController {
     const sameOrder = principal.role === 'workshop' ? [] : await this.lots.listLots({ orderId: row.order_id, limit: 1000 });
     return {
       lot: lotView(row),
-      inspectionsOfThisSubtask: history.map(lotView),
-      otherLotsOfTheOrder: sameOrder.filter((r) => r.subtask_id !== row.subtask_id).map(lotView),
+      inspectionsOfThisSubtask: history.filter((r) => canSee(principal, r)).map(lotView),
+      otherLotsOfTheOrder: sameOrder.filter((r) => r.subtask_id !== row.subtask_id && canSee(principal, r)).map(lotView),
     };
   }
 
+  /** Only the lot's assigned inspector; anyone else (another inspector, one whose assignment timed out) gets the 404 of a missing lot. */
   @Post([':id/results', ':id/result'])
   @HttpCode(201)
-  @Roles('inspector', 'operator')
+  @Roles('inspector')
   async record(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: RecordResultDto) {
     const outcome = await this.lots.recordResult(
       id,

@@ -1,11 +1,14 @@
 import type { EntityManager } from 'typeorm';
 import { ident, type Projection, type StoredEvent } from '#libs/eventsourcing';
-import type { InspectionFailed, InspectionLotOpened, InspectionPassed } from './domain/inspection-lot.events.js';
+import type { InspectionFailed, InspectionLotOpened, InspectionPassed, InspectorAssigned, InspectorAssignmentExpired } from './domain/inspection-lot.events.js';
 
-/** Read model of inspection lots: the inspector's queue, each lot's plan, result and who recorded it. */
+/**
+ * Read model of inspection lots: each inspector's queue (`visible_to`: the inspectors the lot was given to and
+ * who did not time out), each lot's plan, assignment, result and who recorded it.
+ */
 export class InspectionLotsProjection implements Projection {
   readonly name = 'inspection-lots';
-  readonly handles = ['InspectionLotOpened', 'InspectionPassed', 'InspectionFailed'] as const;
+  readonly handles = ['InspectionLotOpened', 'InspectionPassed', 'InspectionFailed', 'InspectorAssigned', 'InspectorAssignmentExpired'] as const;
   private readonly table: string;
 
   constructor(schema: string) {
@@ -31,8 +34,26 @@ export class InspectionLotsProjection implements Projection {
         const status = event.type === 'InspectionPassed' ? 'passed' : 'failed';
         const disposition = 'disposition' in d ? d.disposition : null;
         await manager.query(
-          `UPDATE ${this.table} SET status = $2, inspected_at = $3, inspector_id = $4, disposition = $5, result = $6 WHERE lot_id = $1`,
+          `UPDATE ${this.table} SET status = $2, inspected_at = $3, inspector_id = $4, disposition = $5, result = $6, assignment_due_at = NULL WHERE lot_id = $1`,
           [d.inspectionLotId, status, d.inspectedAt, d.inspectorId, disposition, JSON.stringify({ ...d, eventId: event.eventId })],
+        );
+        return;
+      }
+      case 'InspectorAssigned': {
+        const d = event.data as unknown as InspectorAssigned['data'];
+        await manager.query(
+          `UPDATE ${this.table} SET assigned_inspector_id = $2, assigned_at = $3, assignment_due_at = $4,
+             visible_to = CASE WHEN $2 = ANY(visible_to) THEN visible_to ELSE array_append(visible_to, $2) END
+           WHERE lot_id = $1`,
+          [d.inspectionLotId, d.inspectorId, d.assignedAt, d.dueAt],
+        );
+        return;
+      }
+      case 'InspectorAssignmentExpired': {
+        const d = event.data as unknown as InspectorAssignmentExpired['data'];
+        await manager.query(
+          `UPDATE ${this.table} SET assigned_inspector_id = NULL, assigned_at = NULL, assignment_due_at = NULL, visible_to = array_remove(visible_to, $2) WHERE lot_id = $1`,
+          [d.inspectionLotId, d.inspectorId],
         );
         return;
       }

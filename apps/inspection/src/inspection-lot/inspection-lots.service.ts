@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { SubtaskCompletedContract } from '#libs/contracts';
 import { NotFound } from '#libs/domain';
 import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import { isTransientConflict } from '#libs/platform';
 import { INSPECTION_CLOCK, INSPECTION_CONFIG, SAMPLING_TABLES, type InspectionConfig } from '../config.js';
 import { acceptanceNumberOneStepTighter } from '../sampling/sampling-plan.js';
 import type { SamplingTables } from '../sampling/sampling-tables.js';
 import { switchingDecider, switchingStreamId } from '../switching-state/domain/switching-state.decider.js';
+import { InspectorPool } from '../inspector-pool/inspector-pool.js';
 import { WorkshopSeverityProjection } from '../switching-state/workshop-severity.projection.js';
 import type { RecordInspectionResult } from './domain/inspection-lot.commands.js';
 import { inspectionLotDecider } from './domain/inspection-lot.decider.js';
@@ -42,6 +44,10 @@ export interface LotRow {
   inspector_id: string | null;
   disposition: string | null;
   result: unknown;
+  assigned_inspector_id: string | null;
+  assigned_at: Date | null;
+  assignment_due_at: Date | null;
+  visible_to: string[];
 }
 
 export interface LotFilter {
@@ -50,14 +56,18 @@ export interface LotFilter {
   brandId?: string;
   orderId?: string;
   subtaskId?: string;
+  /** Only lots given to this inspector (and not taken back). */
+  visibleTo?: string;
   limit: number;
 }
 
 export type ResultInput = Omit<RecordInspectionResult, 'type' | 'inspectedAt' | 'maxReworkRounds'>;
 
 @Injectable()
-export class InspectionLotsService {
+export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(InspectionLotsService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
   private readonly lots: CommandHandler<ReturnType<typeof inspectionLotDecider.initialState>, Parameters<typeof inspectionLotDecider.decide>[0], InspectionLotEvent>;
   private readonly switching;
   private readonly schema: string;
@@ -67,6 +77,7 @@ export class InspectionLotsService {
     @Inject(INSPECTION_CONFIG) private readonly config: InspectionConfig,
     @Inject(INSPECTION_CLOCK) private readonly clock: () => Date,
     @Inject(SAMPLING_TABLES) private readonly tables: SamplingTables,
+    @Inject(InspectorPool) private readonly pool: InspectorPool,
   ) {
     this.schema = ident(db.schema);
     this.lots = new CommandHandler(db.dataSource, db.store, inspectionLotDecider, { projections: [new InspectionLotsProjection(db.schema)] });
@@ -115,7 +126,65 @@ export class InspectionLotsService {
       },
       { manager, metadata },
     );
+    await this.assign(lotId, { manager, metadata, expire: false });
     return lotId;
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.sweep()
+        .catch((error: unknown) => (isTransientConflict(error) ? this.log.warn('assignment sweep lost a race; the next one retries') : this.log.error(`assignment sweep failed: ${String(error)}`)))
+        .finally(() => (this.sweeping = undefined));
+    }, this.config.MESHFAB_INSPECTION_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /**
+   * Gives the lot to an eligible inspector (pure decision in the lot's decider from the candidates read
+   * here); with `expire`, first takes it from an assignee whose time is up.
+   */
+  async assign(lotId: string, options: { manager?: EntityManager; metadata: EventMetadata; expire: boolean }): Promise<void> {
+    const work = async (manager: EntityManager) => {
+      const { state } = await this.lots.load(inspectionLotStreamId(lotId), manager);
+      if (state.status === 'none') return;
+      const { facts } = state;
+      const [candidates, region, nominee] = await Promise.all([
+        this.pool.candidates(facts.process, manager),
+        this.pool.regionOf(facts.workshopId, manager),
+        this.pool.nomineeOf(facts.brandId, manager),
+      ]);
+      await this.lots.handle(
+        inspectionLotStreamId(lotId),
+        { type: 'AssignInspector', candidates, region, nominee, at: this.clock().toISOString(), timeoutSeconds: this.config.MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS, expire: options.expire },
+        { manager, metadata: options.metadata },
+      );
+    };
+    if (options.manager) await work(options.manager);
+    else await this.db.dataSource.transaction(work);
+  }
+
+  /** Reassigns lots whose assignee's time ran out, and assigns lots that wait for an eligible inspector. Returns how many lots it looked at. */
+  async sweep(): Promise<number> {
+    const now = this.clock();
+    const rows: { lot_id: string; order_id: string; expired: boolean }[] = await this.db.dataSource.query(
+      `SELECT lot_id, order_id, assignment_due_at IS NOT NULL AS expired FROM ${this.schema}.inspection_lots
+        WHERE (status = 'pending' AND assigned_inspector_id IS NULL) OR assignment_due_at <= $1
+        ORDER BY opened_at LIMIT 200`,
+      [now.toISOString()],
+    );
+    for (const row of rows) {
+      // One lot that cannot be assigned now (a race with its inspector's result) does not hold up the others.
+      await this.assign(row.lot_id, { metadata: { correlationId: row.order_id, causationId: `assignment-sweep:${now.toISOString()}` }, expire: row.expired }).catch((error: unknown) =>
+        this.log.warn(`assignment of ${row.lot_id} failed this sweep: ${String(error)}`),
+      );
+    }
+    return rows.length;
   }
 
   /**
@@ -187,6 +256,10 @@ export class InspectionLotsService {
     add('brand_id', filter.brandId);
     add('order_id', filter.orderId);
     add('subtask_id', filter.subtaskId);
+    if (filter.visibleTo !== undefined) {
+      params.push(filter.visibleTo);
+      where.push(`$${params.length} = ANY(visible_to)`);
+    }
     params.push(filter.limit);
     return this.db.dataSource.query(
       `SELECT * FROM ${this.schema}.inspection_lots ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -1,4 +1,5 @@
 import type { DefectCounts, EvidenceReference, InspectionLotFacts } from './inspection-lot.events.js';
+import type { InspectorCandidate } from './inspector-assignment.js';
 import type { LotPlan } from './lot-plan.js';
 
 export interface OpenInspectionLot {
@@ -24,4 +25,21 @@ export interface RecordInspectionResult {
   maxReworkRounds: number;
 }
 
-export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult;
+/**
+ * Give the lot to an inspector (when it has none), or take it from one whose time ran out and give it to
+ * another (`expire`). The candidates and their loads are read outside the decider; it decides who.
+ */
+export interface AssignInspector {
+  type: 'AssignInspector';
+  candidates: InspectorCandidate[];
+  /** The workshop's region, lower-case; null when unknown. */
+  region: string | null;
+  /** The brand's own inspector, when it named one. */
+  nominee: string | null;
+  at: string;
+  timeoutSeconds: number;
+  /** Take the lot from an assignee whose `dueAt` is past first; otherwise an assigned lot is left alone. */
+  expire: boolean;
+}
+
+export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult | AssignInspector;

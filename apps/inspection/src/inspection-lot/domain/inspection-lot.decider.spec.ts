@@ -1,9 +1,10 @@
 import { DomainError } from '#libs/domain';
 import { DeciderSpecification } from '#libs/testing';
 import { samplingTables } from '../../sampling/sampling-tables.js';
-import type { OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
-import { inspectionLotDecider, LotAlreadyInspected } from './inspection-lot.decider.js';
-import type { InspectionLotEvent, InspectionLotOpened } from './inspection-lot.events.js';
+import type { AssignInspector, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
+import { inspectionLotDecider, LotAlreadyInspected, LotNotAssignedToYou } from './inspection-lot.decider.js';
+import type { InspectionLotEvent, InspectionLotOpened, InspectorAssigned } from './inspection-lot.events.js';
+import type { InspectorCandidate } from './inspector-assignment.js';
 import { buildLotPlan, type Severity } from './lot-plan.js';
 
 const tables = samplingTables();
@@ -28,6 +29,22 @@ const result = (defects: Partial<Record<'critical' | 'major' | 'minor', number>>
   evidence: [{ kind: 'photo', ref: 'img-1' }],
   inspectedAt: '2026-03-01T09:00:00.000Z',
   maxReworkRounds: 1,
+  ...extra,
+});
+
+const assigned = (inspectorId = 'insp-1', assignedAt = '2026-03-01T08:00:01.000Z'): InspectorAssigned => ({
+  type: 'InspectorAssigned',
+  data: { inspectionLotId: 'lot-1', inspectorId, purpose: 'inspection', by: 'network', eligible: 1, assignedAt, dueAt: new Date(Date.parse(assignedAt) + 3_600_000).toISOString() },
+});
+const candidate = (inspectorId: string, extra: Partial<InspectorCandidate> = {}): InspectorCandidate => ({ inspectorId, processes: ['sewing'], regions: [], affiliations: [], openLots: 0, ...extra });
+const assign = (candidates: InspectorCandidate[], extra: Partial<AssignInspector> = {}): AssignInspector => ({
+  type: 'AssignInspector',
+  candidates,
+  region: 'zhejiang',
+  nominee: null,
+  at: '2026-03-01T08:00:01.000Z',
+  timeoutSeconds: 3600,
+  expire: false,
   ...extra,
 });
 
@@ -66,7 +83,7 @@ describe('inspection lot decider', () => {
   });
 
   it('passes a lot within every class’s acceptance number (Ac inclusive)', () => {
-    const events = inspectionLotDecider.decide(result({ major: 5, minor: 7 }, { rejectedUnits: 2 }), { status: 'pending', facts: { ...facts, sampleSize: 80, severity: 'normal', reworkRound: 0 }, plan: opened().data.plan });
+    const events = run([opened(), assigned()], result({ major: 5, minor: 7 }, { rejectedUnits: 2 }));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       type: 'InspectionPassed',
@@ -75,31 +92,31 @@ describe('inspection lot decider', () => {
   });
 
   it('fails at Re of a class, with rework on the first failure', () => {
-    const [event] = run([opened()], result({ major: 6 }));
+    const [event] = run([opened(), assigned()], result({ major: 6 }));
     expect(event).toMatchObject({ type: 'InspectionFailed', data: { disposition: 'rework', majorDefects: 6, verdicts: { major: false, minor: true, critical: true } } });
   });
 
   it('any critical defect rejects (AQL 0), even with no major or minor defects', () => {
-    const [event] = run([opened()], result({ critical: 1 }));
+    const [event] = run([opened(), assigned()], result({ critical: 1 }));
     expect(event).toMatchObject({ type: 'InspectionFailed', data: { criticalDefects: 1, verdicts: { critical: false } } });
   });
 
   it('asks for re-planning once the rework rounds are used up, or when inspection is discontinued', () => {
-    expect(run([opened('normal', 1)], result({ major: 4 }))[0]).toMatchObject({ type: 'InspectionFailed', data: { disposition: 'replan', reworkRound: 1 } });
-    expect(run([opened('normal', 1)], result({ major: 4 }, { maxReworkRounds: 2 }))[0]).toMatchObject({ data: { disposition: 'rework' } });
-    expect(run([opened('discontinued')], result({ major: 6 }, { sampled: 1000 }))[0]).toMatchObject({ data: { disposition: 'replan' } });
+    expect(run([opened('normal', 1), assigned()], result({ major: 4 }))[0]).toMatchObject({ type: 'InspectionFailed', data: { disposition: 'replan', reworkRound: 1 } });
+    expect(run([opened('normal', 1), assigned()], result({ major: 4 }, { maxReworkRounds: 2 }))[0]).toMatchObject({ data: { disposition: 'rework' } });
+    expect(run([opened('discontinued'), assigned()], result({ major: 6 }, { sampled: 1000 }))[0]).toMatchObject({ data: { disposition: 'replan' } });
   });
 
   it('refuses fewer samples than the plan requires, naming the field', () => {
-    const error = spec.given([opened()]).when(result({}, { sampled: 79 })).thenThrows(DomainError);
+    const error = spec.given([opened(), assigned()]).when(result({}, { sampled: 79 })).thenThrows(DomainError);
     expect(error).toMatchObject({ kind: 'invalid', details: { field: 'sampled', required: 80 } });
-    spec.given([opened()]).when(result({}, { sampled: 1001 })).thenThrows((e) => e instanceof DomainError && e.message.includes('lot size'));
-    spec.given([opened()]).when(result({}, { rejectedUnits: 81 })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('rejectedUnits'));
+    spec.given([opened(), assigned()]).when(result({}, { sampled: 1001 })).thenThrows((e) => e instanceof DomainError && e.message.includes('lot size'));
+    spec.given([opened(), assigned()]).when(result({}, { rejectedUnits: 81 })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('rejectedUnits'));
   });
 
   it('keeps results immutable', () => {
-    const [passed] = run([opened()], result({}));
-    spec.given([opened(), passed]).when(result({ major: 9 })).thenThrows(LotAlreadyInspected);
+    const [passed] = run([opened(), assigned()], result({}));
+    spec.given([opened(), assigned(), passed]).when(result({ major: 9 })).thenThrows(LotAlreadyInspected);
   });
 
   it('refuses a result for a lot that was never opened', () => {
@@ -107,7 +124,68 @@ describe('inspection lot decider', () => {
   });
 });
 
-function run(given: InspectionLotEvent[], command: RecordInspectionResult): InspectionLotEvent[] {
+describe('inspection lot assignment', () => {
+  it('gives a new lot to the eligible inspector with the fewest open lots, due after the timeout', () => {
+    const [event] = run([opened()], assign([candidate('insp-b', { openLots: 2 }), candidate('insp-a', { openLots: 3 }), candidate('insp-c', { openLots: 2 })]));
+    expect(event).toEqual({
+      type: 'InspectorAssigned',
+      data: { inspectionLotId: 'lot-1', inspectorId: 'insp-b', purpose: 'inspection', by: 'network', eligible: 3, assignedAt: '2026-03-01T08:00:01.000Z', dueAt: '2026-03-01T09:00:01.000Z' },
+    });
+  });
+
+  it('never assigns an inspector tied to the workshop or the brand, however idle', () => {
+    const tiedToWorkshop = candidate('insp-w', { affiliations: ['ws-1'] });
+    const tiedToBrand = candidate('insp-b', { affiliations: ['b-1'] });
+    expect(run([opened()], assign([tiedToWorkshop, tiedToBrand, candidate('insp-free', { openLots: 50 })]))[0]).toMatchObject({ data: { inspectorId: 'insp-free', eligible: 1 } });
+    expect(run([opened()], assign([tiedToWorkshop, tiedToBrand]))[0]).toMatchObject({ type: 'InspectionAwaitingInspector', data: { candidates: 2 } });
+    // named by the brand: still passed over
+    expect(run([opened()], assign([tiedToWorkshop, candidate('insp-free')], { nominee: 'insp-w' }))[0]).toMatchObject({ data: { inspectorId: 'insp-free', by: 'network', nomineeSkipped: 'affiliated' } });
+  });
+
+  it('assigns only inspectors certified for the process and working in the region (no region = everywhere)', () => {
+    const cutter = candidate('insp-a', { processes: ['cutting'] });
+    const elsewhere = candidate('insp-b', { regions: ['guangdong'] });
+    const local = candidate('insp-c', { regions: ['zhejiang'], openLots: 9 });
+    expect(run([opened()], assign([cutter, elsewhere, local]))[0]).toMatchObject({ data: { inspectorId: 'insp-c' } });
+    expect(run([opened()], assign([cutter, elsewhere]))[0]).toMatchObject({ type: 'InspectionAwaitingInspector' });
+    expect(run([opened()], assign([elsewhere], { region: null }))[0]).toMatchObject({ data: { inspectorId: 'insp-b' } });
+  });
+
+  it("takes the brand's nominee when eligible, whatever its load", () => {
+    expect(run([opened()], assign([candidate('insp-a'), candidate('insp-n', { openLots: 7 })], { nominee: 'insp-n' }))[0]).toMatchObject({ data: { inspectorId: 'insp-n', by: 'brand-nominee' } });
+  });
+
+  it('leaves an assigned lot alone, and records waiting for an inspector once', () => {
+    spec.given([opened(), assigned()]).when(assign([candidate('insp-z')])).thenNothing();
+    const [awaiting] = run([opened()], assign([]));
+    spec.given([opened(), awaiting]).when(assign([])).thenNothing();
+    expect(run([opened(), awaiting], assign([candidate('insp-z')]))[0]).toMatchObject({ type: 'InspectorAssigned', data: { inspectorId: 'insp-z' } });
+  });
+
+  it('reassigns a lot whose inspector timed out to another, and refuses the late result of the first', () => {
+    const late = '2026-03-01T09:00:01.000Z';
+    spec.given([opened(), assigned()]).when(assign([candidate('insp-1'), candidate('insp-2', { openLots: 5 })], { expire: true, at: '2026-03-01T09:00:00.999Z' })).thenNothing();
+    const events = run([opened(), assigned()], assign([candidate('insp-1'), candidate('insp-2', { openLots: 5 })], { expire: true, at: late }));
+    expect(events).toMatchObject([
+      { type: 'InspectorAssignmentExpired', data: { inspectorId: 'insp-1', expiredAt: late } },
+      { type: 'InspectorAssigned', data: { inspectorId: 'insp-2', assignedAt: late } },
+    ]);
+    spec.given([opened(), assigned(), ...events]).when(result({})).thenThrows(LotNotAssignedToYou);
+    expect(run([opened(), assigned(), ...events], result({}, { inspectorId: 'insp-2' }))[0]).toMatchObject({ type: 'InspectionPassed', data: { inspectorId: 'insp-2' } });
+    // nobody else eligible: the one who timed out gets it again rather than nobody
+    expect(run([opened(), assigned()], assign([candidate('insp-1')], { expire: true, at: late }))[1]).toMatchObject({ data: { inspectorId: 'insp-1' } });
+  });
+
+  it('lets only the assigned inspector record a result: anyone else is told the lot does not exist', () => {
+    const error = spec.given([opened(), assigned('insp-1')]).when(result({}, { inspectorId: 'insp-2' })).thenThrows(LotNotAssignedToYou);
+    expect(error).toMatchObject({ kind: 'not_found', code: 'inspection_lot_not_found' });
+    spec.given([opened()]).when(result({})).thenThrows(LotNotAssignedToYou);
+    const [passed] = run([opened(), assigned()], result({}));
+    spec.given([opened(), assigned(), passed]).when(result({}, { inspectorId: 'insp-2' })).thenThrows(LotNotAssignedToYou);
+  });
+});
+
+function run(given: InspectionLotEvent[], command: RecordInspectionResult | AssignInspector): InspectionLotEvent[] {
   const state = given.reduce(inspectionLotDecider.evolve, inspectionLotDecider.initialState());
   return inspectionLotDecider.decide(command, state);
 }

@@ -1,11 +1,38 @@
 import { DomainError, NotFound, ValidationFailed, type Decider } from '#libs/domain';
-import type { OpenInspectionLot, InspectionLotCommand, RecordInspectionResult } from './inspection-lot.commands.js';
-import type { InspectionFailed, InspectionLotEvent, InspectionLotFacts, InspectionPassed } from './inspection-lot.events.js';
+import type { AssignInspector, OpenInspectionLot, InspectionLotCommand, RecordInspectionResult } from './inspection-lot.commands.js';
+import type { AssignmentPurpose, InspectionFailed, InspectionLotEvent, InspectionLotFacts, InspectionPassed } from './inspection-lot.events.js';
+import { pickInspector } from './inspector-assignment.js';
 import { classAccepted, DEFECT_CLASSES, type DefectClass, type LotPlan } from './lot-plan.js';
+
+export interface Assignment {
+  inspectorId: string;
+  purpose: AssignmentPurpose;
+  assignedAt: string;
+  dueAt: string;
+}
 
 export type InspectionLotState =
   | { status: 'none' }
-  | { status: 'pending' | 'passed' | 'failed'; facts: InspectionLotFacts; plan: LotPlan };
+  | {
+      status: 'pending' | 'passed' | 'failed';
+      facts: InspectionLotFacts;
+      plan: LotPlan;
+      /** Who alone may record the result now; null while nobody is (waiting for an eligible inspector, or inspected). */
+      assignment: Assignment | null;
+      /** Inspectors whose assignment of this lot timed out (taken again only when nobody else is eligible). */
+      timedOut: readonly string[];
+      /** An InspectionAwaitingInspector was recorded and no assignment followed yet (a sweep does not repeat it). */
+      awaiting: boolean;
+      /** Who recorded the result, once recorded. */
+      inspectedBy: string | null;
+    };
+
+/** A result from anyone but the lot's assigned inspector: answered exactly like a lot that does not exist. */
+export class LotNotAssignedToYou extends NotFound {
+  constructor(lotId: string) {
+    super('inspection_lot', lotId);
+  }
+}
 
 export class LotAlreadyInspected extends DomainError {
   constructor(lotId: string, status: string) {
@@ -33,9 +60,51 @@ function open(command: OpenInspectionLot, state: InspectionLotState): Inspection
   ];
 }
 
+function assign(command: AssignInspector, state: InspectionLotState): InspectionLotEvent[] {
+  if (state.status !== 'pending') return []; // nothing to assign: unknown, or already inspected
+  const { facts } = state;
+  const events: InspectionLotEvent[] = [];
+  let timedOut = state.timedOut;
+  let purpose: AssignmentPurpose = 'inspection';
+  if (state.assignment) {
+    if (!command.expire || Date.parse(command.at) < Date.parse(state.assignment.dueAt)) return [];
+    const { inspectorId, assignedAt, dueAt } = state.assignment;
+    purpose = state.assignment.purpose;
+    events.push({ type: 'InspectorAssignmentExpired', data: { inspectionLotId: facts.inspectionLotId, inspectorId, assignedAt, dueAt, expiredAt: command.at } });
+    timedOut = [...timedOut, inspectorId];
+  }
+  const lot = { process: facts.process, workshopId: facts.workshopId, brandId: facts.brandId, region: command.region };
+  const pick = pickInspector(lot, command.candidates, { barred: [], timedOut }, command.nominee);
+  if (!pick) {
+    if (!state.awaiting || events.length > 0) {
+      events.push({ type: 'InspectionAwaitingInspector', data: { inspectionLotId: facts.inspectionLotId, purpose, candidates: command.candidates.length, at: command.at } });
+    }
+    return events;
+  }
+  events.push({
+    type: 'InspectorAssigned',
+    data: {
+      inspectionLotId: facts.inspectionLotId,
+      inspectorId: pick.inspectorId,
+      purpose,
+      by: pick.by,
+      eligible: pick.eligible,
+      ...(pick.nomineeSkipped ? { nomineeSkipped: pick.nomineeSkipped } : {}),
+      assignedAt: command.at,
+      dueAt: new Date(Date.parse(command.at) + command.timeoutSeconds * 1000).toISOString(),
+    },
+  });
+  return events;
+}
+
 function record(command: RecordInspectionResult, state: InspectionLotState): InspectionLotEvent[] {
   if (state.status === 'none') throw new NotFound('inspection_lot', '(unknown)');
   const { facts, plan } = state;
+  if (state.assignment?.inspectorId !== command.inspectorId) {
+    // The inspector of an already inspected lot learns it is inspected; anyone else learns nothing.
+    if (state.status !== 'pending' && command.inspectorId === state.inspectedBy) throw new LotAlreadyInspected(facts.inspectionLotId, state.status);
+    throw new LotNotAssignedToYou(facts.inspectionLotId);
+  }
   if (state.status !== 'pending') throw new LotAlreadyInspected(facts.inspectionLotId, state.status);
   if (command.sampled < plan.sampleSize) {
     throw new ValidationFailed('sampled', `the plan requires inspecting ${plan.sampleSize} units (code letter ${plan.codeLetter}, ${plan.table}); only ${command.sampled} were reported`, {
@@ -92,18 +161,28 @@ export const inspectionLotDecider: Decider<InspectionLotState, InspectionLotComm
         return open(command, state);
       case 'RecordInspectionResult':
         return record(command, state);
+      case 'AssignInspector':
+        return assign(command, state);
     }
   },
   evolve(state, event) {
     switch (event.type) {
       case 'InspectionLotOpened': {
         const { plan, scrapQuantity: _s, completedAt: _c, openedAt: _o, originalInspection: _g, ...facts } = event.data;
-        return { status: 'pending', facts, plan };
+        return { status: 'pending', facts, plan, assignment: null, timedOut: [], awaiting: false, inspectedBy: null };
       }
       case 'InspectionPassed':
-        return state.status === 'none' ? state : { ...state, status: 'passed' };
       case 'InspectionFailed':
-        return state.status === 'none' ? state : { ...state, status: 'failed' };
+        return state.status === 'none' ? state : { ...state, status: event.type === 'InspectionPassed' ? 'passed' : 'failed', assignment: null, inspectedBy: event.data.inspectorId };
+      case 'InspectorAssigned': {
+        if (state.status === 'none') return state;
+        const { inspectorId, purpose, assignedAt, dueAt } = event.data;
+        return { ...state, assignment: { inspectorId, purpose, assignedAt, dueAt }, awaiting: false };
+      }
+      case 'InspectorAssignmentExpired':
+        return state.status === 'none' ? state : { ...state, assignment: null, timedOut: [...state.timedOut, event.data.inspectorId] };
+      case 'InspectionAwaitingInspector':
+        return state.status === 'none' ? state : { ...state, awaiting: true };
     }
   },
 };

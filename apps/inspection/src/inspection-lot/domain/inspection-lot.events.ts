@@ -76,4 +76,30 @@ export type InspectionFailed = DomainEvent<
     }
 >;
 
-export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed;
+/** Why an inspector holds a lot: its first inspection, or the re-inspection of a disputed result. */
+export type AssignmentPurpose = 'inspection' | 'reinspection';
+
+/** The network (or the brand's nomination) gave the lot to one inspector, who alone may record its result until `dueAt`. */
+export type InspectorAssigned = DomainEvent<
+  'InspectorAssigned',
+  {
+    inspectionLotId: string;
+    inspectorId: string;
+    purpose: AssignmentPurpose;
+    by: 'network' | 'brand-nominee';
+    /** How many inspectors were eligible. */
+    eligible: number;
+    /** Why the brand's nominee was passed over (not eligible for this lot, timed out, unknown). */
+    nomineeSkipped?: string;
+    assignedAt: string;
+    dueAt: string;
+  }
+>;
+
+/** The assigned inspector recorded nothing in time: the assignment ends (a result from it is refused from now on). */
+export type InspectorAssignmentExpired = DomainEvent<'InspectorAssignmentExpired', { inspectionLotId: string; inspectorId: string; assignedAt: string; dueAt: string; expiredAt: string }>;
+
+/** No inspector is eligible for the lot (none certified for the process and region, or all tied to the parties); a sweep tries again. */
+export type InspectionAwaitingInspector = DomainEvent<'InspectionAwaitingInspector', { inspectionLotId: string; purpose: AssignmentPurpose; candidates: number; at: string }>;
+
+export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector;
