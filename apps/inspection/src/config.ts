@@ -38,6 +38,14 @@ export class InspectionConfig {
   @Min(1)
   MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: number = 86_400;
 
+  /**
+   * How long after a result the brand or the workshop may dispute it (issue 17). 0 = no disputes: a result is
+   * final as it is recorded (InspectionResultFinal with it). Default 72 hours.
+   */
+  @IsInt()
+  @Min(0)
+  MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: number = 259_200;
+
   /** How often the sweep reassigns timed-out lots and assigns lots that wait for an eligible inspector. */
   @IsInt()
   @Min(10)

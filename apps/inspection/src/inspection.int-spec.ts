@@ -78,7 +78,7 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } satisfies PlatformConfig }),
-        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, clock: () => now, env: { MESHFAB_INSPECTION_SCHEMA: schema, MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: '3600' } }),
+        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, clock: () => now, env: { MESHFAB_INSPECTION_SCHEMA: schema, MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: '3600', MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: '86400' } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -100,6 +100,8 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
       ['tied', 'insp-tied', 'inspector'],
       ['welder1', 'insp-weld-1', 'inspector'],
       ['welder2', 'insp-weld-2', 'inspector'],
+      ['emb1', 'insp-emb-1', 'inspector'],
+      ['emb2', 'insp-emb-2', 'inspector'],
       ['operator', 'op-1', 'operator'],
       ['ws1', 'ws-1', 'workshop'],
       ['ws2', 'ws-2', 'workshop'],
@@ -115,6 +117,8 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
       { inspectorId: 'insp-tied', name: 'Tied', certifications: [], processes: ['sewing', 'cutting', 'anodizing'], regions: [], affiliations: ['ws-1', 'brand-1'] },
       { inspectorId: 'insp-weld-1', name: 'Welder 1', certifications: [], processes: ['welding'], regions: ['zhejiang'], affiliations: [] },
       { inspectorId: 'insp-weld-2', name: 'Welder 2', certifications: [], processes: ['welding'], regions: [], affiliations: [] },
+      { inspectorId: 'insp-emb-1', name: 'Embroidery 1', certifications: [], processes: ['embroidery'], regions: [], affiliations: [] },
+      { inspectorId: 'insp-emb-2', name: 'Embroidery 2', certifications: [], processes: ['embroidery'], regions: [], affiliations: [] },
     ];
     for (const data of inspectors) {
       await registry.store.append(`inspector-${data.inspectorId}`, [{ type: 'InspectorRegistered', data }], { expectedVersion: 'any', metadata: { correlationId: data.inspectorId, causationId: 'test' } });
@@ -329,5 +333,50 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     expect(brand9.map((l) => l.assignedInspectorId)).toEqual(['insp-weld-2', 'insp-weld-2']);
     const [event] = (await inspection.store.readStream('brand-inspector-brand-9')).map((e) => e.type);
     expect(event).toBe('BrandInspectorNamed');
+  });
+
+  describe('disputes', () => {
+    const clean = { sampled: 80, defects: { critical: 0, major: 0, minor: 0 } };
+
+    it('lets the brand dispute a pass; another inspector re-inspects, fails it, and that outcome is final (every step an event)', async () => {
+      const lotId = await complete({ process: 'embroidery', workshopId: 'ws-1', brandId: 'brand-1' });
+      const holder = (await call('GET', `/inspection/lots/${lotId}`, 'operator')).body.assignedInspectorId as string;
+      const [first, second] = holder === 'insp-emb-1' ? ['emb1', 'emb2'] : ['emb2', 'emb1'];
+      const passed = await call('POST', `/inspection/lots/${lotId}/results`, first, clean);
+      expect(passed.body).toMatchObject({ type: 'InspectionPassed', disputeWindowEndsAt: new Date(now.getTime() + 86_400_000).toISOString() });
+
+      expect((await call('POST', `/inspection/lots/${lotId}/disputes`, 'ws2', { reason: 'not my lot' })).status).toBe(404);
+      expect((await call('POST', `/inspection/lots/${lotId}/disputes`, first, { reason: 'me' })).status).toBe(403);
+      expect((await call('POST', `/inspection/lots/${lotId}/disputes`, 'brand', { reason: '' })).status).toBe(400);
+      const disputed = await call('POST', `/inspection/lots/${lotId}/disputes`, 'brand', { reason: 'the logo is stitched crooked on a third of the pieces', evidence: [{ kind: 'photo', ref: 'img-77' }] });
+      expect(disputed.status).toBe(201);
+      expect(disputed.body).toMatchObject({ type: 'InspectionDisputed', party: 'brand', originalOutcome: 'passed', reinspectorId: `insp-${second === 'emb1' ? 'emb-1' : 'emb-2'}` });
+      const again = await call('POST', `/inspection/lots/${lotId}/disputes`, 'ws1', { reason: 'the workshop too' });
+      expect([again.status, again.body.error]).toEqual([409, 'lot_already_disputed']);
+      expect((await call('GET', `/inspection/lots/${lotId}`, second)).body).toMatchObject({ status: 'disputed', dispute: { party: 'brand', originalOutcome: 'passed' } });
+
+      expect((await call('POST', `/inspection/lots/${lotId}/results`, first, clean)).status).toBe(409);
+      const resolved = await call('POST', `/inspection/lots/${lotId}/results`, second, { sampled: 80, defects: { critical: 0, major: 9, minor: 0 } });
+      expect(resolved.status).toBe(201);
+      expect(resolved.body).toMatchObject({ type: 'InspectionDisputeResolved', originalOutcome: 'passed', finalOutcome: 'failed', overturned: true, passedQuantity: 0 });
+      const types = (await lotEvents(lotId)).map((e) => e.type);
+      expect(types).toEqual(['InspectionLotOpened', 'InspectorAssigned', 'InspectionPassed', 'InspectionDisputed', 'InspectorAssigned', 'InspectionDisputeResolved', 'InspectionResultFinal']);
+      const lot = await call('GET', `/inspection/lots/${lotId}`, 'brand');
+      expect(lot.body).toMatchObject({ status: 'failed', final: true, dispute: { resolution: { finalOutcome: 'failed', overturned: true } } });
+    });
+
+    it('refuses a dispute after the window (422 naming its end); the sweep makes the result final', async () => {
+      const lotId = await complete({ process: 'embroidery', workshopId: 'ws-1', brandId: 'brand-1' });
+      const holder = (await call('GET', `/inspection/lots/${lotId}`, 'operator')).body.assignedInspectorId as string;
+      await call('POST', `/inspection/lots/${lotId}/results`, holder === 'insp-emb-1' ? 'emb1' : 'emb2', clean);
+      now = new Date(now.getTime() + 86_400_000);
+      const late = await call('POST', `/inspection/lots/${lotId}/disputes`, 'ws1', { reason: 'too late now' });
+      expect(late.status).toBe(422);
+      expect(late.body).toMatchObject({ error: 'dispute_window_closed', details: { disputeWindowEndsAt: expect.any(String) } });
+      await app.get(InspectionLotsService).sweep();
+      const events = await lotEvents(lotId);
+      expect(events.at(-1)).toMatchObject({ type: 'InspectionResultFinal', data: { outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false } });
+      expect((await call('GET', `/inspection/lots/${lotId}`, 'ws1')).body).toMatchObject({ status: 'passed', final: true });
+    });
   });
 });

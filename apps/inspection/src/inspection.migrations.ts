@@ -86,5 +86,21 @@ export function inspectionMigrations(schema: string): (new () => MigrationInterf
       await runner.query(`ALTER TABLE ${s}.inspection_lots DROP COLUMN assigned_inspector_id, DROP COLUMN assigned_at, DROP COLUMN assignment_due_at, DROP COLUMN visible_to`);
     }
   }
-  return [InspectionTables1764200000000, InspectorAssignment1767000000000];
+  /** Issue 17: disputes of results, and when a result becomes final. */
+  class InspectionDisputes1767000000001 implements MigrationInterface {
+    name = 'InspectionDisputes1767000000001';
+
+    async up(runner: QueryRunner): Promise<void> {
+      await runner.query(`ALTER TABLE ${s}.inspection_lots ADD COLUMN dispute_window_ends_at timestamptz, ADD COLUMN final boolean NOT NULL DEFAULT false,
+        ADD COLUMN dispute jsonb`);
+      // Results recorded before disputes existed are final.
+      await runner.query(`UPDATE ${s}.inspection_lots SET final = true WHERE status IN ('passed', 'failed')`);
+      await runner.query(`CREATE INDEX inspection_lots_window_idx ON ${s}.inspection_lots (dispute_window_ends_at) WHERE NOT final`);
+    }
+
+    async down(runner: QueryRunner): Promise<void> {
+      await runner.query(`ALTER TABLE ${s}.inspection_lots DROP COLUMN dispute_window_ends_at, DROP COLUMN final, DROP COLUMN dispute`);
+    }
+  }
+  return [InspectionTables1764200000000, InspectorAssignment1767000000000, InspectionDisputes1767000000001];
 }

@@ -97,6 +97,12 @@ export class WorkshopQualityRecordUpdatedContract {
   @IsOptional() @IsInt() @Min(0) deliveries?: number;
   @IsOptional() @IsInt() @Min(0) onTimeDeliveries?: number;
   @IsOptional() @IsNumber() @Min(0) @Max(1) onTimeRate?: number;
+  /**
+   * Results of its lots disputed (by its brand or itself) and results a dispute's re-inspection overturned (issue 17);
+   * an overturned result also corrects `lotsPassed`. Absent on older events.
+   */
+  @IsOptional() @IsInt() @Min(0) disputes?: number;
+  @IsOptional() @IsInt() @Min(0) overturnedResults?: number;
 }
 IntegrationEvent('registry', 'WorkshopQualityRecordUpdated')(WorkshopQualityRecordUpdatedContract);
 
@@ -145,6 +151,21 @@ export class InspectorProfileUpdatedContract {
 }
 IntegrationEvent('registry', 'InspectorProfileUpdated')(InspectorProfileUpdatedContract);
 
+
+/**
+ * An inspector's quality record (issue 17), recomputed from inspection's results and dispute outcomes:
+ * results it recorded, how many were disputed, how many a re-inspection overturned, and a score 0..1.
+ */
+export class InspectorQualityRecordUpdatedContract {
+  @IsString() inspectorId!: string;
+  @IsInt() @Min(0) resultsRecorded!: number;
+  @IsInt() @Min(0) resultsDisputed!: number;
+  @IsInt() @Min(0) resultsOverturned!: number;
+  @IsInt() @Min(0) reinspections!: number;
+  @IsNumber() @Min(0) @Max(1) score!: number;
+  @IsString() updatedAt!: string;
+}
+IntegrationEvent('registry', 'InspectorQualityRecordUpdated')(InspectorQualityRecordUpdatedContract);
 
 /**
  * The processes a workshop may offer and a route step may name. Unknown ids are refused (with the

@@ -218,6 +218,12 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     path: (w) => `/inspection/lots/${w.lotId}/result`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
   },
+  // The lot's brand or workshop disputes its result (the world's lot has none yet: 422 for them); the other tenants 404.
+  'POST /inspection/lots/:id/disputes': {
+    access: access(['brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/disputes`,
+    body: () => ({ reason: 'the security matrix disputes a result' }),
+  },
   // A brand names its own inspector (brand A's own nomination; another brand's is hidden).
   'GET /inspection/brands/:brandId/inspector': {
     access: access(['operator', 'brandA'], { brandB: 404 }),
@@ -226,7 +232,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'PUT /inspection/brands/:brandId/inspector': {
     access: access(['operator', 'brandA'], { brandB: 404 }),
     path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
-    body: invalid,
+    // The world's inspector (tied to nobody): a valid nomination, so brand B's 404 is the ownership check's, not validation's.
+    body: (w) => ({ inspectorId: w.inspector.id }),
   },
   'DELETE /inspection/brands/:brandId/inspector': {
     access: access(['operator', 'brandA'], { brandB: 404 }),

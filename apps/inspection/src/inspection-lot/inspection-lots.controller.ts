@@ -3,9 +3,9 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { NotFound, ValidationFailed } from '#libs/domain';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { InspectionLotsService, type LotFilter, type LotRow } from './inspection-lots.service.js';
-import { RecordResultDto } from './record-result.dto.js';
+import { DisputeResultDto, RecordResultDto } from './record-result.dto.js';
 
-const STATUSES = ['pending', 'passed', 'failed'];
+const STATUSES = ['pending', 'passed', 'failed', 'disputed'];
 
 export function lotView(row: LotRow) {
   return {
@@ -31,6 +31,9 @@ export function lotView(row: LotRow) {
     assignmentDueAt: row.assignment_due_at?.toISOString() ?? null,
     disposition: row.disposition,
     result: row.result ?? null,
+    disputeWindowEndsAt: row.dispute_window_ends_at?.toISOString() ?? null,
+    final: row.final,
+    dispute: row.dispute ?? null,
   };
 }
 
@@ -126,5 +129,29 @@ export class InspectionLotsController {
       `http:${principal.tokenId || randomUUID()}`,
     );
     return { type: outcome.type, ...outcome.data };
+  }
+
+  /**
+   * The lot's brand or workshop disputes its result within the window (422 `dispute_window_closed` after it,
+   * 409 `lot_already_disputed` the second time); another inspector is assigned to re-inspect, and that outcome is final.
+   */
+  @Post(':id/disputes')
+  @HttpCode(201)
+  @Roles('brand', 'workshop')
+  async dispute(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: DisputeResultDto) {
+    const row = await this.lots.findLot(id);
+    if (!row || !canSee(principal, row)) throw new NotFound('inspection_lot', id);
+    const disputed = await this.lots.dispute(
+      id,
+      {
+        party: principal.role === 'brand' ? 'brand' : 'workshop',
+        by: principal.sub,
+        reason: body.reason,
+        evidence: (body.evidence ?? []).map((e) => ({ kind: e.kind, ref: e.ref, ...(e.note === undefined ? {} : { note: e.note }) })),
+      },
+      `http:${principal.tokenId || randomUUID()}`,
+    );
+    const lot = await this.lots.findLot(id);
+    return { type: disputed.type, ...disputed.data, reinspectorId: lot?.assigned_inspector_id ?? null };
   }
 }

@@ -11,7 +11,7 @@ import type { SamplingTables } from '../sampling/sampling-tables.js';
 import { switchingDecider, switchingStreamId } from '../switching-state/domain/switching-state.decider.js';
 import { InspectorPool } from '../inspector-pool/inspector-pool.js';
 import { WorkshopSeverityProjection } from '../switching-state/workshop-severity.projection.js';
-import type { RecordInspectionResult } from './domain/inspection-lot.commands.js';
+import type { DisputeInspectionResult, RecordInspectionResult } from './domain/inspection-lot.commands.js';
 import { inspectionLotDecider } from './domain/inspection-lot.decider.js';
 import type { InspectionLotEvent } from './domain/inspection-lot.events.js';
 import { buildLotPlan } from './domain/lot-plan.js';
@@ -48,6 +48,9 @@ export interface LotRow {
   assigned_at: Date | null;
   assignment_due_at: Date | null;
   visible_to: string[];
+  dispute_window_ends_at: Date | null;
+  final: boolean;
+  dispute: unknown;
 }
 
 export interface LotFilter {
@@ -61,7 +64,8 @@ export interface LotFilter {
   limit: number;
 }
 
-export type ResultInput = Omit<RecordInspectionResult, 'type' | 'inspectedAt' | 'maxReworkRounds'>;
+export type ResultInput = Omit<RecordInspectionResult, 'type' | 'inspectedAt' | 'maxReworkRounds' | 'disputeWindowSeconds'>;
+export type DisputeInput = Omit<DisputeInspectionResult, 'type' | 'at'>;
 
 @Injectable()
 export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -169,12 +173,16 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
     else await this.db.dataSource.transaction(work);
   }
 
-  /** Reassigns lots whose assignee's time ran out, and assigns lots that wait for an eligible inspector. Returns how many lots it looked at. */
+  /**
+   * Reassigns lots whose assignee's time ran out, assigns lots that wait for an eligible inspector, and makes
+   * undisputed results final once their window passed. Returns how many lots it looked at.
+   */
   async sweep(): Promise<number> {
     const now = this.clock();
+    const closed = await this.closeDisputeWindows(now);
     const rows: { lot_id: string; order_id: string; expired: boolean }[] = await this.db.dataSource.query(
       `SELECT lot_id, order_id, assignment_due_at IS NOT NULL AS expired FROM ${this.schema}.inspection_lots
-        WHERE (status = 'pending' AND assigned_inspector_id IS NULL) OR assignment_due_at <= $1
+        WHERE (status IN ('pending', 'disputed') AND assigned_inspector_id IS NULL) OR assignment_due_at <= $1
         ORDER BY opened_at LIMIT 200`,
       [now.toISOString()],
     );
@@ -184,7 +192,7 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
         this.log.warn(`assignment of ${row.lot_id} failed this sweep: ${String(error)}`),
       );
     }
-    return rows.length;
+    return closed + rows.length;
   }
 
   /**
@@ -199,13 +207,20 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
     return this.db.dataSource.transaction(async (manager) => {
       const result = await this.lots.handle(
         inspectionLotStreamId(lotId),
-        { type: 'RecordInspectionResult', ...input, inspectedAt, maxReworkRounds: this.config.MESHFAB_INSPECTION_MAX_REWORK_ROUNDS },
+        {
+          type: 'RecordInspectionResult',
+          ...input,
+          inspectedAt,
+          maxReworkRounds: this.config.MESHFAB_INSPECTION_MAX_REWORK_ROUNDS,
+          disputeWindowSeconds: this.config.MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS,
+        },
         { manager, metadata },
       );
       const [outcome] = result.decided;
       if (result.state.status === 'none' || !outcome) throw new Error(`recording a result on ${lotId} produced no event`);
       const { facts, plan } = result.state;
-      if (facts.reworkRound === 0) {
+      // Switching rules count the first result of an original inspection; a re-inspection after a dispute does not count again.
+      if (facts.reworkRound === 0 && outcome.type !== 'InspectionDisputeResolved') {
         const major = plan.classes.major;
         const tighterAc = major.aql === null ? undefined : acceptanceNumberOneStepTighter(this.tables, Math.max(2, plan.lotSize), plan.level, Number(major.aql));
         await this.switching.handle(
@@ -228,6 +243,38 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
       }
       return outcome;
     });
+  }
+
+  /**
+   * The brand or the workshop disputes the lot's result; in the same transaction another inspector (never the
+   * original one, never one tied to either party) is assigned to re-inspect.
+   */
+  async dispute(lotId: string, input: DisputeInput, causationId: string): Promise<InspectionLotEvent> {
+    const row = await this.findLot(lotId);
+    if (!row) throw new NotFound('inspection_lot', lotId);
+    const metadata = { correlationId: row.order_id, causationId };
+    return this.db.dataSource.transaction(async (manager) => {
+      const result = await this.lots.handle(inspectionLotStreamId(lotId), { type: 'DisputeInspectionResult', ...input, at: this.clock().toISOString() }, { manager, metadata });
+      const [disputed] = result.decided;
+      if (!disputed) throw new Error(`disputing ${lotId} produced no event`);
+      await this.assign(lotId, { manager, metadata: { correlationId: row.order_id, causationId: result.newEvents[0]?.eventId ?? causationId }, expire: false });
+      return disputed;
+    });
+  }
+
+  /** Results whose dispute window passed undisputed become final (InspectionResultFinal). */
+  async closeDisputeWindows(now: Date): Promise<number> {
+    const rows: { lot_id: string; order_id: string }[] = await this.db.dataSource.query(
+      `SELECT lot_id, order_id FROM ${this.schema}.inspection_lots
+        WHERE status IN ('passed', 'failed') AND NOT final AND dispute_window_ends_at <= $1 ORDER BY dispute_window_ends_at LIMIT 500`,
+      [now.toISOString()],
+    );
+    for (const row of rows) {
+      await this.lots
+        .handle(inspectionLotStreamId(row.lot_id), { type: 'CloseDisputeWindow', at: now.toISOString() }, { metadata: { correlationId: row.order_id, causationId: `dispute-window-sweep:${now.toISOString()}` } })
+        .catch((error: unknown) => this.log.warn(`closing the dispute window of ${row.lot_id} failed this sweep: ${String(error)}`));
+    }
+    return rows.length;
   }
 
   async reinstate(workshopId: string, process: string, by: string, reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsDefined, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsOptional, IsString, Length, MaxLength, Min, ValidateNested } from 'class-validator';
 
 export class DefectCountsDto {
   @IsInt() @Min(0) critical!: number;
@@ -23,6 +23,13 @@ export class RecordResultDto {
   @IsOptional() @IsInt() @Min(0) rejectedUnits?: number;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => EvidenceDto) evidence?: EvidenceDto[];
   @IsOptional() @IsString() @MaxLength(2000) notes?: string;
+}
+
+export class DisputeResultDto {
+  /** Why the result is wrong, in words. */
+  @IsString() @Length(3, 2000) reason!: string;
+  /** Photos, measurements, reports backing the dispute. */
+  @IsOptional() @IsArray() @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => EvidenceDto) evidence?: EvidenceDto[];
 }
 
 export class ReinstateDto {

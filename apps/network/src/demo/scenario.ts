@@ -816,7 +816,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       return view.status !== 'completed' || s.closedAt ? s : undefined;
     };
     const statement = await waitFor(closedInSettlement, 30_000).catch(() => null);
-    const lots = await client.get<InspectionLotView[]>(`/inspection/lots?orderId=${id}&limit=1000`, inspectorTokens[0]);
+    const lots = await client.get<InspectionLotView[]>(`/inspection/lots?orderId=${id}&limit=1000`, order.brand.token);
     return { order, view, plan, statement, lots };
   });
 

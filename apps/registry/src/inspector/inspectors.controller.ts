@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put } from '@nes
 import { NotFound } from '#libs/domain';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { inspectorQualityStream, inspectorScore } from '../quality-record/domain/inspector-quality.decider.js';
 import { inspectorStream, RegistryStreams } from '../registry.context.js';
 import { RegisterInspectorDto, UpdateInspectorProfileDto } from './register-inspector.dto.js';
 
@@ -13,6 +14,8 @@ export interface InspectorView {
   regions: string[];
   affiliations: string[];
   registeredAt: string;
+  /** Its own quality record: results recorded, disputed, overturned by a re-inspection, re-inspections done, score 0..1. */
+  quality: { resultsRecorded: number; resultsDisputed: number; resultsOverturned: number; reinspections: number; score: number };
 }
 
 /** Inspectors are members like brands: registered by an operator, tokens through /registry/members/:id/tokens. */
@@ -75,6 +78,7 @@ export class InspectorsController {
     assertOwnership(principal, id, 'inspector', id);
     const { state } = await this.streams.inspectors.load(inspectorStream(id));
     if (state.status !== 'registered') throw new NotFound('inspector', id);
+    const { state: q } = await this.streams.inspectorQuality.load(inspectorQualityStream(id));
     return {
       id: state.inspectorId,
       name: state.name,
@@ -83,6 +87,7 @@ export class InspectorsController {
       regions: state.regions,
       affiliations: state.affiliations,
       registeredAt: state.registeredAt,
+      quality: { resultsRecorded: q.resultsRecorded, resultsDisputed: q.resultsDisputed, resultsOverturned: q.resultsOverturned, reinspections: q.reinspections, score: inspectorScore(q) },
     };
   }
 }

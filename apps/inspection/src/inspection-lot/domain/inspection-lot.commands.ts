@@ -1,4 +1,4 @@
-import type { DefectCounts, EvidenceReference, InspectionLotFacts } from './inspection-lot.events.js';
+import type { DefectCounts, DisputingParty, EvidenceReference, InspectionLotFacts } from './inspection-lot.events.js';
 import type { InspectorCandidate } from './inspector-assignment.js';
 import type { LotPlan } from './lot-plan.js';
 
@@ -23,6 +23,25 @@ export interface RecordInspectionResult {
   inspectedAt: string;
   /** Policy: a failed lot goes back to the same workshop while reworkRound < maxReworkRounds. */
   maxReworkRounds: number;
+  /** How long the brand or the workshop may dispute the result; 0 = the result is final at once. */
+  disputeWindowSeconds: number;
+}
+
+/** The brand or the workshop of the lot challenges its result, with evidence. */
+export interface DisputeInspectionResult {
+  type: 'DisputeInspectionResult';
+  party: DisputingParty;
+  /** Member id of the disputing party (the brand's or the workshop's id). */
+  by: string;
+  reason: string;
+  evidence: EvidenceReference[];
+  at: string;
+}
+
+/** The dispute window of an undisputed result has passed: the result is final. */
+export interface CloseDisputeWindow {
+  type: 'CloseDisputeWindow';
+  at: string;
 }
 
 /**
@@ -42,4 +61,4 @@ export interface AssignInspector {
   expire: boolean;
 }
 
-export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult | AssignInspector;
+export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult | AssignInspector | DisputeInspectionResult | CloseDisputeWindow;

@@ -1,8 +1,8 @@
-import { DomainError } from '#libs/domain';
+import { DomainError, NotFound } from '#libs/domain';
 import { DeciderSpecification } from '#libs/testing';
 import { samplingTables } from '../../sampling/sampling-tables.js';
-import type { AssignInspector, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
-import { inspectionLotDecider, LotAlreadyInspected, LotNotAssignedToYou } from './inspection-lot.decider.js';
+import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
+import { DisputeRefused, inspectionLotDecider, LotAlreadyInspected, LotNotAssignedToYou } from './inspection-lot.decider.js';
 import type { InspectionLotEvent, InspectionLotOpened, InspectorAssigned } from './inspection-lot.events.js';
 import type { InspectorCandidate } from './inspector-assignment.js';
 import { buildLotPlan, type Severity } from './lot-plan.js';
@@ -29,6 +29,7 @@ const result = (defects: Partial<Record<'critical' | 'major' | 'minor', number>>
   evidence: [{ kind: 'photo', ref: 'img-1' }],
   inspectedAt: '2026-03-01T09:00:00.000Z',
   maxReworkRounds: 1,
+  disputeWindowSeconds: 3600,
   ...extra,
 });
 
@@ -185,7 +186,85 @@ describe('inspection lot assignment', () => {
   });
 });
 
-function run(given: InspectionLotEvent[], command: RecordInspectionResult | AssignInspector): InspectionLotEvent[] {
+describe('disputes', () => {
+  const inspected = (defects: Partial<Record<'critical' | 'major' | 'minor', number>> = {}) => {
+    const given = [opened(), assigned('insp-1')];
+    return [...given, ...run(given, result(defects))];
+  };
+  const dispute = (extra: Partial<DisputeInspectionResult> = {}): DisputeInspectionResult => ({
+    type: 'DisputeInspectionResult',
+    party: 'brand',
+    by: 'b-1',
+    reason: 'the seams open after one wash',
+    evidence: [{ kind: 'photo', ref: 'file-1' }],
+    at: '2026-03-01T09:30:00.000Z',
+    ...extra,
+  });
+  const reinspector = candidate('insp-2', { openLots: 9 });
+
+  it('lets the brand or the workshop dispute within the window; another inspector, never the original, re-inspects', () => {
+    const history = inspected();
+    expect(history.at(-1)).toMatchObject({ type: 'InspectionPassed', data: { disputeWindowEndsAt: '2026-03-01T10:00:00.000Z' } });
+    const [disputed] = run(history, dispute());
+    expect(disputed).toMatchObject({ type: 'InspectionDisputed', data: { party: 'brand', disputedBy: 'b-1', originalOutcome: 'passed', originalInspectorId: 'insp-1', reason: 'the seams open after one wash' } });
+    // the original inspector is the idlest, and the brand named it: still barred
+    const [reassigned] = run([...history, disputed], assign([candidate('insp-1'), reinspector], { nominee: 'insp-1' }));
+    expect(reassigned).toMatchObject({ type: 'InspectorAssigned', data: { inspectorId: 'insp-2', purpose: 'reinspection', by: 'network' } });
+    expect(run([...history, disputed], assign([candidate('insp-1')]))[0]).toMatchObject({ type: 'InspectionAwaitingInspector', data: { purpose: 'reinspection' } });
+    expect(run(history, dispute({ party: 'workshop', by: 'ws-1' }))[0]).toMatchObject({ data: { party: 'workshop' } });
+  });
+
+  it('refuses a dispute after the window, a second dispute, one before any result, and one by a stranger', () => {
+    const history = inspected();
+    const late = spec.given(history).when(dispute({ at: '2026-03-01T10:00:00.000Z' })).thenThrows(DisputeRefused);
+    expect(late).toMatchObject({ code: 'dispute_window_closed', kind: 'rejected', details: { disputeWindowEndsAt: '2026-03-01T10:00:00.000Z' } });
+    const [disputed] = run(history, dispute());
+    expect(spec.given([...history, disputed]).when(dispute({ party: 'workshop', by: 'ws-1' })).thenThrows(DisputeRefused)).toMatchObject({ code: 'lot_already_disputed', kind: 'conflict' });
+    expect(spec.given([opened(), assigned()]).when(dispute()).thenThrows(DisputeRefused)).toMatchObject({ code: 'lot_not_inspected' });
+    spec.given(history).when(dispute({ by: 'b-2' })).thenThrows(NotFound);
+    const final = run(history, { type: 'CloseDisputeWindow', at: '2026-03-01T10:00:00.000Z' });
+    expect(spec.given([...history, ...final]).when(dispute()).thenThrows(DisputeRefused)).toMatchObject({ code: 'dispute_window_closed' });
+  });
+
+  it('overturns a pass: the re-inspection fails the lot, final; the original inspector may not answer', () => {
+    const history = inspected();
+    const [disputed] = run(history, dispute());
+    const [reassigned] = run([...history, disputed], assign([reinspector]));
+    const given = [...history, disputed, reassigned];
+    spec.given(given).when(result({ major: 6 })).thenThrows(LotAlreadyInspected);
+    spec.given(given).when(result({}, { inspectorId: 'insp-3' })).thenThrows(LotNotAssignedToYou);
+    const events = run(given, result({ major: 6 }, { inspectorId: 'insp-2', inspectedAt: '2026-03-01T11:00:00.000Z' }));
+    expect(events).toMatchObject([
+      { type: 'InspectionDisputeResolved', data: { originalOutcome: 'passed', finalOutcome: 'failed', overturned: true, originalInspectorId: 'insp-1', reinspectorId: 'insp-2', party: 'brand', passedQuantity: 0, majorDefects: 6 } },
+      { type: 'InspectionResultFinal', data: { outcome: 'failed', finalBecause: 'dispute_resolved', overturned: true, inspectorId: 'insp-2', finalAt: '2026-03-01T11:00:00.000Z' } },
+    ]);
+    spec.given([...given, ...events]).when(result({}, { inspectorId: 'insp-2' })).thenThrows(LotAlreadyInspected);
+    spec.given([...given, ...events]).when(dispute({ party: 'workshop', by: 'ws-1' })).thenThrows(DisputeRefused);
+  });
+
+  it('upholds a fail when the re-inspection agrees, and overturns a fail when it passes', () => {
+    const history = inspected({ major: 6 });
+    const [disputed] = run(history, dispute({ party: 'workshop', by: 'ws-1' }));
+    const [reassigned] = run([...history, disputed], assign([reinspector]));
+    const given = [...history, disputed, reassigned];
+    expect(run(given, result({ major: 6 }, { inspectorId: 'insp-2' }))).toMatchObject([{ data: { overturned: false, finalOutcome: 'failed' } }, { data: { outcome: 'failed', overturned: false } }]);
+    expect(run(given, result({}, { inspectorId: 'insp-2' }))).toMatchObject([{ data: { overturned: true, originalOutcome: 'failed', finalOutcome: 'passed', passedQuantity: 1000 } }, { data: { outcome: 'passed' } }]);
+  });
+
+  it('makes an undisputed result final when its window has passed, once; at once when the window is 0', () => {
+    const history = inspected();
+    const close = (at: string): CloseDisputeWindow => ({ type: 'CloseDisputeWindow', at });
+    spec.given(history).when(close('2026-03-01T09:59:59.999Z')).thenNothing();
+    const final = run(history, close('2026-03-01T10:00:00.000Z'));
+    expect(final).toMatchObject([{ type: 'InspectionResultFinal', data: { outcome: 'passed', finalBecause: 'dispute_window_closed', inspectorId: 'insp-1', passedQuantity: 1000, overturned: false } }]);
+    spec.given([...history, ...final]).when(close('2026-03-02T00:00:00.000Z')).thenNothing();
+    const [disputed] = run(history, dispute());
+    spec.given([...history, disputed]).when(close('2026-03-02T00:00:00.000Z')).thenNothing();
+    expect(run([opened(), assigned()], result({}, { disputeWindowSeconds: 0 })).map((e) => e.type)).toEqual(['InspectionPassed', 'InspectionResultFinal']);
+  });
+});
+
+function run(given: InspectionLotEvent[], command: RecordInspectionResult | AssignInspector | DisputeInspectionResult | CloseDisputeWindow): InspectionLotEvent[] {
   const state = given.reduce(inspectionLotDecider.evolve, inspectionLotDecider.initialState());
   return inspectionLotDecider.decide(command, state);
 }

@@ -56,6 +56,8 @@ export type InspectionPassed = DomainEvent<
     InspectionRecord & {
       passedQuantity: number;
       inspectedAt: string;
+      /** Until when the brand or the workshop may dispute the result (= inspectedAt when disputes are off). Absent on older events. */
+      disputeWindowEndsAt?: string;
       criticalDefects: number;
       majorDefects: number;
       minorDefects: number;
@@ -73,6 +75,7 @@ export type InspectionFailed = DomainEvent<
       /** Why this disposition, in words. */
       dispositionReason: string;
       inspectedAt: string;
+      disputeWindowEndsAt?: string;
     }
 >;
 
@@ -102,4 +105,64 @@ export type InspectorAssignmentExpired = DomainEvent<'InspectorAssignmentExpired
 /** No inspector is eligible for the lot (none certified for the process and region, or all tied to the parties); a sweep tries again. */
 export type InspectionAwaitingInspector = DomainEvent<'InspectionAwaitingInspector', { inspectionLotId: string; purpose: AssignmentPurpose; candidates: number; at: string }>;
 
-export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector;
+export type Outcome = 'passed' | 'failed';
+export type DisputingParty = 'brand' | 'workshop';
+
+/** The brand or the workshop challenged the result within the window; another inspector re-inspects. */
+export type InspectionDisputed = DomainEvent<
+  'InspectionDisputed',
+  InspectionLotFacts & {
+    party: DisputingParty;
+    disputedBy: string;
+    reason: string;
+    evidence: EvidenceReference[];
+    originalOutcome: Outcome;
+    originalInspectorId: string;
+    disputeWindowEndsAt: string;
+    disputedAt: string;
+  }
+>;
+
+/** The re-inspection of a disputed result: its outcome is final; `overturned` when it differs from the original. */
+export type InspectionDisputeResolved = DomainEvent<
+  'InspectionDisputeResolved',
+  InspectionLotFacts & {
+    party: DisputingParty;
+    disputedBy: string;
+    originalOutcome: Outcome;
+    finalOutcome: Outcome;
+    overturned: boolean;
+    originalInspectorId: string;
+    reinspectorId: string;
+    sampled: number;
+    defects: DefectCounts;
+    verdicts: Record<DefectClass, boolean>;
+    criticalDefects: number;
+    majorDefects: number;
+    minorDefects: number;
+    /** Units the final outcome hands on (lot size − rejected units on a pass, 0 on a fail). */
+    passedQuantity: number;
+    evidence: EvidenceReference[];
+    notes?: string;
+    resolvedAt: string;
+  }
+>;
+
+/**
+ * The lot's outcome can no longer change: the dispute window closed with no dispute, or a dispute was resolved.
+ * What settlement pays (or takes back) by.
+ */
+export type InspectionResultFinal = DomainEvent<
+  'InspectionResultFinal',
+  InspectionLotFacts & {
+    outcome: Outcome;
+    /** The inspector whose result stands. */
+    inspectorId: string;
+    finalBecause: 'dispute_window_closed' | 'dispute_resolved';
+    overturned: boolean;
+    passedQuantity: number;
+    finalAt: string;
+  }
+>;
+
+export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector | InspectionDisputed | InspectionDisputeResolved | InspectionResultFinal;
