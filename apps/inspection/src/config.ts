@@ -46,6 +46,15 @@ export class InspectionConfig {
   @Min(0)
   MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: number = 259_200;
 
+  /**
+   * Largest evidence file (photo, report) accepted, in bytes, after base64 decoding; larger is 413
+   * `evidence_too_large` naming this limit. Uploads travel as JSON, so MESHFAB_HTTP_MAX_BODY_BYTES must hold the
+   * base64 text (4/3 of this) too. Default 512 KiB.
+   */
+  @IsInt()
+  @Min(1)
+  MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES: number = 524_288;
+
   /** How often the sweep reassigns timed-out lots and assigns lots that wait for an eligible inspector. */
   @IsInt()
   @Min(10)

@@ -1,7 +1,7 @@
 // The inspection service over HTTP and events against a real PostgreSQL: a fake 'matching' producer
 // (its own event store on another schema, on an embedded event bus) reports completed lots; the
 // inspection service opens lots, records results and switches severity.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { SubtaskCompletedContract } from '#libs/contracts';
@@ -78,7 +78,7 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } satisfies PlatformConfig }),
-        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, clock: () => now, env: { MESHFAB_INSPECTION_SCHEMA: schema, MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: '3600', MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: '86400' } }),
+        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, clock: () => now, env: { MESHFAB_INSPECTION_SCHEMA: schema, MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: '3600', MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: '86400', MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES: '2048' } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -378,5 +378,53 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
       expect(events.at(-1)).toMatchObject({ type: 'InspectionResultFinal', data: { outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false } });
       expect((await call('GET', `/inspection/lots/${lotId}`, 'ws1')).body).toMatchObject({ status: 'passed', final: true });
     });
+  });
+
+  it('keeps evidence files hashed and size-limited, cited by the result with measured values, visible to the brand, the workshop and the assigned inspector only', async () => {
+    const lotId = await complete({ process: 'sewing', workshopId: 'ws-1', brandId: 'brand-1' });
+    const photo = Buffer.from('\u00ff\u00d8 a photo of seam 3 '.repeat(20));
+    const upload = (who: string, content: Buffer, extra: object = {}) =>
+      call('POST', `/inspection/lots/${lotId}/evidence`, who, { kind: 'photo', fileName: 'seam-3.jpg', contentType: 'image/jpeg', contentBase64: content.toString('base64'), ...extra });
+    const tooLarge = await upload('inspector', Buffer.alloc(2049, 1));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toMatchObject({ error: 'evidence_too_large', details: { limitBytes: 2048 } });
+    expect(tooLarge.body.message).toContain('2048');
+    expect((await upload('tied', photo)).status).toBe(404);
+    expect((await upload('ws2', photo)).status).toBe(404);
+    expect((await upload('operator', photo)).status).toBe(403);
+    expect((await upload('inspector', photo, { contentType: 'text/html' })).status).toBe(400);
+
+    const stored = await upload('inspector', photo);
+    expect(stored.status).toBe(201);
+    expect(stored.body).toMatchObject({ sha256: createHash('sha256').update(photo).digest('hex'), sizeBytes: photo.length, uploadedBy: 'insp-1', kind: 'photo' });
+    expect((await upload('inspector', photo)).body.fileId).toBe(stored.body.fileId); // the same bytes: the same file
+
+    const unknown = await call('POST', `/inspection/lots/${lotId}/results`, 'inspector', { sampled: 80, defects: { critical: 0, major: 0, minor: 0 }, fileIds: ['ev_nope'] });
+    expect(unknown.body).toMatchObject({ error: 'validation_failed', details: { field: 'fileIds.0' } });
+    const badSample = await call('POST', `/inspection/lots/${lotId}/results`, 'inspector', { sampled: 80, defects: { critical: 0, major: 0, minor: 0 }, measurements: [{ sample: 81, characteristic: 'seam', value: 1, unit: 'mm' }] });
+    expect(badSample.body).toMatchObject({ error: 'validation_failed', details: { field: 'measurements.0.sample' } });
+    const measurements = [{ sample: 1, characteristic: 'seam allowance', value: 10.2, unit: 'mm' }, { sample: 2, characteristic: 'seam allowance', value: 9.8, unit: 'mm' }];
+    const passed = await call('POST', `/inspection/lots/${lotId}/results`, 'inspector', { sampled: 80, defects: { critical: 0, major: 0, minor: 0 }, fileIds: [stored.body.fileId], measurements });
+    expect(passed.status).toBe(201);
+    expect(passed.body).toMatchObject({ files: [{ fileId: stored.body.fileId, sha256: stored.body.sha256, kind: 'photo' }], measurements });
+    const types = (await lotEvents(lotId)).map((e) => e.type);
+    expect(types).toEqual(['InspectionLotOpened', 'InspectorAssigned', 'EvidenceFileAttached', 'InspectionPassed']);
+
+    for (const who of ['brand', 'ws1', 'inspector']) {
+      const response = await fetch(`${base}/inspection/lots/${lotId}/evidence/${stored.body.fileId as string}`, { headers: { authorization: `Bearer ${token[who]}` } });
+      expect([who, response.status]).toEqual([who, 200]);
+      expect(Buffer.from(await response.arrayBuffer()).equals(photo)).toBe(true);
+      expect(response.headers.get('x-content-sha256')).toBe(stored.body.sha256);
+      expect(response.headers.get('content-disposition')).toMatch(/^attachment/);
+    }
+    for (const [who, status] of [['tied', 404], ['ws2', 404], ['operator', 403]] as const) {
+      expect([who, (await call('GET', `/inspection/lots/${lotId}/evidence/${stored.body.fileId as string}`, who)).status]).toEqual([who, status]);
+      expect([who, (await call('GET', `/inspection/lots/${lotId}/evidence`, who)).status]).toEqual([who, status]);
+    }
+    expect((await call('GET', `/inspection/lots/${lotId}/evidence`, 'brand')).body).toHaveLength(1);
+    // The brand brings its own evidence to a dispute.
+    const own = await upload('brand', Buffer.from('the brand photo of a torn seam'));
+    const disputed = await call('POST', `/inspection/lots/${lotId}/disputes`, 'brand', { reason: 'torn seams', fileIds: [own.body.fileId] });
+    expect(disputed.body).toMatchObject({ type: 'InspectionDisputed', files: [{ fileId: own.body.fileId }] });
   });
 });

@@ -102,5 +102,30 @@ export function inspectionMigrations(schema: string): (new () => MigrationInterf
       await runner.query(`ALTER TABLE ${s}.inspection_lots DROP COLUMN dispute_window_ends_at, DROP COLUMN final, DROP COLUMN dispute`);
     }
   }
-  return [InspectionTables1764200000000, InspectorAssignment1767000000000, InspectionDisputes1767000000001];
+  /** Issue 17: evidence files (photos, reports) of results and disputes, content-hashed, in the service's own schema. */
+  class EvidenceFiles1767000000002 implements MigrationInterface {
+    name = 'EvidenceFiles1767000000002';
+
+    async up(runner: QueryRunner): Promise<void> {
+      await runner.query(`
+        CREATE TABLE ${s}.evidence_files (
+          file_id      text PRIMARY KEY,
+          lot_id       text NOT NULL,
+          sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+          size_bytes   int NOT NULL CHECK (size_bytes >= 0),
+          content_type text NOT NULL,
+          file_name    text NOT NULL,
+          kind         text NOT NULL,
+          uploaded_by  text NOT NULL,
+          uploaded_at  timestamptz NOT NULL,
+          content      bytea NOT NULL,
+          UNIQUE (lot_id, sha256)
+        )`);
+    }
+
+    async down(runner: QueryRunner): Promise<void> {
+      await runner.query(`DROP TABLE ${s}.evidence_files`);
+    }
+  }
+  return [InspectionTables1764200000000, InspectorAssignment1767000000000, InspectionDisputes1767000000001, EvidenceFiles1767000000002];
 }

@@ -224,6 +224,20 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     path: (w) => `/inspection/lots/${w.lotId}/disputes`,
     body: () => ({ reason: 'the security matrix disputes a result' }),
   },
+  // Evidence files: the lot's assigned inspector, brand and workshop only (others 404; the operator 403).
+  'POST /inspection/lots/:id/evidence': {
+    access: access(['inspector', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/evidence`,
+    body: () => ({ kind: 'photo', fileName: 'matrix.png', contentType: 'image/png', contentBase64: Buffer.from('the security matrix photo').toString('base64') }),
+  },
+  'GET /inspection/lots/:id/evidence': {
+    access: access(['inspector', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/evidence`,
+  },
+  'GET /inspection/lots/:id/evidence/:fileId': {
+    access: access(['inspector', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/evidence/${w.evidenceFileId}`,
+  },
   // A brand names its own inspector (brand A's own nomination; another brand's is hidden).
   'GET /inspection/brands/:brandId/inspector': {
     access: access(['operator', 'brandA'], { brandB: 404 }),

@@ -35,6 +35,8 @@ export interface World {
   sewSubtaskId: string;
   lotId: string;
   lotSampleSize: number;
+  /** A photo the lot's assigned inspector uploaded as evidence. */
+  evidenceFileId: string;
   /** The sandbox payment provider's id of the payment that funded brand A (its public checkout shows it to anyone holding the id). */
   sandboxPaymentOfA: string;
   /** A token of brand A's already revoked by a rotation (a DELETE of it changes nothing). */
@@ -108,6 +110,13 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     60_000,
   );
 
+  const evidence = await client.post<Json>(`/inspection/lots/${lot.id as string}/evidence`, inspector.token, {
+    kind: 'photo',
+    fileName: 'cut-edge.jpg',
+    contentType: 'image/jpeg',
+    contentBase64: Buffer.from(`a photo of ${tag}'s cut edges`).toString('base64'),
+  });
+
   // Brand A rotates its token once: the first one is revoked, the new one is brand A's from now on.
   const rotated = await client.post<Json>(`/registry/members/${brandA.id}/tokens`, brandA.token);
   const rotatedTokenIdOfA = brandA.tokenId;
@@ -148,6 +157,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
     sewSubtaskId: sew.subtaskId as string,
     lotId: lot.id as string,
     lotSampleSize: lot.sampleSize as number,
+    evidenceFileId: evidence.fileId as string,
     sandboxPaymentOfA: fundingOfA.transactionId,
     rotatedTokenIdOfA,
     secretsOfA,

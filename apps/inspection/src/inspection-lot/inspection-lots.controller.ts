@@ -124,6 +124,8 @@ export class InspectionLotsController {
         defects: { critical: body.defects.critical, major: body.defects.major, minor: body.defects.minor },
         rejectedUnits: body.rejectedUnits ?? 0,
         evidence: (body.evidence ?? []).map((e) => ({ kind: e.kind, ref: e.ref, ...(e.note === undefined ? {} : { note: e.note }) })),
+        measurements: (body.measurements ?? []).map((m) => ({ sample: m.sample, characteristic: m.characteristic, value: m.value, unit: m.unit })),
+        fileIds: body.fileIds ?? [],
         ...(body.notes === undefined ? {} : { notes: body.notes }),
       },
       `http:${principal.tokenId || randomUUID()}`,
@@ -148,6 +150,7 @@ export class InspectionLotsController {
         by: principal.sub,
         reason: body.reason,
         evidence: (body.evidence ?? []).map((e) => ({ kind: e.kind, ref: e.ref, ...(e.note === undefined ? {} : { note: e.note }) })),
+        fileIds: body.fileIds ?? [],
       },
       `http:${principal.tokenId || randomUUID()}`,
     );

@@ -9,6 +9,7 @@ import { INSPECTION_CLOCK, INSPECTION_CONFIG, SAMPLING_TABLES, type InspectionCo
 import { acceptanceNumberOneStepTighter } from '../sampling/sampling-plan.js';
 import type { SamplingTables } from '../sampling/sampling-tables.js';
 import { switchingDecider, switchingStreamId } from '../switching-state/domain/switching-state.decider.js';
+import { EVIDENCE_STORAGE, type EvidenceFileMeta, type EvidenceStorage } from '../evidence/evidence-storage.js';
 import { InspectorPool } from '../inspector-pool/inspector-pool.js';
 import { WorkshopSeverityProjection } from '../switching-state/workshop-severity.projection.js';
 import type { DisputeInspectionResult, RecordInspectionResult } from './domain/inspection-lot.commands.js';
@@ -82,6 +83,7 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
     @Inject(INSPECTION_CLOCK) private readonly clock: () => Date,
     @Inject(SAMPLING_TABLES) private readonly tables: SamplingTables,
     @Inject(InspectorPool) private readonly pool: InspectorPool,
+    @Inject(EVIDENCE_STORAGE) private readonly evidence: EvidenceStorage,
   ) {
     this.schema = ident(db.schema);
     this.lots = new CommandHandler(db.dataSource, db.store, inspectionLotDecider, { projections: [new InspectionLotsProjection(db.schema)] });
@@ -275,6 +277,51 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
         .catch((error: unknown) => this.log.warn(`closing the dispute window of ${row.lot_id} failed this sweep: ${String(error)}`));
     }
     return rows.length;
+  }
+
+  /**
+   * Stores an evidence file (content-hashed) and attaches it to the lot in one transaction: by the lot's assigned
+   * inspector, or by its brand or workshop. The same bytes again are the same file.
+   */
+  async attachEvidence(
+    lotId: string,
+    upload: { role: 'inspector' | 'brand' | 'workshop'; by: string; content: Buffer; contentType: string; fileName: string; kind: string },
+    causationId: string,
+  ): Promise<EvidenceFileMeta> {
+    const row = await this.findLot(lotId);
+    if (!row) throw new NotFound('inspection_lot', lotId);
+    const at = this.clock().toISOString();
+    return this.db.dataSource.transaction(async (manager) => {
+      const { file } = await this.evidence.put(
+        { inspectionLotId: lotId, content: upload.content, contentType: upload.contentType, fileName: upload.fileName, kind: upload.kind, uploadedBy: upload.by, uploadedAt: at },
+        manager,
+      );
+      await this.lots.handle(
+        inspectionLotStreamId(lotId),
+        {
+          type: 'AttachEvidenceFile',
+          role: upload.role,
+          by: upload.by,
+          fileId: file.fileId,
+          sha256: file.sha256,
+          sizeBytes: file.sizeBytes,
+          contentType: file.contentType,
+          fileName: file.fileName,
+          kind: file.kind,
+          at,
+        },
+        { manager, metadata: { correlationId: row.order_id, causationId } },
+      );
+      return file;
+    });
+  }
+
+  evidenceFiles(lotId: string): Promise<EvidenceFileMeta[]> {
+    return this.evidence.list(lotId, this.db.dataSource.manager);
+  }
+
+  evidenceFile(lotId: string, fileId: string) {
+    return this.evidence.get(lotId, fileId, this.db.dataSource.manager);
   }
 
   async reinstate(workshopId: string, process: string, by: string, reason: string): Promise<void> {

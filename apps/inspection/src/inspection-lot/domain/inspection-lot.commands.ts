@@ -1,4 +1,4 @@
-import type { DefectCounts, DisputingParty, EvidenceReference, InspectionLotFacts } from './inspection-lot.events.js';
+import type { DefectCounts, DisputingParty, EvidenceReference, InspectionLotFacts, Measurement } from './inspection-lot.events.js';
 import type { InspectorCandidate } from './inspector-assignment.js';
 import type { LotPlan } from './lot-plan.js';
 
@@ -19,6 +19,10 @@ export interface RecordInspectionResult {
   defects: DefectCounts;
   rejectedUnits: number;
   evidence: EvidenceReference[];
+  /** Measured values per sample; each sample number within 1..sampled. */
+  measurements?: Measurement[];
+  /** Ids of evidence files attached to this lot. */
+  fileIds?: string[];
   notes?: string;
   inspectedAt: string;
   /** Policy: a failed lot goes back to the same workshop while reworkRound < maxReworkRounds. */
@@ -35,6 +39,21 @@ export interface DisputeInspectionResult {
   by: string;
   reason: string;
   evidence: EvidenceReference[];
+  fileIds?: string[];
+  at: string;
+}
+
+/** A stored evidence file becomes part of the lot: by its assigned inspector, or by its brand or workshop (for a dispute). */
+export interface AttachEvidenceFile {
+  type: 'AttachEvidenceFile';
+  role: 'inspector' | 'brand' | 'workshop';
+  by: string;
+  fileId: string;
+  sha256: string;
+  sizeBytes: number;
+  contentType: string;
+  fileName: string;
+  kind: string;
   at: string;
 }
 
@@ -61,4 +80,4 @@ export interface AssignInspector {
   expire: boolean;
 }
 
-export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult | AssignInspector | DisputeInspectionResult | CloseDisputeWindow;
+export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult | AssignInspector | DisputeInspectionResult | CloseDisputeWindow | AttachEvidenceFile;

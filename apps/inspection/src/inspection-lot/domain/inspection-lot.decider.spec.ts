@@ -1,7 +1,7 @@
 import { DomainError, NotFound } from '#libs/domain';
 import { DeciderSpecification } from '#libs/testing';
 import { samplingTables } from '../../sampling/sampling-tables.js';
-import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
+import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, InspectionLotCommand, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
 import { DisputeRefused, inspectionLotDecider, LotAlreadyInspected, LotNotAssignedToYou } from './inspection-lot.decider.js';
 import type { InspectionLotEvent, InspectionLotOpened, InspectorAssigned } from './inspection-lot.events.js';
 import type { InspectorCandidate } from './inspector-assignment.js';
@@ -186,6 +186,24 @@ describe('inspection lot assignment', () => {
   });
 });
 
+describe('evidence', () => {
+  const attach = (role: 'inspector' | 'brand' | 'workshop', by: string, fileId = 'ev-1') => ({
+    type: 'AttachEvidenceFile' as const, role, by, fileId, sha256: 'a'.repeat(64), sizeBytes: 10, contentType: 'image/jpeg', fileName: 'seam.jpg', kind: 'photo', at: '2026-03-01T08:30:00.000Z',
+  });
+  it('attaches files of the assigned inspector, the brand and the workshop only, once; a result cites only attached files', () => {
+    const [attached] = run([opened(), assigned()], attach('inspector', 'insp-1'));
+    expect(attached).toMatchObject({ type: 'EvidenceFileAttached', data: { fileId: 'ev-1', uploadedBy: 'insp-1', role: 'inspector' } });
+    spec.given([opened(), assigned(), attached]).when(attach('inspector', 'insp-1')).thenNothing();
+    spec.given([opened(), assigned()]).when(attach('inspector', 'insp-2')).thenThrows(LotNotAssignedToYou);
+    spec.given([opened(), assigned()]).when(attach('brand', 'b-2')).thenThrows(LotNotAssignedToYou);
+    expect(run([opened(), assigned()], attach('workshop', 'ws-1', 'ev-2'))).toHaveLength(1);
+    const [passed] = run([opened(), assigned(), attached], result({}, { fileIds: ['ev-1'], measurements: [{ sample: 80, characteristic: 'width', value: 52.1, unit: 'cm' }] }));
+    expect(passed).toMatchObject({ data: { files: [{ fileId: 'ev-1', sha256: 'a'.repeat(64), kind: 'photo' }], measurements: [{ sample: 80 }] } });
+    spec.given([opened(), assigned()]).when(result({}, { fileIds: ['ev-1'] })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('fileIds.0'));
+    spec.given([opened(), assigned()]).when(result({}, { measurements: [{ sample: 0, characteristic: 'w', value: 1, unit: 'cm' }] })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('measurements.0.sample'));
+  });
+});
+
 describe('disputes', () => {
   const inspected = (defects: Partial<Record<'critical' | 'major' | 'minor', number>> = {}) => {
     const given = [opened(), assigned('insp-1')];
@@ -264,7 +282,7 @@ describe('disputes', () => {
   });
 });
 
-function run(given: InspectionLotEvent[], command: RecordInspectionResult | AssignInspector | DisputeInspectionResult | CloseDisputeWindow): InspectionLotEvent[] {
+function run(given: InspectionLotEvent[], command: InspectionLotCommand): InspectionLotEvent[] {
   const state = given.reduce(inspectionLotDecider.evolve, inspectionLotDecider.initialState());
   return inspectionLotDecider.decide(command, state);
 }

@@ -1,8 +1,9 @@
 import { DomainError, NotFound, ValidationFailed, type Decider } from '#libs/domain';
-import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, OpenInspectionLot, InspectionLotCommand, RecordInspectionResult } from './inspection-lot.commands.js';
+import type { AssignInspector, AttachEvidenceFile, CloseDisputeWindow, DisputeInspectionResult, OpenInspectionLot, InspectionLotCommand, RecordInspectionResult } from './inspection-lot.commands.js';
 import type {
   AssignmentPurpose,
   DisputingParty,
+  EvidenceFileReference,
   EvidenceReference,
   InspectionFailed,
   InspectionLotEvent,
@@ -42,7 +43,37 @@ export type InspectionLotState =
       dispute: { party: DisputingParty; by: string; reinspectedBy?: string } | null;
       /** The outcome can no longer change (window closed, or dispute resolved). */
       final: boolean;
+      /** Evidence files attached to the lot, by id (a result or dispute may cite only these). */
+      files: Readonly<Record<string, EvidenceFileReference>>;
     };
+
+type Inspectable = Extract<InspectionLotState, { facts: InspectionLotFacts }>;
+
+/** The files a result or dispute cites, each attached to this lot. */
+function citedFiles(state: Inspectable, fileIds: readonly string[] | undefined): EvidenceFileReference[] {
+  return (fileIds ?? []).map((id, i) => {
+    const file = state.files[id];
+    if (!file) throw new ValidationFailed(`fileIds.${i}`, `no evidence file ${id} is attached to inspection lot ${state.facts.inspectionLotId}`);
+    return file;
+  });
+}
+
+function checkMeasurements(command: RecordInspectionResult): void {
+  (command.measurements ?? []).forEach((m, i) => {
+    if (m.sample < 1 || m.sample > command.sampled) throw new ValidationFailed(`measurements.${i}.sample`, `must be a sample number from 1 to ${command.sampled}`);
+  });
+}
+
+function attach(command: AttachEvidenceFile, state: InspectionLotState): InspectionLotEvent[] {
+  if (state.status === 'none') throw new NotFound('inspection_lot', '(unknown)');
+  const { facts } = state;
+  const entitled =
+    command.role === 'inspector' ? state.assignment?.inspectorId === command.by : command.by === (command.role === 'brand' ? facts.brandId : facts.workshopId);
+  if (!entitled) throw new LotNotAssignedToYou(facts.inspectionLotId);
+  if (state.files[command.fileId]) return [];
+  const { type: _t, by, at, ...file } = command;
+  return [{ type: 'EvidenceFileAttached', data: { inspectionLotId: facts.inspectionLotId, ...file, uploadedBy: by, attachedAt: at } }];
+}
 
 export class DisputeRefused extends DomainError {
   constructor(code: 'lot_not_inspected' | 'lot_already_disputed' | 'dispute_window_closed', message: string, details: Record<string, unknown> = {}) {
@@ -134,6 +165,7 @@ function record(command: RecordInspectionResult, state: InspectionLotState): Ins
   if (state.status === 'disputed') return resolve(command, state);
   if (state.status !== 'pending') throw new LotAlreadyInspected(facts.inspectionLotId, state.status);
   const { verdicts, accepted } = judge(command, plan);
+  const files = citedFiles(state, command.fileIds);
   const disputeWindowEndsAt = new Date(Date.parse(command.inspectedAt) + command.disputeWindowSeconds * 1000).toISOString();
   const common = {
     ...facts,
@@ -143,6 +175,8 @@ function record(command: RecordInspectionResult, state: InspectionLotState): Ins
     verdicts,
     rejectedUnits: command.rejectedUnits,
     evidence: command.evidence,
+    measurements: command.measurements ?? [],
+    files,
     ...(command.notes === undefined ? {} : { notes: command.notes }),
     codeLetter: plan.codeLetter,
     criticalDefects: command.defects.critical,
@@ -185,6 +219,7 @@ function judge(command: RecordInspectionResult, plan: LotPlan): { verdicts: Reco
   }
   if (command.sampled > plan.lotSize) throw new ValidationFailed('sampled', `cannot exceed the lot size ${plan.lotSize}`);
   if (command.rejectedUnits > command.sampled) throw new ValidationFailed('rejectedUnits', 'cannot exceed the units sampled');
+  checkMeasurements(command);
   const verdicts = Object.fromEntries(DEFECT_CLASSES.map((c) => [c, classAccepted(plan.classes[c], command.defects[c])])) as Record<DefectClass, boolean>;
   return { verdicts, accepted: DEFECT_CLASSES.every((c) => verdicts[c]) };
 }
@@ -196,6 +231,7 @@ function resolve(command: RecordInspectionResult, state: Inspected): InspectionL
   const { facts, plan, result, dispute } = state;
   if (!result || !dispute || !state.inspectedBy) throw new Error(`disputed lot ${facts.inspectionLotId} without its result or dispute`);
   const { verdicts, accepted } = judge(command, plan);
+  const files = citedFiles(state, command.fileIds);
   const finalOutcome: Outcome = accepted ? 'passed' : 'failed';
   const overturned = finalOutcome !== result.outcome;
   const passedQuantity = accepted ? facts.lotSize - command.rejectedUnits : 0;
@@ -219,6 +255,8 @@ function resolve(command: RecordInspectionResult, state: Inspected): InspectionL
         minorDefects: command.defects.minor,
         passedQuantity,
         evidence: command.evidence,
+        measurements: command.measurements ?? [],
+        files,
         ...(command.notes === undefined ? {} : { notes: command.notes }),
         resolvedAt: command.inspectedAt,
       },
@@ -247,6 +285,7 @@ function disputeResult(command: DisputeInspectionResult, state: InspectionLotSta
   const reason = command.reason.trim();
   if (reason.length === 0) throw new ValidationFailed('reason', 'must not be blank');
   const evidence: EvidenceReference[] = command.evidence;
+  const files = citedFiles(state, command.fileIds);
   return [
     {
       type: 'InspectionDisputed',
@@ -256,6 +295,7 @@ function disputeResult(command: DisputeInspectionResult, state: InspectionLotSta
         disputedBy: command.by,
         reason,
         evidence,
+        files,
         originalOutcome: result.outcome,
         originalInspectorId: state.inspectedBy,
         disputeWindowEndsAt: result.disputeWindowEndsAt,
@@ -291,13 +331,15 @@ export const inspectionLotDecider: Decider<InspectionLotState, InspectionLotComm
         return disputeResult(command, state);
       case 'CloseDisputeWindow':
         return closeWindow(command, state);
+      case 'AttachEvidenceFile':
+        return attach(command, state);
     }
   },
   evolve(state, event) {
     switch (event.type) {
       case 'InspectionLotOpened': {
         const { plan, scrapQuantity: _s, completedAt: _c, openedAt: _o, originalInspection: _g, ...facts } = event.data;
-        return { status: 'pending', facts, plan, assignment: null, timedOut: [], awaiting: false, inspectedBy: null, result: null, dispute: null, final: false };
+        return { status: 'pending', facts, plan, assignment: null, timedOut: [], awaiting: false, inspectedBy: null, result: null, dispute: null, final: false, files: {} };
       }
       case 'InspectionPassed':
       case 'InspectionFailed': {
@@ -316,6 +358,11 @@ export const inspectionLotDecider: Decider<InspectionLotState, InspectionLotComm
           : { ...state, status: event.data.finalOutcome, assignment: null, dispute: { ...state.dispute, reinspectedBy: event.data.reinspectorId } };
       case 'InspectionResultFinal':
         return state.status === 'none' ? state : { ...state, final: true };
+      case 'EvidenceFileAttached': {
+        if (state.status === 'none') return state;
+        const { fileId, sha256, kind } = event.data;
+        return { ...state, files: { ...state.files, [fileId]: { fileId, sha256, kind } } };
+      }
       case 'InspectorAssigned': {
         if (state.status === 'none') return state;
         const { inspectorId, purpose, assignedAt, dueAt } = event.data;

@@ -37,6 +37,38 @@ export interface EvidenceReference {
 
 export type DefectCounts = Record<DefectClass, number>;
 
+/** One measured value of one sampled unit (e.g. sample 3, chest width, 52.1 cm). */
+export interface Measurement {
+  sample: number;
+  characteristic: string;
+  value: number;
+  unit: string;
+}
+
+/** An evidence file attached to the lot, as a result or a dispute cites it. */
+export interface EvidenceFileReference {
+  fileId: string;
+  sha256: string;
+  kind: string;
+}
+
+/** A photo or report stored for the lot (bytes in the evidence storage; its hash here, in the stream). */
+export type EvidenceFileAttached = DomainEvent<
+  'EvidenceFileAttached',
+  {
+    inspectionLotId: string;
+    fileId: string;
+    sha256: string;
+    sizeBytes: number;
+    contentType: string;
+    fileName: string;
+    kind: string;
+    uploadedBy: string;
+    role: 'inspector' | 'brand' | 'workshop';
+    attachedAt: string;
+  }
+>;
+
 /** What the inspector recorded, kept on the result for traceability. */
 export interface InspectionRecord {
   inspectorId: string;
@@ -46,6 +78,10 @@ export interface InspectionRecord {
   verdicts: Record<DefectClass, boolean>;
   rejectedUnits: number;
   evidence: EvidenceReference[];
+  /** Measured values per sample (absent on older results). */
+  measurements?: Measurement[];
+  /** Evidence files attached to the lot that the result cites (absent on older results). */
+  files?: EvidenceFileReference[];
   notes?: string;
   codeLetter: string;
 }
@@ -116,6 +152,7 @@ export type InspectionDisputed = DomainEvent<
     disputedBy: string;
     reason: string;
     evidence: EvidenceReference[];
+    files?: EvidenceFileReference[];
     originalOutcome: Outcome;
     originalInspectorId: string;
     disputeWindowEndsAt: string;
@@ -143,6 +180,8 @@ export type InspectionDisputeResolved = DomainEvent<
     /** Units the final outcome hands on (lot size − rejected units on a pass, 0 on a fail). */
     passedQuantity: number;
     evidence: EvidenceReference[];
+    measurements?: Measurement[];
+    files?: EvidenceFileReference[];
     notes?: string;
     resolvedAt: string;
   }
@@ -165,4 +204,4 @@ export type InspectionResultFinal = DomainEvent<
   }
 >;
 
-export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector | InspectionDisputed | InspectionDisputeResolved | InspectionResultFinal;
+export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector | InspectionDisputed | InspectionDisputeResolved | InspectionResultFinal | EvidenceFileAttached;
