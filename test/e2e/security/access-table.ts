@@ -212,11 +212,15 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     access: access(['inspector']),
     path: (w) => `/inspection/lots/${w.lotId}/results`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+    // After the evidence rows: once the result is in, the inspector's assignment (and its right to add evidence) ends.
+    last: true,
   },
   'POST /inspection/lots/:id/result': {
     access: access(['inspector']),
     path: (w) => `/inspection/lots/${w.lotId}/result`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+    // After the evidence rows: once the result is in, the inspector's assignment (and its right to add evidence) ends.
+    last: true,
   },
   // The lot's brand or workshop disputes its result (the world's lot has none yet: 422 for them); the other tenants 404.
   'POST /inspection/lots/:id/disputes': {
