@@ -18,12 +18,12 @@ import pg from 'pg';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { MeshfabClient } from '../apps/network/src/client/meshfab-client.js';
 import { log, machineInfo, median, percentile, printReport, round, throughput } from './bench-kit.js';
+import { generateSigningKeyPem } from '#libs/platform';
 
 const SERVICES = ['registry', 'orders', 'matching', 'inspection', 'settlement'] as const;
 const PROCESSES = ['cnc-milling', 'cnc-turning', 'anodizing', 'assembly', 'packing'] as const;
 const TARGET_P99_MS = 250;
 const TARGET_ORDERS_PER_SEC = 100;
-const SECRET = `bench-${randomBytes(24).toString('hex')}`;
 const OPERATOR = `op_bench_${randomBytes(20).toString('hex')}`;
 
 /** The 5-step order: housing milled while the spindle is turned, housing anodized, both assembled, packed. */
@@ -132,7 +132,7 @@ async function startNetwork(kind: Network['kind'], args: { databaseUrl: string; 
   const env: Record<string, string> = {
     ...Object.fromEntries(SERVICES.map((s) => [`MESHFAB_${s.toUpperCase()}_SCHEMA`, schemas[s]])),
     DATABASE_URL: args.databaseUrl,
-    MESHFAB_JWT_SECRET: SECRET,
+    MESHFAB_REGISTRY_SIGNING_KEY: generateSigningKeyPem(),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     MESHFAB_DATA_DIR: '.data/bench',
     MESHFAB_DB_POOL_SIZE: '10',

@@ -160,7 +160,6 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
     app = await NestFactory.createApplicationContext(
       MatchingModule.forRoot({
         databaseUrl: args.databaseUrl,
-        jwtSecret: 'bench-secret-0123456789abcdef0123456789',
         env: { MESHFAB_MATCHING_SCHEMA: schemaName, MATCHING_EXPIRY_SWEEP_MS: String(24 * 3600_000) },
         clock: () => NOW,
         pool: { poolSize: concurrency + 4 },

@@ -6,6 +6,7 @@
 // The "one fee row" case posts with pooledShards = 1: exactly the old single hot row.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { EntityManager } from 'typeorm';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { Accounts } from '../apps/settlement/src/ledger/domain/accounts.js';
 import { DEFAULT_LEDGER_LIMITS } from '../apps/settlement/src/ledger/domain/limits.js';
@@ -40,9 +41,11 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
       await ledgers.sharded.post(m, { transferId: `bench-esc-${w}`, kind: 'escrow_funding', currency: 'CNY', orderId: lot.orderId, legs: move(funds, lot.escrow, 900_000_000_000n) });
     });
   }
-  const release = (ledger: Ledger) => async (w: number, i: number) => {
+  // A release is one statement (ledger_post): on its own it is its own transaction, like the reference's
+  // UPDATE; `inTransaction` wraps it in BEGIN … COMMIT as a consumer's inbox transaction does.
+  const release = (ledger: Ledger, inTransaction = false) => async (w: number, i: number) => {
     const lot = lots[w];
-    await db.dataSource.transaction((m) =>
+    const post = (m: EntityManager) =>
       ledger.post(m, {
         transferId: `release:bench-${randomUUID()}-${i}`,
         kind: 'lot_release',
@@ -53,18 +56,21 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
           { account: lot.payable, amountMinor: 95n },
           { account: Accounts.platformFees('CNY'), amountMinor: 5n },
         ],
-      }),
-    );
+      });
+    await (inTransaction ? db.dataSource.transaction(post) : post(db.dataSource.manager));
     return 1;
   };
   const plainUpdate = async (w: number) => (await pool.query(`UPDATE ${s}.bench_rows SET v = v + 1 WHERE id = $1`, [w]), 1);
 
-  const figures = { reference: [] as number[], oneFeeRow: [] as number[], sharded: [] as number[] };
+  const figures = { reference: [] as number[], oneFeeRow: [] as number[], sharded: [] as number[], shardedInTransaction: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     figures.reference.push(await throughput(LOTS, durationMs, plainUpdate));
     figures.oneFeeRow.push(await throughput(LOTS, durationMs, release(ledgers.oneFeeRow)));
     figures.sharded.push(await throughput(LOTS, durationMs, release(ledgers.sharded)));
-    log(`round ${r + 1}/${rounds}: plain UPDATE ${round(figures.reference[r], 0)}/s, one fee row ${round(figures.oneFeeRow[r], 0)}/s, sharded ${round(figures.sharded[r], 0)}/s`);
+    figures.shardedInTransaction.push(await throughput(LOTS, durationMs, release(ledgers.sharded, true)));
+    log(
+      `round ${r + 1}/${rounds}: plain UPDATE ${round(figures.reference[r], 0)}/s, one fee row ${round(figures.oneFeeRow[r], 0)}/s, sharded ${round(figures.sharded[r], 0)}/s, sharded in BEGIN/COMMIT ${round(figures.shardedInTransaction[r], 0)}/s`,
+    );
   }
   const check = await ledgers.sharded.trialBalance();
   if (!check.balanced) throw new Error(`the ledger does not balance after the bench: ${JSON.stringify(check)}`);
@@ -82,6 +88,7 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
     results: [
       result('releases/s with 16 concurrent lots, one platform-fee row (as before)', figures.oneFeeRow, 1),
       result('releases/s with 16 concurrent lots, sharded platform-fee account', figures.sharded, DEFAULT_LEDGER_LIMITS.pooledShards),
+      result('releases/s with 16 concurrent lots, sharded, each inside BEGIN … COMMIT', figures.shardedInTransaction, DEFAULT_LEDGER_LIMITS.pooledShards),
       { case: 'ledger check after the bench', balanced: check.balanced, transfers: check.transfers, accounts: check.accounts },
     ],
     machine: machineInfo({ rounds, durationMs }),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { SERVICES, ServiceProcess, type ServiceName } from './service-process.js';
+import { testSigningEnv } from '#libs/testing';
 
 const run = promisify(execFile);
 
@@ -21,6 +22,7 @@ export interface ChaosNetworkOptions {
   instances?: Partial<Record<ServiceName, number>>;
   kafkaPort?: number;
   firstServicePort?: number;
+  /** Seed of the registry's signing key (testSigningEnv); tests sign tokens with testTokens(seed). */
   jwtSecret: string;
   operatorToken: string;
   log: (line: string) => void;
@@ -77,8 +79,9 @@ export class ChaosNetwork {
       DATABASE_URL: options.databaseUrl,
       KAFKA_BROKERS: broker.brokers.join(','),
       MESHFAB_KAFKA_NAMESPACE: this.namespace,
-      MESHFAB_JWT_SECRET: options.jwtSecret,
+      ...testSigningEnv(options.jwtSecret),
       MESHFAB_OPERATOR_TOKEN: options.operatorToken,
+      MESHFAB_ADMIN_ENDPOINTS: 'open', // the chaos run scrapes /metrics
       MESHFAB_DATA_DIR: join(options.root, '.data/chaos/run'),
       LOG_LEVEL: 'warn',
       // Seven processes share the PostgreSQL with everything else on the machine (max_connections 100).

@@ -15,7 +15,10 @@ import { Prng } from '../../apps/network/src/demo/prng.js';
 import type { ChaosNetwork } from './chaos-network.js';
 import { SERVICES, type ServiceName, type ServiceProcess } from './service-process.js';
 
-export type Fault = { kind: 'kill'; service: ServiceName } | { kind: 'broker-restart' };
+/** `during`: strike as soon as the demo enters this phase (e.g. settlement while brands' payment webhooks arrive), before the rest. */
+export type Fault = { kind: 'kill'; service: ServiceName; during?: DemoProgress['phase'] } | { kind: 'broker-restart' };
+
+const PHASES: DemoProgress['phase'][] = ['joining', 'funding', 'running', 'settling', 'done'];
 
 export interface FaultRecord {
   kind: Fault['kind'];
@@ -34,7 +37,10 @@ export interface FaultRecord {
   recoveryMs: number;
 }
 
-/** Each service once in a random order, the broker restart somewhere in the middle, then `extraKills` random kills. */
+/**
+ * Settlement killed while the brands' payment webhooks arrive (the demo's funding phase), then each
+ * service once in a random order, the broker restart somewhere in the middle, then `extraKills` random kills.
+ */
 export function drawSchedule(seed: number, extraKills: number): Fault[] {
   const prng = Prng.keyed(seed, 'chaos-schedule');
   const services = [...SERVICES];
@@ -45,7 +51,7 @@ export function drawSchedule(seed: number, extraKills: number): Fault[] {
   const faults: Fault[] = services.map((service) => ({ kind: 'kill', service }));
   faults.splice(prng.int(2, 3), 0, { kind: 'broker-restart' });
   for (let i = 0; i < extraKills; i++) faults.push({ kind: 'kill', service: prng.pick(SERVICES) });
-  return faults;
+  return [{ kind: 'kill', service: 'settlement', during: 'funding' }, ...faults];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,10 +92,20 @@ export class FaultInjector {
   async run(): Promise<void> {
     const recoveries: Promise<void>[] = [];
     try {
-      // Faults strike once orders are coming in.
+      const early = this.schedule.filter((f) => f.kind === 'kill' && f.during);
+      for (const fault of early) {
+        if (fault.kind !== 'kill' || !fault.during) continue;
+        // At once, unwatched: the phase may be short. A phase already over strikes at once too (recorded as such).
+        const at = PHASES.indexOf(fault.during);
+        while (!this.stopped && PHASES.indexOf(this.progress?.phase ?? 'joining') < at) await sleep(20);
+        if (this.stopped) break;
+        recoveries.push((await this.kill(fault.service, false)).recovered);
+      }
+      // The other faults strike once orders are coming in.
       while (!this.stopped && (this.progress?.ordersSubmitted ?? 0) < 1) await sleep(200);
       for (const fault of this.schedule) {
         if (this.stopped) break;
+        if (early.includes(fault)) continue;
         await sleep(this.prng.int(this.options.gapMs[0], this.options.gapMs[1]));
         if (fault.kind === 'kill') recoveries.push((await this.kill(fault.service)).recovered);
         else await this.restartBroker();
@@ -101,7 +117,7 @@ export class FaultInjector {
   }
 
   /** Kills a running instance of `service` while it is busy; returns its recovery (restart) in progress. */
-  private async kill(service: ServiceName): Promise<{ recovered: Promise<void> }> {
+  private async kill(service: ServiceName, watch = true): Promise<{ recovered: Promise<void> }> {
     // Only an instance that is up and serving: one still coming back from an earlier kill has its own
     // restart in flight, and two restarts of one process would fight over it.
     const up = () => this.network.instancesOf(service).filter((p) => p.running && !this.recovering.has(p));
@@ -111,7 +127,7 @@ export class FaultInjector {
       instances = up();
     }
     const target = this.prng.pick(instances);
-    const seen = await this.watch(target);
+    const seen = watch ? await this.watch(target) : { appended: 0, handled: 0 };
     const unpublishedAtKill = await this.unpublished(service);
     const at = this.snapshot();
     this.recovering.add(target);

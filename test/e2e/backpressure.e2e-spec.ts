@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { joinNetwork, type Members, type OrderDriver } from './order-lifecycle.scenario.js';
@@ -108,7 +108,7 @@ function baseEnv(databaseUrl: string): Record<string, string> {
     ...freshSchemas('bp'),
     DATABASE_URL: databaseUrl,
     PORT: '0',
-    MESHFAB_JWT_SECRET: SECRET,
+    ...testSigningEnv(SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'error',
     MESHFAB_DATA_DIR: '.data/e2e',

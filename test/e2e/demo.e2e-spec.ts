@@ -1,9 +1,8 @@
 // A tiny run of `npm run demo` (12 workshops, 4 orders, one of them in the peak season) against the
 // whole network in one process: every order completes, and the money adds up.
 import { randomUUID } from 'node:crypto';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { runDemo, type DemoResult } from '../../apps/network/src/demo/scenario.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
@@ -20,10 +19,10 @@ describe('the demo scenario on the embedded network', () => {
   beforeAll(async () => {
     host = await startHost('network', NETWORK_SERVICES, {
       embedded: true,
-      env: { ...schemas, DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e-demo' },
+      env: { ...schemas, DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e-demo' },
     });
     // Inspectors are registered by the operator over HTTP; signed tokens only if the route were missing.
-    const signInspectorTokens = (keys: readonly string[]) => Promise.all(keys.map((k) => new TokenService(SECRET).issue({ sub: `inspector-demo-${k}`, role: 'inspector' })));
+    const signInspectorTokens = (keys: readonly string[]) => Promise.all(keys.map((k) => testTokens(SECRET).issue({ sub: `inspector-demo-${k}`, role: 'inspector' })));
     result = await runDemo(new MeshfabClient(host.url), { operatorToken: OPERATOR, signInspectorTokens }, { workshops: 12, orders: 4, seed: 7, runId: randomUUID().slice(0, 8), timeoutMs: 150_000 });
   }, 200_000);
 

@@ -3,7 +3,7 @@
 // through real Apache Kafka (the distributed deployment).
 import { randomUUID } from 'node:crypto';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { kafkaBrokers, testDatabaseUrl } from '#libs/testing';
+import { kafkaBrokers, testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
@@ -13,7 +13,7 @@ const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
 const OPERATOR = 'op_e2e-operator-token-0123456789abcdef';
 
 function baseEnv(): Record<string, string> {
-  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
+  return { ...freshSchemas('e2e'), DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e' };
 }
 
 /** No service of the network gave up on any message (the operator's dead-letter view is empty). */
@@ -81,6 +81,24 @@ async function expectRevocationEverywhere(client: MeshfabClient, brand: { id: st
   });
 }
 
+/**
+ * Suspending a workshop at the registry freezes it everywhere: settlement refuses its payout request (a write),
+ * still shows it its own account (a read); reinstatement restores it.
+ */
+async function expectSuspensionEverywhere(client: MeshfabClient, shop: { id: string; token: string }): Promise<void> {
+  await client.call('POST', `/registry/workshops/${shop.id}/suspend`, { token: OPERATOR, body: { reason: 'e2e: payout hold' } });
+  await eventually('settlement to refuse the suspended workshop’s payout request', async () => {
+    const { status, body } = await client.call<{ error?: string }>('POST', '/settlement/payouts', { token: shop.token, body: {}, idempotencyKey: randomUUID(), expect: [201, 403, 409, 422] });
+    return status === 403 && body.error === 'member_suspended';
+  });
+  await client.call('GET', '/settlement/accounts/me', { token: shop.token, expect: [200] });
+  await client.call('POST', `/registry/workshops/${shop.id}/reinstate`, { token: OPERATOR, body: { reason: 'e2e: cleared' } });
+  await eventually('settlement to take the reinstated workshop’s writes again', async () => {
+    const { status } = await client.call('POST', '/settlement/payouts', { token: shop.token, body: {}, idempotencyKey: randomUUID(), expect: [201, 403, 409, 422] });
+    return status !== 403;
+  });
+}
+
 describe('the network in one process (embedded transport)', () => {
   const env = baseEnv();
   let host: RunningHost;
@@ -102,6 +120,7 @@ describe('the network in one process (embedded transport)', () => {
   it('takes an order from submission through rework to completion, payment and statement', async () => {
     const r = await expectLifecycle(client());
     await expectRevocationEverywhere(client(), r.brand as never);
+    await expectSuspensionEverywhere(client(), r.sewShop);
   }, 120_000);
 
   it('cancels an order mid-production: passed work paid, the rest refunded, open work cancelled', async () => {
@@ -143,6 +162,7 @@ describe('five services as separate applications on Kafka', () => {
   it('takes the same order through the same life, every event crossing Kafka', async () => {
     const r = await expectLifecycle(client());
     await expectRevocationEverywhere(client(), r.brand as never);
+    await expectSuspensionEverywhere(client(), r.sewShop);
   }, 180_000);
 
   it('cancels mid-production across the services', async () => {

@@ -96,7 +96,7 @@ export class OrderDriver {
   /** The offer of `orderId`'s step, as the operator sees all offers; with its workshop's token. */
   async offer(orderId: string, stepId: string): Promise<Json & { token: string }> {
     const offer = await eventually(`an offer for step ${stepId} of ${orderId}`, async () => {
-      const offers = await this.client.get<Json[]>('/matching/offers', this.members.actors.operator);
+      const offers = await this.client.getAll<Json>('/matching/offers?limit=500', this.members.actors.operator);
       return offers.find((o) => o.orderId === orderId && o.stepId === stepId);
     });
     return { ...offer, token: this.members.tokenOf(offer.workshopId as string) };
@@ -114,12 +114,12 @@ export class OrderDriver {
   /** The lot's assigned inspector (one of this network's, found through the operator's view) records the result. */
   async inspect(subtaskId: string, round: number, defects: (sampleSize: number) => Json): Promise<Json> {
     const lot = await eventually(`an assigned inspection lot for ${subtaskId} round ${round}`, async () => {
-      const lots = await this.client.get<Json[]>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.operator);
+      const lots = await this.client.getAll<Json>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.operator);
       return lots.find((l) => l.reworkRound === round && l.status === 'pending' && this.members.inspectors.has(l.assignedInspectorId as string));
     });
     const token = this.members.inspectors.get(lot.assignedInspectorId as string)!;
     // The assigned inspector sees the lot in its own queue.
-    await eventually(`lot ${lot.id as string} in its inspector's queue`, async () => (await this.client.get<Json[]>('/inspection/lots?status=pending', token)).some((l) => l.id === lot.id));
+    await eventually(`lot ${lot.id as string} in its inspector's queue`, async () => (await this.client.getAll<Json>('/inspection/lots?status=pending', token)).some((l) => l.id === lot.id));
     return this.client.post<Json>(`/inspection/lots/${lot.id}/results`, token, { sampled: lot.sampleSize, defects: defects(lot.sampleSize) });
   }
 
@@ -189,12 +189,20 @@ export async function orderLifecycle(client: MeshfabClient, actors: Actors) {
 
   const completed = await orders.orderStatus(brand, orderId, 'completed');
   const statement = await orders.closedStatement(brand, orderId);
-  // The sewing workshop takes its money out; the operator records the bank transfer.
-  const payout = await client.post<Json>('/settlement/payouts', sew.token, {}, randomUUID());
-  await client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' });
+  // The sewing workshop takes its money out; the payout provider (the sandbox) pays it and confirms by webhook.
+  const requested = await client.post<Json>('/settlement/payouts', sew.token, {}, randomUUID());
+  const payout = await payoutSettled(client, sew.token, requested.payoutId as string);
   const brandAccount = await client.get<Json>('/settlement/accounts/me', brand.token);
   const ledger = await client.get<Json>('/settlement/ledger/check', actors.operator);
-  return { orderId, brand, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
+  return { orderId, brand, sewShop: { id: sew.workshopId as string, token: sew.token }, declined, cut, failed, completed, statement, payout, brandAccount, ledger };
+}
+
+/** Waits until the payout provider confirmed the payout paid (or failed) through its webhook. */
+export async function payoutSettled(client: MeshfabClient, token: string, payoutId: string): Promise<Json> {
+  return eventually(`payout ${payoutId} confirmed by the provider`, async () => {
+    const payout = await client.get<Json>(`/settlement/payouts/${payoutId}`, token);
+    return payout.status === 'paid' || payout.status === 'failed' ? payout : undefined;
+  });
 }
 
 /** Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded. */

@@ -8,11 +8,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testSigningEnv, uniqueSchema } from '#libs/testing';
 import { PerturbedTransport, type DeliveryCounts } from '../../libs/messaging/src/testing/perturbed-delivery.js';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
-import { Members, OrderDriver, type Actors } from './order-lifecycle.scenario.js';
+import { Members, OrderDriver, payoutSettled, type Actors } from './order-lifecycle.scenario.js';
 
 const SECRET = 'redelivery-e2e-secret-long-enough-for-hs256';
 const OPERATOR = 'op_redelivery-e2e-operator-token-0123456789';
@@ -97,7 +97,7 @@ async function workload(client: MeshfabClient, settle: () => Promise<void>): Pro
   await orders.orderStatus(ningbo, first, 'completed');
   await settle();
   const payout = await client.post<{ payoutId: string }>('/settlement/payouts', sew.token, {}, randomUUID());
-  await client.post(`/settlement/payouts/${payout.payoutId}/paid`, actors.operator, { bankReference: 'ICBC-E2E-0001' });
+  await payoutSettled(client, sew.token, payout.payoutId);
 
   // Cutting passes and is paid; the brand cancels before sewing starts; the rest is refunded.
   const cixi = await members.brand('Cixi Knitwear', 5_000_000);
@@ -139,7 +139,7 @@ async function runNetwork(transport?: PerturbedTransport): Promise<Run> {
     ...Object.fromEntries(NETWORK_SERVICES.map((s) => [`MESHFAB_${s.name.toUpperCase()}_SCHEMA`, schemas[s.name]])),
     DATABASE_URL: testDatabaseUrl(),
     PORT: '0',
-    MESHFAB_JWT_SECRET: SECRET,
+    ...testSigningEnv(SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'warn',
     MESHFAB_DB_POOL_SIZE: '5', // small pools: the PostgreSQL is shared with other test files

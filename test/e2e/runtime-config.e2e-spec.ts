@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
@@ -13,7 +13,7 @@ const baseEnv = {
   ...schemas,
   DATABASE_URL: testDatabaseUrl(),
   PORT: '0',
-  MESHFAB_JWT_SECRET: randomUUID().repeat(2),
+  ...testSigningEnv(randomUUID()),
   MESHFAB_OPERATOR_TOKEN: `op_${randomUUID()}`,
   LOG_LEVEL: 'error',
   MESHFAB_DATA_DIR: '.data/e2e',

@@ -2,9 +2,9 @@
 // (JWT key, operator token, a database password) serves members, intruders and bad requests at the most
 // verbose log level, and nothing it logs contains a secret or a bearer token.
 import { randomUUID } from 'node:crypto';
-import { createLogger, TokenService } from '#libs/platform';
+import { createLogger } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseRole, type TestDatabaseRole } from '#libs/testing';
+import { testDatabaseRole, testSigningEnv, testTokens, type TestDatabaseRole } from '#libs/testing';
 import { fundThroughSandbox } from '../../apps/network/src/client/fund-brand.js';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
@@ -21,7 +21,7 @@ describe('secrets in the logs', () => {
   const env: Record<string, string> = {
     ...schemas,
     PORT: '0',
-    MESHFAB_JWT_SECRET: JWT_SECRET,
+    ...testSigningEnv(JWT_SECRET),
     MESHFAB_OPERATOR_TOKEN: OPERATOR,
     LOG_LEVEL: 'trace',
     MESHFAB_DATA_DIR: '.data/e2e',
@@ -65,8 +65,8 @@ describe('secrets in the logs', () => {
     await client.post('/orders', brand.token, orderBody({ brandName: 'Log Brand', contactEmail: 'logs@example.com', productName: 'Log shirt', sku: 'LOG-1' }), randomUUID());
     const rotated = await client.post<{ token: string }>(`/registry/members/${brand.id}/tokens`, brand.token);
 
-    const forged = await new TokenService(`forged-${randomUUID()}-${randomUUID()}`).issue({ sub: brand.id, role: 'operator' });
-    const expired = await new TokenService(JWT_SECRET, { now: () => new Date(Date.now() - 7200_000) }).issue({ sub: brand.id, role: 'brand', expiresIn: 60 });
+    const forged = await testTokens(`forged-${randomUUID()}-${randomUUID()}`).issue({ sub: brand.id, role: 'operator' });
+    const expired = await testTokens(JWT_SECRET, { now: () => new Date(Date.now() - 7200_000) }).issue({ sub: brand.id, role: 'brand', expiresIn: 60 });
     const refused = [
       client.call('GET', '/orders', { token: forged, expect: [401] }),
       client.call('GET', '/orders', { token: expired, expect: [401] }),
@@ -86,7 +86,7 @@ describe('secrets in the logs', () => {
     expect(lines.some((l) => l.includes('"status":401'))).toBe(true);
 
     const secrets = {
-      jwtSecret: JWT_SECRET,
+      signingKey: testSigningEnv(JWT_SECRET).MESHFAB_REGISTRY_SIGNING_KEY,
       operatorToken: OPERATOR,
       databasePassword: database.password,
       brandToken: brand.token,

@@ -3,9 +3,8 @@
 // unsigned tokens) against the hand-written table in ./security/access-table.ts; other tenants' data
 // hidden behind 404s that read exactly like a missing resource; and rate limits answering 429.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { ACCESS_TABLE, type AccessRow, type Expected, type SignedAccess } from './security/access-table.js';
@@ -20,7 +19,7 @@ const WEBHOOK_SECRETS: Record<string, string> = { sandbox: `whsec_${randomBytes(
 const OTHER_KEY = `whsec_${randomBytes(32).toString('base64')}`;
 
 function envFor(services: readonly { name: string }[], extra: Record<string, string>): Record<string, string> {
-  return { ...freshSchemas('sec', services), DATABASE_URL: testDatabaseUrl(), PORT: '0', MESHFAB_JWT_SECRET: SECRET, MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e', ...extra };
+  return { ...freshSchemas('sec', services), DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e', ...extra };
 }
 
 interface Answer {
@@ -193,6 +192,14 @@ describe('security matrix: every endpoint × every caller', () => {
     expect(failures).toEqual([]);
   }, 300_000);
 
+  it('refuses the bootstrap credential everywhere once the named operator turned it off (the matrix did, last)', async () => {
+    for (const path of ['/registry/workshops?process=cutting', '/orders', '/admin/dead-letters', '/inspection/sampling-plans?lotSize=200&level=II&aql=2.5']) {
+      const answer = await send(host.url, 'GET', path, OPERATOR);
+      expect({ path, status: answer.status, error: answer.body?.error }).toEqual({ path, status: 401, error: 'token_revoked' });
+    }
+    expect((await send(host.url, 'GET', `/registry/operators/${w.operator.id}`, w.tokens.operator)).status).toBe(200);
+  });
+
   it("answers another tenant's resource exactly as a missing one", async () => {
     const hidden = [
       { caller: 'brandB', path: (id: string) => `/orders/${id}`, id: () => w.orderId },
@@ -225,7 +232,7 @@ describe('rate limits', () => {
     MESHFAB_RATE_LIMIT_ANONYMOUS_BURST: '3',
   });
   let host: RunningHost;
-  const tokens = new TokenService(SECRET);
+  const tokens = testTokens(SECRET);
   const plans = '/inspection/sampling-plans?lotSize=200&level=II&aql=2.5';
 
   beforeAll(async () => {
@@ -249,7 +256,7 @@ describe('rate limits', () => {
 
   it('throttles guessed tokens by address hardest, a member by its own budget, and never the probes', async () => {
     // Anonymous and forged-token calls share the address's small bucket (3): the fourth bad call is refused.
-    const forged = await new TokenService('a-guessed-secret-that-is-long-enough-000').issue({ sub: 'x', role: 'operator' });
+    const forged = await testTokens('a-guessed-secret-that-is-long-enough-000').issue({ sub: 'x', role: 'operator' });
     const guessing = await untilThrottled(forged);
     expect(guessing.before).toEqual([401, 401, 401]);
     expect(guessing.refused?.body).toEqual({ error: 'rate_limited', message: expect.stringMatching(/try again in \d+ s/) });

@@ -3,7 +3,7 @@
 // itself instead of failing one test (issue 21: a refused database login ended a whole `npm test`).
 import { jest } from '@jest/globals';
 import { startHost } from '#libs/runtime';
-import { testDatabaseUrl } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
@@ -28,7 +28,7 @@ describe('a host that cannot start', () => {
         ...schemas,
         DATABASE_URL: missing.toString(),
         PORT: '0',
-        MESHFAB_JWT_SECRET: 'start-failure-secret-long-enough-for-hs256',
+        ...testSigningEnv('start-failure-secret-long-enough-for-hs256'),
         MESHFAB_OPERATOR_TOKEN: 'op_start-failure-operator-token-0123456789',
         MESHFAB_DATA_DIR: '.data/e2e',
       };

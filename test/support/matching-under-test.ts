@@ -5,8 +5,8 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, waitFor } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, type TestTokens, waitFor } from '#libs/testing';
 import { MatchingModule } from '../../apps/matching/src/matching.module.js';
 
 export interface MatchingUnderTestOptions<Producer extends string> {
@@ -26,10 +26,10 @@ export class MatchingUnderTest<Producer extends string> {
   private database?: ServiceDatabase;
   private readonly producers = new Map<Producer, ServiceDatabase>();
   private readonly bus = new EmbeddedEventBus();
-  private readonly tokens: TokenService;
+  private readonly tokens: TestTokens;
 
   constructor(private readonly options: MatchingUnderTestOptions<Producer>) {
-    this.tokens = new TokenService(options.secret);
+    this.tokens = testTokens(options.secret);
   }
 
   get db(): ServiceDatabase {
@@ -47,8 +47,8 @@ export class MatchingUnderTest<Producer extends string> {
     }
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'matching', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_MATCHING_SCHEMA: schema, ...env }, clock }),
+        PlatformModule.forRoot({ serviceName: 'matching', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_MATCHING_SCHEMA: schema, ...env }, clock }),
       ],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });

@@ -7,8 +7,8 @@ import { Test } from '@nestjs/testing';
 import type { SubtaskCompletedContract } from '#libs/contracts';
 import { ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService, type PlatformConfig } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, type PlatformConfig } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { InspectionLotsService, inspectionLotIdFor, inspectionLotStreamId } from './inspection-lot/inspection-lots.service.js';
 import { InspectionModule } from './inspection.module.js';
 import { switchingStreamId } from './switching-state/domain/switching-state.decider.js';
@@ -17,7 +17,7 @@ const secret = 'inspection-int-spec-secret-0123456789abcdef';
 const schema = uniqueSchema('inspection');
 const matchingSchema = uniqueSchema('fake_matching');
 const registrySchema = uniqueSchema('fake_registry');
-const tokens = new TokenService(secret);
+const tokens = testTokens(secret);
 const ids = (lots: unknown): string[] => (lots as { id: string }[]).map((l) => l.id);
 
 describe('inspection service (HTTP + events, real PostgreSQL)', () => {
@@ -77,8 +77,8 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     registry = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: registrySchema });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } satisfies PlatformConfig }),
-        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, clock: () => now, env: { MESHFAB_INSPECTION_SCHEMA: schema, MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: '3600', MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: '86400', MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES: '2048' } }),
+        PlatformModule.forRoot({ serviceName: 'inspection', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } satisfies PlatformConfig }),
+        InspectionModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), clock: () => now, env: { MESHFAB_INSPECTION_SCHEMA: schema, MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: '3600', MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: '86400', MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES: '2048' } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -190,7 +190,7 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
       expect(lot.body).toMatchObject({ id: lotId, subtaskId: 'st-pass', workshopId: 'ws-1', lotSize: 1000, scrapQuantity: 4, status: 'pending', severity: 'normal', sampleSize: 80 });
       expect(lot.body.plan).toMatchObject({ codeLetter: 'J', table: 'normal', classes: { critical: { ac: 0, re: 1 }, major: { aql: '2.5', ac: 5, re: 6 }, minor: { aql: '4.0', ac: 7, re: 8 } } });
       const pending = await call('GET', '/inspection/lots?status=pending', 'inspector');
-      expect(ids(pending.body)).toContain(lotId);
+      expect(ids(pending.body.items)).toContain(lotId);
       const [opened, assigned] = await lotEvents(lotId);
       expect(opened).toMatchObject({ type: 'InspectionLotOpened', correlationId: 'order-1' });
       expect(assigned).toMatchObject({ type: 'InspectorAssigned', data: { inspectorId: 'insp-1', by: 'network', eligible: 1 } });
@@ -198,7 +198,7 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     });
 
     it('never assigns the inspector tied to the workshop and brand, which neither sees the lot nor may record its result', async () => {
-      expect((await call('GET', '/inspection/lots', 'tied')).body).toEqual([]);
+      expect((await call('GET', '/inspection/lots', 'tied')).body.items).toEqual([]);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'tied')).status).toBe(404);
       expect((await call('GET', `/inspection/lots/${lotId}/trace`, 'tied')).status).toBe(404);
       const refused = await call('POST', `/inspection/lots/${lotId}/results`, 'tied', { sampled: 80, defects: { critical: 0, major: 0, minor: 0 } });
@@ -207,9 +207,27 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
       expect(await lotEvents(lotId)).toHaveLength(2); // nothing recorded
     });
 
+    it('pages lots with a cursor: each lot once, in the order of the whole list, the last page saying so', async () => {
+      for (let i = 0; i < 3; i++) await complete({ orderId: 'order-paged' });
+      const all = (await call('GET', '/inspection/lots?orderId=order-paged&limit=1000', 'inspector')).body;
+      expect(all).toMatchObject({ hasMore: false, nextCursor: null });
+      expect(all.items).toHaveLength(3);
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: any = (await call('GET', `/inspection/lots?orderId=order-paged&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'inspector')).body;
+        paged.push(...ids(page.items));
+        cursor = page.hasMore ? page.nextCursor : null;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(2);
+      expect(paged).toEqual(ids(all.items));
+    });
+
     it('shows a workshop its own lots and not other shops’', async () => {
-      expect(ids((await call('GET', '/inspection/lots', 'ws1')).body)).toContain(lotId);
-      expect((await call('GET', '/inspection/lots', 'ws2')).body).toEqual([]);
+      expect(ids((await call('GET', '/inspection/lots', 'ws1')).body.items)).toContain(lotId);
+      expect((await call('GET', '/inspection/lots', 'ws2')).body.items).toEqual([]);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'ws1')).status).toBe(200);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'ws2')).status).toBe(404);
       expect((await call('GET', `/inspection/lots/${lotId}`, 'brand')).status).toBe(200);
@@ -302,14 +320,14 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     expect(new Set([a, b])).toEqual(new Set(['insp-weld-1', 'insp-weld-2']));
     const other = a === 'insp-weld-1' ? 'welder2' : 'welder1';
     const mine = a === 'insp-weld-1' ? 'welder1' : 'welder2';
-    expect(ids((await call('GET', '/inspection/lots', mine)).body)).toEqual([first]);
+    expect(ids((await call('GET', '/inspection/lots', mine)).body.items)).toEqual([first]);
 
     now = new Date(now.getTime() + 3600_000);
     await app.get(InspectionLotsService).sweep();
     const types = (await lotEvents(first)).map((e) => e.type);
     expect(types).toEqual(['InspectionLotOpened', 'InspectorAssigned', 'InspectorAssignmentExpired', 'InspectorAssigned']);
     expect(await holder(first)).toBe(b);
-    expect(ids((await call('GET', '/inspection/lots', mine)).body)).not.toContain(first);
+    expect(ids((await call('GET', '/inspection/lots', mine)).body.items)).not.toContain(first);
     const late = await call('POST', `/inspection/lots/${first}/results`, mine, { sampled: 80, defects: { critical: 0, major: 0, minor: 0 } });
     expect(late.status).toBe(404);
     const onTime = await call('POST', `/inspection/lots/${first}/results`, other, { sampled: 80, defects: { critical: 0, major: 0, minor: 0 } });
@@ -328,7 +346,7 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     expect(named.status).toBe(200);
     await complete({ workshopId: 'ws-9', process: 'welding', brandId: 'brand-9' });
     await complete({ workshopId: 'ws-9', process: 'welding', brandId: 'brand-9' });
-    const lots = (await call('GET', '/inspection/lots?status=pending', 'operator')).body as { brandId: string; assignedInspectorId: string; openedAt: string }[];
+    const lots = (await call('GET', '/inspection/lots?status=pending', 'operator')).body.items as { brandId: string; assignedInspectorId: string; openedAt: string }[];
     const brand9 = lots.filter((l) => l.brandId === 'brand-9').slice(-2);
     expect(brand9.map((l) => l.assignedInspectorId)).toEqual(['insp-weld-2', 'insp-weld-2']);
     const [event] = (await inspection.store.readStream('brand-inspector-brand-9')).map((e) => e.type);

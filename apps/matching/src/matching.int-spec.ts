@@ -86,9 +86,10 @@ describe('matching service over HTTP and events', () => {
     // Each workshop sees only its own offers; someone else's offer is a 404; roles are enforced.
     const mine = await call('GET', '/matching/offers', ws('ws-a'));
     expect(mine.status).toBe(200);
-    expect(mine.body.map((o: any) => o.subtaskId)).toEqual([sewId]);
-    expect(mine.body[0].explanation.candidates.map((c: any) => c.workshopId)).toEqual(['ws-a']);
-    expect((await call('GET', '/matching/offers', ws('ws-b'))).body).toEqual([]);
+    expect(mine.body).toMatchObject({ hasMore: false, nextCursor: null });
+    expect(mine.body.items.map((o: any) => o.subtaskId)).toEqual([sewId]);
+    expect(mine.body.items[0].explanation.candidates.map((c: any) => c.workshopId)).toEqual(['ws-a']);
+    expect((await call('GET', '/matching/offers', ws('ws-b'))).body.items).toEqual([]);
     expect((await call('POST', `/matching/offers/${sewId}/accept`, ws('ws-b'))).status).toBe(404);
     expect((await call('POST', `/matching/offers/${sewId}/accept`, { sub: 'b-1', role: 'brand' })).status).toBe(403);
     expect((await call('GET', '/matching/orders/o-1/plan', { sub: 'b-2', role: 'brand' })).status).toBe(404);

@@ -4,8 +4,8 @@
 // nothing is stored.
 import type { INestApplication } from '@nestjs/common';
 import { MAX_EVENT_BYTES, ServiceDatabase } from '#libs/eventsourcing';
-import { configureHttpApp, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { configureHttpApp } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testTokens, uniqueSchema } from '#libs/testing';
 import { compileOrders } from '../../../test/support/orders-testing-module.js';
 
 const secret = 'orders-event-size-secret-0123456789abcdef';
@@ -52,7 +52,7 @@ describe('orders API and the largest event', () => {
     await app.listen(0);
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     db = app.get(ServiceDatabase);
-    brand = await new TokenService(secret).issue({ sub: 'brand-1', role: 'brand' });
+    brand = await testTokens(secret).issue({ sub: 'brand-1', role: 'brand' });
   });
 
   afterAll(async () => {

@@ -4,8 +4,7 @@
 import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testTokens, uniqueSchema } from '#libs/testing';
 import { compileOrders } from '../../../test/support/orders-testing-module.js';
 
 const secret = 'orders-http-test-secret-0123456789abcdef';
@@ -33,7 +32,7 @@ describe('orders HTTP API', () => {
   let app: INestApplication;
   let base: string;
   let db: ServiceDatabase;
-  const tokens = new TokenService(secret);
+  const tokens = testTokens(secret);
   let brand1: string;
   let brand2: string;
   let operator: string;

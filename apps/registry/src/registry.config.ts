@@ -5,8 +5,14 @@ export class RegistryConfig {
   /** The PostgreSQL schema the registry owns. */
   @IsString() @Matches(/^[a-z_][a-z0-9_]{0,62}$/) MESHFAB_REGISTRY_SCHEMA: string = 'registry';
 
-  /** Lifetime of member (brand and workshop) tokens, in days. */
-  @IsInt() @Min(1) @Max(3650) MESHFAB_MEMBER_TOKEN_DAYS: number = 90;
+  /**
+   * Lifetime of a brand's, workshop's or inspector's token, in hours (default a day). A member refreshes
+   * before it runs out with POST /registry/members/:id/tokens (a rotation: a new token, the others revoked).
+   */
+  @IsInt() @Min(1) @Max(24 * 90) MESHFAB_MEMBER_TOKEN_HOURS: number = 24;
+
+  /** Lifetime of a named operator's token, in hours (default 8: a working day); refreshed the same way. */
+  @IsInt() @Min(1) @Max(24 * 30) MESHFAB_OPERATOR_TOKEN_HOURS: number = 8;
 
   /** Page size of GET /registry/workshops. */
   @IsInt() @Min(1) @Max(500) MESHFAB_REGISTRY_PAGE_SIZE: number = 50;

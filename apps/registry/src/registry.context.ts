@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, ServiceDatabase } from '#libs/eventsourcing';
-import { TokenService } from '#libs/platform';
+import type { JSONWebKeySet } from 'jose';
+import type { TokenIssuer } from '#libs/platform';
 import { brandDecider } from './brand/domain/brand.decider.js';
+import type { TokenSeal } from './member/sealed-token.js';
 import { inspectorDecider } from './inspector/domain/inspector.decider.js';
+import { bootstrapCredentialDecider, operatorDecider } from './operator/domain/operator.decider.js';
 import { membersProjection } from './member/members.projection.js';
 import { inspectorQualityDecider } from './quality-record/domain/inspector-quality.decider.js';
 import { qualityRecordDecider } from './quality-record/domain/quality-record.decider.js';
@@ -16,12 +19,18 @@ export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
 export interface RegistrySettings {
   config: RegistryConfig;
   clock: () => Date;
-  tokens: TokenService;
+  tokens: TokenIssuer;
+  /** Seals the tokens of registration answers kept for Idempotency-Key replays. */
+  seal: TokenSeal;
+  /** The public keys published at /registry/.well-known/jwks.json. */
+  keySet: JSONWebKeySet;
 }
 
 export const workshopStream = (workshopId: string): string => `workshop-${workshopId}`;
 export const brandStream = (brandId: string): string => `brand-${brandId}`;
 export const inspectorStream = (inspectorId: string): string => `inspector-${inspectorId}`;
+export const operatorStream = (operatorId: string): string => `operator-${operatorId}`;
+export const BOOTSTRAP_CREDENTIAL_STREAM = 'bootstrap-credential';
 export const qualityRecordStream = (workshopId: string, process: string): string => `quality-${workshopId}:${process}`;
 /** Snapshot every 100 events; a new name when QualityRecordState changes shape. */
 export const QUALITY_RECORD_SNAPSHOTS = { name: 'quality-record@1', every: 100 } as const;
@@ -33,6 +42,8 @@ export class RegistryStreams {
   readonly workshops;
   readonly brands;
   readonly inspectors;
+  readonly operators;
+  readonly bootstrapCredential;
   readonly qualityRecords;
   /** Each inspector's own record (results, disputed, overturned, re-inspections): read by loading its stream. */
   readonly inspectorQuality;
@@ -47,6 +58,8 @@ export class RegistryStreams {
     this.workshops = new CommandHandler(db.dataSource, db.store, workshopDecider, { projections: [members, workshopProfileProjection(db.schema)] });
     this.brands = new CommandHandler(db.dataSource, db.store, brandDecider, { projections: [members] });
     this.inspectors = new CommandHandler(db.dataSource, db.store, inspectorDecider, { projections: [members] });
+    this.operators = new CommandHandler(db.dataSource, db.store, operatorDecider, { projections: [members] });
+    this.bootstrapCredential = new CommandHandler(db.dataSource, db.store, bootstrapCredentialDecider, { projections: [members] });
     // A quality record grows for as long as the workshop works: loads start from a snapshot.
     this.qualityRecords = new CommandHandler(db.dataSource, db.store, qualityRecordDecider, {
       projections: [qualityRecordProjection(db.schema)],

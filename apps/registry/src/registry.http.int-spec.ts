@@ -7,8 +7,8 @@ import { Test } from '@nestjs/testing';
 import { assertContract, contractOf } from '#libs/contracts';
 import { ServiceDatabase, START_OF_LOG, type StoredEvent } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { RegistryStreams, workshopStream } from './registry.context.js';
 import { RegistryModule } from './registry.module.js';
 import { addDays, daysBetween } from './workshop/domain/calendar.js';
@@ -17,6 +17,7 @@ import { workshopDecider } from './workshop/domain/workshop.decider.js';
 import type { Capability } from './workshop/domain/workshop.events.js';
 
 const secret = 'registry-test-secret-that-is-long-enough-0123456789';
+const BOOTSTRAP = `op_bootstrap-${randomUUID()}`;
 const NOW = new Date('2030-03-01T08:00:00.000Z');
 const schema = uniqueSchema('registry_http');
 const inspectionSchema = uniqueSchema('registry_fake_inspection');
@@ -54,11 +55,11 @@ describe('registry over HTTP', () => {
   };
 
   beforeAll(async () => {
-    operator = await new TokenService(secret).issue({ sub: 'operator-1', role: 'operator' });
+    operator = await testTokens(secret).issue({ sub: 'operator-1', role: 'operator' });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '500' }, clock: () => NOW }),
+        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' }, operatorToken: BOOTSTRAP }),
+        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '500' }, clock: () => NOW }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -96,11 +97,70 @@ describe('registry over HTTP', () => {
     expect(denied.body.error).toBe('forbidden_role');
   });
 
+  it('registers named operators (the first with the bootstrap credential) whose acts carry their id; the bootstrap credential can then be turned off', async () => {
+    const first = await call('POST', '/registry/operators', BOOTSTRAP, { name: ' Li Wei ', contactEmail: 'li.wei@meshfab.example' });
+    expect(first).toEqual({ status: 201, body: { id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-01T16:00:00.000Z' } });
+    const li = first.body as { id: string; token: string; tokenId: string };
+    expect(await testTokens(secret).verify(li.token)).toEqual({ sub: li.id, role: 'operator', tokenId: li.tokenId });
+    expect((await eventsOf(`operator-${li.id}`)).map((e) => [e.type, e.data])).toEqual([
+      ['OperatorRegistered', { operatorId: li.id, name: 'Li Wei', contactEmail: 'li.wei@meshfab.example', registeredBy: 'bootstrap', registeredAt: NOW.toISOString() }],
+      ['MemberTokenIssued', { memberId: li.id, role: 'operator', tokenId: li.tokenId, issuedAt: NOW.toISOString(), expiresAt: '2030-03-01T16:00:00.000Z' }],
+    ]);
+    const second = (await call('POST', '/registry/operators', li.token, { name: 'Zhang Min' })).body as { id: string; token: string; tokenId: string };
+    expect((await eventsOf(`operator-${second.id}`))[0].data).toMatchObject({ registeredBy: li.id });
+    expect(await call('GET', `/registry/operators/${second.id}`, li.token)).toMatchObject({ status: 200, body: { id: second.id, name: 'Zhang Min' } });
+
+    // What a named operator does is recorded under its id.
+    const brand = await call('POST', '/registry/brands', li.token, { name: 'Attributed Brand' });
+    expect((await eventsOf(`brand-${brand.body.id}`))[0]).toMatchObject({ causationId: `register-brand:${li.id}` });
+    const shop = await registerWorkshop('Attributed Shop');
+    await call('POST', `/registry/workshops/${shop.id}/suspend`, second.token, { reason: 'audit' });
+    expect((await eventsOf(workshopStream(shop.id))).find((e) => e.type === 'WorkshopSuspended')).toMatchObject({ causationId: `SuspendWorkshop:${second.id}` });
+
+    // Members cannot register operators; an operator's tokens are managed like any member's.
+    expect((await call('POST', '/registry/operators', brand.body.token, { name: 'x' })).status).toBe(403);
+    const rotated = await call('POST', `/registry/members/${second.id}/tokens`, second.token);
+    expect(rotated).toMatchObject({ status: 201, body: { expiresAt: '2030-03-01T16:00:00.000Z' } });
+    expect(await call('GET', `/registry/operators/${li.id}`, second.token)).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    expect((await call('DELETE', `/registry/members/${second.id}/tokens/${rotated.body.tokenId}`, li.token)).status).toBe(204);
+    expect((await call('GET', `/registry/operators/${li.id}`, rotated.body.token)).status).toBe(401);
+
+    // The bootstrap credential cannot turn itself off; a named operator can, once, and it is refused from then on.
+    expect(await call('POST', '/registry/operators/bootstrap/disable', BOOTSTRAP)).toMatchObject({ status: 403, body: { error: 'named_operator_required' } });
+    expect((await call('POST', '/registry/operators/bootstrap/disable', li.token)).status).toBe(204);
+    expect((await call('POST', '/registry/operators/bootstrap/disable', li.token)).status).toBe(204);
+    expect(await call('POST', '/registry/brands', BOOTSTRAP, { name: 'Too late' })).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    expect((await eventsOf('bootstrap-credential')).map((e) => [e.type, e.data])).toEqual([
+      ['BootstrapCredentialDisabled', { disabledBy: li.id, disabledAt: NOW.toISOString() }],
+      ['MemberTokenRevoked', { memberId: 'bootstrap', tokenId: 'bootstrap-credential', revokedAt: NOW.toISOString(), reason: 'revoked' }],
+    ]);
+    expect(() => assertContract('MemberTokenRevoked', { memberId: 'bootstrap', tokenId: 'bootstrap-credential' })).not.toThrow();
+  });
+
+  it('refuses names with bidirectional-override or control characters, naming the field and the character, storing nothing', async () => {
+    const before = (await events()).length;
+    const attempts: [string, string, unknown, string][] = [
+      ['POST', '/registry/brands', { name: 'Lumen \u202Egnp.exe' }, 'name'],
+      ['POST', '/registry/operators', { name: 'Li\u2066 Wei' }, 'name'],
+      ['POST', '/registry/inspectors', { name: 'Chen', certifications: ['ISO\u200F 2859-1'] }, 'certifications'],
+      ['POST', '/registry/workshops', { ...workshopBody('Tab\tShop') }, 'name'],
+      ['POST', '/registry/workshops', { ...workshopBody('Fine Shop'), location: { lat: 1, lng: 2, city: 'Ningbo\u0007' } }, 'location.city'],
+    ];
+    for (const [method, path, body, field] of attempts) {
+      const answer = await call(method, path, operator, body);
+      expect({ path, field, status: answer.status }).toEqual({ path, field, status: 400 });
+      expect(answer.body.fields.map((f: Json) => f.field)).toContain(field);
+      expect(JSON.stringify(answer.body)).toMatch(/control or bidirectional-override characters \(found U\+[0-9A-F]{4}\)/);
+    }
+    expect((await events()).length).toBe(before);
+    expect((await call('POST', '/registry/brands', operator, { name: 'Ünïcödé 纺织 ☂ Brand' })).status).toBe(201);
+  });
+
   it('registers a brand: 201 with id and a working token; only the brand itself reads it', async () => {
     const before = (await events()).length;
     const brand = await call('POST', '/registry/brands', operator, { name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' });
     expect(brand.status).toBe(201);
-    expect(brand.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
+    expect(brand.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-02T08:00:00.000Z' });
     const own = await call('GET', `/registry/brands/${brand.body.id}`, brand.body.token);
     expect(own).toMatchObject({ status: 200, body: { id: brand.body.id, name: 'Lumen Apparel', contactEmail: 'ops@lumen.example' } });
     const other = await call('POST', '/registry/brands', operator, { name: 'Other Brand' });
@@ -210,6 +270,40 @@ describe('registry over HTTP', () => {
     expect(types.slice(-2)).toEqual(['WorkshopSuspended', 'WorkshopReinstated']);
   });
 
+  it('freezes a suspended workshop: reads and its appeal only, no new token from anyone; reinstatement restores; both audited with the operator', async () => {
+    const shop = await registerWorkshop('Frozen Shop');
+    expect((await call('POST', `/registry/workshops/${shop.id}/appeal`, shop.token, { reason: 'nothing to appeal' })).status).toBe(409);
+    await call('POST', `/registry/workshops/${shop.id}/suspend`, operator, { reason: 'payout fraud check' });
+
+    const today = NOW.toISOString().slice(0, 10);
+    const writes: [string, string, unknown][] = [
+      ['PATCH', `/registry/workshops/${shop.id}`, { name: 'Renamed' }],
+      ['PUT', `/registry/workshops/${shop.id}/capabilities`, { capabilities: [sewing] }],
+      ['POST', `/registry/workshops/${shop.id}/capacity`, { action: 'declare', process: 'sewing', hoursPerDay: 8, from: today }],
+      ['POST', `/registry/members/${shop.id}/tokens`, undefined],
+      ['DELETE', `/registry/members/${shop.id}/tokens/${shop.tokenId}`, undefined],
+    ];
+    for (const [method, path, body] of writes) {
+      expect({ method, path, ...(await call(method, path, shop.token, body)) }).toMatchObject({ method, path, status: 403, body: { error: 'member_suspended' } });
+    }
+    expect(await call('POST', `/registry/members/${shop.id}/tokens`, operator)).toMatchObject({ status: 403, body: { error: 'member_suspended' } });
+    expect(await call('GET', `/registry/workshops/${shop.id}`, shop.token)).toMatchObject({ status: 200, body: { status: 'suspended', name: 'Frozen Shop' } });
+    expect((await call('GET', `/registry/members/${shop.id}/tokens`, shop.token)).status).toBe(200);
+    expect(await call('POST', `/registry/workshops/${shop.id}/appeal`, shop.token, { reason: 'the defects came from the brand’s fabric' })).toMatchObject({ status: 200 });
+
+    await call('POST', `/registry/workshops/${shop.id}/reinstate`, operator, { reason: 'appeal upheld' });
+    expect((await call('PATCH', `/registry/workshops/${shop.id}`, shop.token, { name: 'Thawed Shop' })).status).toBe(200);
+    expect((await call('POST', `/registry/members/${shop.id}/tokens`, shop.token)).status).toBe(201);
+
+    const audit = (await eventsOf(workshopStream(shop.id))).filter((e) => ['WorkshopSuspended', 'WorkshopSuspensionAppealed', 'WorkshopReinstated'].includes(e.type));
+    expect(audit.map((e) => [e.type, e.data])).toEqual([
+      ['WorkshopSuspended', { workshopId: shop.id, reason: 'payout fraud check', suspendedAt: NOW.toISOString(), suspendedBy: 'operator-1' }],
+      ['WorkshopSuspensionAppealed', { workshopId: shop.id, reason: 'the defects came from the brand’s fabric', appealedAt: NOW.toISOString() }],
+      ['WorkshopReinstated', { workshopId: shop.id, reason: 'appeal upheld', reinstatedAt: NOW.toISOString(), reinstatedBy: 'operator-1' }],
+    ]);
+    for (const e of audit) if (contractOf(e.type)) expect(() => assertContract(e.type, e.data)).not.toThrow();
+  });
+
   it('refuses a revoked token (401) and old tokens after a rotation, and publishes MemberTokenRevoked', async () => {
     const shop = await registerWorkshop('Token Shop');
     expect((await call('GET', `/registry/workshops/${shop.id}`, shop.token)).status).toBe(200);
@@ -239,9 +333,9 @@ describe('registry over HTTP', () => {
     const declared = { processes: ['sewing'], regions: ['Zhejiang'], affiliations: ['ws-kin'] };
     const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared });
     expect(registered.status).toBe(201);
-    expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-05-30T08:00:00.000Z' });
+    expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-02T08:00:00.000Z' });
     const { id, token, tokenId } = registered.body as { id: string; token: string; tokenId: string };
-    expect(await new TokenService(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
+    expect(await testTokens(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
 
     const own = await call('GET', `/registry/inspectors/${id}`, token);
     const fresh = { resultsRecorded: 0, resultsDisputed: 0, resultsOverturned: 0, reinspections: 0, score: 0.9 };
@@ -310,6 +404,11 @@ describe('registry over HTTP', () => {
     expect(first.status).toBe(201);
     expect(again).toEqual(first);
     expect((await events()).filter((e) => e.type === 'InspectorRegistered' && e.data.name === 'Once Inspector')).toHaveLength(1);
+    // The kept answer holds the token sealed, never in plain text (nor its signature).
+    const [kept]: { response: string }[] = await registryDb.dataSource.query(`SELECT response::text AS response FROM "${schema}".idempotency_keys WHERE key = $1`, [key]);
+    expect(kept.response).not.toContain(first.body.token);
+    expect(kept.response).not.toContain(first.body.token.split('.')[2]);
+    expect(JSON.parse(kept.response)).toEqual({ id: first.body.id, tokenId: first.body.tokenId, expiresAt: first.body.expiresAt, sealedToken: expect.stringMatching(/^v1\./) });
     expect((await call('POST', '/registry/inspectors', operator, { name: 'Other Inspector' }, { 'idempotency-key': key })).status).toBe(409);
   });
 
@@ -320,7 +419,7 @@ describe('registry over HTTP', () => {
 
     const rotated = await call('POST', `/registry/members/${inspector.id}/tokens`, inspector.token);
     expect(rotated).toMatchObject({ status: 201, body: { id: inspector.id, token: expect.any(String), tokenId: expect.any(String) } });
-    expect(await new TokenService(secret).verify(rotated.body.token)).toMatchObject({ sub: inspector.id, role: 'inspector' });
+    expect(await testTokens(secret).verify(rotated.body.token)).toMatchObject({ sub: inspector.id, role: 'inspector' });
     expect(await call('GET', `/registry/inspectors/${inspector.id}`, inspector.token)).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
     expect((await call('GET', `/registry/inspectors/${inspector.id}`, rotated.body.token)).status).toBe(200);
 

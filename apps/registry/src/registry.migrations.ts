@@ -102,6 +102,19 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       for (const c of ['on_time_rate', 'on_time_deliveries', 'deliveries']) await q.query(`ALTER TABLE ${s}.quality_records DROP COLUMN ${c}`);
     }
   }
+  /** Operators are named members too (issue 17): a fourth role. */
+  class OperatorMembers1766900000000 implements MigrationInterface {
+    name = 'OperatorMembers1766900000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector', 'operator'))`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DELETE FROM ${s}.members WHERE role = 'operator'`);
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector'))`);
+    }
+  }
   /** Disputes of inspection results and results a re-inspection overturned, in the workshop's quality record (issue 17). */
   class QualityDisputes1767000000000 implements MigrationInterface {
     name = 'QualityDisputes1767000000000';
@@ -112,5 +125,5 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       await q.query(`ALTER TABLE ${s}.quality_records DROP COLUMN disputes, DROP COLUMN overturned_results`);
     }
   }
-  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000, QualityDisputes1767000000000];
+  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000, OperatorMembers1766900000000, QualityDisputes1767000000000];
 }

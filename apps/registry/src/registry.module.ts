@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceDatabaseModule } from '#libs/eventsourcing';
-import { loadConfig, ObservabilityModule, TOKEN_REVOCATION, TokenService } from '#libs/platform';
+import { loadConfig, ObservabilityModule, TOKEN_REVOCATION, TokenIssuer } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
 import { BrandsController } from './brand/brands.controller.js';
 import { InspectorsController } from './inspector/inspectors.controller.js';
+import { JwksController } from './member/jwks.controller.js';
+import { OperatorsController } from './operator/operators.controller.js';
 import { MemberCredentials } from './member/member-credentials.js';
+import { TokenSeal } from './member/sealed-token.js';
 import { MemberTokensController } from './member/member-tokens.controller.js';
 import { DeliveriesConsumer } from './quality-record/deliveries.consumer.js';
 import { InspectionResultsConsumer } from './quality-record/inspection-results.consumer.js';
@@ -22,10 +25,13 @@ import { WorkshopsController } from './workshop/workshops.controller.js';
 export class RegistryModule {
   static forRoot(options: ServiceModuleOptions): DynamicModule {
     const config = loadConfig(RegistryConfig, options.env);
+    if (!options.signing) throw new Error('the registry issues tokens and needs a signing key (ServiceModuleOptions.signing)');
     const settings: RegistrySettings = {
       config,
       clock: options.clock ?? (() => new Date()),
-      tokens: new TokenService(options.jwtSecret, options.clock ? { now: options.clock } : {}),
+      tokens: new TokenIssuer(options.signing.key, options.clock ? { now: options.clock } : {}),
+      keySet: options.signing.keySet,
+      seal: new TokenSeal(options.signing.key.privateKey),
     };
     return {
       module: RegistryModule,
@@ -33,7 +39,7 @@ export class RegistryModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), ...options.pool }),
         ObservabilityModule,
       ],
-      controllers: [BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],
+      controllers: [JwksController, OperatorsController, BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         RegistryStreams,

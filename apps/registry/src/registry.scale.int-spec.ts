@@ -5,8 +5,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema } from '#libs/testing';
 import { RegistryStreams, workshopStream } from './registry.context.js';
 import { RegistryModule } from './registry.module.js';
 import { addDays } from './workshop/domain/calendar.js';
@@ -50,8 +50,8 @@ describe('registry with 10,000 workshops', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '100' }, clock: () => NOW, pool: { poolSize: 12 } }),
+        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_REGISTRY_SCHEMA: schema, MESHFAB_REGISTRY_PAGE_SIZE: '100' }, clock: () => NOW, pool: { poolSize: 12 } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -94,7 +94,7 @@ describe('registry with 10,000 workshops', () => {
           }
         }
       }
-      if (shop.suspended) list.push({ type: 'SuspendWorkshop', workshopId: id, reason: 'audit', at });
+      if (shop.suspended) list.push({ type: 'SuspendWorkshop', workshopId: id, reason: 'audit', by: 'op-1', at });
       shops.push(shop);
       commands.push({ id, list });
     }
@@ -130,7 +130,7 @@ describe('registry with 10,000 workshops', () => {
   });
 
   it('answers "sewing, Zhejiang, ≥ 8 free hours on a given day" exactly as a brute-force filter over the generated data, over all pages', async () => {
-    const reader = await new TokenService(secret).issue({ sub: 'operator-1', role: 'operator' });
+    const reader = await testTokens(secret).issue({ sub: 'operator-1', role: 'operator' });
     const expected = new Map(
       shops
         .filter((s) => !s.suspended && s.region === 'Zhejiang' && s.processes.includes('sewing'))

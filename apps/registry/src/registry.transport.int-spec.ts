@@ -8,8 +8,8 @@ import { Test } from '@nestjs/testing';
 import { assertContract, type EventEnvelope } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer, EventContext, KafkaEventConsumer, KafkaOutboxRelay, OnEvent, type EventConsumerServer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, kafkaBrokers, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, kafkaBrokers, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { qualityRecordStream, RegistryStreams } from './registry.context.js';
 import { RegistryModule } from './registry.module.js';
 
@@ -115,11 +115,11 @@ describe('registry events through the Kafka and the embedded transports', () => 
   };
 
   beforeAll(async () => {
-    operator = await new TokenService(secret).issue({ sub: 'operator-1', role: 'operator' });
+    operator = await testTokens(secret).issue({ sub: 'operator-1', role: 'operator' });
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_REGISTRY_SCHEMA: registrySchema }, clock: () => NOW }),
+        PlatformModule.forRoot({ serviceName: 'registry', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        RegistryModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_REGISTRY_SCHEMA: registrySchema }, clock: () => NOW }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema } from '#libs/testing';
 import { httpCaller } from '../../../test/support/settlement-http.js';
 import { SettlementModule } from './settlement.module.js';
 
@@ -19,7 +19,7 @@ const DEFAULT_CAP = 1_000_000_000_000; // 10^12 minor units: the default per-dep
 
 describe('settlement amounts: exact, capped, one member cannot break another', () => {
   const schema = uniqueSchema('settlement_amounts');
-  const tokens = new TokenService(secret);
+  const tokens = testTokens(secret);
   const tokenOf: Record<string, string> = {};
   let app: INestApplication;
   let db: ServiceDatabase;
@@ -30,8 +30,8 @@ describe('settlement amounts: exact, capped, one member cannot break another', (
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema } }),
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_SETTLEMENT_SCHEMA: schema } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

@@ -95,6 +95,18 @@ export class SettlementConfig {
   @IsBoolean()
   MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: boolean = false;
 
+  /** How often requested payouts are handed to the payout rail (the provider), in ms; each request also starts a round. */
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: number = 1_000;
+
+  /** An instructed payout the provider has not confirmed after this many ms is instructed again (idempotent per payout). */
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  MESHFAB_SETTLEMENT_PAYOUT_RESEND_AFTER_MS: number = 30_000;
+
   /** The sandbox's delay before it calls the webhook, in ms. */
   @IsInt()
   @Min(0)

@@ -5,6 +5,6 @@ export const settlementService: MeshfabServiceDefinition = {
   name: 'settlement',
   moduleClass: SettlementModule,
   forRoot: (o) => SettlementModule.forRoot(o),
-  consumes: ['matching', 'inspection', 'orders'],
+  consumes: ['matching', 'inspection', 'orders', 'registry'],
   parksStreams: true, // a skipped acceptance or pass leaves a lot unpaid
 };

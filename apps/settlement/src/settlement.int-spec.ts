@@ -11,12 +11,13 @@ import type {
   SubtaskAcceptedContract,
   SubtaskCompletedContract,
 } from '#libs/contracts';
-import { ServiceDatabase } from '#libs/eventsourcing';
+import { rebuildProjection, ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, useRequestEdge } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { httpCaller, sendWebhook } from '../../../test/support/settlement-http.js';
 import { SettlementModule } from './settlement.module.js';
+import { lotsProjection, ordersProjection, payoutsProjection } from './settlement/settlement.projections.js';
 
 const secret = 'settlement-int-spec-secret-0123456789abcdef';
 const providerSecret = `whsec_${Buffer.from('settlement-int-spec-provider-secret-0123456789').toString('base64')}`;
@@ -31,7 +32,7 @@ describe('settlement service', () => {
   let app: INestApplication;
   let db: ServiceDatabase;
   let base: string;
-  const tokens = new TokenService(secret);
+  const tokens = testTokens(secret);
   const tokenOf: Record<string, string> = {};
 
   const brandA = id('brand-a');
@@ -45,8 +46,8 @@ describe('settlement service', () => {
     }
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: secret, LOG_LEVEL: 'error' } }),
-        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: secret, env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(secret), LOG_LEVEL: 'error' } }),
+        SettlementModule.forRoot({ databaseUrl: testDatabaseUrl(), signing: testSigning(secret), env: { MESHFAB_SETTLEMENT_SCHEMA: schema, MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}` } }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
@@ -259,6 +260,8 @@ describe('settlement service', () => {
           platformFee: { amountMinor: 1_500, currency: 'CNY' },
           penalty: { amountMinor: 0, currency: 'CNY' },
           net: { amountMinor: 28_500, currency: 'CNY' },
+          daysLate: 0,
+          releasedAt: expect.any(String),
         },
         {
           orderId: order,
@@ -268,6 +271,8 @@ describe('settlement service', () => {
           platformFee: { amountMinor: 2_500, currency: 'CNY' },
           penalty: { amountMinor: 1_500, currency: 'CNY' }, // 3 started days late × 1 %
           net: { amountMinor: 46_000, currency: 'CNY' },
+          daysLate: 3,
+          releasedAt: expect.any(String),
         },
       ]);
       expect(await balances(brandA)).toMatchObject({ availableMinor: 11_500, inEscrowMinor: 40_000 });
@@ -412,12 +417,12 @@ describe('settlement service', () => {
   });
 
   describe('payouts and the ledger check', () => {
-    it('pays out a workshop balance once per key, and the operator marks it paid', async () => {
+    it('pays out a workshop balance once per key, and the operator reconciles it with the bank transaction that paid it', async () => {
       expect((await call('POST', '/settlement/payouts', { as: workshop, body: {} })).status).toBe(400);
       const key = id('payout-1');
       const first = await call('POST', '/settlement/payouts', { as: workshop, key, body: { amount: { amountMinor: 50_000, currency: 'CNY' } } });
       expect(first.status).toBe(201);
-      expect(first.body).toMatchObject({ workshopId: workshop, amount: { amountMinor: 50_000 }, status: 'pending' });
+      expect(first.body).toMatchObject({ workshopId: workshop, amount: { amountMinor: 50_000 }, status: 'requested', confirmation: null });
       const replay = await call('POST', '/settlement/payouts', { as: workshop, key, body: { amount: { amountMinor: 50_000, currency: 'CNY' } } });
       expect(replay.body.payoutId).toBe(first.body.payoutId);
       const tooMuch = await call('POST', '/settlement/payouts', { as: workshop, key: id('payout-2'), body: { amount: { amountMinor: 10_000_000, currency: 'CNY' } } });
@@ -428,13 +433,30 @@ describe('settlement service', () => {
       expect(await balances(workshop)).toMatchObject({ availableMinor: 0, payoutPendingMinor: 74_500 + 9_500 + 1_900 });
       expect((await call('POST', '/settlement/payouts', { as: brandA, key: id('p-x'), body: {} })).status).toBe(403);
       expect((await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: workshop, body: {} })).status).toBe(403);
-      const paid = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: { bankReference: 'BOC-77' } });
-      expect(paid.body).toMatchObject({ status: 'paid', bankReference: 'BOC-77' });
-      const again = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: {} });
+      // "Mark paid" is reconciliation, not a free click: the bank's transaction id is required.
+      const noTransaction = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: { bankReference: 'BOC-77' } });
+      expect(noTransaction.status).toBe(400);
+      expect(JSON.stringify(noTransaction.body)).toContain('bankTransactionId');
+      const paid = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: { bankTransactionId: 'BOC-TX-77', bankReference: 'BOC-77' } });
+      expect(paid.body).toMatchObject({ status: 'paid', bankReference: 'BOC-77', confirmation: { source: 'bank', transactionId: 'BOC-TX-77', confirmedBy: expect.any(String) } });
+      const again = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: { bankTransactionId: 'BOC-TX-77' } });
       expect(again.body).toMatchObject({ status: 'paid', bankReference: 'BOC-77' });
+      // Another bank transaction for the same payout, or the same bank transaction for another payout: refused.
+      const otherTx = await call('POST', `/settlement/payouts/${first.body.payoutId}/paid`, { as: 'operator', body: { bankTransactionId: 'BOC-TX-78' } });
+      expect(otherTx).toMatchObject({ status: 409, body: { error: 'payout_state_conflict' } });
+      const reused = await call('POST', `/settlement/payouts/${rest.body.payoutId}/paid`, { as: 'operator', body: { bankTransactionId: 'BOC-TX-77' } });
+      expect(reused).toMatchObject({ status: 409, body: { error: 'bank_transaction_already_reconciled' } });
+      expect((await call('GET', `/settlement/payouts/${rest.body.payoutId}`, { as: workshop })).body.status).toBe('requested');
       expect(await balances(workshop)).toMatchObject({ payoutPendingMinor: 74_500 + 9_500 + 1_900 - 50_000 });
       const list = await call('GET', '/settlement/payouts', { as: workshop });
-      expect(list.body.payouts).toHaveLength(2);
+      expect(list.body).toMatchObject({ hasMore: false, nextCursor: null });
+      expect(list.body.items.map((p: { payoutId: string }) => p.payoutId).sort()).toEqual([first.body.payoutId, rest.body.payoutId].sort());
+      // A page at a time, newest first, each payout once.
+      const page1 = await call('GET', '/settlement/payouts?limit=1', { as: workshop });
+      expect(page1.body).toMatchObject({ hasMore: true, items: [{ payoutId: list.body.items[0].payoutId }] });
+      const page2 = await call('GET', `/settlement/payouts?limit=1&cursor=${page1.body.nextCursor}`, { as: workshop });
+      expect(page2.body).toMatchObject({ hasMore: false, nextCursor: null, items: [{ payoutId: list.body.items[1].payoutId }] });
+      expect((await call('GET', '/settlement/payouts?cursor=not-a-cursor', { as: workshop })).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
     });
 
     it('lets 50 concurrent payout requests take exactly the available balance, never more', async () => {
@@ -519,5 +541,22 @@ describe('settlement service', () => {
         ]);
         expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true, closedOrdersWithEscrow: [] });
       });
+  });
+  describe('one write path', () => {
+    it('rebuilds the lots, orders and payouts read models from the streams to the same rows', async () => {
+      const tables = { lots: lotsProjection(schema), orders: ordersProjection(schema), payouts: payoutsProjection(schema) };
+      const rows = async (table: string) => {
+        // updated_at is the time a row was last written (the rebuild writes it again from the event's time).
+        const all: Record<string, unknown>[] = await db.dataSource.query(`SELECT to_jsonb(t) - 'updated_at' - 'created_at' AS row FROM "${schema}".${table} t ORDER BY 1::text`);
+        return all.map((r) => JSON.stringify(r.row)).sort();
+      };
+      for (const [table, projection] of Object.entries(tables)) {
+        const before = await rows(table);
+        expect(before.length).toBeGreaterThan(0);
+        await rebuildProjection(db.dataSource, db.log, projection);
+        expect(await rows(table)).toEqual(before);
+      }
+      expect((await call('GET', '/settlement/audit', { as: 'operator' })).body).toMatchObject({ ok: true });
+    });
   });
 });

@@ -239,5 +239,84 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`ALTER TABLE ${s}.payouts DROP CONSTRAINT IF EXISTS payouts_amount_safe`);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000];
+  /**
+   * One write path (issue 16): lots, orders and payouts are read models of settlement's own streams
+   * (settlement.projections.ts). Payouts go out through a provider or are reconciled against a bank
+   * transaction: their confirmation is UNIQUE per (currency, source, transaction id), so one bank
+   * transaction never confirms two payouts. (Which workshops the registry suspended is kept in the
+   * event store's `suspended_members`, see event-store.migrations.ts: their payouts are held.)
+   */
+  class SettlementPayoutRail1767200000000 implements MigrationInterface {
+    name = 'SettlementPayoutRail1767200000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.payouts DROP CONSTRAINT IF EXISTS payouts_status_check`);
+      await q.query(`UPDATE ${s}.payouts SET status = 'requested' WHERE status = 'pending'`);
+      await q.query(`ALTER TABLE ${s}.payouts ADD CONSTRAINT payouts_status_check CHECK (status IN ('requested', 'held', 'instructed', 'paid', 'failed'))`);
+      for (const column of ['hold_reason text', 'provider text', 'instruction_id text', 'confirmation_source text', 'confirmation_txid text', 'confirmed_by text', 'failed_at timestamptz', 'failure_reason text']) {
+        await q.query(`ALTER TABLE ${s}.payouts ADD COLUMN ${column}`);
+      }
+      await q.query(`ALTER TABLE ${s}.payouts ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()`);
+      await q.query(`ALTER TABLE ${s}.payouts ADD CONSTRAINT payouts_confirmed_once UNIQUE (currency, confirmation_source, confirmation_txid)`);
+      await q.query(`CREATE INDEX payouts_to_instruct_idx ON ${s}.payouts (requested_at) WHERE status IN ('requested', 'instructed')`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP INDEX IF EXISTS ${s}.payouts_to_instruct_idx`);
+      await q.query(`ALTER TABLE ${s}.payouts DROP CONSTRAINT IF EXISTS payouts_confirmed_once`);
+      for (const column of ['hold_reason', 'provider', 'instruction_id', 'confirmation_source', 'confirmation_txid', 'confirmed_by', 'failed_at', 'failure_reason', 'updated_at']) {
+        await q.query(`ALTER TABLE ${s}.payouts DROP COLUMN IF EXISTS ${column}`);
+      }
+    }
+  }
+  /**
+   * A posting in one round trip (issue 16, hot rows): the accounts a transfer touches are created if
+   * new and locked in the global order (ascending id, COLLATE "C"), a repeated transfer id is answered
+   * (`replayed`, or `conflict` for other content), floors and balance caps are checked on the locked
+   * balances (`refused`, with the balances, for the application to name the violation), then the transfer,
+   * its entries and the new balances are written. The same steps Ledger.post took in six statements.
+   */
+  class SettlementLedgerPost1767300000000 implements MigrationInterface {
+    name = 'SettlementLedgerPost1767300000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE FUNCTION ${s}.ledger_post(
+          p_id text, p_kind text, p_currency text, p_order text, p_subtask text, p_memo text, p_hash text,
+          p_accounts text[], p_purposes text[], p_members text[], p_orders text[], p_floors bigint[], p_amounts bigint[], p_caps bigint[]
+        ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+        DECLARE
+          v_existing text;
+          v_balances jsonb;
+          v_refused boolean;
+        BEGIN
+          INSERT INTO ${s}.accounts (id, purpose, member_id, order_id, currency, min_balance)
+            SELECT a.id, a.purpose, a.member_id, a.order_id, p_currency, a.min_balance
+            FROM unnest(p_accounts, p_purposes, p_members, p_orders, p_floors) WITH ORDINALITY AS a(id, purpose, member_id, order_id, min_balance, n)
+            ORDER BY a.n
+          ON CONFLICT (id) DO NOTHING;
+          SELECT jsonb_object_agg(locked.id, locked.balance::text) INTO v_balances
+            FROM (SELECT id, balance FROM ${s}.accounts WHERE id = ANY(p_accounts) ORDER BY id COLLATE "C" FOR UPDATE) AS locked;
+          SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+          IF FOUND THEN
+            RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+          END IF;
+          SELECT coalesce(bool_or(
+                   (l.floor IS NOT NULL AND l.amount < 0 AND a.balance + l.amount < l.floor)
+                   OR (abs(a.balance + l.amount) > l.cap AND abs(a.balance + l.amount) > abs(a.balance))), false)
+            INTO v_refused
+            FROM unnest(p_accounts, p_amounts, p_floors, p_caps) AS l(id, amount, floor, cap) JOIN ${s}.accounts a ON a.id = l.id;
+          IF v_refused THEN
+            RETURN jsonb_build_object('outcome', 'refused', 'balances', v_balances);
+          END IF;
+          INSERT INTO ${s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash)
+            VALUES (p_id, p_kind, p_currency, p_order, p_subtask, p_memo, p_hash);
+          INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency)
+            SELECT p_id, l.id, l.amount, p_currency FROM unnest(p_accounts, p_amounts) AS l(id, amount);
+          UPDATE ${s}.accounts a SET balance = a.balance + l.amount FROM unnest(p_accounts, p_amounts) AS l(id, amount) WHERE a.id = l.id;
+          RETURN jsonb_build_object('outcome', 'posted');
+        END $fn$`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.ledger_post(text, text, text, text, text, text, text, text[], text[], text[], text[], bigint[], bigint[], bigint[])`);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000];
 }

@@ -11,6 +11,9 @@ import { parseProviderSecrets } from './funding/standard-webhooks.js';
 import { SandboxProviderModule } from './sandbox-provider/sandbox-provider.module.js';
 import type { LedgerLimits } from './ledger/domain/limits.js';
 import { Ledger } from './ledger/ledger.js';
+import { PAYOUT_DISPATCH, PayoutDispatcher } from './payouts/payout-dispatcher.js';
+import { PayoutService } from './payouts/payout.service.js';
+import { PayoutsController } from './payouts/payouts.controller.js';
 import { assertPolicy } from './settlement/domain/payment-policy.js';
 import { SettlementController } from './settlement/settlement.controller.js';
 import { SettlementEventsConsumer } from './settlement/settlement-events.consumer.js';
@@ -73,15 +76,18 @@ export class SettlementModule {
         ObservabilityModule,
         ...sandbox,
       ],
-      controllers: [SettlementController, SettlementEventsConsumer, FundingController],
+      controllers: [SettlementController, SettlementEventsConsumer, FundingController, PayoutsController],
       providers: [
         { provide: SETTLEMENT_SETTINGS, useValue: settings },
         { provide: Ledger, useFactory: (db: ServiceDatabase) => new Ledger(db.dataSource, db.schema, limits), inject: [ServiceDatabase] },
         SettlementService,
+        PayoutService,
+        { provide: PAYOUT_DISPATCH, useValue: { intervalMs: config.MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS, resendAfterMs: config.MESHFAB_SETTLEMENT_PAYOUT_RESEND_AFTER_MS } },
+        PayoutDispatcher,
         { provide: FUNDING_SETTINGS, useValue: funding },
         FundingService,
       ],
-      exports: [SettlementService, Ledger],
+      exports: [SettlementService, PayoutService, Ledger],
     };
   }
 }

@@ -8,3 +8,4 @@ export * from './orders.events.js';
 export * from './matching.events.js';
 export * from './inspection.events.js';
 export * from './settlement.events.js';
+export * from './plain-text.js';

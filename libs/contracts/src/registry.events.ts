@@ -62,9 +62,17 @@ export class CapacityWithdrawnContract {
 }
 IntegrationEvent('registry', 'CapacityWithdrawn')(CapacityWithdrawnContract);
 
+/**
+ * An operator suspended the workshop: from now on its tokens may only read its own data and appeal (every
+ * other write is a 403 `member_suspended`, token rotation included), matching withdraws its open offers and
+ * re-plans them, settlement holds its payouts. `suspendedBy` (the operator's member id) and `suspendedAt`
+ * were added by issue 17 (optional for older events).
+ */
 export class WorkshopSuspendedContract {
   @IsString() workshopId!: string;
   @IsString() reason!: string;
+  @IsOptional() @IsString() suspendedBy?: string;
+  @IsOptional() @IsString() suspendedAt?: string;
 }
 IntegrationEvent('registry', 'WorkshopSuspended')(WorkshopSuspendedContract);
 
@@ -72,6 +80,9 @@ export class WorkshopReinstatedContract {
   @IsString() workshopId!: string;
   /** Why the operator reinstated the workshop (added by the registry; optional for older events). */
   @IsOptional() @IsString() reason?: string;
+  /** Who reinstated it and when (issue 17; optional for older events). Everything the suspension froze is restored. */
+  @IsOptional() @IsString() reinstatedBy?: string;
+  @IsOptional() @IsString() reinstatedAt?: string;
 }
 IntegrationEvent('registry', 'WorkshopReinstated')(WorkshopReinstatedContract);
 

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { MoneyDto } from './common.dto.js';
 import { IntegrationEvent } from './contract-registry.js';
 
@@ -29,6 +29,9 @@ export class PaymentReleasedContract {
   @ValidateNested() @Type(() => MoneyDto) platformFee!: MoneyDto;
   @ValidateNested() @Type(() => MoneyDto) penalty!: MoneyDto;
   @ValidateNested() @Type(() => MoneyDto) net!: MoneyDto;
+  /** Whole days the delivery was late (each started day counts; added with issue 16's one write path). */
+  @IsOptional() @IsInt() @Min(0) daysLate?: number;
+  @IsOptional() @IsString() releasedAt?: string;
 }
 IntegrationEvent('settlement', 'PaymentReleased')(PaymentReleasedContract);
 

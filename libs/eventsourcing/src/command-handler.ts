@@ -19,6 +19,8 @@ export interface HandleOptions {
 
 export interface HandleResult<State, Event extends DomainEvent> {
   state: State;
+  /** The state the command was decided on (fold it with `decided` to get `state`). */
+  previous: State;
   version: number;
   newEvents: StoredEvent[];
   /** The decided events as the decider produced them (typed). */
@@ -91,7 +93,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
       throw new ConcurrencyError(streamId, options.expectedVersion, version);
     }
     const decided = this.decider.decide(command, state);
-    if (decided.length === 0) return { state, version, newEvents: [], decided };
+    if (decided.length === 0) return { state, previous: state, version, newEvents: [], decided };
     const appended = await this.store.append(streamId, decided, { expectedVersion: version, metadata: options.metadata, manager });
     if (manager && this.options.projections?.length) await applyProjections(this.options.projections, appended.events, manager);
     const next = decided.reduce((s, e) => this.decider.evolve(s, e), state);
@@ -99,6 +101,6 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     if (policy && this.snapshotStore && folded + decided.length >= policy.every) {
       await this.snapshotStore.write(streamId, policy.name, { state: next, version: appended.nextExpectedVersion }, manager);
     }
-    return { state: next, version: appended.nextExpectedVersion, newEvents: appended.events, decided };
+    return { state: next, previous: state, version: appended.nextExpectedVersion, newEvents: appended.events, decided };
   }
 }

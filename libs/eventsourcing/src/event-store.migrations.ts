@@ -171,5 +171,19 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.snapshots`);
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000];
+  /** Members the registry suspended, as every other service learns of them from its events: their tokens may only read. */
+  class SuspendedMembers1766910000000 implements MigrationInterface {
+    name = 'SuspendedMembers1766910000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.suspended_members (
+          member_id    text PRIMARY KEY,
+          suspended_at timestamptz NOT NULL DEFAULT now()
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE IF EXISTS ${s}.suspended_members`);
+    }
+  }
+  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000, SuspendedMembers1766910000000];
 }

@@ -16,3 +16,4 @@ export * from './idempotency.js';
 export * from './service-database.js';
 export * from './service-database.module.js';
 export { ident, isUniqueViolation } from './sql.js';
+export * from './retention.js';

@@ -132,3 +132,76 @@ describe('handlers that deadlock each other', () => {
     expect(touched).toEqual([{ touches: 24 }, { touches: 24 }]);
   });
 });
+
+class PartRecalledContract {
+  @IsInt() units!: number;
+}
+IntegrationEvent('parts', 'PartRecalled')(PartRecalledContract);
+
+// Two modules of one service may each react to the same event type (settlement's payouts and the token
+// guard's suspension list both hear WorkshopSuspended): Nest chains the second handler behind the first
+// and runs both (forkJoin) in the one inbox transaction the dispatcher opened; a failure of either rolls
+// back both, and the retry applies both once.
+describe('two handlers of one event type in one consumer', () => {
+  const schemas = { producer: uniqueSchema('parts2'), consumer: uniqueSchema('recall') };
+  const consumer = `recall${randomUUID().slice(0, 6)}`;
+  let producer: ServiceDatabase;
+  let own: ServiceDatabase;
+  let failSecond = true;
+
+  const append = async (stream: string, event: EventEnvelope<PartRecalledContract>, ctx: EventContext) => {
+    await own.store.append(`${stream}-${event.data.units}`, [{ type: 'Recalled', data: { units: event.data.units } }], { expectedVersion: 0, metadata: ctx.metadata, manager: ctx.manager });
+  };
+
+  @Controller()
+  class Ledger {
+    @OnEvent(consumer, 'PartRecalled')
+    async onRecalled(@Payload() event: EventEnvelope<PartRecalledContract>, @Ctx() ctx: EventContext): Promise<void> {
+      await append('ledger', event, ctx);
+    }
+  }
+
+  @Controller()
+  class Quality {
+    @OnEvent(consumer, 'PartRecalled')
+    async onRecalled(@Payload() event: EventEnvelope<PartRecalledContract>, @Ctx() ctx: EventContext): Promise<void> {
+      if (event.data.units === 2 && failSecond) {
+        failSecond = false;
+        throw new Error('the second handler fails once'); // the first handler's effect must roll back with it
+      }
+      await append('quality', event, ctx);
+    }
+  }
+
+  beforeAll(async () => {
+    producer = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: schemas.producer });
+    own = await ServiceDatabase.open({ url: testDatabaseUrl(), schema: schemas.consumer });
+  });
+  afterAll(async () => {
+    await producer.close();
+    await own.close();
+    for (const schema of Object.values(schemas)) await dropSchema(testDatabaseUrl(), schema);
+  });
+
+  it('runs every handler of the type, all or nothing per event', async () => {
+    const bus = new EmbeddedEventBus();
+    bus.register('parts', producer.log);
+    const server = new EmbeddedEventConsumer({ consumer, producers: ['parts'], database: own, bus, pollIntervalMs: 10, retry: { maxAttempts: 3, initialBackoffMs: 1 } });
+    const app = (await Test.createTestingModule({ controllers: [Ledger, Quality] }).compile()).createNestMicroservice({ strategy: server, logger: false });
+    await app.listen();
+    try {
+      for (const units of [1, 2, 3]) {
+        await producer.store.append(`recall-${units}`, [{ type: 'PartRecalled', data: { units } }], { expectedVersion: 0, metadata: { correlationId: 'c', causationId: 'c' } });
+      }
+      const streams = await waitFor(async () => {
+        const rows: { stream_id: string }[] = await own.dataSource.query(`SELECT stream_id FROM "${schemas.consumer}".events WHERE type = 'Recalled' ORDER BY stream_id`);
+        return rows.length >= 6 ? rows.map((r) => r.stream_id) : null;
+      }, { timeoutMs: 20_000, message: 'both handlers of each recall' });
+      expect(streams).toEqual(['ledger-1', 'ledger-2', 'ledger-3', 'quality-1', 'quality-2', 'quality-3']);
+      expect(failSecond).toBe(false); // the failure happened, and its retry applied both handlers once
+      expect(await own.deadLetters.list()).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -9,3 +9,4 @@ export * from './kafka-outbox-relay.js';
 export * from './event-feed.js';
 export { ensureTopics, KafkaReachability, lostHistoryReports, type LostHistory } from './kafka-client.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './produce-requests.js';
+export * from './kafka-security.js';

@@ -2,6 +2,7 @@
 // swapping the client means changing libs/messaging only).
 import { Logger } from '@nestjs/common';
 import kafkajs, { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { kafkajsSecurityOptions, type KafkaSecurity } from './kafka-security.js';
 
 // kafkajs is CommonJS: Node's ESM loader sees only the exports its static analysis finds (Kafka,
 // logLevel, CompressionTypes), not these enums, so they come from the default export (Jest's transform
@@ -11,17 +12,38 @@ const { ConfigResourceTypes, ConfigSource } = kafkajs;
 export interface KafkaSettings {
   brokers: readonly string[];
   clientId: string;
+  /** TLS and SASL (MESHFAB_KAFKA_TLS…, MESHFAB_KAFKA_SASL…); unset: PLAINTEXT. */
+  security?: KafkaSecurity;
 }
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+/**
+ * What a fresh or busy broker answers for a moment and kafkajs retries on its own (coordinator not
+ * elected or loading, a leader election, a rebalance, a topic being created): logged as warnings, not
+ * errors, so a newcomer's first `npm start` against a new broker shows no error for them.
+ */
+const TRANSIENT = /coordinator (is )?(not available|loading)|group coordinator|not[ _]coordinator|leader(ship)? (election|not available)|leader_not_available|not the leader|unknown_topic_or_partition|does not host this topic-partition|rebalanc|topic-partition .*not .*available|ECONNREFUSED|Connection (error|timeout)/i;
+
+/** kafkajs's remark on every idempotent producer with bounded retries (ours, on purpose): debug. */
+const BY_DESIGN = /Limiting retries for the idempotent producer/;
+
+/** The level a kafkajs log entry is logged at (or null: not logged). */
+export function kafkaLogLevel(level: logLevel, text: string): 'error' | 'warn' | 'debug' | null {
+  if (level === logLevel.ERROR) return TRANSIENT.test(text) ? 'warn' : 'error';
+  if (level === logLevel.WARN) return BY_DESIGN.test(text) ? 'debug' : 'warn';
+  return null;
+}
 
 const nestLogCreator = () => {
   const logger = new Logger('kafkajs');
   return ({ level, log }: LogEntry): void => {
     const { message, ...extra } = log;
     const text = `${message} ${JSON.stringify(extra)}`;
-    if (level === logLevel.ERROR) logger.error(text);
-    else if (level === logLevel.WARN) logger.warn(text);
+    const as = kafkaLogLevel(level, text);
+    if (as === 'error') logger.error(text);
+    else if (as === 'warn') logger.warn(text);
+    else if (as === 'debug') logger.debug(text);
   };
 };
 
@@ -29,6 +51,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
+    ...kafkajsSecurityOptions(settings.security),
     logLevel: logLevel.WARN,
     logCreator: nestLogCreator,
     retry: { initialRetryTime: 100, retries: 10 },
@@ -220,10 +243,11 @@ export class KafkaReachability {
   private closed = false;
   private readonly failures = new Map<string, string>();
 
-  constructor(private readonly brokers: readonly string[], clientId = 'meshfab-readiness') {
+  constructor(private readonly brokers: readonly string[], clientId = 'meshfab-readiness', security?: KafkaSecurity) {
     this.probeClient = new Kafka({
       clientId,
       brokers: [...brokers],
+      ...kafkajsSecurityOptions(security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 1000,
       requestTimeout: 2000,

@@ -4,12 +4,15 @@ import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 import { countBootstrapped, readWholeFeed, type EventFeed } from './event-feed.js';
 import { createKafka, ensureTopics, findLostHistory, reportLostHistory, type KafkaReachability, type LostHistory } from './kafka-client.js';
+import type { KafkaSecurity } from './kafka-security.js';
 
 /** How often dead letters the broker did not take yet are sent again. */
 const DEAD_LETTER_RETRY_MS = 5000;
 
 export interface KafkaConsumerOptions extends EventConsumerOptions {
   brokers: readonly string[];
+  /** TLS and SASL of its Kafka client (unset: PLAINTEXT). */
+  security?: KafkaSecurity;
   /** Partitions handled at once; order is kept within a partition (one stream's events). */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
@@ -44,7 +47,7 @@ export class KafkaEventConsumer extends EventConsumerServer {
 
   constructor(private readonly kafkaOptions: KafkaConsumerOptions) {
     super(kafkaOptions, (letter) => this.publishDeadLetter(letter));
-    this.kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: `meshfab-${kafkaOptions.consumer}` });
+    this.kafka = createKafka({ brokers: kafkaOptions.brokers, clientId: `meshfab-${kafkaOptions.consumer}`, security: kafkaOptions.security });
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {

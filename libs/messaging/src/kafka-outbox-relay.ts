@@ -5,6 +5,7 @@ import { eventsTopic, isIntegrationEvent, type EventEnvelope } from '#libs/contr
 import { CatchUpSubscription, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES, type ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
 import { toEnvelope } from './embedded-event-bus.js';
 import { createKafka, ensureTopics, topicMaxMessageBytes, type KafkaReachability } from './kafka-client.js';
+import type { KafkaSecurity } from './kafka-security.js';
 import { DEFAULT_MAX_REQUEST_BYTES, isMessageTooLarge, messageBytes, RECORD_BATCH_OVERHEAD_BYTES, requestsOf } from './produce-requests.js';
 
 export type RelayCompression = 'gzip' | 'none';
@@ -51,6 +52,8 @@ export interface OutboxRelayOptions {
   producer: string;
   database: ServiceDatabase;
   brokers: readonly string[];
+  /** TLS and SASL of its Kafka client (unset: PLAINTEXT). */
+  security?: KafkaSecurity;
   batchSize?: number;
   pollIntervalMs?: number;
   /** How often a standby replica tries to take over publishing (default 2000 ms). */
@@ -100,7 +103,7 @@ export class KafkaOutboxRelay {
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.kafka = createKafka({ brokers: options.brokers, clientId: `meshfab-${options.producer}-relay` });
+    this.kafka = createKafka({ brokers: options.brokers, clientId: `meshfab-${options.producer}-relay`, security: options.security });
     this.tally = tallyOf(options.producer);
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { useRequestEdge, type JsonBodyLimits } from './http/request-edge.js';
+import { useHttpHardening } from './http/security-headers.js';
 import { NestPinoLogger } from './logging/nest-pino-logger.js';
 import { setupOpenApi, type OpenApiOptions } from './openapi/setup-openapi.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options.js';
@@ -15,7 +16,8 @@ export interface HttpAppOptions {
 
 /**
  * What main.ts does after `NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false })`:
- * Nest logs through pino, shutdown hooks (SIGTERM closes the app so modules drain), OpenAPI at /docs,
+ * Nest logs through pino, the HTTP hardening (security headers, no X-Powered-By, CORS, trusted proxies, /docs
+ * for operators; see useHttpHardening), shutdown hooks (SIGTERM closes the app so modules drain), OpenAPI at /docs,
  * and the request edge: JSON bodies only, size- and depth-limited before parsing, and JSON errors even
  * for requests Node's HTTP parser refuses.
  *
@@ -26,6 +28,7 @@ export interface HttpAppOptions {
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions = {}): INestApplication {
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
+  useHttpHardening(app);
   useRequestEdge(app, options.bodyLimits);
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   if (options.openApi !== false) {

@@ -10,7 +10,6 @@ import { CurrentPrincipal, Roles } from './auth/auth.decorators.js';
 import { assertOwnership } from './auth/ownership.js';
 import type { Principal } from './auth/principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './auth/token-revocation.js';
-import { TokenService } from './auth/token.service.js';
 import { loadConfig } from './config/load-config.js';
 import { PlatformConfig } from './config/platform.config.js';
 import { configureHttpApp } from './configure-http-app.js';
@@ -20,6 +19,7 @@ import { currentCorrelationId } from './logging/correlation.js';
 import { createLogger } from './logging/logger.js';
 import { ObservabilityModule } from './observability.module.js';
 import { PlatformModule } from './platform.module.js';
+import { testPublicKeys, testTokens } from '#libs/testing';
 
 const SECRET = 'a-test-secret-that-is-long-enough-123';
 
@@ -107,7 +107,7 @@ interface TestApp {
 
 const OPERATOR_TOKEN = 'op_static-operator-token-for-the-platform-spec';
 
-async function boot(serviceName: string): Promise<TestApp> {
+async function boot(serviceName: string, env: Record<string, string> = {}): Promise<TestApp> {
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -115,10 +115,10 @@ async function boot(serviceName: string): Promise<TestApp> {
       done();
     },
   });
-  const config = loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'debug' });
+  const config = loadConfig(PlatformConfig, { MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(SECRET), LOG_LEVEL: 'debug', ...env });
   const logger = createLogger({ serviceName, level: config.LOG_LEVEL }, destination);
   const moduleRef = await Test.createTestingModule({
-    imports: [PlatformModule.forRoot({ serviceName, config, logger, readinessTimeoutMs: 200, operatorToken: OPERATOR_TOKEN }), OrdersModule],
+    imports: [PlatformModule.forRoot({ serviceName, config, logger, readinessTimeoutMs: 200, operatorToken: OPERATOR_TOKEN, audiences: ['orders'] }), OrdersModule],
   }).compile();
   const app = moduleRef.createNestApplication();
   configureHttpApp(app, { openApi: { title: 'Orders', version: '1.0.0' } });
@@ -128,7 +128,7 @@ async function boot(serviceName: string): Promise<TestApp> {
 }
 
 describe('PlatformModule over HTTP', () => {
-  const tokens = new TokenService(SECRET);
+  const tokens = testTokens(SECRET);
   let testApp: TestApp;
   let brandToken: string;
 
@@ -161,7 +161,7 @@ describe('PlatformModule over HTTP', () => {
   it('accepts the configured static operator token as the operator, and nothing close to it', async () => {
     const ok = await call('/orders', { method: 'POST', token: OPERATOR_TOKEN, json: validOrder });
     expect(ok.status).toBe(201);
-    expect(await ok.json()).toMatchObject({ owner: 'operator' });
+    expect(await ok.json()).toMatchObject({ owner: 'bootstrap' }); // the bootstrap credential acts as the operator `bootstrap`
 
     const near = await call('/orders', { method: 'POST', token: `${OPERATOR_TOKEN.slice(0, -1)}X`, json: validOrder });
     expect(near.status).toBe(401);
@@ -177,7 +177,7 @@ describe('PlatformModule over HTTP', () => {
   });
 
   it('answers 401 invalid_token for a forged token or a header that is not Bearer', async () => {
-    const forged = await new TokenService('another-secret-that-is-long-enough-456').issue({ sub: 'brand-1', role: 'operator' });
+    const forged = await testTokens('another-secret-that-is-long-enough-456').issue({ sub: 'brand-1', role: 'operator' });
 
     const response = await call('/orders/o-1', { token: forged });
     expect(response.status).toBe(401);
@@ -186,6 +186,14 @@ describe('PlatformModule over HTTP', () => {
     const basic = await call('/orders/o-1', { headers: { authorization: 'Basic YnJhbmQ6cHc=' } });
     expect(basic.status).toBe(401);
     expect(await basic.json()).toMatchObject({ error: 'invalid_token' });
+  });
+
+  it('answers 401 wrong_audience for a genuine token meant for other services', async () => {
+    const forSettlement = await tokens.issue({ sub: 'brand-1', role: 'brand', audience: ['settlement'] });
+
+    const response = await call('/orders/o-1', { token: forSettlement });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'wrong_audience' });
   });
 
   it('answers 401 token_revoked for a revoked token', async () => {
@@ -328,10 +336,12 @@ describe('PlatformModule over HTTP', () => {
     expect(await response.json()).toMatchObject({ checks: { slow: { status: 'failing', message: 'no answer within 200 ms' } } });
   });
 
-  it('serves /metrics without a token, with request durations by route pattern', async () => {
+  it('serves /metrics to operators only (by default), with request durations by route pattern', async () => {
     await call('/orders/o-1', { token: brandToken });
+    expect((await call('/metrics')).status).toBe(401);
+    expect((await call('/metrics', { token: brandToken })).status).toBe(403);
 
-    const response = await call('/metrics');
+    const response = await call('/metrics', { token: OPERATOR_TOKEN });
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -344,21 +354,24 @@ describe('PlatformModule over HTTP', () => {
     expect(text).not.toContain('route="/orders/o-1"');
   });
 
-  it('serves the OpenAPI document at /docs-json without a token, with the bearer scheme', async () => {
-    const response = await call('/docs-json');
+  it('serves the OpenAPI document at /docs-json to operators only (by default), with the bearer scheme', async () => {
+    expect(await call('/docs-json')).toMatchObject({ status: 401 });
+    expect((await call('/docs', { token: brandToken })).status).toBe(403);
+    const response = await call('/docs-json', { token: OPERATOR_TOKEN });
 
     expect(response.status).toBe(200);
     const document = (await response.json()) as { info: { title: string }; components: { securitySchemes: Record<string, unknown> }; paths: Record<string, unknown> };
     expect(document.info.title).toBe('Orders');
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(document.paths)).toContain('/orders');
-    expect((await call('/docs')).status).toBe(200);
+    expect((await call('/docs', { token: OPERATOR_TOKEN })).status).toBe(200);
   });
 
   it('lets a second app run in the same process with its own metrics', async () => {
-    const second = await boot('second-spec');
+    const second = await boot('second-spec', { MESHFAB_ADMIN_ENDPOINTS: 'open' });
     try {
-      const response = await fetch(`${second.url}/metrics`);
+      const response = await fetch(`${second.url}/metrics`); // open, as the embedded network serves it
+      expect((await fetch(`${second.url}/docs-json`)).status).toBe(200);
       expect(response.status).toBe(200);
       const text = await response.text();
       expect(text).toContain('service="second-spec"');
@@ -366,5 +379,58 @@ describe('PlatformModule over HTTP', () => {
     } finally {
       await second.app.close();
     }
+  });
+});
+
+describe('HTTP hardening', () => {
+  let plain: TestApp;
+  let proxied: TestApp;
+  const tokens = testTokens(SECRET);
+
+  beforeAll(async () => {
+    plain = await boot('hardening-plain', { MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: '0.01', MESHFAB_RATE_LIMIT_ANONYMOUS_BURST: '2' });
+    proxied = await boot('hardening-proxied', {
+      MESHFAB_CORS_ORIGINS: 'https://app.meshfab.example',
+      MESHFAB_TRUSTED_PROXIES: 'loopback',
+      MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: '0.01',
+      MESHFAB_RATE_LIMIT_ANONYMOUS_BURST: '2',
+    });
+  });
+  afterAll(async () => {
+    await plain?.app.close();
+    await proxied?.app.close();
+  });
+
+  it('sends the security headers and no X-Powered-By, on answers and refusals alike', async () => {
+    for (const response of [await fetch(`${plain.url}/orders/o-1`, { headers: { authorization: `Bearer ${await tokens.issue({ sub: 'brand-1', role: 'brand' })}` } }), await fetch(`${plain.url}/health`)]) {
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+    }
+  });
+
+  it('answers CORS only for the configured origins', async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/orders`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    const allowed = await preflight(proxied.url, 'https://app.meshfab.example');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.meshfab.example');
+    expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect((await preflight(proxied.url, 'https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await preflight(plain.url, 'https://app.meshfab.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('keys the anonymous limit on the client a trusted proxy names, and ignores X-Forwarded-For from anyone else', async () => {
+    const anonymous = (url: string, client: string) => fetch(`${url}/orders/o-1`, { headers: { 'x-forwarded-for': client } }).then((r) => r.status);
+    // Behind a trusted proxy (loopback here) each client has its own bucket of 2.
+    expect([await anonymous(proxied.url, '203.0.113.7'), await anonymous(proxied.url, '203.0.113.7'), await anonymous(proxied.url, '203.0.113.7')]).toEqual([401, 401, 429]);
+    expect(await anonymous(proxied.url, '198.51.100.9')).toBe(401);
+    // Without trusted proxies a forged X-Forwarded-For buys no new bucket.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4 && !statuses.includes(429); i += 1) statuses.push(await anonymous(plain.url, `203.0.113.${10 + i}`));
+    expect(statuses).toContain(429);
+    expect(await anonymous(plain.url, '192.0.2.200')).toBe(429);
   });
 });

@@ -1,7 +1,8 @@
 import { Inject, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
-import { TokenService } from './auth/token.service.js';
+import { parsePublicKeySet } from './auth/signing-key.js';
+import { TokenVerifier, type VerificationKeys } from './auth/token-verifier.js';
 import { PlatformConfig } from './config/platform.config.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
@@ -30,8 +31,8 @@ import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options
  * filter, interceptor and pipe are app-wide (APP_GUARD/APP_FILTER/APP_INTERCEPTOR/APP_PIPE) and its
  * controllers are mounted once, so importing it twice would mount /health twice and run every guard
  * twice. Feature modules import the static {@link ObservabilityModule} instead, for the shared
- * HealthRegistry and MetricsService (one instance per app). Nothing here is @Global: the token service, logger and config are exported
- * to the root module only; a feature that issues tokens gets a TokenService from its own provider.
+ * HealthRegistry and MetricsService (one instance per app). Nothing here is @Global: the token verifier, logger and config are exported
+ * to the root module only; only the registry signs tokens (with its own TokenIssuer).
  */
 @Module({})
 export class PlatformModule implements NestModule {
@@ -50,14 +51,15 @@ export class PlatformModule implements NestModule {
         { provide: PlatformConfig, useValue: options.config },
         { provide: PINO_LOGGER, useValue: logger },
         { provide: NestPinoLogger, useValue: new NestPinoLogger(logger) },
-        { provide: TokenService, useValue: new TokenService(options.config.MESHFAB_JWT_SECRET) },
-        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: TokenVerifier, useValue: new TokenVerifier(verificationKeysOf(options)) },
+        AuthGuard,
+        { provide: APP_GUARD, useExisting: AuthGuard },
         HealthMonitor,
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: TransientConflictRetryInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [ObservabilityModule, PlatformConfig, PINO_LOGGER, NestPinoLogger, TokenService],
+      exports: [ObservabilityModule, PlatformConfig, PINO_LOGGER, NestPinoLogger, TokenVerifier],
     };
   }
 
@@ -65,4 +67,12 @@ export class PlatformModule implements NestModule {
     // WriteGate: refuses writes while PostgreSQL or Kafka is down (see there).
     consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware, RateLimitMiddleware, WriteGate).forRoutes('*');
   }
+}
+
+/** The public keys of the options, else MESHFAB_JWT_PUBLIC_KEYS, else MESHFAB_JWKS_URL; one of them is required. */
+function verificationKeysOf(options: PlatformModuleOptions): VerificationKeys {
+  if (options.verificationKeys) return options.verificationKeys;
+  if (options.config.MESHFAB_JWT_PUBLIC_KEYS) return { jwks: parsePublicKeySet(options.config.MESHFAB_JWT_PUBLIC_KEYS, 'MESHFAB_JWT_PUBLIC_KEYS') };
+  if (options.config.MESHFAB_JWKS_URL) return { url: options.config.MESHFAB_JWKS_URL };
+  throw new Error('no keys to verify tokens with: set MESHFAB_JWKS_URL (the registry\'s /registry/.well-known/jwks.json) or MESHFAB_JWT_PUBLIC_KEYS');
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { VerificationKeys } from './auth/token-verifier.js';
 import type { PlatformConfig } from './config/platform.config.js';
 
 export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
@@ -11,10 +12,21 @@ export interface PlatformModuleOptions {
   /** A pino logger to use instead of JSON on stdout; tests pass one that captures lines. */
   logger?: Logger;
   /**
-   * A static bearer token that authenticates as the operator (MESHFAB_OPERATOR_TOKEN), accepted beside
-   * signed JWTs. Compared in constant time; at least 32 characters.
+   * The bootstrap credential (MESHFAB_OPERATOR_TOKEN): a static bearer token that acts as the operator
+   * `bootstrap`, beside signed JWTs, until a named operator turns it off (then refused as revoked).
+   * Compared in constant time; at least 32 characters.
    */
   operatorToken?: string;
+  /**
+   * The public keys bearer tokens are verified with; without them, MESHFAB_JWT_PUBLIC_KEYS or
+   * MESHFAB_JWKS_URL of the config. Never a private key: only the registry signs.
+   */
+  verificationKeys?: VerificationKeys;
+  /**
+   * The services this app hosts (default: `[serviceName]`): a token is accepted when its `aud` names the
+   * service the request's path is for (see audienceOf).
+   */
+  audiences?: readonly string[];
   /** How long each readiness check may take; default 3000 ms. */
   readinessTimeoutMs?: number;
 }

@@ -27,6 +27,7 @@ export class DeadLettersController {
     @Inject(HOSTED_SCHEMAS) private readonly schemas: Record<string, string>,
   ) {}
 
+  /** The messages each hosted service gave up on, per service (`limit` per service). */
   @Get('dead-letters')
   async list(@Query('limit') limit?: string): Promise<{ service: string; deadLetters: PublicLetter[] }[]> {
     const max = Math.min(Math.max(Number(limit ?? 100) || 100, 1), 1000);
@@ -39,6 +40,7 @@ export class DeadLettersController {
     );
   }
 
+  /** The streams each hosted service stopped applying at a failing event, with the letter to resolve. */
   @Get('parked-streams')
   async parked(): Promise<{ service: string; parkedStreams: (ParkedStream & { parkedLetterId: string })[] }[]> {
     return Promise.all(

@@ -13,8 +13,8 @@ import { Kafka } from 'kafkajs';
 import { IntegrationEvent, deadLetterTopic, type EventEnvelope } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer, EventContext, KafkaEventConsumer, KafkaOutboxRelay, OnEvent, type EventConsumerServer } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, kafkaBrokers, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, kafkaBrokers, testDatabaseUrl, testPublicKeys, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { DeadLettersController } from './dead-letters.controller.js';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
 
@@ -102,7 +102,7 @@ describe.each([embedded, kafka])('parked streams on the $name transport', (trans
     await microservice.listen();
     // The operator's endpoints as a host serves them, for one service (the consumer) in its schema.
     const adminModule = await Test.createTestingModule({
-      imports: [PlatformModule.forRoot({ serviceName: consumer, config: { PORT: 0, MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'error' } })],
+      imports: [PlatformModule.forRoot({ serviceName: consumer, config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(SECRET), LOG_LEVEL: 'error' } })],
       controllers: [DeadLettersController],
       providers: [
         { provide: HOSTED_SCHEMAS, useValue: { [consumer]: consumerSchema } },
@@ -112,7 +112,7 @@ describe.each([embedded, kafka])('parked streams on the $name transport', (trans
     http = adminModule.createNestApplication({ logger: false });
     await http.listen(0);
     base = `http://127.0.0.1:${(http.getHttpServer().address() as { port: number }).port}`;
-    operatorToken = await new TokenService(SECRET).issue({ sub: 'op-alice', role: 'operator' });
+    operatorToken = await testTokens(SECRET).issue({ sub: 'op-alice', role: 'operator', audience: consumer });
   }, 60_000);
 
   afterAll(async () => {
@@ -151,7 +151,7 @@ describe.each([embedded, kafka])('parked streams on the $name transport', (trans
     expect(await call('POST', `/admin/dead-letters/${held.id}/replay`)).toMatchObject({ status: 409, body: { error: 'dead_letter_held' } });
     expect((await call('POST', `/admin/dead-letters/${consumer}-999999/replay`)).status).toBe(404);
     expect((await call('POST', '/admin/dead-letters/nonsense/replay')).status).toBe(404);
-    const workshop = await new TokenService(SECRET).issue({ sub: 'ws-1', role: 'workshop' });
+    const workshop = await testTokens(SECRET).issue({ sub: 'ws-1', role: 'workshop', audience: consumer });
     expect((await call('POST', `/admin/dead-letters/${held.id}/replay`, undefined, workshop)).status).toBe(403);
     expect(await applied('account-a')).toEqual([]);
   });

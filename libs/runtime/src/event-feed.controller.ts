@@ -34,6 +34,7 @@ export class EventFeedController {
     @Inject(HOSTED_SCHEMAS) private readonly schemas: Record<string, string>,
   ) {}
 
+  /** A hosted service's integration events in the order its relay published them, after the cursor `after` (`limit` per page). */
   @Get('event-feed/:service')
   async feed(@Param('service') service: string, @Query('after') after?: string, @Query('limit') limit?: string): Promise<EventFeedResponse> {
     const database = hostedDatabase(this.moduleRef, this.schemas, service);

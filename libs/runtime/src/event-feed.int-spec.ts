@@ -8,8 +8,8 @@ import { IsInt, IsString, Min } from 'class-validator';
 import { IntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import { ServiceDatabase, START_OF_LOG } from '#libs/eventsourcing';
 import { HttpEventFeed, publishedEvents, readWholeFeed } from '#libs/messaging';
-import { PlatformModule, TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { PlatformModule } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testTokens, uniqueSchema } from '#libs/testing';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
 import { EventFeedController, type EventFeedResponse } from './event-feed.controller.js';
 
@@ -44,7 +44,7 @@ describe('GET /admin/event-feed/:service', () => {
       if (n % 2 === 0) await db.store.append(`internal-${n}`, [{ type: 'SpindleGreased', data: { n } }], { expectedVersion: 'any', metadata: { correlationId: 'c', causationId: 'test' } });
     }
     const moduleRef = await Test.createTestingModule({
-      imports: [PlatformModule.forRoot({ serviceName: producer, config: { PORT: 0, MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'error' } })],
+      imports: [PlatformModule.forRoot({ serviceName: producer, config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(SECRET), LOG_LEVEL: 'error' } })],
       controllers: [EventFeedController],
       providers: [
         { provide: HOSTED_SCHEMAS, useValue: { [producer]: schema } },
@@ -54,9 +54,9 @@ describe('GET /admin/event-feed/:service', () => {
     http = moduleRef.createNestApplication({ logger: false });
     await http.listen(0);
     base = `http://127.0.0.1:${(http.getHttpServer().address() as { port: number }).port}`;
-    const tokens = new TokenService(SECRET);
-    operator = await tokens.issue({ sub: 'op-alice', role: 'operator' });
-    workshop = await tokens.issue({ sub: 'ws-1', role: 'workshop' });
+    const tokens = testTokens(SECRET);
+    operator = await tokens.issue({ sub: 'op-alice', role: 'operator', audience: producer });
+    workshop = await tokens.issue({ sub: 'ws-1', role: 'workshop', audience: producer });
   });
 
   afterAll(async () => {

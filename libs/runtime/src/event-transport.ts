@@ -18,6 +18,7 @@ import {
   type RelayTally,
   type RelayCompression,
   type RetryPolicy,
+  type KafkaSecurity,
 } from '#libs/messaging';
 import { HealthRegistry, MetricsService } from '#libs/platform';
 import type { MeshfabServiceDefinition } from './service-definition.js';
@@ -26,6 +27,8 @@ export type EventTransportSettings =
   | {
       kind: 'kafka';
       brokers: readonly string[];
+      /** TLS and SASL of every Kafka client of the host (RuntimeConfig.kafkaSecurity()); unset: PLAINTEXT. */
+      security?: KafkaSecurity;
       namespace?: string;
       retry?: Partial<RetryPolicy>;
       maxRequestBytes?: number;
@@ -85,7 +88,7 @@ export async function connectEventTransport(
     health.register(`postgresql:${service.definition.name}`, () => database.ping(), { critical: true, dependency: 'PostgreSQL' });
   }
   if (settings.kind === 'kafka') {
-    const reachability = new KafkaReachability(settings.brokers);
+    const reachability = new KafkaReachability(settings.brokers, undefined, settings.security);
     health.register('kafka', () => reachability.check(), { critical: true, dependency: 'Kafka' });
     health.register('event-history', () => checkEventHistory(hosted, settings.namespace));
     const relays: KafkaOutboxRelay[] = [];
@@ -96,6 +99,7 @@ export async function connectEventTransport(
         producer: name,
         database,
         brokers: settings.brokers,
+        security: settings.security,
         namespace: settings.namespace,
         reachability,
         maxRequestBytes: settings.maxRequestBytes,
@@ -111,6 +115,7 @@ export async function connectEventTransport(
               producers: consumes,
               database,
               brokers: settings.brokers,
+              security: settings.security,
               namespace: settings.namespace,
               retry: settings.retry,
               reachability,

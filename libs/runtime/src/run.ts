@@ -1,26 +1,56 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Logger as NestLogger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
-import { configureHttpApp, HttpLimitsConfig, jsonBodyLimitsOf, loadConfig, PlatformModule } from '#libs/platform';
-import type { EmbeddedEventBus } from '#libs/messaging';
+import {
+  configureHttpApp,
+  generateSigningKeyPem,
+  HttpLimitsConfig,
+  jsonBodyLimitsOf,
+  loadConfig,
+  parsePublicKeySet,
+  PINO_LOGGER,
+  PlatformModule,
+  publishedKeySet,
+  signingKeyFromPem,
+  type VerificationKeys,
+} from '#libs/platform';
+import { describeKafkaSecurity, type EmbeddedEventBus } from '#libs/messaging';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { connectEventTransport, schemaOf, type ConnectedTransport, type HostedService } from './event-transport.js';
 import { DeadLettersController } from './dead-letters.controller.js';
 import { EventFeedController } from './event-feed.controller.js';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
+import { startRetention } from './retention-job.js';
+import openApiMetadata from './openapi/openapi.metadata.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
 import { RuntimeConfig } from './runtime.config.js';
-import type { MeshfabServiceDefinition } from './service-definition.js';
+import type { MeshfabServiceDefinition, ServiceModuleOptions } from './service-definition.js';
 
 @Module({})
 class HostModule {
-  static forServices(name: string, config: RuntimeConfig, hosted: readonly HostedService[], extra: readonly DynamicModule[], logger?: Logger): DynamicModule {
+  static forServices(
+    name: string,
+    config: RuntimeConfig,
+    hosted: readonly HostedService[],
+    extra: readonly DynamicModule[],
+    verificationKeys: VerificationKeys | undefined,
+    logger?: Logger,
+  ): DynamicModule {
+    const platform = PlatformModule.forRoot({
+      serviceName: name,
+      config,
+      operatorToken: config.MESHFAB_OPERATOR_TOKEN,
+      logger,
+      verificationKeys,
+      audiences: hosted.map((h) => h.definition.name),
+    });
     return {
       module: HostModule,
-      imports: [PlatformModule.forRoot({ serviceName: name, config, operatorToken: config.MESHFAB_OPERATOR_TOKEN, logger }), ...hosted.map((h) => h.module), ...extra],
+      imports: [platform, ...hosted.map((h) => h.module), ...extra],
       controllers: [DeadLettersController, EventFeedController],
       providers: [{ provide: HOSTED_SCHEMAS, useValue: Object.fromEntries(hosted.map((h) => [h.definition.name, h.schema])) }],
     };
@@ -45,6 +75,27 @@ function persisted(dataDir: string, file: string, make: () => string): { value: 
 }
 
 /**
+ * The registry's signing key: MESHFAB_REGISTRY_SIGNING_KEY (PEM), the file MESHFAB_REGISTRY_SIGNING_KEY_FILE,
+ * or (embedded) `<data dir>/registry-signing-key.pem`, generated on first start. Published with the
+ * retired public keys still trusted (MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS).
+ */
+function registrySigning(config: RuntimeConfig, dataDir: string, embedded: boolean): NonNullable<ServiceModuleOptions['signing']> {
+  let pem = config.MESHFAB_REGISTRY_SIGNING_KEY;
+  if (!pem && config.MESHFAB_REGISTRY_SIGNING_KEY_FILE) pem = readFileSync(config.MESHFAB_REGISTRY_SIGNING_KEY_FILE, 'utf8');
+  if (!pem && embedded) pem = persisted(dataDir, 'registry-signing-key.pem', generateSigningKeyPem).value;
+  if (!pem) throw new Error('the registry signs tokens: set MESHFAB_REGISTRY_SIGNING_KEY (a PKCS#8 PEM private key) or MESHFAB_REGISTRY_SIGNING_KEY_FILE');
+  const key = signingKeyFromPem(pem);
+  const retired = config.MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS ? parsePublicKeySet(config.MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS, 'MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS') : undefined;
+  return { key, keySet: publishedKeySet(key, retired) };
+}
+
+/** Without the registry here: its JWKS at MESHFAB_REGISTRY_URL when no other source is configured (else PlatformModule's). */
+function jwksOfRegistry(config: RuntimeConfig): VerificationKeys | undefined {
+  if (config.MESHFAB_JWT_PUBLIC_KEYS || config.MESHFAB_JWKS_URL || !config.MESHFAB_REGISTRY_URL) return undefined;
+  return { url: `${config.MESHFAB_REGISTRY_URL.replace(/\/+$/, '')}/registry/.well-known/jwks.json` };
+}
+
+/**
  * Starts one process hosting `services`: HTTP on PORT, each service in its own schema, events over
  * Kafka when KAFKA_BROKERS is set, else in-process. `embedded: true` (the network default) also
  * starts an embedded PostgreSQL when DATABASE_URL is unset and keeps generated secrets in the data folder.
@@ -60,7 +111,8 @@ export async function startHost(
   const dataDir = resolve(env.MESHFAB_DATA_DIR ?? './.data');
   let operatorTokenFile: string | undefined;
   if (options.embedded) {
-    env.MESHFAB_JWT_SECRET ??= persisted(dataDir, 'jwt-secret', () => randomBytes(32).toString('hex')).value;
+    // One machine, one person: /metrics and /docs open (a deployment sets MESHFAB_ADMIN_ENDPOINTS=operator, the default elsewhere).
+    env.MESHFAB_ADMIN_ENDPOINTS ??= 'open';
     if (!env.MESHFAB_OPERATOR_TOKEN) {
       const token = persisted(dataDir, 'operator-token', () => `op_${randomBytes(24).toString('hex')}`);
       env.MESHFAB_OPERATOR_TOKEN = token.value;
@@ -82,52 +134,77 @@ export async function startHost(
     databaseUrl = embeddedDb.url;
   }
   const brokers = config.brokers();
+  const kafkaSecurity = config.kafkaSecurity(); // TLS and SASL of every Kafka client; throws on settings that do not go together
+  if (kafkaSecurity?.sasl?.mechanism === 'plain' && !kafkaSecurity.ssl) {
+    new NestLogger('Kafka').warn('MESHFAB_KAFKA_SASL_MECHANISM=plain without MESHFAB_KAFKA_TLS=true sends the Kafka password in clear text');
+  }
   const serviceUrls = config.serviceUrls(); // the producers' hosts, for consumers that must rebuild lost events
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
   const pool = { poolSize: config.MESHFAB_DB_POOL_SIZE, connectTimeoutMs: config.MESHFAB_DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.MESHFAB_DB_STATEMENT_TIMEOUT_MS };
-  const serviceOptions = { databaseUrl, jwtSecret: config.MESHFAB_JWT_SECRET, env, pool };
+  const registryHere = services.some((s) => s.name === 'registry');
+  // The registry signs; this host hands its services the public half only (the registry's module gets the key).
+  const signing = registryHere ? registrySigning(config, dataDir, options.embedded) : undefined;
+  const verificationKeys: VerificationKeys | undefined = signing ? { jwks: signing.keySet } : jwksOfRegistry(config);
+  const serviceOptions = { databaseUrl, env, pool };
   // Without the registry in this process, each service keeps its own list of revoked tokens from the
   // registry's events (the registry itself answers revocation checks where it is hosted), so it also
   // consumes the registry's topic.
-  const registryHere = services.some((s) => s.name === 'registry');
   const hosted: HostedService[] = services.map((service) => {
     const definition = registryHere ? service : { ...service, consumes: [...new Set([...service.consumes, 'registry' as const])] };
-    return { definition, module: definition.forRoot(serviceOptions), schema: schemaOf(definition, env) };
+    const own = service.name === 'registry' ? { ...serviceOptions, signing } : serviceOptions;
+    return { definition, module: definition.forRoot(own), schema: schemaOf(definition, env) };
   });
   const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
   // abortOnError: false: a failure while Nest builds the modules (a refused database login, say) rejects
   // this call with its cause instead of Nest ending the process; runUntilSignal reports it and exits, and a
   // test that starts a host fails that test only.
-  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, options.logger), {
+  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, verificationKeys, options.logger), {
     bufferLogs: true,
     bodyParser: false,
     abortOnError: false,
   });
-  configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-  const transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
-  // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
-  // feed, which may wait on this one's (two services restarted after their topics lost records).
-  await app.listen(config.PORT, '0.0.0.0');
-  await app.startAllMicroservices();
+  let transport: ConnectedTransport | undefined;
+  try {
+    // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
+    await SwaggerModule.loadPluginMetadata(openApiMetadata);
+    configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus });
+    // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
+    // feed, which may wait on this one's (two services restarted after their topics lost records).
+    await app.listen(config.PORT, '0.0.0.0');
+    await app.startAllMicroservices();
+  } catch (error) {
+    // A host that cannot start (Kafka refusing its credentials, say) releases what it holds: the caller may go on.
+    await transport?.stop().catch(() => undefined);
+    await app.close().catch(() => undefined);
+    await embeddedDb?.stop().catch(() => undefined);
+    throw error;
+  }
+  const connected = transport;
+  const retention = startRetention(app, hosted, config.retention(), config.MESHFAB_RETENTION_INTERVAL_MINUTES);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const where = [
     `Meshfab ${name} listening on ${url} (docs: ${url}/docs)`,
     `database: ${embeddedDb ? `embedded PostgreSQL under ${join(dataDir, 'postgres')}` : 'DATABASE_URL'}`,
-    `events: ${brokers ? `Kafka ${brokers.join(',')}` : 'embedded in-process transport'}`,
+    `events: ${brokers ? `Kafka ${brokers.join(',')} (${describeKafkaSecurity(kafkaSecurity)})` : 'embedded in-process transport'}`,
     operatorTokenFile ? `operator token: ${operatorTokenFile}` : config.MESHFAB_OPERATOR_TOKEN ? 'operator token: MESHFAB_OPERATOR_TOKEN' : '',
   ].filter(Boolean);
+  // The banner comes last: what was logged while booting is written out first (pino writes stdout asynchronously).
+  const pinoLogger = app.get<Logger>(PINO_LOGGER);
+  await new Promise<void>((done) => pinoLogger.flush(() => done()));
   process.stdout.write(`${where.join('\n')}\n`);
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await transport.stop();
+    retention.stop();
+    await connected.stop();
     await app.close();
     await embeddedDb?.stop();
   };
-  return { app, url, transport, stop };
+  return { app, url, transport: connected, stop };
 }
 
 /** Entry point of a service running alone (distributed mode): DATABASE_URL and KAFKA_BROKERS required. */

@@ -1,13 +1,18 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { ServiceName } from '#libs/contracts';
+import type { JSONWebKeySet } from 'jose';
 import type { DatabasePoolOptions } from '#libs/eventsourcing';
+import type { SigningKey } from '#libs/platform';
 
 /** What every service module is given, whether it runs alone or with the others in one process. */
 export interface ServiceModuleOptions {
   /** postgres://… — the service keeps its data in its own schema (named after the service). */
   databaseUrl: string;
-  /** Secret for bearer tokens (HS256); services verify tokens locally, the registry issues them. */
-  jwtSecret: string;
+  /**
+   * The token signing key and the key set to publish: given to the host of the registry only (the one
+   * issuer); every other service verifies with public keys (PlatformModule) and never sees a private key.
+   */
+  signing?: { key: SigningKey; keySet: JSONWebKeySet };
   /** Environment for the service's own settings (validated by the service with loadConfig). */
   env: Record<string, string | undefined>;
   /** The clock; tests pass a fixed or controllable one. */

@@ -2,4 +2,5 @@
 // global-setup.ts, which Jest runs; tests reach it through the functions below.
 export * from './decider-spec.js';
 export * from './infrastructure.js';
+export * from './test-tokens.js';
 export * from './wait-for.js';

@@ -36,7 +36,7 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
     '', ' ', '0', '-1', 'null', 'undefined', 'NaN', 'true', '__proto__', 'constructor',
     '../../../etc/passwd', '..\\..\\windows\\win.ini', '%2e%2e%2f', "' OR '1'='1", '"; DROP TABLE events; --',
-    '<script>alert(1)</script>', '${jndi:ldap://127.0.0.1/a}', '\u202eevil', 'ｆｕｌｌｗｉｄｔｈ', '𝕄𝕖𝕤𝕙𝕗𝕒𝕓', '🧵🪡🏭', 'Ningbo 宁波 纺织',
+    '<script>alert(1)</script>', '${jndi:ldap://127.0.0.1/a}', '\u202eevil', '\u2066iso\u2069', 'Lumen\u200f', 'bell\u0007', 'ｆｕｌｌｗｉｄｔｈ', '𝕄𝕖𝕤𝕙𝕗𝕒𝕓', '🧵🪡🏭', 'Ningbo 宁波 纺织',
     '9999-99-99', '2030-02-30', '1970-01-01T00:00:00Z', '2100-01-01T00:00:00.000Z', 'CNY', 'usd', 'cutting', 'II', 'S-4',
     'x'.repeat(300), 'a'.repeat(5000),
   ),

@@ -70,6 +70,23 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'POST /admin/dead-letters/:id/discard': { access: access(['operator']), path: () => '/admin/dead-letters/settlement-1/discard', body: invalid },
 
   // ── registry
+  // The public keys every service verifies tokens with: public, and never a private member.
+  'GET /registry/.well-known/jwks.json': {
+    access: 'public',
+    path: () => '/registry/.well-known/jwks.json',
+    check: (_w, _caller, body) => {
+      expect(body.keys.length).toBeGreaterThan(0);
+      for (const key of body.keys as Record<string, unknown>[]) {
+        expect(key).toMatchObject({ kty: expect.any(String), kid: expect.any(String), use: 'sig' });
+        expect(key).not.toHaveProperty('d');
+      }
+    },
+  },
+  // Operators are named members: only an operator registers one or reads one.
+  'POST /registry/operators': { access: access(['operator']), path: () => '/registry/operators', body: () => ({ name: 'Matrix operator' }) },
+  'GET /registry/operators/:id': { access: access(['operator']), path: (w) => `/registry/operators/${w.operator.id}` },
+  // Turning the bootstrap credential off (by the named operator): last, nothing after it needs the credential.
+  'POST /registry/operators/bootstrap/disable': { access: access(['operator']), path: () => '/registry/operators/bootstrap/disable', last: true },
   'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },
   'GET /registry/brands/:id': { access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/registry/brands/${w.brandA.id}` },
   'POST /registry/inspectors': { access: access(['operator']), path: () => '/registry/inspectors', body: () => ({ name: 'Matrix inspector' }) },
@@ -112,6 +129,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     body: () => ({ capabilities: capabilitiesOfA() }),
   },
   'POST /registry/workshops/:id/capacity': { access: access(['operator', 'workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/capacity`, body: declareCutting },
+  // Only the workshop itself appeals its suspension (workshop A is not suspended: a 409 of state, which gets through).
+  'POST /registry/workshops/:id/appeal': { access: access(['workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/appeal`, body: () => ({ reason: 'matrix appeal' }) },
   'POST /registry/workshops/:id/suspend': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/suspend`, body: invalid },
   'POST /registry/workshops/:id/reinstate': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/reinstate`, body: invalid },
   'GET /registry/members/:memberId/tokens': {
@@ -200,7 +219,7 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     access: access(ALL),
     path: (w) => `/inspection/lots?orderId=${w.orderId}`,
     check: (w, caller, body) => {
-      const ids = (body as { id: string }[]).map((l) => l.id);
+      const ids = (body as { items: { id: string }[] }).items.map((l) => l.id);
       if (caller === 'brandB' || caller === 'workshopB') expect(ids).toEqual([]);
       else expect(ids).toContain(w.lotId);
     },
@@ -312,7 +331,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'GET /settlement/orders/:orderId/statement': { access: access(['operator', 'brandA'], { brandB: 404 }), path: (w) => `/settlement/orders/${w.orderId}/statement` },
   'POST /settlement/payouts': { access: access(['workshopA', 'workshopB']), path: () => '/settlement/payouts', body: () => ({}), idempotencyKey: true },
   'GET /settlement/payouts': { access: access(['operator', 'workshopA', 'workshopB']), path: (w) => `/settlement/payouts?workshopId=${w.workshopA.id}` },
-  'POST /settlement/payouts/:payoutId/paid': { access: access(['operator']), path: () => `/settlement/payouts/${randomUUID()}/paid`, body: () => ({ bankReference: 42 }) },
+  'GET /settlement/payouts/:payoutId': { access: access([], { operator: 404, workshopA: 404, workshopB: 404 }), path: () => `/settlement/payouts/payout-${randomUUID()}` },
+  'POST /settlement/payouts/:payoutId/paid': { access: access(['operator']), path: () => `/settlement/payouts/${randomUUID()}/paid`, body: () => ({ bankTransactionId: 42 }) },
   'GET /settlement/ledger/transfers': { access: access(['operator']), path: () => '/settlement/ledger/transfers' },
   'GET /settlement/ledger/check': { access: access(['operator']), path: () => '/settlement/ledger/check' },
   'GET /settlement/audit': { access: access(['operator']), path: () => '/settlement/audit' },

@@ -1,10 +1,10 @@
 // The members and the order the security matrix acts on: brand A with an order whose cutting lot
 // reached workshop A and an inspection lot, brand B and workshop B with nothing of A's, an
-// inspector; and the bearer tokens that must never get in (expired, revoked, forged, unsigned).
+// inspector; and the bearer tokens that must never get in (expired, revoked, forged, unsigned, for another audience).
 import { randomUUID } from 'node:crypto';
-import { TokenService } from '#libs/platform';
 import { fundThroughSandbox } from '../../../apps/network/src/client/fund-brand.js';
 import { eventually, type MeshfabClient } from '../../../apps/network/src/client/meshfab-client.js';
+import { testTokens } from '#libs/testing';
 
 type Json = Record<string, any>;
 
@@ -12,7 +12,15 @@ export const MEMBER_ROLES = ['operator', 'brandA', 'brandB', 'workshopA', 'works
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 /** Callers without a valid token, and the error code each must get with its 401. */
-export const INTRUDERS = { anonymous: 'missing_token', expired: 'token_expired', revoked: 'token_revoked', forged: 'invalid_token', unsigned: 'invalid_token' } as const;
+export const INTRUDERS = {
+  anonymous: 'missing_token',
+  expired: 'token_expired',
+  revoked: 'token_revoked',
+  forged: 'invalid_token',
+  unsigned: 'invalid_token',
+  /** Signed by the registry's key, but for another audience (a refresh token's, say). */
+  elsewhere: 'wrong_audience',
+} as const;
 export type Intruder = keyof typeof INTRUDERS;
 export type Caller = MemberRole | Intruder;
 
@@ -30,6 +38,8 @@ export interface World {
   workshopA: Member;
   workshopB: Member;
   inspector: Member;
+  /** The named operator the matrix calls as `operator`. */
+  operator: Member;
   orderId: string;
   cutSubtaskId: string;
   sewSubtaskId: string;
@@ -75,8 +85,11 @@ async function register(client: MeshfabClient, operator: string, path: string, b
   return { id: r.id as string, token: r.token as string, tokenId: r.tokenId as string };
 }
 
-export async function buildWorld(client: MeshfabClient, operator: string, jwtSecret: string): Promise<World> {
+export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSecret: string): Promise<World> {
   const tag = randomUUID().slice(0, 8);
+  // The operator caller is a named operator, registered with the bootstrap credential (which the matrix turns off last).
+  const namedOperator = await register(client, bootstrap, '/registry/operators', { name: `Operator ${tag}` });
+  const operator = namedOperator.token;
   const secretsOfA = { brandName: `Brand A ${tag}`, contactEmail: `brand-a-${tag}@example.com`, productName: `Secret jacket ${tag}`, sku: `SECRET-${tag}` };
   // The only inspector certified for cutting in this world: the network assigns it brand A's cutting lot.
   const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}`, processes: ['cutting', 'sewing'] });
@@ -98,7 +111,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
 
   const { orderId } = await client.post<{ orderId: string }>('/orders', brandA.token, orderBody(secretsOfA), randomUUID());
   const offerOf = (stepId: string) =>
-    eventually(`workshop A's offer for ${stepId}`, async () => (await client.get<Json[]>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
+    eventually(`workshop A's offer for ${stepId}`, async () => (await client.getAll<Json>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
   const cut = await offerOf('cut');
   const sew = await offerOf('sew');
   await client.post(`/matching/offers/${cut.subtaskId}/accept`, workshopA.token);
@@ -106,7 +119,7 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
   await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
   const lot = await eventually(
     'the inspection lot of the cutting',
-    async () => (await client.get<Json[]>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending' && l.assignedInspectorId === inspector.id),
+    async () => (await client.getAll<Json>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending' && l.assignedInspectorId === inspector.id),
     60_000,
   );
 
@@ -127,9 +140,10 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
   await client.call('DELETE', `/registry/members/${revoked.id}/tokens/${revoked.tokenId}`, { token: operator, expect: [204] });
 
   // Right secret, but expired an hour ago; right claims (even operator), but the wrong secret; no signature at all.
-  const anHourAgo = new TokenService(jwtSecret, { now: () => new Date(Date.now() - 2 * 3600_000) });
+  const anHourAgo = testTokens(jwtSecret, { now: () => new Date(Date.now() - 2 * 3600_000) });
   const expired = await anHourAgo.issue({ sub: currentA.id, role: 'brand', expiresIn: 3600 });
-  const forged = await new TokenService('not-the-secret-of-this-network-0123456789').issue({ sub: currentA.id, role: 'operator' });
+  const forged = await testTokens('not-the-secret-of-this-network-0123456789').issue({ sub: currentA.id, role: 'operator' });
+  const elsewhere = await testTokens(jwtSecret).issue({ sub: currentA.id, role: 'brand', audience: ['registry:refresh', 'another-network'] });
   const claims = { iss: 'meshfab', sub: currentA.id, role: 'operator', jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 3600 };
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
@@ -146,12 +160,14 @@ export async function buildWorld(client: MeshfabClient, operator: string, jwtSec
       revoked: revoked.token,
       forged,
       unsigned,
+      elsewhere,
     },
     brandA: currentA,
     brandB,
     workshopA,
     workshopB,
     inspector,
+    operator: namedOperator,
     orderId,
     cutSubtaskId: cut.subtaskId as string,
     sewSubtaskId: sew.subtaskId as string,

@@ -7,6 +7,7 @@ import { INSPECTION_CONFIG, type InspectionConfig } from '../config.js';
 import { canSee } from '../inspection-lot/inspection-lots.controller.js';
 import { InspectionLotsService } from '../inspection-lot/inspection-lots.service.js';
 import { UploadEvidenceDto } from '../inspection-lot/record-result.dto.js';
+import { EvidenceFileDto } from './evidence-file.dto.js';
 
 /**
  * Evidence files of a lot (photos, reports): uploaded by its assigned inspector (for the result) or by its brand or
@@ -20,10 +21,11 @@ export class EvidenceController {
     @Inject(INSPECTION_CONFIG) private readonly config: InspectionConfig,
   ) {}
 
+  /** Attaches a file (base64) to the lot: 413 `evidence_too_large` over MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES. */
   @Post()
   @HttpCode(201)
   @Roles('inspector', 'brand', 'workshop')
-  async upload(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UploadEvidenceDto) {
+  async upload(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UploadEvidenceDto): Promise<EvidenceFileDto> {
     await this.visibleLot(principal, id);
     const content = Buffer.from(body.contentBase64, 'base64');
     const limit = this.config.MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES;
@@ -41,9 +43,10 @@ export class EvidenceController {
     );
   }
 
+  /** The lot's evidence files (without their bytes). */
   @Get()
   @Roles('inspector', 'brand', 'workshop')
-  async list(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+  async list(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<EvidenceFileDto[]> {
     await this.visibleLot(principal, id);
     return this.lots.evidenceFiles(id);
   }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { NotFound, ValidationFailed } from '#libs/domain';
-import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { CurrentPrincipal, decodeCursor, pageLimit, Roles, toCursorPage, type Principal } from '#libs/platform';
 import { InspectionLotsService, type LotFilter, type LotRow } from './inspection-lots.service.js';
+import { InspectionDisputedDto, InspectionLotPageDto, InspectionLotTraceDto, InspectionLotViewDto, InspectionOutcomeDto } from './inspection-lot-view.dto.js';
 import { DisputeResultDto, RecordResultDto } from './record-result.dto.js';
 
 const STATUSES = ['pending', 'passed', 'failed', 'disputed'];
@@ -61,7 +62,7 @@ function assertCanSee(principal: Principal, row: LotRow): void {
 export class InspectionLotsController {
   constructor(@Inject(InspectionLotsService) private readonly lots: InspectionLotsService) {}
 
-  /** Operators see every lot (e.g. `?status=pending`); an inspector those assigned to it; a workshop its own; a brand its orders'. */
+  /** Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`). Operators see every lot (e.g. `?status=pending`); an inspector those assigned to it; a workshop its own; a brand its orders'. */
   @Get()
   @Roles('inspector', 'operator', 'workshop', 'brand')
   async list(
@@ -71,20 +72,21 @@ export class InspectionLotsController {
     @Query('orderId') orderId?: string,
     @Query('subtaskId') subtaskId?: string,
     @Query('limit') limit?: string,
-  ) {
+    @Query('cursor') cursor?: string,
+  ): Promise<InspectionLotPageDto> {
     if (status !== undefined && !STATUSES.includes(status)) throw new ValidationFailed('status', `must be one of ${STATUSES.join(', ')}`);
-    const max = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new ValidationFailed('limit', 'must be a whole number from 1 to 1000');
-    const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max };
+    const max = pageLimit(limit, 1000);
+    const filter: LotFilter = { status, workshopId, orderId, subtaskId, limit: max + 1, after: decodeCursor(cursor, ['timestamp', 'id']) };
     if (principal.role === 'workshop') filter.workshopId = principal.sub;
     if (principal.role === 'brand') filter.brandId = principal.sub;
     if (principal.role === 'inspector') filter.visibleTo = principal.sub;
-    return (await this.lots.listLots(filter)).map(lotView);
+    return toCursorPage(await this.lots.listLots(filter), max, (r) => [r.sort_at, r.lot_id], lotView);
   }
 
+  /** One lot: inspectors and operators, its workshop or its order's brand. */
   @Get(':id')
   @Roles('inspector', 'operator', 'workshop', 'brand')
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InspectionLotViewDto> {
     const row = await this.lots.findLot(id);
     if (!row) throw new NotFound('inspection_lot', id);
     assertCanSee(principal, row);
@@ -98,7 +100,7 @@ export class InspectionLotsController {
    */
   @Get(':id/trace')
   @Roles('inspector', 'operator', 'workshop', 'brand')
-  async trace(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+  async trace(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<InspectionLotTraceDto> {
     const row = await this.lots.findLot(id);
     if (!row) throw new NotFound('inspection_lot', id);
     assertCanSee(principal, row);
@@ -111,11 +113,14 @@ export class InspectionLotsController {
     };
   }
 
-  /** Only the lot's assigned inspector; anyone else (another inspector, one whose assignment timed out) gets the 404 of a missing lot. */
+  /**
+   * Records the inspection result of a lot: the sample's defects decide pass or fail (fail sends it to rework).
+   * Only the lot's assigned inspector; anyone else (another inspector, one whose assignment timed out) gets the 404 of a missing lot.
+   */
   @Post([':id/results', ':id/result'])
   @HttpCode(201)
   @Roles('inspector')
-  async record(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: RecordResultDto) {
+  async record(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: RecordResultDto): Promise<InspectionOutcomeDto> {
     const outcome = await this.lots.recordResult(
       id,
       {
@@ -140,7 +145,7 @@ export class InspectionLotsController {
   @Post(':id/disputes')
   @HttpCode(201)
   @Roles('brand', 'workshop')
-  async dispute(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: DisputeResultDto) {
+  async dispute(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: DisputeResultDto): Promise<InspectionDisputedDto> {
     const row = await this.lots.findLot(id);
     if (!row || !canSee(principal, row)) throw new NotFound('inspection_lot', id);
     const disputed = await this.lots.dispute(

@@ -63,6 +63,8 @@ export interface LotFilter {
   /** Only lots given to this inspector (and not taken back). */
   visibleTo?: string;
   limit: number;
+  /** Lots strictly after this (opened_at text, lot id) key: the next page. */
+  after?: string[];
 }
 
 export type ResultInput = Omit<RecordInspectionResult, 'type' | 'inspectedAt' | 'maxReworkRounds' | 'disputeWindowSeconds'>;
@@ -337,7 +339,7 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
     return rows[0];
   }
 
-  async listLots(filter: LotFilter): Promise<LotRow[]> {
+  async listLots(filter: LotFilter): Promise<(LotRow & { sort_at: string })[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (column: string, value: string | undefined) => {
@@ -354,9 +356,13 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
       params.push(filter.visibleTo);
       where.push(`$${params.length} = ANY(visible_to)`);
     }
+    if (filter.after) {
+      params.push(filter.after[0], filter.after[1]);
+      where.push(`(opened_at, lot_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
     params.push(filter.limit);
     return this.db.dataSource.query(
-      `SELECT * FROM ${this.schema}.inspection_lots ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT *, opened_at::text AS sort_at FROM ${this.schema}.inspection_lots ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY opened_at, lot_id LIMIT $${params.length}`,
       params,
     );

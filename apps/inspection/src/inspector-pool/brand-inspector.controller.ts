@@ -1,15 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
-import { IsString, Length } from 'class-validator';
 import { CommandHandler, ServiceDatabase } from '#libs/eventsourcing';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { INSPECTION_CLOCK } from '../config.js';
 import { brandInspectorDecider, brandInspectorStreamId, type BrandInspectorEvent, type BrandInspectorState, type NameBrandInspector } from './domain/brand-inspector.decider.js';
 import { brandInspectorsProjection } from './brand-inspectors.projection.js';
+import { BrandInspectorDto, NameBrandInspectorDto } from './brand-inspector.dto.js';
 import { InspectorPool } from './inspector-pool.js';
-
-export class NameBrandInspectorDto {
-  @IsString() @Length(1, 100) inspectorId!: string;
-}
 
 /**
  * A brand names its own inspector for its orders' lots. The nomination obeys the conflict rules: an inspector tied
@@ -28,27 +24,30 @@ export class BrandInspectorController {
     this.nominations = new CommandHandler(db.dataSource, db.store, brandInspectorDecider, { projections: [brandInspectorsProjection(db.schema)] });
   }
 
+  /** The brand's own inspector (null when it named none). */
   @Get()
   @Roles('brand', 'operator')
-  async get(@Param('brandId') brandId: string, @CurrentPrincipal() principal: Principal) {
+  async get(@Param('brandId') brandId: string, @CurrentPrincipal() principal: Principal): Promise<BrandInspectorDto> {
     assertOwnership(principal, brandId, 'brand', brandId);
     return { brandId, inspectorId: await this.pool.nomineeOf(brandId) };
   }
 
+  /** Names the brand's own inspector: 422 `inspector_affiliated` when tied to the brand, 404 when unknown. */
   @Put()
   @Roles('brand', 'operator')
-  async name(@Param('brandId') brandId: string, @Body() body: NameBrandInspectorDto, @CurrentPrincipal() principal: Principal) {
+  async name(@Param('brandId') brandId: string, @Body() body: NameBrandInspectorDto, @CurrentPrincipal() principal: Principal): Promise<BrandInspectorDto> {
     return this.decide(brandId, body.inspectorId, principal);
   }
 
+  /** Clears the brand's own inspector: the network assigns every lot. */
   @Delete()
   @HttpCode(200)
   @Roles('brand', 'operator')
-  async clear(@Param('brandId') brandId: string, @CurrentPrincipal() principal: Principal) {
+  async clear(@Param('brandId') brandId: string, @CurrentPrincipal() principal: Principal): Promise<BrandInspectorDto> {
     return this.decide(brandId, null, principal);
   }
 
-  private async decide(brandId: string, inspectorId: string | null, principal: Principal) {
+  private async decide(brandId: string, inspectorId: string | null, principal: Principal): Promise<BrandInspectorDto> {
     assertOwnership(principal, brandId, 'brand', brandId);
     const inspectorAffiliations = inspectorId === null ? undefined : await this.pool.affiliationsOf(inspectorId);
     await this.nominations.handle(

@@ -1,3 +1,4 @@
+import { ApiQuery } from '@nestjs/swagger';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ValidationFailed } from '#libs/domain';
 import { SAMPLING_TABLES } from '../config.js';
@@ -16,7 +17,12 @@ const number = (name: string, raw: string | undefined): number => {
 export class SamplingPlansController {
   constructor(@Inject(SAMPLING_TABLES) private readonly tables: SamplingTables) {}
 
+  /** The ISO 2859-1 single sampling plan for a lot size, inspection level, AQL and severity. */
   @Get()
+  @ApiQuery({ name: 'lotSize', required: true, description: 'Units in the lot (at least 2).', schema: { type: 'integer', minimum: 2 } })
+  @ApiQuery({ name: 'level', required: true, description: 'Inspection level: I, II, III, S-1...S-4.', schema: { type: 'string' } })
+  @ApiQuery({ name: 'aql', required: true, description: 'Acceptance quality limit (e.g. 2.5).', schema: { type: 'number' } })
+  @ApiQuery({ name: 'severity', required: false, description: 'normal (default), tightened or reduced.', schema: { type: 'string', enum: ['normal', 'tightened', 'reduced'] } })
   get(@Query('lotSize') lotSize?: string, @Query('level') level?: string, @Query('aql') aql?: string, @Query('severity') severity?: string) {
     const size = number('lotSize', lotSize);
     if (!Number.isInteger(size) || size < 2) throw new ValidationFailed('lotSize', 'must be a whole number of at least 2');

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { InspectionLotsService } from '../inspection-lot/inspection-lots.service.js';
 import { ReinstateDto } from '../inspection-lot/record-result.dto.js';
+import { WorkshopSeverityDto } from './severity.dto.js';
 
 @Controller('inspection/workshops')
 export class WorkshopSeverityController {
@@ -10,7 +11,7 @@ export class WorkshopSeverityController {
   /** The workshop's inspection severity per process (normal until a lot says otherwise). */
   @Get(':workshopId/severity')
   @Roles('workshop', 'operator')
-  async severity(@CurrentPrincipal() principal: Principal, @Param('workshopId') workshopId: string) {
+  async severity(@CurrentPrincipal() principal: Principal, @Param('workshopId') workshopId: string): Promise<WorkshopSeverityDto> {
     assertOwnership(principal, workshopId, 'workshop', workshopId);
     const rows = await this.lots.severities(workshopId);
     return {

@@ -108,8 +108,16 @@ describe('planning: re-planning when the network changes, the shared optimiser w
     expect(await events('SubtaskCancelled')).toHaveLength(2);
     // Only the started lot still holds time at s1; the released time is not offered to anyone while suspended.
     expect(await reserved('s1')).toEqual([{ day: '2030-01-02', capacity_min: 480, reserved_min: 120 }]);
-    expect((await call('GET', '/matching/offers', 's1')).body).toEqual([]);
-    expect((await call('GET', '/matching/offers', 's2')).body.map((o: any) => o.orderId).sort()).toEqual(['o-1', 'o-3']);
+    expect((await call('GET', '/matching/offers', 's1')).body.items).toEqual([]);
+    expect((await call('GET', '/matching/offers', 's2')).body.items.map((o: any) => o.orderId).sort()).toEqual(['o-1', 'o-3']);
+    // A page at a time: each offer once, in a stable order, the last page says no more follow; a forged cursor is a 400.
+    const first = (await call('GET', '/matching/offers?limit=1', 's2')).body;
+    expect(first).toMatchObject({ hasMore: true, items: [expect.anything()] });
+    const second = (await call('GET', `/matching/offers?limit=1&cursor=${encodeURIComponent(first.nextCursor)}`, 's2')).body;
+    expect(second).toMatchObject({ hasMore: false, nextCursor: null, items: [expect.anything()] });
+    expect([...first.items, ...second.items].map((o: any) => o.orderId).sort()).toEqual(['o-1', 'o-3']);
+    expect((await call('GET', '/matching/offers?cursor=bm9wZQ', 's2')).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
+    expect((await call('GET', '/matching/offers?limit=0', 's2')).status).toBe(400);
   });
 
   it('withdrawn capacity moves the lots booked on it (the same shop may take them later) and, only if needed, the lots after them', async () => {
@@ -185,7 +193,7 @@ describe('planning: re-planning when the network changes, the shared optimiser w
     ]);
     const [plan]: { mode: string; status: string }[] = await db.dataSource.query(`SELECT mode, status FROM "${schema}".order_plans WHERE order_id = 'o-6'`);
     expect(plan).toEqual({ mode: 'optimised', status: 'planned' });
-    const offer = (await call('GET', '/matching/offers', 'dy')).body.find((o: any) => o.orderId === 'o-6');
+    const offer = (await call('GET', '/matching/offers', 'dy')).body.items.find((o: any) => o.orderId === 'o-6');
     expect(offer.explanation).toMatchObject({ mode: 'optimised', binding: 'due_date', optimiser: { lots: 8, workshopsModelled: 2 }, candidates: [{ workshopId: 'dy', outcome: 'chosen' }] });
   });
 

@@ -31,7 +31,7 @@ describe('capacity reservations under concurrent planning', () => {
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), jwtSecret: 'x'.repeat(40), env: { MESHFAB_MATCHING_SCHEMA: schema }, clock: () => now, pool: { poolSize: 12 } })],
+      imports: [MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), env: { MESHFAB_MATCHING_SCHEMA: schema }, clock: () => now, pool: { poolSize: 12 } })],
     }).compile();
     db = moduleRef.get(ServiceDatabase);
     const network = moduleRef.get(NetworkView);

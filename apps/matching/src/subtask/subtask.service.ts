@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { InspectionFailedContract, OrderSubmittedContract } from '#libs/contracts';
 import { NotFound } from '#libs/domain';
 import { ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
-import { isTransientConflict, type Principal } from '#libs/platform';
+import { isTransientConflict, toCursorPage, type Principal } from '#libs/platform';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import { PlanningService } from '../plan/planning.service.js';
 import { Reservations } from '../plan/reservations.js';
@@ -145,12 +145,24 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
     return row;
   }
 
-  async listOffers(principal: Principal) {
-    const rows: SubtaskRow[] =
-      principal.role === 'workshop'
-        ? await this.db.dataSource.query(`${subtaskRows(this.s)} WHERE t.workshop_id = $1 AND t.status = 'offered' ORDER BY t.expires_at LIMIT 500`, [principal.sub])
-        : await this.db.dataSource.query(`${subtaskRows(this.s)} WHERE t.status = 'offered' ORDER BY t.expires_at LIMIT 500`);
-    return rows.map((r) => subtaskView(r, principal));
+  /** Offers waiting for an answer, soonest expiry first (then by id): a page after `cursor`'s key. */
+  async listOffers(principal: Principal, page: { limit: number; after?: string[] }) {
+    const params: unknown[] = [];
+    const where = [`t.status = 'offered'`];
+    if (principal.role === 'workshop') {
+      params.push(principal.sub);
+      where.push(`t.workshop_id = $${params.length}`);
+    }
+    if (page.after) {
+      params.push(page.after[0], page.after[1]);
+      where.push(`(t.expires_at, t.subtask_id) > ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(page.limit + 1);
+    const rows: (SubtaskRow & { sort_at: string })[] = await this.db.dataSource.query(
+      `SELECT s.*, s.expires_at::text AS sort_at FROM (${subtaskRows(this.s)} WHERE ${where.join(' AND ')}) s ORDER BY s.expires_at, s.subtask_id LIMIT $${params.length}`,
+      params,
+    );
+    return toCursorPage(rows, page.limit, (r) => [r.sort_at, r.subtask_id], (r) => subtaskView(r, principal));
   }
 
   async get(subtaskId: string, principal: Principal) {

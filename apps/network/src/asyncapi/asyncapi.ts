@@ -12,6 +12,7 @@ import { PATTERN_METADATA } from '@nestjs/microservices/constants.js';
 import { contractsOf, DEFAULT_TOPIC_NAMESPACE, deadLetterTopic, eventsTopic, MESHFAB_SERVICES } from '#libs/contracts';
 import type { MeshfabServiceDefinition } from '#libs/runtime';
 import { SchemaRegistry, type JsonSchema } from './json-schema.js';
+import { generateSigningKeyPem, publishedKeySet, signingKeyFromPem } from '#libs/platform';
 
 export type AsyncApiDocument = Record<string, unknown>;
 
@@ -19,7 +20,8 @@ const pascal = (s: string) => s.replace(/(^|[-_])(\w)/g, (_, __, c: string) => c
 
 /** The event types each service handles, from the `@OnEvent(consumer, type)` patterns of its controllers. */
 export function handledEvents(definition: MeshfabServiceDefinition): string[] {
-  const module = definition.forRoot({ databaseUrl: 'postgres://asyncapi.invalid/none', jwtSecret: 'x'.repeat(48), env: {} });
+  const key = signingKeyFromPem(generateSigningKeyPem()); // only read for its controllers: a throwaway key
+  const module = definition.forRoot({ databaseUrl: 'postgres://asyncapi.invalid/none', signing: { key, keySet: publishedKeySet(key) }, env: {} });
   const controllers = [...(module.controllers ?? []), ...((Reflect.getMetadata('controllers', definition.moduleClass) as (new () => object)[] | undefined) ?? [])];
   const types = new Set<string>();
   for (const controller of new Set(controllers)) {

@@ -92,6 +92,19 @@ export class MeshfabClient {
     return this.call<T>('GET', path, { token }).then((r) => r.body);
   }
 
+  /** Every item of a cursor-paged list (`{ items, hasMore, nextCursor }`), following nextCursor page by page. */
+  async getAll<T = Record<string, unknown>>(path: string, token: string): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page: { items: T[]; hasMore: boolean; nextCursor: string | null } = await this.get(cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path, token);
+      items.push(...page.items);
+      cursor = page.hasMore ? page.nextCursor : null;
+    } while (cursor);
+    return items;
+  }
+
   post<T = Record<string, unknown>>(path: string, token: string, body: unknown = {}, idempotencyKey?: string): Promise<T> {
     return this.call<T>('POST', path, { token, body, idempotencyKey }).then((r) => r.body);
   }

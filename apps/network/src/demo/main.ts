@@ -3,15 +3,12 @@
  * signs the inspectors' tokens, shows progress on stderr, prints the report, and with `--json` one
  * JSON object of the key figures on the last line of stdout.
  *
- * Inspectors are registered by the operator (POST /registry/inspectors). Against a network without that
- * route, their bearer tokens are signed here with the network's own JWT secret (MESHFAB_JWT_SECRET, which
- * the embedded network keeps in <data dir>/jwt-secret), exactly as the services verify them.
+ * Inspectors are registered by the operator (POST /registry/inspectors): only the registry signs tokens.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { TokenService } from '#libs/platform';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { MeshfabClient } from '../client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../network.services.js';
@@ -30,8 +27,6 @@ function readSecret(dataDir: string, file: string): string | undefined {
 interface Network {
   url: string;
   operatorToken: string;
-  /** Only needed against a network that cannot register inspectors over HTTP. */
-  jwtSecret?: string;
   description: string;
   host?: RunningHost;
   /** Drops this run's schemas from a database that is not the demo's own (DATABASE_URL), after the host stopped. */
@@ -43,9 +38,8 @@ async function network(options: DemoCliOptions, runId: string): Promise<Network>
   if (options.url) {
     const dataDir = resolve(options.dataDir ?? process.env.MESHFAB_DATA_DIR ?? './.data');
     const operatorToken = options.operatorToken ?? process.env.MESHFAB_OPERATOR_TOKEN ?? readSecret(dataDir, 'operator-token');
-    const jwtSecret = process.env.MESHFAB_JWT_SECRET ?? readSecret(dataDir, 'jwt-secret');
     if (!operatorToken) throw new Error(`no operator token: pass --operator-token, set MESHFAB_OPERATOR_TOKEN, or point --data-dir at the network's data folder (no ${join(dataDir, 'operator-token')})`);
-    return { url: options.url, operatorToken, jwtSecret, description: `network at ${options.url}` };
+    return { url: options.url, operatorToken, description: `network at ${options.url}` };
   }
   const dataDir = options.dataDir ?? '.data/demo';
   // Each run gets its own schemas, so a later run never offers work to an earlier run's workshops.
@@ -61,7 +55,7 @@ async function network(options: DemoCliOptions, runId: string): Promise<Network>
   };
   err(`starting the network (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL under ${join(dataDir, 'postgres')}`}, schemas demo_${runId}_*) …`);
   const host = await startHost('network', NETWORK_SERVICES, { embedded: true, env });
-  // startHost read (or generated) the operator token and the JWT secret into env, from the data folder.
+  // startHost read (or generated) the operator token into env, from the data folder.
   const databaseUrl = env.DATABASE_URL;
   const cleanUp =
     databaseUrl && !options.keep
@@ -75,7 +69,7 @@ async function network(options: DemoCliOptions, runId: string): Promise<Network>
           }
         }
       : undefined;
-  return { url: host.url, operatorToken: env.MESHFAB_OPERATOR_TOKEN!, jwtSecret: env.MESHFAB_JWT_SECRET!, description: `network started in this process at ${host.url}`, host, cleanUp };
+  return { url: host.url, operatorToken: env.MESHFAB_OPERATOR_TOKEN!, description: `network started in this process at ${host.url}`, host, cleanUp };
 }
 
 async function main(): Promise<number> {
@@ -103,14 +97,9 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
 
   try {
-    const signInspectorTokens = async (keys: readonly string[]) => {
-      if (!net.jwtSecret) throw new Error("this network cannot register inspectors (no POST /registry/inspectors) and its JWT secret is unknown: set MESHFAB_JWT_SECRET or point --data-dir at the network's data folder");
-      const tokens = new TokenService(net.jwtSecret);
-      return Promise.all(keys.map((key) => tokens.issue({ sub: `inspector-${key}-${runId}`, role: 'inspector', expiresIn: 24 * 3600 })));
-    };
     err(`run ${runId}: ${options.workshops} workshops, ${options.orders} orders, seed ${options.seed} (${net.description})`);
     const display = progressDisplay(process.stderr, options.progress);
-    const result = await runDemo(new MeshfabClient(net.url), { operatorToken: net.operatorToken, signInspectorTokens }, {
+    const result = await runDemo(new MeshfabClient(net.url), { operatorToken: net.operatorToken }, {
       workshops: options.workshops,
       orders: options.orders,
       seed: options.seed,

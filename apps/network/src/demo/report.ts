@@ -42,7 +42,7 @@ export function formatReport(result: DemoResult, context: { seed: number; networ
     'Money (CNY)',
     `  brands deposited ${yuan(m.depositedMinor)} · escrowed ${yuan(m.escrowedMinor)} · released ${yuan(m.releasedGrossMinor)} for passed lots`,
     `  → workshops ${yuan(m.paidToWorkshopsMinor)} · platform fees ${yuan(m.platformFeesMinor)} · late penalties ${yuan(m.penaltiesMinor)} · refunded to brands ${yuan(m.refundedToBrandsMinor)}`,
-    `  ${a.topUps} top-up(s) by brands whose lots waited for funds · payouts: ${m.payoutsPaid} workshops paid out ${yuan(m.payoutsRequestedMinor)} · brands still hold ${yuan(m.brandsAvailableMinor)}, workshops ${yuan(m.workshopsPayableMinor)}`,
+    `  ${a.topUps} top-up(s) by brands whose lots waited for funds · payouts: ${m.payoutsPaid} workshops paid out ${yuan(m.payoutsRequestedMinor)} through the provider${m.payoutsFailed ? ` (${m.payoutsFailed} bounced, money returned)` : ''} · brands still hold ${yuan(m.brandsAvailableMinor)}, workshops ${yuan(m.workshopsPayableMinor)}`,
     `  every order statement reconciles: ${m.statementsReconcile ? 'yes' : 'NO'}`,
     '',
     'Ledger',

@@ -4,7 +4,7 @@
  * thin shell around `runDemo`); everything it reports is read back from the network's APIs.
  *
  * The actors:
- * - operator: registers brands and workshops, watches the open offers, audits the ledger, pays payouts;
+ * - operator: registers brands and workshops, watches the open offers, audits the ledger;
  * - brands: deposit funds (one cautious brand deposits little and tops up when a lot waits for funds),
  *   submit orders (taking the earliest due date the network offers when theirs is too soon);
  * - workshops: declare capacity, accept or sometimes decline offers, start released and funded lots, report good
@@ -19,7 +19,7 @@
  * with the reason stated).
  */
 import { randomUUID } from 'node:crypto';
-import { HttpError, type MeshfabClient } from '../client/meshfab-client.js';
+import { eventually, HttpError, type MeshfabClient } from '../client/meshfab-client.js';
 import { fundThroughSandbox } from '../client/fund-brand.js';
 import { buildScenario, estimatedCostMinor, PRODUCTS, type OrderSpec, type Scenario, type WorkshopSpec } from './network-model.js';
 import { mapLimit, sleep } from './pool.js';
@@ -151,7 +151,7 @@ interface AccountsView {
 // ------------------------------------------------------------------------------------------ options
 
 export interface DemoActors {
-  /** The operator's bearer token. */
+  /** The bootstrap credential (MESHFAB_OPERATOR_TOKEN): the run registers a named operator with it and acts as that one. */
   operatorToken: string;
   /**
    * Inspectors' bearer tokens (role `inspector`); each records the results of the lots the network assigned
@@ -201,7 +201,7 @@ export interface DemoOptions {
   resume?: boolean;
   /** Suspend the demo's workshops at the end of a finished run, so a later run on the same network does not offer them work. */
   leaveNetwork?: boolean;
-  /** Workshops ask for their balance and the operator marks the payouts paid (default true). */
+  /** Workshops ask for their balance; the payout provider pays it and confirms by webhook (default true). */
   payouts?: boolean;
   onProgress?: (progress: DemoProgress) => void;
   log?: (line: string) => void;
@@ -284,6 +284,8 @@ export interface DemoResult {
     refundedToBrandsMinor: number;
     payoutsRequestedMinor: number;
     payoutsPaid: number;
+    /** Payouts the provider could not pay (their money went back to the workshop's balance). */
+    payoutsFailed: number;
     brandsAvailableMinor: number;
     workshopsPayableMinor: number;
     statementsReconcile: boolean;
@@ -340,6 +342,16 @@ const DECLINE_REASONS = [
 ];
 
 const isoDay = (date: Date): string => date.toISOString().slice(0, 10);
+/** A named operator registered with the bootstrap credential (a new one each run: its token is shown once). */
+async function namedOperator(client: MeshfabClient, bootstrap: string, name: string): Promise<string> {
+  try {
+    return (await client.post<Registration>('/registry/operators', bootstrap, { name })).token;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return bootstrap;
+    throw error;
+  }
+}
+
 const errorCode = (error: unknown): string => (error instanceof HttpError && error.body && typeof error.body === 'object' && 'error' in error.body ? String(error.body.error) : '');
 
 /** Runs the whole scenario against the network behind `client`; see the module comment. */
@@ -361,7 +373,9 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   const scenario: Scenario = buildScenario({ seed: o.seed, workshops: o.workshops, orders: o.orders, peakShare: o.peakShare });
   const keyOf = (what: string) => `demo.${o.runId}.${what}`;
   const keyed = (what: string) => Prng.keyed(o.seed, what);
-  const operator = actors.operatorToken;
+  // The bootstrap credential only brings in a named operator, whose token (and id, in every event and
+  // audit record) the run then uses. A network without named operators answers 404: the credential acts itself.
+  const operator = await namedOperator(client, actors.operatorToken, `Demo operator ${o.runId}`);
 
   const activity: DemoResult['activity'] = {
     offersAccepted: 0,
@@ -556,7 +570,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   };
 
   const handleOffers = async () => {
-    const offers = await client.get<OfferView[]>('/matching/offers', operator);
+    const offers = await client.getAll<OfferView>('/matching/offers?limit=500', operator);
     const ours = offers.filter((x) => byOrderId.has(x.orderId));
     await mapLimit(ours, o.concurrency, async (offer) => {
       const shop = workshops.get(offer.workshopId);
@@ -705,7 +719,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   const inspectors = inspectorTokens.map((token, i) => ({ spec: scenario.inspectors[i % scenario.inspectors.length], token }));
   const inspect = async () => {
     const queues = await mapLimit(inspectors, o.concurrency, async (inspector) =>
-      (await client.get<InspectionLotView[]>('/inspection/lots?status=pending&limit=1000', inspector.token)).map((lot) => ({ lot, inspector })),
+      (await client.getAll<InspectionLotView>('/inspection/lots?status=pending&limit=1000', inspector.token)).map((lot) => ({ lot, inspector })),
     );
     // Inspectors come round a little after a lot is reported finished (never the same instant).
     const ours = queues.flat().filter(({ lot: l }) => byOrderId.has(l.orderId) && !inspected.has(l.id) && Date.now() - Date.parse(l.openedAt) >= o.inspectionDelayMs);
@@ -816,7 +830,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       return view.status !== 'completed' || s.closedAt ? s : undefined;
     };
     const statement = await waitFor(closedInSettlement, 30_000).catch(() => null);
-    const lots = await client.get<InspectionLotView[]>(`/inspection/lots?orderId=${id}&limit=1000`, order.brand.token);
+    const lots = await client.getAll<InspectionLotView>(`/inspection/lots?orderId=${id}&limit=1000`, order.brand.token);
     return { order, view, plan, statement, lots };
   });
 
@@ -848,6 +862,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
 
   let payoutsRequestedMinor = 0;
   let payoutsPaid = 0;
+  let payoutsFailed = 0;
   if (o.payouts) {
     await mapLimit([...workshops.values()], o.concurrency, async (shop) => {
       const accounts = await client.get<AccountsView>('/settlement/accounts/me', shop.token);
@@ -855,8 +870,13 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       if (available <= 0) return;
       const payout = await client.post<{ payoutId: string; amount: { amountMinor: number }; status: string }>('/settlement/payouts', shop.token, { currency: CURRENCY }, keyOf(`payout.${shop.spec.key}.${available}`));
       payoutsRequestedMinor += payout.amount.amountMinor;
-      if (payout.status !== 'paid') await client.post(`/settlement/payouts/${payout.payoutId}/paid`, operator, { bankReference: `demo-${o.runId}-${shop.spec.key}` });
-      payoutsPaid += 1;
+      // The payout provider (the sandbox) pays it and confirms through its signed webhook.
+      const settled = await eventually(`payout ${payout.payoutId} confirmed`, async () => {
+        const view = await client.get<{ status: string }>(`/settlement/payouts/${payout.payoutId}`, shop.token);
+        return view.status === 'paid' || view.status === 'failed' ? view : undefined;
+      }, 120_000); // a provider that lost the instruction (a killed sandbox) gets it again after 30 s
+      if (settled.status === 'paid') payoutsPaid += 1;
+      else payoutsFailed += 1;
     });
   }
   // Messages a service gave up on after its retries (the operator's view; empty on a healthy run).
@@ -946,6 +966,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       refundedToBrandsMinor: total('refundedToBrandMinor'),
       payoutsRequestedMinor,
       payoutsPaid,
+      payoutsFailed,
       brandsAvailableMinor: sumCurrency(brandAccounts, 'availableMinor'),
       workshopsPayableMinor: sumCurrency(shopAccounts, 'availableMinor'),
       statementsReconcile: statements.every((s) => s.reconciles),

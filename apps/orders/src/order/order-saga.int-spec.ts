@@ -6,8 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import { assertContract } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
-import { TokenService } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { compileOrders } from '../../../../test/support/orders-testing-module.js';
 
 const secret = 'orders-saga-test-secret-0123456789abcdef';
@@ -39,7 +38,7 @@ describe('order saga over the embedded transport', () => {
   const fakes = {} as Record<Producer, ServiceDatabase>;
   const bus = new EmbeddedEventBus();
   let brand: string;
-  const tokens = new TokenService(secret);
+  const tokens = testTokens(secret);
 
   const call = async (method: string, path: string, body?: unknown, token = brand) => {
     const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });

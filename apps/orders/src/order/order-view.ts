@@ -1,5 +1,6 @@
 import { orderStatus, passedQuantity, type LotState, type OrderState, type OrderStatus } from './domain/order.decider.js';
-import type { StepInspection } from './domain/route.js';
+import type { Location, Money } from './domain/order.events.js';
+import type { SplitPolicy, StepInspection } from './domain/route.js';
 
 /** What the brand (or an operator) sees of one order: GET /orders/:id. */
 export interface OrderView {
@@ -12,9 +13,9 @@ export interface OrderView {
   quantity: number;
   unit: string;
   dueDate: string;
-  delivery: unknown;
-  splitPolicy: unknown;
-  budget?: unknown;
+  delivery: Location;
+  splitPolicy: SplitPolicy;
+  budget?: Money;
   submittedAt: string;
   plannedCompletion?: string;
   planningIssue?: string;

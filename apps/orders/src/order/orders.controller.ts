@@ -4,8 +4,8 @@ import { IdempotencyKeys, ServiceDatabase } from '#libs/eventsourcing';
 import { CurrentPrincipal, Roles, currentCorrelationId, type Principal } from '#libs/platform';
 import type { RouteStep } from './domain/route.js';
 import { OrderCommands } from './order-commands.service.js';
-import { OrderQueries, type OrderListItem, type TimelineEntry } from './order-queries.service.js';
-import type { OrderView } from './order-view.js';
+import { OrderQueries } from './order-queries.service.js';
+import { OrderAcceptedDto, OrderPageDto, OrderViewDto, TimelineEntryDto } from './order-responses.dto.js';
 import type { StepWork } from './step-work.js';
 import { CancelOrderDto, ListOrdersQuery, SubmitOrderDto } from './submit-order.dto.js';
 
@@ -24,14 +24,14 @@ export class OrdersController {
     this.idempotency = db.idempotency;
   }
 
-  /** 202: the order is accepted and planning starts; `Idempotency-Key` makes a resubmission return the same order. */
+  /** Submits an order: 202, the order is accepted and planning starts. `Idempotency-Key` makes a resubmission return the same order. */
   @Post()
   @HttpCode(202)
   async submit(
     @Body() dto: SubmitOrderDto,
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') key?: string,
-  ): Promise<{ orderId: string; status: string }> {
+  ): Promise<OrderAcceptedDto> {
     const brandId = this.brandOf(principal, dto.brandId);
     const order = {
       brandId,
@@ -66,31 +66,35 @@ export class OrdersController {
     return response.body;
   }
 
+  /** Lists orders, newest first: a brand its own, an operator all (or one brand's). */
   @Get()
-  async list(@Query() query: ListOrdersQuery, @CurrentPrincipal() principal: Principal): Promise<{ items: OrderListItem[]; page: number; pageSize: number; total: number }> {
+  async list(@Query() query: ListOrdersQuery, @CurrentPrincipal() principal: Principal): Promise<OrderPageDto> {
     return this.queries.list(principal, { status: query.status, page: query.page ?? 1, pageSize: query.pageSize ?? 20, brandId: query.brandId });
   }
 
+  /** One order with its steps and lots: its brand or an operator. */
   @Get(':id')
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<OrderView> {
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<OrderViewDto> {
     return this.queries.get(principal, id);
   }
 
+  /** The order's timeline: every event of its stream, oldest first. */
   @Get(':id/events')
-  async timeline(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<TimelineEntry[]> {
+  async timeline(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<TimelineEntryDto[]> {
     return this.queries.timeline(principal, id);
   }
 
-  /** A workshop holding a lot of the step (offered or accepted), the owner brand or an operator; anyone else 404. */
+  /** The work of one step for those making it. A workshop holding a lot of the step (offered or accepted), the owner brand or an operator; anyone else 404. */
   @Get(':id/steps/:stepId/work')
   @Roles('workshop', 'brand', 'operator')
   async stepWork(@Param('id') id: string, @Param('stepId') stepId: string, @CurrentPrincipal() principal: Principal): Promise<StepWork> {
     return this.queries.stepWork(principal, id, stepId);
   }
 
+  /** Cancels an order: lots not yet passed are cancelled and their escrow goes back to the brand. */
   @Post(':id/cancel')
   @HttpCode(202)
-  async cancel(@Param('id') id: string, @Body() dto: CancelOrderDto, @CurrentPrincipal() principal: Principal): Promise<{ orderId: string; status: string }> {
+  async cancel(@Param('id') id: string, @Body() dto: CancelOrderDto, @CurrentPrincipal() principal: Principal): Promise<OrderAcceptedDto> {
     await this.queries.get(principal, id);
     const status = await this.commands.cancel(id, principal.sub, dto.reason ?? `cancelled by ${principal.role}`, currentCorrelationId() ?? 'POST /orders/:id/cancel');
     return { orderId: id, status };

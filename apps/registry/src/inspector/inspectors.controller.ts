@@ -1,22 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
+import { InspectorViewDto, RegistrationDto } from '../member/member.dto.js';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { MemberCredentials, type Registration } from '../member/member-credentials.js';
+import { MemberCredentials } from '../member/member-credentials.js';
 import { inspectorQualityStream, inspectorScore } from '../quality-record/domain/inspector-quality.decider.js';
 import { inspectorStream, RegistryStreams } from '../registry.context.js';
 import { RegisterInspectorDto, UpdateInspectorProfileDto } from './register-inspector.dto.js';
-
-export interface InspectorView {
-  id: string;
-  name: string;
-  certifications: string[];
-  processes: string[];
-  regions: string[];
-  affiliations: string[];
-  registeredAt: string;
-  /** Its own quality record: results recorded, disputed, overturned by a re-inspection, re-inspections done, score 0..1. */
-  quality: { resultsRecorded: number; resultsDisputed: number; resultsOverturned: number; reinspections: number; score: number };
-}
 
 /** Inspectors are members like brands: registered by an operator, tokens through /registry/members/:id/tokens. */
 @Controller('registry/inspectors')
@@ -30,7 +19,7 @@ export class InspectorsController {
   @Post()
   @Roles('operator')
   @HttpCode(201)
-  async register(@Body() body: RegisterInspectorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<Registration> {
+  async register(@Body() body: RegisterInspectorDto, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key?: string): Promise<RegistrationDto> {
     return this.credentials.register('inspector', principal, body, key, ({ memberId, grant, at, metadata, manager }) =>
       this.streams.inspectors.handle(
         inspectorStream(memberId),
@@ -53,7 +42,7 @@ export class InspectorsController {
   /** The inspector itself or an operator declares certifications, processes, regions and affiliations (replaced whole). */
   @Put(':id/profile')
   @Roles('operator', 'inspector')
-  async updateProfile(@Param('id') id: string, @Body() body: UpdateInspectorProfileDto, @CurrentPrincipal() principal: Principal): Promise<InspectorView> {
+  async updateProfile(@Param('id') id: string, @Body() body: UpdateInspectorProfileDto, @CurrentPrincipal() principal: Principal): Promise<InspectorViewDto> {
     assertOwnership(principal, id, 'inspector', id);
     await this.streams.inspectors.handle(
       inspectorStream(id),
@@ -74,7 +63,7 @@ export class InspectorsController {
 
   /** The inspector itself or an operator; anyone else gets the 404 of an inspector that does not exist. */
   @Get(':id')
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<InspectorView> {
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<InspectorViewDto> {
     assertOwnership(principal, id, 'inspector', id);
     const { state } = await this.streams.inspectors.load(inspectorStream(id));
     if (state.status !== 'registered') throw new NotFound('inspector', id);

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { NotFound } from '#libs/domain';
 import { ident, type EventMetadata } from '#libs/eventsourcing';
 import type { Principal, TokenRevocationCheck } from '#libs/platform';
-import { brandStream, inspectorStream, RegistryStreams, workshopStream } from '../registry.context.js';
+import { brandStream, inspectorStream, operatorStream, RegistryStreams, workshopStream } from '../registry.context.js';
 import type { MemberRole, MemberTokenCommand, TokenGrant } from './domain/member-tokens.js';
 
 export interface IssuedToken {
@@ -18,6 +18,20 @@ export interface Registration extends IssuedToken {
   id: string;
 }
 
+/**
+ * What a replay of a registration answers when the stored token cannot be opened any more (the registry's
+ * signing key was rotated since): the member without its token, and how to get one.
+ */
+export interface RegistrationWithoutToken extends Omit<Registration, 'token'> {
+  token?: undefined;
+  tokenUnavailable: string;
+}
+
+/** A registration answer as `idempotency_keys` keeps it: the token sealed (see TokenSeal). */
+interface StoredRegistration extends Omit<Registration, 'token'> {
+  sealedToken: string;
+}
+
 /** Appends the registration to the new member's stream (in `manager`'s transaction when given). */
 export type AppendRegistration = (registration: { memberId: string; grant: TokenGrant; at: string; metadata: EventMetadata; manager?: EntityManager }) => Promise<unknown>;
 
@@ -26,9 +40,10 @@ export type AppendRegistration = (registration: { memberId: string; grant: Token
 export class MemberCredentials implements TokenRevocationCheck {
   constructor(private readonly streams: RegistryStreams) {}
 
-  grant(at: string): TokenGrant {
-    const days = this.streams.settings.config.MESHFAB_MEMBER_TOKEN_DAYS;
-    return { tokenId: randomUUID(), issuedAt: at, expiresAt: new Date(Date.parse(at) + days * 86_400_000).toISOString() };
+  grant(at: string, role: MemberRole): TokenGrant {
+    const { MESHFAB_MEMBER_TOKEN_HOURS, MESHFAB_OPERATOR_TOKEN_HOURS } = this.streams.settings.config;
+    const hours = role === 'operator' ? MESHFAB_OPERATOR_TOKEN_HOURS : MESHFAB_MEMBER_TOKEN_HOURS;
+    return { tokenId: randomUUID(), issuedAt: at, expiresAt: new Date(Date.parse(at) + hours * 3_600_000).toISOString() };
   }
 
   async sign(memberId: string, role: MemberRole, grant: TokenGrant): Promise<IssuedToken> {
@@ -40,18 +55,32 @@ export class MemberCredentials implements TokenRevocationCheck {
   /**
    * Every role registers the same way: a new member id and a first token, the member's own stream
    * appended by `append`, the signed token answered. With an `Idempotency-Key` a retry with the same
-   * body gets the same answer (the same token); another body with the same key is a 409.
+   * body gets the same answer (the same token); another body with the same key is a 409. The answer is
+   * kept with the token sealed (never in plain text); a replay opens it, or, once the signing key has been
+   * rotated, answers the member without it.
    */
-  async register(role: MemberRole, principal: Principal, body: object, key: string | undefined, append: AppendRegistration): Promise<Registration> {
-    const run = async (manager?: EntityManager) => {
+  async register(role: MemberRole, principal: Principal, body: object, key: string | undefined, append: AppendRegistration): Promise<Registration | RegistrationWithoutToken> {
+    const run = async (manager?: EntityManager): Promise<Registration> => {
       const memberId = randomUUID();
       const at = this.streams.now();
-      const grant = this.grant(at);
+      const grant = this.grant(at, role);
       await append({ memberId, grant, at, metadata: { correlationId: memberId, causationId: `register-${role}:${principal.sub}` }, manager });
-      return { status: 201, body: { id: memberId, ...(await this.sign(memberId, role, grant)) } };
+      return { id: memberId, ...(await this.sign(memberId, role, grant)) };
     };
-    if (!key) return (await run()).body;
-    return (await this.streams.db.idempotency.run(`register-${role}:${principal.sub}`, key, body, run)).body;
+    if (!key) return run();
+    const scope = `register-${role}:${principal.sub}`;
+    const context = `${scope}\u0000${key}`;
+    let fresh: Registration | undefined;
+    const answer = await this.streams.db.idempotency.run<StoredRegistration>(scope, key, body, async (manager) => {
+      fresh = await run(manager);
+      const { token, ...rest } = fresh;
+      return { status: 201, body: { ...rest, sealedToken: this.streams.settings.seal.seal(token, context) } };
+    });
+    if (fresh) return fresh;
+    const { sealedToken, ...member } = answer.body;
+    const token = this.streams.settings.seal.open(sealedToken, context);
+    if (token !== undefined) return { ...member, token };
+    return { ...member, tokenUnavailable: `the registry's signing key changed since this member was registered: get a new token with POST /registry/members/${member.id}/tokens` };
   }
 
   async roleOf(memberId: string, manager?: EntityManager): Promise<MemberRole> {
@@ -65,7 +94,7 @@ export class MemberCredentials implements TokenRevocationCheck {
 
   async rotate(memberId: string, principal: Principal): Promise<IssuedToken> {
     const role = await this.roleOf(memberId);
-    const grant = this.grant(this.streams.now());
+    const grant = this.grant(this.streams.now(), role);
     await this.handleTokens(role, { type: 'RotateMemberToken', memberId, token: grant }, { correlationId: memberId, causationId: `rotate-token:${principal.sub}` });
     return this.sign(memberId, role, grant);
   }
@@ -87,6 +116,9 @@ export class MemberCredentials implements TokenRevocationCheck {
       case 'inspector':
         await this.streams.inspectors.handle(inspectorStream(command.memberId), command, { metadata });
         return;
+      case 'operator':
+        await this.streams.operators.handle(operatorStream(command.memberId), command, { metadata });
+        return;
     }
   }
 
@@ -96,6 +128,13 @@ export class MemberCredentials implements TokenRevocationCheck {
       [memberId],
     );
     return rows.map((r) => ({ tokenId: r.token_id, issuedAt: r.issued_at.toISOString(), expiresAt: r.expires_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
+  }
+
+  /** A suspended workshop's tokens may only read and appeal (the AuthGuard asks for writes). */
+  async isSuspended(principal: Principal): Promise<boolean> {
+    if (principal.role !== 'workshop') return false;
+    const rows: unknown[] = await this.streams.db.dataSource.query(`SELECT 1 FROM ${ident(this.streams.schema)}.workshops WHERE workshop_id = $1 AND status = 'suspended'`, [principal.sub]);
+    return rows.length > 0;
   }
 
   /** A token is refused once its id was revoked (by the member, an operator, or a rotation). */

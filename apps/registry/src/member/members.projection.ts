@@ -1,18 +1,20 @@
 import type { EntityManager } from 'typeorm';
 import { ident, type Projection, type StoredEvent } from '#libs/eventsourcing';
+import { BOOTSTRAP_OPERATOR_ID, BOOTSTRAP_TOKEN_ID } from '#libs/platform';
 import type { BrandRegistered } from '../brand/domain/brand.events.js';
 import type { InspectorProfileUpdated, InspectorRegistered } from '../inspector/domain/inspector.events.js';
+import type { BootstrapCredentialDisabled, OperatorRegistered } from '../operator/domain/operator.events.js';
 import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
 import type { MemberRole, MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
 
 const dataOf = <E extends { data: object }>(event: StoredEvent): E['data'] => event.data;
 
-/** Read model `members` (who is a brand, a workshop, an inspector) and `member_tokens` (issued and revoked token ids). */
+/** Read model `members` (who is a brand, a workshop, an inspector, an operator) and `member_tokens` (issued and revoked token ids). */
 export function membersProjection(schema: string): Projection {
   const s = ident(schema);
   return {
     name: 'members',
-    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
+    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
     async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
       switch (event.type) {
         case 'BrandRegistered': {
@@ -33,6 +35,23 @@ export function membersProjection(schema: string): Projection {
         case 'InspectorProfileUpdated': {
           const d = dataOf<InspectorProfileUpdated>(event);
           await manager.query(`UPDATE ${s}.members SET certifications = $2 WHERE member_id = $1`, [d.inspectorId, d.certifications]);
+          return;
+        }
+        case 'OperatorRegistered': {
+          const d = dataOf<OperatorRegistered>(event);
+          await manager.query(`INSERT INTO ${s}.members (member_id, role, name, contact_email, registered_at) VALUES ($1, 'operator', $2, $3, $4) ON CONFLICT DO NOTHING`, [
+            d.operatorId, d.name, d.contactEmail ?? null, d.registeredAt,
+          ]);
+          return;
+        }
+        case 'BootstrapCredentialDisabled': {
+          // The bootstrap credential as a revoked token: the registry's own revocation check refuses it from now on.
+          const d = dataOf<BootstrapCredentialDisabled>(event);
+          await manager.query(
+            `INSERT INTO ${s}.member_tokens (token_id, member_id, issued_at, expires_at, revoked_at, revoked_why) VALUES ($1, $2, $3, 'infinity', $3, 'disabled')
+             ON CONFLICT (token_id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at, revoked_why = 'disabled'`,
+            [BOOTSTRAP_TOKEN_ID, BOOTSTRAP_OPERATOR_ID, d.disabledAt],
+          );
           return;
         }
         case 'WorkshopRegistered': {

@@ -16,10 +16,16 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { LocationDto, MoneyDto } from '#libs/contracts';
+import { IsPlainText, LocationDto, MoneyDto } from '#libs/contracts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_MESSAGE = '$property must be a date written YYYY-MM-DD';
+
+/** A location as members send it: region and city are names, so free of control and bidi-override characters. */
+export class LocationInputDto extends LocationDto {
+  @IsOptional() @IsString() @Length(1, 100) @IsPlainText() declare region?: string;
+  @IsOptional() @IsString() @Length(1, 100) @IsPlainText() declare city?: string;
+}
 
 export class CapabilityInputDto {
   /** An id of the process catalogue (`sewing`, `cnc-milling`, …); unknown ids get a 400 with close matches. */
@@ -34,9 +40,9 @@ export class CapabilityInputDto {
 }
 
 export class RegisterWorkshopDto {
-  @IsString() @Length(1, 200) name!: string;
-  @IsDefined() @ValidateNested() @Type(() => LocationDto) location!: LocationDto;
-  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) certifications?: string[];
+  @IsString() @Length(1, 200) @IsPlainText() name!: string;
+  @IsDefined() @ValidateNested() @Type(() => LocationInputDto) location!: LocationInputDto;
+  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @IsPlainText({ each: true }) certifications?: string[];
   @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => CapabilityInputDto) capabilities?: CapabilityInputDto[];
 }
 
@@ -44,9 +50,9 @@ export class RegisterWorkshopDto {
 const omittable = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
 
 export class UpdateWorkshopProfileDto {
-  @omittable() @IsString() @Length(1, 200) name?: string;
-  @omittable() @IsObject() @ValidateNested() @Type(() => LocationDto) location?: LocationDto;
-  @omittable() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) certifications?: string[];
+  @omittable() @IsString() @Length(1, 200) @IsPlainText() name?: string;
+  @omittable() @IsObject() @ValidateNested() @Type(() => LocationInputDto) location?: LocationInputDto;
+  @omittable() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @IsPlainText({ each: true }) certifications?: string[];
 }
 
 export class SetCapabilitiesDto {

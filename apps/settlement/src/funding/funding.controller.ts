@@ -1,8 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { DomainError } from '#libs/domain';
-import { CurrentPrincipal, Public, Roles, type Principal, type RawBodyRequest } from '#libs/platform';
+import { ApiIdempotencyKey, CurrentPrincipal, Public, Roles, type Principal, type RawBodyRequest } from '#libs/platform';
 import { idempotencyKey, markReplay } from '../idempotent-request.js';
+import { FundingIntentDto, FundingIntentListDto } from './funding-responses.dto.js';
 import { CreateFundingIntentDto, FundingIntentsQueryDto, RejectManualCreditDto, RequestManualCreditDto } from './funding.dto.js';
 import { FundingService } from './funding.service.js';
 
@@ -18,26 +19,29 @@ export class FundingController {
   @Post('funding-intents')
   @Roles('brand')
   @HttpCode(201)
+  @ApiIdempotencyKey(true)
   async createIntent(
     @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') rawKey: string | undefined,
     @Body() body: CreateFundingIntentDto,
     @Res({ passthrough: true }) res: ServerResponse,
-  ) {
+  ): Promise<FundingIntentDto> {
     const result = await this.funding.createIntent(principal.sub, { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, idempotencyKey(rawKey), body);
     markReplay(res, result.replayed);
     return result.body;
   }
 
+  /** Lists funding intents, newest first: a brand its own, an operator all (or one brand's). */
   @Get('funding-intents')
   @Roles('brand', 'operator')
-  async intents(@CurrentPrincipal() principal: Principal, @Query() query: FundingIntentsQueryDto) {
+  async intents(@CurrentPrincipal() principal: Principal, @Query() query: FundingIntentsQueryDto): Promise<FundingIntentListDto> {
     return { intents: await this.funding.listIntents(principal.role === 'brand' ? principal.sub : query.brandId) };
   }
 
+  /** One funding intent with the payments received for it. */
   @Get('funding-intents/:intentId')
   @Roles('brand', 'operator')
-  async intent(@CurrentPrincipal() principal: Principal, @Param('intentId') intentId: string) {
+  async intent(@CurrentPrincipal() principal: Principal, @Param('intentId') intentId: string): Promise<FundingIntentDto> {
     return this.funding.intent(intentId, principal.role === 'brand' ? principal.sub : undefined);
   }
 
@@ -77,6 +81,7 @@ export class FundingController {
 
   @Post('manual-credits')
   @Roles('operator')
+  @ApiIdempotencyKey(true)
   @HttpCode(201)
   async requestManualCredit(
     @CurrentPrincipal() principal: Principal,

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import fc from 'fast-check';
-import { PlatformModule, TokenService, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { PlatformModule, useRequestEdge } from '#libs/platform';
+import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { httpCaller, sendWebhook } from '../../../../test/support/settlement-http.js';
 import { SettlementModule } from '../settlement.module.js';
 import { signWebhook } from './standard-webhooks.js';
@@ -25,7 +25,7 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
   const schema = uniqueSchema('funding');
   let app: INestApplication;
   let base: string;
-  const tokens = new TokenService(jwtSecret);
+  const tokens = testTokens(jwtSecret);
   const tokenOf: Record<string, string> = {};
   const brandA = id('brand-a');
   const brandB = id('brand-b');
@@ -33,10 +33,10 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_SECRET: jwtSecret, LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
+        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(jwtSecret), LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
         SettlementModule.forRoot({
           databaseUrl: testDatabaseUrl(),
-          jwtSecret,
+          signing: testSigning(jwtSecret),
           env: {
             MESHFAB_SETTLEMENT_SCHEMA: schema,
             MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}`,

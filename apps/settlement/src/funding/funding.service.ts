@@ -7,6 +7,7 @@ import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#lib
 import { assertWithinCap } from '../ledger/domain/limits.js';
 import { minorFromDb, type Money } from '../ledger/domain/money.js';
 import { Ledger } from '../ledger/ledger.js';
+import { PayoutService } from '../payouts/payout.service.js';
 import { SettlementService } from '../settlement/settlement.service.js';
 import { findReference, normalizeReference, parseStatement, StatementFormatError, type StatementLine } from './domain/bank-statement.js';
 import { fundingIntentDecider, fundingIntentStatus, type FundingIntentState } from './domain/funding-intent.decider.js';
@@ -101,6 +102,7 @@ export class FundingService {
     @Inject(SettlementService) private readonly settlement: SettlementService,
     @Inject(FUNDING_SETTINGS) private readonly settings: FundingSettings,
     @Inject(Ledger) private readonly ledger: Ledger,
+    @Inject(PayoutService) private readonly payouts: PayoutService,
   ) {
     this.s = ident(db.schema);
     this.intents = new CommandHandler(db.dataSource, db.store, fundingIntentDecider);
@@ -166,6 +168,10 @@ export class FundingService {
       throw error;
     }
     if (outcome.kind === 'ignored') return { received: true, outcome: 'ignored' as const, eventType: outcome.eventType };
+    if (outcome.kind === 'payout_paid' || outcome.kind === 'payout_failed') {
+      const payout = await this.payouts.confirmFromProvider(providerName, outcome, outcome.webhookId);
+      return { received: true, outcome: outcome.kind, payoutId: payout.payoutId, status: payout.status };
+    }
     const source = providerSource(providerName);
     const result = await this.db.dataSource.transaction((m) =>
       this.recordPayment(m, source, outcome.payment, { correlationId: `${source}:${outcome.payment.transactionId}`, causationId: `webhook:${providerName}:${outcome.webhookId}` }),

@@ -10,7 +10,12 @@ export interface ConfirmedPayment {
   amount: { amountMinor: number; currency: string };
 }
 
-export type WebhookOutcome = { kind: 'payment'; webhookId: string; payment: ConfirmedPayment } | { kind: 'ignored'; webhookId: string; eventType: string };
+export type WebhookOutcome =
+  | { kind: 'payment'; webhookId: string; payment: ConfirmedPayment }
+  /** A payout the platform instructed (payout-rail.ts) was paid, or could not be. */
+  | { kind: 'payout_paid'; webhookId: string; payoutId: string; transactionId: string; amount: { amountMinor: number; currency: string } }
+  | { kind: 'payout_failed'; webhookId: string; payoutId: string; transactionId: string; reason: string }
+  | { kind: 'ignored'; webhookId: string; eventType: string };
 
 /**
  * The port every payment provider adapter (sandbox, Alipay, WeChat Pay, UnionPay, Stripe) implements:
@@ -36,10 +41,22 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 };
 
+/** `{ "type": "payout.paid" | "payout.failed", "data": { "payoutId", "transactionId", "amount", "reason"? } }`. */
+function readPayout(webhookId: string, type: 'payout.paid' | 'payout.failed', d: Record<string, unknown> | undefined, ok: (v: unknown, max: number) => v is string): WebhookOutcome {
+  if (!d || !ok(d.payoutId, 200) || !ok(d.transactionId, 200)) throw new WebhookPayloadInvalid('payoutId and transactionId are required');
+  if (type === 'payout.failed') return { kind: 'payout_failed', webhookId, payoutId: d.payoutId, transactionId: d.transactionId, reason: ok(d.reason, 500) ? d.reason : 'failed' };
+  const amount = d.amount as { amountMinor?: unknown; currency?: unknown } | undefined;
+  if (!amount || typeof amount.amountMinor !== 'number' || !Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0 || !ok(amount.currency, 3)) {
+    throw new WebhookPayloadInvalid('amount.amountMinor must be a positive whole number of minor units and amount.currency a currency code');
+  }
+  return { kind: 'payout_paid', webhookId, payoutId: d.payoutId, transactionId: d.transactionId, amount: { amountMinor: amount.amountMinor, currency: amount.currency } };
+}
+
 /**
  * An adapter for providers that sign with Standard Webhooks and send
  * `{ "type": "payment.succeeded", "data": { "transactionId", "reference", "amount": { "amountMinor", "currency" } } }`
- * (the sandbox provider does). Other event types are acknowledged and ignored.
+ * (the sandbox provider does), and `payout.paid` / `payout.failed` for the payouts the platform instructed.
+ * Other event types are acknowledged and ignored.
  */
 export class StandardWebhooksProvider implements PaymentProvider {
   constructor(
@@ -59,9 +76,10 @@ export class StandardWebhooksProvider implements PaymentProvider {
     }
     const event = body as { type?: unknown; data?: { transactionId?: unknown; reference?: unknown; amount?: { amountMinor?: unknown; currency?: unknown } } };
     if (typeof event.type !== 'string') throw new WebhookPayloadInvalid('no type');
+    const ok = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+    if (event.type === 'payout.paid' || event.type === 'payout.failed') return readPayout(id!, event.type, (body as { data?: Record<string, unknown> }).data, ok);
     if (event.type !== 'payment.succeeded') return { kind: 'ignored', webhookId: id!, eventType: event.type };
     const d = event.data;
-    const ok = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
     if (!d || !ok(d.transactionId, 200) || !ok(d.reference, 200) || !ok(d.amount?.currency, 3)) throw new WebhookPayloadInvalid('transactionId, reference and amount.currency are required');
     const minor = d.amount?.amountMinor;
     if (typeof minor !== 'number' || !Number.isSafeInteger(minor) || minor <= 0) throw new WebhookPayloadInvalid('amount.amountMinor must be a positive whole number of minor units');

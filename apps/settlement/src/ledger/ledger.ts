@@ -145,32 +145,44 @@ export class Ledger {
     const legs = exact
       .map((l) => ({ account: poolShard(l.account, transfer.transferId, this.limits.pooledShards), amountMinor: l.amountMinor }))
       .sort((a, b) => lockOrder(a.account.id, b.account.id));
-    const balances = await this.lock(manager, legs.map((l) => l.account));
-    // Checked after the locks: a concurrent twin with the same id has committed (or rolled back) by now.
-    const existing: { content_hash: string }[] = await manager.query(`SELECT content_hash FROM ${this.s}.transfers WHERE id = $1`, [transfer.transferId]);
-    if (existing.length > 0) {
-      if (existing[0].content_hash === hash) return { transferId: transfer.transferId, replayed: true };
-      throw new DomainError('transfer_id_reused', `transfer ${transfer.transferId} was already posted with different content`, 'conflict', {
-        transferId: transfer.transferId,
-      });
+    // One statement (ledger_post, settlement.migrations.ts): create and lock the accounts in the global
+    // order, answer a repeated id, check floors and caps on the locked balances, write.
+    const [row]: { result: { outcome: 'posted' | 'replayed' | 'conflict' | 'refused'; balances?: Record<string, string> } }[] = await manager.query(
+      `SELECT ${this.s}.ledger_post($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[]) AS result`,
+      [
+        transfer.transferId,
+        transfer.kind,
+        transfer.currency,
+        transfer.orderId ?? null,
+        transfer.subtaskId ?? null,
+        transfer.memo ?? null,
+        hash,
+        legs.map((l) => l.account.id),
+        legs.map((l) => l.account.purpose),
+        legs.map((l) => l.account.memberId),
+        legs.map((l) => l.account.orderId),
+        legs.map((l) => (l.account.minBalance === null ? null : String(l.account.minBalance))),
+        legs.map((l) => String(l.amountMinor)),
+        legs.map((l) => String(isPooled(l.account) ? this.limits.maxPooledBalanceMinor : this.limits.maxBalanceMinor)),
+      ],
+    );
+    switch (row.result.outcome) {
+      case 'posted':
+        return { transferId: transfer.transferId, replayed: false };
+      case 'replayed':
+        return { transferId: transfer.transferId, replayed: true };
+      case 'conflict':
+        throw new DomainError('transfer_id_reused', `transfer ${transfer.transferId} was already posted with different content`, 'conflict', {
+          transferId: transfer.transferId,
+        });
+      case 'refused': {
+        // Named by the same checks the database made, on the balances it locked.
+        const balances = new Map(Object.entries(row.result.balances ?? {}).map(([id, balance]) => [id, parseMinor(balance)]));
+        assertFloors({ ...transfer, legs }, balances);
+        assertBalanceCaps(legs, balances, this.limits);
+        throw new Error(`transfer ${transfer.transferId} was refused by the ledger, yet breaks no floor or cap`);
+      }
     }
-    assertFloors({ ...transfer, legs }, balances);
-    assertBalanceCaps(legs, balances, this.limits);
-    await manager.query(
-      `INSERT INTO ${this.s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [transfer.transferId, transfer.kind, transfer.currency, transfer.orderId ?? null, transfer.subtaskId ?? null, transfer.memo ?? null, hash],
-    );
-    await manager.query(
-      `INSERT INTO ${this.s}.entries (transfer_id, account_id, amount, currency)
-       SELECT $1, leg.account_id, leg.amount, $2 FROM unnest($3::text[], $4::bigint[]) AS leg(account_id, amount)`,
-      [transfer.transferId, transfer.currency, legs.map((l) => l.account.id), legs.map((l) => String(l.amountMinor))],
-    );
-    // The rows are locked already: one statement updates them all.
-    await manager.query(
-      `UPDATE ${this.s}.accounts a SET balance = a.balance + leg.amount FROM unnest($1::text[], $2::bigint[]) AS leg(account_id, amount) WHERE a.id = leg.account_id`,
-      [legs.map((l) => l.account.id), legs.map((l) => String(l.amountMinor))],
-    );
-    return { transferId: transfer.transferId, replayed: false };
   }
 
   /** The balance of an account as a JSON number (checked: the caps keep it a safe integer); of a pooled account, the sum of its shards. */

@@ -25,6 +25,26 @@ export interface SandboxPayment {
   lastResponse: number | null;
 }
 
+const paymentBody = (payment: SandboxPayment) => () =>
+  JSON.stringify({ type: 'payment.succeeded', data: { transactionId: payment.transactionId, reference: payment.reference, amount: payment.amount } });
+
+/** A payout the sandbox was instructed to make; amounts ending in 13 minor units fail (see `instructPayout`). */
+export interface SandboxPayout {
+  payoutId: string;
+  workshopId: string;
+  amount: { amountMinor: number; currency: string };
+  transactionId: string;
+  webhookId: string;
+  outcome: 'paid' | 'failed';
+  status: 'scheduled' | 'delivered' | 'failed';
+  attempts: number;
+  deliveries: number;
+  lastResponse: number | null;
+}
+
+/** Like a card network's test numbers: a payout whose amount ends in ...13 minor units bounces (a closed account). */
+export const SANDBOX_FAILING_PAYOUT_SUFFIX = 13;
+
 /**
  * A pretend payment provider for the embedded network, the demo and the tests. It "takes" a payment for
  * a funding intent's reference and tells the network through the same door a real provider uses: a
@@ -33,6 +53,7 @@ export interface SandboxPayment {
  */
 export class SandboxPaymentProvider {
   private readonly payments = new Map<string, SandboxPayment>();
+  private readonly payoutsById = new Map<string, SandboxPayout>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
@@ -45,17 +66,52 @@ export class SandboxPaymentProvider {
       // Paying the same transaction again is the same payment; one the network never acknowledged is delivered again.
       if (existing.status === 'failed') {
         existing.status = 'scheduled';
-        this.later(this.options.delayMs, () => this.deliver(existing, 1));
+        this.later(this.options.delayMs, () => this.deliver(existing, paymentBody(existing), 1));
       }
       return existing;
     }
     const payment: SandboxPayment = { transactionId, reference: input.reference, amount: { ...input.amount }, webhookId: `msg_${randomUUID()}`, status: 'scheduled', attempts: 0, deliveries: 0, lastResponse: null };
     this.payments.set(transactionId, payment);
-    this.later(this.options.delayMs, () => this.deliver(payment, 1));
+    this.later(this.options.delayMs, () => this.deliver(payment, paymentBody(payment), 1));
     if ((this.options.random ?? Math.random)() < this.options.duplicateRate) {
-      this.later(this.options.delayMs * 2 + 5, () => this.deliver(payment, 1, true));
+      this.later(this.options.delayMs * 2 + 5, () => this.deliver(payment, paymentBody(payment), 1, true));
     }
     return payment;
+  }
+
+  /**
+   * Takes a payout instruction (idempotent on the payout id) and, after the delay, tells the network it
+   * was paid (`payout.paid`) — or, for an amount ending in 13 minor units, that it bounced (`payout.failed`).
+   */
+  instructPayout(input: { payoutId: string; workshopId: string; amount: { amountMinor: number; currency: string } }): SandboxPayout {
+    const existing = this.payoutsById.get(input.payoutId);
+    if (existing) return existing;
+    const outcome = input.amount.amountMinor % 100 === SANDBOX_FAILING_PAYOUT_SUFFIX ? 'failed' : 'paid';
+    const payout: SandboxPayout = {
+      ...input,
+      amount: { ...input.amount },
+      transactionId: `sbx_po_${randomUUID()}`,
+      webhookId: `msg_${randomUUID()}`,
+      outcome,
+      status: 'scheduled',
+      attempts: 0,
+      deliveries: 0,
+      lastResponse: null,
+    };
+    this.payoutsById.set(input.payoutId, payout);
+    const body = () =>
+      JSON.stringify(
+        outcome === 'paid'
+          ? { type: 'payout.paid', data: { payoutId: payout.payoutId, transactionId: payout.transactionId, amount: payout.amount } }
+          : { type: 'payout.failed', data: { payoutId: payout.payoutId, transactionId: payout.transactionId, amount: payout.amount, reason: 'account_closed: the receiving account is closed' } },
+      );
+    this.later(this.options.delayMs, () => this.deliver(payout, body, 1));
+    if ((this.options.random ?? Math.random)() < this.options.duplicateRate) this.later(this.options.delayMs * 2 + 5, () => this.deliver(payout, body, 1, true));
+    return payout;
+  }
+
+  payout(payoutId: string): SandboxPayout | undefined {
+    return this.payoutsById.get(payoutId);
   }
 
   payment(transactionId: string): SandboxPayment | undefined {
@@ -78,17 +134,17 @@ export class SandboxPaymentProvider {
     this.timers.add(timer);
   }
 
-  private async deliver(payment: SandboxPayment, attempt: number, duplicate = false): Promise<void> {
+  private async deliver(payment: SandboxPayment | SandboxPayout, body: () => string, attempt: number, duplicate = false): Promise<void> {
     if (this.stopped) return;
-    const body = JSON.stringify({ type: 'payment.succeeded', data: { transactionId: payment.transactionId, reference: payment.reference, amount: payment.amount } });
+    const text = body();
     const timestamp = Math.floor(Date.now() / 1000);
     payment.attempts += 1;
     let status = 0;
     try {
       const res = await fetch(this.options.webhookUrl(), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'webhook-id': payment.webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(this.options.secret, payment.webhookId, timestamp, body) },
-        body,
+        headers: { 'content-type': 'application/json', 'webhook-id': payment.webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(this.options.secret, payment.webhookId, timestamp, text) },
+        body: text,
       });
       status = res.status;
       await res.arrayBuffer();
@@ -106,6 +162,6 @@ export class SandboxPaymentProvider {
       payment.status = 'failed';
       return;
     }
-    this.later(Math.min(5_000, 50 * 2 ** attempt), () => this.deliver(payment, attempt + 1));
+    this.later(Math.min(5_000, 50 * 2 ** attempt), () => this.deliver(payment, body, attempt + 1));
   }
 }

@@ -10,14 +10,30 @@ import type {
   SubtaskAcceptedContract,
   SubtaskCancelledContract,
   SubtaskCompletedContract,
+  WorkshopReinstatedContract,
+  WorkshopSuspendedContract,
 } from '#libs/contracts';
 import { EventContext, OnEvent } from '#libs/messaging';
+import { PayoutService } from '../payouts/payout.service.js';
 import { SettlementService } from './settlement.service.js';
 
-/** Matching's, inspection's and orders' events that move money. All writes go through the inbox transaction. */
+/** Matching's, inspection's and orders' events that move money, and the registry's that hold a workshop's payouts. All writes go through the inbox transaction. */
 @Controller()
 export class SettlementEventsConsumer {
-  constructor(@Inject(SettlementService) private readonly settlement: SettlementService) {}
+  constructor(
+    @Inject(SettlementService) private readonly settlement: SettlementService,
+    @Inject(PayoutService) private readonly payouts: PayoutService,
+  ) {}
+
+  @OnEvent('settlement', 'WorkshopSuspended')
+  async onWorkshopSuspended(@Payload() event: EventEnvelope<WorkshopSuspendedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.payouts.onMemberSuspended(event.data.workshopId, event.data.reason, ctx.manager, ctx.metadata);
+  }
+
+  @OnEvent('settlement', 'WorkshopReinstated')
+  async onWorkshopReinstated(@Payload() event: EventEnvelope<WorkshopReinstatedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.payouts.onMemberReinstated(event.data.workshopId, event.data.reason, ctx.manager, ctx.metadata);
+  }
 
   @OnEvent('settlement', 'SubtaskAccepted')
   async onSubtaskAccepted(@Payload() event: EventEnvelope<SubtaskAcceptedContract>, @Ctx() ctx: EventContext): Promise<void> {

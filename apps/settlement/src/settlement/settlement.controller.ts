@@ -1,12 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
-import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { DomainError, NotFound } from '#libs/domain';
 import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
 import { FundingService } from '../funding/funding.service.js';
-import { idempotencyKey, markReplay } from '../idempotent-request.js';
 import { Ledger } from '../ledger/ledger.js';
-import { MarkPayoutPaidDto, PageQueryDto, PayoutRequestDto, PayoutsQueryDto, TransfersQueryDto } from './settlement.dto.js';
-import { SETTLEMENT_SETTINGS, type SettlementSettings } from './settlement-settings.js';
+import { PayoutService } from '../payouts/payout.service.js';
+import { PageQueryDto, TransfersQueryDto } from './settlement.dto.js';
 import { SettlementService } from './settlement.service.js';
 
 const PAGE_SIZE = 100;
@@ -16,8 +14,8 @@ export class SettlementController {
   constructor(
     @Inject(SettlementService) private readonly settlement: SettlementService,
     @Inject(Ledger) private readonly ledger: Ledger,
-    @Inject(SETTLEMENT_SETTINGS) private readonly settings: SettlementSettings,
     @Inject(FundingService) private readonly funding: FundingService,
+    @Inject(PayoutService) private readonly payouts: PayoutService,
   ) {}
 
   /**
@@ -68,40 +66,6 @@ export class SettlementController {
     return this.settlement.statement(order);
   }
 
-  /** A workshop asks for its available balance (or part of it) to be paid out; the operator pays and marks it paid. */
-  @Post('payouts')
-  @Roles('workshop')
-  @HttpCode(201)
-  async requestPayout(
-    @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') rawKey: string | undefined,
-    @Body() body: PayoutRequestDto,
-    @Res({ passthrough: true }) res: ServerResponse,
-  ) {
-    const key = idempotencyKey(rawKey);
-    if (body.amount && body.currency && body.amount.currency !== body.currency) {
-      throw new ValidationFailed('currency', 'differs from amount.currency');
-    }
-    const currency = body.amount?.currency ?? body.currency ?? this.settings.currency;
-    const result = await this.settlement.requestPayout(principal.sub, currency, body.amount?.amountMinor, key, body);
-    markReplay(res, result.replayed);
-    return result.body;
-  }
-
-  @Get('payouts')
-  @Roles('workshop', 'operator')
-  async payouts(@CurrentPrincipal() principal: Principal, @Query() query: PayoutsQueryDto) {
-    const workshopId = principal.role === 'workshop' ? principal.sub : query.workshopId;
-    return { payouts: await this.settlement.payouts(workshopId) };
-  }
-
-  @Post('payouts/:payoutId/paid')
-  @Roles('operator')
-  @HttpCode(200)
-  async markPaid(@CurrentPrincipal() principal: Principal, @Param('payoutId') payoutId: string, @Body() body: MarkPayoutPaidDto) {
-    return this.settlement.markPayoutPaid(payoutId, body.bankReference, principal.sub);
-  }
-
   @Get('ledger/transfers')
   @Roles('operator')
   async transfers(@Query() query: TransfersQueryDto) {
@@ -116,13 +80,19 @@ export class SettlementController {
     return this.ledger.trialBalance();
   }
 
-  /** The trial balance plus settlement's own invariants (each passed lot paid once, closed orders hold no escrow). */
+  /** The trial balance plus settlement's own invariants: each passed lot paid once, closed orders hold no escrow, money in = confirmed payments, paid out = confirmed payouts. */
   @Get('audit')
   @Roles('operator')
   async audit() {
-    const [trialBalance, settlement, moneyIn] = await Promise.all([this.ledger.trialBalance(), this.settlement.audit(), this.funding.audit()]);
-    const ok = trialBalance.balanced && settlement.lotsPaidMoreThanOnce.length === 0 && settlement.paidLotsWithoutRelease.length === 0 && settlement.closedOrdersWithEscrow.length === 0 && moneyIn.ok;
-    return { ok, trialBalance, ...settlement, moneyIn };
+    const [trialBalance, settlement, moneyIn, moneyOut] = await Promise.all([this.ledger.trialBalance(), this.settlement.audit(), this.funding.audit(), this.payouts.audit()]);
+    const ok =
+      trialBalance.balanced &&
+      settlement.lotsPaidMoreThanOnce.length === 0 &&
+      settlement.paidLotsWithoutRelease.length === 0 &&
+      settlement.closedOrdersWithEscrow.length === 0 &&
+      moneyIn.ok &&
+      moneyOut.ok;
+    return { ok, trialBalance, ...settlement, moneyIn, moneyOut };
   }
 
   private async accountsOf(memberId: string, role: string | undefined) {

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import { CURRENCIES, type Currency } from '#libs/contracts';
+import { CursorPageQueryDto } from '#libs/platform';
 
 /** A positive amount in integer minor units (fen for CNY). */
 export class PositiveMoneyDto {
@@ -25,7 +26,14 @@ export class PayoutRequestDto {
   currency?: Currency;
 }
 
+/** An operator reconciles a payout with the bank transaction that paid it. */
 export class MarkPayoutPaidDto {
+  /** The bank's own id of the outgoing transaction (as on the bank statement); it confirms one payout, once. */
+  @IsString()
+  @Length(1, 200)
+  bankTransactionId!: string;
+
+  /** Free text from the bank (e.g. the remittance reference), kept with the payout. */
   @IsOptional()
   @IsString()
   @Length(1, 200)
@@ -55,7 +63,7 @@ export class PageQueryDto {
   page?: number;
 }
 
-export class PayoutsQueryDto {
+export class PayoutsQueryDto extends CursorPageQueryDto {
   @IsOptional()
   @IsString()
   @Length(1, 100)

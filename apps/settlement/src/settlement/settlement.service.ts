@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type {
@@ -8,17 +7,20 @@ import type {
   SubtaskCancelledContract,
   SubtaskCompletedContract,
 } from '#libs/contracts';
-import { DomainError, NotFound } from '#libs/domain';
-import { ident, ServiceDatabase, type EventMetadata, type NewEvent } from '#libs/eventsourcing';
+import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
 import { Accounts } from '../ledger/domain/accounts.js';
 import { minorFromDb, parseMinor, toJsonMinor, toMinor, type Money } from '../ledger/domain/money.js';
-import { InsufficientFunds, move, type Leg } from '../ledger/domain/transfer.js';
+import { move, type TransferRequest } from '../ledger/domain/transfer.js';
 import { Ledger } from '../ledger/ledger.js';
-import { daysLate, splitRelease } from './domain/payment-policy.js';
+import { brandFundsDecider, brandFundsStream, type BrandFundsCommand, type BrandFundsEvent, type BrandFundsState } from './domain/brand-funds.decider.js';
+import { lotPaymentDecider, lotStream, type ClosedOrderStatus, type LotContext, type LotIdentity, type LotPaymentCommand, type LotPaymentEvent, type LotPaymentState, type LotStatus } from './domain/lot-payment.decider.js';
+import { lotPosting } from './domain/lot-postings.js';
+import { orderPostings, orderSettlementDecider, orderStream, type OrderSettlementCommand, type OrderSettlementEvent, type OrderSettlementState } from './domain/order-settlement.decider.js';
 import { SETTLEMENT_SETTINGS, type SettlementSettings } from './settlement-settings.js';
+import { lotsProjection, ordersProjection } from './settlement.projections.js';
 
-export type LotStatus = 'awaiting_acceptance' | 'awaiting_funds' | 'escrowed' | 'paid' | 'refunded' | 'cancelled';
-export type OrderStatus = 'open' | 'completed' | 'cancelled' | 'failed';
+export type { LotStatus };
+export type OrderStatus = 'open' | ClosedOrderStatus;
 
 interface LotRow {
   subtask_id: string;
@@ -30,14 +32,8 @@ interface LotRow {
   price_minor: string | null;
   currency: string | null;
   accepted_at: Date | null;
-  planned_end: Date | null;
-  due_at: Date | null;
-  completed_at: Date | null;
   passed_at: Date | null;
-  passed_quantity: number | null;
   failures: number;
-  last_failure: string | null;
-  fundings: number;
   fee_minor: string | null;
   penalty_minor: string | null;
   net_minor: string | null;
@@ -53,71 +49,37 @@ interface OrderRow {
   closed_at: Date | null;
 }
 
-interface PayoutRow {
-  payout_id: string;
-  workshop_id: string;
-  amount_minor: string;
-  currency: string;
-  status: 'pending' | 'paid';
-  requested_at: Date;
-  paid_at: Date | null;
-  bank_reference: string | null;
-}
-
-export interface PayoutView {
-  payoutId: string;
-  workshopId: string;
-  amount: Money;
-  status: 'pending' | 'paid';
-  requestedAt: string;
-  paidAt: string | null;
-  bankReference: string | null;
-}
-
-const toPayout = (r: PayoutRow): PayoutView => ({
-  payoutId: r.payout_id,
-  workshopId: r.workshop_id,
-  amount: { amountMinor: minorFromDb(r.amount_minor), currency: r.currency },
-  status: r.status,
-  requestedAt: r.requested_at.toISOString(),
-  paidAt: r.paid_at?.toISOString() ?? null,
-  bankReference: r.bank_reference,
+/** The lot a consumed event is about. */
+const identity = (e: { orderId: string; subtaskId: string; brandId: string; workshopId: string; stepId: string }): LotIdentity => ({
+  orderId: e.orderId,
+  subtaskId: e.subtaskId,
+  brandId: e.brandId,
+  workshopId: e.workshopId,
+  stepId: e.stepId,
 });
 
-/** Delivered (its first completion known), escrowed, never failed: its inspection verdict is still to come. */
-const awaitsInspection = (lot: LotRow): boolean => lot.status === 'escrowed' && lot.completed_at !== null && lot.failures === 0;
-
-/**
- * Whether a lot of an order that just closed keeps its escrow until its own events decide it.
- *
- * A completed order completed because every lot it needed passed: so a delivered lot still escrowed here
- * (even one that failed and was reworked) has a verdict on its way on inspection's topic, and a lot the
- * order no longer needed is cancelled or re-planned by its own event. Refunding it at completion and
- * funding it again when its pass arrives would make the money movements depend on which topic settlement
- * heard first (redelivery seed 1969368887). A cancelled or failed order stops rework, so there only a
- * first delivery, never failed, still awaits a verdict.
- */
-const heldAtClose = (lot: LotRow, status: Exclude<OrderStatus, 'open'>): boolean =>
-  status === 'completed' ? lot.status === 'escrowed' && lot.completed_at !== null : awaitsInspection(lot);
-
-const parseTime = (text: string | undefined, fallback: Date): Date => {
+const parseTime = (text: string | undefined, fallback: Date): string => {
   const t = text ? new Date(text) : undefined;
-  return t && !Number.isNaN(t.getTime()) ? t : fallback;
+  return (t && !Number.isNaN(t.getTime()) ? t : fallback).toISOString();
 };
 
 /**
- * The money flows. Every method runs in the transaction it is given (a consumer's inbox transaction or
- * an HTTP idempotency transaction) so the ledger rows, settlement's bookkeeping and the events it
- * appends commit together.
+ * The money flows of orders, on one write path: every change is a command decided by a stream's decider
+ * (a lot's payment: lot-payment.decider.ts; an order's settlement: order-settlement.decider.ts; a brand's
+ * funds: brand-funds.decider.ts), appended with the version it was decided on; the ledger transfers the
+ * new events stand for are posted and the read models (`lots`, `orders`) updated in the same transaction
+ * (the consumer's inbox transaction or the HTTP request's).
  *
- * Concurrency: every flow that touches a brand's money first takes a transaction-scoped advisory lock
- * on the brand, so the flows of one brand (and of its orders and lots) run one at a time; account rows
- * are then locked FOR UPDATE (ascending id) by the ledger. Workshop payouts lock only workshop and
- * clearing accounts, also ascending. The lock order is therefore always brand → accounts ascending.
+ * Concurrency: every flow that touches a brand's money first takes a transaction-scoped advisory lock on
+ * the brand, so the flows of one brand (and of its orders and lots) run one at a time; account rows are
+ * then locked FOR UPDATE (ascending id) by the ledger. The lock order is always brand → accounts ascending.
  */
 @Injectable()
 export class SettlementService {
   private readonly s: string;
+  private readonly lots: CommandHandler<LotPaymentState, LotPaymentCommand, LotPaymentEvent>;
+  private readonly orders: CommandHandler<OrderSettlementState, OrderSettlementCommand, OrderSettlementEvent>;
+  private readonly brands: CommandHandler<BrandFundsState, BrandFundsCommand, BrandFundsEvent>;
 
   constructor(
     @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
@@ -125,6 +87,9 @@ export class SettlementService {
     @Inject(SETTLEMENT_SETTINGS) private readonly settings: SettlementSettings,
   ) {
     this.s = ident(db.schema);
+    this.lots = new CommandHandler(db.dataSource, db.store, lotPaymentDecider, { projections: [lotsProjection(db.schema)] });
+    this.orders = new CommandHandler(db.dataSource, db.store, orderSettlementDecider, { projections: [ordersProjection(db.schema)] });
+    this.brands = new CommandHandler(db.dataSource, db.store, brandFundsDecider);
   }
 
   // ---------------------------------------------------------------- event-driven flows
@@ -132,30 +97,10 @@ export class SettlementService {
   /** The lot's agreed price moves from the brand's funds into the order's escrow, or the lot waits for funds. */
   async onSubtaskAccepted(e: SubtaskAcceptedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    const order = await this.ensureOrder(m, e.orderId, e.brandId, e.price.currency);
-    const existing = await this.lot(m, e.subtaskId);
-    if (existing && existing.status !== 'awaiting_acceptance') return; // already accepted: a redelivery
-    const values = [e.subtaskId, e.orderId, e.brandId, e.workshopId, e.stepId, String(e.price.amountMinor), e.price.currency, e.acceptedAt, e.plannedEnd];
-    if (existing) {
-      await m.query(
-        `UPDATE ${this.s}.lots SET order_id = $2, brand_id = $3, workshop_id = $4, step_id = $5, price_minor = $6, currency = $7,
-           accepted_at = $8, planned_end = $9, status = 'awaiting_funds', updated_at = now() WHERE subtask_id = $1`,
-        values,
-      );
-    } else {
-      await m.query(
-        `INSERT INTO ${this.s}.lots (subtask_id, order_id, brand_id, workshop_id, step_id, price_minor, currency, accepted_at, planned_end, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'awaiting_funds')`,
-        values,
-      );
-    }
-    const lot = (await this.lot(m, e.subtaskId))!;
-    if (order.status !== 'open' && !lot.passed_at) {
-      // The order closed before this acceptance arrived: nothing to fund unless the lot already passed.
-      await this.setStatus(m, lot.subtask_id, 'cancelled');
-      return;
-    }
-    await this.fund(m, lot, meta, true);
+    await this.trackOrder(m, e.orderId, e.brandId, e.price.currency, meta);
+    const context = await this.context(m, e.orderId, e.brandId, e.price.currency, true);
+    const price = { amountMinor: e.price.amountMinor, currency: e.price.currency };
+    await this.lot(m, meta, { type: 'AcceptLot', lot: identity(e), price, acceptedAt: e.acceptedAt, plannedEnd: e.plannedEnd ?? null, context });
   }
 
   /**
@@ -165,64 +110,19 @@ export class SettlementService {
    */
   async onSubtaskCompleted(e: SubtaskCompletedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    const lot = await this.lot(m, e.subtaskId);
-    if (!lot) {
-      await this.ensureOrder(m, e.orderId, e.brandId, null);
-      await m.query(
-        `INSERT INTO ${this.s}.lots (subtask_id, order_id, brand_id, workshop_id, step_id, status, completed_at, due_at)
-         VALUES ($1, $2, $3, $4, $5, 'awaiting_acceptance', $6, $7)`,
-        [e.subtaskId, e.orderId, e.brandId, e.workshopId, e.stepId, e.completedAt, e.dueAt],
-      );
-      return;
-    }
-    // The latest completion counts: a reworked lot is delivered when its rework is.
-    await m.query(`UPDATE ${this.s}.lots SET completed_at = greatest(completed_at, $2::timestamptz), due_at = $3, updated_at = now() WHERE subtask_id = $1`, [
-      e.subtaskId,
-      e.completedAt,
-      e.dueAt,
-    ]);
-    // Inspection's topic overtook this completion: the pass waited for the delivery time; pay now.
-    const updated = (await this.lot(m, e.subtaskId))!;
-    if (updated.status === 'escrowed' && updated.passed_at) await this.release(m, updated, meta);
+    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    const context = await this.context(m, e.orderId, e.brandId, null, false);
+    await this.lot(m, meta, { type: 'RecordDelivery', lot: identity(e), completedAt: e.completedAt, dueAt: e.dueAt ?? null, context });
   }
 
   /** Pays the lot exactly once: its escrowed price goes to the workshop less fee and late penalty. */
   async onInspectionPassed(e: InspectionPassedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    const passedAt = parseTime(e.inspectedAt, this.settings.clock());
-    const lot = await this.lot(m, e.subtaskId);
-    if (!lot) {
-      // Inspection's topic overtook matching's: remember the pass, pay when the acceptance (with the price) arrives.
-      await this.ensureOrder(m, e.orderId, e.brandId, null);
-      await m.query(
-        `INSERT INTO ${this.s}.lots (subtask_id, order_id, brand_id, workshop_id, step_id, status, passed_at, passed_quantity)
-         VALUES ($1, $2, $3, $4, $5, 'awaiting_acceptance', $6, $7)`,
-        [e.subtaskId, e.orderId, e.brandId, e.workshopId, e.stepId, passedAt, e.passedQuantity],
-      );
-      return;
-    }
-    if (lot.passed_at) return; // a lot passes (and is paid) once
-    await m.query(`UPDATE ${this.s}.lots SET passed_at = $2, passed_quantity = $3, updated_at = now() WHERE subtask_id = $1`, [
-      e.subtaskId,
-      passedAt,
-      e.passedQuantity,
-    ]);
-    const passed = { ...lot, passed_at: passedAt, passed_quantity: e.passedQuantity };
-    switch (lot.status) {
-      case 'escrowed':
-        // Paid once the delivery time is known (SubtaskCompleted may arrive after the pass: another topic).
-        if (passed.completed_at) await this.release(m, passed, meta);
-        return;
-      case 'refunded':
-      case 'cancelled':
-        // Passed work is paid even when its escrow was already returned (order closed first): fund it again.
-        await this.fund(m, passed, meta, true);
-        return;
-      case 'awaiting_funds': // paid as soon as a deposit funds it
-      case 'awaiting_acceptance': // paid when the acceptance arrives
-      case 'paid':
-        return;
-    }
+    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    // A pass funds the lot again only when its escrow was returned before (the order closed first).
+    const row = await this.lotRow(m, e.subtaskId);
+    const context = await this.context(m, e.orderId, e.brandId, row?.currency ?? null, row?.status === 'refunded' || row?.status === 'cancelled');
+    await this.lot(m, meta, { type: 'RecordPass', lot: identity(e), passedAt: parseTime(e.inspectedAt, this.settings.clock()), passedQuantity: e.passedQuantity, context });
   }
 
   /**
@@ -232,90 +132,63 @@ export class SettlementService {
    */
   async onInspectionFailed(e: InspectionFailedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    const lot = await this.lot(m, e.subtaskId);
-    if (!lot || lot.passed_at) return;
-    await m.query(`UPDATE ${this.s}.lots SET failures = failures + 1, last_failure = $2, updated_at = now() WHERE subtask_id = $1`, [e.subtaskId, e.disposition]);
-    await this.append(m, `settlement-order-${e.orderId}`, [
-      {
-        type: 'LotPaymentWithheld',
-        data: { orderId: e.orderId, subtaskId: e.subtaskId, workshopId: e.workshopId, disposition: e.disposition, inspectionLotId: e.inspectionLotId },
-      },
-    ], meta);
-    // A cancelled or failed order has no rework to come: the failed lot's escrow goes back to the brand. A
-    // completed order heard before this failure completed after the rework passed: that pass is on its way.
-    const [order] = await m.query<Pick<OrderRow, 'status'>[]>(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [e.orderId]);
-    if (e.disposition === 'replan') await this.withdraw(m, lot, 'replanned after failed inspection', meta);
-    else if (order && order.status !== 'open' && order.status !== 'completed') {
-      await this.withdraw(m, lot, `failed inspection after the order was ${order.status}`, meta);
-    }
+    const context = await this.context(m, e.orderId, e.brandId, null, false);
+    await this.lot(m, meta, { type: 'RecordFailure', lot: identity(e), disposition: e.disposition, inspectionLotId: e.inspectionLotId, context });
   }
 
   async onSubtaskCancelled(e: SubtaskCancelledContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    const lot = await this.lot(m, e.subtaskId);
     // Cancelled with its order: the refund reads as the order's, whichever of the two settlement hears
     // first (the order's cancellation comes from orders, the subtask's from matching, on other topics).
     const reason = e.cause === 'order_cancelled' ? 'order cancelled' : `subtask cancelled: ${e.reason}`;
-    if (lot && !lot.passed_at) await this.withdraw(m, lot, reason, meta);
+    await this.lot(m, meta, { type: 'WithdrawLot', reason }, e.subtaskId);
   }
 
   /**
    * Completed, cancelled or failed: passed lots are already paid; escrow of lots that did not pass goes
    * back to the brand, lots still waiting for funds are dropped, the order is settled (`OrderSettled`).
    */
-  async onOrderClosed(orderId: string, brandId: string, status: Exclude<OrderStatus, 'open'>, m: EntityManager, meta: EventMetadata): Promise<void> {
+  async onOrderClosed(orderId: string, brandId: string, status: ClosedOrderStatus, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, brandId);
-    const order = await this.ensureOrder(m, orderId, brandId, null);
+    const order = await this.trackOrder(m, orderId, brandId, null, meta);
     if (order.status !== 'open') return;
-    const lots: LotRow[] = await m.query(`SELECT * FROM ${this.s}.lots WHERE order_id = $1 ORDER BY subtask_id`, [orderId]);
-    // Work delivered and not yet judged (heldAtClose) is judged like any other:
-    // paid if it passes, refunded if it fails (onInspectionFailed). Refunding it here would make the
-    // outcome depend on whether inspection's verdict overtook the order's closing on the way here.
-    const held = (lot: LotRow) => heldAtClose(lot, status);
-    for (const lot of lots) {
-      if (lot.passed_at || held(lot)) continue;
-      await this.withdraw(m, lot, `order ${status}`, meta, false);
-    }
-    // A lot that passed but is not paid yet (its SubtaskCompleted, from another topic, has not arrived),
-    // or that is held for its inspection, keeps its escrow. Anything beyond that goes back to the brand.
-    const owed = new Map<string, bigint>();
-    for (const lot of lots) {
-      if ((lot.passed_at || held(lot)) && lot.status === 'escrowed' && lot.price_minor !== null && lot.currency) {
-        owed.set(lot.currency, (owed.get(lot.currency) ?? 0n) + parseMinor(lot.price_minor));
-      }
-    }
+    const lots: { subtask_id: string }[] = await m.query(`SELECT subtask_id FROM ${this.s}.lots WHERE order_id = $1 ORDER BY subtask_id`, [orderId]);
+    // Work delivered and not yet judged is judged like any other (heldAtClose in the lot's decider).
+    for (const lot of lots) await this.lot(m, meta, { type: 'CloseLot', orderStatus: status }, lot.subtask_id, false);
+    // A lot that passed but is not paid yet, or that is held for its inspection, keeps its escrow. Anything beyond that goes back to the brand.
+    const owedRows: { currency: string; owed: string }[] = await m.query(
+      `SELECT currency, sum(price_minor)::text AS owed FROM ${this.s}.lots WHERE order_id = $1 AND status = 'escrowed' AND price_minor IS NOT NULL GROUP BY currency`,
+      [orderId],
+    );
+    const owed = new Map(owedRows.map((r) => [r.currency, parseMinor(r.owed)]));
+    const leftover: Money[] = [];
     for (const account of await this.ledger.accountsOfOrder(orderId, m)) {
-      const leftover = toMinor(account.balanceMinor) - (owed.get(account.currency) ?? 0n);
-      if (account.purpose !== 'order_escrow' || leftover <= 0n) continue;
-      await this.ledger.post(m, {
-        transferId: `close:${orderId}:${account.currency}`,
-        kind: 'order_refund',
-        currency: account.currency,
-        orderId,
-        legs: move(Accounts.orderEscrow(orderId, brandId, account.currency), Accounts.brandFunds(brandId, account.currency), leftover),
-        memo: `leftover escrow of ${status} order`,
-      });
+      const rest = toMinor(account.balanceMinor) - (owed.get(account.currency) ?? 0n);
+      if (account.purpose === 'order_escrow' && rest > 0n) leftover.push({ amountMinor: toJsonMinor(rest), currency: account.currency });
     }
-    const closedAt = this.settings.clock();
-    await m.query(`UPDATE ${this.s}.orders SET status = $2, closed_at = $3 WHERE order_id = $1`, [orderId, status, closedAt]);
     const currency = order.currency ?? this.settings.currency;
     const totals = await this.orderTotals(m, orderId);
-    await this.append(m, `settlement-order-${orderId}`, [
+    const refundedNow = leftover.filter((l) => l.currency === currency).reduce((sum, l) => sum + l.amountMinor, 0);
+    const { decided } = await this.orders.handle(
+      orderStream(orderId),
       {
-        type: 'OrderSettled',
-        data: {
-          orderId,
-          brandId,
-          paidToWorkshops: { amountMinor: totals.paidToWorkshopsMinor, currency },
-          refundedToBrand: { amountMinor: totals.refundedToBrandMinor, currency },
-          statementId: `statement:${orderId}`,
-        },
+        type: 'CloseOrder',
+        orderId,
+        brandId,
+        status,
+        now: this.settings.clock(),
+        leftover,
+        paidToWorkshopsMinor: totals.paidToWorkshopsMinor,
+        refundedToBrandMinor: totals.refundedToBrandMinor + refundedNow,
+        fallbackCurrency: this.settings.currency,
       },
-    ], meta);
+      { manager: m, metadata: meta },
+    );
+    for (const event of decided) for (const transfer of orderPostings(event)) await this.ledger.post(m, transfer);
     await this.fundPending(m, brandId, currency, meta);
   }
 
-  // ---------------------------------------------------------------- HTTP-driven flows
+  // ---------------------------------------------------------------- money in
 
   /**
    * Credits CONFIRMED money to a brand's funds (a provider-confirmed payment, a reconciled bank-statement
@@ -325,67 +198,12 @@ export class SettlementService {
   async creditConfirmedFunds(m: EntityManager, brandId: string, amount: Money, transferId: string, memo: string, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, brandId);
     const funds = Accounts.brandFunds(brandId, amount.currency);
-    await this.ledger.post(m, { transferId, kind: 'deposit', currency: amount.currency, legs: move(Accounts.bankClearing(amount.currency), funds, amount.amountMinor), memo });
-    const afterCredit = await this.ledger.balance(funds.id, m);
-    await this.append(m, `settlement-brand-${brandId}`, [
-      { type: 'FundsDeposited', data: { brandId, depositId: transferId, amount, available: { amountMinor: afterCredit, currency: amount.currency } } },
-    ], meta);
+    const posted = await this.ledger.post(m, { transferId, kind: 'deposit', currency: amount.currency, legs: move(Accounts.bankClearing(amount.currency), funds, amount.amountMinor), memo });
+    if (!posted.replayed) {
+      const available = await this.ledger.exactBalance(funds.id, m);
+      await this.brands.handle(brandFundsStream(brandId), { type: 'CreditFunds', brandId, depositId: transferId, amount, available }, { manager: m, metadata: meta });
+    }
     await this.fundPending(m, brandId, amount.currency, meta);
-  }
-
-  /** Moves (part of) the workshop's payable balance to a pending payout the operator marks paid. */
-  async requestPayout(workshopId: string, currency: string, amountMinor: number | undefined, key: string, request: unknown): Promise<{ status: number; body: PayoutView; replayed: boolean }> {
-    return this.db.idempotency.run(`payout:${workshopId}`, key, request, async (m) => {
-      const payable = Accounts.workshopPayable(workshopId, currency);
-      const pending = Accounts.workshopPayoutPending(workshopId, currency);
-      const balances = await this.ledger.lock(m, [payable, pending]);
-      const available = balances.get(payable.id) ?? 0n;
-      const amount = amountMinor === undefined ? available : toMinor(amountMinor);
-      if (amount <= 0n) throw new DomainError('nothing_to_pay_out', `there is no ${currency} balance to pay out`, 'rejected', { availableMinor: toJsonMinor(available), currency });
-      if (amount > available) throw new InsufficientFunds(payable.id, available, amount, currency);
-      const payoutId = `payout-${randomUUID()}`;
-      await this.ledger.post(m, { transferId: `payout:${payoutId}`, kind: 'payout_request', currency, legs: move(payable, pending, amount), memo: `payout ${payoutId} requested` });
-      const requestedAt = this.settings.clock();
-      await m.query(
-        `INSERT INTO ${this.s}.payouts (payout_id, workshop_id, amount_minor, currency, status, requested_at) VALUES ($1, $2, $3, $4, 'pending', $5)`,
-        [payoutId, workshopId, String(amount), currency, requestedAt],
-      );
-      await this.append(m, `settlement-workshop-${workshopId}`, [
-        { type: 'PayoutRequested', data: { payoutId, workshopId, amount: { amountMinor: toJsonMinor(amount), currency } } },
-      ], { correlationId: payoutId, causationId: `http:payout:${workshopId}:${key}` });
-      return { status: 201, body: toPayout((await this.payoutRow(m, payoutId))!) };
-    });
-  }
-
-  /** The operator confirms the bank paid the workshop: pending payout → external clearing. Idempotent. */
-  async markPayoutPaid(payoutId: string, bankReference: string | undefined, operator: string): Promise<PayoutView> {
-    return this.db.dataSource.transaction(async (m) => {
-      const rows: PayoutRow[] = await m.query(`SELECT * FROM ${this.s}.payouts WHERE payout_id = $1 FOR UPDATE`, [payoutId]);
-      if (rows.length === 0) throw new NotFound('payout', payoutId);
-      const payout = rows[0];
-      if (payout.status === 'paid') return toPayout(payout);
-      const amount = minorFromDb(payout.amount_minor);
-      await this.ledger.post(m, {
-        transferId: `payout-paid:${payoutId}`,
-        kind: 'payout_paid',
-        currency: payout.currency,
-        legs: move(Accounts.workshopPayoutPending(payout.workshop_id, payout.currency), Accounts.bankClearing(payout.currency), amount),
-        memo: bankReference ? `paid, bank reference ${bankReference}` : 'paid',
-      });
-      await m.query(`UPDATE ${this.s}.payouts SET status = 'paid', paid_at = $2, bank_reference = $3 WHERE payout_id = $1`, [payoutId, this.settings.clock(), bankReference ?? null]);
-      await this.append(m, `settlement-workshop-${payout.workshop_id}`, [
-        { type: 'PayoutPaid', data: { payoutId, workshopId: payout.workshop_id, amount: { amountMinor: amount, currency: payout.currency }, bankReference: bankReference ?? null, markedBy: operator } },
-      ], { correlationId: payoutId, causationId: `http:payout-paid:${payoutId}` });
-      return toPayout((await this.payoutRow(m, payoutId))!);
-    });
-  }
-
-  async payouts(workshopId: string | undefined): Promise<PayoutView[]> {
-    const rows: PayoutRow[] = await this.db.dataSource.query(
-      `SELECT * FROM ${this.s}.payouts WHERE $1::text IS NULL OR workshop_id = $1 ORDER BY requested_at DESC, payout_id LIMIT 500`,
-      [workshopId ?? null],
-    );
-    return rows.map(toPayout);
   }
 
   // ---------------------------------------------------------------- reads
@@ -464,144 +282,64 @@ export class SettlementService {
 
   // ---------------------------------------------------------------- internals
 
-  /** Funds the lot from the brand's available funds, or parks it as awaiting_funds (FundsShort). */
-  private async fund(m: EntityManager, lot: LotRow, meta: EventMetadata, announceShortfall: boolean): Promise<boolean> {
-    if (lot.price_minor === null || lot.currency === null) return false; // no agreed price yet: waits for the acceptance
-    const price = parseMinor(lot.price_minor);
-    const currency = lot.currency;
-    const funds = Accounts.brandFunds(lot.brand_id, currency);
-    const escrow = Accounts.orderEscrow(lot.order_id, lot.brand_id, currency);
-    const balances = await this.ledger.lock(m, [funds, escrow]);
-    const available = balances.get(funds.id) ?? 0n;
-    const stream = `settlement-order-${lot.order_id}`;
-    if (available < price) {
-      await this.setStatus(m, lot.subtask_id, 'awaiting_funds');
-      if (announceShortfall) {
-        await this.append(m, stream, [
-          {
-            type: 'FundsShort',
-            data: {
-              orderId: lot.order_id,
-              subtaskId: lot.subtask_id,
-              brandId: lot.brand_id,
-              required: { amountMinor: toJsonMinor(price), currency },
-              available: { amountMinor: toJsonMinor(available), currency },
-            },
-          },
-        ], meta);
+  /**
+   * Decides a command on the lot's stream, posts the transfers its events stand for and, when the brand's
+   * funds grew (a refund, a late penalty), funds the brand's waiting lots. Returns the decided events.
+   */
+  private async lot(m: EntityManager, meta: EventMetadata, command: LotPaymentCommand, subtaskId = 'lot' in command ? command.lot.subtaskId : '', fundOthers = true): Promise<LotPaymentEvent[]> {
+    const { previous, decided } = await this.lots.handle(lotStream(subtaskId), command, { manager: m, metadata: meta });
+    let state = previous;
+    let grew: { brandId: string; currency: string } | null = null;
+    for (const event of decided) {
+      const transfer: TransferRequest | null = lotPosting(state, event);
+      if (transfer) await this.ledger.post(m, transfer);
+      if (state.lot && (event.type === 'EscrowRefunded' || (event.type === 'PaymentReleased' && event.data.penalty.amountMinor > 0))) {
+        grew = { brandId: state.lot.brandId, currency: event.type === 'EscrowRefunded' ? event.data.amount.currency : event.data.penalty.currency };
       }
-      return false;
+      state = lotPaymentDecider.evolve(state, event);
     }
-    const fundings = lot.fundings + 1;
-    if (price > 0n) {
-      await this.ledger.post(m, {
-        transferId: `escrow:${lot.subtask_id}:${fundings}`,
-        kind: 'escrow_funding',
-        currency,
-        orderId: lot.order_id,
-        subtaskId: lot.subtask_id,
-        legs: move(funds, escrow, price),
-      });
-    }
-    await m.query(`UPDATE ${this.s}.lots SET status = 'escrowed', fundings = $2, updated_at = now() WHERE subtask_id = $1`, [lot.subtask_id, fundings]);
-    await this.append(m, stream, [
-      { type: 'EscrowFunded', data: { orderId: lot.order_id, subtaskId: lot.subtask_id, brandId: lot.brand_id, amount: { amountMinor: toJsonMinor(price), currency } } },
-    ], meta);
-    if (lot.passed_at && lot.completed_at) await this.release(m, { ...lot, status: 'escrowed', fundings }, meta);
-    return true;
+    if (grew && fundOthers) await this.fundPending(m, grew.brandId, grew.currency, meta);
+    return decided;
   }
 
-  private async release(m: EntityManager, lot: LotRow, meta: EventMetadata): Promise<void> {
-    const gross = minorFromDb(lot.price_minor);
-    const currency = lot.currency!;
-    const delivered = lot.completed_at ?? lot.passed_at;
-    const due = lot.due_at ?? lot.planned_end;
-    const late = delivered && due ? daysLate(delivered, due, this.settings.policy.graceHours) : 0;
-    const split = splitRelease(gross, this.settings.policy, late);
-    const legs: Leg[] = [{ account: Accounts.orderEscrow(lot.order_id, lot.brand_id, currency), amountMinor: -gross }];
-    if (split.net > 0) legs.push({ account: Accounts.workshopPayable(lot.workshop_id, currency), amountMinor: split.net });
-    if (split.fee > 0) legs.push({ account: Accounts.platformFees(currency), amountMinor: split.fee });
-    if (split.penalty > 0) legs.push({ account: Accounts.brandFunds(lot.brand_id, currency), amountMinor: split.penalty });
-    if (gross > 0) {
-      await this.ledger.post(m, {
-        transferId: `release:${lot.subtask_id}`,
-        kind: 'lot_release',
-        currency,
-        orderId: lot.order_id,
-        subtaskId: lot.subtask_id,
-        legs,
-        memo: split.daysLate > 0 ? `${split.daysLate} day(s) late` : undefined,
-      });
+  /**
+   * What a lot's decision needs from outside its stream. The brand's available funds are read (under the
+   * accounts' row locks) only for a command that may fund the lot: an acceptance, a pass of a lot whose
+   * escrow was returned, a waiting lot's turn.
+   */
+  private async context(m: EntityManager, orderId: string, brandId: string, currency: string | null, mayFund: boolean): Promise<LotContext> {
+    const [order]: Pick<OrderRow, 'status'>[] = await m.query(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [orderId]);
+    let available = 0n;
+    if (mayFund && currency) {
+      const funds = Accounts.brandFunds(brandId, currency);
+      const balances = await this.ledger.lock(m, [funds, Accounts.orderEscrow(orderId, brandId, currency)]);
+      available = balances.get(funds.id) ?? 0n;
     }
-    await m.query(
-      `UPDATE ${this.s}.lots SET status = 'paid', fee_minor = $2, penalty_minor = $3, net_minor = $4, days_late = $5, paid_at = $6, updated_at = now() WHERE subtask_id = $1`,
-      [lot.subtask_id, String(split.fee), String(split.penalty), String(split.net), split.daysLate, this.settings.clock()],
-    );
-    const money = (amountMinor: number) => ({ amountMinor, currency });
-    await this.append(m, `settlement-order-${lot.order_id}`, [
-      {
-        type: 'PaymentReleased',
-        data: {
-          orderId: lot.order_id,
-          subtaskId: lot.subtask_id,
-          workshopId: lot.workshop_id,
-          gross: money(gross),
-          platformFee: money(split.fee),
-          penalty: money(split.penalty),
-          net: money(split.net),
-        },
-      },
-    ], meta);
-    if (split.penalty > 0) await this.fundPending(m, lot.brand_id, currency, meta);
+    return { available, orderStatus: order?.status ?? 'open', now: this.settings.clock(), policy: this.settings.policy };
   }
 
-  /** A lot that will not be paid: its escrow goes back to the brand; if it was waiting for funds, it stops waiting. */
-  private async withdraw(m: EntityManager, lot: LotRow, reason: string, meta: EventMetadata, fundOthers = true): Promise<void> {
-    switch (lot.status) {
-      case 'escrowed': {
-        const price = minorFromDb(lot.price_minor);
-        const currency = lot.currency!;
-        if (price > 0) {
-          await this.ledger.post(m, {
-            transferId: `refund:${lot.subtask_id}:${lot.fundings}`,
-            kind: 'lot_refund',
-            currency,
-            orderId: lot.order_id,
-            subtaskId: lot.subtask_id,
-            legs: move(Accounts.orderEscrow(lot.order_id, lot.brand_id, currency), Accounts.brandFunds(lot.brand_id, currency), price),
-            memo: reason,
-          });
-        }
-        await this.setStatus(m, lot.subtask_id, 'refunded');
-        await this.append(m, `settlement-order-${lot.order_id}`, [
-          { type: 'EscrowRefunded', data: { orderId: lot.order_id, subtaskId: lot.subtask_id, brandId: lot.brand_id, amount: { amountMinor: price, currency }, reason } },
-        ], meta);
-        if (fundOthers) await this.fundPending(m, lot.brand_id, currency, meta);
-        return;
-      }
-      case 'awaiting_funds':
-      case 'awaiting_acceptance':
-        await this.setStatus(m, lot.subtask_id, 'cancelled');
-        return;
-      case 'paid':
-      case 'refunded':
-      case 'cancelled':
-        return;
-    }
+  /** The lot's currency and status from the read model (null: settlement has not heard of the lot's price yet). */
+  private async lotRow(m: EntityManager, subtaskId: string): Promise<{ currency: string | null; status: LotStatus } | undefined> {
+    const rows: { currency: string | null; status: LotStatus }[] = await m.query(`SELECT currency, status FROM ${this.s}.lots WHERE subtask_id = $1`, [subtaskId]);
+    return rows[0];
+  }
+
+  private async trackOrder(m: EntityManager, orderId: string, brandId: string, currency: string | null, meta: EventMetadata): Promise<OrderSettlementState> {
+    const { state } = await this.orders.handle(orderStream(orderId), { type: 'TrackOrder', orderId, brandId, currency }, { manager: m, metadata: meta });
+    return state;
   }
 
   /** Funds the brand's waiting lots, oldest acceptance first, stopping at the first that does not fit. */
-  private async fundPending(m: EntityManager, brandId: string, currency: string, meta: EventMetadata): Promise<string[]> {
-    const waiting: LotRow[] = await m.query(
-      `SELECT * FROM ${this.s}.lots WHERE brand_id = $1 AND currency = $2 AND status = 'awaiting_funds' ORDER BY accepted_at, subtask_id`,
+  private async fundPending(m: EntityManager, brandId: string, currency: string, meta: EventMetadata): Promise<void> {
+    const waiting: { subtask_id: string; order_id: string }[] = await m.query(
+      `SELECT subtask_id, order_id FROM ${this.s}.lots WHERE brand_id = $1 AND currency = $2 AND status = 'awaiting_funds' ORDER BY accepted_at, subtask_id`,
       [brandId, currency],
     );
-    const funded: string[] = [];
     for (const lot of waiting) {
-      if (!(await this.fund(m, lot, meta, false))) break;
-      funded.push(lot.subtask_id);
+      const context = await this.context(m, lot.order_id, brandId, currency, true);
+      const decided = await this.lot(m, meta, { type: 'FundWaitingLot', context }, lot.subtask_id, false);
+      if (!decided.some((e) => e.type === 'EscrowFunded')) break;
     }
-    return funded;
   }
 
   private async orderTotals(m: EntityManager, orderId: string) {
@@ -634,38 +372,4 @@ export class SettlementService {
     await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`meshfab-settlement:${this.db.schema}:brand:${brandId}`]);
   }
 
-  private async ensureOrder(m: EntityManager, orderId: string, brandId: string, currency: string | null): Promise<OrderRow> {
-    await m.query(`INSERT INTO ${this.s}.orders (order_id, brand_id, currency) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING`, [orderId, brandId, currency]);
-    const rows: OrderRow[] = await m.query(`SELECT * FROM ${this.s}.orders WHERE order_id = $1`, [orderId]);
-    const order = rows[0];
-    if (order.brand_id !== brandId) {
-      throw new DomainError('order_brand_mismatch', `order ${orderId} belongs to ${order.brand_id}, not ${brandId}`, 'conflict');
-    }
-    if (currency !== null && order.currency === null) {
-      await m.query(`UPDATE ${this.s}.orders SET currency = $2 WHERE order_id = $1`, [orderId, currency]);
-      return { ...order, currency };
-    }
-    if (currency !== null && order.currency !== currency) {
-      throw new DomainError('currency_mismatch', `order ${orderId} is settled in ${order.currency}; a lot priced in ${currency} cannot be escrowed`, 'rejected');
-    }
-    return order;
-  }
-
-  private async lot(m: EntityManager, subtaskId: string): Promise<LotRow | undefined> {
-    const rows: LotRow[] = await m.query(`SELECT * FROM ${this.s}.lots WHERE subtask_id = $1`, [subtaskId]);
-    return rows[0];
-  }
-
-  private async payoutRow(m: EntityManager, payoutId: string): Promise<PayoutRow | undefined> {
-    const rows: PayoutRow[] = await m.query(`SELECT * FROM ${this.s}.payouts WHERE payout_id = $1`, [payoutId]);
-    return rows[0];
-  }
-
-  private async setStatus(m: EntityManager, subtaskId: string, status: LotStatus): Promise<void> {
-    await m.query(`UPDATE ${this.s}.lots SET status = $2, updated_at = now() WHERE subtask_id = $1`, [subtaskId, status]);
-  }
-
-  private async append(m: EntityManager, streamId: string, events: NewEvent[], metadata: EventMetadata): Promise<void> {
-    await this.db.store.append(streamId, events, { expectedVersion: 'any', metadata, manager: m });
-  }
 }

@@ -1,15 +1,16 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { DomainError } from '#libs/domain';
-import { IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
-import { isOperatorToken } from './operator-token.js';
+import { ADMIN_ENDPOINT, ALLOW_WHILE_SUSPENDED, IS_PUBLIC, REQUIRED_ROLES, type AuthenticatedRequest } from './auth.decorators.js';
+import { BOOTSTRAP_PRINCIPAL, isOperatorToken } from './operator-token.js';
 import type { Principal, Role } from './principal.js';
 import { TOKEN_REVOCATION, type TokenRevocationCheck } from './token-revocation.js';
-import { TokenService } from './token.service.js';
-import { verifyOnce } from './verify-once.js';
+import { TokenVerifier } from './token-verifier.js';
+import { audienceOf, verifyOnce } from './verify-once.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
 
 const BEARER = /^Bearer +(\S+)$/i;
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Every HTTP handler needs a valid bearer token unless marked `@Public()`; `@Roles(...)` narrows
@@ -22,7 +23,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenVerifier,
     private readonly moduleRef: ModuleRef,
     @Inject(PLATFORM_OPTIONS) private readonly options: PlatformModuleOptions,
   ) {
@@ -45,20 +46,35 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
 
+    const admin = this.reflector.getAllAndOverride<boolean | undefined>(ADMIN_ENDPOINT, targets);
+    if (admin && this.options.config.MESHFAB_ADMIN_ENDPOINTS === 'open') return true;
+
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = await this.authenticate(request, request.headers.authorization);
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
+    const roles = admin ? (['operator'] as Role[]) : this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
     if (roles && !roles.includes(principal.role)) {
       throw new DomainError('forbidden_role', `only ${roles.join(' or ')} may do this`, 'forbidden', {
         requiredRoles: roles,
         role: principal.role,
       });
     }
+    if (!READS.has(request.method ?? 'GET') && !this.reflector.getAllAndOverride<boolean | undefined>(ALLOW_WHILE_SUSPENDED, targets)) {
+      if (this.revocation?.isSuspended && (await this.revocation.isSuspended(principal))) {
+        throw new DomainError('member_suspended', 'this member is suspended: it may read its own data and appeal, nothing else until it is reinstated', 'forbidden');
+      }
+    }
     request.principal = principal;
     return true;
   }
 
-  private async authenticate(request: object, header: string | undefined): Promise<Principal> {
+  /** The caller of a request that passes no handler (the OpenAPI pages): the same checks, for an operator. */
+  async authenticateOperator(request: AuthenticatedRequest): Promise<Principal> {
+    const principal = await this.authenticate(request, request.headers.authorization);
+    if (principal.role !== 'operator') throw new DomainError('forbidden_role', 'only operator may do this', 'forbidden', { requiredRoles: ['operator'], role: principal.role });
+    return principal;
+  }
+
+  private async authenticate(request: AuthenticatedRequest, header: string | undefined): Promise<Principal> {
     if (!header) {
       throw new DomainError('missing_token', 'send a bearer token: Authorization: Bearer <token>', 'unauthorized');
     }
@@ -66,8 +82,10 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     if (!token) {
       throw new DomainError('invalid_token', 'the Authorization header must read: Bearer <token>', 'unauthorized');
     }
-    if (isOperatorToken(this.options.operatorToken, token)) return { sub: 'operator', role: 'operator', tokenId: 'operator-token' };
-    const principal = await verifyOnce(this.tokens, request, token);
+    const path = (request as AuthenticatedRequest & { originalUrl?: string }).originalUrl ?? request.url ?? '';
+    const principal = isOperatorToken(this.options.operatorToken, token)
+      ? { ...BOOTSTRAP_PRINCIPAL }
+      : await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]));
     if (this.revocation && (await this.revocation.isRevoked(principal))) {
       throw new DomainError('token_revoked', 'the bearer token has been revoked', 'unauthorized');
     }

@@ -1,17 +1,27 @@
 import type { Principal } from './principal.js';
-import type { TokenService } from './token.service.js';
+import type { TokenVerifier } from './token-verifier.js';
 
 const verified = new WeakMap<object, { token: string; principal: Promise<Principal> }>();
 
 /**
  * Verifies a request's bearer token once, however many layers ask (the rate limiter keys on the
  * member, the guard authorises): the second asker gets the first one's outcome, value or error.
+ * Every asker of one request names the same audience (the service the request is for).
  */
-export function verifyOnce(tokens: TokenService, request: object, token: string): Promise<Principal> {
+export function verifyOnce(tokens: TokenVerifier, request: object, token: string, audience: readonly string[]): Promise<Principal> {
   const seen = verified.get(request);
   if (seen?.token === token) return seen.principal;
-  const principal = tokens.verify(token);
+  const principal = tokens.verify(token, audience);
   principal.catch(() => undefined); // an asker that only wants to know whether it verifies must not leave a rejection unhandled
   verified.set(request, { token, principal });
   return principal;
+}
+
+/**
+ * The services a request is for: the service its path starts with (`/orders/…` → `orders`) when this app
+ * hosts it, else any service this app hosts (`/admin/…`, `/metrics`). A token must name one in `aud`.
+ */
+export function audienceOf(path: string, hosted: readonly string[]): readonly string[] {
+  const first = /^\/([^/?#]+)/.exec(path)?.[1];
+  return first !== undefined && hosted.includes(first) ? [first] : hosted;
 }

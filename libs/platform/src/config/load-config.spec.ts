@@ -2,7 +2,7 @@ import { IsBoolean, IsInt, IsString, Min } from 'class-validator';
 import { loadConfig } from './load-config.js';
 import { PlatformConfig } from './platform.config.js';
 
-const SECRET = 'a-test-secret-that-is-long-enough-123';
+const JWKS_URL = 'http://registry:3000/registry/.well-known/jwks.json';
 
 class ServiceConfig extends PlatformConfig {
   @IsString()
@@ -18,15 +18,15 @@ class ServiceConfig extends PlatformConfig {
 
 describe('loadConfig', () => {
   it('applies the defaults of the property initialisers', () => {
-    const config = loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET });
+    const config = loadConfig(PlatformConfig, { MESHFAB_JWKS_URL: JWKS_URL });
 
     expect(config).toBeInstanceOf(PlatformConfig);
-    expect(config).toMatchObject({ PORT: 3000, MESHFAB_JWT_SECRET: SECRET, LOG_LEVEL: 'info', MESHFAB_RATE_LIMIT_PER_SECOND: 1000, MESHFAB_RATE_LIMIT_ANONYMOUS_BURST: 60 });
+    expect(config).toMatchObject({ PORT: 3000, MESHFAB_JWKS_URL: JWKS_URL, LOG_LEVEL: 'info', MESHFAB_RATE_LIMIT_PER_SECOND: 1000, MESHFAB_RATE_LIMIT_ANONYMOUS_BURST: 60 });
   });
 
   it('converts numbers and booleans from their string form', () => {
     const config = loadConfig(ServiceConfig, {
-      MESHFAB_JWT_SECRET: SECRET,
+      MESHFAB_JWKS_URL: JWKS_URL,
       DATABASE_URL: 'postgres://x',
       PORT: '8080',
       KAFKA_ENABLED: 'false',
@@ -41,13 +41,13 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET, PORT: '' }).PORT).toBe(3000);
+    expect(loadConfig(PlatformConfig, { MESHFAB_JWKS_URL: JWKS_URL, PORT: '' }).PORT).toBe(3000);
   });
 
   it('lists every bad variable and why, without echoing values', () => {
     const load = () =>
       loadConfig(ServiceConfig, {
-        MESHFAB_JWT_SECRET: 'short-secret',
+        MESHFAB_JWKS_URL: 'not a url',
         PORT: 'eighty',
         KAFKA_ENABLED: 'maybe',
         LOG_LEVEL: 'loud',
@@ -55,7 +55,7 @@ describe('loadConfig', () => {
 
     expect(load).toThrow(/Invalid configuration \(ServiceConfig\)/);
     const message = captureMessage(load);
-    expect(message).toContain('MESHFAB_JWT_SECRET: must be longer than or equal to 32 characters');
+    expect(message).toContain('MESHFAB_JWKS_URL: must be a URL address');
     expect(message).toContain('PORT: must be an integer number');
     expect(message).toContain('KAFKA_ENABLED: must be a boolean value');
     expect(message).toMatch(/LOG_LEVEL: must be one of the following values: fatal, error/);
@@ -63,12 +63,12 @@ describe('loadConfig', () => {
     expect(message).not.toContain('short-secret');
   });
 
-  it('requires the JWT secret: there is no default one', () => {
-    expect(() => loadConfig(PlatformConfig, {})).toThrow('MESHFAB_JWT_SECRET: is required');
+  it('holds no signing secret any more: services verify with the registry’s public keys', () => {
+    expect(Object.keys(loadConfig(PlatformConfig, {}))).not.toContain('MESHFAB_JWT_SECRET');
   });
 
   it('ignores variables the class does not declare', () => {
-    const config = loadConfig(PlatformConfig, { MESHFAB_JWT_SECRET: SECRET, HOME: '/root' });
+    const config = loadConfig(PlatformConfig, { MESHFAB_JWKS_URL: JWKS_URL, HOME: '/root' });
 
     expect(config).not.toHaveProperty('HOME');
   });

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,10 +20,18 @@ export class PlatformConfig {
   @Max(65535)
   PORT: number = 3000;
 
-  /** HS256 key shared by the services that verify tokens; required, no default on purpose. */
+  /**
+   * The registry's public keys as a JWKS (`{"keys":[…]}`), for a service that verifies tokens without
+   * fetching them; public keys only (a private member is refused). Else MESHFAB_JWKS_URL.
+   */
+  @IsOptional()
   @IsString()
-  @MinLength(32)
-  MESHFAB_JWT_SECRET!: string;
+  MESHFAB_JWT_PUBLIC_KEYS?: string;
+
+  /** The registry's JWKS (`<registry>/registry/.well-known/jwks.json`): fetched, cached, fetched again for an unknown `kid`. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  MESHFAB_JWKS_URL?: string;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -50,6 +58,28 @@ export class PlatformConfig {
   @IsInt()
   @Min(1)
   MESHFAB_RATE_LIMIT_ANONYMOUS_BURST?: number = RATE_LIMIT_DEFAULTS.anonymousBurst;
+
+  /**
+   * Origins allowed to call from a browser (CORS), comma-separated (`https://app.example.com`), or `*`.
+   * Unset: no CORS headers, so browsers on other origins cannot read answers. Bearer tokens only, never cookies.
+   */
+  @IsOptional()
+  @IsString()
+  MESHFAB_CORS_ORIGINS?: string;
+
+  /**
+   * The reverse proxies in front of this service (comma-separated addresses or CIDRs, or `loopback`,
+   * `uniquelocal`): only a request from one of them has its X-Forwarded-For believed, so the anonymous rate
+   * limit keys on the real client. Unset: the socket's peer is the client.
+   */
+  @IsOptional()
+  @IsString()
+  MESHFAB_TRUSTED_PROXIES?: string;
+
+  /** `/metrics` and `/docs`: `operator` (an operator's bearer token; the default) or `open` (the embedded network's default). */
+  @IsOptional()
+  @IsIn(['open', 'operator'])
+  MESHFAB_ADMIN_ENDPOINTS?: 'open' | 'operator' = 'operator';
 
   /** How often the readiness checks run in the background (their latest results feed the write gate). */
   @IsOptional()

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { isOperatorToken } from '../auth/operator-token.js';
-import { TokenService } from '../auth/token.service.js';
-import { verifyOnce } from '../auth/verify-once.js';
+import { BOOTSTRAP_OPERATOR_ID, isOperatorToken } from '../auth/operator-token.js';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import { audienceOf, verifyOnce } from '../auth/verify-once.js';
 import { PlatformConfig, RATE_LIMIT_DEFAULTS } from '../config/platform.config.js';
 import { sendErrorResponse } from '../errors/error-response.js';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../platform.options.js';
@@ -23,7 +23,7 @@ const UNTHROTTLED = /^\/health(\/|$|\?)/;
  *   throttled hardest, and a flood of bad tokens cannot use up a member's budget.
  *
  * A refused call gets 429 with `Retry-After` (seconds) and the usual error body. The token is verified
- * here as well as in the AuthGuard (HS256 is cheap); revocation is left to the guard, since a revoked
+ * here as well as in the AuthGuard (an Ed25519 check is cheap); revocation is left to the guard, since a revoked
  * token was genuinely signed and only its owner could send it. Limits come from PlatformConfig; a
  * per-second value of 0 turns that limit off. The buckets live in this process: with several instances
  * behind a load balancer each enforces its own share.
@@ -35,7 +35,7 @@ export class RateLimitMiddleware implements NestMiddleware {
 
   constructor(
     @Inject(PlatformConfig) config: PlatformConfig,
-    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(TokenVerifier) private readonly tokens: TokenVerifier,
     @Inject(PLATFORM_OPTIONS) private readonly options: PlatformModuleOptions,
   ) {
     this.members = buckets({
@@ -76,9 +76,10 @@ export class RateLimitMiddleware implements NestMiddleware {
     const header = request.headers.authorization;
     const token = header ? BEARER.exec(header)?.[1] : undefined;
     if (!token) return undefined;
-    if (isOperatorToken(this.options.operatorToken, token)) return 'operator';
+    if (isOperatorToken(this.options.operatorToken, token)) return BOOTSTRAP_OPERATOR_ID;
     try {
-      return (await verifyOnce(this.tokens, request, token)).sub; // the guard reuses this verification
+      const path = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '';
+      return (await verifyOnce(this.tokens, request, token, audienceOf(path, this.options.audiences ?? [this.options.serviceName]))).sub; // the guard reuses this verification
     } catch {
       return undefined;
     }
@@ -89,7 +90,10 @@ function buckets(limit: RateLimit): TokenBuckets | undefined {
   return limit.perSecond > 0 ? new TokenBuckets(limit) : undefined;
 }
 
-/** The socket's peer: behind a proxy that is the proxy, and X-Forwarded-For is not trusted (anyone can send it). */
+/**
+ * The client's address: Express's `request.ip`, which believes X-Forwarded-For only as far as the proxies
+ * named in MESHFAB_TRUSTED_PROXIES (`trust proxy`, set by configureHttpApp); else the socket's peer.
+ */
 function clientAddress(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
+  return (request as IncomingMessage & { ip?: string }).ip ?? request.socket.remoteAddress ?? 'unknown';
 }

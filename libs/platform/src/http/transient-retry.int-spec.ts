@@ -3,7 +3,7 @@
 import { Controller, Param, Post, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testPublicKeys, uniqueSchema } from '#libs/testing';
 import { Public } from '../auth/auth.decorators.js';
 import { PlatformModule } from '../platform.module.js';
 import { TRANSIENT_CONFLICT_RETRIES } from './transient-retry.interceptor.js';
@@ -56,7 +56,7 @@ describe('requests whose transaction lost a deadlock', () => {
   beforeAll(async () => {
     await pool.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".counters (id text PRIMARY KEY, n int NOT NULL); INSERT INTO "${schema}".counters VALUES ('a', 0), ('b', 0)`);
     const moduleRef = await Test.createTestingModule({
-      imports: [PlatformModule.forRoot({ serviceName: 'transient-retry-spec', config: { PORT: 0, MESHFAB_JWT_SECRET: 'transient-retry-spec-secret-0123456789abcdef', LOG_LEVEL: 'silent' } })],
+      imports: [PlatformModule.forRoot({ serviceName: 'transient-retry-spec', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys('transient-retry-spec-secret-0123456789abcdef'), LOG_LEVEL: 'silent' } })],
       controllers: [TransferController],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

@@ -1,4 +1,6 @@
-import { createLogger } from './logger.js';
+import { createLogger, wantsPretty } from './logger.js';
+import { NestPinoLogger } from './nest-pino-logger.js';
+import { prettyDestination, prettyLine } from './pretty.js';
 
 function capture() {
   const lines: string[] = [];
@@ -34,5 +36,35 @@ describe('createLogger', () => {
     const { logger, text } = capture();
     logger.info({ url: '/health' });
     expect(JSON.parse(text())).toMatchObject({ url: '/health' });
+  });
+});
+
+describe('log format', () => {
+  it('is JSON off a terminal, readable lines on one; LOG_FORMAT overrides either way', () => {
+    expect(wantsPretty({}, false)).toBe(false);
+    expect(wantsPretty({}, undefined)).toBe(false);
+    expect(wantsPretty({}, true)).toBe(true);
+    expect(wantsPretty({ LOG_FORMAT: 'json' }, true)).toBe(false);
+    expect(wantsPretty({ LOG_FORMAT: 'pretty' }, false)).toBe(true);
+  });
+
+  it('turns a JSON entry into one readable line, fields after the message, secrets still redacted', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ serviceName: 'orders', level: 'info' }, prettyDestination({ write: (l: string) => lines.push(l) } as never, false));
+    logger.warn({ context: 'Relay', backlog: 3, token: 'secret-token-11' }, 'outbox behind');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d{2}:\d{2}:\d{2} WARN {2}\[orders\] Relay: outbox behind backlog=3 token=\[redacted\]\n$/);
+    expect(prettyLine('not json')).toBe('not json\n');
+  });
+});
+
+describe("Nest's boot lines", () => {
+  it('are debug (a line per module and route would bury the banner); other info stays info', () => {
+    const lines: string[] = [];
+    const nest = new NestPinoLogger(createLogger({ serviceName: 'network', level: 'debug' }, { write: (l: string) => lines.push(l) }));
+    nest.log('OrdersModule dependencies initialized', 'InstanceLoader');
+    nest.log('Mapped {/orders, POST} route', 'RouterExplorer');
+    nest.log('relay started', 'OutboxRelay');
+    expect(lines.map((l) => JSON.parse(l) as { level: string; context: string }).map((e) => `${e.context}:${e.level}`)).toEqual(['InstanceLoader:debug', 'RouterExplorer:debug', 'OutboxRelay:info']);
   });
 });

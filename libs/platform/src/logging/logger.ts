@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/platform.config.js';
 import { currentCorrelationId } from './correlation.js';
+import { prettyDestination } from './pretty.js';
 
 /** Injection token of the app's pino logger. */
 export const PINO_LOGGER = Symbol('PINO_LOGGER');
@@ -28,8 +29,13 @@ function withoutQuery(object: Record<string, unknown>): Record<string, unknown> 
   return { ...object, url: `${url.slice(0, url.indexOf('?'))}?[redacted]` };
 }
 
-/** JSON lines on stdout (or `destination`), each with the service and the current correlation id; secrets redacted. */
-export function createLogger({ serviceName, level }: LoggerOptions, destination?: DestinationStream): Logger {
+/**
+ * JSON lines on stdout (or `destination`), each with the service and the current correlation id; secrets
+ * redacted. On a terminal (stdout a TTY, LOG_FORMAT unset or `pretty`) the same entries as readable lines;
+ * LOG_FORMAT=json forces JSON.
+ */
+export function createLogger({ serviceName, level }: LoggerOptions, destination?: DestinationStream, env: NodeJS.ProcessEnv = process.env): Logger {
+  destination ??= wantsPretty(env, process.stdout.isTTY) ? prettyDestination(process.stdout, !env.NO_COLOR) : undefined;
   const options = {
     level,
     base: { service: serviceName },
@@ -42,4 +48,11 @@ export function createLogger({ serviceName, level }: LoggerOptions, destination?
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** Readable lines when asked (LOG_FORMAT=pretty) or on a terminal unless JSON is asked for (LOG_FORMAT=json). */
+export function wantsPretty(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): boolean {
+  if (env.LOG_FORMAT === 'json') return false;
+  if (env.LOG_FORMAT === 'pretty') return true;
+  return isTTY === true;
 }

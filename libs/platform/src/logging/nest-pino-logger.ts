@@ -1,6 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Level, Logger } from 'pino';
 
+/** Nest's own boot chatter (a line per module and route): debug, so a start-up shows what matters. */
+const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'NestMicroservice']);
+
 /**
  * Nest's LoggerService on top of pino, for `app.useLogger(...)`: Nest's own logs and those of
  * `new Logger('Context')` in any module come out as JSON lines with a `context` field.
@@ -39,6 +42,7 @@ export class NestPinoLogger implements LoggerService {
     if (rest.length > 0 && typeof rest[rest.length - 1] === 'string' && !isStack(rest[rest.length - 1])) {
       fields.context = rest.pop();
     }
+    if (level === 'info' && typeof fields.context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(fields.context)) level = 'debug';
     for (const extra of rest) {
       if (isStack(extra)) fields.stack = extra;
       else if (extra instanceof Error) fields.err = extra;

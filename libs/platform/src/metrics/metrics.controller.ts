@@ -1,10 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators.js';
+import { AdminEndpoint } from '../auth/auth.decorators.js';
 import { MetricsService } from './metrics.service.js';
 
-@Public()
+@AdminEndpoint()
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
@@ -13,7 +13,7 @@ export class MetricsController {
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Prometheus scrape endpoint (text exposition format). */
+  /** Prometheus scrape endpoint (text exposition format); an operator's token unless MESHFAB_ADMIN_ENDPOINTS=open. */
   @Get()
   async scrape(@Res({ passthrough: true }) response: unknown): Promise<string> {
     this.adapterHost.httpAdapter.setHeader(response, 'Content-Type', this.metrics.contentType);

@@ -1,11 +1,11 @@
 import { DomainError, NotFound, type DomainEvent } from '#libs/domain';
 
 /**
- * Bearer tokens of a network member (brand, workshop or inspector), kept in the member's own stream. The JWT
+ * Bearer tokens of a network member (brand, workshop, inspector or operator), kept in the member's own stream. The JWT
  * itself is signed outside the decider; the stream records which token ids exist, until when, and
  * which were revoked, so a revocation survives restarts and is published to every service.
  */
-export type MemberRole = 'brand' | 'workshop' | 'inspector';
+export type MemberRole = 'brand' | 'workshop' | 'inspector' | 'operator';
 
 export type MemberTokenIssued = DomainEvent<
   'MemberTokenIssued',

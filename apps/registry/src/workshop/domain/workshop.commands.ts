@@ -53,11 +53,21 @@ export interface SuspendWorkshop {
   type: 'SuspendWorkshop';
   workshopId: string;
   reason: string;
+  /** The operator. */
+  by: string;
   at: string;
 }
 
 export interface ReinstateWorkshop {
   type: 'ReinstateWorkshop';
+  workshopId: string;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+export interface AppealSuspension {
+  type: 'AppealSuspension';
   workshopId: string;
   reason: string;
   at: string;
@@ -71,4 +81,5 @@ export type WorkshopCommand =
   | WithdrawCapacity
   | SuspendWorkshop
   | ReinstateWorkshop
+  | AppealSuspension
   | MemberTokenCommand;

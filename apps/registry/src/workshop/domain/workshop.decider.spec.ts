@@ -18,7 +18,7 @@ const cutting: Capability = { process: 'cutting', parameters: {}, efficiency: 1,
 const registered: WorkshopEvent = { type: 'WorkshopRegistered', data: { workshopId: id, name: 'Ningbo Stitch', location, certifications: ['ISO9001'], registeredAt: at } };
 const capable: WorkshopEvent = { type: 'WorkshopCapabilitiesChanged', data: { workshopId: id, capabilities: [sewing, cutting] } };
 const declared: WorkshopEvent = { type: 'CapacityDeclared', data: { workshopId: id, process: 'sewing', hoursPerDay: 8, from: '2030-03-02', exceptions: [] } };
-const suspended: WorkshopEvent = { type: 'WorkshopSuspended', data: { workshopId: id, reason: 'fraud check', suspendedAt: at } };
+const suspended: WorkshopEvent = { type: 'WorkshopSuspended', data: { workshopId: id, reason: 'fraud check', suspendedAt: at, suspendedBy: 'op-1' } };
 const tokenIssued: WorkshopEvent = { type: 'MemberTokenIssued', data: { memberId: id, role: 'workshop', tokenId: 't-1', issuedAt: at, expiresAt: token.expiresAt } };
 
 const code = (c: string) => (e: Error) => e instanceof DomainError && e.code === c;
@@ -158,16 +158,32 @@ describe('workshop decider', () => {
 
   describe('suspension', () => {
     it('suspends with a reason, once', () => {
-      spec.given([registered]).when({ type: 'SuspendWorkshop', workshopId: id, reason: 'fraud check', at }).then([suspended]);
-      spec.given([registered, suspended]).when({ type: 'SuspendWorkshop', workshopId: id, reason: 'again', at }).thenThrows(code('workshop_already_suspended'));
-      spec.given([registered]).when({ type: 'SuspendWorkshop', workshopId: id, reason: ' ', at }).thenThrows(field('reason'));
+      spec.given([registered]).when({ type: 'SuspendWorkshop', workshopId: id, reason: 'fraud check', by: 'op-1', at }).then([suspended]);
+      spec.given([registered, suspended]).when({ type: 'SuspendWorkshop', workshopId: id, reason: 'again', by: 'op-1', at }).thenThrows(code('workshop_already_suspended'));
+      spec.given([registered]).when({ type: 'SuspendWorkshop', workshopId: id, reason: ' ', by: 'op-1', at }).thenThrows(field('reason'));
     });
     it('reinstates only a suspended workshop', () => {
       spec
         .given([registered, suspended])
-        .when({ type: 'ReinstateWorkshop', workshopId: id, reason: 'cleared', at })
-        .then([{ type: 'WorkshopReinstated', data: { workshopId: id, reason: 'cleared', reinstatedAt: at } }]);
-      spec.given([registered]).when({ type: 'ReinstateWorkshop', workshopId: id, reason: 'cleared', at }).thenThrows(code('workshop_not_suspended'));
+        .when({ type: 'ReinstateWorkshop', workshopId: id, reason: 'cleared', by: 'op-2', at })
+        .then([{ type: 'WorkshopReinstated', data: { workshopId: id, reason: 'cleared', reinstatedAt: at, reinstatedBy: 'op-2' } }]);
+      spec.given([registered]).when({ type: 'ReinstateWorkshop', workshopId: id, reason: 'cleared', by: 'op-2', at }).thenThrows(code('workshop_not_suspended'));
+    });
+    it('refuses a new token while suspended, from anyone, and gives one again once reinstated', () => {
+      const rotate = { type: 'RotateMemberToken' as const, memberId: id, token: { tokenId: 't-9', issuedAt: at, expiresAt: '2030-04-01T08:00:00.000Z' } };
+      spec.given([registered, tokenIssued, suspended]).when(rotate).thenThrows(code('member_suspended'));
+      const reinstated = { type: 'WorkshopReinstated' as const, data: { workshopId: id, reason: 'cleared', reinstatedAt: at, reinstatedBy: 'op-2' } };
+      spec.given([registered, tokenIssued, suspended, reinstated]).when(rotate).then([
+        { type: 'MemberTokenIssued', data: { memberId: id, role: 'workshop', tokenId: 't-9', issuedAt: at, expiresAt: '2030-04-01T08:00:00.000Z' } },
+        { type: 'MemberTokenRevoked', data: { memberId: id, tokenId: 't-1', revokedAt: at, reason: 'rotated' } },
+      ]);
+    });
+    it('takes an appeal from a suspended workshop only', () => {
+      spec
+        .given([registered, suspended])
+        .when({ type: 'AppealSuspension', workshopId: id, reason: ' the defects were the brand’s material ', at })
+        .then([{ type: 'WorkshopSuspensionAppealed', data: { workshopId: id, reason: 'the defects were the brand’s material', appealedAt: at } }]);
+      spec.given([registered]).when({ type: 'AppealSuspension', workshopId: id, reason: 'x', at }).thenThrows(code('workshop_not_suspended'));
     });
   });
 

@@ -179,7 +179,7 @@ export const workshopDecider: Decider<WorkshopState, WorkshopCommand, WorkshopEv
         if (workshop.status === 'suspended') {
           throw new DomainError('workshop_already_suspended', `workshop ${workshop.workshopId} is already suspended`, 'conflict');
         }
-        return [{ type: 'WorkshopSuspended', data: { workshopId: workshop.workshopId, reason, suspendedAt: command.at } }];
+        return [{ type: 'WorkshopSuspended', data: { workshopId: workshop.workshopId, reason, suspendedAt: command.at, suspendedBy: command.by } }];
       }
       case 'ReinstateWorkshop': {
         const workshop = requireRegistered(state, command.workshopId);
@@ -187,9 +187,22 @@ export const workshopDecider: Decider<WorkshopState, WorkshopCommand, WorkshopEv
         if (workshop.status !== 'suspended') {
           throw new DomainError('workshop_not_suspended', `workshop ${workshop.workshopId} is not suspended`, 'conflict');
         }
-        return [{ type: 'WorkshopReinstated', data: { workshopId: workshop.workshopId, reason, reinstatedAt: command.at } }];
+        return [{ type: 'WorkshopReinstated', data: { workshopId: workshop.workshopId, reason, reinstatedAt: command.at, reinstatedBy: command.by } }];
       }
-      case 'RotateMemberToken':
+      case 'AppealSuspension': {
+        const workshop = requireRegistered(state, command.workshopId);
+        const reason = nonBlank('reason', command.reason);
+        if (workshop.status !== 'suspended') {
+          throw new DomainError('workshop_not_suspended', `workshop ${workshop.workshopId} is not suspended`, 'conflict');
+        }
+        return [{ type: 'WorkshopSuspensionAppealed', data: { workshopId: workshop.workshopId, reason, appealedAt: command.at } }];
+      }
+      case 'RotateMemberToken': {
+        const workshop = requireRegistered(state, command.memberId);
+        // A suspended workshop gets no new token, from anyone: the suspension would not freeze otherwise.
+        if (workshop.status === 'suspended') throw new DomainError('member_suspended', `workshop ${workshop.workshopId} is suspended: no new token until it is reinstated`, 'forbidden');
+        return decideTokens(command, workshop.tokens, 'workshop');
+      }
       case 'RevokeMemberToken':
         return decideTokens(command, requireRegistered(state, command.memberId).tokens, 'workshop');
     }
@@ -218,6 +231,8 @@ export const workshopDecider: Decider<WorkshopState, WorkshopCommand, WorkshopEv
         return { ...state, status: 'suspended', suspendedReason: event.data.reason };
       case 'WorkshopReinstated':
         return { ...state, status: 'active', suspendedReason: undefined };
+      case 'WorkshopSuspensionAppealed':
+        return state;
       case 'MemberTokenIssued':
       case 'MemberTokenRevoked':
         return { ...state, tokens: evolveTokens(state.tokens, event) };

@@ -41,8 +41,11 @@ export type CapacityDeclared = DomainEvent<
   { workshopId: string; process: string; hoursPerDay: number; from: string; until?: string; exceptions: CapacityException[] }
 >;
 export type CapacityWithdrawn = DomainEvent<'CapacityWithdrawn', { workshopId: string; process: string; from: string; until: string; reason: string }>;
-export type WorkshopSuspended = DomainEvent<'WorkshopSuspended', { workshopId: string; reason: string; suspendedAt: string }>;
-export type WorkshopReinstated = DomainEvent<'WorkshopReinstated', { workshopId: string; reason: string; reinstatedAt: string }>;
+/** `suspendedBy` / `reinstatedBy`: the operator's member id (absent on events before issue 17). */
+export type WorkshopSuspended = DomainEvent<'WorkshopSuspended', { workshopId: string; reason: string; suspendedAt: string; suspendedBy?: string }>;
+export type WorkshopReinstated = DomainEvent<'WorkshopReinstated', { workshopId: string; reason: string; reinstatedAt: string; reinstatedBy?: string }>;
+/** The suspended workshop asks to be reinstated (the one write a suspended member may make). */
+export type WorkshopSuspensionAppealed = DomainEvent<'WorkshopSuspensionAppealed', { workshopId: string; reason: string; appealedAt: string }>;
 
 export type WorkshopEvent =
   | WorkshopRegistered
@@ -52,4 +55,5 @@ export type WorkshopEvent =
   | CapacityWithdrawn
   | WorkshopSuspended
   | WorkshopReinstated
+  | WorkshopSuspensionAppealed
   | MemberTokenEvent;

@@ -9,7 +9,9 @@ export type TransferKind =
   | 'lot_refund'
   | 'order_refund'
   | 'payout_request'
-  | 'payout_paid';
+  | 'payout_paid'
+  /** A payout the provider or the bank could not pay: the money goes back to the workshop's available balance. */
+  | 'payout_returned';
 
 /**
  * One line of a transfer: positive credits (increases) the account's balance, negative debits it. A
