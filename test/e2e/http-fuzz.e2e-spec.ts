@@ -69,8 +69,6 @@ const env: Record<string, string> = {
   // Background sweeps would append events while a refused request is being checked for writes.
   MATCHING_EXPIRY_SWEEP_MS: String(2 ** 30),
   MATCHING_RETRY_SWEEP_MS: String(2 ** 30),
-  // Likewise payouts handed to the sandbox provider and its confirmations: requested payouts stay requested.
-  MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: '0',
 };
 
 const ERROR_CODE = /^[a-z][a-z0-9_]*$/;
