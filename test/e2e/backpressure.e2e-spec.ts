@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
+import { testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { joinNetwork, type Members, type OrderDriver } from './order-lifecycle.scenario.js';
@@ -207,7 +207,7 @@ async function submitWhenAccepted(host: RunningHost, brand: Json): Promise<strin
 }
 
 async function setUp(client: MeshfabClient): Promise<{ members: Members; orders: OrderDriver; brand: Json }> {
-  const actors = { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+  const actors = { operator: OPERATOR };
   const { members, orders } = await joinNetwork(client, actors);
   const brand = await members.brand('Backpressure Apparel', 5_000_000);
   return { members, orders, brand };

@@ -134,8 +134,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
     // Real data first, so path parameters are sometimes ids that exist and belong to the caller: a
     // completed order (paid, reworked, paid out) and an open one whose offers wait for an answer.
     const client = new MeshfabClient(host.url);
-    const inspector = await client.post<{ id: string }>('/registry/inspectors', OPERATOR, { name: 'Fuzz Inspector' }, randomUUID());
-    const actors = { operator: OPERATOR, inspector: await tokens.issue({ sub: inspector.id, role: 'inspector' }) };
+    const actors = { operator: OPERATOR };
     const done = await orderLifecycle(client, actors);
     seededWorkshop = done.cut.workshopId as string;
     const { members, orders } = await joinNetwork(client, actors);
@@ -149,7 +148,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
       { sub: (done.brand as { id: string }).id, role: 'brand' },
       { sub: openBrand.id as string, role: 'brand' },
       ...[...members.workshops.keys()].map((id): Principal => ({ sub: id, role: 'workshop' })),
-      { sub: inspector.id, role: 'inspector' },
+      ...[...members.inspectors.keys()].map((id): Principal => ({ sub: id, role: 'inspector' })),
     ];
     realIds = [...(await stores.knownIds(300)), 'cut', 'sew', 'cutting', 'sewing', done.orderId, openOrder];
   }, 300_000);
@@ -177,6 +176,8 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
 
   it('refuses oversized, deep, malformed and non-JSON bodies early, with the standard error shape', async () => {
     const operator = { sub: 'static', role: 'operator' as const };
+    // Results are the assigned inspector's alone (the operator is refused before validation).
+    const inspectorPrincipal = principals.find((p) => p.role === 'inspector')!;
     const post = (body: BodyCase) => send('POST', '/registry/brands', { principal: operator, body, idempotencyKey: undefined });
     const before = await stores.counts();
 
@@ -234,7 +235,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
       expect([path, answer.status, (answer.body as { error?: string }).error]).toEqual([path, 400, 'validation_failed']);
     }
     for (const id of [realIds[0], 'CNY']) {
-      const answer = await send('POST', `/inspection/lots/${id}/results`, { principal: operator, body: { kind: 'json', text: JSON.stringify({ sampled: 8 }) }, idempotencyKey: undefined });
+      const answer = await send('POST', `/inspection/lots/${id}/results`, { principal: inspectorPrincipal, body: { kind: 'json', text: JSON.stringify({ sampled: 8 }) }, idempotencyKey: undefined });
       expect([id, answer.status, (answer.body as { error?: string }).error]).toEqual([id, 400, 'validation_failed']);
     }
     // And a field that may be left out sent as null (class-validator's @IsOptional lets null through).

@@ -3,7 +3,7 @@
 // through real Apache Kafka (the distributed deployment).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { kafkaBrokers, testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
+import { kafkaBrokers, testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
@@ -27,12 +27,12 @@ async function expectNoDeadLetters(urls: string[]): Promise<void> {
   }
 }
 
-async function actors() {
-  return { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: `inspector-${randomUUID()}`, role: 'inspector' }) };
+function actors() {
+  return { operator: OPERATOR };
 }
 
 async function expectLifecycle(client: MeshfabClient) {
-  const r = await orderLifecycle(client, await actors());
+  const r = await orderLifecycle(client, actors());
   expect(r.completed.status).toBe('completed');
   expect(r.cut.workshopId).not.toBe(r.declined.workshopId); // re-planned elsewhere after the decline
   expect(r.failed).toMatchObject({ disposition: 'rework' });
@@ -53,7 +53,7 @@ async function expectLifecycle(client: MeshfabClient) {
 }
 
 async function expectCancellation(client: MeshfabClient): Promise<void> {
-  const r = await cancellationMidProduction(client, await actors());
+  const r = await cancellationMidProduction(client, actors());
   expect(r.cancelled.status).toBe('cancelled');
   expect(r.sewing.status).toBe('cancelled');
   // Cutting passed before the cancellation and is paid; sewing's escrow goes back to the brand.
@@ -62,7 +62,7 @@ async function expectCancellation(client: MeshfabClient): Promise<void> {
 }
 
 async function expectAwaitingFunds(client: MeshfabClient): Promise<void> {
-  const r = await awaitingFunds(client, await actors());
+  const r = await awaitingFunds(client, actors());
   expect(r.waiting.status).toBe('awaiting_funds');
   expect(r.unfundedStart).toMatchObject({ error: 'lot_not_funded' });
   expect(r.unfundedLot).toMatchObject({ status: 'accepted', funded: false });

@@ -8,7 +8,6 @@ type Json = Record<string, any>;
 
 export interface Actors {
   operator: string;
-  inspector: string;
 }
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -16,6 +15,8 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISO
 /** The members one scenario creates; workshops by id, so whoever wins an offer can act on it. */
 export class Members {
   readonly workshops = new Map<string, Json>();
+  /** Inspector id → token: the network assigns each lot to one of them, who alone records its result. */
+  readonly inspectors = new Map<string, string>();
   constructor(
     private readonly client: MeshfabClient,
     readonly actors: Actors,
@@ -46,6 +47,13 @@ export class Members {
     );
     await this.client.post(`/registry/workshops/${created.id}/capacity`, created.token, { action: 'declare', process, hoursPerDay: 8, from: day(0) });
     this.workshops.set(created.id as string, created);
+    return created;
+  }
+
+  /** An inspector certified for the route's processes, in every region, tied to no member. */
+  async inspector(name: string, processes: string[] = ['cutting', 'sewing']): Promise<Json> {
+    const created = await this.client.post<Json>('/registry/inspectors', this.actors.operator, { name, certifications: ['ISO 2859-1'], processes }, randomUUID());
+    this.inspectors.set(created.id as string, created.token as string);
     return created;
   }
 
@@ -103,12 +111,16 @@ export class OrderDriver {
     await this.client.post(`/matching/subtasks/${offer.subtaskId}/complete`, offer.token, { goodQuantity: good, scrapQuantity: 0 });
   }
 
+  /** The lot's assigned inspector (one of this network's, found through the operator's view) records the result. */
   async inspect(subtaskId: string, round: number, defects: (sampleSize: number) => Json): Promise<Json> {
-    const lot = await eventually(`an inspection lot for ${subtaskId} round ${round}`, async () => {
-      const lots = await this.client.getAll<Json>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.inspector);
-      return lots.find((l) => l.reworkRound === round && l.status !== 'passed' && l.status !== 'failed');
+    const lot = await eventually(`an assigned inspection lot for ${subtaskId} round ${round}`, async () => {
+      const lots = await this.client.getAll<Json>(`/inspection/lots?subtaskId=${subtaskId}`, this.members.actors.operator);
+      return lots.find((l) => l.reworkRound === round && l.status === 'pending' && this.members.inspectors.has(l.assignedInspectorId as string));
     });
-    return this.client.post<Json>(`/inspection/lots/${lot.id}/results`, this.members.actors.inspector, { sampled: lot.sampleSize, defects: defects(lot.sampleSize) });
+    const token = this.members.inspectors.get(lot.assignedInspectorId as string)!;
+    // The assigned inspector sees the lot in its own queue.
+    await eventually(`lot ${lot.id as string} in its inspector's queue`, async () => (await this.client.getAll<Json>('/inspection/lots?status=pending', token)).some((l) => l.id === lot.id));
+    return this.client.post<Json>(`/inspection/lots/${lot.id}/results`, token, { sampled: lot.sampleSize, defects: defects(lot.sampleSize) });
   }
 
   orderStatus(brand: Json, orderId: string, status: string): Promise<Json> {
@@ -140,6 +152,7 @@ export function joinNetwork(client: MeshfabClient, actors: Actors) {
       await members.workshop('Yinzhou Cutting Room', 'cutting', 'per_unit', 150, 121.55);
       await members.workshop('Haishu Cutting Works', 'cutting', 'per_unit', 150, 121.5);
       await members.workshop('Beilun Sewing Co-op', 'sewing', 'per_hour', 4000, 121.8);
+      await members.inspector('Ningbo Quality Lab');
       return { members, orders: new OrderDriver(client, members) };
     })();
     networks.set(client, joined);

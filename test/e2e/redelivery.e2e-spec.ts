@@ -8,7 +8,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startHost, type RunningHost } from '#libs/runtime';
-import { dropSchema, testDatabaseUrl, testSigningEnv, testTokens, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, testSigningEnv, uniqueSchema } from '#libs/testing';
 import { PerturbedTransport, type DeliveryCounts } from '../../libs/messaging/src/testing/perturbed-delivery.js';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES as ALL_SERVICES } from '../../apps/network/src/network.services.js';
@@ -68,14 +68,15 @@ interface Run {
  * plan depends on a tie between random ids.
  */
 async function workload(client: MeshfabClient, settle: () => Promise<void>): Promise<void> {
-  // A fixed inspector, so its id is the same in both runs (members' ids are mapped by name below).
-  const actors: Actors = { operator: OPERATOR, inspector: await testTokens(SECRET).issue({ sub: 'inspector-redelivery', role: 'inspector' }) };
+  const actors: Actors = { operator: OPERATOR };
   const members = new Members(client, actors);
   const orders = new OrderDriver(client, members);
   const clean = () => ({ critical: 0, major: 0, minor: 0 });
   await members.workshop('Yinzhou Cutting Room', 'cutting', 'per_unit', 150, 121.55);
   await members.workshop('Haishu Cutting Works', 'cutting', 'per_unit', 160, 121.5);
   await members.workshop('Beilun Sewing Co-op', 'sewing', 'per_hour', 4000, 121.8);
+  // Registered like the workshops, so its id is mapped by role and name between the runs (below).
+  await members.inspector('Ningbo Quality Lab');
 
   // Submission → decline and re-plan → accept → make → inspect (sewing fails once, is reworked) → paid out.
   const ningbo = await members.brand('Ningbo Threads', 0);

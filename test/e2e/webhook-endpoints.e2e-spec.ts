@@ -43,7 +43,7 @@ describe('webhook endpoints', () => {
       },
     });
     client = new MeshfabClient(host.url);
-    members = new Members(client, { operator: OPERATOR, inspector: '' });
+    members = new Members(client, { operator: OPERATOR });
     brand = await members.brand(`Endpoints brand ${randomUUID().slice(0, 6)}`, 0);
     workshop = await members.workshop(`Endpoints workshop ${randomUUID().slice(0, 6)}`, 'sewing', 'per_unit', 100, 121.5);
   }, 120_000);
@@ -163,7 +163,7 @@ describe('readiness with a webhook backlog', () => {
 
   it('reports webhook-backlog failing once more deliveries are due than the threshold', async () => {
     const client = new MeshfabClient(host.url);
-    const members = new Members(client, { operator: OPERATOR, inspector: '' });
+    const members = new Members(client, { operator: OPERATOR });
     const brand = await members.brand(`Backlog brand ${randomUUID().slice(0, 6)}`, 0);
     await client.post('/notifications/webhook-endpoints', brand.token as string, { url: 'https://hooks.example.com/backlog', eventTypes: ['FundsDeposited'] });
     const ready = async () => {

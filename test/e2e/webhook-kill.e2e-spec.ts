@@ -97,7 +97,7 @@ describe('webhooks when the notifications process is killed with SIGKILL mid-del
     await db.connect();
 
     const registry = new MeshfabClient(producers.url);
-    const members = new Members(registry, { operator: OPERATOR, inspector: '' });
+    const members = new Members(registry, { operator: OPERATOR });
     for (let i = 0; i < BRANDS; i++) {
       const brand = await members.brand(`Kill brand ${i} ${randomUUID().slice(0, 6)}`, 0);
       const path = `/hooks/${brand.id}`;

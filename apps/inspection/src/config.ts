@@ -32,6 +32,33 @@ export class InspectionConfig {
    */
   @IsBoolean()
   MESHFAB_INSPECTION_REDUCED_APPROVED: boolean = true;
+
+  /** An assigned inspector has this long to record a result; then the lot is taken from it and reassigned. */
+  @IsInt()
+  @Min(1)
+  MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS: number = 86_400;
+
+  /**
+   * How long after a result the brand or the workshop may dispute it (issue 17). 0 = no disputes: a result is
+   * final as it is recorded (InspectionResultFinal with it). Default 72 hours.
+   */
+  @IsInt()
+  @Min(0)
+  MESHFAB_INSPECTION_DISPUTE_WINDOW_SECONDS: number = 259_200;
+
+  /**
+   * Largest evidence file (photo, report) accepted, in bytes, after base64 decoding; larger is 413
+   * `evidence_too_large` naming this limit. Uploads travel as JSON, so MESHFAB_HTTP_MAX_BODY_BYTES must hold the
+   * base64 text (4/3 of this) too. Default 512 KiB.
+   */
+  @IsInt()
+  @Min(1)
+  MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES: number = 524_288;
+
+  /** How often the sweep reassigns timed-out lots and assigns lots that wait for an eligible inspector. */
+  @IsInt()
+  @Min(10)
+  MESHFAB_INSPECTION_SWEEP_MS: number = 30_000;
 }
 
 export const INSPECTION_CONFIG = Symbol('INSPECTION_CONFIG');

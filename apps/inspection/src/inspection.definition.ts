@@ -5,5 +5,5 @@ export const inspectionService: MeshfabServiceDefinition = {
   name: 'inspection',
   moduleClass: InspectionModule,
   forRoot: (o) => InspectionModule.forRoot(o),
-  consumes: ['matching'],
+  consumes: ['matching', 'registry'],
 };

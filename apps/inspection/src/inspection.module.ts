@@ -7,6 +7,11 @@ import { inspectionMigrations } from './inspection.migrations.js';
 import { InspectionLotsController } from './inspection-lot/inspection-lots.controller.js';
 import { InspectionLotsService } from './inspection-lot/inspection-lots.service.js';
 import { SubtaskCompletedConsumer } from './inspection-lot/subtask-completed.consumer.js';
+import { EvidenceController } from './evidence/evidence.controller.js';
+import { EVIDENCE_STORAGE, PostgresEvidenceStorage } from './evidence/evidence-storage.js';
+import { BrandInspectorController } from './inspector-pool/brand-inspector.controller.js';
+import { InspectorPool } from './inspector-pool/inspector-pool.js';
+import { RegistryEventsConsumer } from './inspector-pool/registry-events.consumer.js';
 import { SamplingPlansController } from './sampling/sampling-plans.controller.js';
 import { samplingTables } from './sampling/sampling-tables.js';
 import { WorkshopSeverityController } from './switching-state/workshop-severity.controller.js';
@@ -23,11 +28,13 @@ export class InspectionModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: inspectionMigrations(schema), ...options.pool }),
         ObservabilityModule,
       ],
-      controllers: [SamplingPlansController, InspectionLotsController, WorkshopSeverityController, SubtaskCompletedConsumer],
+      controllers: [SamplingPlansController, InspectionLotsController, WorkshopSeverityController, BrandInspectorController, EvidenceController, SubtaskCompletedConsumer, RegistryEventsConsumer],
       providers: [
         { provide: INSPECTION_CONFIG, useValue: config },
         { provide: INSPECTION_CLOCK, useValue: options.clock ?? (() => new Date()) },
         { provide: SAMPLING_TABLES, useFactory: () => samplingTables() },
+        InspectorPool,
+        { provide: EVIDENCE_STORAGE, useValue: new PostgresEvidenceStorage(schema) },
         InspectionLotsService,
       ],
     };

@@ -7,6 +7,7 @@ import type { TokenSeal } from './member/sealed-token.js';
 import { inspectorDecider } from './inspector/domain/inspector.decider.js';
 import { bootstrapCredentialDecider, operatorDecider } from './operator/domain/operator.decider.js';
 import { membersProjection } from './member/members.projection.js';
+import { inspectorQualityDecider } from './quality-record/domain/inspector-quality.decider.js';
 import { qualityRecordDecider } from './quality-record/domain/quality-record.decider.js';
 import { qualityRecordProjection } from './quality-record/quality-record.projection.js';
 import type { RegistryConfig } from './registry.config.js';
@@ -33,6 +34,7 @@ export const BOOTSTRAP_CREDENTIAL_STREAM = 'bootstrap-credential';
 export const qualityRecordStream = (workshopId: string, process: string): string => `quality-${workshopId}:${process}`;
 /** Snapshot every 100 events; a new name when QualityRecordState changes shape. */
 export const QUALITY_RECORD_SNAPSHOTS = { name: 'quality-record@1', every: 100 } as const;
+export const INSPECTOR_QUALITY_SNAPSHOTS = { name: 'inspector-quality@1', every: 100 } as const;
 
 /** The registry's streams: load → decide → append, with the read models updated in the same transaction. */
 @Injectable()
@@ -43,6 +45,8 @@ export class RegistryStreams {
   readonly operators;
   readonly bootstrapCredential;
   readonly qualityRecords;
+  /** Each inspector's own record (results, disputed, overturned, re-inspections): read by loading its stream. */
+  readonly inspectorQuality;
   readonly schema: string;
 
   constructor(
@@ -61,6 +65,7 @@ export class RegistryStreams {
       projections: [qualityRecordProjection(db.schema)],
       snapshots: QUALITY_RECORD_SNAPSHOTS,
     });
+    this.inspectorQuality = new CommandHandler(db.dataSource, db.store, inspectorQualityDecider, { snapshots: INSPECTOR_QUALITY_SNAPSHOTS });
   }
 
   now(): string {

@@ -330,14 +330,16 @@ describe('registry over HTTP', () => {
 
   it('registers an inspector as a member: 201 with a token in the inspector role; InspectorRegistered published with its contract', async () => {
     const before = (await events()).length;
-    const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'] });
+    const declared = { processes: ['sewing'], regions: ['Zhejiang'], affiliations: ['ws-kin'] };
+    const registered = await call('POST', '/registry/inspectors', operator, { name: ' Chen Jing ', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared });
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ id: expect.any(String), token: expect.any(String), tokenId: expect.any(String), expiresAt: '2030-03-02T08:00:00.000Z' });
     const { id, token, tokenId } = registered.body as { id: string; token: string; tokenId: string };
     expect(await testTokens(secret).verify(token)).toEqual({ sub: id, role: 'inspector', tokenId });
 
     const own = await call('GET', `/registry/inspectors/${id}`, token);
-    expect(own).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() } });
+    const fresh = { resultsRecorded: 0, resultsDisputed: 0, resultsOverturned: 0, reinspections: 0, score: 0.9 };
+    expect(own).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared, registeredAt: NOW.toISOString(), quality: fresh } });
     expect((await call('GET', `/registry/inspectors/${id}`, operator)).body.name).toBe('Chen Jing');
 
     const published = (await events()).slice(before);
@@ -345,10 +347,19 @@ describe('registry over HTTP', () => {
       ['InspectorRegistered', `inspector-${id}`],
       ['MemberTokenIssued', `inspector-${id}`],
     ]);
-    expect(published[0].data).toEqual({ inspectorId: id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: NOW.toISOString() });
+    expect(published[0].data).toEqual({ inspectorId: id, name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], ...declared, registeredAt: NOW.toISOString() });
     expect(contractOf('InspectorRegistered')?.producer).toBe('registry');
     expect(() => assertContract('InspectorRegistered', published[0].data)).not.toThrow();
     expect(published[1].data).toMatchObject({ memberId: id, role: 'inspector', tokenId });
+
+    // The inspector declares a new tie itself (published for inspection's assignments); another inspector may not.
+    const changed = { processes: ['sewing', 'cutting'], regions: [], affiliations: ['ws-kin', 'brand-old-employer'] };
+    const update = await call('PUT', `/registry/inspectors/${id}/profile`, token, { certifications: ['ISO 2859-1'], ...changed });
+    expect(update).toEqual({ status: 200, body: { id, name: 'Chen Jing', certifications: ['ISO 2859-1'], ...changed, registeredAt: NOW.toISOString(), quality: fresh } });
+    const [profile] = (await events()).slice(before + 2);
+    expect(profile).toMatchObject({ type: 'InspectorProfileUpdated', data: { inspectorId: id, ...changed, by: id } });
+    expect(() => assertContract('InspectorProfileUpdated', profile.data)).not.toThrow();
+    expect((await call('PUT', `/registry/inspectors/${id}/profile`, token, { processes: ['sewwing'] })).body).toMatchObject({ error: 'validation_failed', details: { field: 'processes.0' } });
   });
 
   it('lets only an operator register inspectors, and shows an inspector only to itself and operators (others: 404)', async () => {
@@ -454,6 +465,37 @@ describe('registry over HTTP', () => {
     expect(publicView.body.quality[0].score).toBe(0.73);
   });
 
+  it('feeds a dispute that overturns a pass into the workshop record (disputes, overturned, passes corrected) and both inspectors\' records', async () => {
+    const shop = await registerWorkshop('Disputed Shop');
+    const original = (await call('POST', '/registry/inspectors', operator, { name: 'Original Inspector', processes: ['sewing'] })).body;
+    const second = (await call('POST', '/registry/inspectors', operator, { name: 'Second Inspector', processes: ['sewing'] })).body;
+    const facts = { subtaskId: 's-d', orderId: 'o-d', brandId: 'b-d', stepId: 'sew', process: 'sewing', workshopId: shop.id, lotSize: 500, sampleSize: 50, severity: 'normal', inspectionLotId: 'il-d' };
+    const append = async (type: string, data: Json) => {
+      expect(() => assertContract(type, data)).not.toThrow();
+      await inspectionDb.store.append('inspection-lot-il-d', [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: 'o-d', causationId: 'test' } });
+      bus.notify('inspection');
+    };
+    await append('InspectionPassed', { ...facts, inspectorId: original.id, passedQuantity: 500, inspectedAt: '2030-03-05T10:00:00.000Z', disputeWindowEndsAt: '2030-03-08T10:00:00.000Z' });
+    await append('InspectionDisputed', {
+      ...facts, party: 'brand', disputedBy: 'b-d', reason: 'seams open', originalOutcome: 'passed', originalInspectorId: original.id, disputeWindowEndsAt: '2030-03-08T10:00:00.000Z', disputedAt: '2030-03-06T10:00:00.000Z',
+    });
+    await append('InspectionDisputeResolved', {
+      ...facts, party: 'brand', disputedBy: 'b-d', originalOutcome: 'passed', finalOutcome: 'failed', overturned: true, originalInspectorId: original.id, reinspectorId: second.id,
+      criticalDefects: 0, majorDefects: 9, minorDefects: 0, passedQuantity: 0, resolvedAt: '2030-03-07T10:00:00.000Z',
+    });
+    const record = await waitFor(async () => {
+      const view = await call('GET', `/registry/workshops/${shop.id}`, operator);
+      return view.body.quality?.[0]?.overturnedResults === 1 ? view.body.quality[0] : null;
+    }, { timeoutMs: 15_000, message: 'the overturned pass in the record' });
+    expect(record).toMatchObject({ lotsInspected: 1, lotsPassed: 0, disputes: 1, overturnedResults: 1 });
+    expect(record.score).toBeLessThan(0.9);
+    expect((await call('GET', `/registry/inspectors/${original.id}`, operator)).body.quality).toMatchObject({ resultsRecorded: 1, resultsDisputed: 1, resultsOverturned: 1, reinspections: 0 });
+    expect((await call('GET', `/registry/inspectors/${second.id}`, operator)).body.quality).toMatchObject({ resultsRecorded: 0, resultsOverturned: 0, reinspections: 1, score: 0.9 });
+    const published = (await events()).filter((e) => e.type === 'InspectorQualityRecordUpdated' && e.data.inspectorId === original.id);
+    expect(published.map((e) => e.data.resultsOverturned)).toEqual([0, 0, 1]);
+    for (const e of published) expect(() => assertContract(e.type, e.data)).not.toThrow();
+  });
+
   it("counts matching's completions as deliveries (on time when completedAt ≤ dueAt; rework rounds not counted) in the record, the score and WorkshopQualityRecordUpdated", async () => {
     const shop = await registerWorkshop('Punctual Shop');
     const other = await registerWorkshop('Curious Shop');
@@ -480,7 +522,7 @@ describe('registry over HTTP', () => {
     expect(record).toMatchObject({ process: 'sewing', lotsInspected: 0, deliveries: 4, onTimeDeliveries: 3, onTimeRate: 0.75, inspectionScore: 0.9, deliveryScore: 0.8333, score: 0.8867 });
     expect(record.formula).toContain('onTimeDeliveries');
     const publicView = await call('GET', `/registry/workshops/${shop.id}`, other.token);
-    expect(publicView.body.quality).toEqual([{ process: 'sewing', lotsInspected: 0, lotsPassed: 0, deliveries: 4, onTimeDeliveries: 3, onTimeRate: 0.75, score: 0.8867 }]);
+    expect(publicView.body.quality).toEqual([{ process: 'sewing', lotsInspected: 0, lotsPassed: 0, deliveries: 4, onTimeDeliveries: 3, onTimeRate: 0.75, disputes: 0, overturnedResults: 0, score: 0.8867 }]);
 
     const updates = (await events()).filter((e) => e.type === 'WorkshopQualityRecordUpdated' && e.data.workshopId === shop.id);
     // One update per delivery (subtasks are separate streams: the consumer may take them in any order).

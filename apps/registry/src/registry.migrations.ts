@@ -115,5 +115,15 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector'))`);
     }
   }
-  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000, OperatorMembers1766900000000];
+  /** Disputes of inspection results and results a re-inspection overturned, in the workshop's quality record (issue 17). */
+  class QualityDisputes1767000000000 implements MigrationInterface {
+    name = 'QualityDisputes1767000000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.quality_records ADD COLUMN disputes integer NOT NULL DEFAULT 0, ADD COLUMN overturned_results integer NOT NULL DEFAULT 0`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.quality_records DROP COLUMN disputes, DROP COLUMN overturned_results`);
+    }
+  }
+  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000, OperatorMembers1766900000000, QualityDisputes1767000000000];
 }

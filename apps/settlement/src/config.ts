@@ -95,9 +95,12 @@ export class SettlementConfig {
   @IsBoolean()
   MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: boolean = false;
 
-  /** How often requested payouts are handed to the payout rail (the provider), in ms; each request also starts a round. */
+  /**
+   * How often requested payouts are handed to the payout rail (the provider), in ms; each request also
+   * starts a round. 0: never (payouts wait for an operator to reconcile them with the bank).
+   */
   @IsInt()
-  @Min(10)
+  @Min(0)
   @Max(600_000)
   MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: number = 1_000;
 

@@ -108,6 +108,12 @@ export class WorkshopQualityRecordUpdatedContract {
   @IsOptional() @IsInt() @Min(0) deliveries?: number;
   @IsOptional() @IsInt() @Min(0) onTimeDeliveries?: number;
   @IsOptional() @IsNumber() @Min(0) @Max(1) onTimeRate?: number;
+  /**
+   * Results of its lots disputed (by its brand or itself) and results a dispute's re-inspection overturned (issue 17);
+   * an overturned result also corrects `lotsPassed`. Absent on older events.
+   */
+  @IsOptional() @IsInt() @Min(0) disputes?: number;
+  @IsOptional() @IsInt() @Min(0) overturnedResults?: number;
 }
 IntegrationEvent('registry', 'WorkshopQualityRecordUpdated')(WorkshopQualityRecordUpdatedContract);
 
@@ -132,8 +138,45 @@ export class InspectorRegisteredContract {
   @IsString() inspectorId!: string;
   @IsString() name!: string;
   @IsArray() @IsString({ each: true }) certifications!: string[];
+  /**
+   * What inspection assigns lots by (issue 17; absent on older events = none): the catalogue processes the
+   * inspector is certified to inspect, the regions it works in (empty = every region), and the members
+   * (brands, workshops) it is tied to, whose lots it is never assigned.
+   */
+  @IsOptional() @IsArray() @IsString({ each: true }) processes?: string[];
+  @IsOptional() @IsArray() @IsString({ each: true }) regions?: string[];
+  @IsOptional() @IsArray() @IsString({ each: true }) affiliations?: string[];
 }
 IntegrationEvent('registry', 'InspectorRegistered')(InspectorRegisteredContract);
+
+/** The inspector's declaration after a change by itself or an operator (replaces the previous one whole). */
+export class InspectorProfileUpdatedContract {
+  @IsString() inspectorId!: string;
+  @IsArray() @IsString({ each: true }) certifications!: string[];
+  @IsArray() @IsString({ each: true }) processes!: string[];
+  @IsArray() @IsString({ each: true }) regions!: string[];
+  @IsArray() @IsString({ each: true }) affiliations!: string[];
+  @IsString() updatedAt!: string;
+  /** Member id of who changed it (the inspector or an operator). */
+  @IsString() by!: string;
+}
+IntegrationEvent('registry', 'InspectorProfileUpdated')(InspectorProfileUpdatedContract);
+
+
+/**
+ * An inspector's quality record (issue 17), recomputed from inspection's results and dispute outcomes:
+ * results it recorded, how many were disputed, how many a re-inspection overturned, and a score 0..1.
+ */
+export class InspectorQualityRecordUpdatedContract {
+  @IsString() inspectorId!: string;
+  @IsInt() @Min(0) resultsRecorded!: number;
+  @IsInt() @Min(0) resultsDisputed!: number;
+  @IsInt() @Min(0) resultsOverturned!: number;
+  @IsInt() @Min(0) reinspections!: number;
+  @IsNumber() @Min(0) @Max(1) score!: number;
+  @IsString() updatedAt!: string;
+}
+IntegrationEvent('registry', 'InspectorQualityRecordUpdated')(InspectorQualityRecordUpdatedContract);
 
 /**
  * The processes a workshop may offer and a route step may name. Unknown ids are refused (with the

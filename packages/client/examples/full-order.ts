@@ -27,7 +27,8 @@ export async function fullOrder(baseUrl: string, operatorToken: string): Promise
   const operator = createMeshfabClient(baseUrl, operatorToken);
   const today = new Date().toISOString().slice(0, 10);
 
-  // Members: a brand, a workshop (cutting, priced per unit) and an inspector, each with its own token.
+  // Members: a brand, a workshop (cutting, priced per unit) and an inspector certified for cutting (the network
+  // assigns each lot to an inspector certified for its process), each with its own token.
   const brandReg = ok(await operator.POST('/registry/brands', { body: { name: 'Typed Client Tees' }, params: { header: { 'Idempotency-Key': crypto.randomUUID() } } }));
   const workshopReg = ok(
     await operator.POST('/registry/workshops', {
@@ -40,7 +41,7 @@ export async function fullOrder(baseUrl: string, operatorToken: string): Promise
       params: { header: { 'Idempotency-Key': crypto.randomUUID() } },
     }),
   );
-  const inspectorReg = ok(await operator.POST('/registry/inspectors', { body: { name: 'Typed Client QA' }, params: { header: { 'Idempotency-Key': crypto.randomUUID() } } }));
+  const inspectorReg = ok(await operator.POST('/registry/inspectors', { body: { name: 'Typed Client QA', processes: ['cutting'] }, params: { header: { 'Idempotency-Key': crypto.randomUUID() } } }));
   const brand = createMeshfabClient(baseUrl, brandReg.token);
   const workshop = createMeshfabClient(baseUrl, workshopReg.token);
   const inspector = createMeshfabClient(baseUrl, inspectorReg.token);

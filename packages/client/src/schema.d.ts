@@ -253,6 +253,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registry/inspectors/{id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * The inspector itself or an operator declares certifications, processes, regions and affiliations (replaced whole)
+         * @description Roles: operator, inspector.
+         */
+        put: operations["InspectorsController_updateProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/registry/inspectors/{id}": {
         parameters: {
             query?: never;
@@ -784,7 +804,7 @@ export interface paths {
         };
         /**
          * Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`)
-         * @description Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`). Inspectors and operators see every lot (e.g. `?status=pending`); a workshop its own; a brand its orders'.
+         * @description Lists inspection lots, oldest first, a page at a time (`limit` 1-1000, default 100; `cursor`). Operators see every lot (e.g. `?status=pending`); an inspector those assigned to it; a workshop its own; a brand its orders'.
          *
          *     Roles: inspector, operator, workshop, brand.
          */
@@ -852,7 +872,10 @@ export interface paths {
         put?: never;
         /**
          * Records the inspection result of a lot: the sample's defects decide pass or fail (fail sends it to rework)
-         * @description Roles: inspector, operator.
+         * @description Records the inspection result of a lot: the sample's defects decide pass or fail (fail sends it to rework).
+         *     Only the lot's assigned inspector; anyone else (another inspector, one whose assignment timed out) gets the 404 of a missing lot.
+         *
+         *     Roles: inspector.
          */
         post: operations["InspectionLotsController_record[0]"];
         delete?: never;
@@ -872,9 +895,32 @@ export interface paths {
         put?: never;
         /**
          * Records the inspection result of a lot: the sample's defects decide pass or fail (fail sends it to rework)
-         * @description Roles: inspector, operator.
+         * @description Records the inspection result of a lot: the sample's defects decide pass or fail (fail sends it to rework).
+         *     Only the lot's assigned inspector; anyone else (another inspector, one whose assignment timed out) gets the 404 of a missing lot.
+         *
+         *     Roles: inspector.
          */
         post: operations["InspectionLotsController_record[1]"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspection/lots/{id}/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The lot's brand or workshop disputes its result within the window (422 `dispute_window_closed` after it, 409 `lot_alr...
+         * @description Roles: brand, workshop.
+         */
+        post: operations["InspectionLotsController_dispute"];
         delete?: never;
         options?: never;
         head?: never;
@@ -915,6 +961,78 @@ export interface paths {
          * @description Roles: operator.
          */
         post: operations["WorkshopSeverityController_reinstate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspection/brands/{brandId}/inspector": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The brand's own inspector (null when it named none)
+         * @description Roles: brand, operator.
+         */
+        get: operations["BrandInspectorController_get"];
+        /**
+         * Names the brand's own inspector: 422 `inspector_affiliated` when tied to the brand, 404 when unknown
+         * @description Roles: brand, operator.
+         */
+        put: operations["BrandInspectorController_name"];
+        post?: never;
+        /**
+         * Clears the brand's own inspector: the network assigns every lot
+         * @description Roles: brand, operator.
+         */
+        delete: operations["BrandInspectorController_clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspection/lots/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The lot's evidence files (without their bytes)
+         * @description Roles: inspector, brand, workshop.
+         */
+        get: operations["EvidenceController_list"];
+        put?: never;
+        /**
+         * Attaches a file (base64) to the lot: 413 `evidence_too_large` over MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES
+         * @description Roles: inspector, brand, workshop.
+         */
+        post: operations["EvidenceController_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inspection/lots/{id}/evidence/{fileId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file's bytes, as an attachment (never rendered inline), with its SHA-256 in `X-Content-SHA256`
+         * @description Roles: inspector, brand, workshop.
+         */
+        get: operations["EvidenceController_download"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1595,12 +1713,45 @@ export interface components {
             name: string;
             /** @description Free text, e.g. `ISO 2859-1`, `ASQ CQI`; each at most once. */
             certifications?: string[];
+            /** @description Catalogue processes the inspector is certified to inspect (`cutting`, `sewing`, …); none = never assigned. */
+            processes?: string[];
+            /** @description Regions (as in a workshop's `location.region`) the inspector works in; none = every region. */
+            regions?: string[];
+            /** @description Member ids (brands, workshops) the inspector is tied to: employer, owner, family, paid adviser… Never assigned their lots. */
+            affiliations?: string[];
+        };
+        UpdateInspectorProfileDto: {
+            certifications?: string[];
+            /** @description Catalogue processes the inspector is certified to inspect (`cutting`, `sewing`, …); none = never assigned. */
+            processes?: string[];
+            /** @description Regions (as in a workshop's `location.region`) the inspector works in; none = every region. */
+            regions?: string[];
+            /** @description Member ids (brands, workshops) the inspector is tied to: employer, owner, family, paid adviser… Never assigned their lots. */
+            affiliations?: string[];
+        };
+        InspectorQualityDto: {
+            resultsRecorded: number;
+            /** @description Its results a brand or workshop disputed. */
+            resultsDisputed: number;
+            /** @description Its results a re-inspection overturned. */
+            resultsOverturned: number;
+            /** @description Disputed lots it re-inspected. */
+            reinspections: number;
+            /** @description 0..1: max(0, (recorded - 2 x overturned + 4.5) / (recorded + 5)). */
+            score: number;
         };
         InspectorViewDto: {
             id: string;
             name: string;
             certifications: string[];
+            /** @description Catalogue processes it is certified to inspect (none = never assigned a lot). */
+            processes: string[];
+            /** @description Regions it works in (none = every region). */
+            regions: string[];
+            /** @description Member ids (brands, workshops) it is tied to: never assigned their lots. */
+            affiliations: string[];
             registeredAt: string;
+            quality: components["schemas"]["InspectorQualityDto"];
         };
         LocationInputDto: {
             region?: string;
@@ -1954,9 +2105,19 @@ export interface components {
             openedAt: string;
             inspectedAt: string | null;
             inspectedBy: string | null;
+            /** @description The inspector the lot is given to now (to inspect, or to re-inspect after a dispute), or null while nobody eligible is free. */
+            assignedInspectorId: string | null;
+            /** @description When the current assignment times out and the lot is given to another inspector, or null. */
+            assignmentDueAt: string | null;
             /** @description What happens to a failed lot (rework, scrap...), or null. */
             disposition: string | null;
             result: Record<string, never>;
+            /** @description Until when the brand or workshop may dispute the result (null before a result). */
+            disputeWindowEndsAt: string | null;
+            /** @description The outcome can no longer change (window passed undisputed, or the dispute resolved). */
+            final: boolean;
+            /** @description The dispute (party, reason, evidence, original outcome and inspector), or null. */
+            dispute: Record<string, never>;
         };
         InspectionLotPageDto: {
             items: components["schemas"]["InspectionLotViewDto"][];
@@ -1982,6 +2143,13 @@ export interface components {
             ref: string;
             note?: string;
         };
+        MeasurementDto: {
+            /** @description Which unit of the sample (1..sampled). */
+            sample: number;
+            characteristic: string;
+            value: number;
+            unit: string;
+        };
         RecordResultDto: {
             /** @description Units examined; at least the plan's sample size. */
             sampled: number;
@@ -1990,12 +2158,29 @@ export interface components {
             /** @description Nonconforming units removed from the lot (not handed on); default 0. */
             rejectedUnits?: number;
             evidence?: components["schemas"]["EvidenceDto"][];
+            /** @description Measured values per sample (e.g. dimensions of each sampled part). */
+            measurements?: components["schemas"]["MeasurementDto"][];
+            /** @description Evidence files uploaded to this lot (POST /inspection/lots/:id/evidence) the result cites. */
+            fileIds?: string[];
             notes?: string;
         };
         InspectionOutcomeDto: {
             type: string;
             /** @description When failed: `rework` or another disposition. */
             disposition?: string;
+        };
+        DisputeResultDto: {
+            /** @description Why the result is wrong, in words. */
+            reason: string;
+            /** @description Photos, measurements, reports backing the dispute. */
+            evidence?: components["schemas"]["EvidenceDto"][];
+            /** @description Evidence files the party uploaded to this lot. */
+            fileIds?: string[];
+        };
+        InspectionDisputedDto: {
+            type: string;
+            /** @description The inspector assigned to re-inspect, or null while nobody eligible is free. */
+            reinspectorId: string | null;
         };
         ProcessSeverityDto: {
             process: string;
@@ -2016,6 +2201,35 @@ export interface components {
         ReinstateDto: {
             /** @description The corrective action agreed on (ISO 2859-1 9.4). */
             reason: string;
+        };
+        BrandInspectorDto: {
+            brandId: string;
+            inspectorId: string | null;
+        };
+        NameBrandInspectorDto: {
+            /** @description The inspector's member id (refused when tied to the brand). */
+            inspectorId: string;
+        };
+        UploadEvidenceDto: {
+            kind: string;
+            fileName: string;
+            /** @enum {string} */
+            contentType: "text/csv" | "application/json" | "text/plain" | "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+            /** Format: base64 */
+            contentBase64: string;
+        };
+        EvidenceFileDto: {
+            fileId: string;
+            inspectionLotId: string;
+            /** @description Hex SHA-256 of the bytes (the same bytes on a lot are the same file). */
+            sha256: string;
+            sizeBytes: number;
+            contentType: string;
+            fileName: string;
+            /** @description photo, report, measurement... */
+            kind: string;
+            uploadedBy: string;
+            uploadedAt: string;
         };
         PositiveMoneyDto: {
             amountMinor: number;
@@ -3092,6 +3306,103 @@ export interface operations {
             };
             /** @description The caller's role may not do this, or the resource is not the caller's to change. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    InspectorsController_updateProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateInspectorProfileDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectorViewDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5897,6 +6208,103 @@ export interface operations {
             };
         };
     };
+    InspectionLotsController_dispute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeResultDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionDisputedDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
     WorkshopSeverityController_severity: {
         parameters: {
             query?: never;
@@ -6032,6 +6440,490 @@ export interface operations {
             };
             /** @description Well-formed but refused by a business rule (`error` says which). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    BrandInspectorController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brandId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandInspectorDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    BrandInspectorController_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brandId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NameBrandInspectorDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandInspectorDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    BrandInspectorController_clear: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                brandId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandInspectorDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    EvidenceController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceFileDto"][];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    EvidenceController_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadEvidenceDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceFileDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    EvidenceController_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,7 +52,8 @@ export class NetworkStores {
   }
 
   /**
-   * Every consumer has handled every event its producers have committed (nothing in flight). Logs are
+   * Every consumer has handled every event its producers have committed (nothing in flight), and no payout
+   * is waiting for its provider. Logs are
    * read in (transaction id, position) order, so the last event read need not have the highest position:
    * a consumer's checkpoint is compared with its producer's last event in that order.
    */
@@ -67,6 +68,10 @@ export class NetworkStores {
                          NOT EXISTS (SELECT 1 FROM ${events}))`;
       }),
     );
+    // Payouts go on after the request that made them (the provider is instructed and confirms by webhook):
+    // settled once none is on its way.
+    const settlement = this.hosted.find((h) => h.service === 'settlement');
+    if (settlement) checks.push(`NOT EXISTS (SELECT 1 FROM ${quote(settlement.schema)}.payouts WHERE status IN ('requested', 'instructed'))`);
     const { rows } = await this.client.query<{ ok: boolean }>(`SELECT ${checks.join(' AND ')} AS ok`);
     return rows[0].ok;
   }

@@ -90,6 +90,11 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'POST /registry/brands': { access: access(['operator']), path: () => '/registry/brands', body: () => ({ name: 'Matrix brand' }) },
   'GET /registry/brands/:id': { access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }), path: (w) => `/registry/brands/${w.brandA.id}` },
   'POST /registry/inspectors': { access: access(['operator']), path: () => '/registry/inspectors', body: () => ({ name: 'Matrix inspector' }) },
+  'PUT /registry/inspectors/:id/profile': {
+    access: access(['operator', 'inspector']),
+    path: (w) => `/registry/inspectors/${w.inspector.id}/profile`,
+    body: invalid,
+  },
   'GET /registry/inspectors/:id': {
     access: access(['operator', 'inspector'], { brandA: 404, brandB: 404, workshopA: 404, workshopB: 404 }),
     path: (w) => `/registry/inspectors/${w.inspector.id}`,
@@ -221,15 +226,55 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   },
   'GET /inspection/lots/:id': { access: access(ALL, { brandB: 404, workshopB: 404 }), path: (w) => `/inspection/lots/${w.lotId}` },
   'GET /inspection/lots/:id/trace': { access: access(ALL, { brandB: 404, workshopB: 404 }), path: (w) => `/inspection/lots/${w.lotId}/trace` },
+  // Only the lot's assigned inspector (the world's inspector is the only one certified for cutting); the operator too is refused.
   'POST /inspection/lots/:id/results': {
-    access: access(['operator', 'inspector']),
+    access: access(['inspector']),
     path: (w) => `/inspection/lots/${w.lotId}/results`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+    // After the evidence rows: once the result is in, the inspector's assignment (and its right to add evidence) ends.
+    last: true,
   },
   'POST /inspection/lots/:id/result': {
-    access: access(['operator', 'inspector']),
+    access: access(['inspector']),
     path: (w) => `/inspection/lots/${w.lotId}/result`,
     body: (w) => ({ sampled: w.lotSampleSize, defects: { critical: 0, major: 0, minor: 0 } }),
+    // After the evidence rows: once the result is in, the inspector's assignment (and its right to add evidence) ends.
+    last: true,
+  },
+  // The lot's brand or workshop disputes its result (the world's lot has none yet: 422 for them); the other tenants 404.
+  'POST /inspection/lots/:id/disputes': {
+    access: access(['brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/disputes`,
+    body: () => ({ reason: 'the security matrix disputes a result' }),
+  },
+  // Evidence files: the lot's assigned inspector, brand and workshop only (others 404; the operator 403).
+  'POST /inspection/lots/:id/evidence': {
+    access: access(['inspector', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/evidence`,
+    body: () => ({ kind: 'photo', fileName: 'matrix.png', contentType: 'image/png', contentBase64: Buffer.from('the security matrix photo').toString('base64') }),
+  },
+  'GET /inspection/lots/:id/evidence': {
+    access: access(['inspector', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/evidence`,
+  },
+  'GET /inspection/lots/:id/evidence/:fileId': {
+    access: access(['inspector', 'brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
+    path: (w) => `/inspection/lots/${w.lotId}/evidence/${w.evidenceFileId}`,
+  },
+  // A brand names its own inspector (brand A's own nomination; another brand's is hidden).
+  'GET /inspection/brands/:brandId/inspector': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
+  },
+  'PUT /inspection/brands/:brandId/inspector': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
+    // The world's inspector (tied to nobody): a valid nomination, so brand B's 404 is the ownership check's, not validation's.
+    body: (w) => ({ inspectorId: w.inspector.id }),
+  },
+  'DELETE /inspection/brands/:brandId/inspector': {
+    access: access(['operator', 'brandA'], { brandB: 404 }),
+    path: (w) => `/inspection/brands/${w.brandA.id}/inspector`,
   },
   'GET /inspection/sampling-plans': { access: access(ALL), path: () => '/inspection/sampling-plans?lotSize=200&level=II&aql=2.5' },
   'GET /inspection/workshops/:workshopId/severity': {

@@ -45,6 +45,8 @@ export interface World {
   sewSubtaskId: string;
   lotId: string;
   lotSampleSize: number;
+  /** A photo the lot's assigned inspector uploaded as evidence. */
+  evidenceFileId: string;
   /** The sandbox payment provider's id of the payment that funded brand A (its public checkout shows it to anyone holding the id). */
   sandboxPaymentOfA: string;
   /** A token of brand A's already revoked by a rotation (a DELETE of it changes nothing). */
@@ -91,7 +93,8 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
   const namedOperator = await register(client, bootstrap, '/registry/operators', { name: `Operator ${tag}` });
   const operator = namedOperator.token;
   const secretsOfA = { brandName: `Brand A ${tag}`, contactEmail: `brand-a-${tag}@example.com`, productName: `Secret jacket ${tag}`, sku: `SECRET-${tag}` };
-  const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}` });
+  // The only inspector certified for cutting in this world: the network assigns it brand A's cutting lot.
+  const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}`, processes: ['cutting', 'sewing'] });
   const brandA = await register(client, operator, '/registry/brands', { name: secretsOfA.brandName, contactEmail: secretsOfA.contactEmail });
   const brandB = await register(client, operator, '/registry/brands', { name: `Brand B ${tag}` });
   const location = { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' };
@@ -118,11 +121,17 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
   await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
   const lot = await eventually(
     'the inspection lot of the cutting',
-    async () => (await client.getAll<Json>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending'),
+    async () => (await client.getAll<Json>(`/inspection/lots?subtaskId=${cut.subtaskId}`, inspector.token)).find((l) => l.status === 'pending' && l.assignedInspectorId === inspector.id),
     60_000,
   );
 
   const webhookEndpointOfA = (await client.post<Json>('/notifications/webhook-endpoints', brandA.token, { url: 'https://hooks.example.com/brand-a', eventTypes: ['*'] })).id as string;
+  const evidence = await client.post<Json>(`/inspection/lots/${lot.id as string}/evidence`, inspector.token, {
+    kind: 'photo',
+    fileName: 'cut-edge.jpg',
+    contentType: 'image/jpeg',
+    contentBase64: Buffer.from(`a photo of ${tag}'s cut edges`).toString('base64'),
+  });
 
   // Brand A rotates its token once: the first one is revoked, the new one is brand A's from now on.
   const rotated = await client.post<Json>(`/registry/members/${brandA.id}/tokens`, brandA.token);
@@ -167,6 +176,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
     sewSubtaskId: sew.subtaskId as string,
     lotId: lot.id as string,
     lotSampleSize: lot.sampleSize as number,
+    evidenceFileId: evidence.fileId as string,
     sandboxPaymentOfA: fundingOfA.transactionId,
     webhookEndpointOfA,
     rotatedTokenIdOfA,

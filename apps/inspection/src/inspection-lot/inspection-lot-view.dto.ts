@@ -24,9 +24,19 @@ export class InspectionLotViewDto {
   openedAt!: string;
   inspectedAt!: string | null;
   inspectedBy!: string | null;
+  /** The inspector the lot is given to now (to inspect, or to re-inspect after a dispute), or null while nobody eligible is free. */
+  assignedInspectorId!: string | null;
+  /** When the current assignment times out and the lot is given to another inspector, or null. */
+  assignmentDueAt!: string | null;
   /** What happens to a failed lot (rework, scrap...), or null. */
   disposition!: string | null;
   result!: unknown;
+  /** Until when the brand or workshop may dispute the result (null before a result). */
+  disputeWindowEndsAt!: string | null;
+  /** The outcome can no longer change (window passed undisputed, or the dispute resolved). */
+  final!: boolean;
+  /** The dispute (party, reason, evidence, original outcome and inspector), or null. */
+  dispute!: unknown;
 }
 
 /** A page of inspection lots, oldest first. */
@@ -52,5 +62,13 @@ export class InspectionOutcomeDto {
   type!: string;
   /** When failed: `rework` or another disposition. */
   disposition?: string;
+  [field: string]: unknown;
+}
+
+/** A dispute recorded (`InspectionDisputed` and its data) with the inspector assigned to re-inspect. */
+export class InspectionDisputedDto {
+  type!: string;
+  /** The inspector assigned to re-inspect, or null while nobody eligible is free. */
+  reinspectorId!: string | null;
   [field: string]: unknown;
 }

@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, HttpError, type MeshfabClient } from '../client/meshfab-client.js';
 import { fundThroughSandbox } from '../client/fund-brand.js';
-import { buildScenario, estimatedCostMinor, type OrderSpec, type Scenario, type WorkshopSpec } from './network-model.js';
+import { buildScenario, estimatedCostMinor, PRODUCTS, type OrderSpec, type Scenario, type WorkshopSpec } from './network-model.js';
 import { mapLimit, sleep } from './pool.js';
 import { Prng } from './prng.js';
 
@@ -154,9 +154,10 @@ export interface DemoActors {
   /** The bootstrap credential (MESHFAB_OPERATOR_TOKEN): the run registers a named operator with it and acts as that one. */
   operatorToken: string;
   /**
-   * Inspectors' bearer tokens (role `inspector`), used in turn. Left out, the operator registers the
-   * scenario's inspectors (POST /registry/inspectors); on a network without that route the demo asks
-   * `signInspectorTokens` (tokens signed with the network's JWT secret).
+   * Inspectors' bearer tokens (role `inspector`); each records the results of the lots the network assigned
+   * to it (its own queue). Left out, the operator registers the scenario's inspectors (POST
+   * /registry/inspectors, certified for their industry's processes); on a network without that route the
+   * demo asks `signInspectorTokens` (tokens signed with the network's JWT secret).
    */
   inspectorTokens?: readonly string[];
   signInspectorTokens?: (inspectorKeys: readonly string[]) => Promise<string[]>;
@@ -461,7 +462,9 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     try {
       inspectorTokens = await mapLimit(scenario.inspectors, o.concurrency, async (i) => {
         const certifications = ['ISO 2859-1', i.industry === 'garment' ? 'garment QC' : 'dimensional inspection (CMM)'];
-        const r = await client.post<Registration>('/registry/inspectors', operator, { name: i.name, certifications }, keyOf(`inspector.${i.key}`));
+        // Certified for every process of its industry's routes, in every region (the network assigns each lot to one of them).
+        const processes = [...new Set(PRODUCTS.filter((p) => p.industry === i.industry).flatMap((p) => p.route.map((step) => step.process)))];
+        const r = await client.post<Registration>('/registry/inspectors', operator, { name: i.name, certifications, processes }, keyOf(`inspector.${i.key}`));
         return r.token;
       });
     } catch (error) {
@@ -716,17 +719,18 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     }
   };
 
+  // Each inspector works through the lots the network assigned to it (it sees no other).
+  const inspectors = inspectorTokens.map((token, i) => ({ spec: scenario.inspectors[i % scenario.inspectors.length], token }));
   const inspect = async () => {
-    const pending = await client.getAll<InspectionLotView>('/inspection/lots?status=pending&limit=1000', inspectorTokens[0]);
+    const queues = await mapLimit(inspectors, o.concurrency, async (inspector) =>
+      (await client.getAll<InspectionLotView>('/inspection/lots?status=pending&limit=1000', inspector.token)).map((lot) => ({ lot, inspector })),
+    );
     // Inspectors come round a little after a lot is reported finished (never the same instant).
-    const ours = pending.filter((l) => byOrderId.has(l.orderId) && !inspected.has(l.id) && Date.now() - Date.parse(l.openedAt) >= o.inspectionDelayMs);
-    await mapLimit(ours, o.concurrency, async (lot) => {
+    const ours = queues.flat().filter(({ lot: l }) => byOrderId.has(l.orderId) && !inspected.has(l.id) && Date.now() - Date.parse(l.openedAt) >= o.inspectionDelayMs);
+    await mapLimit(ours, o.concurrency, async ({ lot, inspector }) => {
       const order = byOrderId.get(lot.orderId)!;
       const shop = workshops.get(lot.workshopId);
-      const industry = order.spec.product.industry;
-      const team = scenario.inspectors.map((spec, i) => ({ spec, token: inspectorTokens[i % inspectorTokens.length] })).filter((x) => x.spec.industry === industry);
       const r = keyed(`inspect:${lot.id}`);
-      const inspector = r.pick(team.length > 0 ? team : [{ spec: scenario.inspectors[0], token: inspectorTokens[0] }]);
       const stepKey = `${lot.orderId}:${lot.stepId}`;
       const failures = Math.max(failuresByStep.get(stepKey) ?? 0, order.view?.steps.find((s) => s.stepId === lot.stepId)?.inspectionFailures ?? 0);
       const n = lot.sampleSize;
@@ -830,7 +834,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       return view.status !== 'completed' || s.closedAt ? s : undefined;
     };
     const statement = await waitFor(closedInSettlement, 30_000).catch(() => null);
-    const lots = await client.getAll<InspectionLotView>(`/inspection/lots?orderId=${id}&limit=1000`, inspectorTokens[0]);
+    const lots = await client.getAll<InspectionLotView>(`/inspection/lots?orderId=${id}&limit=1000`, order.brand.token);
     return { order, view, plan, statement, lots };
   });
 

@@ -28,11 +28,31 @@ export class BrandViewDto {
 }
 
 /** An inspector's profile. */
+/** An inspector's own quality record (issue 17). */
+export class InspectorQualityDto {
+  resultsRecorded!: number;
+  /** Its results a brand or workshop disputed. */
+  resultsDisputed!: number;
+  /** Its results a re-inspection overturned. */
+  resultsOverturned!: number;
+  /** Disputed lots it re-inspected. */
+  reinspections!: number;
+  /** 0..1: max(0, (recorded - 2 x overturned + 4.5) / (recorded + 5)). */
+  score!: number;
+}
+
 export class InspectorViewDto {
   id!: string;
   name!: string;
   certifications!: string[];
+  /** Catalogue processes it is certified to inspect (none = never assigned a lot). */
+  processes!: string[];
+  /** Regions it works in (none = every region). */
+  regions!: string[];
+  /** Member ids (brands, workshops) it is tied to: never assigned their lots. */
+  affiliations!: string[];
   registeredAt!: string;
+  quality!: InspectorQualityDto;
 }
 
 /** One of a member's tokens (never the token itself). */

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { ident, type Projection, type StoredEvent } from '#libs/eventsourcing';
 import { BOOTSTRAP_OPERATOR_ID, BOOTSTRAP_TOKEN_ID } from '#libs/platform';
 import type { BrandRegistered } from '../brand/domain/brand.events.js';
-import type { InspectorRegistered } from '../inspector/domain/inspector.events.js';
+import type { InspectorProfileUpdated, InspectorRegistered } from '../inspector/domain/inspector.events.js';
 import type { BootstrapCredentialDisabled, OperatorRegistered } from '../operator/domain/operator.events.js';
 import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
 import type { MemberRole, MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
@@ -14,7 +14,7 @@ export function membersProjection(schema: string): Projection {
   const s = ident(schema);
   return {
     name: 'members',
-    handles: ['BrandRegistered', 'InspectorRegistered', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
+    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
     async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
       switch (event.type) {
         case 'BrandRegistered': {
@@ -30,6 +30,11 @@ export function membersProjection(schema: string): Projection {
             `INSERT INTO ${s}.members (member_id, role, name, certifications, registered_at) VALUES ($1, 'inspector', $2, $3, $4) ON CONFLICT DO NOTHING`,
             [d.inspectorId, d.name, d.certifications, d.registeredAt],
           );
+          return;
+        }
+        case 'InspectorProfileUpdated': {
+          const d = dataOf<InspectorProfileUpdated>(event);
+          await manager.query(`UPDATE ${s}.members SET certifications = $2 WHERE member_id = $1`, [d.inspectorId, d.certifications]);
           return;
         }
         case 'OperatorRegistered': {

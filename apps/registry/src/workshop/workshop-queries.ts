@@ -36,6 +36,8 @@ interface QualityRow {
   deliveries: number;
   on_time_deliveries: number;
   on_time_rate: string;
+  disputes: number;
+  overturned_results: number;
 }
 
 interface RuleRow {
@@ -55,6 +57,9 @@ export interface PublicQuality {
   deliveries: number;
   onTimeDeliveries: number;
   onTimeRate: number;
+  /** Results of its lots disputed (by the brand or itself) and results a re-inspection overturned. */
+  disputes: number;
+  overturnedResults: number;
   score: number;
 }
 
@@ -106,6 +111,8 @@ const publicQuality = (q: QualityRow): PublicQuality => ({
   deliveries: q.deliveries,
   onTimeDeliveries: q.on_time_deliveries,
   onTimeRate: Number(q.on_time_rate),
+  disputes: q.disputes,
+  overturnedResults: q.overturned_results,
   score: Number(q.score),
 });
 

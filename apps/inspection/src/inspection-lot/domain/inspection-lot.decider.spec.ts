@@ -1,9 +1,10 @@
-import { DomainError } from '#libs/domain';
+import { DomainError, NotFound } from '#libs/domain';
 import { DeciderSpecification } from '#libs/testing';
 import { samplingTables } from '../../sampling/sampling-tables.js';
-import type { OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
-import { inspectionLotDecider, LotAlreadyInspected } from './inspection-lot.decider.js';
-import type { InspectionLotEvent, InspectionLotOpened } from './inspection-lot.events.js';
+import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, InspectionLotCommand, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
+import { DisputeRefused, inspectionLotDecider, LotAlreadyInspected, LotNotAssignedToYou } from './inspection-lot.decider.js';
+import type { InspectionLotEvent, InspectionLotOpened, InspectorAssigned } from './inspection-lot.events.js';
+import type { InspectorCandidate } from './inspector-assignment.js';
 import { buildLotPlan, type Severity } from './lot-plan.js';
 
 const tables = samplingTables();
@@ -28,6 +29,23 @@ const result = (defects: Partial<Record<'critical' | 'major' | 'minor', number>>
   evidence: [{ kind: 'photo', ref: 'img-1' }],
   inspectedAt: '2026-03-01T09:00:00.000Z',
   maxReworkRounds: 1,
+  disputeWindowSeconds: 3600,
+  ...extra,
+});
+
+const assigned = (inspectorId = 'insp-1', assignedAt = '2026-03-01T08:00:01.000Z'): InspectorAssigned => ({
+  type: 'InspectorAssigned',
+  data: { inspectionLotId: 'lot-1', inspectorId, purpose: 'inspection', by: 'network', eligible: 1, assignedAt, dueAt: new Date(Date.parse(assignedAt) + 3_600_000).toISOString() },
+});
+const candidate = (inspectorId: string, extra: Partial<InspectorCandidate> = {}): InspectorCandidate => ({ inspectorId, processes: ['sewing'], regions: [], affiliations: [], openLots: 0, ...extra });
+const assign = (candidates: InspectorCandidate[], extra: Partial<AssignInspector> = {}): AssignInspector => ({
+  type: 'AssignInspector',
+  candidates,
+  region: 'zhejiang',
+  nominee: null,
+  at: '2026-03-01T08:00:01.000Z',
+  timeoutSeconds: 3600,
+  expire: false,
   ...extra,
 });
 
@@ -66,7 +84,7 @@ describe('inspection lot decider', () => {
   });
 
   it('passes a lot within every class’s acceptance number (Ac inclusive)', () => {
-    const events = inspectionLotDecider.decide(result({ major: 5, minor: 7 }, { rejectedUnits: 2 }), { status: 'pending', facts: { ...facts, sampleSize: 80, severity: 'normal', reworkRound: 0 }, plan: opened().data.plan });
+    const events = run([opened(), assigned()], result({ major: 5, minor: 7 }, { rejectedUnits: 2 }));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       type: 'InspectionPassed',
@@ -75,31 +93,31 @@ describe('inspection lot decider', () => {
   });
 
   it('fails at Re of a class, with rework on the first failure', () => {
-    const [event] = run([opened()], result({ major: 6 }));
+    const [event] = run([opened(), assigned()], result({ major: 6 }));
     expect(event).toMatchObject({ type: 'InspectionFailed', data: { disposition: 'rework', majorDefects: 6, verdicts: { major: false, minor: true, critical: true } } });
   });
 
   it('any critical defect rejects (AQL 0), even with no major or minor defects', () => {
-    const [event] = run([opened()], result({ critical: 1 }));
+    const [event] = run([opened(), assigned()], result({ critical: 1 }));
     expect(event).toMatchObject({ type: 'InspectionFailed', data: { criticalDefects: 1, verdicts: { critical: false } } });
   });
 
   it('asks for re-planning once the rework rounds are used up, or when inspection is discontinued', () => {
-    expect(run([opened('normal', 1)], result({ major: 4 }))[0]).toMatchObject({ type: 'InspectionFailed', data: { disposition: 'replan', reworkRound: 1 } });
-    expect(run([opened('normal', 1)], result({ major: 4 }, { maxReworkRounds: 2 }))[0]).toMatchObject({ data: { disposition: 'rework' } });
-    expect(run([opened('discontinued')], result({ major: 6 }, { sampled: 1000 }))[0]).toMatchObject({ data: { disposition: 'replan' } });
+    expect(run([opened('normal', 1), assigned()], result({ major: 4 }))[0]).toMatchObject({ type: 'InspectionFailed', data: { disposition: 'replan', reworkRound: 1 } });
+    expect(run([opened('normal', 1), assigned()], result({ major: 4 }, { maxReworkRounds: 2 }))[0]).toMatchObject({ data: { disposition: 'rework' } });
+    expect(run([opened('discontinued'), assigned()], result({ major: 6 }, { sampled: 1000 }))[0]).toMatchObject({ data: { disposition: 'replan' } });
   });
 
   it('refuses fewer samples than the plan requires, naming the field', () => {
-    const error = spec.given([opened()]).when(result({}, { sampled: 79 })).thenThrows(DomainError);
+    const error = spec.given([opened(), assigned()]).when(result({}, { sampled: 79 })).thenThrows(DomainError);
     expect(error).toMatchObject({ kind: 'invalid', details: { field: 'sampled', required: 80 } });
-    spec.given([opened()]).when(result({}, { sampled: 1001 })).thenThrows((e) => e instanceof DomainError && e.message.includes('lot size'));
-    spec.given([opened()]).when(result({}, { rejectedUnits: 81 })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('rejectedUnits'));
+    spec.given([opened(), assigned()]).when(result({}, { sampled: 1001 })).thenThrows((e) => e instanceof DomainError && e.message.includes('lot size'));
+    spec.given([opened(), assigned()]).when(result({}, { rejectedUnits: 81 })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('rejectedUnits'));
   });
 
   it('keeps results immutable', () => {
-    const [passed] = run([opened()], result({}));
-    spec.given([opened(), passed]).when(result({ major: 9 })).thenThrows(LotAlreadyInspected);
+    const [passed] = run([opened(), assigned()], result({}));
+    spec.given([opened(), assigned(), passed]).when(result({ major: 9 })).thenThrows(LotAlreadyInspected);
   });
 
   it('refuses a result for a lot that was never opened', () => {
@@ -107,7 +125,164 @@ describe('inspection lot decider', () => {
   });
 });
 
-function run(given: InspectionLotEvent[], command: RecordInspectionResult): InspectionLotEvent[] {
+describe('inspection lot assignment', () => {
+  it('gives a new lot to the eligible inspector with the fewest open lots, due after the timeout', () => {
+    const [event] = run([opened()], assign([candidate('insp-b', { openLots: 2 }), candidate('insp-a', { openLots: 3 }), candidate('insp-c', { openLots: 2 })]));
+    expect(event).toEqual({
+      type: 'InspectorAssigned',
+      data: { inspectionLotId: 'lot-1', inspectorId: 'insp-b', purpose: 'inspection', by: 'network', eligible: 3, assignedAt: '2026-03-01T08:00:01.000Z', dueAt: '2026-03-01T09:00:01.000Z' },
+    });
+  });
+
+  it('never assigns an inspector tied to the workshop or the brand, however idle', () => {
+    const tiedToWorkshop = candidate('insp-w', { affiliations: ['ws-1'] });
+    const tiedToBrand = candidate('insp-b', { affiliations: ['b-1'] });
+    expect(run([opened()], assign([tiedToWorkshop, tiedToBrand, candidate('insp-free', { openLots: 50 })]))[0]).toMatchObject({ data: { inspectorId: 'insp-free', eligible: 1 } });
+    expect(run([opened()], assign([tiedToWorkshop, tiedToBrand]))[0]).toMatchObject({ type: 'InspectionAwaitingInspector', data: { candidates: 2 } });
+    // named by the brand: still passed over
+    expect(run([opened()], assign([tiedToWorkshop, candidate('insp-free')], { nominee: 'insp-w' }))[0]).toMatchObject({ data: { inspectorId: 'insp-free', by: 'network', nomineeSkipped: 'affiliated' } });
+  });
+
+  it('assigns only inspectors certified for the process and working in the region (no region = everywhere)', () => {
+    const cutter = candidate('insp-a', { processes: ['cutting'] });
+    const elsewhere = candidate('insp-b', { regions: ['guangdong'] });
+    const local = candidate('insp-c', { regions: ['zhejiang'], openLots: 9 });
+    expect(run([opened()], assign([cutter, elsewhere, local]))[0]).toMatchObject({ data: { inspectorId: 'insp-c' } });
+    expect(run([opened()], assign([cutter, elsewhere]))[0]).toMatchObject({ type: 'InspectionAwaitingInspector' });
+    expect(run([opened()], assign([elsewhere], { region: null }))[0]).toMatchObject({ data: { inspectorId: 'insp-b' } });
+  });
+
+  it("takes the brand's nominee when eligible, whatever its load", () => {
+    expect(run([opened()], assign([candidate('insp-a'), candidate('insp-n', { openLots: 7 })], { nominee: 'insp-n' }))[0]).toMatchObject({ data: { inspectorId: 'insp-n', by: 'brand-nominee' } });
+  });
+
+  it('leaves an assigned lot alone, and records waiting for an inspector once', () => {
+    spec.given([opened(), assigned()]).when(assign([candidate('insp-z')])).thenNothing();
+    const [awaiting] = run([opened()], assign([]));
+    spec.given([opened(), awaiting]).when(assign([])).thenNothing();
+    expect(run([opened(), awaiting], assign([candidate('insp-z')]))[0]).toMatchObject({ type: 'InspectorAssigned', data: { inspectorId: 'insp-z' } });
+  });
+
+  it('reassigns a lot whose inspector timed out to another, and refuses the late result of the first', () => {
+    const late = '2026-03-01T09:00:01.000Z';
+    spec.given([opened(), assigned()]).when(assign([candidate('insp-1'), candidate('insp-2', { openLots: 5 })], { expire: true, at: '2026-03-01T09:00:00.999Z' })).thenNothing();
+    const events = run([opened(), assigned()], assign([candidate('insp-1'), candidate('insp-2', { openLots: 5 })], { expire: true, at: late }));
+    expect(events).toMatchObject([
+      { type: 'InspectorAssignmentExpired', data: { inspectorId: 'insp-1', expiredAt: late } },
+      { type: 'InspectorAssigned', data: { inspectorId: 'insp-2', assignedAt: late } },
+    ]);
+    spec.given([opened(), assigned(), ...events]).when(result({})).thenThrows(LotNotAssignedToYou);
+    expect(run([opened(), assigned(), ...events], result({}, { inspectorId: 'insp-2' }))[0]).toMatchObject({ type: 'InspectionPassed', data: { inspectorId: 'insp-2' } });
+    // nobody else eligible: the one who timed out gets it again rather than nobody
+    expect(run([opened(), assigned()], assign([candidate('insp-1')], { expire: true, at: late }))[1]).toMatchObject({ data: { inspectorId: 'insp-1' } });
+  });
+
+  it('lets only the assigned inspector record a result: anyone else is told the lot does not exist', () => {
+    const error = spec.given([opened(), assigned('insp-1')]).when(result({}, { inspectorId: 'insp-2' })).thenThrows(LotNotAssignedToYou);
+    expect(error).toMatchObject({ kind: 'not_found', code: 'inspection_lot_not_found' });
+    spec.given([opened()]).when(result({})).thenThrows(LotNotAssignedToYou);
+    const [passed] = run([opened(), assigned()], result({}));
+    spec.given([opened(), assigned(), passed]).when(result({}, { inspectorId: 'insp-2' })).thenThrows(LotNotAssignedToYou);
+  });
+});
+
+describe('evidence', () => {
+  const attach = (role: 'inspector' | 'brand' | 'workshop', by: string, fileId = 'ev-1') => ({
+    type: 'AttachEvidenceFile' as const, role, by, fileId, sha256: 'a'.repeat(64), sizeBytes: 10, contentType: 'image/jpeg', fileName: 'seam.jpg', kind: 'photo', at: '2026-03-01T08:30:00.000Z',
+  });
+  it('attaches files of the assigned inspector, the brand and the workshop only, once; a result cites only attached files', () => {
+    const [attached] = run([opened(), assigned()], attach('inspector', 'insp-1'));
+    expect(attached).toMatchObject({ type: 'EvidenceFileAttached', data: { fileId: 'ev-1', uploadedBy: 'insp-1', role: 'inspector' } });
+    spec.given([opened(), assigned(), attached]).when(attach('inspector', 'insp-1')).thenNothing();
+    spec.given([opened(), assigned()]).when(attach('inspector', 'insp-2')).thenThrows(LotNotAssignedToYou);
+    spec.given([opened(), assigned()]).when(attach('brand', 'b-2')).thenThrows(LotNotAssignedToYou);
+    expect(run([opened(), assigned()], attach('workshop', 'ws-1', 'ev-2'))).toHaveLength(1);
+    const [passed] = run([opened(), assigned(), attached], result({}, { fileIds: ['ev-1'], measurements: [{ sample: 80, characteristic: 'width', value: 52.1, unit: 'cm' }] }));
+    expect(passed).toMatchObject({ data: { files: [{ fileId: 'ev-1', sha256: 'a'.repeat(64), kind: 'photo' }], measurements: [{ sample: 80 }] } });
+    spec.given([opened(), assigned()]).when(result({}, { fileIds: ['ev-1'] })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('fileIds.0'));
+    spec.given([opened(), assigned()]).when(result({}, { measurements: [{ sample: 0, characteristic: 'w', value: 1, unit: 'cm' }] })).thenThrows((e) => e instanceof DomainError && e.message.startsWith('measurements.0.sample'));
+  });
+});
+
+describe('disputes', () => {
+  const inspected = (defects: Partial<Record<'critical' | 'major' | 'minor', number>> = {}) => {
+    const given = [opened(), assigned('insp-1')];
+    return [...given, ...run(given, result(defects))];
+  };
+  const dispute = (extra: Partial<DisputeInspectionResult> = {}): DisputeInspectionResult => ({
+    type: 'DisputeInspectionResult',
+    party: 'brand',
+    by: 'b-1',
+    reason: 'the seams open after one wash',
+    evidence: [{ kind: 'photo', ref: 'file-1' }],
+    at: '2026-03-01T09:30:00.000Z',
+    ...extra,
+  });
+  const reinspector = candidate('insp-2', { openLots: 9 });
+
+  it('lets the brand or the workshop dispute within the window; another inspector, never the original, re-inspects', () => {
+    const history = inspected();
+    expect(history.at(-1)).toMatchObject({ type: 'InspectionPassed', data: { disputeWindowEndsAt: '2026-03-01T10:00:00.000Z' } });
+    const [disputed] = run(history, dispute());
+    expect(disputed).toMatchObject({ type: 'InspectionDisputed', data: { party: 'brand', disputedBy: 'b-1', originalOutcome: 'passed', originalInspectorId: 'insp-1', reason: 'the seams open after one wash' } });
+    // the original inspector is the idlest, and the brand named it: still barred
+    const [reassigned] = run([...history, disputed], assign([candidate('insp-1'), reinspector], { nominee: 'insp-1' }));
+    expect(reassigned).toMatchObject({ type: 'InspectorAssigned', data: { inspectorId: 'insp-2', purpose: 'reinspection', by: 'network' } });
+    expect(run([...history, disputed], assign([candidate('insp-1')]))[0]).toMatchObject({ type: 'InspectionAwaitingInspector', data: { purpose: 'reinspection' } });
+    expect(run(history, dispute({ party: 'workshop', by: 'ws-1' }))[0]).toMatchObject({ data: { party: 'workshop' } });
+  });
+
+  it('refuses a dispute after the window, a second dispute, one before any result, and one by a stranger', () => {
+    const history = inspected();
+    const late = spec.given(history).when(dispute({ at: '2026-03-01T10:00:00.000Z' })).thenThrows(DisputeRefused);
+    expect(late).toMatchObject({ code: 'dispute_window_closed', kind: 'rejected', details: { disputeWindowEndsAt: '2026-03-01T10:00:00.000Z' } });
+    const [disputed] = run(history, dispute());
+    expect(spec.given([...history, disputed]).when(dispute({ party: 'workshop', by: 'ws-1' })).thenThrows(DisputeRefused)).toMatchObject({ code: 'lot_already_disputed', kind: 'conflict' });
+    expect(spec.given([opened(), assigned()]).when(dispute()).thenThrows(DisputeRefused)).toMatchObject({ code: 'lot_not_inspected' });
+    spec.given(history).when(dispute({ by: 'b-2' })).thenThrows(NotFound);
+    const final = run(history, { type: 'CloseDisputeWindow', at: '2026-03-01T10:00:00.000Z' });
+    expect(spec.given([...history, ...final]).when(dispute()).thenThrows(DisputeRefused)).toMatchObject({ code: 'dispute_window_closed' });
+  });
+
+  it('overturns a pass: the re-inspection fails the lot, final; the original inspector may not answer', () => {
+    const history = inspected();
+    const [disputed] = run(history, dispute());
+    const [reassigned] = run([...history, disputed], assign([reinspector]));
+    const given = [...history, disputed, reassigned];
+    spec.given(given).when(result({ major: 6 })).thenThrows(LotAlreadyInspected);
+    spec.given(given).when(result({}, { inspectorId: 'insp-3' })).thenThrows(LotNotAssignedToYou);
+    const events = run(given, result({ major: 6 }, { inspectorId: 'insp-2', inspectedAt: '2026-03-01T11:00:00.000Z' }));
+    expect(events).toMatchObject([
+      { type: 'InspectionDisputeResolved', data: { originalOutcome: 'passed', finalOutcome: 'failed', overturned: true, originalInspectorId: 'insp-1', reinspectorId: 'insp-2', party: 'brand', passedQuantity: 0, majorDefects: 6 } },
+      { type: 'InspectionResultFinal', data: { outcome: 'failed', finalBecause: 'dispute_resolved', overturned: true, inspectorId: 'insp-2', finalAt: '2026-03-01T11:00:00.000Z' } },
+    ]);
+    spec.given([...given, ...events]).when(result({}, { inspectorId: 'insp-2' })).thenThrows(LotAlreadyInspected);
+    spec.given([...given, ...events]).when(dispute({ party: 'workshop', by: 'ws-1' })).thenThrows(DisputeRefused);
+  });
+
+  it('upholds a fail when the re-inspection agrees, and overturns a fail when it passes', () => {
+    const history = inspected({ major: 6 });
+    const [disputed] = run(history, dispute({ party: 'workshop', by: 'ws-1' }));
+    const [reassigned] = run([...history, disputed], assign([reinspector]));
+    const given = [...history, disputed, reassigned];
+    expect(run(given, result({ major: 6 }, { inspectorId: 'insp-2' }))).toMatchObject([{ data: { overturned: false, finalOutcome: 'failed' } }, { data: { outcome: 'failed', overturned: false } }]);
+    expect(run(given, result({}, { inspectorId: 'insp-2' }))).toMatchObject([{ data: { overturned: true, originalOutcome: 'failed', finalOutcome: 'passed', passedQuantity: 1000 } }, { data: { outcome: 'passed' } }]);
+  });
+
+  it('makes an undisputed result final when its window has passed, once; at once when the window is 0', () => {
+    const history = inspected();
+    const close = (at: string): CloseDisputeWindow => ({ type: 'CloseDisputeWindow', at });
+    spec.given(history).when(close('2026-03-01T09:59:59.999Z')).thenNothing();
+    const final = run(history, close('2026-03-01T10:00:00.000Z'));
+    expect(final).toMatchObject([{ type: 'InspectionResultFinal', data: { outcome: 'passed', finalBecause: 'dispute_window_closed', inspectorId: 'insp-1', passedQuantity: 1000, overturned: false } }]);
+    spec.given([...history, ...final]).when(close('2026-03-02T00:00:00.000Z')).thenNothing();
+    const [disputed] = run(history, dispute());
+    spec.given([...history, disputed]).when(close('2026-03-02T00:00:00.000Z')).thenNothing();
+    expect(run([opened(), assigned()], result({}, { disputeWindowSeconds: 0 })).map((e) => e.type)).toEqual(['InspectionPassed', 'InspectionResultFinal']);
+  });
+});
+
+function run(given: InspectionLotEvent[], command: InspectionLotCommand): InspectionLotEvent[] {
   const state = given.reduce(inspectionLotDecider.evolve, inspectionLotDecider.initialState());
   return inspectionLotDecider.decide(command, state);
 }

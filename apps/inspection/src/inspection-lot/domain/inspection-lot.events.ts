@@ -37,6 +37,38 @@ export interface EvidenceReference {
 
 export type DefectCounts = Record<DefectClass, number>;
 
+/** One measured value of one sampled unit (e.g. sample 3, chest width, 52.1 cm). */
+export interface Measurement {
+  sample: number;
+  characteristic: string;
+  value: number;
+  unit: string;
+}
+
+/** An evidence file attached to the lot, as a result or a dispute cites it. */
+export interface EvidenceFileReference {
+  fileId: string;
+  sha256: string;
+  kind: string;
+}
+
+/** A photo or report stored for the lot (bytes in the evidence storage; its hash here, in the stream). */
+export type EvidenceFileAttached = DomainEvent<
+  'EvidenceFileAttached',
+  {
+    inspectionLotId: string;
+    fileId: string;
+    sha256: string;
+    sizeBytes: number;
+    contentType: string;
+    fileName: string;
+    kind: string;
+    uploadedBy: string;
+    role: 'inspector' | 'brand' | 'workshop';
+    attachedAt: string;
+  }
+>;
+
 /** What the inspector recorded, kept on the result for traceability. */
 export interface InspectionRecord {
   inspectorId: string;
@@ -46,6 +78,10 @@ export interface InspectionRecord {
   verdicts: Record<DefectClass, boolean>;
   rejectedUnits: number;
   evidence: EvidenceReference[];
+  /** Measured values per sample (absent on older results). */
+  measurements?: Measurement[];
+  /** Evidence files attached to the lot that the result cites (absent on older results). */
+  files?: EvidenceFileReference[];
   notes?: string;
   codeLetter: string;
 }
@@ -56,6 +92,8 @@ export type InspectionPassed = DomainEvent<
     InspectionRecord & {
       passedQuantity: number;
       inspectedAt: string;
+      /** Until when the brand or the workshop may dispute the result (= inspectedAt when disputes are off). Absent on older events. */
+      disputeWindowEndsAt?: string;
       criticalDefects: number;
       majorDefects: number;
       minorDefects: number;
@@ -73,7 +111,97 @@ export type InspectionFailed = DomainEvent<
       /** Why this disposition, in words. */
       dispositionReason: string;
       inspectedAt: string;
+      disputeWindowEndsAt?: string;
     }
 >;
 
-export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed;
+/** Why an inspector holds a lot: its first inspection, or the re-inspection of a disputed result. */
+export type AssignmentPurpose = 'inspection' | 'reinspection';
+
+/** The network (or the brand's nomination) gave the lot to one inspector, who alone may record its result until `dueAt`. */
+export type InspectorAssigned = DomainEvent<
+  'InspectorAssigned',
+  {
+    inspectionLotId: string;
+    inspectorId: string;
+    purpose: AssignmentPurpose;
+    by: 'network' | 'brand-nominee';
+    /** How many inspectors were eligible. */
+    eligible: number;
+    /** Why the brand's nominee was passed over (not eligible for this lot, timed out, unknown). */
+    nomineeSkipped?: string;
+    assignedAt: string;
+    dueAt: string;
+  }
+>;
+
+/** The assigned inspector recorded nothing in time: the assignment ends (a result from it is refused from now on). */
+export type InspectorAssignmentExpired = DomainEvent<'InspectorAssignmentExpired', { inspectionLotId: string; inspectorId: string; assignedAt: string; dueAt: string; expiredAt: string }>;
+
+/** No inspector is eligible for the lot (none certified for the process and region, or all tied to the parties); a sweep tries again. */
+export type InspectionAwaitingInspector = DomainEvent<'InspectionAwaitingInspector', { inspectionLotId: string; purpose: AssignmentPurpose; candidates: number; at: string }>;
+
+export type Outcome = 'passed' | 'failed';
+export type DisputingParty = 'brand' | 'workshop';
+
+/** The brand or the workshop challenged the result within the window; another inspector re-inspects. */
+export type InspectionDisputed = DomainEvent<
+  'InspectionDisputed',
+  InspectionLotFacts & {
+    party: DisputingParty;
+    disputedBy: string;
+    reason: string;
+    evidence: EvidenceReference[];
+    files?: EvidenceFileReference[];
+    originalOutcome: Outcome;
+    originalInspectorId: string;
+    disputeWindowEndsAt: string;
+    disputedAt: string;
+  }
+>;
+
+/** The re-inspection of a disputed result: its outcome is final; `overturned` when it differs from the original. */
+export type InspectionDisputeResolved = DomainEvent<
+  'InspectionDisputeResolved',
+  InspectionLotFacts & {
+    party: DisputingParty;
+    disputedBy: string;
+    originalOutcome: Outcome;
+    finalOutcome: Outcome;
+    overturned: boolean;
+    originalInspectorId: string;
+    reinspectorId: string;
+    sampled: number;
+    defects: DefectCounts;
+    verdicts: Record<DefectClass, boolean>;
+    criticalDefects: number;
+    majorDefects: number;
+    minorDefects: number;
+    /** Units the final outcome hands on (lot size − rejected units on a pass, 0 on a fail). */
+    passedQuantity: number;
+    evidence: EvidenceReference[];
+    measurements?: Measurement[];
+    files?: EvidenceFileReference[];
+    notes?: string;
+    resolvedAt: string;
+  }
+>;
+
+/**
+ * The lot's outcome can no longer change: the dispute window closed with no dispute, or a dispute was resolved.
+ * What settlement pays (or takes back) by.
+ */
+export type InspectionResultFinal = DomainEvent<
+  'InspectionResultFinal',
+  InspectionLotFacts & {
+    outcome: Outcome;
+    /** The inspector whose result stands. */
+    inspectorId: string;
+    finalBecause: 'dispute_window_closed' | 'dispute_resolved';
+    overturned: boolean;
+    passedQuantity: number;
+    finalAt: string;
+  }
+>;
+
+export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector | InspectionDisputed | InspectionDisputeResolved | InspectionResultFinal | EvidenceFileAttached;

@@ -1,6 +1,7 @@
 import type { MemberTokenCommand, TokenGrant } from '../../member/domain/member-tokens.js';
+import type { InspectorQualifications } from './inspector.events.js';
 
-export interface RegisterInspector {
+export interface RegisterInspector extends Partial<InspectorQualifications> {
   type: 'RegisterInspector';
   inspectorId: string;
   name: string;
@@ -10,4 +11,13 @@ export interface RegisterInspector {
   at: string;
 }
 
-export type InspectorCommand = RegisterInspector | MemberTokenCommand;
+/** The inspector (or an operator) declares what it inspects, where, and whom it is tied to; replaces the previous declaration. */
+export interface UpdateInspectorProfile extends InspectorQualifications {
+  type: 'UpdateInspectorProfile';
+  inspectorId: string;
+  certifications: string[];
+  by: string;
+  at: string;
+}
+
+export type InspectorCommand = RegisterInspector | UpdateInspectorProfile | MemberTokenCommand;

@@ -15,7 +15,8 @@ const register = (overrides: { name?: string; certifications?: string[] } = {}) 
   token,
   at,
 });
-const registered: InspectorEvent = { type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: at } };
+const none = { processes: [], regions: [], affiliations: [] };
+const registered: InspectorEvent = { type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: at, ...none } };
 const issued: InspectorEvent = { type: 'MemberTokenIssued', data: { memberId: 'i-1', role: 'inspector', tokenId: 'it-1', issuedAt: at, expiresAt: token.expiresAt } };
 
 describe('inspector decider', () => {
@@ -27,17 +28,27 @@ describe('inspector decider', () => {
     spec
       .given([])
       .when(register({ name: '  Chen Jing ', certifications: [] }))
-      .then([{ type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: [], registeredAt: at } }, issued]);
+      .then([{ type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: [], registeredAt: at, ...none } }, issued]);
     spec
       .given([])
       .when(register({ certifications: [' ISO 2859-1 '] }))
-      .then([{ type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: ['ISO 2859-1'], registeredAt: at } }, issued]);
+      .then([{ type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: ['ISO 2859-1'], registeredAt: at, ...none } }, issued]);
   });
 
   it('refuses a blank name, a blank certification and a certification listed twice, naming the field', () => {
     spec.given([]).when(register({ name: '   ' })).thenThrows((e) => e instanceof ValidationFailed && e.field === 'name');
     spec.given([]).when(register({ certifications: ['ISO 2859-1', ' '] })).thenThrows((e) => e instanceof ValidationFailed && e.field === 'certifications.1');
     spec.given([]).when(register({ certifications: ['ISO 2859-1', 'iso 2859-1'] })).thenThrows((e) => e instanceof ValidationFailed && e.field === 'certifications.1');
+  });
+
+  it('declares the processes it inspects (catalogue only), its regions and its ties, on registration and later', () => {
+    const declared = { processes: ['sewing', 'cutting'], regions: ['Zhejiang'], affiliations: ['ws-9'] };
+    spec.given([]).when({ ...register(), ...declared }).then([{ type: 'InspectorRegistered', data: { inspectorId: 'i-1', name: 'Chen Jing', certifications: ['ISO 2859-1', 'ASQ CQI'], registeredAt: at, ...declared } }, issued]);
+    spec.given([]).when({ ...register(), processes: ['sewing', 'sewwing'] }).thenThrows((e) => e instanceof ValidationFailed && e.field === 'processes.1');
+    spec.given([]).when({ ...register(), affiliations: ['i-1'] }).thenThrows((e) => e instanceof ValidationFailed && e.field === 'affiliations.0');
+    const update = { type: 'UpdateInspectorProfile' as const, inspectorId: 'i-1', certifications: ['ISO 2859-1'], ...declared, by: 'i-1', at: later };
+    spec.given([registered, issued]).when(update).then([{ type: 'InspectorProfileUpdated', data: { inspectorId: 'i-1', certifications: ['ISO 2859-1'], ...declared, updatedAt: later, by: 'i-1' } }]);
+    spec.given([]).when(update).thenThrows(NotFound);
   });
 
   it('refuses a second registration of the same inspector', () => {

@@ -1,13 +1,29 @@
-import { DomainError, type Decider } from '#libs/domain';
+import { PROCESS_CATALOGUE } from '#libs/contracts';
+import { DomainError, NotFound, ValidationFailed, type Decider } from '#libs/domain';
 import { decideRegisteredMemberTokens, distinctLabels, memberName } from '../../member/domain/member.js';
 import { evolveTokens, issued, type Tokens } from '../../member/domain/member-tokens.js';
 import type { InspectorCommand } from './inspector.commands.js';
-import type { InspectorEvent } from './inspector.events.js';
+import type { InspectorEvent, InspectorQualifications } from './inspector.events.js';
 
 /** An inspector is a network member like a brand: registered once by an operator, with its own tokens. */
 export type InspectorState =
   | { status: 'unregistered' }
-  | { status: 'registered'; inspectorId: string; name: string; certifications: string[]; registeredAt: string; tokens: Tokens };
+  | ({ status: 'registered'; inspectorId: string; name: string; certifications: string[]; registeredAt: string; tokens: Tokens } & InspectorQualifications);
+
+const CATALOGUE: ReadonlySet<string> = new Set(PROCESS_CATALOGUE);
+
+/** Processes from the catalogue, regions and affiliations as distinct labels; an inspector cannot be tied to itself. */
+function qualifications(inspectorId: string, input: Partial<InspectorQualifications>): InspectorQualifications {
+  const processes = distinctLabels(input.processes ?? [], 'processes');
+  processes.forEach((p, i) => {
+    if (!CATALOGUE.has(p)) throw new ValidationFailed(`processes.${i}`, `"${p}" is not a process of the catalogue`);
+  });
+  const affiliations = distinctLabels(input.affiliations ?? [], 'affiliations');
+  affiliations.forEach((a, i) => {
+    if (a === inspectorId) throw new ValidationFailed(`affiliations.${i}`, 'an inspector is not an affiliation of itself');
+  });
+  return { processes, regions: distinctLabels(input.regions ?? [], 'regions'), affiliations };
+}
 
 export const inspectorDecider: Decider<InspectorState, InspectorCommand, InspectorEvent> = {
   initialState: () => ({ status: 'unregistered' }),
@@ -21,9 +37,14 @@ export const inspectorDecider: Decider<InspectorState, InspectorCommand, Inspect
         const name = memberName(command.name);
         const certifications = distinctLabels(command.certifications, 'certifications');
         return [
-          { type: 'InspectorRegistered', data: { inspectorId: command.inspectorId, name, certifications, registeredAt: command.at } },
+          { type: 'InspectorRegistered', data: { inspectorId: command.inspectorId, name, certifications, registeredAt: command.at, ...qualifications(command.inspectorId, command) } },
           issued(command.inspectorId, 'inspector', command.token),
         ];
+      }
+      case 'UpdateInspectorProfile': {
+        if (state.status !== 'registered') throw new NotFound('inspector', command.inspectorId);
+        const certifications = distinctLabels(command.certifications, 'certifications');
+        return [{ type: 'InspectorProfileUpdated', data: { inspectorId: command.inspectorId, certifications, ...qualifications(command.inspectorId, command), updatedAt: command.at, by: command.by } }];
       }
       case 'RotateMemberToken':
       case 'RevokeMemberToken':
@@ -35,7 +56,12 @@ export const inspectorDecider: Decider<InspectorState, InspectorCommand, Inspect
     switch (event.type) {
       case 'InspectorRegistered': {
         const { inspectorId, name, certifications, registeredAt } = event.data;
-        return { status: 'registered', inspectorId, name, certifications, registeredAt, tokens: {} };
+        return { status: 'registered', inspectorId, name, certifications, registeredAt, tokens: {}, processes: event.data.processes ?? [], regions: event.data.regions ?? [], affiliations: event.data.affiliations ?? [] };
+      }
+      case 'InspectorProfileUpdated': {
+        if (state.status !== 'registered') return state;
+        const { certifications, processes, regions, affiliations } = event.data;
+        return { ...state, certifications, processes, regions, affiliations };
       }
       case 'MemberTokenIssued':
       case 'MemberTokenRevoked':

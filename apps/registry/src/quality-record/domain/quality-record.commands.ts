@@ -24,4 +24,25 @@ export interface RecordDelivery {
   reworkRound?: number;
 }
 
-export type QualityRecordCommand = RecordInspectionOutcome | RecordDelivery;
+/** From inspection's `InspectionDisputed`. */
+export interface RecordDispute {
+  type: 'RecordDispute';
+  workshopId: string;
+  process: string;
+  inspectionLotId: string;
+  party: 'brand' | 'workshop';
+  disputedAt: string;
+}
+
+/** From inspection's `InspectionDisputeResolved`. */
+export interface RecordDisputeOutcome {
+  type: 'RecordDisputeOutcome';
+  workshopId: string;
+  process: string;
+  inspectionLotId: string;
+  originalOutcome: 'passed' | 'failed';
+  finalOutcome: 'passed' | 'failed';
+  resolvedAt: string;
+}
+
+export type QualityRecordCommand = RecordInspectionOutcome | RecordDelivery | RecordDispute | RecordDisputeOutcome;

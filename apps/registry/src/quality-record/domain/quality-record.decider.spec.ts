@@ -20,7 +20,7 @@ describe('quality record decider', () => {
       recorded(passed),
       {
         type: 'WorkshopQualityRecordUpdated',
-        data: { workshopId: 'w-1', process: 'sewing', lotsInspected: 1, lotsPassed: 1, score: 0.9133, lotsWithCriticalDefects: 0, unitsSampled: 50, defects: none, defectRate: 0, deliveries: 0, onTimeDeliveries: 0, onTimeRate: 0, updatedAt: passed.inspectedAt },
+        data: { workshopId: 'w-1', process: 'sewing', lotsInspected: 1, lotsPassed: 1, score: 0.9133, lotsWithCriticalDefects: 0, unitsSampled: 50, defects: none, defectRate: 0, deliveries: 0, onTimeDeliveries: 0, onTimeRate: 0, disputes: 0, overturnedResults: 0, updatedAt: passed.inspectedAt },
       },
     ]);
   });
@@ -32,6 +32,21 @@ describe('quality record decider', () => {
       data: expect.objectContaining({ lotsInspected: 2, lotsPassed: 1, lotsWithCriticalDefects: 1, unitsSampled: 100, defects: { critical: 1, major: 3, minor: 1 }, defectRate: 0.05, score: 0.73 }),
     });
   });
+  it('counts disputes, and corrects the passes when a re-inspection overturns a result (once each)', () => {
+    const dispute = { type: 'RecordDispute' as const, workshopId: 'w-1', process: 'sewing', inspectionLotId: 'il-1', party: 'brand' as const, disputedAt: '2030-03-06T00:00:00.000Z' };
+    const overturn = { type: 'RecordDisputeOutcome' as const, workshopId: 'w-1', process: 'sewing', inspectionLotId: 'il-1', originalOutcome: 'passed' as const, finalOutcome: 'failed' as const, resolvedAt: '2030-03-07T00:00:00.000Z' };
+    const [disputed, afterDispute] = qualityRecordDecider.decide(dispute, qualityRecordDecider.evolve(qualityRecordDecider.initialState(), recorded(passed)));
+    expect(afterDispute).toMatchObject({ data: { disputes: 1, overturnedResults: 0, lotsPassed: 1, score: 0.9133 } });
+    spec.given([recorded(passed), disputed]).when(dispute).thenNothing();
+    const [corrected, afterOverturn] = qualityRecordDecider.decide(overturn, [recorded(passed), disputed].reduce(qualityRecordDecider.evolve, qualityRecordDecider.initialState()));
+    expect(corrected).toMatchObject({ type: 'InspectionOutcomeCorrected', data: { overturned: true, finalOutcome: 'failed' } });
+    expect(afterOverturn).toMatchObject({ data: { disputes: 1, overturnedResults: 1, lotsInspected: 1, lotsPassed: 0 } });
+    expect((afterOverturn.data as { score: number }).score).toBeLessThan(0.9133);
+    spec.given([recorded(passed), disputed, corrected]).when(overturn).thenNothing();
+    const upheld = qualityRecordDecider.decide({ ...overturn, finalOutcome: 'passed' }, [recorded(passed), disputed].reduce(qualityRecordDecider.evolve, qualityRecordDecider.initialState()));
+    expect(upheld[1]).toMatchObject({ data: { overturnedResults: 0, lotsPassed: 1 } });
+  });
+
   it('records the same outcome only once', () => {
     spec.given([recorded(passed)]).when(passed).thenNothing();
   });
@@ -67,7 +82,7 @@ describe('quality record decider', () => {
           type: 'WorkshopQualityRecordUpdated',
           data: {
             workshopId: 'w-1', process: 'sewing', lotsInspected: 0, lotsPassed: 0, score: 0.9033, lotsWithCriticalDefects: 0, unitsSampled: 0, defects: none, defectRate: 0,
-            deliveries: 1, onTimeDeliveries: 1, onTimeRate: 1, updatedAt: delivery.completedAt,
+            deliveries: 1, onTimeDeliveries: 1, onTimeRate: 1, disputes: 0, overturnedResults: 0, updatedAt: delivery.completedAt,
           },
         },
       ]);

@@ -16,6 +16,9 @@ export interface QualityRecordState {
   onTimeDeliveries: number;
   /** Subtask ids of the latest deliveries counted (at most RECENT_KEYS): a repeat changes nothing. */
   delivered: readonly string[];
+  /** Results of its lots disputed, and overturned by the re-inspection (absent in snapshots taken before). */
+  disputes?: number;
+  overturnedResults?: number;
 }
 
 /**
@@ -52,6 +55,8 @@ function recordUpdated(workshopId: string, process: string, next: QualityRecordS
       deliveries: next.deliveries,
       onTimeDeliveries: next.onTimeDeliveries,
       onTimeRate: onTimeRate(next),
+      disputes: next.disputes ?? 0,
+      overturnedResults: next.overturnedResults ?? 0,
       updatedAt,
     },
   };
@@ -68,6 +73,8 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
     deliveries: 0,
     onTimeDeliveries: 0,
     delivered: [],
+    disputes: 0,
+    overturnedResults: 0,
   }),
 
   decide(command, state) {
@@ -84,6 +91,20 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
         const { workshopId, process, subtaskId, completedAt, dueAt } = command;
         const recorded = { type: 'DeliveryRecorded' as const, data: { workshopId, process, subtaskId, completedAt, dueAt, onTime: isOnTime(completedAt, dueAt) } };
         return [recorded, recordUpdated(workshopId, process, qualityRecordDecider.evolve(state, recorded), completedAt)];
+      }
+      case 'RecordDispute': {
+        const key = `disputed:${command.inspectionLotId}`;
+        if (state.recorded.includes(key)) return [];
+        const { workshopId, process, inspectionLotId, party, disputedAt } = command;
+        const recorded = { type: 'InspectionDisputeRecorded' as const, data: { workshopId, process, inspectionLotId, party, disputedAt } };
+        return [recorded, recordUpdated(workshopId, process, qualityRecordDecider.evolve(state, recorded), disputedAt)];
+      }
+      case 'RecordDisputeOutcome': {
+        const key = `resolved:${command.inspectionLotId}`;
+        if (state.recorded.includes(key)) return [];
+        const { workshopId, process, inspectionLotId, originalOutcome, finalOutcome, resolvedAt } = command;
+        const corrected = { type: 'InspectionOutcomeCorrected' as const, data: { workshopId, process, inspectionLotId, originalOutcome, finalOutcome, overturned: originalOutcome !== finalOutcome, resolvedAt } };
+        return [corrected, recordUpdated(workshopId, process, qualityRecordDecider.evolve(state, corrected), resolvedAt)];
       }
     }
   },
@@ -109,6 +130,14 @@ export const qualityRecordDecider: Decider<QualityRecordState, QualityRecordComm
           onTimeDeliveries: state.onTimeDeliveries + (event.data.onTime ? 1 : 0),
           delivered: remember(state.delivered, event.data.subtaskId),
         };
+      case 'InspectionDisputeRecorded':
+        return { ...state, disputes: (state.disputes ?? 0) + 1, recorded: remember(state.recorded, `disputed:${event.data.inspectionLotId}`) };
+      case 'InspectionOutcomeCorrected': {
+        const { overturned, finalOutcome, inspectionLotId } = event.data;
+        const recorded = remember(state.recorded, `resolved:${inspectionLotId}`);
+        if (!overturned) return { ...state, recorded };
+        return { ...state, lotsPassed: Math.max(0, state.lotsPassed + (finalOutcome === 'passed' ? 1 : -1)), overturnedResults: (state.overturnedResults ?? 0) + 1, recorded };
+      }
       case 'WorkshopQualityRecordUpdated':
         return state;
     }

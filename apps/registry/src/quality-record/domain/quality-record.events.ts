@@ -56,8 +56,23 @@ export type WorkshopQualityRecordUpdated = DomainEvent<
     onTimeDeliveries: number;
     /** onTimeDeliveries / deliveries, 4 decimals; 0 while nothing was delivered. */
     onTimeRate: number;
+    /** Results of its lots disputed, and results a re-inspection overturned (issue 17). */
+    disputes: number;
+    overturnedResults: number;
     updatedAt: string;
   }
 >;
 
-export type QualityRecordEvent = InspectionOutcomeRecorded | DeliveryRecorded | WorkshopQualityRecordUpdated;
+/** A result of one of the workshop's lots was disputed (by the brand or by the workshop itself). */
+export type InspectionDisputeRecorded = DomainEvent<'InspectionDisputeRecorded', { workshopId: string; process: string; inspectionLotId: string; party: 'brand' | 'workshop'; disputedAt: string }>;
+
+/**
+ * A dispute's re-inspection decided (internal): when it overturned the result, the outcome counted earlier is
+ * replaced by the final one (a pass overturned is no longer a pass; a fail overturned becomes one).
+ */
+export type InspectionOutcomeCorrected = DomainEvent<
+  'InspectionOutcomeCorrected',
+  { workshopId: string; process: string; inspectionLotId: string; originalOutcome: 'passed' | 'failed'; finalOutcome: 'passed' | 'failed'; overturned: boolean; resolvedAt: string }
+>;
+
+export type QualityRecordEvent = InspectionOutcomeRecorded | DeliveryRecorded | InspectionDisputeRecorded | InspectionOutcomeCorrected | WorkshopQualityRecordUpdated;
