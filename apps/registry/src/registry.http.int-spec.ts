@@ -447,6 +447,12 @@ describe('registry over HTTP', () => {
       return stored;
     };
     await append('InspectionPassed', { ...facts, inspectionLotId: 'il-1', passedQuantity: 500, inspectedAt: '2030-03-05T10:00:00.000Z' });
+    // Two lots' streams are consumed concurrently (lanes): the second result is published once the first is
+    // recorded, so the two updates below come in this order (under load the failure could overtake the pass).
+    await waitFor(async () => ((await call('GET', `/registry/workshops/${shop.id}`, shop.token)).body.quality?.[0]?.lotsInspected === 1 ? true : null), {
+      timeoutMs: 15_000,
+      message: 'the first lot in the quality record',
+    });
     const failed = await append('InspectionFailed', {
       ...facts, inspectionLotId: 'il-2', criticalDefects: 1, majorDefects: 3, minorDefects: 1, disposition: 'rework', inspectedAt: '2030-03-06T10:00:00.000Z',
     });
