@@ -29,6 +29,8 @@ export function subscriptions(root: string): Map<ServiceName, Map<ServiceName, s
     if (!match) throw new Error(`unexpected AsyncAPI operation name ${name}`);
     const consumer = match[1] as ServiceName;
     const producer = match[2].toLowerCase() as ServiceName;
+    // The chaos network runs the five producers; a consumer it does not run (notifications) is not audited here.
+    if (!result.has(consumer)) continue;
     result.get(consumer)!.set(producer, op.messages.map((m) => m.$ref.split('/').pop()!));
   }
   // A service hosted without the registry also hears the registry's revocations (libs/runtime revoked-tokens).
