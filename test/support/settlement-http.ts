@@ -1,5 +1,40 @@
-// HTTP helpers the settlement integration specs share: a call as a named principal, a signed webhook.
+// HTTP helpers the settlement integration specs share: settlement with the sandbox provider behind the real
+// platform edge, a call as a named principal, a signed webhook.
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { PlatformModule, useRequestEdge } from '#libs/platform';
+import { testDatabaseUrl, testPublicKeys, testSigning } from '#libs/testing';
 import { signWebhook } from '../../apps/settlement/src/funding/standard-webhooks.js';
+import { SettlementModule } from '../../apps/settlement/src/settlement.module.js';
+
+/**
+ * The settlement module behind the real platform edge (JWT with the test keys of `keySeed`, raw bodies,
+ * errors, validation) on a real PostgreSQL schema, hosting the sandbox payment provider (10 ms delay, every
+ * webhook delivered twice) signed with `providerSecret`; `env` adds settlement settings. Listens on a free port.
+ */
+export async function startSettlementWithSandbox(o: { schema: string; keySeed: string; providerSecret: string; env?: Record<string, string> }): Promise<{ app: INestApplication; base: string }> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(o.keySeed), LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
+      SettlementModule.forRoot({
+        databaseUrl: testDatabaseUrl(),
+        signing: testSigning(o.keySeed),
+        env: {
+          MESHFAB_SETTLEMENT_SCHEMA: o.schema,
+          MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${o.providerSecret}`,
+          MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
+          MESHFAB_SANDBOX_PROVIDER_DELAY_MS: '10',
+          MESHFAB_SANDBOX_PROVIDER_DUPLICATE_PERCENT: '100',
+          ...o.env,
+        },
+      }),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+  useRequestEdge(app);
+  await app.listen(0, '127.0.0.1');
+  return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
+}
 
 export interface HttpAnswer {
   status: number;

@@ -95,12 +95,9 @@ export class SettlementConfig {
   @IsBoolean()
   MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: boolean = false;
 
-  /**
-   * How often requested payouts are handed to the payout rail (the provider), in ms; each request also
-   * starts a round. 0: never (payouts wait for an operator to reconcile them with the bank).
-   */
+  /** How often requested payouts are handed to the payout rail (the provider), in ms; each request also starts a round. */
   @IsInt()
-  @Min(0)
+  @Min(10)
   @Max(600_000)
   MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: number = 1_000;
 

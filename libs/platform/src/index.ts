@@ -9,6 +9,7 @@ export * from './auth/token-issuer.js';
 export * from './auth/token-verifier.js';
 export * from './auth/verify-once.js';
 export * from './config/load-config.js';
+export * from './crypto/sealed-box.js';
 export * from './config/platform.config.js';
 export * from './configure-http-app.js';
 export * from './errors/dependency-unavailable.js';

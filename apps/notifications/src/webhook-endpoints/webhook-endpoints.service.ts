@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
 import { ident, ServiceDatabase } from '#libs/eventsourcing';
 import { rowsOf } from '../sql-rows.js';
-import type { Principal } from '#libs/platform';
+import { MAX_PAGE_LIMIT, pageLimit, type Principal } from '#libs/platform';
 import { NOTIFICATIONS_CLOCK, NOTIFICATIONS_CONFIG, SECRET_BOX, type NotificationsConfig } from '../config.js';
 import { DELIVERIES_WRITTEN, type DeliveriesWritten } from '../member-events/member-events.service.js';
 import { SUBSCRIBABLE, type MemberRole } from '../member-events/domain/member-notices.js';
@@ -204,8 +204,7 @@ export class WebhookEndpointsService {
   /** The endpoint's deliveries, newest first, a page at a time (`cursor` = the last id of the previous page). */
   async deliveries(principal: Principal, id: string, query: { cursor?: string; limit?: string; status?: string }) {
     await this.find(principal, id);
-    const limit = query.limit === undefined ? 50 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationFailed('limit', 'must be a whole number from 1 to 500');
+    const limit = pageLimit(query.limit, MAX_PAGE_LIMIT, 50);
     if (query.cursor !== undefined && !/^\d{1,18}$/.test(query.cursor)) throw new ValidationFailed('cursor', 'must be the nextCursor of a previous page');
     if (query.status !== undefined && !DELIVERY_STATUSES.includes(query.status)) throw new ValidationFailed('status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
     const rows: DeliveryRow[] = await this.database.dataSource.query(

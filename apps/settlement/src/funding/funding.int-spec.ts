@@ -5,12 +5,9 @@
 // the sandbox provider, and a property test throwing forged, replayed, reordered and duplicated deliveries.
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import fc from 'fast-check';
-import { PlatformModule, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
-import { httpCaller, sendWebhook } from '../../../../test/support/settlement-http.js';
-import { SettlementModule } from '../settlement.module.js';
+import { dropSchema, testDatabaseUrl, testTokens, uniqueSchema, waitFor } from '#libs/testing';
+import { httpCaller, sendWebhook, startSettlementWithSandbox } from '../../../../test/support/settlement-http.js';
 import { signWebhook } from './standard-webhooks.js';
 
 const jwtSecret = 'funding-int-spec-secret-0123456789abcdef';
@@ -31,26 +28,7 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
   const brandB = id('brand-b');
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(jwtSecret), LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
-        SettlementModule.forRoot({
-          databaseUrl: testDatabaseUrl(),
-          signing: testSigning(jwtSecret),
-          env: {
-            MESHFAB_SETTLEMENT_SCHEMA: schema,
-            MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}`,
-            MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
-            MESHFAB_SANDBOX_PROVIDER_DELAY_MS: '10',
-            MESHFAB_SANDBOX_PROVIDER_DUPLICATE_PERCENT: '100',
-          },
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
-    useRequestEdge(app);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    ({ app, base } = await startSettlementWithSandbox({ schema, keySeed: jwtSecret, providerSecret }));
     for (const [name, role] of [[brandA, 'brand'], [brandB, 'brand'], ['op-1', 'operator'], ['op-2', 'operator'], ['op-3', 'operator']] as const) {
       tokenOf[name] = await tokens.issue({ sub: name, role });
     }

@@ -5,7 +5,6 @@ import { PayoutService } from './payout.service.js';
 export const PAYOUT_DISPATCH = Symbol('PAYOUT_DISPATCH');
 
 export interface PayoutDispatchSettings {
-  /** 0: payouts are not dispatched (an operator reconciles them with the bank). */
   intervalMs: number;
   /** An instruction the provider has not confirmed for this long is sent again. */
   resendAfterMs: number;
@@ -33,7 +32,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.rail || this.settings.intervalMs === 0) return;
+    if (!this.rail) return;
     this.timer = setInterval(() => this.kick(), this.settings.intervalMs);
     this.timer.unref?.();
   }
@@ -46,7 +45,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Runs a dispatch round now unless one is running (called on a timer and after each request). */
   kick(): void {
-    if (!this.rail || this.settings.intervalMs === 0 || this.running || this.stopped) return;
+    if (!this.rail || this.running || this.stopped) return;
     this.running = this.dispatch(this.rail)
       .catch((error: unknown) => this.logger.warn(`payout dispatch failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {

@@ -5,15 +5,12 @@
 // forged, replayed and contradicting confirmations change nothing, and the audit proves paid out = confirmed payouts.
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { PlatformModule, useRequestEdge } from '#libs/platform';
-import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
-import { httpCaller, sendWebhook } from '../../../../test/support/settlement-http.js';
+import { dropSchema, testDatabaseUrl, testTokens, uniqueSchema, waitFor } from '#libs/testing';
+import { httpCaller, sendWebhook, startSettlementWithSandbox } from '../../../../test/support/settlement-http.js';
 import { Accounts } from '../ledger/domain/accounts.js';
 import { move } from '../ledger/domain/transfer.js';
 import { Ledger } from '../ledger/ledger.js';
-import { SettlementModule } from '../settlement.module.js';
 import { PayoutService } from './payout.service.js';
 
 const jwtSecret = 'payouts-int-spec-secret-0123456789abcdef';
@@ -30,27 +27,7 @@ describe('money out: payouts through the provider', () => {
   const shops = { paid: id('ws-paid'), bounced: id('ws-bounced'), suspended: id('ws-suspended'), forged: id('ws-forged') };
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'settlement', config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(jwtSecret), LOG_LEVEL: 'silent', MESHFAB_RATE_LIMIT_ANONYMOUS_PER_SECOND: 0 } }),
-        SettlementModule.forRoot({
-          databaseUrl: testDatabaseUrl(),
-          signing: testSigning(jwtSecret),
-          env: {
-            MESHFAB_SETTLEMENT_SCHEMA: schema,
-            MESHFAB_SETTLEMENT_PROVIDER_SECRETS: `sandbox=${providerSecret}`,
-            MESHFAB_SETTLEMENT_SANDBOX_PROVIDER: 'true',
-            MESHFAB_SANDBOX_PROVIDER_DELAY_MS: '10',
-            MESHFAB_SANDBOX_PROVIDER_DUPLICATE_PERCENT: '100',
-            MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: '50',
-          },
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
-    useRequestEdge(app);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    ({ app, base } = await startSettlementWithSandbox({ schema, keySeed: jwtSecret, providerSecret, env: { MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS: '50' } }));
     for (const shop of Object.values(shops)) tokenOf[shop] = await tokens.issue({ sub: shop, role: 'workshop' });
     tokenOf['op-1'] = await tokens.issue({ sub: 'op-1', role: 'operator' });
     // Arrange: each workshop was paid for a lot (the lot flows are settlement.int-spec's subject).

@@ -110,10 +110,6 @@ export class SandboxPaymentProvider {
     return payout;
   }
 
-  payout(payoutId: string): SandboxPayout | undefined {
-    return this.payoutsById.get(payoutId);
-  }
-
   payment(transactionId: string): SandboxPayment | undefined {
     return this.payments.get(transactionId);
   }

@@ -98,8 +98,8 @@ export class SettlementService {
   /** The lot's agreed price moves from the brand's funds into the order's escrow, or the lot waits for funds. */
   async onSubtaskAccepted(e: SubtaskAcceptedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    await this.trackOrder(m, e.orderId, e.brandId, e.price.currency, meta);
-    const context = await this.context(m, e.orderId, e.brandId, e.price.currency, true);
+    const order = await this.trackOrder(m, e.orderId, e.brandId, e.price.currency, meta);
+    const context = await this.context(m, e.orderId, e.brandId, e.price.currency, true, order.status);
     const price = { amountMinor: e.price.amountMinor, currency: e.price.currency };
     await this.lot(m, meta, { type: 'AcceptLot', lot: identity(e), price, acceptedAt: e.acceptedAt, plannedEnd: e.plannedEnd ?? null, context });
   }
@@ -111,18 +111,18 @@ export class SettlementService {
    */
   async onSubtaskCompleted(e: SubtaskCompletedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
-    const context = await this.context(m, e.orderId, e.brandId, null, false);
+    const order = await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    const context = await this.context(m, e.orderId, e.brandId, null, false, order.status);
     await this.lot(m, meta, { type: 'RecordDelivery', lot: identity(e), completedAt: e.completedAt, dueAt: e.dueAt ?? null, context });
   }
 
   /** Pays the lot exactly once: its escrowed price goes to the workshop less fee and late penalty. */
   async onInspectionPassed(e: InspectionPassedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     await this.lockBrand(m, e.brandId);
-    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    const order = await this.trackOrder(m, e.orderId, e.brandId, null, meta);
     // A pass funds the lot again only when its escrow was returned before (the order closed first).
     const row = await this.lotRow(m, e.subtaskId);
-    const context = await this.context(m, e.orderId, e.brandId, row?.currency ?? null, row?.status === 'refunded' || row?.status === 'cancelled');
+    const context = await this.context(m, e.orderId, e.brandId, row?.currency ?? null, row?.status === 'refunded' || row?.status === 'cancelled', order.status);
     await this.lot(m, meta, { type: 'RecordPass', lot: identity(e), passedAt: parseTime(e.inspectedAt, this.settings.clock()), passedQuantity: e.passedQuantity, context });
   }
 
@@ -145,7 +145,7 @@ export class SettlementService {
   async onInspectionDisputeResolved(e: InspectionDisputeResolvedContract, m: EntityManager, meta: EventMetadata): Promise<void> {
     if (!e.overturned) return;
     await this.lockBrand(m, e.brandId);
-    await this.trackOrder(m, e.orderId, e.brandId, null, meta);
+    const order = await this.trackOrder(m, e.orderId, e.brandId, null, meta);
     const row = await this.lotRow(m, e.subtaskId);
     const currency = row?.currency ?? null;
     let workshopAvailable = 0n;
@@ -154,7 +154,7 @@ export class SettlementService {
       workshopAvailable = (await this.ledger.lock(m, [payable])).get(payable.id) ?? 0n;
     }
     const mayFund = e.finalOutcome === 'passed' && (row?.status === 'refunded' || row?.status === 'cancelled');
-    const context = await this.context(m, e.orderId, e.brandId, currency, mayFund);
+    const context = await this.context(m, e.orderId, e.brandId, currency, mayFund, order.status);
     await this.lot(m, meta, {
       type: 'ResolveDispute',
       lot: identity(e),
@@ -347,15 +347,16 @@ export class SettlementService {
    * accounts' row locks) only for a command that may fund the lot: an acceptance, a pass of a lot whose
    * escrow was returned, a waiting lot's turn.
    */
-  private async context(m: EntityManager, orderId: string, brandId: string, currency: string | null, mayFund: boolean): Promise<LotContext> {
-    const [order]: Pick<OrderRow, 'status'>[] = await m.query(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [orderId]);
+  private async context(m: EntityManager, orderId: string, brandId: string, currency: string | null, mayFund: boolean, orderStatus?: OrderStatus): Promise<LotContext> {
+    // The order's status as the caller tracked it (trackOrder), else from the read model.
+    const status = orderStatus ?? (await m.query<Pick<OrderRow, 'status'>[]>(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [orderId]))[0]?.status ?? 'open';
     let available = 0n;
     if (mayFund && currency) {
       const funds = Accounts.brandFunds(brandId, currency);
       const balances = await this.ledger.lock(m, [funds, Accounts.orderEscrow(orderId, brandId, currency)]);
       available = balances.get(funds.id) ?? 0n;
     }
-    return { available, orderStatus: order?.status ?? 'open', now: this.settings.clock(), policy: this.settings.policy };
+    return { available, orderStatus: status, now: this.settings.clock(), policy: this.settings.policy };
   }
 
   /** The lot's currency and status from the read model (null: settlement has not heard of the lot's price yet). */

@@ -45,9 +45,9 @@ export function decodeCursor(cursor: string | undefined, parts: readonly ('times
   return key as string[];
 }
 
-/** `limit` from the query: default DEFAULT_PAGE_LIMIT, 1..max, else 400 naming it. */
-export function pageLimit(raw: string | number | undefined, max = MAX_PAGE_LIMIT): number {
-  if (raw === undefined || raw === '') return DEFAULT_PAGE_LIMIT > max ? max : DEFAULT_PAGE_LIMIT;
+/** `limit` from the query: default `fallback` (DEFAULT_PAGE_LIMIT), 1..max, else 400 naming it. */
+export function pageLimit(raw: string | number | undefined, max = MAX_PAGE_LIMIT, fallback = DEFAULT_PAGE_LIMIT): number {
+  if (raw === undefined || raw === '') return Math.min(fallback, max);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new ValidationFailed('limit', `must be a whole number from 1 to ${max}`);
   return n;

@@ -165,7 +165,7 @@ const awaitsInspection = (s: LotPaymentState): boolean => s.status === 'escrowed
  * (redelivery seed 1969368887). A cancelled or failed order stops rework: only a first delivery, never
  * failed, still awaits a verdict.
  */
-export const heldAtClose = (s: LotPaymentState, status: ClosedOrderStatus): boolean =>
+const heldAtClose = (s: LotPaymentState, status: ClosedOrderStatus): boolean =>
   status === 'completed' ? s.status === 'escrowed' && s.completedAt !== null : awaitsInspection(s);
 
 function evolve(state: LotPaymentState, event: LotPaymentEvent): LotPaymentState {
