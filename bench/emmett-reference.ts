@@ -1,7 +1,8 @@
 // Emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql) as the event store bench's second
 // reference: the same appends and the same global read on the same PostgreSQL, in the same run. Emmett
 // keeps its tables (emt_streams, emt_messages, …) in the connection's search_path, so it gets a schema of
-// its own, dropped afterwards.
+// its own, dropped afterwards (the bench drops it after a failure too: Emmett's migration looks its
+// functions up by name in the whole database, and one left in another schema stops it creating its own).
 import { dumbo } from '@event-driven-io/dumbo';
 import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
 import { getPostgreSQLEventStore, readMessagesBatch, type PostgresEventStore } from '@event-driven-io/emmett-postgresql';

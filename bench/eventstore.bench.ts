@@ -10,9 +10,23 @@ const meta = { correlationId: 'bench', causationId: 'bench' };
 const payload = { sku: 'TS-001', quantity: 1200, note: 'cut and sew, 3 sizes', steps: ['cutting', 'sewing', 'packing'] };
 
 export async function eventstoreBench(args: { quick: boolean; databaseUrl: string }): Promise<void> {
+  const schema = `bench_es_${randomUUID().slice(0, 8)}`;
+  try {
+    await measure(args, schema);
+  } finally {
+    // Also after a failure: Emmett looks its functions up by name in the whole database, so a schema of
+    // Emmett's left behind would keep the next run's from being created.
+    const client = new pg.Client({ connectionString: args.databaseUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}_emmett" CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
+
+async function measure(args: { quick: boolean; databaseUrl: string }, schema: string): Promise<void> {
   const rounds = args.quick ? 3 : 5;
   const durationMs = args.quick ? 1500 : 4000;
-  const schema = `bench_es_${randomUUID().slice(0, 8)}`;
   const db = await ServiceDatabase.open({ url: args.databaseUrl, schema, poolSize: 20 });
   const pool = new pg.Pool({ connectionString: args.databaseUrl, max: 20 });
   const s = `"${schema}"`;
