@@ -330,5 +330,78 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`ALTER TABLE ${s}.lots ADD CONSTRAINT lots_status_check CHECK (status IN ('awaiting_acceptance', 'awaiting_funds', 'escrowed', 'paid', 'refunded', 'cancelled'))`);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000];
+  /**
+   * Releases at the speed of the machine (issue 16, "releases/s with 16 concurrent lots"): the same
+   * posting in fewer writes. Before, every posting upserted its accounts (INSERT … ON CONFLICT), locked
+   * them (SELECT … FOR UPDATE: a lock record per row in the WAL), checked them in a third statement and
+   * updated them in a fourth. Now each account, in the global lock order the caller sorted them in, is
+   * moved by one UPDATE whose WHERE checks the floor and the cap on the locked row: the row lock, the
+   * check and the new balance in one step. A leg that does not move is either a new account (created,
+   * then moved) or a floor or cap in the way: the legs moved so far are moved back and the posting is
+   * `refused` with the balances, as before, nothing stored.
+   * Exactly once: a repeated id is answered before any balance moves; a concurrent posting of the same
+   * id makes `INSERT … ON CONFLICT DO NOTHING` wait for it, and if it committed, the legs are moved back
+   * and the posting is answered as the repeat it is. The deferred balance trigger on entries and the
+   * CHECK constraints on accounts stay as they were.
+   */
+  class SettlementLedgerPostInPlace1767500000000 implements MigrationInterface {
+    name = 'SettlementLedgerPostInPlace1767500000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE OR REPLACE FUNCTION ${s}.ledger_post(
+          p_id text, p_kind text, p_currency text, p_order text, p_subtask text, p_memo text, p_hash text,
+          p_accounts text[], p_purposes text[], p_members text[], p_orders text[], p_floors bigint[], p_amounts bigint[], p_caps bigint[]
+        ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+        DECLARE
+          v_existing text;
+          v_balances jsonb;
+          v_tries int;
+        BEGIN
+          SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+          IF FOUND THEN
+            RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+          END IF;
+          FOR i IN 1 .. cardinality(p_accounts) LOOP
+            v_tries := 0;
+            LOOP
+              UPDATE ${s}.accounts a SET balance = a.balance + p_amounts[i]
+                WHERE a.id = p_accounts[i]
+                  AND NOT (p_floors[i] IS NOT NULL AND p_amounts[i] < 0 AND a.balance + p_amounts[i] < p_floors[i])
+                  AND NOT (abs(a.balance + p_amounts[i]) > p_caps[i] AND abs(a.balance + p_amounts[i]) > abs(a.balance));
+              EXIT WHEN FOUND;
+              PERFORM 1 FROM ${s}.accounts WHERE id = p_accounts[i] FOR UPDATE;
+              IF FOUND THEN
+                UPDATE ${s}.accounts a SET balance = a.balance - l.amount
+                  FROM unnest(p_accounts[1:i - 1], p_amounts[1:i - 1]) AS l(id, amount) WHERE a.id = l.id;
+                SELECT jsonb_object_agg(id, balance::text) INTO v_balances FROM ${s}.accounts WHERE id = ANY(p_accounts);
+                RETURN jsonb_build_object('outcome', 'refused', 'balances', v_balances);
+              END IF;
+              v_tries := v_tries + 1;
+              IF v_tries > 2 THEN
+                RAISE EXCEPTION 'account % could not be created', p_accounts[i];
+              END IF;
+              INSERT INTO ${s}.accounts (id, purpose, member_id, order_id, currency, min_balance)
+                VALUES (p_accounts[i], p_purposes[i], p_members[i], p_orders[i], p_currency, p_floors[i])
+                ON CONFLICT (id) DO NOTHING;
+            END LOOP;
+          END LOOP;
+          INSERT INTO ${s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash)
+            VALUES (p_id, p_kind, p_currency, p_order, p_subtask, p_memo, p_hash)
+            ON CONFLICT (id) DO NOTHING;
+          IF NOT FOUND THEN
+            UPDATE ${s}.accounts a SET balance = a.balance - l.amount FROM unnest(p_accounts, p_amounts) AS l(id, amount) WHERE a.id = l.id;
+            SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+            RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+          END IF;
+          INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency)
+            SELECT p_id, l.id, l.amount, p_currency FROM unnest(p_accounts, p_amounts) AS l(id, amount);
+          RETURN jsonb_build_object('outcome', 'posted');
+        END $fn$`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.ledger_post(text, text, text, text, text, text, text, text[], text[], text[], text[], bigint[], bigint[], bigint[])`);
+      await new SettlementLedgerPost1767300000000().up(q);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000];
 }

@@ -69,6 +69,49 @@ describe('ledger on PostgreSQL', () => {
     expect(await ledger.balance(Accounts.brandFunds('brand-i', 'CNY').id)).toBe(5000);
   });
 
+  it('posts a transfer id once when two transactions post it at the same time: the later one is answered as the repeat', async () => {
+    const brand = Accounts.brandFunds('brand-twice', 'CNY');
+    let releaseFirst!: () => void;
+    const held = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstPosted!: () => void;
+    const posted = new Promise<void>((resolve) => (firstPosted = resolve));
+    // The first transaction posts and stays open; the second posts the same id meanwhile, waits, then sees it.
+    const first = db.dataSource.transaction(async (m) => {
+      const r = await ledger.post(m, { transferId: 'dep-twice', kind: 'deposit', currency: 'CNY', legs: move(bank, brand, 700) });
+      firstPosted();
+      await held;
+      return r;
+    });
+    await posted;
+    const second = deposit('dep-twice', 700, brand);
+    await new Promise((r) => setTimeout(r, 200));
+    releaseFirst();
+    expect(await first).toEqual({ transferId: 'dep-twice', replayed: false });
+    expect(await second).toEqual({ transferId: 'dep-twice', replayed: true });
+    expect(await ledger.balance(brand.id)).toBe(700);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+
+  it('refuses a transfer whose later leg breaks a floor with every earlier leg left as it was, inside a transaction that goes on', async () => {
+    const a = Accounts.brandFunds('brand-refused-a', 'CNY');
+    const b = Accounts.brandFunds('brand-refused-b', 'CNY');
+    await deposit('dep-refused-a', 300, a);
+    await deposit('dep-refused-b', 100, b);
+    const [low, high] = [a, b].sort((x, y) => (x.id < y.id ? -1 : 1));
+    // The leg on the first account in lock order moves; the one on the second would go below zero.
+    const outcome = await db.dataSource.transaction(async (m) => {
+      const refused = await ledger
+        .post(m, { transferId: 'refused-mid', kind: 'escrow_funding', currency: 'CNY', legs: [{ account: low, amountMinor: 50 }, { account: high, amountMinor: -(high === a ? 301 : 101) }, { account: bank, amountMinor: high === a ? 251 : 51 }] })
+        .then(() => 'posted', (error: unknown) => (error instanceof InsufficientFunds ? 'refused' : String(error)));
+      const after = await ledger.post(m, { transferId: 'after-refused', kind: 'deposit', currency: 'CNY', legs: move(bank, low, 1) });
+      return { refused, after };
+    });
+    expect(outcome).toEqual({ refused: 'refused', after: { transferId: 'after-refused', replayed: false } });
+    expect(await ledger.balance(a.id)).toBe(a === low ? 301 : 300);
+    expect(await ledger.balance(b.id)).toBe(b === low ? 101 : 100);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+
   it('keeps every balance equal to the sum of its entries and all balances summing to zero', async () => {
     const payable = Accounts.workshopPayable('w-r', 'CNY');
     const escrow = Accounts.orderEscrow('o-r', 'brand-r', 'CNY');
