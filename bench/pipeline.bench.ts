@@ -145,7 +145,11 @@ async function startNetwork(kind: Network['kind'], args: { databaseUrl: string; 
     apps.push(await startApp('network', '../apps/network/src/main.js', env));
   } else {
     const kafka = { ...env, KAFKA_BROKERS: args.brokers.join(','), MESHFAB_KAFKA_NAMESPACE: `bench-${id}` };
-    for (const s of SERVICES) apps.push(await startApp(s, `../apps/${s}/src/main.js`, kafka));
+    for (const s of SERVICES) {
+      // The others verify the registry's tokens with its published keys (registry starts first).
+      const registryUrl = apps.find((a) => a.name === 'registry')?.url;
+      apps.push(await startApp(s, `../apps/${s}/src/main.js`, registryUrl ? { ...kafka, MESHFAB_REGISTRY_URL: registryUrl } : kafka));
+    }
   }
   const byService = new Map(apps.map((a) => [a.name, a.url]));
   const client = new MeshfabClient(kind === 'embedded' ? apps[0].url : (path) => byService.get(path.split('/')[1])!);

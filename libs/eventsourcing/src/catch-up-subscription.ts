@@ -17,6 +17,9 @@ export interface CatchUpSubscriptionOptions {
   onError?: (error: unknown) => void;
 }
 
+/** The longest wait between reads while the log's horizon holds committed events back. */
+const HELD_BACK_MAX_WAIT_MS = 50;
+
 /**
  * Reads a service's event log in global order from a durable checkpoint and hands batches to a
  * handler: at-least-once delivery in commit order (an event is handed again only if the process
@@ -55,6 +58,7 @@ export class CatchUpSubscription {
   /** Ask for an immediate poll (e.g. right after a local append commits). */
   notify(): void {
     this.notified = true;
+    this.heldBackReads = 0; // a new commit: re-reads held back by the horizon start over at 2 ms
     this.wake?.();
   }
 
@@ -75,13 +79,13 @@ export class CatchUpSubscription {
 
   /**
    * After a read that found nothing new: the interval, unless the horizon held events back — they pass
-   * as soon as the older transaction ends, so the next read comes after 2, 6, 18, 54 ms, … (up to the
-   * interval); new commits in this process wake the subscription anyway (notify).
+   * as soon as the older transaction ends, so the next read comes after 2, 6, 18, then every 50 ms (at
+   * most the interval) while they are held; new commits in this process wake the subscription anyway.
    */
   private nextIdleWait(): number {
     const interval = this.options.pollIntervalMs ?? 100;
     if (this.heldBackReads === 0) return interval;
-    return Math.min(interval, 2 * 3 ** Math.min(this.heldBackReads - 1, 6));
+    return Math.min(interval, HELD_BACK_MAX_WAIT_MS, 2 * 3 ** Math.min(this.heldBackReads - 1, 6));
   }
 
   private async run(): Promise<void> {
