@@ -83,7 +83,9 @@ function procCpuSeconds(pid: number): number {
 async function startApp(name: string, entry: string, env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MESHFAB_') && k !== 'KAFKA_BROKERS' && k !== 'DATABASE_URL' && k !== 'PORT'));
-  const child = spawn(process.execPath, [fileURLToPath(new URL(entry, import.meta.url))], { env: { ...inherited, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // PROFILE_WINDOW_DIR: each app profiles the measured steps (see profile-window.ts).
+  const profiling = process.env.PROFILE_WINDOW_DIR ? ['--import', fileURLToPath(new URL('./profile-window.js', import.meta.url))] : [];
+  const child = spawn(process.execPath, [...profiling, fileURLToPath(new URL(entry, import.meta.url))], { env: { ...inherited, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
@@ -143,7 +145,11 @@ async function startNetwork(kind: Network['kind'], args: { databaseUrl: string; 
     apps.push(await startApp('network', '../apps/network/src/main.js', env));
   } else {
     const kafka = { ...env, KAFKA_BROKERS: args.brokers.join(','), MESHFAB_KAFKA_NAMESPACE: `bench-${id}` };
-    for (const s of SERVICES) apps.push(await startApp(s, `../apps/${s}/src/main.js`, kafka));
+    for (const s of SERVICES) {
+      // The others verify the registry's tokens with its published keys (registry starts first).
+      const registryUrl = apps.find((a) => a.name === 'registry')?.url;
+      apps.push(await startApp(s, `../apps/${s}/src/main.js`, registryUrl ? { ...kafka, MESHFAB_REGISTRY_URL: registryUrl } : kafka));
+    }
   }
   const byService = new Map(apps.map((a) => [a.name, a.url]));
   const client = new MeshfabClient(kind === 'embedded' ? apps[0].url : (path) => byService.get(path.split('/')[1])!);
@@ -259,6 +265,7 @@ interface StepResult {
 async function runStep(net: Network, watcher: PlanWatcher, pool: pg.Pool, rate: number, durationMs: number): Promise<StepResult> {
   const count = Math.max(1, Math.round((rate * durationMs) / 1000));
   const cpuBefore = net.apps.map((a) => a.cpuSeconds());
+  if (process.env.PROFILE_WINDOW_DIR) net.apps.forEach((a) => a.child.kill('SIGUSR2')); // opens the profile window
   const startedAt = Date.now() + 50;
   const samples: { orderId: string; t0: number; answeredAt: number; visibleAt: number; type: string }[] = [];
   let failed = 0;
@@ -278,6 +285,7 @@ async function runStep(net: Network, watcher: PlanWatcher, pool: pg.Pool, rate: 
     }),
   );
   const endedAt = Date.now();
+  if (process.env.PROFILE_WINDOW_DIR) net.apps.forEach((a) => a.child.kill('SIGUSR2')); // closes it: the profiles are written
   const cpuMsPerOrder = Object.fromEntries(net.apps.map((a, i) => [a.name, round(((a.cpuSeconds() - cpuBefore[i]) * 1000) / count, 1)]));
   const planned = samples.filter((s) => s.type === 'OrderPlanned');
   failed += samples.length - planned.length;
@@ -446,13 +454,16 @@ async function measure(kind: Network['kind'], args: { quick: boolean; databaseUr
   }
 }
 
-export async function pipelineBench(args: { quick: boolean; databaseUrl: string; brokers: string[] }): Promise<void> {
+export async function pipelineBench(args: { quick: boolean; databaseUrl: string; brokers: string[]; only?: string; rate?: number }): Promise<void> {
   const pool = new pg.Pool({ connectionString: args.databaseUrl, max: 4 });
   try {
     log('reference: raw event-store appends (single events, 16 writers) …');
     const rawBefore = await rawAppendRate(args.databaseUrl, args.quick ? 1500 : 4000);
-    const embedded = await measure('embedded', args, pool, args.quick ? { start: 10, factor: 2, max: 160, durationMs: 3000, bisections: 0, repeats: 1 } : { start: 10, factor: 1.5, max: 400, durationMs: 10_000, bisections: 2, repeats: 3 });
-    const kafka = await measure('kafka', args, pool, args.quick ? { start: 5, factor: 2, max: 80, durationMs: 3000, bisections: 0, repeats: 1 } : { start: 5, factor: 1.5, max: 400, durationMs: 10_000, bisections: 2, repeats: 3 });
+    const skip = (kind: Network['kind']) => args.only !== undefined && args.only !== kind;
+    // `--rate n`: one step at n orders/s (for profiles), no search.
+    const fixed = args.rate ? { start: args.rate, factor: 2, max: args.rate, durationMs: args.quick ? 3000 : 10_000, bisections: 0, repeats: 1 } : undefined;
+    const embedded = skip('embedded') ? undefined : await measure('embedded', args, pool, fixed ?? (args.quick ? { start: 10, factor: 2, max: 160, durationMs: 3000, bisections: 0, repeats: 1 } : { start: 10, factor: 1.5, max: 400, durationMs: 10_000, bisections: 2, repeats: 3 }));
+    const kafka = skip('kafka') ? undefined : await measure('kafka', args, pool, fixed ?? (args.quick ? { start: 5, factor: 2, max: 80, durationMs: 3000, bisections: 0, repeats: 1 } : { start: 5, factor: 1.5, max: 400, durationMs: 10_000, bisections: 2, repeats: 3 }));
     const rawAfter = await rawAppendRate(args.databaseUrl, args.quick ? 1500 : 4000);
     const reference = round(median([rawBefore, rawAfter]), 0);
     const result = (kind: string, m: Awaited<ReturnType<typeof measure>>) => ({
@@ -477,8 +488,8 @@ export async function pipelineBench(args: { quick: boolean; databaseUrl: string;
     printReport({
       bench: 'pipeline',
       results: [
-        result('embedded network (one process)', embedded),
-        result('five services on Kafka (five processes)', kafka),
+        ...(embedded ? [result('embedded network (one process)', embedded)] : []),
+        ...(kafka ? [result('five services on Kafka (five processes)', kafka)] : []),
         { case: 'raw event-store appends, single events, 16 writers (reference)', eventsPerSec: reference, before: round(rawBefore, 0), after: round(rawAfter, 0) },
       ],
       machine: machineInfo({ loadAverage: loadavg().map((l) => round(l, 2)), quick: args.quick }),

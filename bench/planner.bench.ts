@@ -318,10 +318,12 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
     // Reference: the same statements per order as bare pg lookups at the same concurrency.
     const refPool = new pg.Pool({ connectionString: args.databaseUrl, max: concurrency });
     const refQueue = Array.from({ length: concurrentOrders }, (_, n) => n);
+    const refLatencies: number[] = [];
     const r0 = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         for (let n = refQueue.shift(); n !== undefined; n = refQueue.shift()) {
+          const started = performance.now();
           const client = await refPool.connect();
           try {
             for (let q = 0; q < Math.round(statementsPerOrder); q++) {
@@ -334,6 +336,7 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
           } finally {
             client.release();
           }
+          refLatencies.push(performance.now() - started);
         }
       }),
     );
@@ -359,6 +362,10 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
       reference: round(refOrdersPerS, 1),
       referenceIs: 'orders/s if each order were only its statements as bare pg primary-key lookups at the same concurrency',
       ratio: round(ordersPerS / refOrdersPerS, 2),
+      referenceP50Ms: round(median(refLatencies)),
+      referenceP99Ms: round(percentile(refLatencies, 99)),
+      p99RatioToReference: round(percentile(latencies, 99) / percentile(refLatencies, 99), 2),
+      targetP99Ms: 50,
     };
     log(JSON.stringify(row));
     results.push(row);

@@ -10,11 +10,15 @@ import { transportBench } from './transport.bench.js';
 
 const [name, ...rest] = process.argv.slice(2);
 const quick = rest.includes('--quick');
+/** `--only embedded|kafka`: one of the pipeline's two networks. */
+const only = rest.includes('--only') ? rest[rest.indexOf('--only') + 1] : undefined;
+/** `--rate n`: the pipeline measured at n orders/s only (for profiles). */
+const rate = rest.includes('--rate') ? Number(rest[rest.indexOf('--rate') + 1]) : undefined;
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const benches: Record<string, () => Promise<void>> = {
   eventstore: () => eventstoreBench({ quick, databaseUrl }),
-  pipeline: () => pipelineBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
+  pipeline: () => pipelineBench({ quick, only, rate, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
   planner: () => plannerBench({ quick, databaseUrl }),
   runtime: () => runtimeBench({ quick, databaseUrl }),
   settlement: () => settlementBench({ quick, databaseUrl }),

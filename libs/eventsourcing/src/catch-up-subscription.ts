@@ -17,6 +17,9 @@ export interface CatchUpSubscriptionOptions {
   onError?: (error: unknown) => void;
 }
 
+/** The longest wait between reads while the log's horizon holds committed events back. */
+const HELD_BACK_MAX_WAIT_MS = 50;
+
 /**
  * Reads a service's event log in global order from a durable checkpoint and hands batches to a
  * handler: at-least-once delivery in commit order (an event is handed again only if the process
@@ -28,8 +31,10 @@ export class CatchUpSubscription {
   private loop?: Promise<void>;
   private wake?: () => void;
   private position?: GlobalPosition;
-  /** Quick re-polls left after a wake-up: the append may belong to a transaction still committing. */
-  private quickPolls = 0;
+  /** A notify came since the last read began: read again before waiting. */
+  private notified = false;
+  /** Reads in a row that the log's horizon held back (an older transaction runs on, see event-log.ts). */
+  private heldBackReads = 0;
 
   constructor(private readonly options: CatchUpSubscriptionOptions) {}
 
@@ -50,17 +55,20 @@ export class CatchUpSubscription {
     await this.loop;
   }
 
-  /** Ask for an immediate poll (e.g. right after a local append). */
+  /** Ask for an immediate poll (e.g. right after a local append commits). */
   notify(): void {
-    this.quickPolls = 6;
+    this.notified = true;
+    this.heldBackReads = 0; // a new commit: re-reads held back by the horizon start over at 2 ms
     this.wake?.();
   }
 
   /** One poll: handles the next batch, returns its size. */
   async pollOnce(): Promise<number> {
     const { log, checkpoints, subscriptionId, handle } = this.options;
+    this.notified = false;
     this.position ??= await checkpoints.load(subscriptionId);
-    const batch = await log.readAfter(this.position, this.options.batchSize ?? 200);
+    const { events: batch, heldBack } = await log.readUpToHorizon(this.position, this.options.batchSize ?? 200);
+    this.heldBackReads = heldBack ? this.heldBackReads + 1 : 0;
     if (batch.length === 0) return 0;
     await handle(batch);
     const last = batch[batch.length - 1].globalPosition;
@@ -69,11 +77,15 @@ export class CatchUpSubscription {
     return batch.length;
   }
 
+  /**
+   * After a read that found nothing new: the interval, unless the horizon held events back — they pass
+   * as soon as the older transaction ends, so the next read comes after 2, 6, 18, then every 50 ms (at
+   * most the interval) while they are held; new commits in this process wake the subscription anyway.
+   */
   private nextIdleWait(): number {
     const interval = this.options.pollIntervalMs ?? 100;
-    if (this.quickPolls === 0) return interval;
-    this.quickPolls -= 1;
-    return Math.min(interval, 3);
+    if (this.heldBackReads === 0) return interval;
+    return Math.min(interval, HELD_BACK_MAX_WAIT_MS, 2 * 3 ** Math.min(this.heldBackReads - 1, 6));
   }
 
   private async run(): Promise<void> {
@@ -88,7 +100,7 @@ export class CatchUpSubscription {
         this.position = undefined; // reload the durable checkpoint before trying again
         this.options.onError?.(error);
       }
-      if (handled === 0 && this.running) {
+      if (handled === 0 && this.running && (failures > 0 || !this.notified)) {
         const idle = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : this.nextIdleWait();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, idle);

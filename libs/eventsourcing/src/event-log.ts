@@ -64,7 +64,9 @@ export class EventLog {
         END AS bound
         FROM clock
       )
-      SELECT ${EVENT_COLUMNS} FROM batch e, horizon WHERE horizon.bound IS NULL OR e.transaction_id < horizon.bound
+      SELECT ${EVENT_COLUMNS}, h.held_back
+      FROM (SELECT bound, bound IS NOT NULL AND EXISTS (SELECT 1 FROM batch b WHERE b.transaction_id >= horizon.bound) AS held_back FROM horizon) h
+      LEFT JOIN LATERAL (SELECT * FROM batch b WHERE h.bound IS NULL OR b.transaction_id < h.bound) e ON true
       ORDER BY e.transaction_id, e.global_position`;
     this.readAllSql = `SELECT ${EVENT_COLUMNS} FROM ${table} e WHERE ${after}
       ORDER BY e.transaction_id, e.global_position LIMIT $3`;
@@ -72,8 +74,18 @@ export class EventLog {
 
   /** Up to `limit` committed events after `position`, in global order, none skipped. */
   async readAfter(position: GlobalPosition, limit: number, manager?: EntityManager): Promise<StoredEvent[]> {
-    const rows: EventRow[] = await (manager ?? this.dataSource).query(this.readSql, [position.transactionId, position.position, limit]);
-    return rows.map((row) => rowToEvent(row, this.upcasters));
+    return (await this.readUpToHorizon(position, limit, manager)).events;
+  }
+
+  /**
+   * As readAfter, and whether the horizon held committed events back (an older transaction still runs):
+   * a reader then knows to read again soon, while after a read that held nothing back only a new commit
+   * brings new events. The statement always returns a row: a single row without an event when none passed.
+   */
+  async readUpToHorizon(position: GlobalPosition, limit: number, manager?: EntityManager): Promise<{ events: StoredEvent[]; heldBack: boolean }> {
+    const rows: (EventRow & { held_back: boolean })[] = await (manager ?? this.dataSource).query(this.readSql, [position.transactionId, position.position, limit]);
+    const events = rows.filter((row) => row.event_id !== null).map((row) => rowToEvent(row, this.upcasters));
+    return { events, heldBack: rows[0]?.held_back === true };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from '#libs/domain';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
 import {
   CatchUpSubscription,
   CommandHandler,
@@ -193,6 +193,69 @@ describe('event store on PostgreSQL', () => {
     const other = randomUUID();
     await expect(db.inbox.handleOnce('tester', other, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await db.inbox.wasHandled('tester', other)).toBe(false);
+  });
+
+  it("runs nothing for an event of a stream the consumer has parked, in the same claim as the duplicate check", async () => {
+    const parkedStream = `thing-${randomUUID()}`;
+    await db.deadLetters.record({ consumer: 'parker', source: 'test', eventId: randomUUID(), type: 'ThingCreated', streamId: parkedStream, payload: {}, reason: 'test', attempts: 5, status: 'parked' });
+    let effects = 0;
+    const effect = async () => {
+      effects += 1;
+    };
+    expect(await db.inbox.handleOnce('parker', randomUUID(), effect, { unlessParked: parkedStream })).toEqual({ handled: false, parked: true });
+    // Another consumer, another stream, or no check asked for: handled.
+    expect((await db.inbox.handleOnce('other', randomUUID(), effect, { unlessParked: parkedStream })).handled).toBe(true);
+    expect((await db.inbox.handleOnce('parker', randomUUID(), effect, { unlessParked: `thing-${randomUUID()}` })).handled).toBe(true);
+    expect((await db.inbox.handleOnce('parker', randomUUID(), effect)).handled).toBe(true);
+    expect(effects).toBe(3);
+  });
+
+  it('wakes local readers when an append commits, not before, and never for one rolled back', async () => {
+    let wakes = 0;
+    const stop = db.onAppend(() => (wakes += 1));
+    try {
+      await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'a' } }], { expectedVersion: 0, metadata: meta });
+      expect(wakes).toBe(1);
+      await db.dataSource.transaction(async (manager) => {
+        await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'b' } }], { expectedVersion: 0, metadata: meta, manager });
+        await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'c' } }], { expectedVersion: 0, metadata: meta, manager });
+        expect(wakes).toBe(1);
+      });
+      expect(wakes).toBe(2);
+      await expect(
+        db.dataSource.transaction(async (manager) => {
+          await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'd' } }], { expectedVersion: 0, metadata: meta, manager });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(wakes).toBe(2);
+    } finally {
+      stop();
+    }
+  });
+
+  it('tells a reader when an older transaction still running holds committed events back', async () => {
+    const start = await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'start' } }], { expectedVersion: 0, metadata: meta });
+    const from = start.events[0].globalPosition;
+    const runner = db.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'older' } }], { expectedVersion: 0, metadata: meta, manager: runner.manager });
+      const younger = await db.store.append(`thing-${randomUUID()}`, [{ type: 'ThingCreated', data: { name: 'younger' } }], { expectedVersion: 0, metadata: meta });
+      const held = await db.log.readUpToHorizon(from, 100);
+      expect(held.events.map((e) => e.eventId)).not.toContain(younger.events[0].eventId);
+      expect(held.heldBack).toBe(true);
+      await runner.commitTransaction();
+      // Other transactions of the database (other schemas' tests) may hold the horizon a moment longer.
+      const passed = await waitFor(async () => {
+        const read = await db.log.readUpToHorizon(from, 100);
+        return read.heldBack ? undefined : read;
+      });
+      expect(passed.events.map((e) => e.data.name)).toEqual(expect.arrayContaining(['older', 'younger']));
+    } finally {
+      await runner.release();
+    }
   });
 
   it('answers a repeated Idempotency-Key with the stored response and refuses it for a different request', async () => {

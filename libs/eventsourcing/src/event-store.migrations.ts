@@ -185,5 +185,43 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.suspended_members`);
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000, SuspendedMembers1766910000000];
+  /**
+   * The inbox's claim of an event in one round trip instead of two or three (inbox.ts): wait for the
+   * event's advisory lock, then say whether its stream is parked for the consumer, or the event handled.
+   * A VOLATILE PL/pgSQL function reads each query with a new snapshot, so the checks after the lock see
+   * what a delivery that held the lock before committed, exactly as separate statements would.
+   */
+  class InboxClaim1767000000000 implements MigrationInterface {
+    name = 'InboxClaim1767000000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE FUNCTION ${s}.inbox_claim(lock_key text, consumer_name text, handled_event uuid, parked_stream text) RETURNS text
+        LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+          PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 0));
+          IF parked_stream IS NOT NULL AND EXISTS (
+            SELECT 1 FROM ${s}.dead_letters d WHERE d.consumer = consumer_name AND d.stream_id = parked_stream AND d.status IN ('parked', 'held')
+          ) THEN
+            RETURN 'parked';
+          END IF;
+          IF EXISTS (SELECT 1 FROM ${s}.inbox i WHERE i.consumer = consumer_name AND i.event_id = handled_event) THEN
+            RETURN 'handled';
+          END IF;
+          RETURN 'new';
+        END
+        $$`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.inbox_claim(text, text, uuid, text)`);
+    }
+  }
+  return [
+    EventStore1764150000000,
+    RevokedTokens1764160000000,
+    EventLogClock1765020000000,
+    Snapshots1765100000000,
+    DeadLetterParking1765110000000,
+    SuspendedMembers1766910000000,
+    InboxClaim1767000000000,
+  ];
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { assertContract } from '#libs/contracts';
 import { ConcurrencyError } from './errors.js';
 import { logXidSql } from './event-log-clock.js';
@@ -78,6 +78,8 @@ export class EventStore {
   private readonly table: string;
   private readonly appendSql: string;
   private readonly appendListeners = new Set<() => void>();
+  /** Transactions that appended and have not ended yet: the append listeners hear of them at their commit. */
+  private readonly appendedIn = new WeakSet<QueryRunner>();
   private readonly appendStatementName: string;
 
   constructor(
@@ -86,6 +88,7 @@ export class EventStore {
     readonly upcasters: Upcasters = new Upcasters(),
   ) {
     this.table = `${ident(schema)}.events`;
+    this.listenForCommits();
     this.appendStatementName = `meshfab_append_${schema}`;
     // The writer's log transaction id is computed once (a volatile CTE is evaluated once) and stored
     // explicitly: event_log_xid() (the column's default) written out, as a call to the SQL function costs
@@ -128,13 +131,27 @@ export class EventStore {
   }
 
   /**
-   * Called after every successful append in this process (before an enclosing transaction commits),
-   * so local readers of the log — the outbox relay, embedded consumers — poll at once instead of
-   * waiting for their next interval.
+   * Called once events appended in this process are committed — after the append itself, or after the
+   * commit of the transaction it was made in — so local readers of the log (the outbox relay, embedded
+   * consumers) poll when there is something to read instead of waiting for their next interval.
    */
   onAppend(listener: () => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
+  }
+
+  /** Tells the append listeners about a transaction that appended, at its (outermost) commit; a rollback tells nobody. */
+  private listenForCommits(): void {
+    this.dataSource.subscribers.push({
+      afterTransactionCommit: ({ queryRunner }) => {
+        if (queryRunner.isTransactionActive || !this.appendedIn.has(queryRunner)) return; // a savepoint released, or no append
+        this.appendedIn.delete(queryRunner);
+        this.appendListeners.forEach((listener) => listener());
+      },
+      afterTransactionRollback: ({ queryRunner }) => {
+        if (!queryRunner.isTransactionActive) this.appendedIn.delete(queryRunner);
+      },
+    });
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -192,7 +209,9 @@ export class EventStore {
       data: docs[i].data as Record<string, unknown>,
       globalPosition: { transactionId: row.transaction_id, position: String(row.global_position) },
     }));
-    this.appendListeners.forEach((listener) => listener());
+    const transaction = options.manager?.queryRunner;
+    if (transaction?.isTransactionActive) this.appendedIn.add(transaction);
+    else this.appendListeners.forEach((listener) => listener());
     return { nextExpectedVersion: rows[rows.length - 1].stream_version, events: stored };
   }
 

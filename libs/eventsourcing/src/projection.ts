@@ -13,16 +13,30 @@ export interface Projection {
   /** Event types this projection reacts to. */
   readonly handles: readonly string[];
   apply(event: StoredEvent, manager: EntityManager): Promise<void>;
+  /**
+   * `apply` rebuilds its row from the whole stream up to the event (and ignores older versions): of
+   * several events of one stream applied together, only the newest needs applying — one stream read and
+   * one write per stream instead of per event.
+   */
+  readonly newestOfStreamSuffices?: boolean;
   /** Empties the read model before a rebuild. */
   reset(manager: EntityManager): Promise<void>;
 }
 
 export async function applyProjections(projections: readonly Projection[], events: readonly StoredEvent[], manager: EntityManager): Promise<void> {
-  for (const event of events) {
+  for (const [i, event] of events.entries()) {
     for (const projection of projections) {
-      if (projection.handles.includes(event.type)) await projection.apply(event, manager);
+      if (projection.handles.includes(event.type) && !supersededFor(projection, events, i)) await projection.apply(event, manager);
     }
   }
+}
+
+/** A later event of the same stream that `projection` handles follows `events[i]`, and that one suffices. */
+function supersededFor(projection: Projection, events: readonly StoredEvent[], i: number): boolean {
+  if (!projection.newestOfStreamSuffices) return false;
+  const { streamId } = events[i];
+  for (let j = i + 1; j < events.length; j++) if (events[j].streamId === streamId && projection.handles.includes(events[j].type)) return true;
+  return false;
 }
 
 /**
@@ -44,8 +58,8 @@ export async function rebuildProjection(
     for (;;) {
       const batch = await log.readVisibleAfter(position, batchSize, manager);
       if (batch.length === 0) return applied;
-      for (const event of batch) {
-        if (projection.handles.includes(event.type)) {
+      for (const [i, event] of batch.entries()) {
+        if (projection.handles.includes(event.type) && !supersededFor(projection, batch, i)) {
           await projection.apply(event, manager);
           applied += 1;
         }

@@ -59,7 +59,9 @@ export class DeadLetterNotResolvable extends Error {
   }
 }
 
-type Attempted = { ok: true; handled: boolean } | { ok: false; reason: string; attempts: number };
+type Attempted = { ok: true; handled: boolean; parked?: true } | { ok: false; reason: string; attempts: number };
+
+const HELD = { reason: 'held behind a parked event of its stream', attempts: 0 };
 
 /** The dispatchers of this process by `<schema>/<consumer>`: the operator's replay finds its consumer here. */
 const dispatchers = new Map<string, EventDispatcher>();
@@ -137,19 +139,25 @@ export class EventDispatcher {
     if (found.kind === 'invalid') return this.reject(message, found.reason, 0, source);
     if (found.kind === 'ignored') return { kind: 'ignored' };
     const { envelope, handler } = found;
-    // Behind a parked event of its stream: kept in arrival order, applied when the operator resolves that one.
-    if (
-      this.parksStreams &&
-      (await this.database.deadLetters.holdIfParked({ ...this.letterOf(message, source), reason: 'held behind a parked event of its stream', attempts: 0 }))
-    ) {
-      this.log.warn(`${this.consumer}: holding ${envelope.type} from ${source}: stream ${envelope.streamId} is parked`);
-      return { kind: 'held' };
-    }
     const problem = contractProblemOf(envelope);
-    if (problem) return this.reject(message, problem, 0, source);
-    const attempted = await this.handleWithRetries(envelope, handler, source, true);
+    if (problem) {
+      if (this.parksStreams && (await this.database.deadLetters.holdIfParked({ ...this.letterOf(message, source), ...HELD }))) return this.held(envelope, source);
+      return this.reject(message, problem, 0, source);
+    }
+    // A consumer that parks checks its stream in the inbox's claim (one round trip with the duplicate check).
+    const attempted = await this.handleWithRetries(envelope, handler, source, true, this.parksStreams);
+    if (attempted.ok && attempted.parked) {
+      await this.database.deadLetters.record({ ...this.letterOf(message, source), ...HELD, status: 'held' });
+      return this.held(envelope, source);
+    }
     if (attempted.ok) return attempted.handled ? { kind: 'handled' } : { kind: 'duplicate' };
     return this.reject(message, attempted.reason, attempted.attempts, source);
+  }
+
+  /** Behind a parked event of its stream: kept in arrival order, applied when the operator resolves that one. */
+  private held(envelope: EventEnvelope, source: string): DispatchOutcome {
+    this.log.warn(`${this.consumer}: holding ${envelope.type} from ${source}: stream ${envelope.streamId} is parked`);
+    return { kind: 'held' };
   }
 
   /**
@@ -228,7 +236,7 @@ export class EventDispatcher {
     return handler ? { kind: 'found', envelope, handler } : { kind: 'ignored' };
   }
 
-  private async handleWithRetries(envelope: EventEnvelope, handler: MessageHandler, source: string, checkOrder: boolean): Promise<Attempted> {
+  private async handleWithRetries(envelope: EventEnvelope, handler: MessageHandler, source: string, checkOrder: boolean, unlessParked = false): Promise<Attempted> {
     let lastError: unknown;
     let conflicts = 0;
     let outageWaits = 0;
@@ -240,7 +248,8 @@ export class EventDispatcher {
           if (stepBack) throw this.streamOrderProblem(stepBack, source);
           const result: unknown = await handler(envelope, new EventContext({ manager, envelope, source, attempt }));
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-        });
+        }, { unlessParked: unlessParked ? envelope.streamId : undefined });
+        if (!outcome.handled && outcome.parked) return { ok: true, handled: false, parked: true };
         tallyOf(this.consumer)[outcome.handled ? 'handled' : 'duplicates'] += 1;
         if (outcome.handled) this.versions.seen(envelope.streamId, envelope.streamVersion);
         return { ok: true, handled: outcome.handled };

@@ -157,7 +157,9 @@ export async function connectEventTransport(
       producers,
       database: databaseOf(app, service),
       bus,
-      pollIntervalMs: settings.pollIntervalMs ?? 50,
+      // Every producer is in this process and wakes its consumers when an append commits: the interval
+      // is only the safety net (and covers reads the horizon held back longer than the quick re-polls).
+      pollIntervalMs: settings.pollIntervalMs ?? 250,
       retry: settings.retry,
       parksStreams: service.definition.parksStreams,
     });

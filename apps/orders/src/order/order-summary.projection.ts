@@ -12,6 +12,7 @@ import { toOrderView } from './order-view.js';
 export class OrderSummaryProjection implements Projection {
   readonly name = 'order_summary';
   readonly handles = ORDER_EVENT_TYPES;
+  readonly newestOfStreamSuffices = true;
   private readonly table: string;
 
   constructor(

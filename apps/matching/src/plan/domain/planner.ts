@@ -244,8 +244,28 @@ export function fill(c: Candidate, process: string, minutes: number, from: numbe
   return left > 0 ? null : days;
 }
 
+/** Each candidate's days with free time, sorted once (a candidate's `free` is never changed once loaded). */
+const sortedFreeDays = new WeakMap<ReadonlyMap<number, number>, number[]>();
+
+/** The candidate's days with free time from `from` to `to`, in order (evaluated for every candidate of every lot). */
 function sortedDays(c: Candidate, from: number, to: number): number[] {
-  return [...c.free.keys()].filter((d) => d >= from && d <= to).sort((a, b) => a - b);
+  let days = sortedFreeDays.get(c.free);
+  if (!days) sortedFreeDays.set(c.free, (days = [...c.free.keys()].sort((a, b) => a - b)));
+  const first = firstAtLeast(days, from);
+  const end = firstAtLeast(days, to + 1);
+  return first === 0 && end === days.length ? days : days.slice(first, end);
+}
+
+/** The index of the first of the sorted `days` that is ≥ `day` (binary search). */
+function firstAtLeast(days: readonly number[], day: number): number {
+  let lo = 0;
+  let hi = days.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (days[mid] < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function freeMinutes(c: Candidate, process: string, from: number, to: number, capacity: WorkingCapacity): number {
