@@ -185,5 +185,32 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.suspended_members`);
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000, SuspendedMembers1766910000000];
+  /**
+   * The rate limit budgets all instances of the service share (libs/runtime postgres-rate-limit-store.ts): a
+   * GCRA bucket per key, `tat_ms` its theoretical arrival time in ms of the database clock.
+   */
+  class RateLimitBuckets1767000000000 implements MigrationInterface {
+    name = 'RateLimitBuckets1767000000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.rate_limit_buckets (
+          key     text PRIMARY KEY,
+          tat_ms  double precision NOT NULL,
+          at_ms   double precision NOT NULL,
+          granted integer NOT NULL
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE IF EXISTS ${s}.rate_limit_buckets`);
+    }
+  }
+  return [
+    EventStore1764150000000,
+    RevokedTokens1764160000000,
+    EventLogClock1765020000000,
+    Snapshots1765100000000,
+    DeadLetterParking1765110000000,
+    SuspendedMembers1766910000000,
+    RateLimitBuckets1767000000000,
+  ];
 }
