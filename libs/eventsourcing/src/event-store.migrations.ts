@@ -189,8 +189,8 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
    * The rate limit budgets all instances of the service share (libs/runtime postgres-rate-limit-store.ts): a
    * GCRA bucket per key, `tat_ms` its theoretical arrival time in ms of the database clock.
    */
-  class RateLimitBuckets1767000000000 implements MigrationInterface {
-    name = 'RateLimitBuckets1767000000000';
+  class RateLimitBuckets1767100000000 implements MigrationInterface {
+    name = 'RateLimitBuckets1767100000000';
     async up(q: QueryRunner): Promise<void> {
       await q.query(`
         CREATE TABLE ${s}.rate_limit_buckets (
@@ -211,6 +211,6 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
     Snapshots1765100000000,
     DeadLetterParking1765110000000,
     SuspendedMembers1766910000000,
-    RateLimitBuckets1767000000000,
+    RateLimitBuckets1767100000000,
   ];
 }

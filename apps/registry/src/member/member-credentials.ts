@@ -130,10 +130,15 @@ export class MemberCredentials implements TokenRevocationCheck {
     return rows.map((r) => ({ tokenId: r.token_id, issuedAt: r.issued_at.toISOString(), expiresAt: r.expires_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
   }
 
-  /** A suspended workshop's tokens may only read and appeal (the AuthGuard asks for writes). */
+  /** A suspended workshop's, brand's or inspector's tokens may only read and appeal (the AuthGuard asks for writes). */
   async isSuspended(principal: Principal): Promise<boolean> {
-    if (principal.role !== 'workshop') return false;
-    const rows: unknown[] = await this.streams.db.dataSource.query(`SELECT 1 FROM ${ident(this.streams.schema)}.workshops WHERE workshop_id = $1 AND status = 'suspended'`, [principal.sub]);
+    const s = ident(this.streams.schema);
+    let rows: unknown[];
+    if (principal.role === 'workshop') {
+      rows = await this.streams.db.dataSource.query(`SELECT 1 FROM ${s}.workshops WHERE workshop_id = $1 AND status = 'suspended'`, [principal.sub]);
+    } else if (principal.role === 'brand' || principal.role === 'inspector') {
+      rows = await this.streams.db.dataSource.query(`SELECT 1 FROM ${s}.members WHERE member_id = $1 AND suspended_at IS NOT NULL`, [principal.sub]);
+    } else return false;
     return rows.length > 0;
   }
 

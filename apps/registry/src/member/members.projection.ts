@@ -5,6 +5,7 @@ import type { BrandRegistered } from '../brand/domain/brand.events.js';
 import type { InspectorProfileUpdated, InspectorRegistered } from '../inspector/domain/inspector.events.js';
 import type { BootstrapCredentialDisabled, OperatorRegistered } from '../operator/domain/operator.events.js';
 import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
+import type { MemberReinstated, MemberSuspended } from './domain/member-suspension.js';
 import type { MemberRole, MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
 
 const dataOf = <E extends { data: object }>(event: StoredEvent): E['data'] => event.data;
@@ -14,7 +15,7 @@ export function membersProjection(schema: string): Projection {
   const s = ident(schema);
   return {
     name: 'members',
-    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
+    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked', 'MemberSuspended', 'MemberReinstated'],
     async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
       switch (event.type) {
         case 'BrandRegistered': {
@@ -69,6 +70,15 @@ export function membersProjection(schema: string): Projection {
           await manager.query(`INSERT INTO ${s}.member_tokens (token_id, member_id, issued_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
             d.tokenId, d.memberId, d.issuedAt, d.expiresAt,
           ]);
+          return;
+        }
+        case 'MemberSuspended': {
+          const d = dataOf<MemberSuspended>(event);
+          await manager.query(`UPDATE ${s}.members SET suspended_at = $2 WHERE member_id = $1`, [d.memberId, d.suspendedAt]);
+          return;
+        }
+        case 'MemberReinstated': {
+          await manager.query(`UPDATE ${s}.members SET suspended_at = NULL WHERE member_id = $1`, [dataOf<MemberReinstated>(event).memberId]);
           return;
         }
         case 'MemberTokenRevoked': {
