@@ -49,6 +49,7 @@ export const BODY_EXAMPLES: Record<string, () => unknown> = {
   DisputeResultDto: () => ({ reason: 'the seams open after one wash', evidence: [{ kind: 'photo', ref: 'img-1' }], fileIds: ['ev_fuzz'] }),
   UploadEvidenceDto: () => ({ kind: 'photo', fileName: 'seam.jpg', contentType: 'image/jpeg', contentBase64: Buffer.from('a fuzzed photo').toString('base64') }),
   NameBrandInspectorDto: () => ({ inspectorId: 'inspector-fuzz' }),
+  ReassignLotDto: () => ({ inspectorId: 'inspector-fuzz', reason: 'the assigned inspector is on leave' }),
   ReinstateDto: () => ({ reason: 'corrective action verified on site' }),
   CreateFundingIntentDto: () => ({ amount: money(100_000) }),
   RequestManualCreditDto: () => ({ brandId: 'brand-fuzz', amount: money(100_000), reason: 'bank booking without a reference' }),

@@ -133,6 +133,15 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'POST /registry/workshops/:id/appeal': { access: access(['workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/appeal`, body: () => ({ reason: 'matrix appeal' }) },
   'POST /registry/workshops/:id/suspend': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/suspend`, body: invalid },
   'POST /registry/workshops/:id/reinstate': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/reinstate`, body: invalid },
+  // Any member but an operator is suspended and reinstated by an operator (an invalid body: nothing changes);
+  // only the member itself appeals (brand A is not suspended: a 409 of state, which gets through), anyone else a 404.
+  'POST /registry/members/:memberId/suspend': { access: access(['operator']), path: (w) => `/registry/members/${w.brandA.id}/suspend`, body: invalid },
+  'POST /registry/members/:memberId/reinstate': { access: access(['operator']), path: (w) => `/registry/members/${w.brandA.id}/reinstate`, body: invalid },
+  'POST /registry/members/:memberId/appeal': {
+    access: access(['brandA'], { operator: 404, brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }),
+    path: (w) => `/registry/members/${w.brandA.id}/appeal`,
+    body: () => ({ reason: 'matrix appeal' }),
+  },
   'GET /registry/members/:memberId/tokens': {
     access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }),
     path: (w) => `/registry/members/${w.brandA.id}/tokens`,
@@ -242,6 +251,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     last: true,
   },
   // The lot's brand or workshop disputes its result (the world's lot has none yet: 422 for them); the other tenants 404.
+  // An operator's reassignment (an invalid body: the lot keeps its inspector).
+  'POST /inspection/lots/:id/reassign': { access: access(['operator']), path: (w) => `/inspection/lots/${w.lotId}/reassign`, body: invalid },
   'POST /inspection/lots/:id/disputes': {
     access: access(['brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
     path: (w) => `/inspection/lots/${w.lotId}/disputes`,
