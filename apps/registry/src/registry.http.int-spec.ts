@@ -344,6 +344,33 @@ describe('registry over HTTP', () => {
     expect((await call('POST', `/registry/members/${randomUUID()}/suspend`, operator, { reason: 'who' })).status).toBe(404);
   });
 
+  it('issues service credentials (role service) to operators only: refused on every member route, rotated and revoked like any token', async () => {
+    const brand = (await call('POST', '/registry/brands', operator, { name: 'Service Test Brand' })).body as { token: string };
+    expect((await call('POST', '/registry/service-credentials', brand.token, { name: 'orders host' })).status).toBe(403);
+    expect((await call('POST', '/registry/service-credentials', operator, { name: 'orders \u202Ehost' })).status).toBe(400);
+    const created = await call('POST', '/registry/service-credentials', operator, { name: 'orders host, eu-1' });
+    expect(created).toMatchObject({ status: 201, body: { id: expect.any(String), token: expect.any(String), expiresAt: new Date(NOW.getTime() + 30 * 86_400_000).toISOString() } });
+    const credential = created.body as { id: string; token: string; tokenId: string };
+    expect(await call('GET', `/registry/service-credentials/${credential.id}`, operator)).toMatchObject({ status: 200, body: { name: 'orders host, eu-1' } });
+    // No member route takes it: not those any member may call, not its own tokens' (an operator manages them).
+    for (const [method, path] of [
+      ['GET', '/registry/workshops'],
+      ['GET', `/registry/members/${credential.id}/tokens`],
+      ['POST', `/registry/members/${credential.id}/tokens`],
+    ] as const) {
+      expect({ path, ...(await call(method, path, credential.token)) }).toMatchObject({ path, status: 403, body: { error: 'forbidden_role' } });
+    }
+    expect(await call('POST', `/registry/members/${credential.id}/suspend`, operator, { reason: 'no' })).toMatchObject({ status: 422, body: { error: 'member_not_suspendable' } });
+    const rotated = await call('POST', `/registry/members/${credential.id}/tokens`, operator);
+    expect(rotated.status).toBe(201);
+    expect((await call('GET', '/registry/workshops', credential.token)).body).toMatchObject({ error: 'token_revoked' });
+    const types = (await eventsOf(`service-credential-${credential.id}`)).map((e) => [e.type, (e.data as { role?: string; registeredBy?: string }).role ?? (e.data as { registeredBy?: string }).registeredBy]);
+    expect(types.slice(0, 2)).toEqual([
+      ['ServiceCredentialRegistered', 'operator-1'],
+      ['MemberTokenIssued', 'service'],
+    ]);
+  });
+
   it('refuses a revoked token (401) and old tokens after a rotation, and publishes MemberTokenRevoked', async () => {
     const shop = await registerWorkshop('Token Shop');
     expect((await call('GET', `/registry/workshops/${shop.id}`, shop.token)).status).toBe(200);

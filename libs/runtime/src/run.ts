@@ -178,7 +178,7 @@ export async function startHost(
     // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
     await SwaggerModule.loadPluginMetadata(openApiMetadata);
     configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
     // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
     // feed, which may wait on this one's (two services restarted after their topics lost records).
     await app.listen(config.PORT, '0.0.0.0');

@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * A hosted service's integration events in the order its relay published them, after the cursor `after` (`limit` per page)
-         * @description Roles: operator.
+         * @description Roles: operator, service.
          */
         get: operations["EventFeedController_feed"];
         put?: never;
@@ -541,6 +541,48 @@ export interface paths {
          * @description Roles: any authenticated member.
          */
         post: operations["MemberSuspensionController_appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/service-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 201 `{ id, token, tokenId, expiresAt }` (role `service`, MESHFAB_SERVICE_TOKEN_HOURS)
+         * @description 201 `{ id, token, tokenId, expiresAt }` (role `service`, MESHFAB_SERVICE_TOKEN_HOURS). `Idempotency-Key` honoured.
+         *
+         *     Roles: operator.
+         */
+        post: operations["ServiceCredentialsController_register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/service-credentials/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get
+         * @description Roles: operator.
+         */
+        get: operations["ServiceCredentialsController_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1928,6 +1970,15 @@ export interface components {
             /** @enum {string} */
             role: "brand" | "inspector" | "workshop";
             suspended: boolean;
+        };
+        RegisterServiceCredentialDto: {
+            /** @description What uses the credential (a host, a region): shown in the audit. */
+            name: string;
+        };
+        ServiceCredentialViewDto: {
+            id: string;
+            name: string;
+            registeredAt: string;
         };
         LocationDto: {
             lat: number;
@@ -4870,6 +4921,161 @@ export interface operations {
             };
             /** @description Well-formed but refused by a business rule (`error` says which). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    ServiceCredentialsController_register: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional: with a key (1-200 letters, digits or ._:-), a retry with the same key and body returns the first answer instead of acting twice. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterServiceCredentialDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    ServiceCredentialsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceCredentialViewDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,6 +11,7 @@ export const BODY_EXAMPLES: Record<string, () => unknown> = {
   RegisterBrandDto: () => ({ name: 'Fuzzed Apparel', contactEmail: 'ops@fuzzed-apparel.example' }),
   RegisterInspectorDto: () => ({ name: 'Fuzz Inspector', certifications: ['ISO 2859-1'], processes: ['cutting'], regions: ['Zhejiang'], affiliations: ['brand-fuzz'] }),
   UpdateInspectorProfileDto: () => ({ certifications: ['ISO 2859-1'], processes: ['cutting', 'sewing'], regions: [], affiliations: ['workshop-fuzz'] }),
+  RegisterServiceCredentialDto: () => ({ name: 'fuzz host, eu-1' }),
   RegisterOperatorDto: () => ({ name: 'Fuzz Operator', contactEmail: 'fuzz.operator@meshfab.example' }),
   RegisterWorkshopDto: () => ({ name: 'Fuzz Cutting Room', location, certifications: ['ISO 9001'], capabilities: [capability] }),
   UpdateWorkshopProfileDto: () => ({ name: 'Fuzz Cutting Room II', location, certifications: ['ISO 9001', 'OEKO-TEX'] }),

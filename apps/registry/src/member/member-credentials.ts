@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { NotFound } from '#libs/domain';
 import { ident, type EventMetadata } from '#libs/eventsourcing';
 import type { Principal, TokenRevocationCheck } from '#libs/platform';
-import { brandStream, inspectorStream, operatorStream, RegistryStreams, workshopStream } from '../registry.context.js';
+import { brandStream, inspectorStream, operatorStream, RegistryStreams, serviceCredentialStream, workshopStream } from '../registry.context.js';
 import type { MemberRole, MemberTokenCommand, TokenGrant } from './domain/member-tokens.js';
 
 export interface IssuedToken {
@@ -41,8 +41,8 @@ export class MemberCredentials implements TokenRevocationCheck {
   constructor(private readonly streams: RegistryStreams) {}
 
   grant(at: string, role: MemberRole): TokenGrant {
-    const { MESHFAB_MEMBER_TOKEN_HOURS, MESHFAB_OPERATOR_TOKEN_HOURS } = this.streams.settings.config;
-    const hours = role === 'operator' ? MESHFAB_OPERATOR_TOKEN_HOURS : MESHFAB_MEMBER_TOKEN_HOURS;
+    const { MESHFAB_MEMBER_TOKEN_HOURS, MESHFAB_OPERATOR_TOKEN_HOURS, MESHFAB_SERVICE_TOKEN_HOURS } = this.streams.settings.config;
+    const hours = role === 'operator' ? MESHFAB_OPERATOR_TOKEN_HOURS : role === 'service' ? MESHFAB_SERVICE_TOKEN_HOURS : MESHFAB_MEMBER_TOKEN_HOURS;
     return { tokenId: randomUUID(), issuedAt: at, expiresAt: new Date(Date.parse(at) + hours * 3_600_000).toISOString() };
   }
 
@@ -118,6 +118,9 @@ export class MemberCredentials implements TokenRevocationCheck {
         return;
       case 'operator':
         await this.streams.operators.handle(operatorStream(command.memberId), command, { metadata });
+        return;
+      case 'service':
+        await this.streams.serviceCredentials.handle(serviceCredentialStream(command.memberId), command, { metadata });
         return;
     }
   }

@@ -60,7 +60,8 @@ export class MemberSuspensionController {
         await this.streams.workshops.handle(workshopStream(command.memberId), asWorkshopCommand(command), { metadata });
         return { id: command.memberId, role, suspended };
       case 'operator':
-        throw new DomainError('operator_not_suspendable', 'an operator is not suspended: revoke its tokens instead', 'rejected');
+      case 'service':
+        throw new DomainError('member_not_suspendable', `a member of role ${role} is not suspended: revoke its tokens instead`, 'rejected');
     }
   }
 }

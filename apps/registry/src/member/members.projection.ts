@@ -4,6 +4,7 @@ import { BOOTSTRAP_OPERATOR_ID, BOOTSTRAP_TOKEN_ID } from '#libs/platform';
 import type { BrandRegistered } from '../brand/domain/brand.events.js';
 import type { InspectorProfileUpdated, InspectorRegistered } from '../inspector/domain/inspector.events.js';
 import type { BootstrapCredentialDisabled, OperatorRegistered } from '../operator/domain/operator.events.js';
+import type { ServiceCredentialRegistered } from '../service-credential/domain/service-credential.events.js';
 import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
 import type { MemberReinstated, MemberSuspended } from './domain/member-suspension.js';
 import type { MemberRole, MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
@@ -15,7 +16,7 @@ export function membersProjection(schema: string): Projection {
   const s = ident(schema);
   return {
     name: 'members',
-    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked', 'MemberSuspended', 'MemberReinstated'],
+    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked', 'MemberSuspended', 'MemberReinstated', 'ServiceCredentialRegistered'],
     async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
       switch (event.type) {
         case 'BrandRegistered': {
@@ -42,6 +43,15 @@ export function membersProjection(schema: string): Projection {
           const d = dataOf<OperatorRegistered>(event);
           await manager.query(`INSERT INTO ${s}.members (member_id, role, name, contact_email, registered_at) VALUES ($1, 'operator', $2, $3, $4) ON CONFLICT DO NOTHING`, [
             d.operatorId, d.name, d.contactEmail ?? null, d.registeredAt,
+          ]);
+          return;
+        }
+        case 'ServiceCredentialRegistered': {
+          const d = dataOf<ServiceCredentialRegistered>(event);
+          await manager.query(`INSERT INTO ${s}.members (member_id, role, name, registered_at) VALUES ($1, 'service', $2, $3) ON CONFLICT DO NOTHING`, [
+            d.serviceCredentialId,
+            d.name,
+            d.registeredAt,
           ]);
           return;
         }
