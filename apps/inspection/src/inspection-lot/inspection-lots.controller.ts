@@ -49,7 +49,7 @@ export function canSee(principal: Principal, row: LotRow): boolean {
       return row.brand_id === principal.sub;
     case 'workshop':
       return row.workshop_id === principal.sub;
-    default:
+    case 'service':
       return false;
   }
 }
