@@ -102,6 +102,35 @@ async function expectSuspensionEverywhere(client: MeshfabClient, shop: { id: str
   });
 }
 
+/**
+ * Suspending a brand (MemberSuspended) freezes it on every service: orders refuses a new order, settlement a
+ * funding intent, while it still reads its orders; reinstatement restores it. The brand's token is a fresh one
+ * (an operator's rotation: the revocation test above revoked its first).
+ */
+async function expectBrandSuspensionEverywhere(client: MeshfabClient, brandId: string): Promise<void> {
+  const { token } = (await client.call<{ token: string }>('POST', `/registry/members/${brandId}/tokens`, { token: OPERATOR, expect: [201] })).body;
+  await client.call('POST', `/registry/members/${brandId}/suspend`, { token: OPERATOR, body: { reason: 'e2e: chargeback review' }, expect: [200] });
+  const writes = [
+    ['POST', '/orders'],
+    ['POST', '/settlement/funding-intents'],
+  ] as const;
+  for (const [method, path] of writes) {
+    await eventually(`${path} to refuse the suspended brand`, async () => {
+      const { status, body } = await client.call<{ error?: string }>(method, path, { token, body: {}, idempotencyKey: randomUUID(), expect: [400, 403, 422] });
+      return status === 403 && body.error === 'member_suspended';
+    });
+  }
+  await client.call('GET', '/orders', { token, expect: [200] });
+  await client.call('POST', `/registry/members/${brandId}/appeal`, { token, body: { reason: 'e2e: the bank erred' }, expect: [200] });
+  await client.call('POST', `/registry/members/${brandId}/reinstate`, { token: OPERATOR, body: { reason: 'e2e: cleared' }, expect: [200] });
+  for (const [method, path] of writes) {
+    await eventually(`${path} to take the reinstated brand's writes again`, async () => {
+      const { status } = await client.call(method, path, { token, body: {}, idempotencyKey: randomUUID(), expect: [400, 403, 422] });
+      return status !== 403;
+    });
+  }
+}
+
 describe('the network in one process (embedded transport)', () => {
   const env = baseEnv();
   let host: RunningHost;
@@ -124,6 +153,7 @@ describe('the network in one process (embedded transport)', () => {
     const r = await expectLifecycle(client());
     await expectRevocationEverywhere(client(), r.brand as never);
     await expectSuspensionEverywhere(client(), r.sewShop);
+    await expectBrandSuspensionEverywhere(client(), (r.brand as { id: string }).id);
   }, 120_000);
 
   it('cancels an order mid-production: passed work paid, the rest refunded, open work cancelled', async () => {
@@ -166,6 +196,7 @@ describe('five services as separate applications on Kafka', () => {
     const r = await expectLifecycle(client());
     await expectRevocationEverywhere(client(), r.brand as never);
     await expectSuspensionEverywhere(client(), r.sewShop);
+    await expectBrandSuspensionEverywhere(client(), (r.brand as { id: string }).id);
   }, 180_000);
 
   it('cancels mid-production across the services', async () => {

@@ -102,7 +102,8 @@ function attemptsFor(row: AccessRow, caller: Caller): Attempt[] {
 function forbiddenMarkers(w: World, row: AccessRow, caller: Caller): string[] {
   const commercial = Object.values(w.secretsOfA);
   if (caller === 'inspector') return commercial;
-  if (caller === 'brandA' || caller === 'workshopA' || caller === 'operator') return [];
+  // The service credential reads whole event feeds (as a Kafka consumer would): nothing is hidden from it there, and it gets nothing else.
+  if (caller === 'brandA' || caller === 'workshopA' || caller === 'operator' || caller === 'service') return [];
   const ids = [w.orderId, w.brandA.id, w.lotId, w.cutSubtaskId, w.sewSubtaskId, ...(row.showsWorkshopDirectory ? [] : [w.workshopA.id])];
   return [...commercial, ...ids];
 }

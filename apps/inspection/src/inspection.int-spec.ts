@@ -353,6 +353,55 @@ describe('inspection service (HTTP + events, real PostgreSQL)', () => {
     expect(event).toBe('BrandInspectorNamed');
   });
 
+  it("lets an operator reassign a lot under the conflict rules, and gives a suspended inspector's lots to others until it is reinstated", async () => {
+    const knitters = [
+      { inspectorId: 'insp-knit-1', name: 'Knit 1', certifications: [], processes: ['knitting'], regions: [], affiliations: [] },
+      { inspectorId: 'insp-knit-2', name: 'Knit 2', certifications: [], processes: ['knitting'], regions: [], affiliations: [] },
+      { inspectorId: 'insp-knit-tied', name: 'Knit tied', certifications: [], processes: ['knitting'], regions: [], affiliations: ['ws-1'] },
+    ];
+    const publish = async (streamId: string, type: string, data: object) => {
+      await registry.store.append(streamId, [{ type, data }], { expectedVersion: 'any', metadata: { correlationId: streamId, causationId: 'test' } });
+      bus.notify('registry');
+    };
+    for (const data of knitters) await publish(`inspector-${data.inspectorId}`, 'InspectorRegistered', data);
+    await waitFor(async () => ((await inspection.dataSource.query(`SELECT 1 FROM ${schema}.inspectors WHERE inspector_id = 'insp-knit-tied'`)).length ? true : null), {
+      timeoutMs: 15000,
+      message: 'the knitting inspectors in the pool',
+    });
+    token.knit1 = await tokens.issue({ sub: 'insp-knit-1', role: 'inspector' });
+    const lot = await complete({ process: 'knitting' });
+    const holder = async () => (await call('GET', `/inspection/lots/${lot}`, 'operator')).body.assignedInspectorId as string;
+    expect(await holder()).toBe('insp-knit-1');
+
+    const reassign = (inspectorId: string, who = 'operator') => call('POST', `/inspection/lots/${lot}/reassign`, who, { inspectorId, reason: 'knit-1 is on leave' });
+    expect((await reassign('insp-knit-2', 'brand')).status).toBe(403);
+    expect(await reassign('insp-knit-tied')).toMatchObject({ status: 409, body: { error: 'inspector_not_eligible', details: { reason: 'affiliated' } } });
+    expect(await reassign('insp-weld-1')).toMatchObject({ status: 409, body: { details: { reason: 'not_certified_or_suspended' } } });
+    expect((await call('POST', '/inspection/lots/il_missing/reassign', 'operator', { inspectorId: 'insp-knit-2', reason: 'x' })).status).toBe(404);
+    expect((await call('POST', `/inspection/lots/${lot}/reassign`, 'operator', { inspectorId: 'insp-knit-2' })).status).toBe(400);
+    expect(await reassign('insp-knit-2')).toMatchObject({ status: 200, body: { assignedInspectorId: 'insp-knit-2' } });
+    const withdrawn = (await lotEvents(lot)).slice(-2);
+    expect(withdrawn.map((e) => [e.type, e.data])).toMatchObject([
+      ['InspectorAssignmentWithdrawn', { inspectorId: 'insp-knit-1', withdrawnBy: 'op-1', reason: 'knit-1 is on leave', cause: 'operator' }],
+      ['InspectorAssigned', { inspectorId: 'insp-knit-2', by: 'operator' }],
+    ]);
+    // The inspector it was taken from neither sees the lot nor may answer.
+    expect((await call('GET', `/inspection/lots/${lot}`, 'knit1')).status).toBe(404);
+    expect((await call('POST', `/inspection/lots/${lot}/results`, 'knit1', { sampled: 80, defects: { critical: 0, major: 0, minor: 0 } })).status).toBe(404);
+
+    // The registry suspends knit-2: its lot goes to knit-1 (the other eligible one), and it gets no new lot.
+    await publish('inspector-insp-knit-2', 'MemberSuspended', { memberId: 'insp-knit-2', role: 'inspector', reason: 'undeclared tie', suspendedBy: 'op-2', suspendedAt: now.toISOString() });
+    await waitFor(async () => ((await holder()) === 'insp-knit-1' ? true : null), { timeoutMs: 15000, message: "the suspended inspector's lot reassigned" });
+    expect((await lotEvents(lot)).at(-2)).toMatchObject({ type: 'InspectorAssignmentWithdrawn', data: { inspectorId: 'insp-knit-2', withdrawnBy: 'op-2', cause: 'inspector-suspended' } });
+    expect(await reassign('insp-knit-2')).toMatchObject({ status: 409, body: { details: { reason: 'not_certified_or_suspended' } } });
+    const next = await complete({ process: 'knitting' });
+    expect((await call('GET', `/inspection/lots/${next}`, 'operator')).body.assignedInspectorId).toBe('insp-knit-1');
+
+    await publish('inspector-insp-knit-2', 'MemberReinstated', { memberId: 'insp-knit-2', role: 'inspector', reason: 'cleared', reinstatedBy: 'op-2', reinstatedAt: now.toISOString() });
+    await waitFor(async () => ((await reassign('insp-knit-2')).status === 200 ? true : null), { timeoutMs: 15000, message: 'the reinstated inspector assignable again' });
+    expect(await holder()).toBe('insp-knit-2');
+  });
+
   describe('disputes', () => {
     const clean = { sampled: 80, defects: { critical: 0, major: 0, minor: 0 } };
 

@@ -127,5 +127,15 @@ export function inspectionMigrations(schema: string): (new () => MigrationInterf
       await runner.query(`DROP TABLE ${s}.evidence_files`);
     }
   }
-  return [InspectionTables1764200000000, InspectorAssignment1767000000000, InspectionDisputes1767000000001, EvidenceFiles1767000000002];
+  /** A suspended inspector (the registry's MemberSuspended) is no candidate for any lot. */
+  class InspectorSuspension1767200000000 implements MigrationInterface {
+    name = 'InspectorSuspension1767200000000';
+    async up(runner: QueryRunner): Promise<void> {
+      await runner.query(`ALTER TABLE ${s}.inspectors ADD COLUMN suspended boolean NOT NULL DEFAULT false`);
+    }
+    async down(runner: QueryRunner): Promise<void> {
+      await runner.query(`ALTER TABLE ${s}.inspectors DROP COLUMN suspended`);
+    }
+  }
+  return [InspectionTables1764200000000, InspectorAssignment1767000000000, InspectionDisputes1767000000001, EvidenceFiles1767000000002, InspectorSuspension1767200000000];
 }

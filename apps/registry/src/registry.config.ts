@@ -14,6 +14,12 @@ export class RegistryConfig {
   /** Lifetime of a named operator's token, in hours (default 8: a working day); refreshed the same way. */
   @IsInt() @Min(1) @Max(24 * 30) MESHFAB_OPERATOR_TOKEN_HOURS: number = 8;
 
+  /**
+   * Lifetime of a service credential's token (role `service`, for one host to read another's event feed), in hours
+   * (default 30 days); rotated with POST /registry/members/:id/tokens before it runs out, revocable at any time.
+   */
+  @IsInt() @Min(1) @Max(24 * 365) MESHFAB_SERVICE_TOKEN_HOURS: number = 24 * 30;
+
   /** Page size of GET /registry/workshops. */
   @IsInt() @Min(1) @Max(500) MESHFAB_REGISTRY_PAGE_SIZE: number = 50;
 }

@@ -10,6 +10,7 @@ import { membersProjection } from './member/members.projection.js';
 import { inspectorQualityDecider } from './quality-record/domain/inspector-quality.decider.js';
 import { qualityRecordDecider } from './quality-record/domain/quality-record.decider.js';
 import { qualityRecordProjection } from './quality-record/quality-record.projection.js';
+import { serviceCredentialDecider } from './service-credential/domain/service-credential.decider.js';
 import type { RegistryConfig } from './registry.config.js';
 import { workshopDecider } from './workshop/domain/workshop.decider.js';
 import { workshopProfileProjection } from './workshop/workshop-profile.projection.js';
@@ -30,6 +31,7 @@ export const workshopStream = (workshopId: string): string => `workshop-${worksh
 export const brandStream = (brandId: string): string => `brand-${brandId}`;
 export const inspectorStream = (inspectorId: string): string => `inspector-${inspectorId}`;
 export const operatorStream = (operatorId: string): string => `operator-${operatorId}`;
+export const serviceCredentialStream = (serviceCredentialId: string): string => `service-credential-${serviceCredentialId}`;
 export const BOOTSTRAP_CREDENTIAL_STREAM = 'bootstrap-credential';
 export const qualityRecordStream = (workshopId: string, process: string): string => `quality-${workshopId}:${process}`;
 /** Snapshot every 100 events; a new name when QualityRecordState changes shape. */
@@ -43,6 +45,7 @@ export class RegistryStreams {
   readonly brands;
   readonly inspectors;
   readonly operators;
+  readonly serviceCredentials;
   readonly bootstrapCredential;
   readonly qualityRecords;
   /** Each inspector's own record (results, disputed, overturned, re-inspections): read by loading its stream. */
@@ -59,6 +62,7 @@ export class RegistryStreams {
     this.brands = new CommandHandler(db.dataSource, db.store, brandDecider, { projections: [members] });
     this.inspectors = new CommandHandler(db.dataSource, db.store, inspectorDecider, { projections: [members] });
     this.operators = new CommandHandler(db.dataSource, db.store, operatorDecider, { projections: [members] });
+    this.serviceCredentials = new CommandHandler(db.dataSource, db.store, serviceCredentialDecider, { projections: [members] });
     this.bootstrapCredential = new CommandHandler(db.dataSource, db.store, bootstrapCredentialDecider, { projections: [members] });
     // A quality record grows for as long as the workshop works: loads start from a snapshot.
     this.qualityRecords = new CommandHandler(db.dataSource, db.store, qualityRecordDecider, {

@@ -9,7 +9,7 @@ import { ServiceDatabase, START_OF_LOG, type StoredEvent } from '#libs/eventsour
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
 import { PlatformModule } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, uniqueSchema, waitFor } from '#libs/testing';
-import { RegistryStreams, workshopStream } from './registry.context.js';
+import { brandStream, inspectorStream, RegistryStreams, workshopStream } from './registry.context.js';
 import { RegistryModule } from './registry.module.js';
 import { addDays, daysBetween } from './workshop/domain/calendar.js';
 import { sharedHoursOn } from './workshop/domain/capacity.js';
@@ -302,6 +302,73 @@ describe('registry over HTTP', () => {
       ['WorkshopReinstated', { workshopId: shop.id, reason: 'appeal upheld', reinstatedAt: NOW.toISOString(), reinstatedBy: 'operator-1' }],
     ]);
     for (const e of audit) if (contractOf(e.type)) expect(() => assertContract(e.type, e.data)).not.toThrow();
+  });
+
+  it('freezes a suspended brand or inspector like a workshop: reads and its appeal only, no new token; reinstatement restores; audited', async () => {
+    const brand = (await call('POST', '/registry/brands', operator, { name: 'Frozen Brand' })).body as { id: string; token: string; tokenId: string };
+    const inspector = (await call('POST', '/registry/inspectors', operator, { name: 'Frozen Inspector', processes: ['sewing'] })).body as { id: string; token: string; tokenId: string };
+    for (const [member, stream, get, write] of [
+      [brand, brandStream(brand.id), `/registry/brands/${brand.id}`, ['POST', `/registry/members/${brand.id}/tokens`, undefined]],
+      [inspector, inspectorStream(inspector.id), `/registry/inspectors/${inspector.id}`, ['PUT', `/registry/inspectors/${inspector.id}/profile`, { processes: ['cutting'] }]],
+    ] as const) {
+      expect(await call('POST', `/registry/members/${member.id}/appeal`, member.token, { reason: 'nothing to appeal' })).toMatchObject({ status: 409, body: { error: 'member_not_suspended' } });
+      expect((await call('POST', `/registry/members/${member.id}/suspend`, member.token, { reason: 'self' })).status).toBe(403);
+      expect(await call('POST', `/registry/members/${member.id}/suspend`, operator, { reason: 'chargeback review' })).toMatchObject({ status: 200, body: { id: member.id, suspended: true } });
+      expect(await call('POST', `/registry/members/${member.id}/suspend`, operator, { reason: 'again' })).toMatchObject({ status: 409, body: { error: 'member_already_suspended' } });
+
+      const [method, path, body] = write;
+      expect(await call(method, path, member.token, body)).toMatchObject({ status: 403, body: { error: 'member_suspended' } });
+      expect(await call('DELETE', `/registry/members/${member.id}/tokens/${member.tokenId}`, member.token)).toMatchObject({ status: 403, body: { error: 'member_suspended' } });
+      expect(await call('POST', `/registry/members/${member.id}/tokens`, operator)).toMatchObject({ status: 403, body: { error: 'member_suspended' } });
+      expect((await call('GET', get, member.token)).status).toBe(200);
+      expect((await call('POST', `/registry/members/${member.id}/appeal`, operator, { reason: 'not mine' })).status).toBe(404);
+      expect(await call('POST', `/registry/members/${member.id}/appeal`, member.token, { reason: 'the chargebacks were the bank’s error' })).toMatchObject({ status: 200 });
+
+      expect(await call('POST', `/registry/members/${member.id}/reinstate`, operator, { reason: 'appeal upheld' })).toMatchObject({ status: 200, body: { suspended: false } });
+      expect((await call(method, path, member.token, body)).status).toBeLessThan(300);
+
+      const audit = (await eventsOf(stream)).filter((e) => e.type.startsWith('MemberSuspen') || e.type === 'MemberReinstated');
+      const role = member === brand ? 'brand' : 'inspector';
+      expect(audit.map((e) => [e.type, e.data])).toEqual([
+        ['MemberSuspended', { memberId: member.id, role, reason: 'chargeback review', suspendedAt: NOW.toISOString(), suspendedBy: 'operator-1' }],
+        ['MemberSuspensionAppealed', { memberId: member.id, role, reason: 'the chargebacks were the bank’s error', appealedAt: NOW.toISOString() }],
+        ['MemberReinstated', { memberId: member.id, role, reason: 'appeal upheld', reinstatedAt: NOW.toISOString(), reinstatedBy: 'operator-1' }],
+      ]);
+      for (const e of audit) if (contractOf(e.type)) expect(() => assertContract(e.type, e.data)).not.toThrow();
+    }
+    // The one route serves a workshop too (its own events), and refuses an operator.
+    const shop = await registerWorkshop('Routed Shop');
+    expect(await call('POST', `/registry/members/${shop.id}/suspend`, operator, { reason: 'audit' })).toMatchObject({ status: 200, body: { role: 'workshop', suspended: true } });
+    expect(await call('GET', `/registry/workshops/${shop.id}`, shop.token)).toMatchObject({ status: 200, body: { status: 'suspended' } });
+    expect((await call('POST', `/registry/members/${shop.id}/reinstate`, operator, { reason: 'ok' })).status).toBe(200);
+    expect((await call('POST', `/registry/members/${randomUUID()}/suspend`, operator, { reason: 'who' })).status).toBe(404);
+  });
+
+  it('issues service credentials (role service) to operators only: refused on every member route, rotated and revoked like any token', async () => {
+    const brand = (await call('POST', '/registry/brands', operator, { name: 'Service Test Brand' })).body as { token: string };
+    expect((await call('POST', '/registry/service-credentials', brand.token, { name: 'orders host' })).status).toBe(403);
+    expect((await call('POST', '/registry/service-credentials', operator, { name: 'orders \u202Ehost' })).status).toBe(400);
+    const created = await call('POST', '/registry/service-credentials', operator, { name: 'orders host, eu-1' });
+    expect(created).toMatchObject({ status: 201, body: { id: expect.any(String), token: expect.any(String), expiresAt: new Date(NOW.getTime() + 30 * 86_400_000).toISOString() } });
+    const credential = created.body as { id: string; token: string; tokenId: string };
+    expect(await call('GET', `/registry/service-credentials/${credential.id}`, operator)).toMatchObject({ status: 200, body: { name: 'orders host, eu-1' } });
+    // No member route takes it: not those any member may call, not its own tokens' (an operator manages them).
+    for (const [method, path] of [
+      ['GET', '/registry/workshops'],
+      ['GET', `/registry/members/${credential.id}/tokens`],
+      ['POST', `/registry/members/${credential.id}/tokens`],
+    ] as const) {
+      expect({ path, ...(await call(method, path, credential.token)) }).toMatchObject({ path, status: 403, body: { error: 'forbidden_role' } });
+    }
+    expect(await call('POST', `/registry/members/${credential.id}/suspend`, operator, { reason: 'no' })).toMatchObject({ status: 422, body: { error: 'member_not_suspendable' } });
+    const rotated = await call('POST', `/registry/members/${credential.id}/tokens`, operator);
+    expect(rotated.status).toBe(201);
+    expect((await call('GET', '/registry/workshops', credential.token)).body).toMatchObject({ error: 'token_revoked' });
+    const types = (await eventsOf(`service-credential-${credential.id}`)).map((e) => [e.type, (e.data as { role?: string; registeredBy?: string }).role ?? (e.data as { registeredBy?: string }).registeredBy]);
+    expect(types.slice(0, 2)).toEqual([
+      ['ServiceCredentialRegistered', 'operator-1'],
+      ['MemberTokenIssued', 'service'],
+    ]);
   });
 
   it('refuses a revoked token (401) and old tokens after a rotation, and publishes MemberTokenRevoked', async () => {

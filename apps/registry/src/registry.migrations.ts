@@ -125,5 +125,36 @@ export function registryMigrations(schema: string): (new () => MigrationInterfac
       await q.query(`ALTER TABLE ${s}.quality_records DROP COLUMN disputes, DROP COLUMN overturned_results`);
     }
   }
-  return [RegistryTables1764200000000, InspectorMembers1764900000000, QualityDeliveries1765500000000, OperatorMembers1766900000000, QualityDisputes1767000000000];
+  /** Brands and inspectors can be suspended too (workshops' suspension stays in `workshops.status`). */
+  class MemberSuspension1767200000000 implements MigrationInterface {
+    name = 'MemberSuspension1767200000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.members ADD COLUMN suspended_at timestamptz`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.members DROP COLUMN suspended_at`);
+    }
+  }
+  /** Service credentials (role `service`): one host reading another's event feed once the bootstrap credential is off. */
+  class ServiceCredentialMembers1767300000000 implements MigrationInterface {
+    name = 'ServiceCredentialMembers1767300000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector', 'operator', 'service'))`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DELETE FROM ${s}.members WHERE role = 'service'`);
+      await q.query(`ALTER TABLE ${s}.members DROP CONSTRAINT IF EXISTS members_role_check`);
+      await q.query(`ALTER TABLE ${s}.members ADD CONSTRAINT members_role_check CHECK (role IN ('brand', 'workshop', 'inspector', 'operator'))`);
+    }
+  }
+  return [
+    RegistryTables1764200000000,
+    InspectorMembers1764900000000,
+    QualityDeliveries1765500000000,
+    OperatorMembers1766900000000,
+    QualityDisputes1767000000000,
+    MemberSuspension1767200000000,
+    ServiceCredentialMembers1767300000000,
+  ];
 }

@@ -9,6 +9,8 @@ import { OperatorsController } from './operator/operators.controller.js';
 import { MemberCredentials } from './member/member-credentials.js';
 import { TokenSeal } from './member/sealed-token.js';
 import { MemberTokensController } from './member/member-tokens.controller.js';
+import { MemberSuspensionController } from './member/member-suspension.controller.js';
+import { ServiceCredentialsController } from './service-credential/service-credentials.controller.js';
 import { DeliveriesConsumer } from './quality-record/deliveries.consumer.js';
 import { InspectionResultsConsumer } from './quality-record/inspection-results.consumer.js';
 import { RegistryConfig } from './registry.config.js';
@@ -39,7 +41,7 @@ export class RegistryModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema: config.MESHFAB_REGISTRY_SCHEMA, migrations: registryMigrations(config.MESHFAB_REGISTRY_SCHEMA), ...options.pool }),
         ObservabilityModule,
       ],
-      controllers: [JwksController, OperatorsController, BrandsController, InspectorsController, WorkshopsController, MemberTokensController, InspectionResultsConsumer, DeliveriesConsumer],
+      controllers: [JwksController, OperatorsController, BrandsController, InspectorsController, WorkshopsController, MemberTokensController, MemberSuspensionController, ServiceCredentialsController, InspectionResultsConsumer, DeliveriesConsumer],
       providers: [
         { provide: REGISTRY_SETTINGS, useValue: settings },
         RegistryStreams,

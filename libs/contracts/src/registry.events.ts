@@ -86,6 +86,29 @@ export class WorkshopReinstatedContract {
 }
 IntegrationEvent('registry', 'WorkshopReinstated')(WorkshopReinstatedContract);
 
+/**
+ * An operator suspended a brand or an inspector (a workshop's suspension is WorkshopSuspended): its tokens may only
+ * read its own data and appeal on every service; a suspended inspector's open assignments are given to others.
+ */
+export class MemberSuspendedContract {
+  @IsString() memberId!: string;
+  @IsIn(['brand', 'inspector']) role!: 'brand' | 'inspector';
+  @IsString() reason!: string;
+  @IsString() suspendedBy!: string;
+  @IsString() suspendedAt!: string;
+}
+IntegrationEvent('registry', 'MemberSuspended')(MemberSuspendedContract);
+
+/** An operator reinstated a suspended brand or inspector: everything the suspension froze is restored. */
+export class MemberReinstatedContract {
+  @IsString() memberId!: string;
+  @IsIn(['brand', 'inspector']) role!: 'brand' | 'inspector';
+  @IsString() reason!: string;
+  @IsString() reinstatedBy!: string;
+  @IsString() reinstatedAt!: string;
+}
+IntegrationEvent('registry', 'MemberReinstated')(MemberReinstatedContract);
+
 export class MemberTokenRevokedContract {
   @IsString() memberId!: string;
   @IsString() tokenId!: string;

@@ -215,6 +215,25 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP FUNCTION IF EXISTS ${s}.inbox_claim(text, text, uuid, text)`);
     }
   }
+  /**
+   * The rate limit budgets all instances of the service share (libs/runtime postgres-rate-limit-store.ts): a
+   * GCRA bucket per key, `tat_ms` its theoretical arrival time in ms of the database clock.
+   */
+  class RateLimitBuckets1767100000000 implements MigrationInterface {
+    name = 'RateLimitBuckets1767100000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.rate_limit_buckets (
+          key     text PRIMARY KEY,
+          tat_ms  double precision NOT NULL,
+          at_ms   double precision NOT NULL,
+          granted integer NOT NULL
+        )`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE IF EXISTS ${s}.rate_limit_buckets`);
+    }
+  }
   return [
     EventStore1764150000000,
     RevokedTokens1764160000000,
@@ -223,5 +242,6 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
     DeadLetterParking1765110000000,
     SuspendedMembers1766910000000,
     InboxClaim1767000000000,
+    RateLimitBuckets1767100000000,
   ];
 }

@@ -24,6 +24,7 @@ export * from './http/request-edge.js';
 export * from './http/security-headers.js';
 export * from './http/rate-limit.js';
 export * from './http/rate-limit.middleware.js';
+export * from './http/shared-rate-limit.js';
 export * from './http/transient-retry.interceptor.js';
 export * from './http/write-gate.js';
 export * from './http/cursor-page.js';

@@ -21,13 +21,14 @@ export interface EventFeedResponse {
 }
 
 /**
- * The integration-event feed of each service of this process, read-only, for the operator: a consumer
+ * The integration-event feed of each service of this process, read-only, for the operator and the network's service
+ * credentials (role `service`, MESHFAB_SERVICE_TOKEN of the reading host): a consumer
  * whose Kafka topic lost its early records rebuilds them from here (see KafkaEventConsumer). Each page
  * reads up to `limit` stored events after the cursor; the internal ones are left out, as the relay
  * leaves them out, so a page may hold fewer events (even none) without being the end.
  */
 @Controller('admin')
-@Roles('operator')
+@Roles('operator', 'service')
 export class EventFeedController {
   constructor(
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,

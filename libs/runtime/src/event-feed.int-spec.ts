@@ -8,10 +8,11 @@ import { IsInt, IsString, Min } from 'class-validator';
 import { IntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import { ServiceDatabase, START_OF_LOG } from '#libs/eventsourcing';
 import { HttpEventFeed, publishedEvents, readWholeFeed } from '#libs/messaging';
-import { PlatformModule } from '#libs/platform';
+import { BOOTSTRAP_TOKEN_ID, PlatformModule } from '#libs/platform';
 import { dropSchema, testDatabaseUrl, testPublicKeys, testTokens, uniqueSchema } from '#libs/testing';
 import { HOSTED_SCHEMAS } from './hosted-databases.js';
 import { EventFeedController, type EventFeedResponse } from './event-feed.controller.js';
+import { revokedTokensModule } from './revoked-tokens.module.js';
 
 @IntegrationEvent('spindles')
 class SpindleSetContract {
@@ -20,6 +21,7 @@ class SpindleSetContract {
 }
 
 const SECRET = 'event-feed-int-spec-secret-0123456789ab';
+const BOOTSTRAP = `op_bootstrap-${randomUUID()}`;
 
 describe('GET /admin/event-feed/:service', () => {
   const producer = `fp${randomUUID().replaceAll('-', '').slice(0, 8)}`;
@@ -29,6 +31,7 @@ describe('GET /admin/event-feed/:service', () => {
   let base: string;
   let operator: string;
   let workshop: string;
+  let service: string;
 
   const get = async (path: string, token: string | null = operator) => {
     const res = await fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -44,7 +47,11 @@ describe('GET /admin/event-feed/:service', () => {
       if (n % 2 === 0) await db.store.append(`internal-${n}`, [{ type: 'SpindleGreased', data: { n } }], { expectedVersion: 'any', metadata: { correlationId: 'c', causationId: 'test' } });
     }
     const moduleRef = await Test.createTestingModule({
-      imports: [PlatformModule.forRoot({ serviceName: producer, config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(SECRET), LOG_LEVEL: 'error' } })],
+      imports: [
+        PlatformModule.forRoot({ serviceName: producer, operatorToken: BOOTSTRAP, config: { PORT: 0, MESHFAB_JWT_PUBLIC_KEYS: testPublicKeys(SECRET), LOG_LEVEL: 'error' } }),
+        // The revocation list every host keeps from the registry's events: the bootstrap credential's lands there when disabled.
+        revokedTokensModule(producer, schema),
+      ],
       controllers: [EventFeedController],
       providers: [
         { provide: HOSTED_SCHEMAS, useValue: { [producer]: schema } },
@@ -57,6 +64,7 @@ describe('GET /admin/event-feed/:service', () => {
     const tokens = testTokens(SECRET);
     operator = await tokens.issue({ sub: 'op-alice', role: 'operator', audience: producer });
     workshop = await tokens.issue({ sub: 'ws-1', role: 'workshop', audience: producer });
+    service = await tokens.issue({ sub: 'svc-orders-host', role: 'service', audience: producer });
   });
 
   afterAll(async () => {
@@ -109,5 +117,16 @@ describe('GET /admin/event-feed/:service', () => {
     expect(count).toBe(7);
     expect(JSON.stringify(read)).toBe(JSON.stringify(await relayed()));
     await expect(readWholeFeed(new HttpEventFeed(producer, base, workshop), async () => undefined)).rejects.toThrow(/answered 403/);
+  });
+
+  it('is read by a service credential once the bootstrap credential is disabled, which it then refuses', async () => {
+    expect((await get(`/admin/event-feed/${producer}`, BOOTSTRAP)).status).toBe(200);
+    // What the registry publishes when a named operator disables the bootstrap credential, as this host's list keeps it.
+    await db.dataSource.query(`INSERT INTO ${schema}.revoked_tokens (token_id, member_id) VALUES ($1, 'bootstrap')`, [BOOTSTRAP_TOKEN_ID]);
+    expect(await get(`/admin/event-feed/${producer}`, BOOTSTRAP)).toMatchObject({ status: 401, body: { error: 'token_revoked' } });
+    await expect(readWholeFeed(new HttpEventFeed(producer, base, BOOTSTRAP), async () => undefined)).rejects.toThrow(/answered 401/);
+    const read: EventEnvelope[] = [];
+    expect(await readWholeFeed(new HttpEventFeed(producer, base, service), async (event) => void read.push(event))).toBe(7);
+    expect(JSON.stringify(read)).toBe(JSON.stringify(await relayed()));
   });
 });

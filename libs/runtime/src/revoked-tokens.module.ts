@@ -1,7 +1,14 @@
 import { Controller, Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
-import type { EventEnvelope, MemberTokenRevokedContract, WorkshopReinstatedContract, WorkshopSuspendedContract } from '#libs/contracts';
+import type {
+  EventEnvelope,
+  MemberReinstatedContract,
+  MemberSuspendedContract,
+  MemberTokenRevokedContract,
+  WorkshopReinstatedContract,
+  WorkshopSuspendedContract,
+} from '#libs/contracts';
 import { ServiceDatabase, ident } from '#libs/eventsourcing';
 import { OnEvent, type EventContext } from '#libs/messaging';
 import { TOKEN_REVOCATION, type Principal, type TokenRevocationCheck } from '#libs/platform';
@@ -9,7 +16,8 @@ import { TOKEN_REVOCATION, type Principal, type TokenRevocationCheck } from '#li
 /**
  * For a service running without the registry in its process: it hears the registry's
  * `MemberTokenRevoked` events (through its own inbox, like any other event) into its own
- * `revoked_tokens` table, and refuses those tokens; and `WorkshopSuspended` / `WorkshopReinstated` into
+ * `revoked_tokens` table, and refuses those tokens; and `WorkshopSuspended` / `WorkshopReinstated` (and a brand's
+ * or an inspector's `MemberSuspended` / `MemberReinstated`) into
  * `suspended_members`, refusing a suspended member's writes — so a revoked token is refused everywhere,
  * while every service still verifies tokens locally.
  */
@@ -35,6 +43,16 @@ export function revokedTokensModule(service: string, schema: string): DynamicMod
     @OnEvent(service, 'WorkshopReinstated')
     async onReinstated(@Payload() event: EventEnvelope<WorkshopReinstatedContract>, @Ctx() ctx: EventContext): Promise<void> {
       await ctx.manager.query(`DELETE FROM ${suspended} WHERE member_id = $1`, [event.data.workshopId]);
+    }
+
+    @OnEvent(service, 'MemberSuspended')
+    async onMemberSuspended(@Payload() event: EventEnvelope<MemberSuspendedContract>, @Ctx() ctx: EventContext): Promise<void> {
+      await ctx.manager.query(`INSERT INTO ${suspended} (member_id) VALUES ($1) ON CONFLICT (member_id) DO NOTHING`, [event.data.memberId]);
+    }
+
+    @OnEvent(service, 'MemberReinstated')
+    async onMemberReinstated(@Payload() event: EventEnvelope<MemberReinstatedContract>, @Ctx() ctx: EventContext): Promise<void> {
+      await ctx.manager.query(`DELETE FROM ${suspended} WHERE member_id = $1`, [event.data.memberId]);
     }
   }
 

@@ -27,6 +27,7 @@ import { HOSTED_SCHEMAS } from './hosted-databases.js';
 import { startRetention } from './retention-job.js';
 import openApiMetadata from './openapi/openapi.metadata.js';
 import { revokedTokensModule } from './revoked-tokens.module.js';
+import { sharedRateLimitModule } from './postgres-rate-limit-store.js';
 import { RuntimeConfig } from './runtime.config.js';
 import type { MeshfabServiceDefinition, ServiceModuleOptions } from './service-definition.js';
 
@@ -113,6 +114,8 @@ export async function startHost(
   if (options.embedded) {
     // One machine, one person: /metrics and /docs open (a deployment sets MESHFAB_ADMIN_ENDPOINTS=operator, the default elsewhere).
     env.MESHFAB_ADMIN_ENDPOINTS ??= 'open';
+    // One process: its own buckets are every instance's (no database round trip for the rate limit).
+    env.MESHFAB_RATE_LIMIT_SCOPE ??= 'instance';
     if (!env.MESHFAB_OPERATOR_TOKEN) {
       const token = persisted(dataDir, 'operator-token', () => `op_${randomBytes(24).toString('hex')}`);
       env.MESHFAB_OPERATOR_TOKEN = token.value;
@@ -160,10 +163,12 @@ export async function startHost(
     return { definition, module: definition.forRoot(own), schema: schemaOf(definition, env) };
   });
   const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
+  // Budgets shared by every instance of this host, in the first hosted service's database (its own when alone).
+  const rateLimit = config.MESHFAB_RATE_LIMIT_SCOPE === 'shared' && hosted[0] ? [sharedRateLimitModule(hosted[0].schema)] : [];
   // abortOnError: false: a failure while Nest builds the modules (a refused database login, say) rejects
   // this call with its cause instead of Nest ending the process; runUntilSignal reports it and exits, and a
   // test that starts a host fails that test only.
-  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, verificationKeys, options.logger), {
+  const app = await NestFactory.create(HostModule.forServices(name, config, hosted, [...revocation, ...rateLimit], verificationKeys, options.logger), {
     bufferLogs: true,
     bodyParser: false,
     abortOnError: false,
@@ -173,7 +178,7 @@ export async function startHost(
     // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
     await SwaggerModule.loadPluginMetadata(openApiMetadata);
     configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
     // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
     // feed, which may wait on this one's (two services restarted after their topics lost records).
     await app.listen(config.PORT, '0.0.0.0');

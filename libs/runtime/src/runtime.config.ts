@@ -57,6 +57,11 @@ export class RuntimeConfig extends PlatformConfig {
   @IsOptional() @IsString() MESHFAB_REGISTRY_RETIRED_PUBLIC_KEYS?: string;
   /** A static operator bearer token (≥ 32 characters). */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_OPERATOR_TOKEN?: string;
+  /**
+   * A service credential's token (role `service`, from `POST /registry/service-credentials`): what this host reads
+   * other hosts' event feeds with. Unset: MESHFAB_OPERATOR_TOKEN (which stops working once the bootstrap credential is disabled).
+   */
+  @IsOptional() @IsString() @MinLength(32) MESHFAB_SERVICE_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
   @IsInt() @Min(1) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
   /** Readiness reports `event-backlog` failing while an outbox (Kafka) or a consumer (embedded) is more events behind than this; 0 = never. */
@@ -83,7 +88,7 @@ export class RuntimeConfig extends PlatformConfig {
   /**
    * Where each service's host answers, for a consumer of its events hosted elsewhere: when the broker
    * deleted records of the service's topic that the consumer had not read, the consumer rebuilds them from
-   * `GET <url>/admin/event-feed/<service>` with MESHFAB_OPERATOR_TOKEN. Unset: such a loss is only reported.
+   * `GET <url>/admin/event-feed/<service>` with MESHFAB_SERVICE_TOKEN (else MESHFAB_OPERATOR_TOKEN). Unset: such a loss is only reported.
    */
   @IsOptional() @IsUrl(FEED_URL) MESHFAB_REGISTRY_URL?: string;
   @IsOptional() @IsUrl(FEED_URL) MESHFAB_ORDERS_URL?: string;
@@ -99,10 +104,17 @@ export class RuntimeConfig extends PlatformConfig {
       const url = this[serviceUrlVariable(service)];
       if (url) urls[service] = url;
     }
-    if (Object.keys(urls).length > 0 && !this.MESHFAB_OPERATOR_TOKEN) {
-      throw new Error(`Invalid configuration (RuntimeConfig):\n${Object.keys(urls).map((s) => serviceUrlVariable(s as ServiceName)).join(', ')}: reading another host's event feed needs MESHFAB_OPERATOR_TOKEN`);
+    if (Object.keys(urls).length > 0 && !this.eventFeedToken()) {
+      throw new Error(
+        `Invalid configuration (RuntimeConfig):\n${Object.keys(urls).map((s) => serviceUrlVariable(s as ServiceName)).join(', ')}: reading another host's event feed needs MESHFAB_SERVICE_TOKEN (or MESHFAB_OPERATOR_TOKEN)`,
+      );
     }
     return urls;
+  }
+
+  /** The bearer token this host reads other hosts' event feeds with: the service credential's, else the bootstrap credential. */
+  eventFeedToken(): string | undefined {
+    return this.MESHFAB_SERVICE_TOKEN ?? this.MESHFAB_OPERATOR_TOKEN;
   }
 
   /**

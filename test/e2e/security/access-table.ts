@@ -39,11 +39,12 @@ export interface AccessRow {
   after?(w: World, caller: MemberRole, body: any): void;
 }
 
+/** Every member; not the service credential, which no "any member" route takes. */
 const ALL: MemberRole[] = ['operator', 'brandA', 'brandB', 'workshopA', 'workshopB', 'inspector'];
 
-/** `allowed` get through, every other role 403, then the exceptions (usually the other tenant's 404). */
+/** `allowed` get through, every other role 403 (the service credential too unless named), then the exceptions (usually the other tenant's 404). */
 function access(allowed: MemberRole[], exceptions: Partial<Record<MemberRole, Expected>> = {}): Record<MemberRole, Expected> {
-  const table = Object.fromEntries(ALL.map((role) => [role, allowed.includes(role) ? 'allow' : 403])) as Record<MemberRole, Expected>;
+  const table = Object.fromEntries([...ALL, 'service'].map((role) => [role, allowed.includes(role as MemberRole) ? 'allow' : 403])) as Record<MemberRole, Expected>;
   return { ...table, ...exceptions };
 }
 
@@ -64,7 +65,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'GET /admin/dead-letters': { access: access(['operator']), path: () => '/admin/dead-letters' },
   'GET /admin/parked-streams': { access: access(['operator']), path: () => '/admin/parked-streams' },
   // The integration-event feed a consumer rebuilds lost Kafka records from: read-only, the operator's.
-  'GET /admin/event-feed/:service': { access: access(['operator']), path: () => '/admin/event-feed/registry?limit=5' },
+  // Another host reads it with its service credential (the bootstrap credential may be off).
+  'GET /admin/event-feed/:service': { access: access(['operator', 'service']), path: () => '/admin/event-feed/registry?limit=5' },
   // No letter to act on in this world: the operator gets through to a 404 (or to validation), everyone else 403.
   'POST /admin/dead-letters/:id/replay': { access: access([], { operator: 404 }), path: () => '/admin/dead-letters/settlement-1/replay' },
   'POST /admin/dead-letters/:id/discard': { access: access(['operator']), path: () => '/admin/dead-letters/settlement-1/discard', body: invalid },
@@ -133,6 +135,17 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   'POST /registry/workshops/:id/appeal': { access: access(['workshopA']), path: (w) => `/registry/workshops/${w.workshopA.id}/appeal`, body: () => ({ reason: 'matrix appeal' }) },
   'POST /registry/workshops/:id/suspend': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/suspend`, body: invalid },
   'POST /registry/workshops/:id/reinstate': { access: access(['operator']), path: (w) => `/registry/workshops/${w.workshopA.id}/reinstate`, body: invalid },
+  // Any member but an operator is suspended and reinstated by an operator (an invalid body: nothing changes);
+  // only the member itself appeals (brand A is not suspended: a 409 of state, which gets through), anyone else a 404.
+  'POST /registry/members/:memberId/suspend': { access: access(['operator']), path: (w) => `/registry/members/${w.brandA.id}/suspend`, body: invalid },
+  'POST /registry/members/:memberId/reinstate': { access: access(['operator']), path: (w) => `/registry/members/${w.brandA.id}/reinstate`, body: invalid },
+  'POST /registry/members/:memberId/appeal': {
+    access: access(['brandA'], { operator: 404, brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }),
+    path: (w) => `/registry/members/${w.brandA.id}/appeal`,
+    body: () => ({ reason: 'matrix appeal' }),
+  },
+  'POST /registry/service-credentials': { access: access(['operator']), path: () => '/registry/service-credentials', body: invalid },
+  'GET /registry/service-credentials/:id': { access: access(['operator']), path: (w) => `/registry/service-credentials/${w.service.id}` },
   'GET /registry/members/:memberId/tokens': {
     access: access(['operator', 'brandA'], { brandB: 404, workshopA: 404, workshopB: 404, inspector: 404 }),
     path: (w) => `/registry/members/${w.brandA.id}/tokens`,
@@ -242,6 +255,8 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     last: true,
   },
   // The lot's brand or workshop disputes its result (the world's lot has none yet: 422 for them); the other tenants 404.
+  // An operator's reassignment (an invalid body: the lot keeps its inspector).
+  'POST /inspection/lots/:id/reassign': { access: access(['operator']), path: (w) => `/inspection/lots/${w.lotId}/reassign`, body: invalid },
   'POST /inspection/lots/:id/disputes': {
     access: access(['brandA', 'workshopA'], { brandB: 404, workshopB: 404 }),
     path: (w) => `/inspection/lots/${w.lotId}/disputes`,

@@ -8,7 +8,8 @@ import { testTokens } from '#libs/testing';
 
 type Json = Record<string, any>;
 
-export const MEMBER_ROLES = ['operator', 'brandA', 'brandB', 'workshopA', 'workshopB', 'inspector'] as const;
+/** `service`: a service credential's token (role `service`), what a host reads another host's event feed with. */
+export const MEMBER_ROLES = ['operator', 'brandA', 'brandB', 'workshopA', 'workshopB', 'inspector', 'service'] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 /** Callers without a valid token, and the error code each must get with its 401. */
@@ -38,6 +39,8 @@ export interface World {
   workshopA: Member;
   workshopB: Member;
   inspector: Member;
+  /** The service credential the matrix calls as `service`. */
+  service: Member;
   /** The named operator the matrix calls as `operator`. */
   operator: Member;
   orderId: string;
@@ -96,6 +99,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
   // The only inspector certified for cutting in this world: the network assigns it brand A's cutting lot.
   const inspector = await register(client, operator, '/registry/inspectors', { name: `Inspector ${tag}`, processes: ['cutting', 'sewing'] });
   const brandA = await register(client, operator, '/registry/brands', { name: secretsOfA.brandName, contactEmail: secretsOfA.contactEmail });
+  const service = await register(client, operator, '/registry/service-credentials', { name: `Host ${tag}` });
   const brandB = await register(client, operator, '/registry/brands', { name: `Brand B ${tag}` });
   const location = { lat: 29.87, lng: 121.55, region: 'Zhejiang', city: 'Ningbo' };
   const workshopA = await register(client, operator, '/registry/workshops', { name: `Workshop A ${tag}`, location, certifications: ['ISO 9001'], capabilities: capabilitiesOfA() });
@@ -159,6 +163,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
       workshopA: workshopA.token,
       workshopB: workshopB.token,
       inspector: inspector.token,
+      service: service.token,
       expired,
       revoked: revoked.token,
       forged,
@@ -170,6 +175,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
     workshopA,
     workshopB,
     inspector,
+    service,
     operator: namedOperator,
     orderId,
     cutSubtaskId: cut.subtaskId as string,

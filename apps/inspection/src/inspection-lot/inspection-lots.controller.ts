@@ -4,7 +4,7 @@ import { NotFound, ValidationFailed } from '#libs/domain';
 import { CurrentPrincipal, decodeCursor, pageLimit, Roles, toCursorPage, type Principal } from '#libs/platform';
 import { InspectionLotsService, type LotFilter, type LotRow } from './inspection-lots.service.js';
 import { InspectionDisputedDto, InspectionLotPageDto, InspectionLotTraceDto, InspectionLotViewDto, InspectionOutcomeDto } from './inspection-lot-view.dto.js';
-import { DisputeResultDto, RecordResultDto } from './record-result.dto.js';
+import { DisputeResultDto, ReassignLotDto, RecordResultDto } from './record-result.dto.js';
 
 const STATUSES = ['pending', 'passed', 'failed', 'disputed'];
 
@@ -49,7 +49,7 @@ export function canSee(principal: Principal, row: LotRow): boolean {
       return row.brand_id === principal.sub;
     case 'workshop':
       return row.workshop_id === principal.sub;
-    default:
+    case 'service':
       return false;
   }
 }
@@ -161,5 +161,17 @@ export class InspectionLotsController {
     );
     const lot = await this.lots.findLot(id);
     return { type: disputed.type, ...disputed.data, reinspectorId: lot?.assigned_inspector_id ?? null };
+  }
+
+  /**
+   * An operator takes the lot from its assignee (or gives a waiting lot) to the inspector it names, who must be
+   * eligible like any assignee (certified, in the region, tied to neither party, not suspended, not the original
+   * inspector of a disputed result): else 409 `inspector_not_eligible` with the reason. Recorded with the operator.
+   */
+  @Post(':id/reassign')
+  @HttpCode(200)
+  @Roles('operator')
+  async reassign(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: ReassignLotDto): Promise<InspectionLotViewDto> {
+    return lotView(await this.lots.reassign(id, { to: body.inspectorId, reason: body.reason, by: principal.sub }));
   }
 }

@@ -23,6 +23,7 @@ export class InspectionLotsProjection implements Projection {
     'InspectionFailed',
     'InspectorAssigned',
     'InspectorAssignmentExpired',
+    'InspectorAssignmentWithdrawn',
     'InspectionDisputed',
     'InspectionDisputeResolved',
     'InspectionResultFinal',
@@ -68,7 +69,9 @@ export class InspectionLotsProjection implements Projection {
         );
         return;
       }
-      case 'InspectorAssignmentExpired': {
+      case 'InspectorAssignmentExpired':
+      case 'InspectorAssignmentWithdrawn': {
+        // The inspector it was taken from no longer sees the lot.
         const d = event.data as unknown as InspectorAssignmentExpired['data'];
         await manager.query(
           `UPDATE ${this.table} SET assigned_inspector_id = NULL, assigned_at = NULL, assignment_due_at = NULL, visible_to = array_remove(visible_to, $2) WHERE lot_id = $1`,

@@ -177,6 +177,50 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
     else await this.db.dataSource.transaction(work);
   }
 
+  /** An operator's reassignment of one lot (see ReassignInspector); answers the lot as it is afterwards. */
+  async reassign(lotId: string, input: { to: string; reason: string; by: string }): Promise<LotRow> {
+    const row = await this.findLot(lotId);
+    if (!row) throw new NotFound('inspection_lot', lotId);
+    await this.db.dataSource.transaction((manager) =>
+      this.reassignIn(manager, lotId, { to: input.to, reason: input.reason, by: input.by }, { correlationId: row.order_id, causationId: `http:reassign:${input.by}` }),
+    );
+    return (await this.findLot(lotId))!;
+  }
+
+  /**
+   * The registry suspended an inspector: it is no longer a candidate, and every lot it holds goes to another
+   * eligible inspector (or waits for one), in the transaction of the event.
+   */
+  async onInspectorSuspended(inspectorId: string, reason: string, by: string, manager: EntityManager, metadata: EventMetadata): Promise<void> {
+    await this.pool.suspend(inspectorId, true, manager);
+    const rows: { lot_id: string }[] = await manager.query(
+      `SELECT lot_id FROM ${this.schema}.inspection_lots WHERE assigned_inspector_id = $1 AND status IN ('pending', 'disputed') ORDER BY lot_id`,
+      [inspectorId],
+    );
+    for (const { lot_id } of rows) await this.reassignIn(manager, lot_id, { from: inspectorId, to: null, reason: `inspector suspended: ${reason}`, by }, metadata);
+  }
+
+  async onInspectorReinstated(inspectorId: string, manager: EntityManager): Promise<void> {
+    await this.pool.suspend(inspectorId, false, manager);
+  }
+
+  private async reassignIn(
+    manager: EntityManager,
+    lotId: string,
+    who: { from?: string; to: string | null; reason: string; by: string },
+    metadata: EventMetadata,
+  ): Promise<void> {
+    const { state } = await this.lots.load(inspectionLotStreamId(lotId), manager);
+    if (state.status === 'none') throw new NotFound('inspection_lot', lotId);
+    const candidates = await this.pool.candidates(state.facts.process, manager);
+    const region = await this.pool.regionOf(state.facts.workshopId, manager);
+    await this.lots.handle(
+      inspectionLotStreamId(lotId),
+      { type: 'ReassignInspector', ...who, candidates, region, at: this.clock().toISOString(), timeoutSeconds: this.config.MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS },
+      { manager, metadata },
+    );
+  }
+
   /**
    * Reassigns lots whose assignee's time ran out, assigns lots that wait for an eligible inspector, and makes
    * undisputed results final once their window passed. Returns how many lots it looked at.

@@ -61,3 +61,9 @@ export class ReinstateDto {
   /** The corrective action agreed on (ISO 2859-1 9.4). */
   @IsString() @Length(3, 2000) reason!: string;
 }
+
+/** An operator gives the lot to another inspector: eligible by the usual conflict rules, or a 409 naming why. */
+export class ReassignLotDto {
+  @IsString() @Length(1, 200) inspectorId!: string;
+  @IsString() @Length(1, 500) reason!: string;
+}

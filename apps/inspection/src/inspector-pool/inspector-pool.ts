@@ -39,12 +39,17 @@ export class InspectorPool {
     ]);
   }
 
-  /** Inspectors certified for `process`, with their load: lots assigned to them and not yet inspected. */
+  /** A suspended inspector is no candidate for any lot until reinstated (MemberSuspended / MemberReinstated). */
+  async suspend(inspectorId: string, suspended: boolean, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE ${this.s}.inspectors SET suspended = $2 WHERE inspector_id = $1`, [inspectorId, suspended]);
+  }
+
+  /** Inspectors certified for `process` and not suspended, with their load: lots assigned to them and not yet inspected. */
   async candidates(process: string, manager: EntityManager = this.db.dataSource.manager): Promise<InspectorCandidate[]> {
     const rows: { inspector_id: string; processes: string[]; regions: string[]; affiliations: string[]; open_lots: number }[] = await manager.query(
       `SELECT i.inspector_id, i.processes, i.regions, i.affiliations,
               (SELECT count(*)::int FROM ${this.s}.inspection_lots l WHERE l.assigned_inspector_id = i.inspector_id AND l.assignment_due_at IS NOT NULL) AS open_lots
-         FROM ${this.s}.inspectors i WHERE $1 = ANY(i.processes) ORDER BY i.inspector_id`,
+         FROM ${this.s}.inspectors i WHERE $1 = ANY(i.processes) AND NOT i.suspended ORDER BY i.inspector_id`,
       [process],
     );
     return rows.map((r) => ({ inspectorId: r.inspector_id, processes: r.processes, regions: r.regions, affiliations: r.affiliations, openLots: r.open_lots }));

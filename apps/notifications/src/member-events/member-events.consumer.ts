@@ -46,4 +46,6 @@ export class MemberEventsConsumer {
   // registry
   @OnEvent('notifications', 'WorkshopSuspended') workshopSuspended(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
   @OnEvent('notifications', 'WorkshopReinstated') workshopReinstated(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
+  @OnEvent('notifications', 'MemberSuspended') memberSuspended(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
+  @OnEvent('notifications', 'MemberReinstated') memberReinstated(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
 }

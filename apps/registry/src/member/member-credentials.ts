@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { NotFound } from '#libs/domain';
 import { ident, type EventMetadata } from '#libs/eventsourcing';
 import type { Principal, TokenRevocationCheck } from '#libs/platform';
-import { brandStream, inspectorStream, operatorStream, RegistryStreams, workshopStream } from '../registry.context.js';
+import { brandStream, inspectorStream, operatorStream, RegistryStreams, serviceCredentialStream, workshopStream } from '../registry.context.js';
 import type { MemberRole, MemberTokenCommand, TokenGrant } from './domain/member-tokens.js';
 
 export interface IssuedToken {
@@ -41,8 +41,8 @@ export class MemberCredentials implements TokenRevocationCheck {
   constructor(private readonly streams: RegistryStreams) {}
 
   grant(at: string, role: MemberRole): TokenGrant {
-    const { MESHFAB_MEMBER_TOKEN_HOURS, MESHFAB_OPERATOR_TOKEN_HOURS } = this.streams.settings.config;
-    const hours = role === 'operator' ? MESHFAB_OPERATOR_TOKEN_HOURS : MESHFAB_MEMBER_TOKEN_HOURS;
+    const { MESHFAB_MEMBER_TOKEN_HOURS, MESHFAB_OPERATOR_TOKEN_HOURS, MESHFAB_SERVICE_TOKEN_HOURS } = this.streams.settings.config;
+    const hours = role === 'operator' ? MESHFAB_OPERATOR_TOKEN_HOURS : role === 'service' ? MESHFAB_SERVICE_TOKEN_HOURS : MESHFAB_MEMBER_TOKEN_HOURS;
     return { tokenId: randomUUID(), issuedAt: at, expiresAt: new Date(Date.parse(at) + hours * 3_600_000).toISOString() };
   }
 
@@ -119,6 +119,9 @@ export class MemberCredentials implements TokenRevocationCheck {
       case 'operator':
         await this.streams.operators.handle(operatorStream(command.memberId), command, { metadata });
         return;
+      case 'service':
+        await this.streams.serviceCredentials.handle(serviceCredentialStream(command.memberId), command, { metadata });
+        return;
     }
   }
 
@@ -130,10 +133,15 @@ export class MemberCredentials implements TokenRevocationCheck {
     return rows.map((r) => ({ tokenId: r.token_id, issuedAt: r.issued_at.toISOString(), expiresAt: r.expires_at.toISOString(), revokedAt: r.revoked_at?.toISOString() ?? null }));
   }
 
-  /** A suspended workshop's tokens may only read and appeal (the AuthGuard asks for writes). */
+  /** A suspended workshop's, brand's or inspector's tokens may only read and appeal (the AuthGuard asks for writes). */
   async isSuspended(principal: Principal): Promise<boolean> {
-    if (principal.role !== 'workshop') return false;
-    const rows: unknown[] = await this.streams.db.dataSource.query(`SELECT 1 FROM ${ident(this.streams.schema)}.workshops WHERE workshop_id = $1 AND status = 'suspended'`, [principal.sub]);
+    const s = ident(this.streams.schema);
+    let rows: unknown[];
+    if (principal.role === 'workshop') {
+      rows = await this.streams.db.dataSource.query(`SELECT 1 FROM ${s}.workshops WHERE workshop_id = $1 AND status = 'suspended'`, [principal.sub]);
+    } else if (principal.role === 'brand' || principal.role === 'inspector') {
+      rows = await this.streams.db.dataSource.query(`SELECT 1 FROM ${s}.members WHERE member_id = $1 AND suspended_at IS NOT NULL`, [principal.sub]);
+    } else return false;
     return rows.length > 0;
   }
 

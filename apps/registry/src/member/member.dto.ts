@@ -68,3 +68,10 @@ export class MemberTokenDto {
 export class MemberTokenListDto {
   items!: MemberTokenDto[];
 }
+
+/** A member's suspension after a change: `suspended` true while its tokens may only read and appeal. */
+export class MemberSuspensionDto {
+  id!: string;
+  role!: 'brand' | 'workshop' | 'inspector';
+  suspended!: boolean;
+}

@@ -4,7 +4,9 @@ import { BOOTSTRAP_OPERATOR_ID, BOOTSTRAP_TOKEN_ID } from '#libs/platform';
 import type { BrandRegistered } from '../brand/domain/brand.events.js';
 import type { InspectorProfileUpdated, InspectorRegistered } from '../inspector/domain/inspector.events.js';
 import type { BootstrapCredentialDisabled, OperatorRegistered } from '../operator/domain/operator.events.js';
+import type { ServiceCredentialRegistered } from '../service-credential/domain/service-credential.events.js';
 import type { WorkshopProfileUpdated, WorkshopRegistered } from '../workshop/domain/workshop.events.js';
+import type { MemberReinstated, MemberSuspended } from './domain/member-suspension.js';
 import type { MemberRole, MemberTokenIssued, MemberTokenRevoked } from './domain/member-tokens.js';
 
 const dataOf = <E extends { data: object }>(event: StoredEvent): E['data'] => event.data;
@@ -14,7 +16,7 @@ export function membersProjection(schema: string): Projection {
   const s = ident(schema);
   return {
     name: 'members',
-    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked'],
+    handles: ['BrandRegistered', 'InspectorRegistered', 'InspectorProfileUpdated', 'OperatorRegistered', 'BootstrapCredentialDisabled', 'WorkshopRegistered', 'WorkshopProfileUpdated', 'MemberTokenIssued', 'MemberTokenRevoked', 'MemberSuspended', 'MemberReinstated', 'ServiceCredentialRegistered'],
     async apply(event: StoredEvent, manager: EntityManager): Promise<void> {
       switch (event.type) {
         case 'BrandRegistered': {
@@ -44,6 +46,15 @@ export function membersProjection(schema: string): Projection {
           ]);
           return;
         }
+        case 'ServiceCredentialRegistered': {
+          const d = dataOf<ServiceCredentialRegistered>(event);
+          await manager.query(`INSERT INTO ${s}.members (member_id, role, name, registered_at) VALUES ($1, 'service', $2, $3) ON CONFLICT DO NOTHING`, [
+            d.serviceCredentialId,
+            d.name,
+            d.registeredAt,
+          ]);
+          return;
+        }
         case 'BootstrapCredentialDisabled': {
           // The bootstrap credential as a revoked token: the registry's own revocation check refuses it from now on.
           const d = dataOf<BootstrapCredentialDisabled>(event);
@@ -69,6 +80,15 @@ export function membersProjection(schema: string): Projection {
           await manager.query(`INSERT INTO ${s}.member_tokens (token_id, member_id, issued_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
             d.tokenId, d.memberId, d.issuedAt, d.expiresAt,
           ]);
+          return;
+        }
+        case 'MemberSuspended': {
+          const d = dataOf<MemberSuspended>(event);
+          await manager.query(`UPDATE ${s}.members SET suspended_at = $2 WHERE member_id = $1`, [d.memberId, d.suspendedAt]);
+          return;
+        }
+        case 'MemberReinstated': {
+          await manager.query(`UPDATE ${s}.members SET suspended_at = NULL WHERE member_id = $1`, [dataOf<MemberReinstated>(event).memberId]);
           return;
         }
         case 'MemberTokenRevoked': {

@@ -5,6 +5,8 @@ import type {
   InspectionDisputeResolvedContract,
   InspectionFailedContract,
   InspectionPassedContract,
+  MemberReinstatedContract,
+  MemberSuspendedContract,
   OrderCancelledContract,
   OrderCompletedContract,
   OrderFailedContract,
@@ -34,6 +36,17 @@ export class SettlementEventsConsumer {
   @OnEvent('settlement', 'WorkshopReinstated')
   async onWorkshopReinstated(@Payload() event: EventEnvelope<WorkshopReinstatedContract>, @Ctx() ctx: EventContext): Promise<void> {
     await this.payouts.onMemberReinstated(event.data.workshopId, event.data.reason, ctx.manager, ctx.metadata);
+  }
+
+  /** A brand or an inspector suspended: the same hold as a workshop's (nothing of its leaves until it is reinstated). */
+  @OnEvent('settlement', 'MemberSuspended')
+  async onMemberSuspended(@Payload() event: EventEnvelope<MemberSuspendedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.payouts.onMemberSuspended(event.data.memberId, event.data.reason, ctx.manager, ctx.metadata);
+  }
+
+  @OnEvent('settlement', 'MemberReinstated')
+  async onMemberReinstated(@Payload() event: EventEnvelope<MemberReinstatedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.payouts.onMemberReinstated(event.data.memberId, event.data.reason, ctx.manager, ctx.metadata);
   }
 
   @OnEvent('settlement', 'SubtaskAccepted')

@@ -52,9 +52,11 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = await this.authenticate(request, request.headers.authorization);
     const roles = admin ? (['operator'] as Role[]) : this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
-    if (roles && !roles.includes(principal.role)) {
-      throw new DomainError('forbidden_role', `only ${roles.join(' or ')} may do this`, 'forbidden', {
-        requiredRoles: roles,
+    // A service credential is no member: it gets through only where a handler names it.
+    if ((roles && !roles.includes(principal.role)) || (principal.role === 'service' && !roles?.includes('service'))) {
+      const required = roles ?? ['operator', 'brand', 'workshop', 'inspector'];
+      throw new DomainError('forbidden_role', `only ${required.join(' or ')} may do this`, 'forbidden', {
+        requiredRoles: required,
         role: principal.role,
       });
     }

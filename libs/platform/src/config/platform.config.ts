@@ -60,6 +60,47 @@ export class PlatformConfig {
   MESHFAB_RATE_LIMIT_ANONYMOUS_BURST?: number = RATE_LIMIT_DEFAULTS.anonymousBurst;
 
   /**
+   * Where the rate limit budgets live: `shared` (the default): one budget per member or client address for all
+   * the instances of a service, kept in the service's PostgreSQL (table `rate_limit_buckets`); `instance`: in
+   * each process (the embedded network's default: it is one process). See shared-rate-limit.ts.
+   */
+  @IsOptional()
+  @IsIn(['shared', 'instance'])
+  MESHFAB_RATE_LIMIT_SCOPE?: 'shared' | 'instance' = 'shared';
+
+  /**
+   * Shared budgets: tokens an instance takes per database round trip and spends locally; unset: a twentieth
+   * of the burst (100 of a member's 2000, 3 of an address's 60); 1: a round trip per call (exact, slower).
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  MESHFAB_RATE_LIMIT_LEASE?: number;
+
+  /** Shared budgets: how long leased tokens stay usable in the instance that took them. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60000)
+  MESHFAB_RATE_LIMIT_LEASE_MS?: number = 1000;
+
+  /**
+   * Shared budgets: a database round trip slower than this (or failing) admits calls by the instance's own
+   * buckets for MESHFAB_RATE_LIMIT_FALLBACK_MS (fail open to a per-instance limit), then the database is tried again.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60000)
+  MESHFAB_RATE_LIMIT_STORE_TIMEOUT_MS?: number = 250;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  MESHFAB_RATE_LIMIT_FALLBACK_MS?: number = 5000;
+
+  /**
    * Origins allowed to call from a browser (CORS), comma-separated (`https://app.example.com`), or `*`.
    * Unset: no CORS headers, so browsers on other origins cannot read answers. Bearer tokens only, never cookies.
    */

@@ -80,4 +80,33 @@ export interface AssignInspector {
   expire: boolean;
 }
 
-export type InspectionLotCommand = OpenInspectionLot | RecordInspectionResult | AssignInspector | DisputeInspectionResult | CloseDisputeWindow | AttachEvidenceFile;
+/**
+ * Take the lot from its assigned inspector and give it to another, under the same conflict rules as any
+ * assignment: an operator naming the inspector (`to`), or the network picking among `candidates` because the
+ * assignee was suspended (`from`: then nothing happens unless the lot is still that inspector's).
+ */
+export interface ReassignInspector {
+  type: 'ReassignInspector';
+  /** Only take the lot from this inspector (a suspension); undefined: from whoever holds it (an operator's reassignment). */
+  from?: string;
+  /** The inspector an operator names; null: the network picks among the candidates. */
+  to: string | null;
+  /** Inspectors certified for the lot's process, not suspended, with their loads. */
+  candidates: InspectorCandidate[];
+  /** The workshop's region, lower-case; null when unknown. */
+  region: string | null;
+  reason: string;
+  /** The operator (or the suspension's operator). */
+  by: string;
+  at: string;
+  timeoutSeconds: number;
+}
+
+export type InspectionLotCommand =
+  | OpenInspectionLot
+  | RecordInspectionResult
+  | AssignInspector
+  | ReassignInspector
+  | DisputeInspectionResult
+  | CloseDisputeWindow
+  | AttachEvidenceFile;

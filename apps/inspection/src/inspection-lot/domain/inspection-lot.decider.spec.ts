@@ -1,7 +1,7 @@
 import { DomainError, NotFound } from '#libs/domain';
 import { DeciderSpecification } from '#libs/testing';
 import { samplingTables } from '../../sampling/sampling-tables.js';
-import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, InspectionLotCommand, OpenInspectionLot, RecordInspectionResult } from './inspection-lot.commands.js';
+import type { AssignInspector, CloseDisputeWindow, DisputeInspectionResult, InspectionLotCommand, OpenInspectionLot, ReassignInspector, RecordInspectionResult } from './inspection-lot.commands.js';
 import { DisputeRefused, inspectionLotDecider, LotAlreadyInspected, LotNotAssignedToYou } from './inspection-lot.decider.js';
 import type { InspectionLotEvent, InspectionLotOpened, InspectorAssigned } from './inspection-lot.events.js';
 import type { InspectorCandidate } from './inspector-assignment.js';
@@ -286,3 +286,51 @@ function run(given: InspectionLotEvent[], command: InspectionLotCommand): Inspec
   const state = given.reduce(inspectionLotDecider.evolve, inspectionLotDecider.initialState());
   return inspectionLotDecider.decide(command, state);
 }
+
+describe('reassignment', () => {
+  const reassign = (extra: Partial<ReassignInspector> = {}): ReassignInspector => ({
+    type: 'ReassignInspector',
+    to: 'insp-2',
+    candidates: [candidate('insp-1'), candidate('insp-2', { openLots: 5 }), candidate('insp-3', { affiliations: ['ws-1'] })],
+    region: 'zhejiang',
+    reason: 'insp-1 is on leave',
+    by: 'op-ana',
+    at: '2026-03-01T08:30:00.000Z',
+    timeoutSeconds: 3600,
+    ...extra,
+  });
+  const conflict = (reason: string) => (e: unknown) => e instanceof DomainError && e.code === 'inspector_not_eligible' && (e.details as { reason?: string }).reason === reason;
+
+  it('lets an operator give an assigned lot to the inspector it names, recorded with the operator; the first may no longer answer', () => {
+    const given = [opened(), assigned('insp-1')];
+    const events = run(given, reassign());
+    expect(events).toEqual([
+      { type: 'InspectorAssignmentWithdrawn', data: { inspectionLotId: 'lot-1', inspectorId: 'insp-1', reason: 'insp-1 is on leave', withdrawnBy: 'op-ana', withdrawnAt: '2026-03-01T08:30:00.000Z', cause: 'operator' } },
+      { type: 'InspectorAssigned', data: { inspectionLotId: 'lot-1', inspectorId: 'insp-2', purpose: 'inspection', by: 'operator', eligible: 2, assignedAt: '2026-03-01T08:30:00.000Z', dueAt: '2026-03-01T09:30:00.000Z' } },
+    ]);
+    spec.given([...given, ...events]).when(result({})).thenThrows(LotNotAssignedToYou);
+    expect(run([...given, ...events], result({}, { inspectorId: 'insp-2' }))[0]).toMatchObject({ type: 'InspectionPassed' });
+  });
+
+  it('keeps the conflict rules: never a tied, uncertified or suspended inspector, nor the original one for a re-inspection', () => {
+    const given = [opened(), assigned('insp-1')];
+    spec.given(given).when(reassign({ to: 'insp-3' })).thenThrows(conflict('affiliated'));
+    spec.given(given).when(reassign({ to: 'insp-9' })).thenThrows(conflict('not_certified_or_suspended'));
+    spec.given(given).when(reassign({ to: 'insp-4', candidates: [candidate('insp-4', { regions: ['guangdong'] })] })).thenThrows(conflict('other_region'));
+    spec.given(given).when(reassign({ to: 'insp-1' })).thenThrows((e) => e instanceof DomainError && e.code === 'already_assigned');
+    const inspected = [...given, ...run(given, result({}))];
+    spec.given(inspected).when(reassign()).thenThrows((e) => e instanceof DomainError && e.code === 'lot_not_awaiting_inspection');
+    const disputed = [...inspected, ...run(inspected, { type: 'DisputeInspectionResult', party: 'brand', by: 'b-1', reason: 'seams', evidence: [], at: '2026-03-01T09:10:00.000Z' })];
+    spec.given(disputed).when(reassign({ to: 'insp-1' })).thenThrows(conflict('barred'));
+  });
+
+  it("takes a suspended inspector's lot and gives it to the idlest other eligible one, or lets it wait; a lot no longer its own is left alone", () => {
+    const given = [opened(), assigned('insp-1')];
+    const suspension = reassign({ from: 'insp-1', to: null, candidates: [candidate('insp-2', { openLots: 5 }), candidate('insp-4', { openLots: 1 })], reason: 'inspector suspended: audit' });
+    const events = run(given, suspension);
+    expect(events[0]).toMatchObject({ type: 'InspectorAssignmentWithdrawn', data: { inspectorId: 'insp-1', cause: 'inspector-suspended', withdrawnBy: 'op-ana' } });
+    expect(events[1]).toMatchObject({ type: 'InspectorAssigned', data: { inspectorId: 'insp-4', by: 'network' } });
+    expect(run(given, { ...suspension, candidates: [candidate('insp-3', { affiliations: ['b-1'] })] })[1]).toMatchObject({ type: 'InspectionAwaitingInspector' });
+    spec.given([opened(), assigned('insp-2')]).when(suspension).then([]);
+  });
+});

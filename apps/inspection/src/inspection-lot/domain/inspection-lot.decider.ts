@@ -13,6 +13,7 @@ import type {
   Outcome,
 } from './inspection-lot.events.js';
 import { pickInspector } from './inspector-assignment.js';
+import { reassign } from './reassign-inspector.js';
 import { classAccepted, DEFECT_CLASSES, type DefectClass, type LotPlan } from './lot-plan.js';
 
 export interface Assignment {
@@ -327,6 +328,8 @@ export const inspectionLotDecider: Decider<InspectionLotState, InspectionLotComm
         return record(command, state);
       case 'AssignInspector':
         return assign(command, state);
+      case 'ReassignInspector':
+        return reassign(command, state);
       case 'DisputeInspectionResult':
         return disputeResult(command, state);
       case 'CloseDisputeWindow':
@@ -370,6 +373,8 @@ export const inspectionLotDecider: Decider<InspectionLotState, InspectionLotComm
       }
       case 'InspectorAssignmentExpired':
         return state.status === 'none' ? state : { ...state, assignment: null, timedOut: [...state.timedOut, event.data.inspectorId] };
+      case 'InspectorAssignmentWithdrawn':
+        return state.status === 'none' ? state : { ...state, assignment: null, awaiting: false };
       case 'InspectionAwaitingInspector':
         return state.status === 'none' ? state : { ...state, awaiting: true };
     }

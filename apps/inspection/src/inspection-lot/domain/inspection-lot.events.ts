@@ -125,7 +125,8 @@ export type InspectorAssigned = DomainEvent<
     inspectionLotId: string;
     inspectorId: string;
     purpose: AssignmentPurpose;
-    by: 'network' | 'brand-nominee';
+    /** `operator`: an operator named the inspector (ReassignInspector). */
+    by: 'network' | 'brand-nominee' | 'operator';
     /** How many inspectors were eligible. */
     eligible: number;
     /** Why the brand's nominee was passed over (not eligible for this lot, timed out, unknown). */
@@ -137,6 +138,15 @@ export type InspectorAssigned = DomainEvent<
 
 /** The assigned inspector recorded nothing in time: the assignment ends (a result from it is refused from now on). */
 export type InspectorAssignmentExpired = DomainEvent<'InspectorAssignmentExpired', { inspectionLotId: string; inspectorId: string; assignedAt: string; dueAt: string; expiredAt: string }>;
+
+/**
+ * The lot was taken from its assignee before its time ran out: an operator reassigned it, or the inspector was
+ * suspended. A result from it is refused from now on, and it no longer sees the lot.
+ */
+export type InspectorAssignmentWithdrawn = DomainEvent<
+  'InspectorAssignmentWithdrawn',
+  { inspectionLotId: string; inspectorId: string; reason: string; withdrawnBy: string; withdrawnAt: string; cause: 'operator' | 'inspector-suspended' }
+>;
 
 /** No inspector is eligible for the lot (none certified for the process and region, or all tied to the parties); a sweep tries again. */
 export type InspectionAwaitingInspector = DomainEvent<'InspectionAwaitingInspector', { inspectionLotId: string; purpose: AssignmentPurpose; candidates: number; at: string }>;
@@ -204,4 +214,15 @@ export type InspectionResultFinal = DomainEvent<
   }
 >;
 
-export type InspectionLotEvent = InspectionLotOpened | InspectionPassed | InspectionFailed | InspectorAssigned | InspectorAssignmentExpired | InspectionAwaitingInspector | InspectionDisputed | InspectionDisputeResolved | InspectionResultFinal | EvidenceFileAttached;
+export type InspectionLotEvent =
+  | InspectionLotOpened
+  | InspectionPassed
+  | InspectionFailed
+  | InspectorAssigned
+  | InspectorAssignmentExpired
+  | InspectorAssignmentWithdrawn
+  | InspectionAwaitingInspector
+  | InspectionDisputed
+  | InspectionDisputeResolved
+  | InspectionResultFinal
+  | EvidenceFileAttached;

@@ -25,6 +25,18 @@ describe('noticesOf: who hears of an event and what each sees', () => {
     expect(notices[0].data).toEqual({ orderId: 'o-1', plannedCompletion: 'c', lots: [{ subtaskId: 'st-1', stepId: 'sew', quantity: 100, plannedStart: 's', plannedEnd: 'e', price: money(5000) }] });
   });
 
+  it("tells a brand of its own suspension and reinstatement, and nobody of an inspector's", () => {
+    const suspended = { memberId: 'b-1', role: 'brand', reason: 'chargebacks', suspendedBy: 'op-1', suspendedAt: 't' };
+    expect(noticesOf({ type: 'MemberSuspended', data: suspended })).toEqual([
+      { memberId: 'b-1', role: 'brand', type: 'MemberSuspended', data: { memberId: 'b-1', reason: 'chargebacks', suspendedAt: 't' } },
+    ]);
+    expect(noticesOf({ type: 'MemberReinstated', data: { memberId: 'b-1', role: 'brand', reason: 'ok', reinstatedBy: 'op-1', reinstatedAt: 'u' } })[0]).toMatchObject({
+      memberId: 'b-1',
+      data: { reason: 'ok', reinstatedAt: 'u' },
+    });
+    expect(noticesOf({ type: 'MemberSuspended', data: { ...suspended, memberId: 'i-1', role: 'inspector' } })).toEqual([]);
+  });
+
   it('tells both parties of an inspection result, each without the other and neither with the inspector', () => {
     const notices = noticesOf({ type: 'InspectionFailed', data: { ...outcome, criticalDefects: 0, majorDefects: 3, minorDefects: 1, disposition: 'rework' } });
     expect(notices.map((n) => [n.memberId, n.role])).toEqual([

@@ -105,6 +105,9 @@ const MAPPERS: Record<string, Mapper> = {
   // registry
   WorkshopSuspended: (d) => [toWorkshop('WorkshopSuspended', ['workshopId', 'reason'])(d)],
   WorkshopReinstated: (d) => [toWorkshop('WorkshopReinstated', ['workshopId', 'reason'])(d)],
+  // A brand's suspension (an inspector's has no notices: inspectors have no endpoints here).
+  MemberSuspended: (d) => (d.role === 'brand' ? [{ memberId: str(d, 'memberId'), role: 'brand', type: 'MemberSuspended', data: pick(d, ['memberId', 'reason', 'suspendedAt']) }] : []),
+  MemberReinstated: (d) => (d.role === 'brand' ? [{ memberId: str(d, 'memberId'), role: 'brand', type: 'MemberReinstated', data: pick(d, ['memberId', 'reason', 'reinstatedAt']) }] : []),
 };
 
 /** The service's own notice: an endpoint was disabled after repeated failures (the member is told on its other channels). */
@@ -143,6 +146,8 @@ export const SUBSCRIBABLE: Record<MemberRole, readonly string[]> = {
     'FundsDeposited',
     'PaymentReleased',
     'OrderSettled',
+    'MemberSuspended',
+    'MemberReinstated',
     ENDPOINT_DISABLED,
   ],
 };

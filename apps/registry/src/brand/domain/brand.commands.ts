@@ -1,3 +1,4 @@
+import type { MemberSuspensionCommand } from '../../member/domain/member-suspension.js';
 import type { MemberTokenCommand, TokenGrant } from '../../member/domain/member-tokens.js';
 
 export interface RegisterBrand {
@@ -9,4 +10,4 @@ export interface RegisterBrand {
   at: string;
 }
 
-export type BrandCommand = RegisterBrand | MemberTokenCommand;
+export type BrandCommand = RegisterBrand | MemberTokenCommand | MemberSuspensionCommand;

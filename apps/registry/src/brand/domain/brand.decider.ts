@@ -1,12 +1,13 @@
 import { DomainError, type Decider } from '#libs/domain';
 import { decideRegisteredMemberTokens, memberName } from '../../member/domain/member.js';
+import { decideSuspension, evolveSuspended, refuseWhileSuspended } from '../../member/domain/member-suspension.js';
 import { evolveTokens, issued, type Tokens } from '../../member/domain/member-tokens.js';
 import type { BrandCommand } from './brand.commands.js';
 import type { BrandEvent } from './brand.events.js';
 
 export type BrandState =
   | { status: 'unregistered' }
-  | { status: 'registered'; brandId: string; name: string; contactEmail?: string; registeredAt: string; tokens: Tokens };
+  | { status: 'registered'; brandId: string; name: string; contactEmail?: string; registeredAt: string; tokens: Tokens; suspended: boolean };
 
 export const brandDecider: Decider<BrandState, BrandCommand, BrandEvent> = {
   initialState: () => ({ status: 'unregistered' }),
@@ -27,18 +28,28 @@ export const brandDecider: Decider<BrandState, BrandCommand, BrandEvent> = {
         ];
       }
       case 'RotateMemberToken':
+        if (state.status === 'registered') refuseWhileSuspended(state.suspended, 'brand', state.brandId);
+        return decideRegisteredMemberTokens(command, state.status === 'registered' ? state.tokens : undefined, 'brand');
       case 'RevokeMemberToken':
         return decideRegisteredMemberTokens(command, state.status === 'registered' ? state.tokens : undefined, 'brand');
+      case 'SuspendMember':
+      case 'ReinstateMember':
+      case 'AppealMemberSuspension':
+        return decideSuspension(command, state.status === 'registered' ? state : undefined, 'brand');
     }
   },
 
   evolve(state, event) {
     switch (event.type) {
       case 'BrandRegistered':
-        return { status: 'registered', brandId: event.data.brandId, name: event.data.name, contactEmail: event.data.contactEmail, registeredAt: event.data.registeredAt, tokens: {} };
+        return { status: 'registered', brandId: event.data.brandId, name: event.data.name, contactEmail: event.data.contactEmail, registeredAt: event.data.registeredAt, tokens: {}, suspended: false };
       case 'MemberTokenIssued':
       case 'MemberTokenRevoked':
         return state.status === 'registered' ? { ...state, tokens: evolveTokens(state.tokens, event) } : state;
+      case 'MemberSuspended':
+      case 'MemberReinstated':
+      case 'MemberSuspensionAppealed':
+        return state.status === 'registered' ? { ...state, suspended: evolveSuspended(state.suspended, event) } : state;
     }
   },
 };

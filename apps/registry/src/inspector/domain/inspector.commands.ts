@@ -1,3 +1,4 @@
+import type { MemberSuspensionCommand } from '../../member/domain/member-suspension.js';
 import type { MemberTokenCommand, TokenGrant } from '../../member/domain/member-tokens.js';
 import type { InspectorQualifications } from './inspector.events.js';
 
@@ -20,4 +21,4 @@ export interface UpdateInspectorProfile extends InspectorQualifications {
   at: string;
 }
 
-export type InspectorCommand = RegisterInspector | UpdateInspectorProfile | MemberTokenCommand;
+export type InspectorCommand = RegisterInspector | UpdateInspectorProfile | MemberTokenCommand | MemberSuspensionCommand;

@@ -73,4 +73,17 @@ describe('inspector decider', () => {
     spec.given([registered, issued]).when({ type: 'RevokeMemberToken', memberId: 'i-1', tokenId: 'nope', at: later }).thenThrows(NotFound);
     spec.given([]).when({ type: 'RevokeMemberToken', memberId: 'i-1', tokenId: 'it-1', at: later }).thenThrows((e) => e instanceof NotFound && e.code === 'member_not_found');
   });
+
+  it('suspends an inspector (no new token meanwhile) and reinstates it, recording the operators', () => {
+    const suspended: InspectorEvent = { type: 'MemberSuspended', data: { memberId: 'i-1', role: 'inspector', reason: 'undeclared tie', suspendedAt: later, suspendedBy: 'op-1' } };
+    spec.given([registered, issued]).when({ type: 'SuspendMember', memberId: 'i-1', reason: 'undeclared tie', by: 'op-1', at: later }).then([suspended]);
+    spec
+      .given([registered, issued, suspended])
+      .when({ type: 'RotateMemberToken', memberId: 'i-1', token: { tokenId: 'it-2', issuedAt: later, expiresAt: '2030-06-01T00:00:00.000Z' } })
+      .thenThrows((e) => e instanceof DomainError && e.code === 'member_suspended');
+    spec
+      .given([registered, issued, suspended])
+      .when({ type: 'ReinstateMember', memberId: 'i-1', reason: 'cleared', by: 'op-2', at: later })
+      .then([{ type: 'MemberReinstated', data: { memberId: 'i-1', role: 'inspector', reason: 'cleared', reinstatedAt: later, reinstatedBy: 'op-2' } }]);
+  });
 });

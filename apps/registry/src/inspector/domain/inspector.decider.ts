@@ -1,6 +1,7 @@
 import { PROCESS_CATALOGUE } from '#libs/contracts';
 import { DomainError, NotFound, ValidationFailed, type Decider } from '#libs/domain';
 import { decideRegisteredMemberTokens, distinctLabels, memberName } from '../../member/domain/member.js';
+import { decideSuspension, evolveSuspended, refuseWhileSuspended } from '../../member/domain/member-suspension.js';
 import { evolveTokens, issued, type Tokens } from '../../member/domain/member-tokens.js';
 import type { InspectorCommand } from './inspector.commands.js';
 import type { InspectorEvent, InspectorQualifications } from './inspector.events.js';
@@ -8,7 +9,7 @@ import type { InspectorEvent, InspectorQualifications } from './inspector.events
 /** An inspector is a network member like a brand: registered once by an operator, with its own tokens. */
 export type InspectorState =
   | { status: 'unregistered' }
-  | ({ status: 'registered'; inspectorId: string; name: string; certifications: string[]; registeredAt: string; tokens: Tokens } & InspectorQualifications);
+  | ({ status: 'registered'; inspectorId: string; name: string; certifications: string[]; registeredAt: string; tokens: Tokens; suspended: boolean } & InspectorQualifications);
 
 const CATALOGUE: ReadonlySet<string> = new Set(PROCESS_CATALOGUE);
 
@@ -47,8 +48,14 @@ export const inspectorDecider: Decider<InspectorState, InspectorCommand, Inspect
         return [{ type: 'InspectorProfileUpdated', data: { inspectorId: command.inspectorId, certifications, ...qualifications(command.inspectorId, command), updatedAt: command.at, by: command.by } }];
       }
       case 'RotateMemberToken':
+        if (state.status === 'registered') refuseWhileSuspended(state.suspended, 'inspector', state.inspectorId);
+        return decideRegisteredMemberTokens(command, state.status === 'registered' ? state.tokens : undefined, 'inspector');
       case 'RevokeMemberToken':
         return decideRegisteredMemberTokens(command, state.status === 'registered' ? state.tokens : undefined, 'inspector');
+      case 'SuspendMember':
+      case 'ReinstateMember':
+      case 'AppealMemberSuspension':
+        return decideSuspension(command, state.status === 'registered' ? state : undefined, 'inspector');
     }
   },
 
@@ -56,7 +63,7 @@ export const inspectorDecider: Decider<InspectorState, InspectorCommand, Inspect
     switch (event.type) {
       case 'InspectorRegistered': {
         const { inspectorId, name, certifications, registeredAt } = event.data;
-        return { status: 'registered', inspectorId, name, certifications, registeredAt, tokens: {}, processes: event.data.processes ?? [], regions: event.data.regions ?? [], affiliations: event.data.affiliations ?? [] };
+        return { status: 'registered', inspectorId, name, certifications, registeredAt, tokens: {}, suspended: false, processes: event.data.processes ?? [], regions: event.data.regions ?? [], affiliations: event.data.affiliations ?? [] };
       }
       case 'InspectorProfileUpdated': {
         if (state.status !== 'registered') return state;
@@ -66,6 +73,10 @@ export const inspectorDecider: Decider<InspectorState, InspectorCommand, Inspect
       case 'MemberTokenIssued':
       case 'MemberTokenRevoked':
         return state.status === 'registered' ? { ...state, tokens: evolveTokens(state.tokens, event) } : state;
+      case 'MemberSuspended':
+      case 'MemberReinstated':
+      case 'MemberSuspensionAppealed':
+        return state.status === 'registered' ? { ...state, suspended: evolveSuspended(state.suspended, event) } : state;
     }
   },
 };

@@ -1,4 +1,5 @@
 import type { DomainEvent } from '#libs/domain';
+import type { MemberSuspensionEvent } from '../../member/domain/member-suspension.js';
 import type { MemberTokenEvent } from '../../member/domain/member-tokens.js';
 
 /**
@@ -24,4 +25,4 @@ export type InspectorProfileUpdated = DomainEvent<
   { inspectorId: string; certifications: string[]; updatedAt: string; by: string } & InspectorQualifications
 >;
 
-export type InspectorEvent = InspectorRegistered | InspectorProfileUpdated | MemberTokenEvent;
+export type InspectorEvent = InspectorRegistered | InspectorProfileUpdated | MemberTokenEvent | MemberSuspensionEvent;

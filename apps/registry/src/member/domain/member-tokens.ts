@@ -5,7 +5,7 @@ import { DomainError, NotFound, type DomainEvent } from '#libs/domain';
  * itself is signed outside the decider; the stream records which token ids exist, until when, and
  * which were revoked, so a revocation survives restarts and is published to every service.
  */
-export type MemberRole = 'brand' | 'workshop' | 'inspector' | 'operator';
+export type MemberRole = 'brand' | 'workshop' | 'inspector' | 'operator' | 'service';
 
 export type MemberTokenIssued = DomainEvent<
   'MemberTokenIssued',
