@@ -122,8 +122,8 @@ export interface CandidateExplanation {
   outcome: CandidateOutcome;
 }
 
-/** 'counter_offer': the workshop's own counter-offer (smaller quantity, later end) was taken. */
-export type BindingConstraint = 'cost' | 'only_feasible_workshop' | 'capacity_before_due_date' | 'due_date' | 'counter_offer';
+/** 'counter_offer': the workshop's own counter-offer (smaller quantity, later end) was taken. 'quoted': the lot of the accepted quote the order comes from. */
+export type BindingConstraint = 'cost' | 'only_feasible_workshop' | 'capacity_before_due_date' | 'due_date' | 'counter_offer' | 'quoted';
 
 /** 'cost' / 'deadline': the greedy passes; 'optimised': the shared FJSP optimiser (route-optimiser.ts). */
 export type PlanMode = 'cost' | 'deadline' | 'optimised';

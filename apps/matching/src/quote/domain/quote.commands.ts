@@ -28,4 +28,5 @@ export type QuoteCommand =
       now: Date;
       fresh?: QuoteOption | null;
     }
-  | { type: 'ExpireHold'; quoteId: string; now: Date };
+  | { type: 'ExpireHold'; quoteId: string; now: Date }
+  | { type: 'UseHold'; quoteId: string; orderId: string; now: Date };

@@ -49,7 +49,7 @@ const issued: QuoteEvent = {
   type: 'QuoteIssued',
   data: { quoteId: 'q-1', brandId: 'b-1', request, options: [cheapest, fastest], confidence, issuedAt: now.toISOString(), validUntil: validUntil.toISOString() },
 };
-const issuedHeld: QuoteEvent = { type: 'QuoteIssued', data: { ...issued.data, hold: { option: 'cheapest', until: holdUntil.toISOString() } } } as QuoteEvent;
+const issuedHeld: QuoteEvent = { type: 'QuoteIssued', data: { ...issued.data, hold: { option: 'cheapest', until: holdUntil.toISOString() } } };
 const later = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
 const accept = (over: Partial<Extract<QuoteCommand, { type: 'AcceptQuote' }>> = {}): QuoteCommand => ({
   type: 'AcceptQuote',
@@ -159,7 +159,23 @@ describe('quote decider', () => {
       .given([issuedHeld])
       .when({ type: 'ExpireHold', quoteId: 'q-1', now: later(30) })
       .then([{ type: 'QuoteHoldExpired', data: { quoteId: 'q-1', at: later(30).toISOString() } }]);
-    spec.given([issuedHeld, accepted]).when({ type: 'ExpireHold', quoteId: 'q-1', now: later(40) }).then([]);
+    spec.given([issuedHeld, { type: 'QuoteHoldExpired', data: { quoteId: 'q-1', at: later(30).toISOString() } }]).when({ type: 'ExpireHold', quoteId: 'q-1', now: later(40) }).then([]);
+  });
+
+  it('keeps the accepted option’s hold for the order until its lots are booked, then ends it once', () => {
+    const used: QuoteEvent = { type: 'QuoteHoldUsed', data: { quoteId: 'q-1', orderId: 'o-1', at: later(11).toISOString() } };
+    spec.given([issuedHeld, accepted]).when({ type: 'UseHold', quoteId: 'q-1', orderId: 'o-1', now: later(11) }).then([used]);
+    spec.given([issuedHeld, accepted, used]).when({ type: 'UseHold', quoteId: 'q-1', orderId: 'o-1', now: later(12) }).then([]);
+    spec.given([issuedHeld, accepted]).when({ type: 'UseHold', quoteId: 'q-1', orderId: 'o-other', now: later(11) }).then([]);
+    // Not used in time (the order never came): it expires like any hold.
+    spec
+      .given([issuedHeld, accepted])
+      .when({ type: 'ExpireHold', quoteId: 'q-1', now: later(30) })
+      .then([{ type: 'QuoteHoldExpired', data: { quoteId: 'q-1', at: later(30).toISOString() } }]);
+    // Accepting another option than the held one lets the hold go.
+    const acceptedFastest: QuoteEvent = { type: 'QuoteAccepted', data: { ...accepted.data, option: 'fastest', lots: fastest.lots, totals: fastest.totals } };
+    spec.given([issuedHeld]).when(accept({ option: 'fastest', fresh: fastest })).then([acceptedFastest]);
+    spec.given([issuedHeld, acceptedFastest]).when({ type: 'UseHold', quoteId: 'q-1', orderId: 'o-1', now: later(11) }).then([]);
   });
 
   it('says in words what moved, and nothing when nothing did', () => {

@@ -10,6 +10,8 @@ export type QuoteState =
       /** The option whose capacity is held, while the hold lasts. */
       held?: { option: QuoteOptionKind; until: string };
       orderId?: string;
+      /** The option the quote was accepted with. */
+      acceptedOption?: QuoteOptionKind;
       requoteId?: string;
       reason?: string;
     };
@@ -85,7 +87,8 @@ function accept(command: Extract<QuoteCommand, { type: 'AcceptQuote' }>, state: 
 /**
  * A quote: issued with up to three options (optionally holding one option's capacity), then accepted
  * into an order while valid — held, or planned again to the same result — or re-quoted with the
- * reason. A hold ends by itself when its time is up (`ExpireHold`).
+ * reason. A hold ends by itself when its time is up (`ExpireHold`), or becomes the order's reservations
+ * once the accepted quote's order is booked (`UseHold`).
  */
 export const quoteDecider: Decider<QuoteState, QuoteCommand, QuoteEvent> = {
   initialState: () => ({ status: 'none' }),
@@ -93,7 +96,11 @@ export const quoteDecider: Decider<QuoteState, QuoteCommand, QuoteEvent> = {
     if (command.type === 'IssueQuote') return issue(command, state);
     if (state.status === 'none') throw new NotFound('quote', command.quoteId);
     if (command.type === 'AcceptQuote') return accept(command, state);
-    if (state.status === 'issued' && state.held && Date.parse(state.held.until) <= command.now.getTime()) {
+    if (command.type === 'UseHold') {
+      if (state.status !== 'accepted' || !state.held || state.orderId !== command.orderId) return [];
+      return [{ type: 'QuoteHoldUsed', data: { quoteId: state.quote.quoteId, orderId: command.orderId, at: command.now.toISOString() } }];
+    }
+    if (state.held && Date.parse(state.held.until) <= command.now.getTime()) {
       return [{ type: 'QuoteHoldExpired', data: { quoteId: state.quote.quoteId, at: command.now.toISOString() } }];
     }
     return [];
@@ -103,10 +110,12 @@ export const quoteDecider: Decider<QuoteState, QuoteCommand, QuoteEvent> = {
       case 'QuoteIssued':
         return { status: 'issued', quote: event.data, ...(event.data.hold ? { held: event.data.hold } : {}) };
       case 'QuoteAccepted':
-        return state.status === 'none' ? state : { ...state, status: 'accepted', held: undefined, orderId: event.data.orderId };
+        // The accepted option's hold stays until its lots are booked for the order (or it expires).
+        return state.status === 'none' ? state : { ...state, status: 'accepted', held: state.held?.option === event.data.option ? state.held : undefined, orderId: event.data.orderId, acceptedOption: event.data.option };
       case 'QuoteRequoted':
         return state.status === 'none' ? state : { ...state, status: 'requoted', held: undefined, requoteId: event.data.requoteId, reason: event.data.reason };
       case 'QuoteHoldExpired':
+      case 'QuoteHoldUsed':
         return state.status === 'none' ? state : { ...state, held: undefined };
     }
   },

@@ -52,7 +52,7 @@ export interface QuoteRequest {
   quantity: number;
   unit: string;
   dueDate: string;
-  delivery: { lat: number; lng: number; address?: string };
+  delivery: { lat: number; lng: number; region?: string; city?: string };
   route: {
     stepId: string;
     process: string;
@@ -63,7 +63,7 @@ export interface QuoteRequest {
     handoff?: 'per_step' | 'per_lot';
   }[];
   splitPolicy: { maxWorkshopsPerStep?: number; minLotSize?: number };
-  budget?: { amountMinor: number; currency: string };
+  budget?: { amountMinor: number; currency: 'CNY' | 'USD' | 'EUR' };
 }
 
 export type QuoteIssued = DomainEvent<
@@ -88,5 +88,7 @@ export type QuoteAccepted = DomainEvent<
 >;
 export type QuoteRequoted = DomainEvent<'QuoteRequoted', { quoteId: string; brandId: string; reason: string; requoteId: string; at: string }>;
 export type QuoteHoldExpired = DomainEvent<'QuoteHoldExpired', { quoteId: string; at: string }>;
+/** The held capacity became the order's reservations (matching booked the quoted lots for it). */
+export type QuoteHoldUsed = DomainEvent<'QuoteHoldUsed', { quoteId: string; orderId: string; at: string }>;
 
-export type QuoteEvent = QuoteIssued | QuoteAccepted | QuoteRequoted | QuoteHoldExpired;
+export type QuoteEvent = QuoteIssued | QuoteAccepted | QuoteRequoted | QuoteHoldExpired | QuoteHoldUsed;
