@@ -41,6 +41,8 @@ export interface World {
   /** The named operator the matrix calls as `operator`. */
   operator: Member;
   orderId: string;
+  /** Brand A's quote for the same order body (not held, not accepted). */
+  quoteId: string;
   cutSubtaskId: string;
   sewSubtaskId: string;
   lotId: string;
@@ -112,6 +114,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
   await fundThroughSandbox(client, brandB.token, 5_000_000, randomUUID());
 
   const { orderId } = await client.post<{ orderId: string }>('/orders', brandA.token, orderBody(secretsOfA), randomUUID());
+  const { quoteId } = await client.post<{ quoteId: string }>('/quotes', brandA.token, orderBody(secretsOfA));
   const offerOf = (stepId: string) =>
     eventually(`workshop A's offer for ${stepId}`, async () => (await client.getAll<Json>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
   const cut = await offerOf('cut');
@@ -172,6 +175,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
     inspector,
     operator: namedOperator,
     orderId,
+    quoteId,
     cutSubtaskId: cut.subtaskId as string,
     sewSubtaskId: sew.subtaskId as string,
     lotId: lot.id as string,
