@@ -3,6 +3,7 @@
 import { eventstoreBench } from './eventstore.bench.js';
 import { pipelineBench } from './pipeline.bench.js';
 import { plannerBench } from './planner.bench.js';
+import { quoteBench } from './quote.bench.js';
 import { settlementBench } from './settlement.bench.js';
 import { snapshotsBench } from './snapshots.bench.js';
 import { transportBench } from './transport.bench.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   eventstore: () => eventstoreBench({ quick, databaseUrl }),
   pipeline: () => pipelineBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
   planner: () => plannerBench({ quick, databaseUrl }),
+  quote: () => quoteBench({ quick, databaseUrl }),
   settlement: () => settlementBench({ quick, databaseUrl }),
   snapshots: () => snapshotsBench({ quick, databaseUrl }),
   transport: () => transportBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),

@@ -268,8 +268,6 @@ export class PlanningService {
     // less free time, and last the cheapest with any free time at all, so "capacity short" is the
     // answer of the network, not of its few cheapest shops.
     const levels = shortlistLevels(c.MATCHING_CANDIDATES_NEAR, c.MATCHING_CANDIDATES_ANYWHERE);
-    // Load levelling: the peak days of the route's processes around the delivery (none when it is off).
-    const levelling = await this.peaks.levellingFor(processes, request.firstDay, request.lastDay, near, m);
     for (const [level, shortlist] of levels.entries()) {
       const query = { processes, fromDay: request.firstDay, toDay: request.lastDay, near, minutesNeeded, ...shortlist };
       const lastLevel = level === levels.length - 1;
@@ -279,6 +277,8 @@ export class PlanningService {
       failure = undefined;
       for (let attempt = 0; attempt < BOOKING_ATTEMPTS && !failure; attempt++) {
         const candidates = withoutDays(await this.network.candidates(query, m), busy);
+        // Load levelling: the peak days of the candidates' regions (none when it is off).
+        const levelling = await this.peaks.levellingFor(candidates, request.firstDay, request.lastDay, m);
         await nextTurn();
         if (spent > c.MATCHING_PLANNING_BUDGET_MS) {
           const reason = `planning took more than its CPU budget of ${c.MATCHING_PLANNING_BUDGET_MS} ms (MATCHING_PLANNING_BUDGET_MS) without finding a plan`;

@@ -41,8 +41,7 @@ export class QuotePlanner {
     const minutesNeeded: Record<string, number> = {};
     for (const s of request.steps) minutesNeeded[s.process] = (minutesNeeded[s.process] ?? 0) + s.quantity * s.workContentHoursPerUnit * 60;
     const near = [request.delivery];
-    const levelling = await this.peaks.levellingFor(processes, request.firstDay, request.lastDay, near, m);
-    const settings: PlannerSettings = { costPerKmMinor: c.MATCHING_COST_PER_KM_MINOR, transportWeight: c.MATCHING_TRANSPORT_WEIGHT, riskWeight: c.MATCHING_RISK_WEIGHT, explainTop: 0, levelling };
+    const base: PlannerSettings = { costPerKmMinor: c.MATCHING_COST_PER_KM_MINOR, transportWeight: c.MATCHING_TRANSPORT_WEIGHT, riskWeight: c.MATCHING_RISK_WEIGHT, explainTop: 0 };
     const optimiser =
       c.MATCHING_OPTIMISER_BUDGET_MS === 0
         ? null
@@ -51,6 +50,7 @@ export class QuotePlanner {
     let outcome: QuotePlanning | undefined;
     for (const [level, shortlist] of levels.entries()) {
       const candidates = await this.network.candidates({ processes, fromDay: request.firstDay, toDay: request.lastDay, near, minutesNeeded, ...shortlist }, m);
+      const settings: PlannerSettings = { ...base, levelling: await this.peaks.levellingFor(candidates, request.firstDay, request.lastDay, m) };
       await nextTurn();
       const last = level === levels.length - 1;
       const plan = (r: PlanningRequest) => {

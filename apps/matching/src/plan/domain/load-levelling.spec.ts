@@ -14,7 +14,7 @@ const request = (steps: StepDemand[], over: Partial<PlanningRequest> = {}): Plan
 const plain = { ...DEFAULT_PLANNER_SETTINGS, costPerKmMinor: 0 };
 /** The first three days are peak days for sewing. */
 const peakDays = new Map([['sewing', new Set([D0, D0 + 1, D0 + 2])]]);
-const levelled = (peakPenalty: number) => ({ ...plain, levelling: { peakDays, peakPenalty } });
+const levelled = (peakPenalty: number) => ({ ...plain, levelling: { peakDaysOf: (process: string) => peakDays.get(process), peakPenalty } });
 
 describe('load levelling: the objective', () => {
   it('prices the peak penalty as weight × price × share of the minutes on peak days, rounded up', () => {
@@ -64,6 +64,13 @@ describe('load levelling: the objective', () => {
     expect(after).toMatchObject({ ok: true, lots: [{ workshopId: 'dear', priceMinor: 10_200, peakMinor: 0 }] });
     // A penalty below the price difference leaves the cheaper peak-day workshop.
     expect(planRoute(request([step()]), shops, levelled(0.01))).toMatchObject({ ok: true, lots: [{ workshopId: 'cheap', peakMinor: 100 }] });
+  });
+
+  it('asks the peak days of each candidate’s own region: a shop in a quiet region is not penalised', () => {
+    const busy = { ...workshop('busy'), location: { lat: 30, lng: 120 } };
+    const quiet = { ...workshop('quiet', { priceMinor: 102 }), location: { lat: 31.5, lng: 120 } };
+    const perRegion = { ...plain, levelling: { peakDaysOf: (_p: string, c: Candidate) => (c.location.lat < 31 ? new Set(Array.from({ length: 10 }, (_, i) => D0 + i)) : undefined), peakPenalty: 0.05 } };
+    expect(planRoute(request([step()]), new Map([['sewing', [busy, quiet]]]), perRegion)).toMatchObject({ ok: true, lots: [{ workshopId: 'quiet', peakMinor: 0 }] });
   });
 
   it('never misses the due date to level: a route that fits only on peak days is planned as without levelling', () => {

@@ -87,8 +87,8 @@ export interface PlannerSettings {
    */
   spread?: { seed: number; amount: number };
   /**
-   * Load levelling (peak-season capacity; see the README, "Objective"): days whose utilisation in the
-   * planning area and process is at or above the peak threshold, per process. When given, pass "cost"
+   * Load levelling (peak-season capacity; see the README, "Objective"): days whose utilisation of the
+   * process in a candidate's region is at or above the peak threshold. When given, pass "cost"
    * books a lot on off-peak days first (peak days only for what does not fit in its window otherwise)
    * and adds `peakPenalty × price × (the lot's minutes on peak days ÷ its minutes)` to its score. Only
    * when the due date allows: a route that misses it levelled is planned again without levelling.
@@ -97,8 +97,11 @@ export interface PlannerSettings {
 }
 
 export interface Levelling {
-  /** Days (day numbers) at or above the peak threshold, per process. */
-  peakDays: ReadonlyMap<string, ReadonlySet<number>>;
+  /**
+   * The days (day numbers) a candidate's region is at or above the peak threshold for a process (the
+   * service: booked ÷ declared minutes of the process's workshops in the candidate's region cell).
+   */
+  peakDaysOf(process: string, candidate: Candidate): ReadonlySet<number> | undefined;
   /** Weight of the peak penalty (share of the lot's price per share of its minutes on peak days). */
   peakPenalty: number;
 }
@@ -435,8 +438,8 @@ function planStep(
   const excluded = new Set(step.excludedWorkshops ?? []);
   // Load levelling (pass "cost" only): off-peak days first, a penalty for minutes on peak days.
   const levelling = mode === 'cost' ? settings.levelling : undefined;
-  const peak = levelling?.peakDays.get(process);
-  const fillLot = (c: Candidate, minutes: number) => fillLevelled(c, process, minutes, window.earliestDay, window.latestDay, capacity, peak);
+  const peakOf = (c: Candidate) => levelling?.peakDaysOf(process, c);
+  const fillLot = (c: Candidate, minutes: number) => fillLevelled(c, process, minutes, window.earliestDay, window.latestDay, capacity, peakOf(c));
   const evaluate = (c: Candidate, units: number): Evaluation => {
     const free = freeMinutes(c, process, window.earliestDay, window.latestDay, capacity);
     const feasibleUnits = excluded.has(c.workshopId) ? 0 : unitsIn(c, wc, free);
@@ -446,7 +449,7 @@ function planStep(
     const km = weightedKm(window.upstream, c.location) + (window.isFinal ? haversineKm(c.location, request.delivery) : 0);
     const transportMinor = Math.ceil(km * settings.costPerKmMinor - EPS);
     const riskMinor = Math.ceil(settings.riskWeight * (1 - Math.min(1, Math.max(0, c.quality))) * priceMinor - EPS);
-    const peakMinor = days && levelling ? peakPenaltyMinor(priceMinor, days, peak, levelling.peakPenalty) : 0;
+    const peakMinor = days && levelling ? peakPenaltyMinor(priceMinor, days, peakOf(c), levelling.peakPenalty) : 0;
     const score = priceMinor + settings.transportWeight * transportMinor + riskMinor + peakMinor;
     return { candidate: c, feasibleUnits, finishDay: days ? days[days.length - 1].day : null, priceMinor, transportMinor, riskMinor, peakMinor, score, excluded: excluded.has(c.workshopId) };
   };
@@ -483,7 +486,7 @@ function planStep(
     const days = fillLot(c, minutes)!;
     for (const d of days) capacity.take(c, process, d.day, d.minutes);
     const priceMinor = priceFor(c, wc, units);
-    const peakMinor = levelling ? peakPenaltyMinor(priceMinor, days, peak, levelling.peakPenalty) : 0;
+    const peakMinor = levelling ? peakPenaltyMinor(priceMinor, days, peakOf(c), levelling.peakPenalty) : 0;
     return {
       stepId,
       process,
