@@ -6,7 +6,7 @@ import { startHost, type RunningHost } from '#libs/runtime';
 import { kafkaBrokers, testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
-import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
+import { awaitingFunds, cancellationMidProduction, orderLifecycle, quoteToOrder } from './order-lifecycle.scenario.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
@@ -50,6 +50,20 @@ async function expectLifecycle(client: MeshfabClient) {
   const lots: { stepId: string; status: string }[] = r.completed.lots;
   expect(lots.map((l) => `${l.stepId}:${l.status}`).sort()).toEqual(['cut:declined', 'cut:passed', 'sew:passed']);
   return r;
+}
+
+async function expectQuoteToOrder(client: MeshfabClient): Promise<void> {
+  const r = await quoteToOrder(client, actors());
+  expect(r.accepted).toMatchObject({ outcome: 'accepted', quoteId: r.quote.quoteId });
+  const cheapest = r.quote.options.find((o: { kind: string }) => o.kind === 'cheapest');
+  // The quoted lots, at the quoted workshops, prices and dates.
+  const quoted = cheapest.lots.map((l: any) => [l.stepId, l.workshopId, l.priceMinor, l.start]).sort();
+  const offered = [r.cut, r.sew].map((o: any) => [o.stepId, o.workshopId, o.price.amountMinor, String(o.plannedStart).slice(0, 10)]).sort();
+  expect(offered).toEqual(quoted);
+  expect(r.cut.price.amountMinor + r.sew.price.amountMinor).toBe(cheapest.totals.totalMinor);
+  expect(r.order).toMatchObject({ orderId: r.accepted.orderId, sku: 'KNIT-Q-1' });
+  // The hold became the order's reservations.
+  expect(r.viewed).toMatchObject({ status: 'accepted', orderId: r.accepted.orderId, hold: null });
 }
 
 async function expectCancellation(client: MeshfabClient): Promise<void> {
@@ -133,6 +147,10 @@ describe('the network in one process (embedded transport)', () => {
   it('keeps an order waiting for funds, visibly, until the brand deposits', async () => {
     await expectAwaitingFunds(client());
   }, 120_000);
+
+  it('turns an accepted quote into an order with the quoted lots and prices', async () => {
+    await expectQuoteToOrder(client());
+  }, 120_000);
 });
 
 describe('five services as separate applications on Kafka', () => {
@@ -174,5 +192,9 @@ describe('five services as separate applications on Kafka', () => {
 
   it('waits for funds across the services', async () => {
     await expectAwaitingFunds(client());
+  }, 120_000);
+
+  it('turns an accepted quote into an order across the services (QuoteAccepted on Kafka)', async () => {
+    await expectQuoteToOrder(client());
   }, 120_000);
 });

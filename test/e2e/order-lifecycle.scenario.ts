@@ -255,3 +255,32 @@ export async function awaitingFunds(client: MeshfabClient, actors: Actors) {
   const completed = await orders.orderStatus(brand, orderId, 'completed');
   return { orderId, waiting, unfundedStart, unfundedLot, resumed, completed };
 }
+
+/**
+ * An instant quote held and accepted: the order is placed by the orders service from matching's
+ * `QuoteAccepted`, and matching offers the quoted lots at the quoted prices and dates.
+ */
+export async function quoteToOrder(client: MeshfabClient, actors: Actors) {
+  const { members, orders } = await joinNetwork(client, actors);
+  const brand = await members.brand('Cixi Knitwear', 2_000_000);
+  const body = {
+    sku: 'KNIT-Q-1',
+    productName: 'Quoted cotton T-shirt',
+    quantity: 100,
+    unit: 'pcs',
+    dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
+    route: TWO_STEP_ROUTE,
+  };
+  const quote = await client.post<Json>('/quotes', brand.token as string, { ...body, hold: 'cheapest' });
+  const accepted = await client.post<Json>(`/quotes/${quote.quoteId}/accept`, brand.token as string, {}, randomUUID());
+  const orderId = accepted.orderId as string;
+  const cut = await orders.offer(orderId, 'cut');
+  const sew = await orders.offer(orderId, 'sew');
+  const order = await eventually(`order ${orderId} placed from the quote`, async () => {
+    const { status, body: view } = await client.call<Json>('GET', `/orders/${orderId}`, { token: brand.token as string, expect: [200, 404] });
+    return status === 200 ? view : undefined;
+  });
+  const viewed = await client.get<Json>(`/quotes/${quote.quoteId}`, brand.token as string);
+  return { quote, accepted, order, cut, sew, viewed };
+}

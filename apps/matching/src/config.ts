@@ -64,6 +64,8 @@ export class MatchingConfig {
    */
   @IsNumber() @Min(0) @Max(1) MESHFAB_MATCHING_PEAK_THRESHOLD: number = 0.8;
   @IsNumber() @Min(0) @Max(10) MESHFAB_MATCHING_PEAK_PENALTY: number = 0.05;
+  /** How long a region's peak days are kept before they are read again (ms; 0: every plan reads them). */
+  @IsInt() @Min(0) MESHFAB_MATCHING_PEAK_CACHE_MS: number = 60_000;
 }
 
 export interface MatchingSettings {
