@@ -57,8 +57,8 @@ async function expectQuoteToOrder(client: MeshfabClient): Promise<void> {
   expect(r.accepted).toMatchObject({ outcome: 'accepted', quoteId: r.quote.quoteId });
   const cheapest = r.quote.options.find((o: { kind: string }) => o.kind === 'cheapest');
   // The quoted lots, at the quoted workshops, prices and dates.
-  const quoted = cheapest.lots.map((l: any) => [l.stepId, l.workshopId, l.priceMinor, l.start]).sort();
-  const offered = [r.cut, r.sew].map((o: any) => [o.stepId, o.workshopId, o.price.amountMinor, String(o.plannedStart).slice(0, 10)]).sort();
+  const quoted = (cheapest.lots as Record<string, unknown>[]).map((l) => [l.stepId, l.workshopId, l.priceMinor, l.start].join(' ')).sort();
+  const offered = [r.cut, r.sew].map((o) => [o.stepId, o.workshopId, (o.price as { amountMinor: number }).amountMinor, String(o.plannedStart).slice(0, 10)].join(' ')).sort();
   expect(offered).toEqual(quoted);
   expect(r.cut.price.amountMinor + r.sew.price.amountMinor).toBe(cheapest.totals.totalMinor);
   expect(r.order).toMatchObject({ orderId: r.accepted.orderId, sku: 'KNIT-Q-1' });
