@@ -174,7 +174,7 @@ describe('five services as separate applications on Kafka', () => {
 
   const routed = new MeshfabClient((path) => {
     const service = path.split('/')[1];
-    const host = hosts.get(service === 'sandbox-provider' ? 'settlement' : service);
+    const host = hosts.get(service === 'sandbox-provider' ? 'settlement' : service === 'quotes' ? 'matching' : service);
     if (!host) throw new Error(`no service for ${path}`);
     return host.url;
   });
