@@ -272,7 +272,11 @@ export async function quoteToOrder(client: MeshfabClient, actors: Actors) {
     delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
     route: TWO_STEP_ROUTE,
   };
-  const quote = await client.post<Json>('/quotes', brand.token as string, { ...body, hold: 'cheapest' });
+  // Matching learns of the workshops and their capacity from the registry's events: quote once it has.
+  const quote = await eventually('a quote with the network in view', async () => {
+    const answer = await client.call<Json>('POST', '/quotes', { token: brand.token as string, body: { ...body, hold: 'cheapest' }, expect: [201, 422] });
+    return answer.status === 201 ? answer.body : undefined;
+  });
   const accepted = await client.post<Json>(`/quotes/${quote.quoteId}/accept`, brand.token as string, {}, randomUUID());
   const orderId = accepted.orderId as string;
   const cut = await orders.offer(orderId, 'cut');

@@ -114,11 +114,12 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
   await fundThroughSandbox(client, brandB.token, 5_000_000, randomUUID());
 
   const { orderId } = await client.post<{ orderId: string }>('/orders', brandA.token, orderBody(secretsOfA), randomUUID());
-  const { quoteId } = await client.post<{ quoteId: string }>('/quotes', brandA.token, orderBody(secretsOfA));
   const offerOf = (stepId: string) =>
     eventually(`workshop A's offer for ${stepId}`, async () => (await client.getAll<Json>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
   const cut = await offerOf('cut');
   const sew = await offerOf('sew');
+  // Matching has the network in view now (it planned the order): brand A asks a quote for the same body.
+  const { quoteId } = await client.post<{ quoteId: string }>('/quotes', brandA.token, orderBody(secretsOfA));
   await client.post(`/matching/offers/${cut.subtaskId}/accept`, workshopA.token);
   await eventually('cutting may start', () => client.post(`/matching/subtasks/${cut.subtaskId}/start`, workshopA.token).then(() => true), 60_000);
   await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
