@@ -7,7 +7,7 @@ import { assertOwnership, type Principal } from '#libs/platform';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import { topologicalOrder } from '../plan/domain/planner.js';
 import { Reservations } from '../plan/reservations.js';
-import { QUOTE_OPTION_KINDS, type QuoteOption, type QuoteOptionKind, type QuoteRequest } from './domain/quote.events.js';
+import { QUOTE_OPTION_KINDS, type QuoteIssued, type QuoteOption, type QuoteOptionKind, type QuoteRequest } from './domain/quote.events.js';
 import type { QuoteState } from './domain/quote.decider.js';
 import { holdId, QuoteCommands } from './quote-commands.js';
 import { planningRequestOf, QuotePlanner } from './quote-planner.js';
@@ -30,6 +30,16 @@ export interface QuoteView {
   requoteId: string | null;
   reason: string | null;
   requotes: string | null;
+}
+
+interface QuoteRow {
+  status: QuoteView['status'];
+  hold_option: QuoteOptionKind | null;
+  hold_until: Date | null;
+  order_id: string | null;
+  requote_id: string | null;
+  reason: string | null;
+  quote: QuoteIssued['data'];
 }
 
 export type AcceptOutcome = { outcome: 'accepted'; quoteId: string; orderId: string } | { outcome: 'requoted'; quoteId: string; reason: string; quote: QuoteView | null };
@@ -184,16 +194,28 @@ export class QuoteService implements OnApplicationBootstrap, OnModuleDestroy {
     return viewOf(state);
   }
 
-  /** A brand's quotes (an operator: all, or one brand's), newest first. */
+  /** A brand's quotes (an operator: all, or one brand's), newest first, from the `quotes` read model. */
   async list(principal: Principal, limit: number, brandId?: string): Promise<QuoteView[]> {
     const brand = principal.role === 'operator' ? (brandId ?? null) : principal.sub;
-    const rows: { quote: { quoteId: string } }[] = await this.db.dataSource.query(
-      `SELECT quote FROM ${this.s}.quotes WHERE ($1::text IS NULL OR brand_id = $1) ORDER BY issued_at DESC, quote_id LIMIT $2`,
+    const rows: QuoteRow[] = await this.db.dataSource.query(
+      `SELECT status, hold_option, hold_until, order_id, requote_id, reason, quote FROM ${this.s}.quotes
+        WHERE ($1::text IS NULL OR brand_id = $1) ORDER BY issued_at DESC, quote_id LIMIT $2`,
       [brand, limit],
     );
-    const views: QuoteView[] = [];
-    for (const r of rows) views.push(viewOf((await this.quotes.load(r.quote.quoteId)).state));
-    return views;
+    return rows.map((r) => ({
+      quoteId: r.quote.quoteId,
+      brandId: r.quote.brandId,
+      status: r.status,
+      issuedAt: r.quote.issuedAt,
+      validUntil: r.quote.validUntil,
+      options: r.quote.options,
+      confidence: r.quote.confidence,
+      hold: r.hold_option && r.hold_until ? { option: r.hold_option, until: new Date(r.hold_until).toISOString() } : null,
+      orderId: r.order_id,
+      requoteId: r.requote_id,
+      reason: r.reason,
+      requotes: r.quote.requotes ?? null,
+    }));
   }
 
   /**

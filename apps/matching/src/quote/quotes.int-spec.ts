@@ -153,6 +153,10 @@ describe('quotes', () => {
     if (answer.outcome !== 'requoted') return;
     expect(answer.quote).toMatchObject({ status: 'issued', requotes: quote.quoteId });
     expect(answer.quote!.options[0].totals.totalMinor).toBeGreaterThan(quote.options[0].totals.totalMinor);
+    // The brand's list (the read model) says what the streams say.
+    const listed = await quotes.list(brand, 100);
+    for (const id of [quote.quoteId, answer.quote!.quoteId]) expect(listed.find((q) => q.quoteId === id)).toEqual(await quotes.get(id, brand));
+    expect(await quotes.list({ ...brand, sub: 'b-2' }, 100)).toEqual([]);
     // Another brand sees no such quote.
     await expect(db.dataSource.transaction((m) => quotes.accept(quote.quoteId, { ...brand, sub: 'b-2' }, undefined, m, 'x'))).rejects.toMatchObject({ code: 'quote_not_found' });
   });
