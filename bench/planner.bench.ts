@@ -18,7 +18,7 @@ import { dayNumber } from '../apps/matching/src/plan/domain/planner.js';
 import { PlanningService } from '../apps/matching/src/plan/planning.service.js';
 import { log, machineInfo, median, percentile, printReport, round } from './bench-kit.js';
 
-const NOW = new Date('2030-03-01T08:00:00Z');
+export const NOW = new Date('2030-03-01T08:00:00Z');
 const FIRST_DAY = dayNumber(NOW) + 1;
 const PROCESSES = ['cutting', 'sewing', 'embroidery', 'washing', 'packing', 'ironing', 'screen-printing', 'dyeing', 'knitting', 'digital-printing'];
 const ROUTE = [
@@ -106,7 +106,7 @@ export async function seed(pool: pg.Pool, s: string, from: number, to: number, h
   return performance.now() - t0;
 }
 
-function order(n: number, hub: number, quantity: number, jitter: number): OrderSubmittedContract {
+export function order(n: number, hub: number, quantity: number, jitter: number): OrderSubmittedContract {
   const [lat, lng] = HUBS[hub % HUBS.length];
   return {
     orderId: `o-${n}-${randomUUID().slice(0, 8)}`,

@@ -4,6 +4,7 @@ import { eventstoreBench } from './eventstore.bench.js';
 import { pipelineBench } from './pipeline.bench.js';
 import { plannerBench } from './planner.bench.js';
 import { runtimeBench } from './runtime.bench.js';
+import { quoteBench } from './quote.bench.js';
 import { settlementBench } from './settlement.bench.js';
 import { snapshotsBench } from './snapshots.bench.js';
 import { transportBench } from './transport.bench.js';
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   pipeline: () => pipelineBench({ quick, only, rate, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
   planner: () => plannerBench({ quick, databaseUrl }),
   runtime: () => runtimeBench({ quick, databaseUrl }),
+  quote: () => quoteBench({ quick, databaseUrl }),
   settlement: () => settlementBench({ quick, databaseUrl }),
   snapshots: () => snapshotsBench({ quick, databaseUrl }),
   transport: () => transportBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),

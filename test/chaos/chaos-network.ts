@@ -112,10 +112,10 @@ export class ChaosNetwork {
     });
   }
 
-  /** A live instance of the path's service, in turn (`/admin/…` goes to the registry's process, `/sandbox-provider/…` to settlement's). */
+  /** A live instance of the path's service, in turn (`/admin/…` goes to the registry's process, `/sandbox-provider/…` to settlement's, `/quotes/…` to matching's). */
   route(path: string): string {
     const head = path.split(/[/?]/)[1];
-    const service = (head === 'admin' ? 'registry' : head === 'sandbox-provider' ? 'settlement' : head) as ServiceName;
+    const service = (head === 'admin' ? 'registry' : head === 'sandbox-provider' ? 'settlement' : head === 'quotes' ? 'matching' : head) as ServiceName;
     const all = this.instancesOf(service);
     if (all.length === 0) throw new Error(`no service for ${path}`);
     const live = all.filter((p) => p.running);

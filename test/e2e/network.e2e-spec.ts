@@ -6,7 +6,7 @@ import { startHost, type RunningHost } from '#libs/runtime';
 import { kafkaBrokers, testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
-import { awaitingFunds, cancellationMidProduction, orderLifecycle } from './order-lifecycle.scenario.js';
+import { awaitingFunds, cancellationMidProduction, orderLifecycle, quoteToOrder } from './order-lifecycle.scenario.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256-signing';
@@ -50,6 +50,20 @@ async function expectLifecycle(client: MeshfabClient) {
   const lots: { stepId: string; status: string }[] = r.completed.lots;
   expect(lots.map((l) => `${l.stepId}:${l.status}`).sort()).toEqual(['cut:declined', 'cut:passed', 'sew:passed']);
   return r;
+}
+
+async function expectQuoteToOrder(client: MeshfabClient): Promise<void> {
+  const r = await quoteToOrder(client, actors());
+  expect(r.accepted).toMatchObject({ outcome: 'accepted', quoteId: r.quote.quoteId });
+  const cheapest = r.quote.options.find((o: { kind: string }) => o.kind === 'cheapest');
+  // The quoted lots, at the quoted workshops, prices and dates.
+  const quoted = (cheapest.lots as Record<string, unknown>[]).map((l) => [l.stepId, l.workshopId, l.priceMinor, l.start].join(' ')).sort();
+  const offered = [r.cut, r.sew].map((o) => [o.stepId, o.workshopId, (o.price as { amountMinor: number }).amountMinor, String(o.plannedStart).slice(0, 10)].join(' ')).sort();
+  expect(offered).toEqual(quoted);
+  expect(r.cut.price.amountMinor + r.sew.price.amountMinor).toBe(cheapest.totals.totalMinor);
+  expect(r.order).toMatchObject({ orderId: r.accepted.orderId, sku: 'KNIT-Q-1' });
+  // The hold became the order's reservations.
+  expect(r.viewed).toMatchObject({ status: 'accepted', orderId: r.accepted.orderId, hold: null });
 }
 
 async function expectCancellation(client: MeshfabClient): Promise<void> {
@@ -163,6 +177,10 @@ describe('the network in one process (embedded transport)', () => {
   it('keeps an order waiting for funds, visibly, until the brand deposits', async () => {
     await expectAwaitingFunds(client());
   }, 120_000);
+
+  it('turns an accepted quote into an order with the quoted lots and prices', async () => {
+    await expectQuoteToOrder(client());
+  }, 120_000);
 });
 
 describe('five services as separate applications on Kafka', () => {
@@ -186,7 +204,7 @@ describe('five services as separate applications on Kafka', () => {
 
   const routed = new MeshfabClient((path) => {
     const service = path.split('/')[1];
-    const host = hosts.get(service === 'sandbox-provider' ? 'settlement' : service);
+    const host = hosts.get(service === 'sandbox-provider' ? 'settlement' : service === 'quotes' ? 'matching' : service);
     if (!host) throw new Error(`no service for ${path}`);
     return host.url;
   });
@@ -205,5 +223,9 @@ describe('five services as separate applications on Kafka', () => {
 
   it('waits for funds across the services', async () => {
     await expectAwaitingFunds(client());
+  }, 120_000);
+
+  it('turns an accepted quote into an order across the services (QuoteAccepted on Kafka)', async () => {
+    await expectQuoteToOrder(client());
   }, 120_000);
 });

@@ -255,3 +255,36 @@ export async function awaitingFunds(client: MeshfabClient, actors: Actors) {
   const completed = await orders.orderStatus(brand, orderId, 'completed');
   return { orderId, waiting, unfundedStart, unfundedLot, resumed, completed };
 }
+
+/**
+ * An instant quote held and accepted: the order is placed by the orders service from matching's
+ * `QuoteAccepted`, and matching offers the quoted lots at the quoted prices and dates.
+ */
+export async function quoteToOrder(client: MeshfabClient, actors: Actors) {
+  const { members, orders } = await joinNetwork(client, actors);
+  const brand = await members.brand('Cixi Knitwear', 2_000_000);
+  const body = {
+    sku: 'KNIT-Q-1',
+    productName: 'Quoted cotton T-shirt',
+    quantity: 100,
+    unit: 'pcs',
+    dueDate: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
+    route: TWO_STEP_ROUTE,
+  };
+  // Matching learns of the workshops and their capacity from the registry's events: quote once it has.
+  const quote = await eventually('a quote with the network in view', async () => {
+    const answer = await client.call<Json>('POST', '/quotes', { token: brand.token as string, body: { ...body, hold: 'cheapest' }, expect: [201, 422] });
+    return answer.status === 201 ? answer.body : undefined;
+  });
+  const accepted = await client.post<Json>(`/quotes/${quote.quoteId}/accept`, brand.token as string, {}, randomUUID());
+  const orderId = accepted.orderId as string;
+  const cut = await orders.offer(orderId, 'cut');
+  const sew = await orders.offer(orderId, 'sew');
+  const order = await eventually(`order ${orderId} placed from the quote`, async () => {
+    const { status, body: view } = await client.call<Json>('GET', `/orders/${orderId}`, { token: brand.token as string, expect: [200, 404] });
+    return status === 200 ? view : undefined;
+  });
+  const viewed = await client.get<Json>(`/quotes/${quote.quoteId}`, brand.token as string);
+  return { quote, accepted, order, cut, sew, viewed };
+}

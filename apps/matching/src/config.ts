@@ -46,6 +46,26 @@ export class MatchingConfig {
   @IsInt() @Min(10) MATCHING_PLANNING_BUDGET_MS: number = 2000;
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
+
+  // Instant quotes and peak-season capacity (issue 19; README "Quotes" and "Objective").
+  /** How long a quote's price and dates stand (`validUntil`). */
+  @IsInt() @Min(1) @Max(7 * 24 * 60) MESHFAB_MATCHING_QUOTE_VALID_MINUTES: number = 60;
+  /** How long a quote's optional hold books its capacity softly; then it ends by itself. */
+  @IsInt() @Min(1) @Max(24 * 60) MESHFAB_MATCHING_QUOTE_HOLD_MINUTES: number = 15;
+  /** How often expired holds are released (they also are before every quote). */
+  @IsInt() @Min(50) MESHFAB_MATCHING_QUOTE_SWEEP_MS: number = 30_000;
+  /** The platform fee a quote shows, in basis points of the lots' prices: settlement's MESHFAB_SETTLEMENT_FEE_BPS. */
+  @IsInt() @Min(0) @Max(10_000) MESHFAB_MATCHING_PLATFORM_FEE_BPS: number = 500;
+  /**
+   * Load levelling: a day is a peak day for a process in a planning area (the 3 × 3 regions around the
+   * delivery) when its booked share of the area's declared capacity is at least the threshold. Lots go
+   * to off-peak days first when the due date allows, and each lot's score carries
+   * penalty × price × (its minutes on peak days ÷ its minutes). Penalty 0 turns levelling off.
+   */
+  @IsNumber() @Min(0) @Max(1) MESHFAB_MATCHING_PEAK_THRESHOLD: number = 0.8;
+  @IsNumber() @Min(0) @Max(10) MESHFAB_MATCHING_PEAK_PENALTY: number = 0.05;
+  /** How long a region's peak days are kept before they are read again (ms; 0: every plan reads them). */
+  @IsInt() @Min(0) MESHFAB_MATCHING_PEAK_CACHE_MS: number = 60_000;
 }
 
 export interface MatchingSettings {

@@ -115,5 +115,22 @@ export function matchingMigrations(schemaName: string): (new () => MigrationInte
       await q.query(`DROP TABLE ${s}.funded_lots`);
     }
   }
-  return [MatchingTables1764200000000, MatchingCandidateIndex1764300000000, MatchingLotProgress1764400000000, MatchingFundedLots1764500000000];
+  /**
+   * Quotes (issue 19): the `quotes` read model of the quote streams. A quote's hold books capacity as
+   * reservations under `quote-hold-<quoteId>` (counted in capacity_days like any reservation).
+   */
+  class MatchingQuotes1764600000000 implements MigrationInterface {
+    name = 'MatchingQuotes1764600000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`CREATE TABLE ${s}.quotes (
+        quote_id text PRIMARY KEY, brand_id text NOT NULL, status text NOT NULL, issued_at timestamptz NOT NULL, valid_until timestamptz NOT NULL,
+        hold_option text, hold_until timestamptz, order_id text, requote_id text, reason text, quote jsonb NOT NULL)`);
+      await q.query(`CREATE INDEX quotes_by_brand ON ${s}.quotes (brand_id, issued_at DESC)`);
+      await q.query(`CREATE INDEX quotes_holding ON ${s}.quotes (hold_until) WHERE hold_until IS NOT NULL`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE ${s}.quotes`);
+    }
+  }
+  return [MatchingTables1764200000000, MatchingCandidateIndex1764300000000, MatchingLotProgress1764400000000, MatchingFundedLots1764500000000, MatchingQuotes1764600000000];
 }

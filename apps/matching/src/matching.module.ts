@@ -12,6 +12,14 @@ import { PlanningService } from './plan/planning.service.js';
 import { Reservations } from './plan/reservations.js';
 import { SubtaskCommands } from './subtask/subtask-commands.js';
 import { SubtaskService } from './subtask/subtask.service.js';
+import { CapacityController } from './capacity/capacity.controller.js';
+import { CapacityViewQuery } from './capacity/capacity.query.js';
+import { PeakDays } from './plan/peak-days.js';
+import { QuoteCommands } from './quote/quote-commands.js';
+import { QuotePlanner } from './quote/quote-planner.js';
+import { QuoteService } from './quote/quote.service.js';
+import { QuotedPlans } from './quote/quoted-plans.js';
+import { QuotesController } from './quote/quotes.controller.js';
 
 /** The matching service: network view, planner, capacity book, offers and the subtask lifecycle. */
 @Module({})
@@ -22,9 +30,23 @@ export class MatchingModule {
     return {
       module: MatchingModule,
       imports: [ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: matchingMigrations(schema), ...options.pool }), ObservabilityModule],
-      controllers: [MatchingController, MatchingEventsConsumer],
-      providers: [{ provide: MATCHING_SETTINGS, useValue: settings }, NetworkView, Reservations, SubtaskCommands, PlanningService, SubtaskService, OrderPlanQuery],
-      exports: [PlanningService, SubtaskService],
+      controllers: [MatchingController, MatchingEventsConsumer, QuotesController, CapacityController],
+      providers: [
+        { provide: MATCHING_SETTINGS, useValue: settings },
+        NetworkView,
+        Reservations,
+        SubtaskCommands,
+        PlanningService,
+        SubtaskService,
+        OrderPlanQuery,
+        PeakDays,
+        QuoteCommands,
+        QuotePlanner,
+        QuotedPlans,
+        QuoteService,
+        CapacityViewQuery,
+      ],
+      exports: [PlanningService, SubtaskService, QuoteService],
     };
   }
 }

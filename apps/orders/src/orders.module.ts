@@ -7,6 +7,7 @@ import { BrandDisplayNames, BrandDisplayNamesConsumer } from './order/brand-disp
 import { OrderCommands } from './order/order-commands.service.js';
 import { OrderQueries } from './order/order-queries.service.js';
 import { OrderSagaConsumer } from './order/order-saga.consumer.js';
+import { QuoteAcceptedConsumer } from './order/quote-accepted.consumer.js';
 import { OrdersController } from './order/orders.controller.js';
 import { ordersMigrations } from './orders.migrations.js';
 
@@ -22,7 +23,7 @@ export class OrdersModule {
         ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: ordersMigrations(schema), ...options.pool }),
         ObservabilityModule,
       ],
-      controllers: [OrdersController, OrderSagaConsumer, BrandDisplayNamesConsumer],
+      controllers: [OrdersController, OrderSagaConsumer, BrandDisplayNamesConsumer, QuoteAcceptedConsumer],
       providers: [
         { provide: ORDERS_CONFIG, useValue: config },
         { provide: ORDERS_CLOCK, useValue: options.clock ?? (() => new Date()) },

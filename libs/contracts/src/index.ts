@@ -2,6 +2,7 @@ export * from './envelope.js';
 export * from './topics.js';
 export * from './contract-registry.js';
 export * from './common.dto.js';
+export * from './order-request.dto.js';
 export * from './registry.events.js';
 export * from './lot-price.js';
 export * from './orders.events.js';

@@ -1,7 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { LocationDto } from './common.dto.js';
 import { InspectionSpecDto, MoneyDto } from './common.dto.js';
 import { IntegrationEvent } from './contract-registry.js';
+import { RouteStepDto, SplitPolicyDto } from './orders.events.js';
 
 export class PlannedLotDto {
   @IsString() subtaskId!: string;
@@ -148,3 +150,56 @@ export class LotAtRiskContract extends SubtaskFacts {
   @IsString() reason!: string;
 }
 IntegrationEvent('matching', 'LotAtRisk')(LotAtRiskContract);
+
+// ---------------------------------------------------------------------------------------------
+// Added with instant quotes (issue 19). Nothing above was renamed or removed.
+// ---------------------------------------------------------------------------------------------
+
+/** The order body a quote was made for (the fields of OrderSubmitted a brand chooses). */
+export class QuotedOrderDto {
+  @IsString() sku!: string;
+  @IsString() productName!: string;
+  @IsOptional() @IsArray() @IsString({ each: true }) designFiles?: string[];
+  @IsInt() @Min(1) quantity!: number;
+  @IsString() unit!: string;
+  @IsDateString() dueDate!: string;
+  @ValidateNested() @Type(() => LocationDto) delivery!: LocationDto;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => RouteStepDto) route!: RouteStepDto[];
+  @ValidateNested() @Type(() => SplitPolicyDto) splitPolicy!: SplitPolicyDto;
+  @IsOptional() @ValidateNested() @Type(() => MoneyDto) budget?: MoneyDto;
+}
+
+export class QuotedLotDto {
+  @IsString() stepId!: string;
+  @IsString() process!: string;
+  @IsString() workshopId!: string;
+  @IsInt() @Min(1) quantity!: number;
+  /** First and last working day (ISO dates). */
+  @IsDateString() start!: string;
+  @IsDateString() finish!: string;
+  @IsInt() @Min(0) priceMinor!: number;
+  @IsString() currency!: string;
+}
+
+export class QuoteTotalsDto {
+  @IsInt() @Min(0) workshopsMinor!: number;
+  @IsInt() @Min(0) platformFeeMinor!: number;
+  @IsInt() @Min(0) totalMinor!: number;
+  @IsString() currency!: string;
+}
+
+/**
+ * A brand accepted a quote (`POST /quotes/:id/accept`): the orders service submits the order under
+ * `orderId` with `quoteId`, and matching books the quoted lots at the quoted prices for it.
+ */
+export class QuoteAcceptedContract {
+  @IsString() quoteId!: string;
+  @IsString() brandId!: string;
+  @IsString() orderId!: string;
+  @IsIn(['cheapest', 'fastest', 'balanced']) option!: 'cheapest' | 'fastest' | 'balanced';
+  @ValidateNested() @Type(() => QuotedOrderDto) request!: QuotedOrderDto;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => QuotedLotDto) lots!: QuotedLotDto[];
+  @ValidateNested() @Type(() => QuoteTotalsDto) totals!: QuoteTotalsDto;
+  @IsDateString() acceptedAt!: string;
+}
+IntegrationEvent('matching', 'QuoteAccepted')(QuoteAcceptedContract);

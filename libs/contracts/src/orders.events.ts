@@ -39,6 +39,8 @@ export class OrderSubmittedContract {
   @ValidateNested() @Type(() => SplitPolicyDto) splitPolicy!: SplitPolicyDto;
   @IsOptional() @ValidateNested() @Type(() => MoneyDto) budget?: MoneyDto;
   @IsDateString() submittedAt!: string;
+  /** Added with quotes (optional): the accepted quote the order comes from; matching books its quoted plan. */
+  @IsOptional() @IsString() quoteId?: string;
 }
 IntegrationEvent('orders', 'OrderSubmitted')(OrderSubmittedContract);
 

@@ -877,6 +877,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The brand's quotes, newest first (an operator: all, or one brand's)
+         * @description Roles: brand, operator.
+         */
+        get: operations["QuotesController_list"];
+        put?: never;
+        /**
+         * Quotes an order body (the body of `POST /orders`): per step the lots, prices and dates; up to three options; confiden...
+         * @description Quotes an order body (the body of `POST /orders`): per step the lots, prices and dates; up to three options; confidence; validity. With `hold`, that option's capacity is held for a while.
+         *
+         *     Roles: brand.
+         */
+        post: operations["QuotesController_quote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quotes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One quote: its brand or an operator
+         * @description Roles: brand, operator.
+         */
+        get: operations["QuotesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quotes/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Places the order at the quoted plan and price while the quote is valid; when capacity moved, a re-quote with the reason
+         * @description Places the order at the quoted plan and price while the quote is valid; when capacity moved, a re-quote with the reason. A repeat answers the same. `Idempotency-Key` honoured.
+         *
+         *     Roles: brand.
+         */
+        post: operations["QuotesController_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/matching/capacity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The network's free and booked hours ahead per day or ISO week, for a region and a process; no workshop or brand named
+         * @description Roles: brand, workshop, operator.
+         */
+        get: operations["CapacityController_capacity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/inspection/sampling-plans": {
         parameters: {
             query?: never;
@@ -2109,7 +2197,7 @@ export interface components {
             orderId: string;
             brandId: string;
             /** @enum {string} */
-            status: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
+            status: "failed" | "submitted" | "planning" | "in_production" | "completed" | "cancelled" | "planning_failed" | "awaiting_funds" | "at_risk";
             sku: string;
             productName: string;
             designFiles: string[];
@@ -2220,6 +2308,122 @@ export interface components {
         CompleteSubtaskDto: {
             goodQuantity: number;
             scrapQuantity: number;
+        };
+        RequestQuoteDto: {
+            /** @description Only an operator submitting on behalf of a brand names the brand; a brand submits as itself. */
+            brandId?: string;
+            sku: string;
+            productName: string;
+            designFiles?: string[];
+            quantity: number;
+            unit: string;
+            dueDate: string;
+            delivery: components["schemas"]["LocationDto"];
+            route: components["schemas"]["RouteStepInputDto"][];
+            splitPolicy?: components["schemas"]["SplitPolicyInputDto"];
+            budget?: components["schemas"]["BudgetDto"];
+            /**
+             * @description Hold this option's capacity for MESHFAB_MATCHING_QUOTE_HOLD_MINUTES (it counts against capacity like a reservation).
+             * @enum {string}
+             */
+            hold?: "cheapest" | "fastest" | "balanced";
+        };
+        QuotedDayDto: {
+            /** @description ISO date (YYYY-MM-DD). */
+            day: string;
+            minutes: number;
+        };
+        QuotedLotViewDto: {
+            stepId: string;
+            process: string;
+            workshopId: string;
+            quantity: number;
+            days: components["schemas"]["QuotedDayDto"][];
+            /** @description Earliest start and finish (ISO dates, working days). */
+            start: string;
+            finish: string;
+            /** @description The workshop's price for the lot (integer minor units). */
+            priceMinor: number;
+            currency: string;
+        };
+        QuoteTotalsViewDto: {
+            workshopsMinor: number;
+            platformFeeMinor: number;
+            totalMinor: number;
+            currency: string;
+        };
+        QuoteOptionDto: {
+            /** @description cheapest, fastest or balanced. */
+            kind: string;
+            lots: components["schemas"]["QuotedLotViewDto"][];
+            totals: components["schemas"]["QuoteTotalsViewDto"];
+            /** @description ISO dates: first working day, last working day, delivery date. */
+            earliestStart: string;
+            finish: string;
+            deliveryDate: string;
+        };
+        QuoteConfidenceDto: {
+            /** @description high (slack ≥ 0.5), medium (≥ 0.2) or low. */
+            level: string;
+            /** @description Smallest share, over the route's processes, of the candidates' free time the plan leaves free. */
+            slack: number;
+        };
+        QuoteHoldDto: {
+            option: string;
+            until: string;
+        };
+        QuoteViewDto: {
+            quoteId: string;
+            brandId: string;
+            /** @description issued, accepted or requoted. */
+            status: string;
+            issuedAt: string;
+            validUntil: string;
+            /** @description Up to three: cheapest, fastest, balanced (an option no different from one before is left out). */
+            options: components["schemas"]["QuoteOptionDto"][];
+            confidence: components["schemas"]["QuoteConfidenceDto"];
+            hold: components["schemas"]["QuoteHoldDto"] | null;
+            /** @description The order an accepted quote became. */
+            orderId: string | null;
+            /** @description The quote that replaced a re-quoted one, and why. */
+            requoteId: string | null;
+            reason: string | null;
+            /** @description The quote this one re-quotes. */
+            requotes: string | null;
+        };
+        AcceptQuoteDto: {
+            /**
+             * @description The option to order (default: the held one, else `cheapest`).
+             * @enum {string}
+             */
+            option?: "cheapest" | "fastest" | "balanced";
+        };
+        AcceptQuoteOutcomeDto: {
+            outcome: string;
+            quoteId: string;
+            orderId?: string;
+            reason?: string;
+            quote?: components["schemas"]["QuoteViewDto"] | null;
+        };
+        CapacityPeriodDto: {
+            /** @description First day of the period (ISO date). */
+            start: string;
+            capacityHours: number;
+            /** @description Booked by offers, accepted lots and quote holds. */
+            bookedHours: number;
+            freeHours: number;
+            /** @description booked ÷ capacity (0 when nothing is declared). */
+            utilisation: number;
+            /** @description How many workshops declared capacity in the period. */
+            workshops: number;
+        };
+        CapacityViewDto: {
+            region: string | null;
+            process: string | null;
+            granularity: string;
+            from: string;
+            to: string;
+            periods: components["schemas"]["CapacityPeriodDto"][];
         };
         InspectionLotViewDto: {
             /** @description The lot's id (POST /inspection/lots/{id}/results). */
@@ -5106,7 +5310,7 @@ export interface operations {
     OrdersController_list: {
         parameters: {
             query?: {
-                status?: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
+                status?: "failed" | "submitted" | "planning" | "in_production" | "completed" | "cancelled" | "planning_failed" | "awaiting_funds" | "at_risk";
                 page?: number;
                 pageSize?: number;
                 /** @description Operators only: narrow to one brand. */
@@ -6304,6 +6508,400 @@ export interface operations {
             };
             /** @description Nothing with this id that the caller may see. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    QuotesController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Operators only: one brand's quotes. */
+                brandId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteViewDto"][];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    QuotesController_quote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestQuoteDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteViewDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    QuotesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteViewDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    QuotesController_accept: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional: with a key (1-200 letters, digits or ._:-), a retry with the same key and body returns the first answer instead of acting twice. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptQuoteDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptQuoteOutcomeDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The change conflicts with the current state (or the Idempotency-Key was used with another body). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule (`error` says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    CapacityController_capacity: {
+        parameters: {
+            query: {
+                /** @description A region as workshops declare it in their location (absent: the whole network). */
+                region?: string;
+                /** @description A process (absent: every process). */
+                process?: string;
+                /** @description First and last day (ISO dates, inclusive; at most 366 days). */
+                from: string;
+                to?: string;
+                /** @description `day` (default) or `week` (ISO weeks, from Monday). */
+                granularity?: "day" | "week";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapacityViewDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

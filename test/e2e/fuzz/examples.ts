@@ -33,6 +33,8 @@ export const BODY_EXAMPLES: Record<string, () => unknown> = {
     splitPolicy: { maxWorkshopsPerStep: 2, minLotSize: 10 },
     budget: money(5_000_000),
   }),
+  RequestQuoteDto: () => ({ ...(BODY_EXAMPLES.SubmitOrderDto() as object), hold: 'cheapest' }),
+  AcceptQuoteDto: () => ({ option: 'fastest' }),
   CancelOrderDto: () => ({ reason: 'the collection was dropped' }),
   DeclineOfferDto: () => ({ reason: 'a cutting table is down this week' }),
   CounterOfferDto: () => ({ quantity: 20, plannedEnd: new Date(Date.now() + 20 * 86_400_000).toISOString() }),

@@ -201,6 +201,26 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
     last: true,
   },
 
+  // ── quotes (matching): brand A asked one for its order's body
+  'POST /quotes': { access: access(['brandA', 'brandB']), path: () => '/quotes', body: invalid },
+  'GET /quotes': {
+    access: access(['operator', 'brandA', 'brandB']),
+    path: () => '/quotes',
+    check: (w, caller, body) => {
+      const ids = (body as { quoteId: string }[]).map((q) => q.quoteId);
+      if (caller === 'brandB') expect(ids).not.toContain(w.quoteId);
+      else expect(ids).toContain(w.quoteId);
+    },
+  },
+  'GET /quotes/:id': { access: access(['operator', 'brandA'], { brandB: 404 }), path: (w) => `/quotes/${w.quoteId}` },
+  // Brand A's accept really places an order (or re-quotes): after the other calls.
+  'POST /quotes/:id/accept': { access: access(['brandA'], { brandB: 404 }), path: (w) => `/quotes/${w.quoteId}/accept`, body: () => ({ option: 'cheapest' }), idempotencyKey: true, last: true },
+  'GET /matching/capacity': {
+    access: access(['operator', 'brandA', 'brandB', 'workshopA', 'workshopB']),
+    path: () => `/matching/capacity?process=cutting&from=${new Date().toISOString().slice(0, 10)}&to=${new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10)}`,
+    check: (w, _caller, body) => expect(JSON.stringify(body)).not.toContain(w.workshopA.id),
+  },
+
   // ── matching: workshop A holds the cutting subtask (done, in inspection) and the sewing offer
   'GET /matching/offers': {
     access: access(['operator', 'workshopA', 'workshopB']),

@@ -44,6 +44,8 @@ export interface World {
   /** The named operator the matrix calls as `operator`. */
   operator: Member;
   orderId: string;
+  /** Brand A's quote for the same order body (not held, not accepted). */
+  quoteId: string;
   cutSubtaskId: string;
   sewSubtaskId: string;
   lotId: string;
@@ -120,6 +122,8 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
     eventually(`workshop A's offer for ${stepId}`, async () => (await client.getAll<Json>('/matching/offers', workshopA.token)).find((o) => o.orderId === orderId && o.stepId === stepId), 60_000);
   const cut = await offerOf('cut');
   const sew = await offerOf('sew');
+  // Matching has the network in view now (it planned the order): brand A asks a quote for the same body.
+  const { quoteId } = await client.post<{ quoteId: string }>('/quotes', brandA.token, orderBody(secretsOfA));
   await client.post(`/matching/offers/${cut.subtaskId}/accept`, workshopA.token);
   await eventually('cutting may start', () => client.post(`/matching/subtasks/${cut.subtaskId}/start`, workshopA.token).then(() => true), 60_000);
   await client.post(`/matching/subtasks/${cut.subtaskId}/complete`, workshopA.token, { goodQuantity: 200, scrapQuantity: 0 });
@@ -178,6 +182,7 @@ export async function buildWorld(client: MeshfabClient, bootstrap: string, jwtSe
     service,
     operator: namedOperator,
     orderId,
+    quoteId,
     cutSubtaskId: cut.subtaskId as string,
     sewSubtaskId: sew.subtaskId as string,
     lotId: lot.id as string,

@@ -30,7 +30,9 @@ import {
   type PlanSuccess,
 } from './domain/planner.js';
 import { DEFAULT_OPTIMISER_SETTINGS, planRouteOptimised, type OptimiserSettings } from './domain/route-optimiser.js';
+import { PeakDays } from './peak-days.js';
 import { dayKey, Reservations, type ReservationClash } from './reservations.js';
+import { QuotedPlans } from '../quote/quoted-plans.js';
 
 /** Advisory lock class of matching's planning areas ('mtch'); the area is a 3° × 3° block. */
 const PLANNING_AREA_LOCK = 0x6d746368;
@@ -144,6 +146,8 @@ export class PlanningService {
     @Inject(Reservations) private readonly reservations: Reservations,
     @Inject(SubtaskCommands) private readonly subtasks: SubtaskCommands,
     @Inject(MATCHING_SETTINGS) private readonly settings: MatchingSettings,
+    @Inject(PeakDays) private readonly peaks: PeakDays,
+    @Inject(QuotedPlans) private readonly quoted: QuotedPlans,
   ) {
     this.s = ident(db.schema);
   }
@@ -181,7 +185,7 @@ export class PlanningService {
     await m.query('SAVEPOINT matching_plan_order');
     let outcome: PlanAndBookOutcome;
     try {
-      outcome = await this.planAndBook(request, [order.delivery], m, order.orderId);
+      outcome = (await this.bookQuoted(order, m, metadata)) ?? (await this.planAndBook(request, [order.delivery], m, order.orderId));
       if (outcome.ok) {
         const { result, ids } = outcome;
         const planned = await this.offer(order, result.lots, ids, null, m, metadata);
@@ -215,6 +219,26 @@ export class PlanningService {
       now,
     ]);
     return result;
+  }
+
+  /**
+   * An order placed from an accepted quote gets the quoted lots at the quoted prices: the quote's hold
+   * (if any) is let go and the same days booked for the order. When they no longer fit (the quote was
+   * not held and capacity moved since), nothing is kept and the order is planned as any other.
+   */
+  private async bookQuoted(order: OrderSubmittedContract, m: EntityManager, metadata: EventMetadata): Promise<PlanAndBookOutcome | null> {
+    const lots = await this.quoted.lotsFor(order, m);
+    if (!lots) return null;
+    await m.query('SAVEPOINT matching_quoted_plan');
+    await this.quoted.useHold(order, metadata, m);
+    const booking = await this.book(lots, m);
+    if (!('ids' in booking)) {
+      await m.query('ROLLBACK TO SAVEPOINT matching_quoted_plan');
+      this.log.warn(`order ${order.orderId}: the lots of quote ${order.quoteId} no longer fit; planning it afresh`);
+      return null;
+    }
+    await m.query('RELEASE SAVEPOINT matching_quoted_plan');
+    return { ok: true, result: { ok: true, lots, completionDay: Math.max(...lots.map((l) => l.endDay)), mode: 'cost' }, ids: booking.ids };
   }
 
   /**
@@ -253,6 +277,8 @@ export class PlanningService {
       failure = undefined;
       for (let attempt = 0; attempt < BOOKING_ATTEMPTS && !failure; attempt++) {
         const candidates = withoutDays(await this.network.candidates(query, m), busy);
+        // Load levelling: the peak days of the candidates' regions (none when it is off).
+        const levelling = await this.peaks.levellingFor(candidates, request.firstDay, request.lastDay, m);
         await nextTurn();
         if (spent > c.MATCHING_PLANNING_BUDGET_MS) {
           const reason = `planning took more than its CPU budget of ${c.MATCHING_PLANNING_BUDGET_MS} ms (MATCHING_PLANNING_BUDGET_MS) without finding a plan`;
@@ -261,7 +287,7 @@ export class PlanningService {
         const started = performance.now();
         // After a lost booking race, rank within a few per cent at random so the losers spread out.
         const spread = clashes > 0 ? { seed: (clashes * 7919) ^ hashOf(orderId), amount: Math.min(0.15, 0.03 * clashes) } : undefined;
-        const settings = { ...this.plannerSettings, spread };
+        const settings = { ...this.plannerSettings, spread, levelling };
         const greedy = planRoute(request, candidates, settings);
         // The optimiser runs where the due date binds, once the shortlist will not grow any more (and
         // not while other planners' bookings are pending).

@@ -14,6 +14,8 @@ import { MeshfabClient } from '../client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../network.services.js';
 import { DEMO_USAGE, parseDemoArgs, type DemoCliOptions } from './cli-options.js';
 import { progressDisplay } from './progress.js';
+import { buildScenario } from './network-model.js';
+import { formatPeakSeason, peakSeasonLevelling } from './peak-season.js';
 import { formatReport } from './report.js';
 import { runDemo } from './scenario.js';
 
@@ -115,6 +117,13 @@ async function main(): Promise<number> {
     await net.host?.stop();
     await net.cleanUp?.();
     process.stdout.write(`${formatReport(result, { seed: options.seed, network: net.description })}\n`);
+    // The peak season with load levelling off and on, from the same seed (matching's settings, or their defaults).
+    const levelling = peakSeasonLevelling(
+      buildScenario({ seed: options.seed, workshops: options.workshops, orders: options.orders }),
+      Number(process.env.MESHFAB_MATCHING_PEAK_THRESHOLD || 0.8),
+      Number(process.env.MESHFAB_MATCHING_PEAK_PENALTY || 0.05),
+    );
+    process.stdout.write(`\n${formatPeakSeason(levelling).join('\n')}\n`);
     if (options.json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
     const { ledger } = result.summary;
     return ledger.sumOfBalances === 0 && ledger.escrowOfCompletedOrders === 0 && ledger.paidLotsEqualPassedLots && result.audit.ok ? 0 : 1;

@@ -47,6 +47,16 @@ export class OrderCommands {
     return { orderId, status: orderStatus(result.state) };
   }
 
+  /**
+   * Places the order of an accepted quote under the id matching gave it (inside the consumer's inbox
+   * transaction). A redelivery finds the order placed and changes nothing.
+   */
+  async submitQuoted(order: Omit<OrderSubmittedData, 'submittedAt'>, metadata: EventMetadata, manager: EntityManager): Promise<void> {
+    const { state } = await this.handler.load(orderStreamId(order.orderId), manager);
+    if (state.phase !== 'none') return;
+    await this.handler.handle(orderStreamId(order.orderId), { type: 'SubmitOrder', order, now: this.clock().toISOString(), policy: this.submissionPolicy, quoted: true }, { metadata, manager });
+  }
+
   async cancel(orderId: string, by: string, reason: string, causationId: string): Promise<OrderStatus> {
     const result = await this.handler.handle(
       orderStreamId(orderId),

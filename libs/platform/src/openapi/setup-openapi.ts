@@ -16,7 +16,8 @@ export const BEARER_SCHEME = 'bearer';
 const TAGS: Record<string, string> = {
   registry: 'Members: brands, workshops (profile, capabilities, capacity), inspectors and their tokens',
   orders: "Brands' orders: submission, status, timeline, cancellation",
-  matching: "Offers to workshops, their answers and the subtasks' progress; order plans",
+  matching: "Offers to workshops, their answers and the subtasks' progress; order plans; capacity ahead",
+  quotes: 'Instant quotes (matching): price and dates of an order before it is placed, holds, accepting into an order',
   inspection: 'Inspection lots, results, sampling plans and severity (ISO 2859-1)',
   settlement: 'Money: funding, accounts, escrow statements, payouts, the ledger',
   'sandbox-provider': 'The sandbox payment provider of the embedded network (funds brands in development and tests)',

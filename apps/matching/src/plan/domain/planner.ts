@@ -86,6 +86,24 @@ export interface PlannerSettings {
    * workshop. Scores, prices and explanations stay exact; absent or amount 0: plain score order.
    */
   spread?: { seed: number; amount: number };
+  /**
+   * Load levelling (peak-season capacity; see the README, "Objective"): days whose utilisation of the
+   * process in a candidate's region is at or above the peak threshold. When given, pass "cost"
+   * books a lot on off-peak days first (peak days only for what does not fit in its window otherwise)
+   * and adds `peakPenalty × price × (the lot's minutes on peak days ÷ its minutes)` to its score. Only
+   * when the due date allows: a route that misses it levelled is planned again without levelling.
+   */
+  levelling?: Levelling;
+}
+
+export interface Levelling {
+  /**
+   * The days (day numbers) a candidate's region is at or above the peak threshold for a process (the
+   * service: booked ÷ declared minutes of the process's workshops in the candidate's region cell).
+   */
+  peakDaysOf(process: string, candidate: Candidate): ReadonlySet<number> | undefined;
+  /** Weight of the peak penalty (share of the lot's price per share of its minutes on peak days). */
+  peakPenalty: number;
 }
 
 export const DEFAULT_PLANNER_SETTINGS: PlannerSettings = { costPerKmMinor: 200, transportWeight: 1, riskWeight: 1, explainTop: 10 };
@@ -101,12 +119,14 @@ export interface CandidateExplanation {
   priceMinor: number;
   transportMinor: number;
   riskMinor: number;
+  /** Load levelling's peak penalty (0 without levelling). */
+  peakMinor?: number;
   score: number;
   outcome: CandidateOutcome;
 }
 
-/** 'counter_offer': the workshop's own counter-offer (smaller quantity, later end) was taken. */
-export type BindingConstraint = 'cost' | 'only_feasible_workshop' | 'capacity_before_due_date' | 'due_date' | 'counter_offer';
+/** 'counter_offer': the workshop's own counter-offer (smaller quantity, later end) was taken. 'quoted': the lot of the accepted quote the order comes from. */
+export type BindingConstraint = 'cost' | 'only_feasible_workshop' | 'capacity_before_due_date' | 'due_date' | 'counter_offer' | 'quoted';
 
 /** 'cost' / 'deadline': the greedy passes; 'optimised': the shared FJSP optimiser (route-optimiser.ts). */
 export type PlanMode = 'cost' | 'deadline' | 'optimised';
@@ -133,6 +153,8 @@ export interface PlannedLot {
   priceMinor: number;
   transportMinor: number;
   riskMinor: number;
+  /** Load levelling's peak penalty in the lot's score (0 without levelling); never part of the price. */
+  peakMinor?: number;
   currency: string;
   location: GeoPoint;
   explanation: LotExplanation;
@@ -226,6 +248,7 @@ interface Evaluation {
   priceMinor: number;
   transportMinor: number;
   riskMinor: number;
+  peakMinor: number;
   score: number;
   excluded: boolean;
 }
@@ -242,6 +265,52 @@ export function fill(c: Candidate, process: string, minutes: number, from: numbe
     }
   }
   return left > 0 ? null : days;
+}
+
+/**
+ * Like `fill`, but off-peak days first: the lot's minutes go to the days not in `peak` (earliest first),
+ * and to peak days (earliest first) only for what does not fit on the others. Without peak days: `fill`.
+ */
+export function fillLevelled(
+  c: Candidate,
+  process: string,
+  minutes: number,
+  from: number,
+  to: number,
+  capacity: WorkingCapacity,
+  peak: ReadonlySet<number> | undefined,
+): { day: number; minutes: number }[] | null {
+  if (!peak || peak.size === 0) return fill(c, process, minutes, from, to, capacity);
+  const days = sortedDays(c, from, to);
+  const taken = new Map<number, number>();
+  let left = minutes;
+  for (const offPeak of [true, false]) {
+    for (const day of days) {
+      if (left <= 0) break;
+      if (peak.has(day) === offPeak) continue;
+      const take = Math.min(left, capacity.free(c, process, day));
+      if (take > 0) {
+        taken.set(day, take);
+        left -= take;
+      }
+    }
+  }
+  if (left > 0) return null;
+  return [...taken].sort((a, b) => a[0] - b[0]).map(([day, m]) => ({ day, minutes: m }));
+}
+
+/** Minutes of `days` that fall on peak days. */
+export function peakMinutesOf(days: readonly { day: number; minutes: number }[], peak: ReadonlySet<number> | undefined): number {
+  if (!peak) return 0;
+  return days.reduce((sum, d) => sum + (peak.has(d.day) ? d.minutes : 0), 0);
+}
+
+/** The peak penalty of a lot (minor units, rounded up): peakPenalty × price × share of its minutes on peak days. */
+export function peakPenaltyMinor(priceMinor: number, days: readonly { day: number; minutes: number }[], peak: ReadonlySet<number> | undefined, weight: number): number {
+  const total = days.reduce((sum, d) => sum + d.minutes, 0);
+  const onPeak = peakMinutesOf(days, peak);
+  if (total === 0 || onPeak === 0 || weight === 0) return 0;
+  return Math.ceil((weight * priceMinor * onPeak) / total - EPS);
 }
 
 /** Each candidate's days with free time, sorted once (a candidate's `free` is never changed once loaded). */
@@ -288,10 +357,16 @@ export function weightedKm(from: readonly { location: GeoPoint; quantity: number
 
 /** Plans every step of the request; pass 1 by cost, pass 2 (if pass 1 fails) by earliest finish. */
 export function planRoute(request: PlanningRequest, candidatesByProcess: ReadonlyMap<string, readonly Candidate[]>, settings: PlannerSettings = DEFAULT_PLANNER_SETTINGS): PlanResult {
-  if (request.objective === 'earliest_finish') return planPass(request, candidatesByProcess, settings, 'deadline');
-  const first = planPass(request, candidatesByProcess, settings, 'cost');
+  const plain = settings.levelling ? { ...settings, levelling: undefined } : settings;
+  if (request.objective === 'earliest_finish') return planPass(request, candidatesByProcess, plain, 'deadline');
+  if (settings.levelling) {
+    // Levelled only when the due date allows it; otherwise the plain objective.
+    const levelled = planPass(request, candidatesByProcess, settings, 'cost');
+    if (levelled.ok || levelled.failure.kind === 'no_workshop') return levelled;
+  }
+  const first = planPass(request, candidatesByProcess, plain, 'cost');
   if (first.ok || first.failure.kind === 'no_workshop') return first;
-  const second = planPass(request, candidatesByProcess, settings, 'deadline');
+  const second = planPass(request, candidatesByProcess, plain, 'deadline');
   return second;
 }
 
@@ -381,17 +456,22 @@ function planStep(
     };
   }
   const excluded = new Set(step.excludedWorkshops ?? []);
+  // Load levelling (pass "cost" only): off-peak days first, a penalty for minutes on peak days.
+  const levelling = mode === 'cost' ? settings.levelling : undefined;
+  const peakOf = (c: Candidate) => levelling?.peakDaysOf(process, c);
+  const fillLot = (c: Candidate, minutes: number) => fillLevelled(c, process, minutes, window.earliestDay, window.latestDay, capacity, peakOf(c));
   const evaluate = (c: Candidate, units: number): Evaluation => {
     const free = freeMinutes(c, process, window.earliestDay, window.latestDay, capacity);
     const feasibleUnits = excluded.has(c.workshopId) ? 0 : unitsIn(c, wc, free);
     const made = Math.max(1, Math.min(units, feasibleUnits || units));
-    const days = feasibleUnits > 0 ? fill(c, process, minutesFor(c, wc, Math.min(made, feasibleUnits)), window.earliestDay, window.latestDay, capacity) : null;
+    const days = feasibleUnits > 0 ? fillLot(c, minutesFor(c, wc, Math.min(made, feasibleUnits))) : null;
     const priceMinor = priceFor(c, wc, made);
     const km = weightedKm(window.upstream, c.location) + (window.isFinal ? haversineKm(c.location, request.delivery) : 0);
     const transportMinor = Math.ceil(km * settings.costPerKmMinor - EPS);
     const riskMinor = Math.ceil(settings.riskWeight * (1 - Math.min(1, Math.max(0, c.quality))) * priceMinor - EPS);
-    const score = priceMinor + settings.transportWeight * transportMinor + riskMinor;
-    return { candidate: c, feasibleUnits, finishDay: days ? days[days.length - 1].day : null, priceMinor, transportMinor, riskMinor, score, excluded: excluded.has(c.workshopId) };
+    const peakMinor = days && levelling ? peakPenaltyMinor(priceMinor, days, peakOf(c), levelling.peakPenalty) : 0;
+    const score = priceMinor + settings.transportWeight * transportMinor + riskMinor + peakMinor;
+    return { candidate: c, feasibleUnits, finishDay: days ? days[days.length - 1].day : null, priceMinor, transportMinor, riskMinor, peakMinor, score, excluded: excluded.has(c.workshopId) };
   };
   const all = candidates.map((c) => evaluate(c, quantity));
   const whole = all.filter((e) => e.feasibleUnits >= quantity);
@@ -415,6 +495,7 @@ function planStep(
         priceMinor: e.priceMinor,
         transportMinor: e.transportMinor,
         riskMinor: e.riskMinor,
+        ...(levelling ? { peakMinor: e.peakMinor } : {}),
         score: e.score,
         outcome: chosen.get(e.candidate.workshopId) ?? (e.excluded ? 'excluded' : e.feasibleUnits === 0 ? 'no_capacity_before_due' : 'higher_score'),
       })),
@@ -422,9 +503,10 @@ function planStep(
   const book = (e: Evaluation, units: number, explanation: LotExplanation): PlannedLot => {
     const c = e.candidate;
     const minutes = minutesFor(c, wc, units);
-    const days = fill(c, process, minutes, window.earliestDay, window.latestDay, capacity)!;
+    const days = fillLot(c, minutes)!;
     for (const d of days) capacity.take(c, process, d.day, d.minutes);
     const priceMinor = priceFor(c, wc, units);
+    const peakMinor = levelling ? peakPenaltyMinor(priceMinor, days, peakOf(c), levelling.peakPenalty) : 0;
     return {
       stepId,
       process,
@@ -437,6 +519,7 @@ function planStep(
       priceMinor,
       transportMinor: e.transportMinor,
       riskMinor: Math.ceil(settings.riskWeight * (1 - Math.min(1, Math.max(0, c.quality))) * priceMinor - EPS),
+      ...(levelling ? { peakMinor } : {}),
       currency: c.currency,
       location: c.location,
       explanation,

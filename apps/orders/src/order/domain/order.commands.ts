@@ -13,6 +13,11 @@ export interface SubmitOrder {
   order: Omit<OrderSubmittedData, 'submittedAt'>;
   now: string;
   policy: SubmissionPolicy;
+  /**
+   * Placed from an accepted quote: matching already found a plan that makes the due date, so the
+   * critical-path estimate of the earliest due date is not asked again.
+   */
+  quoted?: boolean;
 }
 
 export interface CancelOrder {

@@ -107,7 +107,7 @@ function submit(command: SubmitOrder, state: OrderState): OrderEvent[] {
   if (due <= now) throw new ValidationFailed('dueDate', 'must be in the future');
   const minimal = minimalDuration(order.route, order.quantity, policy, { maxWorkshopsPerStep, minLotSize });
   const earliest = new Date(now + minimal.calendarMs);
-  if (due < earliest.getTime()) {
+  if (due < earliest.getTime() && !command.quoted) {
     throw new ValidationFailed(
       'dueDate',
       `is too soon: the critical path ${minimal.path.join(' → ')} needs ${Math.ceil(minimal.shopHours)} shop hours, so the earliest possible due date is ${earliest.toISOString()}`,

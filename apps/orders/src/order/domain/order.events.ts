@@ -28,6 +28,8 @@ export interface OrderSubmittedData {
   splitPolicy: SplitPolicy;
   budget?: Money;
   submittedAt: string;
+  /** The accepted quote the order was placed from (matching books the quoted plan). */
+  quoteId?: string;
 }
 
 /** Where a saga event came from: the other service's event id (the saga ignores it a second time). */
