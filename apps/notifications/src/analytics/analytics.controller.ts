@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { DomainError } from '#libs/domain';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/platform';
-import { AnalyticsFiguresDto, AnalyticsScopeQueryDto, UtilisationDto, UtilisationQueryDto } from './analytics.dto.js';
+import { AnalyticsFiguresDto, AnalyticsScopeQueryDto, ScheduleDto, UtilisationDto, UtilisationQueryDto } from './analytics.dto.js';
 import { AnalyticsQueries } from './analytics.queries.js';
 import { analyticsScope, AnalyticsScopeRefused, type AnalyticsScope } from './domain/analytics-scope.js';
 
@@ -30,5 +30,11 @@ export class AnalyticsController {
   @Get('utilisation')
   utilisation(@CurrentPrincipal() principal: Principal, @Query() query: UtilisationQueryDto): Promise<UtilisationDto> {
     return this.queries.utilisation(scopeOf(principal, query), query);
+  }
+
+  /** The booked lots by planned start: a workshop's schedule, a brand's lots across its workshops (an operator names one). */
+  @Get('schedule')
+  schedule(@CurrentPrincipal() principal: Principal, @Query() query: AnalyticsScopeQueryDto): Promise<ScheduleDto> {
+    return this.queries.schedule(scopeOf(principal, query));
   }
 }

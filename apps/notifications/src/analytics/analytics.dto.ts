@@ -123,3 +123,23 @@ export class UtilisationDto {
   to!: string;
   rows!: UtilisationRowDto[];
 }
+
+export class ScheduledLotDto {
+  subtaskId!: string;
+  orderId!: string;
+  brandId!: string;
+  workshopId!: string;
+  stepId!: string;
+  process!: string;
+  quantity!: number;
+  /** accepted, started or completed. */
+  status!: string;
+  plannedStart!: string | null;
+  plannedEnd!: string | null;
+}
+
+/** The booked lots of the scope by planned start (at most 500): a workshop's schedule, a brand's lots across workshops. */
+export class ScheduleDto {
+  scope!: AnalyticsScopeDto;
+  items!: ScheduledLotDto[];
+}

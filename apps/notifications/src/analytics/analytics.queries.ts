@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '#libs/domain';
 import { ident, ServiceDatabase } from '#libs/eventsourcing';
-import type { AnalyticsFiguresDto, DefectRowDto, MoneyFlowsDto, UtilisationDto, UtilisationRowDto } from './analytics.dto.js';
+import type { AnalyticsFiguresDto, DefectRowDto, MoneyFlowsDto, ScheduleDto, UtilisationDto, UtilisationRowDto } from './analytics.dto.js';
 import type { AnalyticsScope } from './domain/analytics-scope.js';
 
 const BOOKED = `('accepted', 'started', 'completed')`;
@@ -128,6 +128,31 @@ export class AnalyticsQueries {
       byCurrency.set(row.currency, flows);
     }
     return [...byCurrency.values()];
+  }
+
+  async schedule(scope: AnalyticsScope): Promise<ScheduleDto> {
+    const w = this.where(scope, 'l.brand_id', 'l.workshop_id');
+    const rows = await this.query<Record<string, string | number | Date | null>>(
+      `SELECT l.subtask_id, l.order_id, l.brand_id, l.workshop_id, l.step_id, l.process, l.quantity, l.status, l.planned_start, l.planned_end
+         FROM ${this.s}.analytics_lots l WHERE l.status IN ${BOOKED} AND ${w.clause} ORDER BY l.planned_start NULLS LAST, l.subtask_id LIMIT 500`,
+      w.params,
+    );
+    const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
+    return {
+      scope: { kind: scope.kind, memberId: scope.kind === 'network' ? null : scope.memberId },
+      items: rows.map((r) => ({
+        subtaskId: String(r.subtask_id),
+        orderId: String(r.order_id),
+        brandId: String(r.brand_id),
+        workshopId: String(r.workshop_id),
+        stepId: String(r.step_id),
+        process: String(r.process),
+        quantity: num(r.quantity),
+        status: String(r.status),
+        plannedStart: iso(r.planned_start),
+        plannedEnd: iso(r.planned_end),
+      })),
+    };
   }
 
   async utilisation(scope: AnalyticsScope, asked: { from?: string; to?: string }): Promise<UtilisationDto> {
