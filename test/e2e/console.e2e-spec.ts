@@ -17,6 +17,7 @@ const SECRET = 'console-e2e-secret-that-is-long-enough-for-hs256';
 const OPERATOR = `op_console-e2e-${randomUUID()}`;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = '.data/console-screenshots';
+type Json = Record<string, any>;
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 
 const pct = (rate: number | null) => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
@@ -30,12 +31,12 @@ describe('the console in a real browser', () => {
   let browser: Browser;
   let client: MeshfabClient;
 
-  const api = async (path: string, token: string) => {
+  const api = async (path: string, token: string): Promise<Json> => {
     const r = await fetch(`${host.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
     expect(r.status).toBe(200);
-    return (await r.json()) as any;
+    return (await r.json()) as Json;
   };
-  const figureText = (page: Page, id: string) => page.$eval(`[data-figure="${id}"]`, (e) => e.textContent);
+  const figureText = (page: Page, id: string): Promise<string | null> => page.$eval(`[data-figure="${id}"]`, (e: { textContent: string | null }) => e.textContent);
 
   /** A new tab on a phone-sized screen, signed in with `token` through the form, with the keyboard. */
   async function signIn(token: string, viewport: typeof PHONE | { width: number; height: number } = PHONE): Promise<Page> {
@@ -152,7 +153,7 @@ describe('the console in a real browser', () => {
       },
       randomUUID(),
     );
-    const offer = await waitFor(async () => (await client.getAll<any>('/matching/offers?limit=500', OPERATOR)).find((o) => o.orderId === orderId), { timeoutMs: 30_000 });
+    const offer = await waitFor(async () => (await client.getAll<Json>('/matching/offers?limit=500', OPERATOR)).find((o): boolean => o.orderId === orderId), { timeoutMs: 30_000 });
     const workshop = members.find((m) => m.id === offer.workshopId)!;
     const schedule = await api('/analytics/schedule', workshop.token);
 
@@ -162,10 +163,10 @@ describe('the console in a real browser', () => {
     await page.screenshot({ path: `${SHOTS}/workshop-offers-phone.png`, fullPage: true });
     await page.focus(`[aria-labelledby="offer-${offer.subtaskId}"] button.primary`);
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('.notice')?.textContent?.startsWith('Accepted'));
+    await page.waitForFunction((): boolean => (globalThis as Json).document.querySelector('.notice')?.textContent?.startsWith('Accepted') === true);
     expect((await api(`/matching/subtasks/${offer.subtaskId}`, workshop.token)).status).toBe('accepted');
     // The schedule follows the accepted lot (the analytics read model, a moment behind).
-    await page.waitForFunction((id) => [...(globalThis as any).document.querySelectorAll('#schedule-table tbody th')].some((c: any) => c.textContent === id), { timeout: 15_000 }, offer.subtaskId);
+    await page.waitForFunction((id) => [...(globalThis as Json).document.querySelectorAll('#schedule-table tbody th')].some((c: any) => c.textContent === id), { timeout: 15_000 }, offer.subtaskId);
     await page.screenshot({ path: `${SHOTS}/workshop-accepted-phone.png`, fullPage: true });
     await page.close();
   });

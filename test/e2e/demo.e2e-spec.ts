@@ -98,17 +98,17 @@ describe('the demo scenario on the embedded network', () => {
     const network = (await analytics('figures', OPERATOR)).body;
     const ofBrands = await Promise.all(brands.map((b) => analytics('figures', b.token)));
     for (const [i, r] of ofBrands.entries()) expect([r.status, r.body.scope]).toEqual([200, { kind: 'brand', memberId: brands[i].id }]);
-    expect(ofBrands.reduce((n, r) => n + r.body.orders.submitted, 0)).toBe(network.orders.submitted);
-    expect(ofBrands.reduce((n, r) => n + (r.body.money[0]?.depositedMinor ?? 0), 0)).toBe(network.money[0].depositedMinor);
+    expect(ofBrands.reduce((n, r) => n + Number(r.body.orders.submitted), 0)).toBe(network.orders.submitted);
+    expect(ofBrands.reduce((n, r) => n + Number(r.body.money[0]?.depositedMinor ?? 0), 0)).toBe(network.money[0].depositedMinor);
     const ofShops = await Promise.all(shops.map((w) => analytics('figures', w.token)));
     for (const [i, r] of ofShops.entries()) expect(r.body.defectsByWorkshop.every((d: { key: string }) => d.key === shops[i].id)).toBe(true);
-    expect(ofShops.reduce((n, r) => n + (r.body.money[0]?.paidToWorkshopsMinor ?? 0), 0)).toBe(network.money[0].paidToWorkshopsMinor);
+    expect(ofShops.reduce((n, r) => n + Number(r.body.money[0]?.paidToWorkshopsMinor ?? 0), 0)).toBe(network.money[0].paidToWorkshopsMinor);
     // The operator reads one brand's figures by naming it: the same as the brand's own.
     expect((await analytics(`figures?brandId=${brands[0].id}`, OPERATOR)).body).toEqual(ofBrands[0].body);
     // A workshop's schedule holds its own lots only; the network's holds every shop's.
     const schedules = await Promise.all(shops.map((w) => analytics('schedule', w.token)));
     for (const [i, r] of schedules.entries()) expect(r.body.items.every((l: { workshopId: string }) => l.workshopId === shops[i].id)).toBe(true);
-    expect(schedules.reduce((n, r) => n + r.body.items.length, 0)).toBe((await analytics('schedule', OPERATOR)).body.items.length);
+    expect(schedules.reduce((n, r) => n + Number(r.body.items.length), 0)).toBe((await analytics('schedule', OPERATOR)).body.items.length);
     // A brand sees the hours its lots booked, never the workshops' capacity.
     const brandUse = (await analytics('utilisation', brands[0].token)).body;
     expect(brandUse.rows.length).toBeGreaterThan(0);
@@ -124,7 +124,7 @@ describe('the demo scenario on the embedded network', () => {
       analytics('figures'),
       analytics('utilisation?from=2027-01-01&to=2026-01-01', OPERATOR),
     ]);
-    expect(refusals.map((r) => [r.status, r.body.error])).toEqual([
+    expect(refusals.map((r): unknown[] => [r.status, r.body.error])).toEqual([
       [403, 'not_your_figures'],
       [403, 'not_your_figures'],
       [403, 'not_your_figures'],

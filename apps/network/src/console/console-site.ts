@@ -21,7 +21,8 @@ export function consoleFiles(dir = CONSOLE_DIR): Map<string, { type: string; bod
     const type = TYPES[extname(name)];
     if (type) files.set(`/console/${name}`, { type, body: readFileSync(join(dir, name)) });
   }
-  const htm = dirname(createRequire(import.meta.url).resolve('htm/package.json'));
+  // The browser build of `htm/preact/standalone` (its "browser" export), found from the package's main file.
+  const htm = join(dirname(createRequire(import.meta.url).resolve('htm')), '..');
   files.set('/console/vendor/preact-htm.js', { type: TYPES['.js'], body: readFileSync(join(htm, 'preact', 'standalone.module.js')) });
   files.set('/console/', files.get('/console/index.html')!);
   return files;
