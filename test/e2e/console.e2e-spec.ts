@@ -21,7 +21,7 @@ type Json = Record<string, any>;
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
 
 const pct = (rate: number | null) => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
-const hours = (h: number | null) => (h === null ? '–' : `${h.toFixed(1)} h`);
+const hours = (h: number | null) => (h === null ? '–' : h < 1 ? `${(h * 60).toFixed(1)} min` : `${h.toFixed(1)} h`);
 
 describe('the console in a real browser', () => {
   const schemas = freshSchemas('console');
@@ -121,6 +121,7 @@ describe('the console in a real browser', () => {
     await page.waitForSelector('[data-figure="orders-submitted"]');
     expect(await figureText(page, 'orders-submitted')).toBe(String(figures.orders.submitted));
     expect(await figureText(page, 'orders-completed')).toBe(String(figures.orders.completed));
+    expect(await figureText(page, 'lead-time-p50')).toBe(hours(figures.leadTime.p50Hours));
     expect(await page.$$eval('.orders > li', (items) => items.length)).toBe(orders.items.length);
     const first = orders.items[0];
     const plan = await api(`/matching/orders/${first.orderId}/plan`, brand.token);
@@ -166,7 +167,7 @@ describe('the console in a real browser', () => {
     await page.waitForFunction((): boolean => (globalThis as Json).document.querySelector('.notice')?.textContent?.startsWith('Accepted') === true);
     expect((await api(`/matching/subtasks/${offer.subtaskId}`, workshop.token)).status).toBe('accepted');
     // The schedule follows the accepted lot (the analytics read model, a moment behind).
-    await page.waitForFunction((id) => [...(globalThis as Json).document.querySelectorAll('#schedule-table tbody th')].some((c: any) => c.textContent === id), { timeout: 15_000 }, offer.subtaskId);
+    await page.waitForFunction((id) => (globalThis as Json).document.querySelector(`#schedule-table tbody tr[data-id="${id}"]`) !== null, { timeout: 15_000 }, offer.subtaskId);
     await page.screenshot({ path: `${SHOTS}/workshop-accepted-phone.png`, fullPage: true });
     await page.close();
   });

@@ -39,7 +39,8 @@ export function useApi(api, path) {
 }
 
 export const pct = (rate) => (rate === null || rate === undefined ? '–' : `${(rate * 100).toFixed(1)} %`);
-export const hours = (h) => (h === null || h === undefined ? '–' : `${h.toFixed(1)} h`);
+/** Hours as hours, or as minutes below one hour (a demo's orders complete in minutes). */
+export const hours = (h) => (h === null || h === undefined ? '–' : h < 1 ? `${(h * 60).toFixed(1)} min` : `${h.toFixed(1)} h`);
 export const money = (minor, currency) => `${(minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
 export const day = (iso) => (iso ? iso.slice(0, 10) : '–');
 export const when = (iso) => (iso ? iso.slice(0, 16).replace('T', ' ') : '–');
@@ -64,13 +65,13 @@ export function Figures({ items }) {
   </dl>`;
 }
 
-/** A table with a caption and column headers; rows are arrays of cells. Scrolls sideways on a phone. */
-export function Table({ caption, columns, rows, id }) {
+/** A table with a caption and column headers; rows are arrays of cells (`rowIds`: each row's `data-id`). Scrolls sideways on a phone. */
+export function Table({ caption, columns, rows, id, rowIds }) {
   return html`<div class="scroll" tabindex="0" role="region" aria-label=${caption}>
     <table id=${id}>
       <caption>${caption}</caption>
       <thead><tr>${columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
-      <tbody>${rows.map((r) => html`<tr>${r.map((cell, i) => (i === 0 ? html`<th scope="row">${cell}</th>` : html`<td>${cell}</td>`))}</tr>`)}</tbody>
+      <tbody>${rows.map((r, n) => html`<tr data-id=${rowIds?.[n]}>${r.map((cell, i) => (i === 0 ? html`<th scope="row">${cell}</th>` : html`<td>${cell}</td>`))}</tr>`)}</tbody>
     </table>
   </div>`;
 }

@@ -68,8 +68,9 @@ export function WorkshopConsole({ api }) {
           <${Table}
             id="schedule-table"
             caption="Booked lots by planned start"
-            columns=${['Lot', 'Process', 'Units', 'Start', 'End', 'Status']}
-            rows=${schedule.data.items.map((l) => [l.subtaskId, l.process, String(l.quantity), day(l.plannedStart), day(l.plannedEnd), l.status])}
+            columns=${['Start', 'End', 'Process · step', 'Units', 'Status', 'Order']}
+            rowIds=${schedule.data.items.map((l) => l.subtaskId)}
+            rows=${schedule.data.items.map((l) => [day(l.plannedStart), day(l.plannedEnd), `${l.process} · ${l.stepId}`, String(l.quantity), l.status, l.orderId.slice(0, 8)])}
           />`}
       </${Status}>
     </${Section}>
