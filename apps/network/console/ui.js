@@ -23,16 +23,24 @@ export function apiOf(token) {
   };
 }
 
-/** Loads `path` with `api` on mount and on `reload()`; `{ data, error, loading, reload }`. */
+/**
+ * Loads `path` with `api` on mount and on `reload()`; `{ data, error, loading, reload }`. A busy network's
+ * 503 or 429 (it says when to come back) is tried again a few times before the section shows the error.
+ */
 export function useApi(api, path) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
   const load = useCallback(() => {
     if (!path) return;
     setState((s) => ({ ...s, loading: true }));
-    api(path).then(
-      (data) => setState({ data, error: null, loading: false }),
-      (error) => setState({ data: null, error, loading: false }),
-    );
+    const attempt = (left) =>
+      api(path).then(
+        (data) => setState({ data, error: null, loading: false }),
+        (error) => {
+          if (left > 0 && (error.status === 503 || error.status === 429)) return void setTimeout(() => attempt(left - 1), 1000);
+          setState({ data: null, error, loading: false });
+        },
+      );
+    attempt(5);
   }, [api, path]);
   useEffect(load, [load]);
   return { ...state, reload: load };
