@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { startHost, type RunningHost } from '#libs/runtime';
 import { testDatabaseUrl, testSigningEnv, testTokens } from '#libs/testing';
 import { MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
+import { formatReport } from '../../apps/network/src/demo/report.js';
 import { runDemo, type DemoResult } from '../../apps/network/src/demo/scenario.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
@@ -90,6 +91,11 @@ describe('the demo scenario on the embedded network', () => {
     expect(inspections).toBe(a.figures.defectsByWorkshop.reduce((n, d) => n + d.inspections, 0));
     expect(inspections).toBeGreaterThanOrEqual(result.summary.lotsPassed);
     expect(a.utilisation.rows.some((r) => r.bookedHours > 0 && r.capacityHours! > 0)).toBe(true);
+    // The report prints these figures, naming where they come from.
+    const report = formatReport(result, { seed: 7, network: 'the e2e network' });
+    expect(report).toContain(`Analytics (GET /analytics/figures): ${a.figures.orders.completedOnTime} of 4 completed orders`);
+    expect(report).toContain('Utilisation (GET /analytics/utilisation');
+    if (process.env.E2E_PRINT_REPORT) process.stdout.write(`${report}\n`);
   });
 
   it("shows a brand and a workshop their own figures, whose sums are the network's, and refuses anyone else's", async () => {

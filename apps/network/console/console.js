@@ -48,7 +48,7 @@ function App() {
     <header class="top">
       <a class="skip" href="#main">Skip to content</a>
       <span class="brandmark">Meshfab</span>
-      <span class="who" data-role=${who.role}>${who.role}${who.role === 'operator' ? '' : ` ${who.sub.slice(0, 12)}`}</span>
+      <span class="who" data-role=${who.role}><span class="role">${who.role}</span>${who.role === 'operator' ? '' : ` ${who.sub.slice(0, 12)}`}</span>
       <button type="button" onClick=${signOut}>Sign out</button>
     </header>
     <main id="main" tabindex="-1">
