@@ -35,7 +35,7 @@ function analyticsLines({ figures: f, utilisation: u }: DemoAnalytics): string[]
     groups.set(key, g);
   }
   const rate = (r: number | null) => (r === null ? '-' : `${(100 * r).toFixed(1)} %`);
-  const hours = (h: number | null) => (h === null ? '-' : `${h.toFixed(1)} h`);
+  const hours = (h: number | null) => (h === null ? '-' : h < 1 ? `${(h * 60).toFixed(1)} min` : `${h.toFixed(1)} h`);
   return [
     `Analytics (GET /analytics/figures): ${f.orders.completedOnTime} of ${f.orders.completed} completed orders by their due date (${rate(f.orders.onTimeRate)}); lead time submit → completion p50 ${hours(f.leadTime.p50Hours)}, p90 ${hours(f.leadTime.p90Hours)}`,
     ...table(
