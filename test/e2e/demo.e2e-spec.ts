@@ -130,6 +130,7 @@ describe('the demo scenario on the embedded network', () => {
       analytics('figures', inspector),
       analytics('figures'),
       analytics('utilisation?from=2027-01-01&to=2026-01-01', OPERATOR),
+      analytics('utilisation?from=2026-02-30', OPERATOR),
     ]);
     expect(refusals.map((r): unknown[] => [r.status, r.body.error])).toEqual([
       [403, 'not_your_figures'],
@@ -138,6 +139,7 @@ describe('the demo scenario on the embedded network', () => {
       [403, 'not_your_figures'],
       [403, expect.any(String)],
       [401, expect.any(String)],
+      [400, 'invalid_period'],
       [400, 'invalid_period'],
     ]);
   });

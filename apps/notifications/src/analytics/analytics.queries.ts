@@ -167,8 +167,10 @@ export class AnalyticsQueries {
     const from = asked.from ?? span.first ?? today;
     const to = asked.to ?? span.last ?? new Date(Date.parse(from) + 27 * DAY_MS).toISOString().slice(0, 10);
     const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
-    if (Number.isNaN(days) || days < 0 || days >= MAX_DAYS) {
-      throw new DomainError('invalid_period', `from must be a day on or before to, at most ${MAX_DAYS} days apart`, 'invalid', { from, to });
+    // A day that does not exist (2026-02-30) is refused here, not by PostgreSQL.
+    const real = (d: string) => !Number.isNaN(Date.parse(d)) && new Date(Date.parse(d)).toISOString().slice(0, 10) === d;
+    if (!real(from) || !real(to) || days < 0 || days >= MAX_DAYS) {
+      throw new DomainError('invalid_period', `from and to must be days (YYYY-MM-DD), from on or before to, at most ${MAX_DAYS} days apart`, 'invalid', { from, to });
     }
     const n = lots.params.length;
     const capacity = scope.kind === 'brand' ? { clause: 'false', params: [] } : this.where(scope, 'cd.workshop_id', 'cd.workshop_id');
