@@ -24,7 +24,7 @@ describe('the demo scenario on the embedded network', () => {
   beforeAll(async () => {
     host = await startHost('network', NETWORK_SERVICES, {
       embedded: true,
-      env: { ...schemas, DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e-demo' },
+      env: { ...schemas, DATABASE_URL: testDatabaseUrl(), PORT: '0', ...testSigningEnv(SECRET), MESHFAB_OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', MESHFAB_DATA_DIR: '.data/e2e-demo', MESHFAB_DB_POOL_SIZE: '6' },
     });
     // Inspectors are registered by the operator over HTTP; signed tokens only if the route were missing.
     const signInspectorTokens = (keys: readonly string[]) => Promise.all(keys.map((k) => testTokens(SECRET).issue({ sub: `inspector-demo-${k}`, role: 'inspector' })));
