@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.tools/**', 'coverage/**', '*.js', 'scripts/*.mjs', 'packages/*/scripts/*.mjs', '**/openapi.metadata.ts', 'packages/client/src/schema.d.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.tools/**', 'coverage/**', '*.js', 'scripts/*.mjs', 'packages/*/scripts/*.mjs', '**/openapi.metadata.ts', 'packages/client/src/schema.d.ts', 'apps/network/console/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { ident } from '#libs/eventsourcing';
+import { analyticsMigration } from './analytics/analytics.migrations.js';
 
 /** The notifications service's tables, in its own schema. */
 export function notificationsMigrations(schema: string): (new () => MigrationInterface)[] {
@@ -87,5 +88,5 @@ export function notificationsMigrations(schema: string): (new () => MigrationInt
       for (const table of ['webhook_attempts', 'webhook_deliveries', 'webhook_endpoints', 'member_events', 'known_lots']) await runner.query(`DROP TABLE ${s}.${table}`);
     }
   }
-  return [NotificationsTables1765000000000];
+  return [NotificationsTables1765000000000, analyticsMigration(schema)];
 }

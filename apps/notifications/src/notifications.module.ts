@@ -3,6 +3,10 @@ import { ident, ServiceDatabase, ServiceDatabaseModule } from '#libs/eventsourci
 import { HealthRegistry, loadConfig, ObservabilityModule } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
 import { NOTIFICATIONS_CLOCK, NOTIFICATIONS_CONFIG, NotificationsConfig, SECRET_BOX } from './config.js';
+import { AnalyticsEventsConsumer } from './analytics/analytics-events.consumer.js';
+import { AnalyticsController } from './analytics/analytics.controller.js';
+import { AnalyticsProjection } from './analytics/analytics.projection.js';
+import { AnalyticsQueries } from './analytics/analytics.queries.js';
 import { WebhookDispatcher } from './deliveries/webhook-dispatcher.js';
 import { EventStreamController } from './member-events/event-stream.controller.js';
 import { MemberEventsConsumer } from './member-events/member-events.consumer.js';
@@ -37,7 +41,8 @@ class DeliveryBacklogCheck implements OnModuleInit {
 
 /**
  * Notifications: tells brands and workshops of the events of their orders and lots, by signed webhooks
- * (Standard Webhooks, retried for up to 24 h) and a Server-Sent Events stream. Consumes the five producers.
+ * (Standard Webhooks, retried for up to 24 h) and a Server-Sent Events stream; and keeps the analytics read
+ * models (utilisation, on-time rate, lead times, defect rates, money flows) from the same events. Consumes the five producers.
  */
 @Module({})
 export class NotificationsModule {
@@ -48,7 +53,7 @@ export class NotificationsModule {
     return {
       module: NotificationsModule,
       imports: [ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: notificationsMigrations(schema), ...options.pool }), ObservabilityModule],
-      controllers: [WebhookEndpointsController, EventStreamController, MemberEventsConsumer],
+      controllers: [WebhookEndpointsController, EventStreamController, MemberEventsConsumer, AnalyticsEventsConsumer, AnalyticsController],
       providers: [
         { provide: NOTIFICATIONS_CONFIG, useValue: config },
         { provide: NOTIFICATIONS_CLOCK, useValue: options.clock ?? (() => new Date()) },
@@ -59,6 +64,8 @@ export class NotificationsModule {
         WebhookEndpointsService,
         WebhookDispatcher,
         DeliveryBacklogCheck,
+        AnalyticsProjection,
+        AnalyticsQueries,
       ],
     };
   }

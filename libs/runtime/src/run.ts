@@ -106,7 +106,8 @@ export async function startHost(
   services: readonly MeshfabServiceDefinition[],
   // `eventBus`: the in-process bus to use when events stay in-process (tests put a perturbing one there).
   // `logger`: a pino logger instead of JSON lines on stdout (tests read what the host logs).
-  options: { embedded: boolean; env?: NodeJS.ProcessEnv; eventBus?: EmbeddedEventBus; logger?: Logger },
+  // `mount`: HTTP handlers of the host's own, mounted before the services' routes (the network's console).
+  options: { embedded: boolean; env?: NodeJS.ProcessEnv; eventBus?: EmbeddedEventBus; logger?: Logger; mount?: (app: INestApplication) => void },
 ): Promise<RunningHost> {
   const env = options.env ?? process.env;
   const dataDir = resolve(env.MESHFAB_DATA_DIR ?? './.data');
@@ -178,6 +179,7 @@ export async function startHost(
     // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
     await SwaggerModule.loadPluginMetadata(openApiMetadata);
     configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
+    options.mount?.(app);
     transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
     // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
     // feed, which may wait on this one's (two services restarted after their topics lost records).
@@ -221,9 +223,9 @@ export async function runStandalone(service: MeshfabServiceDefinition): Promise<
   await runUntilSignal(() => startHost(service.name, [service], { embedded: false }));
 }
 
-/** Entry point of the whole network in one process (`npm start`). */
-export async function runNetwork(services: readonly MeshfabServiceDefinition[]): Promise<void> {
-  await runUntilSignal(() => startHost('network', services, { embedded: true }));
+/** Entry point of the whole network in one process (`npm start`); `mount` adds its own HTTP handlers (the console). */
+export async function runNetwork(services: readonly MeshfabServiceDefinition[], mount?: (app: INestApplication) => void): Promise<void> {
+  await runUntilSignal(() => startHost('network', services, { embedded: true, mount }));
 }
 
 async function runUntilSignal(start: () => Promise<RunningHost>): Promise<void> {

@@ -1854,6 +1854,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/analytics/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * On-time rate, lead time p50/p90 from submission to completion, orders by status and at risk, defect rates per process...
+         * @description Roles: operator, brand, workshop.
+         */
+        get: operations["AnalyticsController_figures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analytics/utilisation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hours shared and booked by region × process × week (a brand sees the hours its lots booked)
+         * @description Roles: operator, brand, workshop.
+         */
+        get: operations["AnalyticsController_utilisation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analytics/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The booked lots by planned start: a workshop's schedule, a brand's lots across its workshops (an operator names one)
+         * @description Roles: operator, brand, workshop.
+         */
+        get: operations["AnalyticsController_schedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox-provider/payments": {
         parameters: {
             query?: never;
@@ -2757,6 +2817,121 @@ export interface components {
             total: number;
             hasMore: boolean;
             nextCursor: string | null;
+        };
+        AnalyticsScopeDto: {
+            /**
+             * @description `network` (an operator's whole view), `brand` or `workshop`.
+             * @enum {string}
+             */
+            kind: "brand" | "workshop" | "network";
+            /** @description The brand or workshop, or null for the network. */
+            memberId: string | null;
+        };
+        OrderStatusCountDto: {
+            /** @description submitted (open), completed, cancelled or failed. */
+            status: string;
+            count: number;
+        };
+        AtRiskOrderDto: {
+            orderId: string;
+            brandId: string;
+            /** @description Why a lot of it was flagged at risk (its pace misses the planned end). */
+            reason: string;
+        };
+        OrderFiguresDto: {
+            submitted: number;
+            completed: number;
+            /** @description Completed orders closed by their due date. */
+            completedOnTime: number;
+            /** @description completedOnTime / completed (0..1), or null before any order completed. */
+            onTimeRate: number | null;
+            byStatus: components["schemas"]["OrderStatusCountDto"][];
+            /** @description Open orders with a lot flagged at risk. */
+            atRisk: components["schemas"]["AtRiskOrderDto"][];
+        };
+        LeadTimeDto: {
+            /** @description Completed orders measured. */
+            orders: number;
+            /** @description Hours from submission to completion: median, or null without completed orders. */
+            p50Hours: number | null;
+            /** @description Hours from submission to completion: 90th percentile (linear interpolation). */
+            p90Hours: number | null;
+        };
+        DefectRowDto: {
+            /** @description The process, or the workshop id (per-workshop rows). */
+            key: string;
+            /** @description Inspection lots with an outcome (the latest, after a dispute). */
+            inspections: number;
+            failed: number;
+            /** @description failed / inspections (0..1). */
+            failRate: number;
+            /** @description Units examined. */
+            sampled: number;
+            /** @description Defects found in those units (critical, major and minor). */
+            defects: number;
+            /** @description defects / sampled (0..1), or null when nothing was sampled. */
+            defectRate: number | null;
+        };
+        MoneyFlowsDto: {
+            currency: string;
+            /** @description Credited to brands' funds (confirmed payments). */
+            depositedMinor: number;
+            /** @description Moved from brands' funds into orders' escrow. */
+            escrowedMinor: number;
+            /** @description Escrow given back to brands. */
+            refundedMinor: number;
+            /** @description Escrow released for passed lots (gross). */
+            releasedMinor: number;
+            platformFeesMinor: number;
+            penaltiesMinor: number;
+            /** @description Net to workshops (released − fees − penalties). */
+            paidToWorkshopsMinor: number;
+        };
+        AnalyticsFiguresDto: {
+            scope: components["schemas"]["AnalyticsScopeDto"];
+            orders: components["schemas"]["OrderFiguresDto"];
+            leadTime: components["schemas"]["LeadTimeDto"];
+            defectsByProcess: components["schemas"]["DefectRowDto"][];
+            defectsByWorkshop: components["schemas"]["DefectRowDto"][];
+            money: components["schemas"]["MoneyFlowsDto"][];
+        };
+        UtilisationRowDto: {
+            /** @description The workshops' region (`unknown` when a workshop named none). */
+            region: string;
+            process: string;
+            /** @description Monday of the ISO week (YYYY-MM-DD). */
+            week: string;
+            /** @description Workshops sharing capacity for the process in the region that week (null for a brand's view). */
+            workshops: number | null;
+            /** @description Hours shared (null for a brand's view: capacity is the workshops'). */
+            capacityHours: number | null;
+            /** @description Hours booked by accepted lots (quantity × the step's work content × the workshop's efficiency, spread over the planned days). */
+            bookedHours: number;
+            /** @description bookedHours / capacityHours (0..), or null without capacity. */
+            utilisation: number | null;
+        };
+        UtilisationDto: {
+            scope: components["schemas"]["AnalyticsScopeDto"];
+            from: string;
+            to: string;
+            rows: components["schemas"]["UtilisationRowDto"][];
+        };
+        ScheduledLotDto: {
+            subtaskId: string;
+            orderId: string;
+            brandId: string;
+            workshopId: string;
+            stepId: string;
+            process: string;
+            quantity: number;
+            /** @description accepted, started or completed. */
+            status: string;
+            plannedStart: string | null;
+            plannedEnd: string | null;
+        };
+        ScheduleDto: {
+            scope: components["schemas"]["AnalyticsScopeDto"];
+            items: components["schemas"]["ScheduledLotDto"][];
         };
         SandboxPaymentDto: {
             /** @description The funding intent's reference, as the payer would quote it. */
@@ -10666,6 +10841,217 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    AnalyticsController_figures: {
+        parameters: {
+            query?: {
+                /** @description Operators only (a brand may name itself): the figures of one brand. */
+                brandId?: string;
+                /** @description Operators only (a workshop may name itself): the figures of one workshop. */
+                workshopId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsFiguresDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    AnalyticsController_utilisation: {
+        parameters: {
+            query?: {
+                /** @description Operators only (a brand may name itself): the figures of one brand. */
+                brandId?: string;
+                /** @description Operators only (a workshop may name itself): the figures of one workshop. */
+                workshopId?: string;
+                /** @description First day (YYYY-MM-DD, UTC); default the first day a booked lot of the scope is planned on. */
+                from?: string;
+                /** @description Last day (YYYY-MM-DD, UTC, at most 366 days after `from`); default the last planned day of a booked lot. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UtilisationDto"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description No bearer token, or an invalid, expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The caller's role may not do this, or the resource is not the caller's to change. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many requests: slow down (see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Busy or a dependency is unavailable; nothing was changed: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    AnalyticsController_schedule: {
+        parameters: {
+            query?: {
+                /** @description Operators only (a brand may name itself): the figures of one brand. */
+                brandId?: string;
+                /** @description Operators only (a workshop may name itself): the figures of one workshop. */
+                workshopId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
                 };
             };
             /** @description The request is malformed or a field is invalid (`details` names it). */

@@ -408,4 +408,22 @@ export const ACCESS_TABLE: Record<EndpointKey, AccessRow> = {
   // The stream ends after MESHFAB_NOTIFICATIONS_STREAM_MAX_MS (short in this test), as a client reconnects.
   'GET /events/stream': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/events/stream' },
   'GET /notifications/events/stream': { access: access(['brandA', 'brandB', 'workshopA', 'workshopB']), path: () => '/notifications/events/stream' },
+  // ── analytics (read models kept by notifications): the operator reads anyone's, a member its own only
+  'GET /analytics/figures': {
+    access: access(['operator', 'brandA']),
+    path: (w) => `/analytics/figures?brandId=${w.brandA.id}`,
+    check: (w, _caller, body) => expect(body.scope).toEqual({ kind: 'brand', memberId: w.brandA.id }),
+  },
+  'GET /analytics/utilisation': {
+    access: access(['operator', 'workshopA']),
+    path: (w) => `/analytics/utilisation?workshopId=${w.workshopA.id}`,
+    check: (w, _caller, body) => expect(body.scope).toEqual({ kind: 'workshop', memberId: w.workshopA.id }),
+  },
+  'GET /analytics/schedule': {
+    access: access(['operator', 'brandA']),
+    path: (w) => `/analytics/schedule?brandId=${w.brandA.id}`,
+    check: (w, _caller, body) => {
+      for (const lot of body.items as { brandId: string }[]) expect(lot.brandId).toBe(w.brandA.id);
+    },
+  },
 };

@@ -1,3 +1,4 @@
+import type { DemoAnalytics } from './analytics.js';
 import type { DemoResult } from './scenario.js';
 
 const yuan = (minor: number): string => `¥${(minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -8,6 +9,54 @@ function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].map((l) => `  ${l.trimEnd()}`);
+}
+
+/** The run's own count of utilization (a network without the analytics API). */
+function demoUtilization(result: DemoResult): string[] {
+  return [
+      'Utilization: shop hours booked by the lots worked, against the hours the shops shared over the same days',
+      ...table(
+        ['cluster', 'process', 'shops', 'booked h', 'shared h', 'booked'],
+        result.utilization.map((u) => [u.cluster, u.process, String(u.workshops), int(Math.round(u.bookedHours)), int(Math.round(u.sharedHours)), pct(u.bookedHours, u.sharedHours)]),
+      ),
+  ];
+}
+
+/** The figures of the network's analytics API (GET /analytics/figures and /analytics/utilisation), as the operator reads them. */
+function analyticsLines({ figures: f, utilisation: u }: DemoAnalytics): string[] {
+  const groups = new Map<string, { region: string; process: string; shops: number; booked: number; shared: number; peak: number }>();
+  for (const row of u.rows) {
+    const key = `${row.region}\u0000${row.process}`;
+    const g = groups.get(key) ?? { region: row.region, process: row.process, shops: 0, booked: 0, shared: 0, peak: 0 };
+    g.shops = Math.max(g.shops, row.workshops ?? 0);
+    g.booked += row.bookedHours;
+    g.shared += row.capacityHours ?? 0;
+    g.peak = Math.max(g.peak, row.utilisation ?? 0);
+    groups.set(key, g);
+  }
+  const rate = (r: number | null) => (r === null ? '-' : `${(100 * r).toFixed(1)} %`);
+  const hours = (h: number | null) => (h === null ? '-' : h < 1 ? `${(h * 60).toFixed(1)} min` : `${h.toFixed(1)} h`);
+  return [
+    `Analytics (GET /analytics/figures): ${f.orders.completedOnTime} of ${f.orders.completed} completed orders by their due date (${rate(f.orders.onTimeRate)}); lead time submit → completion p50 ${hours(f.leadTime.p50Hours)}, p90 ${hours(f.leadTime.p90Hours)}`,
+    ...table(
+      ['process', 'inspections', 'failed', 'fail rate', 'defects/sampled'],
+      f.defectsByProcess.map((d) => [d.key, int(d.inspections), int(d.failed), rate(d.failRate), `${int(d.defects)}/${int(d.sampled)}`]),
+    ),
+    '',
+    `Utilisation (GET /analytics/utilisation, ${u.from} → ${u.to}): shop hours booked by accepted lots against the hours the shops shared, by region × process`,
+    ...table(
+      ['region', 'process', 'shops', 'booked h', 'shared h', 'booked', 'peak week'],
+      [...groups.values()].map((g) => [g.region, g.process, String(g.shops), int(Math.round(g.booked)), int(Math.round(g.shared)), pct(g.booked, g.shared), rate(g.peak)]),
+    ),
+  ];
+}
+
+/** Money flows from the analytics API (the run's own statements reconcile them below). */
+function moneyFromApi({ figures }: DemoAnalytics): string[] {
+  return figures.money.map(
+    (m) =>
+      `  ${m.currency} (GET /analytics/figures): brands deposited ${yuan(m.depositedMinor)} · escrowed ${yuan(m.escrowedMinor)} · released ${yuan(m.releasedMinor)} for passed lots → workshops ${yuan(m.paidToWorkshopsMinor)} · platform fees ${yuan(m.platformFeesMinor)} · late penalties ${yuan(m.penaltiesMinor)} · refunded to brands ${yuan(m.refundedMinor)}`,
+  );
 }
 
 /** The readable end-of-run report (what a person evaluating the network wants to see). */
@@ -33,15 +82,13 @@ export function formatReport(result: DemoResult, context: { seed: number; networ
     `Shops     offers ${a.offersAccepted} accepted, ${a.offersDeclined} declined · ${a.lotsStarted} lots started · ${a.completions} completions (${a.reworkCompletions} after rework) · ${int(a.scrapUnits)} units scrapped` +
       (a.overtimeShifts > 0 ? ` · ${a.overtimeShifts} overtime shifts declared` : ''),
     '',
-    'Utilization: shop hours booked by the lots worked, against the hours the shops shared over the same days',
-    ...table(
-      ['cluster', 'process', 'shops', 'booked h', 'shared h', 'booked'],
-      result.utilization.map((u) => [u.cluster, u.process, String(u.workshops), int(Math.round(u.bookedHours)), int(Math.round(u.sharedHours)), pct(u.bookedHours, u.sharedHours)]),
-    ),
+    ...(result.analytics ? analyticsLines(result.analytics) : demoUtilization(result)),
     '',
     'Money (CNY)',
-    `  brands deposited ${yuan(m.depositedMinor)} · escrowed ${yuan(m.escrowedMinor)} · released ${yuan(m.releasedGrossMinor)} for passed lots`,
-    `  → workshops ${yuan(m.paidToWorkshopsMinor)} · platform fees ${yuan(m.platformFeesMinor)} · late penalties ${yuan(m.penaltiesMinor)} · refunded to brands ${yuan(m.refundedToBrandsMinor)}`,
+    ...(result.analytics ? moneyFromApi(result.analytics) : [
+      `  brands deposited ${yuan(m.depositedMinor)} · escrowed ${yuan(m.escrowedMinor)} · released ${yuan(m.releasedGrossMinor)} for passed lots`,
+      `  → workshops ${yuan(m.paidToWorkshopsMinor)} · platform fees ${yuan(m.platformFeesMinor)} · late penalties ${yuan(m.penaltiesMinor)} · refunded to brands ${yuan(m.refundedToBrandsMinor)}`,
+    ]),
     `  ${a.topUps} top-up(s) by brands whose lots waited for funds · payouts: ${m.payoutsPaid} workshops paid out ${yuan(m.payoutsRequestedMinor)} through the provider${m.payoutsFailed ? ` (${m.payoutsFailed} bounced, money returned)` : ''} · brands still hold ${yuan(m.brandsAvailableMinor)}, workshops ${yuan(m.workshopsPayableMinor)}`,
     `  every order statement reconciles: ${m.statementsReconcile ? 'yes' : 'NO'}`,
     '',

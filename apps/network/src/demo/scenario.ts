@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, HttpError, type MeshfabClient } from '../client/meshfab-client.js';
 import { fundThroughSandbox } from '../client/fund-brand.js';
+import { readAnalytics, type DemoAnalytics } from './analytics.js';
 import { buildScenario, estimatedCostMinor, PRODUCTS, type OrderSpec, type Scenario, type WorkshopSpec } from './network-model.js';
 import { mapLimit, sleep } from './pool.js';
 import { Prng } from './prng.js';
@@ -296,6 +297,8 @@ export interface DemoResult {
   audit: AuditView;
   /** What the network dead-lettered during the run (null: the network has no /admin/dead-letters). */
   deadLetters: { service: string; type: string; reason: string }[] | null;
+  /** The network's figures from its analytics API, read by the operator (null: the network has no /analytics). */
+  analytics: DemoAnalytics | null;
 }
 
 // ------------------------------------------------------------------------------------------ the run
@@ -945,6 +948,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     durationMs: Date.now() - started,
   };
 
+  const analytics = await readAnalytics(client, operator, { completed: summary.ordersCompleted, releasedMinor: total('releasedGrossMinor'), currency: CURRENCY });
   progress.phase = 'done';
   report();
   return {
@@ -978,6 +982,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     trialBalance,
     audit,
     deadLetters,
+    analytics,
   };
 }
 

@@ -2,18 +2,24 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { EventEnvelope } from '#libs/contracts';
 import { EventContext, OnEvent } from '#libs/messaging';
+import { AnalyticsProjection } from '../analytics/analytics.projection.js';
 import { MemberEventsService } from './member-events.service.js';
 
 /**
  * The integration events members are told of, from all five producers: each is recorded with its
  * deliveries in the inbox transaction (exactly once; a redelivered event changes nothing).
- * SubtaskAccepted tells nobody; it only teaches the service a lot's workshop.
+ * SubtaskAccepted tells nobody; it only teaches the service a lot's workshop. The analytics read models
+ * take the same events in the same transaction (AnalyticsEventsConsumer takes those members are not told of).
  */
 @Controller()
 export class MemberEventsConsumer {
-  constructor(@Inject(MemberEventsService) private readonly events: MemberEventsService) {}
+  constructor(
+    @Inject(MemberEventsService) private readonly events: MemberEventsService,
+    @Inject(AnalyticsProjection) private readonly analytics: AnalyticsProjection,
+  ) {}
 
-  private record(event: EventEnvelope, ctx: EventContext): Promise<number> {
+  private async record(event: EventEnvelope, ctx: EventContext): Promise<number> {
+    await this.analytics.apply(event, ctx.manager);
     return this.events.record(event, ctx.manager);
   }
 

@@ -17,8 +17,8 @@ export function verifyOnce(tokens: TokenVerifier, request: object, token: string
   return principal;
 }
 
-/** Path prefixes that belong to a service of another name: the member's event stream (`/events/stream`) is notifications'. */
-const PATH_SERVICES: Readonly<Record<string, string>> = { events: 'notifications' };
+/** Path prefixes that belong to a service of another name: the member's event stream (`/events/stream`) and the analytics (`/analytics/…`) are notifications'. */
+const PATH_SERVICES: Readonly<Record<string, string>> = { events: 'notifications', analytics: 'notifications' };
 
 /**
  * The services a request is for: the service its path starts with (`/orders/…` → `orders`, `/events/…` →

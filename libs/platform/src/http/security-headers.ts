@@ -23,6 +23,10 @@ export const SECURITY_HEADERS: Record<string, string> = {
 const DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 const DOCS = /^\/docs(-json)?(\/|$|\?)/;
 
+/** The network's console (`/console`) runs its own scripts and styles, and calls the API of its own origin: nothing else. */
+export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CONSOLE = /^\/console(\/|$|\?)/;
+
 /**
  * The HTTP hardening of an app (configureHttpApp calls it before anything else is mounted): no
  * `X-Powered-By`, the security headers above, CORS for MESHFAB_CORS_ORIGINS only, `trust proxy` for
@@ -39,6 +43,7 @@ export function useHttpHardening(app: INestApplication): void {
       response.setHeader('Content-Security-Policy', DOCS_CSP);
       response.removeHeader('Cache-Control');
     }
+    if (CONSOLE.test(request.url ?? '')) response.setHeader('Content-Security-Policy', CONSOLE_CSP);
     next();
   });
   const origins = corsOrigins(config.MESHFAB_CORS_ORIGINS);

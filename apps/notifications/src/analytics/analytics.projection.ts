@@ -1,0 +1,208 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type {
+  CapacityDeclaredContract,
+  CapacityWithdrawnContract,
+  EscrowFundedContract,
+  EscrowRefundedContract,
+  EventEnvelope,
+  FundsDepositedContract,
+  InspectionFailedContract,
+  InspectionPassedContract,
+  LotAtRiskContract,
+  OrderSubmittedContract,
+  PaymentReleasedContract,
+  SubtaskFacts,
+  SubtaskOfferedContract,
+  WorkshopCapabilitiesChangedContract,
+  WorkshopRegisteredContract,
+} from '#libs/contracts';
+import { ident, ServiceDatabase } from '#libs/eventsourcing';
+import { capacityDays } from './domain/capacity-days.js';
+
+/** The integration events the analytics read models are written from (beside what notifications tells members). */
+export const ANALYTICS_EVENTS = [
+  'WorkshopRegistered',
+  'WorkshopCapabilitiesChanged',
+  'CapacityDeclared',
+  'CapacityWithdrawn',
+  'OrderSubmitted',
+  'OrderCompleted',
+  'OrderCancelled',
+  'OrderFailed',
+  'SubtaskOffered',
+  'SubtaskAccepted',
+  'SubtaskStarted',
+  'SubtaskCompleted',
+  'SubtaskCancelled',
+  'LotAtRisk',
+  'InspectionPassed',
+  'InspectionFailed',
+  'FundsDeposited',
+  'EscrowFunded',
+  'EscrowRefunded',
+  'PaymentReleased',
+] as const;
+
+type Data<T> = EventEnvelope<T & Record<string, unknown>>;
+
+/**
+ * Writes the analytics read models in the consumer's inbox transaction (`manager`): each event is applied
+ * once, and a redelivered one changes nothing. Never read on request from the event store.
+ */
+@Injectable()
+export class AnalyticsProjection {
+  private readonly s: string;
+
+  constructor(@Inject(ServiceDatabase) database: ServiceDatabase) {
+    this.s = ident(database.schema);
+  }
+
+  async apply(event: EventEnvelope, manager: EntityManager): Promise<void> {
+    const q = (sql: string, params: unknown[]) => manager.query(sql, params);
+    const s = this.s;
+    switch (event.type) {
+      case 'WorkshopRegistered': {
+        const d = (event as Data<WorkshopRegisteredContract>).data;
+        await q(`INSERT INTO ${s}.analytics_workshops (workshop_id, name, region) VALUES ($1, $2, $3) ON CONFLICT (workshop_id) DO UPDATE SET name = $2, region = $3`, [
+          d.workshopId,
+          d.name,
+          d.location.region ?? null,
+        ]);
+        return;
+      }
+      case 'WorkshopCapabilitiesChanged': {
+        const d = (event as Data<WorkshopCapabilitiesChangedContract>).data;
+        await q(`DELETE FROM ${s}.analytics_capabilities WHERE workshop_id = $1`, [d.workshopId]);
+        for (const c of d.capabilities) {
+          await q(`INSERT INTO ${s}.analytics_capabilities (workshop_id, process, efficiency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [d.workshopId, c.process, c.efficiency]);
+        }
+        return;
+      }
+      case 'CapacityDeclared': {
+        const d = (event as Data<CapacityDeclaredContract>).data;
+        const days = capacityDays(d);
+        await q(
+          `INSERT INTO ${s}.analytics_capacity_days (workshop_id, process, day, hours)
+             SELECT $1, $2, day, hours FROM unnest($3::date[], $4::numeric[]) AS t(day, hours)
+           ON CONFLICT (workshop_id, process, day) DO UPDATE SET hours = EXCLUDED.hours`,
+          [d.workshopId, d.process, days.map((x) => x.day), days.map((x) => x.hours)],
+        );
+        return;
+      }
+      case 'CapacityWithdrawn': {
+        const d = (event as Data<CapacityWithdrawnContract>).data;
+        await q(`UPDATE ${s}.analytics_capacity_days SET hours = 0 WHERE workshop_id = $1 AND process = $2 AND day BETWEEN $3 AND $4`, [d.workshopId, d.process, d.from, d.until]);
+        return;
+      }
+      case 'OrderSubmitted': {
+        const d = (event as Data<OrderSubmittedContract>).data;
+        await q(
+          `INSERT INTO ${s}.analytics_orders (order_id, brand_id, submitted_at, due_date) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (order_id) DO UPDATE SET submitted_at = $3, due_date = $4`,
+          [d.orderId, d.brandId, d.submittedAt, /^\d{4}-\d{2}-\d{2}$/.test(d.dueDate) ? `${d.dueDate}T23:59:59.999Z` : d.dueDate],
+        );
+        for (const step of d.route) {
+          await q(`INSERT INTO ${s}.analytics_order_steps (order_id, step_id, process, work_content_hours_per_unit) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+            d.orderId,
+            step.stepId,
+            step.process,
+            step.workContentHoursPerUnit,
+          ]);
+        }
+        return;
+      }
+      case 'OrderCompleted':
+      case 'OrderCancelled':
+      case 'OrderFailed': {
+        const d = event.data as { orderId: string; brandId: string; completedAt?: string; cancelledAt?: string; failedAt?: string };
+        const status = event.type === 'OrderCompleted' ? 'completed' : event.type === 'OrderCancelled' ? 'cancelled' : 'failed';
+        const at = d.completedAt ?? d.cancelledAt ?? d.failedAt ?? event.occurredAt;
+        await q(
+          `INSERT INTO ${s}.analytics_orders (order_id, brand_id, status, closed_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (order_id) DO UPDATE SET status = $3, closed_at = $4`,
+          [d.orderId, d.brandId, status, at],
+        );
+        return;
+      }
+      case 'SubtaskOffered':
+      case 'SubtaskAccepted':
+      case 'SubtaskStarted':
+      case 'SubtaskCompleted':
+      case 'SubtaskCancelled':
+        return this.lot(event as Data<SubtaskFacts & Partial<SubtaskOfferedContract>>, manager);
+      case 'LotAtRisk': {
+        const d = (event as Data<LotAtRiskContract>).data;
+        await q(
+          `INSERT INTO ${s}.analytics_orders (order_id, brand_id, at_risk) VALUES ($1, $2, $3)
+           ON CONFLICT (order_id) DO UPDATE SET at_risk = $3`,
+          [d.orderId, d.brandId, d.reason],
+        );
+        return;
+      }
+      case 'InspectionPassed':
+      case 'InspectionFailed': {
+        const d = (event as Data<InspectionPassedContract & Partial<InspectionFailedContract>>).data;
+        const defects = (d.criticalDefects ?? 0) + (d.majorDefects ?? 0) + (d.minorDefects ?? 0);
+        await q(
+          `INSERT INTO ${s}.analytics_inspections (inspection_lot_id, subtask_id, brand_id, workshop_id, process, outcome, sampled, defects, inspected_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (inspection_lot_id) DO UPDATE SET outcome = $6, sampled = $7, defects = $8, inspected_at = $9`,
+          [d.inspectionLotId, d.subtaskId, d.brandId, d.workshopId, d.process, event.type === 'InspectionPassed' ? 'passed' : 'failed', d.sampled ?? d.sampleSize, defects, d.inspectedAt],
+        );
+        return;
+      }
+      case 'FundsDeposited': {
+        const d = (event as Data<FundsDepositedContract>).data;
+        return this.money(manager, event.eventId, [['deposited', d.amount.amountMinor, d.amount.currency]], { brandId: d.brandId });
+      }
+      case 'EscrowFunded':
+      case 'EscrowRefunded': {
+        const d = (event as Data<EscrowFundedContract | EscrowRefundedContract>).data;
+        const flow = event.type === 'EscrowFunded' ? 'escrowed' : 'refunded';
+        return this.money(manager, event.eventId, [[flow, d.amount.amountMinor, d.amount.currency]], { brandId: d.brandId, subtaskId: d.subtaskId });
+      }
+      case 'PaymentReleased': {
+        const d = (event as Data<PaymentReleasedContract>).data;
+        const flows: [string, number, string][] = [
+          ['released', d.gross.amountMinor, d.gross.currency],
+          ['platform_fee', d.platformFee.amountMinor, d.platformFee.currency],
+          ['penalty', d.penalty.amountMinor, d.penalty.currency],
+          ['paid_to_workshop', d.net.amountMinor, d.net.currency],
+        ];
+        return this.money(manager, event.eventId, flows, { workshopId: d.workshopId, subtaskId: d.subtaskId });
+      }
+      default:
+        return;
+    }
+  }
+
+  private async lot(event: Data<SubtaskFacts & Partial<SubtaskOfferedContract>>, manager: EntityManager): Promise<void> {
+    const d = event.data;
+    const status = { SubtaskOffered: 'offered', SubtaskAccepted: 'accepted', SubtaskStarted: 'started', SubtaskCompleted: 'completed', SubtaskCancelled: 'cancelled' }[event.type];
+    // Each later status wins over an earlier one; a cancelled lot stays cancelled.
+    await manager.query(
+      `INSERT INTO ${this.s}.analytics_lots (subtask_id, order_id, brand_id, workshop_id, step_id, process, quantity, planned_start, planned_end, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (subtask_id) DO UPDATE SET
+         planned_start = COALESCE(EXCLUDED.planned_start, analytics_lots.planned_start),
+         planned_end = COALESCE(EXCLUDED.planned_end, analytics_lots.planned_end),
+         status = CASE WHEN analytics_lots.status = 'cancelled' OR $10 = 'offered' THEN analytics_lots.status ELSE $10 END`,
+      [d.subtaskId, d.orderId, d.brandId, d.workshopId, d.stepId, d.process, d.quantity, d.plannedStart ?? null, d.plannedEnd ?? null, status],
+    );
+  }
+
+  private async money(
+    manager: EntityManager,
+    eventId: string,
+    flows: [string, number, string][],
+    who: { brandId?: string; workshopId?: string; subtaskId?: string },
+  ): Promise<void> {
+    for (const [flow, amount, currency] of flows) {
+      await manager.query(
+        `INSERT INTO ${this.s}.analytics_money (event_id, flow, brand_id, workshop_id, subtask_id, amount_minor, currency) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        [eventId, flow, who.brandId ?? null, who.workshopId ?? null, who.subtaskId ?? null, amount, currency],
+      );
+    }
+  }
+}
