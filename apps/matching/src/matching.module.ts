@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MatchingMetrics } from './matching.metrics.js';
 import { ServiceDatabaseModule } from '#libs/eventsourcing';
 import { loadConfig, ObservabilityModule } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
@@ -23,7 +24,7 @@ export class MatchingModule {
       module: MatchingModule,
       imports: [ServiceDatabaseModule.forService({ url: options.databaseUrl, schema, migrations: matchingMigrations(schema), ...options.pool }), ObservabilityModule],
       controllers: [MatchingController, MatchingEventsConsumer],
-      providers: [{ provide: MATCHING_SETTINGS, useValue: settings }, NetworkView, Reservations, SubtaskCommands, PlanningService, SubtaskService, OrderPlanQuery],
+      providers: [{ provide: MATCHING_SETTINGS, useValue: settings }, MatchingMetrics, NetworkView, Reservations, SubtaskCommands, PlanningService, SubtaskService, OrderPlanQuery],
       exports: [PlanningService, SubtaskService],
     };
   }

@@ -8,6 +8,7 @@ import { OrderCommands } from './order/order-commands.service.js';
 import { OrderQueries } from './order/order-queries.service.js';
 import { OrderSagaConsumer } from './order/order-saga.consumer.js';
 import { OrdersController } from './order/orders.controller.js';
+import { OrdersMetrics } from './order/orders.metrics.js';
 import { ordersMigrations } from './orders.migrations.js';
 
 /** The orders service: order intake (POST /orders), the order saga and the brand's views of its orders. */
@@ -29,6 +30,7 @@ export class OrdersModule {
         OrderCommands,
         OrderQueries,
         BrandDisplayNames,
+        OrdersMetrics,
       ],
     };
   }

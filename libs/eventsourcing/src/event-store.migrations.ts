@@ -185,5 +185,15 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.suspended_members`);
     }
   }
-  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000, SuspendedMembers1766910000000];
+  /** The W3C trace context of the span that appended each event (trace-propagation.ts); NULL with tracing off. */
+  class EventTraceContext1767500000000 implements MigrationInterface {
+    name = 'EventTraceContext1767500000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.events ADD COLUMN trace_parent text`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.events DROP COLUMN IF EXISTS trace_parent`);
+    }
+  }
+  return [EventStore1764150000000, RevokedTokens1764160000000, EventLogClock1765020000000, Snapshots1765100000000, DeadLetterParking1765110000000, SuspendedMembers1766910000000, EventTraceContext1767500000000];
 }

@@ -16,6 +16,8 @@ import {
   PlatformModule,
   publishedKeySet,
   signingKeyFromPem,
+  startTracing,
+  tracingSettingsOf,
   type VerificationKeys,
 } from '#libs/platform';
 import { describeKafkaSecurity, type EmbeddedEventBus } from '#libs/messaging';
@@ -163,6 +165,9 @@ export async function startHost(
   // abortOnError: false: a failure while Nest builds the modules (a refused database login, say) rejects
   // this call with its cause instead of Nest ending the process; runUntilSignal reports it and exits, and a
   // test that starts a host fails that test only.
+  // OpenTelemetry (off unless OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or MESHFAB_TRACING is set).
+  const tracingSettings = tracingSettingsOf(env, name);
+  const tracing = tracingSettings ? startTracing(tracingSettings) : undefined;
   const app = await NestFactory.create(HostModule.forServices(name, config, hosted, revocation, verificationKeys, options.logger), {
     bufferLogs: true,
     bodyParser: false,
@@ -173,7 +178,7 @@ export async function startHost(
     // The schemas the @nestjs/swagger plugin read from the DTO classes (scripts/openapi-metadata.mjs).
     await SwaggerModule.loadPluginMetadata(openApiMetadata);
     configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
-    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, consumerLagCacheMs: config.MESHFAB_METRICS_KAFKA_LAG_CACHE_MS, feeds: { urls: serviceUrls, token: config.MESHFAB_OPERATOR_TOKEN } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
     // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
     // feed, which may wait on this one's (two services restarted after their topics lost records).
     await app.listen(config.PORT, '0.0.0.0');
@@ -183,6 +188,7 @@ export async function startHost(
     await transport?.stop().catch(() => undefined);
     await app.close().catch(() => undefined);
     await embeddedDb?.stop().catch(() => undefined);
+    await tracing?.stop();
     throw error;
   }
   const connected = transport;
@@ -207,6 +213,7 @@ export async function startHost(
     await connected.stop();
     await app.close();
     await embeddedDb?.stop();
+    await tracing?.stop();
   };
   return { app, url, transport: connected, stop };
 }
