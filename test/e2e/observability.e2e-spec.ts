@@ -10,6 +10,7 @@ import { kafkaBrokers, testDatabaseUrl, testSigningEnv } from '#libs/testing';
 import { eventually, MeshfabClient } from '../../apps/network/src/client/meshfab-client.js';
 import { NETWORK_SERVICES } from '../../apps/network/src/network.services.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
+import { expressions, exportedFamilies, metricNamesOf } from '../deploy/observability-references.js';
 import { Members, OrderDriver, TWO_STEP_ROUTE } from './order-lifecycle.scenario.js';
 import { dropSchemas, freshSchemas } from './service-schemas.js';
 
@@ -64,13 +65,18 @@ class PayoutConfirmationGate {
   }
 }
 
+/** The metric families the hosts of both runs export (their `# TYPE` lines), for the dashboard's and alerts' check. */
+const exported = new Set<string>();
+
 /** `/metrics` of every host, as one list of `name{labels} value` lines. */
 async function scrape(urls: readonly string[]): Promise<string[]> {
   const lines: string[] = [];
   for (const url of urls) {
     const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${OPERATOR}` } });
     expect(response.status).toBe(200);
-    lines.push(...(await response.text()).split('\n').filter((l) => l && !l.startsWith('#')));
+    const text = await response.text();
+    for (const family of exportedFamilies(text)) exported.add(family);
+    lines.push(...text.split('\n').filter((l) => l && !l.startsWith('#')));
   }
   return lines;
 }
@@ -257,4 +263,12 @@ describe('observability of five services on Kafka', () => {
     for (let partition = 0; partition < 6; partition++) expect(seriesValue(lines, 'meshfab_kafka_consumer_lag', { group, topic, partition: String(partition) })).toBe(0);
     expect(lines.some((l) => l.startsWith('meshfab_kafka_consumer_lag{') && l.includes(`group="${namespace}.notifications"`))).toBe(true);
   }, 240_000);
+});
+
+describe('the Grafana dashboard and the alert rules of deploy/observability', () => {
+  it('read only metrics the network exports (embedded and on Kafka, scraped above)', () => {
+    expect(exported.size).toBeGreaterThan(0);
+    const missing = expressions().flatMap(({ where, expr }) => metricNamesOf(expr).filter((name) => !exported.has(name)).map((name) => `${where}: ${name}`));
+    expect(missing).toEqual([]);
+  });
 });
