@@ -99,12 +99,8 @@ describe('noticesOf: who hears of an event and what each sees', () => {
 
   it('tells both parties when a result became final, and the window to dispute it with the result', () => {
     const final = noticesOf({ type: 'InspectionResultFinal', data: { ...outcome, outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false, passedQuantity: 100, finalAt: 'f' } });
-    expect(final.map((n) => [n.memberId, n.data])).toEqual(
-      ['w-1', 'b-1'].map((m) => [
-        m,
-        expect.objectContaining({ inspectionLotId: 'il-1', outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false, passedQuantity: 100, finalAt: 'f' }),
-      ]),
-    );
+    expect(final.map((n) => n.memberId)).toEqual(['w-1', 'b-1']);
+    for (const n of final) expect(n.data).toMatchObject({ inspectionLotId: 'il-1', outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false, passedQuantity: 100, finalAt: 'f' });
     for (const n of final) expect(n.data).not.toHaveProperty('inspectorId');
     const passed = noticesOf({ type: 'InspectionPassed', data: { ...outcome, passedQuantity: 100, disputeWindowEndsAt: 'w' } });
     for (const n of passed) expect(n.data).toMatchObject({ disputeWindowEndsAt: 'w' });
