@@ -14,6 +14,6 @@ export class RegistryConfig {
   /** Lifetime of a named operator's token, in hours (default 8: a working day); refreshed the same way. */
   @IsInt() @Min(1) @Max(24 * 30) MESHFAB_OPERATOR_TOKEN_HOURS: number = 8;
 
-  /** Page size of GET /registry/workshops. */
+  /** Default page size of GET /registry/workshops (a caller may ask for 1-500 with `limit`). */
   @IsInt() @Min(1) @Max(500) MESHFAB_REGISTRY_PAGE_SIZE: number = 50;
 }

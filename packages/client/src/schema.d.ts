@@ -1798,9 +1798,12 @@ export interface components {
             updatedAt?: string;
         };
         WorkshopSearchPageDto: {
+            /** @description By name; by free hours (most first) when searching capacity. */
             items: components["schemas"]["WorkshopViewDto"][];
-            page: number;
-            pageSize: number;
+            /** @description More workshops follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
             /** @description Workshops matching the search, all pages together. */
             total: number;
         };
@@ -1907,9 +1910,12 @@ export interface components {
             updatedAt: string;
         };
         OrderPageDto: {
+            /** @description Newest first. */
             items: components["schemas"]["OrderListItemDto"][];
-            page: number;
-            pageSize: number;
+            /** @description More orders follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
             /** @description Orders matching the filter, all pages together. */
             total: number;
         };
@@ -3515,7 +3521,10 @@ export interface operations {
                 freeHoursTo?: string;
                 /** @description Total shared hours of `process` over freeHoursFrom..freeHoursTo (both included). */
                 minFreeHours?: number;
-                page?: number;
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -4525,10 +4534,12 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
-                page?: number;
-                pageSize?: number;
                 /** @description Operators only: narrow to one brand. */
                 brandId?: string;
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
             };
             header?: never;
             path?: never;

@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import { CURRENCIES, INSPECTION_LEVELS, LocationDto, type Currency, type InspectionLevel } from '#libs/contracts';
 import { HANDOFFS, type Handoff } from './domain/route.js';
+import { CursorPageQueryDto } from '#libs/platform';
 
 /** Hard cap on the array sizes the pipe will even look at; the configured route limit is checked by the decider. */
 const HARD_ARRAY_CAP = 1000;
@@ -72,10 +73,8 @@ export class CancelOrderDto {
 
 export const ORDER_STATUSES = ['submitted', 'planning', 'in_production', 'awaiting_funds', 'at_risk', 'completed', 'cancelled', 'failed', 'planning_failed'] as const;
 
-export class ListOrdersQuery {
+export class ListOrdersQuery extends CursorPageQueryDto {
   @IsOptional() @IsIn(ORDER_STATUSES) status?: (typeof ORDER_STATUSES)[number];
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000) page?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) pageSize?: number;
   /** Operators only: narrow to one brand. */
   @IsOptional() @IsString() @Length(1, 128) brandId?: string;
 }
