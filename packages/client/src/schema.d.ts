@@ -7153,7 +7153,10 @@ export interface operations {
     SettlementController_memberEntries: {
         parameters: {
             query?: {
-                page?: number;
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
             };
             header?: never;
             path: {
@@ -7283,8 +7286,11 @@ export interface operations {
     SettlementController_transfers: {
         parameters: {
             query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
                 account?: string;
-                page?: number;
             };
             header?: never;
             path?: never;
