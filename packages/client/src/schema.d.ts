@@ -2267,8 +2267,13 @@ export interface components {
             /** @description How to pay, in words. */
             instructions: string;
         };
-        FundingIntentListDto: {
-            intents: components["schemas"]["FundingIntentDto"][];
+        FundingIntentPageDto: {
+            /** @description Newest first. */
+            items: components["schemas"]["FundingIntentDto"][];
+            /** @description More intents follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
         };
         RequestManualCreditDto: {
             brandId: string;
@@ -7462,6 +7467,10 @@ export interface operations {
     FundingController_intents: {
         parameters: {
             query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
                 /** @description Operators only: the brand whose intents to list (all brands when omitted). */
                 brandId?: string;
             };
@@ -7476,7 +7485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FundingIntentListDto"];
+                    "application/json": components["schemas"]["FundingIntentPageDto"];
                 };
             };
             /** @description The request is malformed or a field is invalid (`details` names it). */
@@ -7902,7 +7911,12 @@ export interface operations {
     };
     FundingController_unmatched: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7914,6 +7928,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {
@@ -7955,7 +7978,12 @@ export interface operations {
     };
     FundingController_manualCredits: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7967,6 +7995,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {
