@@ -114,7 +114,7 @@ describe('the console in a real browser', () => {
 
   it('shows a brand its own orders, each with its timeline and a Gantt chart of its plan', async () => {
     // The brand with the most orders of the run (some have none).
-    const brands = await Promise.all(members.filter((m) => m.role === 'brand').map(async (b) => ({ b, orders: await api('/orders?pageSize=50', b.token) })));
+    const brands = await Promise.all(members.filter((m) => m.role === 'brand').map(async (b) => ({ b, orders: await api('/orders?limit=50', b.token) })));
     const { b: brand, orders } = brands.sort((x, y) => y.orders.items.length - x.orders.items.length)[0];
     expect(orders.items.length).toBeGreaterThan(0);
     const figures = await api('/analytics/figures', brand.token);

@@ -236,7 +236,7 @@ describe('every HTTP endpoint under fuzzing (the network in one process)', () =>
       expect([method, path, answer.status, (answer.body as { error?: string }).error]).toEqual([method, path, 400, 'validation_failed']);
     }
     // More 5xx the fuzzer found: a page past PostgreSQL's bigint offset, a result without its defect counts.
-    for (const path of ['/registry/workshops?page=184467440737095520', '/settlement/ledger/transfers?page=123456789012345678901234567890', `/settlement/accounts/${realIds[0]}/entries?page=1e20`]) {
+    for (const path of ['/registry/workshops?limit=184467440737095520', '/settlement/ledger/transfers?limit=123456789012345678901234567890', `/settlement/accounts/${realIds[0]}/entries?limit=1e20`]) {
       const answer = await send('GET', path, { principal: operator, body: { kind: 'none' }, idempotencyKey: undefined });
       expect([path, answer.status, (answer.body as { error?: string }).error]).toEqual([path, 400, 'validation_failed']);
     }

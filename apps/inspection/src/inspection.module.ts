@@ -15,6 +15,7 @@ import { RegistryEventsConsumer } from './inspector-pool/registry-events.consume
 import { SamplingPlansController } from './sampling/sampling-plans.controller.js';
 import { samplingTables } from './sampling/sampling-tables.js';
 import { WorkshopSeverityController } from './switching-state/workshop-severity.controller.js';
+import { InspectionMetrics } from './inspection-lot/inspection.metrics.js';
 
 /** Inspection: ISO 2859-1 sampling plans, inspection lots and their results, switching rules per workshop+process. */
 @Module({})
@@ -36,6 +37,7 @@ export class InspectionModule {
         InspectorPool,
         { provide: EVIDENCE_STORAGE, useValue: new PostgresEvidenceStorage(schema) },
         InspectionLotsService,
+        InspectionMetrics,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MatchingMetrics } from './matching.metrics.js';
 import { ServiceDatabaseModule } from '#libs/eventsourcing';
 import { loadConfig, ObservabilityModule } from '#libs/platform';
 import type { ServiceModuleOptions } from '#libs/runtime';
@@ -33,6 +34,7 @@ export class MatchingModule {
       controllers: [MatchingController, MatchingEventsConsumer, QuotesController, CapacityController],
       providers: [
         { provide: MATCHING_SETTINGS, useValue: settings },
+        MatchingMetrics,
         NetworkView,
         Reservations,
         SubtaskCommands,

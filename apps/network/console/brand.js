@@ -22,7 +22,7 @@ function OrderDetail({ api, order }) {
 
 export function BrandConsole({ api }) {
   const figures = useApi(api, '/analytics/figures');
-  const orders = useApi(api, '/orders?pageSize=50');
+  const orders = useApi(api, '/orders?limit=50');
   const [open, setOpen] = useState(null);
   const f = figures.data;
   const items = orders.data ? orders.data.items : [];

@@ -46,6 +46,10 @@ export class OrdersConfig {
    */
   @IsInt() @Min(0)
   ORDERS_MAX_INSPECTION_FAILURES_PER_STEP: number = 3;
+
+  /** `meshfab_orders` (orders by status) is counted at most once per this many ms; scrapes in between see the last count. */
+  @IsInt() @Min(0)
+  MESHFAB_ORDERS_METRICS_REFRESH_MS: number = 15_000;
 }
 
 export const ORDERS_CONFIG = Symbol('ORDERS_CONFIG');

@@ -103,18 +103,32 @@ describe('orders HTTP API', () => {
     expect(timeline.body).toEqual([expect.objectContaining({ type: 'OrderSubmitted', correlationId: orderId, streamVersion: 1 })]);
   });
 
-  it('lists only the brand’s own orders, filtered and paginated', async () => {
+  it('lists only the brand’s own orders, filtered and paged with a cursor, newest first, with the total', async () => {
     await call('POST', '/orders', brand2, validOrder());
     await call('POST', '/orders', brand1, validOrder());
-    const mine = await call('GET', '/orders?page=1&pageSize=1', brand1);
-    expect(mine.status).toBe(200);
-    expect(mine.body.items).toHaveLength(1);
-    expect(mine.body.total).toBeGreaterThanOrEqual(2);
-    const all = await call('GET', '/orders?pageSize=100', brand1);
+    await call('POST', '/orders', brand1, validOrder());
+    const all = await call('GET', '/orders?limit=500', brand1);
+    expect(all.body).toMatchObject({ hasMore: false, nextCursor: null, total: all.body.items.length });
+    expect(all.body.items.length).toBeGreaterThanOrEqual(2);
     expect(all.body.items.every((o: { brandId: string }) => o.brandId === 'brand-1')).toBe(true);
+    // Page by page, one at a time: the same orders in the same order, none twice.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: any } = await call('GET', `/orders?limit=1${cursor ? `&cursor=${cursor}` : ''}`, brand1);
+      expect(page.status).toBe(200);
+      expect(page.body.items).toHaveLength(1);
+      expect(page.body.total).toBe(all.body.total);
+      paged.push(page.body.items[0].orderId as string);
+      cursor = page.body.hasMore ? (page.body.nextCursor as string) : null;
+    } while (cursor);
+    expect(paged).toEqual(all.body.items.map((o: { orderId: string }) => o.orderId));
+    const submitted = all.body.items.map((o: { submittedAt: string }) => o.submittedAt);
+    expect([...submitted].sort().reverse()).toEqual(submitted);
     const other = await call('GET', '/orders?status=submitted', brand2);
     expect(other.body.items.map((o: { brandId: string }) => o.brandId)).toEqual(['brand-2']);
     expect((await call('GET', '/orders?status=nonsense', brand1)).status).toBe(400);
+    expect((await call('GET', '/orders?cursor=forged', brand1)).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
     const byOperator = await call('GET', '/orders?brandId=brand-2', operator);
     expect(byOperator.body.items.map((o: { brandId: string }) => o.brandId)).toEqual(['brand-2']);
   });

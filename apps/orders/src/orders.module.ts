@@ -9,6 +9,7 @@ import { OrderQueries } from './order/order-queries.service.js';
 import { OrderSagaConsumer } from './order/order-saga.consumer.js';
 import { QuoteAcceptedConsumer } from './order/quote-accepted.consumer.js';
 import { OrdersController } from './order/orders.controller.js';
+import { OrdersMetrics } from './order/orders.metrics.js';
 import { ordersMigrations } from './orders.migrations.js';
 
 /** The orders service: order intake (POST /orders), the order saga and the brand's views of its orders. */
@@ -30,6 +31,7 @@ export class OrdersModule {
         OrderCommands,
         OrderQueries,
         BrandDisplayNames,
+        OrdersMetrics,
       ],
     };
   }

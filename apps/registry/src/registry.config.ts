@@ -20,6 +20,6 @@ export class RegistryConfig {
    */
   @IsInt() @Min(1) @Max(24 * 365) MESHFAB_SERVICE_TOKEN_HOURS: number = 24 * 30;
 
-  /** Page size of GET /registry/workshops. */
+  /** Default page size of GET /registry/workshops (a caller may ask for 1-500 with `limit`). */
   @IsInt() @Min(1) @Max(500) MESHFAB_REGISTRY_PAGE_SIZE: number = 50;
 }

@@ -656,5 +656,23 @@ describe('registry over HTTP', () => {
     }
     const noProcess = await call('GET', '/registry/workshops?minFreeHours=8&freeHoursFrom=2030-03-10', reader.token);
     expect(noProcess).toMatchObject({ status: 400, body: { details: { field: 'process' } } });
+    // Paged with a cursor (by name; by free hours when searching capacity): page by page, the same workshops as at once.
+    for (const search of ['process=sewing', `process=${cases[0].process}&freeHoursFrom=${cases[0].from}&freeHoursTo=${cases[0].to}&minFreeHours=1`]) {
+      const all = await call('GET', `/registry/workshops?${search}&limit=500`, reader.token);
+      expect(all.body).toMatchObject({ hasMore: false, nextCursor: null, total: all.body.items.length });
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: Json } = await call('GET', `/registry/workshops?${search}&limit=3${cursor ? `&cursor=${cursor}` : ''}`, reader.token);
+        expect(page).toMatchObject({ status: 200, body: { total: all.body.total } });
+        paged.push(...page.body.items.map((w: Json) => w.id as string));
+        cursor = page.body.hasMore ? (page.body.nextCursor as string) : null;
+      } while (cursor);
+      expect(paged).toEqual(all.body.items.map((w: Json) => w.id as string));
+    }
+    expect(await call('GET', '/registry/workshops?cursor=forged', reader.token)).toMatchObject({ status: 400, body: { details: { field: 'cursor' } } });
+    const wrongKind = Buffer.from(JSON.stringify(['not-a-number', 'x'])).toString('base64url');
+    const capacity = `process=sewing&freeHoursFrom=2030-03-10&minFreeHours=1&cursor=${wrongKind}`;
+    expect(await call('GET', `/registry/workshops?${capacity}`, reader.token)).toMatchObject({ status: 400, body: { details: { field: 'cursor' } } });
   });
 });

@@ -486,8 +486,31 @@ describe('settlement service', () => {
       const audit = await call('GET', '/settlement/audit', { as: 'operator' });
       expect(audit.body).toMatchObject({ ok: true, lotsPaidMoreThanOnce: [], closedOrdersWithEscrow: [], passedLotsAwaitingPayment: [] });
       const fees = await call('GET', `/settlement/ledger/transfers?account=${encodeURIComponent('platform:fees:CNY')}`, { as: 'operator' });
-      expect(fees.body.transfers.map((t: { kind: string }) => t.kind).every((k: string) => k === 'lot_release')).toBe(true);
-      expect(fees.body.transfers).toHaveLength(6); // the passed lots of the tests above, each paid once
+      expect(fees.body.items.map((t: { kind: string }) => t.kind).every((k: string) => k === 'lot_release')).toBe(true);
+      expect(fees.body).toMatchObject({ hasMore: false, nextCursor: null });
+      expect(fees.body.items).toHaveLength(6); // the passed lots of the tests above, each paid once
+      // Transfers and a member's ledger lines page with a cursor, newest first: page by page, the same as at once.
+      const pageThrough = async (path: string, as: string): Promise<unknown[]> => {
+        const items: unknown[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { status: number; body: any } = await call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=2${cursor ? `&cursor=${cursor}` : ''}`, { as });
+          expect(page.status).toBe(200);
+          expect(page.body.items.length).toBeLessThanOrEqual(2);
+          items.push(...(page.body.items as unknown[]));
+          cursor = page.body.hasMore ? (page.body.nextCursor as string) : null;
+        } while (cursor);
+        return items;
+      };
+      const transfers = await call('GET', '/settlement/ledger/transfers?limit=500', { as: 'operator' });
+      expect(transfers.body.items.length).toBeGreaterThan(6);
+      expect(await pageThrough('/settlement/ledger/transfers', 'operator')).toEqual(transfers.body.items);
+      const shopId = fees.body.items[0].entries.map((e: { accountId: string }) => e.accountId).find((a: string) => a.startsWith('workshop:'))?.split(':')[1];
+      const lines = await call('GET', `/settlement/accounts/${shopId}/entries?limit=500`, { as: 'operator' });
+      expect(lines.body).toMatchObject({ memberId: shopId, hasMore: false, nextCursor: null });
+      expect(lines.body.items.length).toBeGreaterThan(0);
+      expect(await pageThrough(`/settlement/accounts/${shopId}/entries`, 'operator')).toEqual(lines.body.items);
+      expect((await call('GET', '/settlement/ledger/transfers?cursor=forged', { as: 'operator' })).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
       expect(await db.deadLetters.list()).toEqual([]);
     });
   });

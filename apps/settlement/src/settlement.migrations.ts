@@ -403,5 +403,17 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await new SettlementLedgerPost1767300000000().up(q);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000];
+  /** `/metrics` (issue 18): escrow held and payouts pending, counted over open work only. */
+  class SettlementOpenWorkIndexes1767600000000 implements MigrationInterface {
+    name = 'SettlementOpenWorkIndexes1767600000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`CREATE INDEX lots_escrowed_idx ON ${s}.lots (currency) INCLUDE (price_minor) WHERE status = 'escrowed'`);
+      await q.query(`CREATE INDEX payouts_open_idx ON ${s}.payouts (status, currency) INCLUDE (amount_minor) WHERE status IN ('requested', 'held', 'instructed')`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP INDEX IF EXISTS ${s}.payouts_open_idx`);
+      await q.query(`DROP INDEX IF EXISTS ${s}.lots_escrowed_idx`);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000, SettlementOpenWorkIndexes1767600000000];
 }

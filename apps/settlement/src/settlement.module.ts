@@ -20,6 +20,7 @@ import { SettlementEventsConsumer } from './settlement/settlement-events.consume
 import { SETTLEMENT_SETTINGS, type SettlementSettings } from './settlement/settlement-settings.js';
 import { SettlementService } from './settlement/settlement.service.js';
 import { settlementMigrations } from './settlement.migrations.js';
+import { SettlementMetrics } from './settlement.metrics.js';
 
 /** Settlement: double-entry ledger, escrow per order, release on inspection, payouts, statements. */
 @Module({})
@@ -81,6 +82,7 @@ export class SettlementModule {
         { provide: SETTLEMENT_SETTINGS, useValue: settings },
         { provide: Ledger, useFactory: (db: ServiceDatabase) => new Ledger(db.dataSource, db.schema, limits), inject: [ServiceDatabase] },
         SettlementService,
+        SettlementMetrics,
         PayoutService,
         { provide: PAYOUT_DISPATCH, useValue: { intervalMs: config.MESHFAB_SETTLEMENT_PAYOUT_DISPATCH_MS, resendAfterMs: config.MESHFAB_SETTLEMENT_PAYOUT_RESEND_AFTER_MS } },
         PayoutDispatcher,

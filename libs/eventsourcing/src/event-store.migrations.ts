@@ -234,6 +234,16 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
       await q.query(`DROP TABLE IF EXISTS ${s}.rate_limit_buckets`);
     }
   }
+  /** The W3C trace context of the span that appended each event (trace-propagation.ts); NULL with tracing off. */
+  class EventTraceContext1767500000000 implements MigrationInterface {
+    name = 'EventTraceContext1767500000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.events ADD COLUMN trace_parent text`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.events DROP COLUMN IF EXISTS trace_parent`);
+    }
+  }
   return [
     EventStore1764150000000,
     RevokedTokens1764160000000,
@@ -243,5 +253,6 @@ export function eventStoreMigrations(schema: string): MigrationClass[] {
     SuspendedMembers1766910000000,
     InboxClaim1767000000000,
     RateLimitBuckets1767100000000,
+    EventTraceContext1767500000000,
   ];
 }

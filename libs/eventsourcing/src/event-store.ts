@@ -8,6 +8,7 @@ import { assertEventSize } from './event-size.js';
 import { ident, isUniqueViolation } from './sql.js';
 import type { EventMetadata, StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
+import { currentTraceparent } from './trace-propagation.js';
 
 /** An event to append: its type and data; id and time may be given (for idempotent imports, tests). */
 export interface NewEvent {
@@ -47,10 +48,11 @@ export interface EventRow {
   correlation_id: string;
   causation_id: string;
   occurred_at: Date;
+  trace_parent: string | null;
 }
 
 export const EVENT_COLUMNS =
-  'global_position, transaction_id::text AS transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at';
+  'global_position, transaction_id::text AS transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at, trace_parent';
 
 export function rowToEvent(row: EventRow, upcasters: Upcasters): StoredEvent {
   const { schemaVersion, data } = upcasters.upcast(row.type, row.schema_version, row.data);
@@ -65,6 +67,7 @@ export function rowToEvent(row: EventRow, upcasters: Upcasters): StoredEvent {
     causationId: row.causation_id,
     data,
     globalPosition: { transactionId: row.transaction_id, position: String(row.global_position) },
+    ...(row.trace_parent ? { traceparent: row.trace_parent } : {}),
   };
 }
 
@@ -116,9 +119,9 @@ export class EventStore {
         SELECT coalesce((SELECT stream_version FROM last), 0) AS version, (SELECT transaction_id FROM last) AS last_xid
       )
       INSERT INTO ${this.table}
-        (transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at)
+        (transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at, trace_parent)
       SELECT me.xid, (e.doc->>'eventId')::uuid, $1, current.version + e.ord, e.doc->>'type', (e.doc->>'schemaVersion')::int,
-             e.doc->'data', $3, $4, (e.doc->>'occurredAt')::timestamptz
+             e.doc->'data', $3, $4, (e.doc->>'occurredAt')::timestamptz, $6
       FROM me, current, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(doc, ord)
       WHERE ($5::int IS NULL OR current.version = $5::int) AND (current.last_xid IS NULL OR current.last_xid <= me.xid)
       ORDER BY e.ord
@@ -172,7 +175,8 @@ export class EventStore {
       };
     });
     const expected = options.expectedVersion === 'any' ? null : options.expectedVersion;
-    const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected];
+    const traceparent = currentTraceparent();
+    const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected, traceparent ?? null];
     let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
     try {
       // Inside a caller's transaction: its connection. Otherwise one round trip on the pool with a
@@ -208,6 +212,7 @@ export class EventStore {
       causationId: options.metadata.causationId,
       data: docs[i].data as Record<string, unknown>,
       globalPosition: { transactionId: row.transaction_id, position: String(row.global_position) },
+      ...(traceparent ? { traceparent } : {}),
     }));
     const transaction = options.manager?.queryRunner;
     if (transaction?.isTransactionActive) this.appendedIn.add(transaction);

@@ -17,3 +17,4 @@ export * from './service-database.js';
 export * from './service-database.module.js';
 export { ident, isUniqueViolation } from './sql.js';
 export * from './retention.js';
+export * from './trace-propagation.js';

@@ -12,6 +12,8 @@ export const START_OF_LOG: GlobalPosition = { transactionId: '0', position: '0' 
 /** An event as stored: the envelope plus its place in the service's global order. */
 export interface StoredEvent<TData = Record<string, unknown>> extends EventEnvelope<TData> {
   globalPosition: GlobalPosition;
+  /** The W3C trace context of the span that appended it (tracing on only; see trace-propagation.ts). Not part of the envelope. */
+  traceparent?: string;
 }
 
 /** Metadata every append carries: what started the chain and what caused these events. */

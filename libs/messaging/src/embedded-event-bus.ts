@@ -61,6 +61,6 @@ export class EmbeddedEventBus {
 }
 
 export function toEnvelope(event: StoredEvent): EventEnvelope {
-  const { globalPosition: _position, ...envelope } = event;
+  const { globalPosition: _position, traceparent: _trace, ...envelope } = event;
   return envelope;
 }

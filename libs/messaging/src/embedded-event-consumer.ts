@@ -47,7 +47,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
         subscriptionId: `embedded-consumer:${producer}`,
         pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
         handle: async (events) => {
-          if (this.delivery) return this.delivery.deliver(producer, events, (event) => this.dispatcher.dispatch(toEnvelope(event), source));
+          if (this.delivery) return this.delivery.deliver(producer, events, (event) => this.dispatcher.dispatch(toEnvelope(event), source, event.traceparent));
           const lanes = this.embedded.lanes ?? 4;
           const byLane = Array.from({ length: lanes }, () => [] as typeof events);
           for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
@@ -59,7 +59,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
               for (const event of lane) {
                 const gap = this.versions.problem(`${producer}/${event.streamId}`, event.streamVersion, true);
                 if (gap) throw this.dispatcher.streamOrderProblem(gap, source);
-                await this.dispatcher.dispatch(toEnvelope(event), source);
+                await this.dispatcher.dispatch(toEnvelope(event), source, event.traceparent);
                 this.versions.seen(`${producer}/${event.streamId}`, event.streamVersion);
               }
             }),

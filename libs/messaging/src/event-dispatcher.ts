@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { MessageHandler } from '@nestjs/microservices';
 import { contractProblems, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
-import type { ServiceDatabase } from '#libs/eventsourcing';
+import { consumeInTrace, type ServiceDatabase } from '#libs/eventsourcing';
 import { dependencyFailureOf, isTransientConflict } from '#libs/platform';
 import { EventContext } from './event-context.js';
 import { StreamOrderError, StreamVersions } from './stream-order.js';
@@ -134,7 +134,8 @@ export class EventDispatcher {
     dispatchers.set(`${database.schema}/${consumer}`, this);
   }
 
-  async dispatch(message: unknown, source: string): Promise<DispatchOutcome> {
+  /** `traceparent`: the trace context the event was appended in (its stored column, or its Kafka header). */
+  async dispatch(message: unknown, source: string, traceparent?: string): Promise<DispatchOutcome> {
     const found = this.handlerOf(message);
     if (found.kind === 'invalid') return this.reject(message, found.reason, 0, source);
     if (found.kind === 'ignored') return { kind: 'ignored' };
@@ -145,7 +146,7 @@ export class EventDispatcher {
       return this.reject(message, problem, 0, source);
     }
     // A consumer that parks checks its stream in the inbox's claim (one round trip with the duplicate check).
-    const attempted = await this.handleWithRetries(envelope, handler, source, true, this.parksStreams);
+    const attempted = await consumeInTrace(envelope, this.consumer, traceparent, () => this.handleWithRetries(envelope, handler, source, true, this.parksStreams));
     if (attempted.ok && attempted.parked) {
       await this.database.deadLetters.record({ ...this.letterOf(message, source), ...HELD, status: 'held' });
       return this.held(envelope, source);

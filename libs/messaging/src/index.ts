@@ -10,3 +10,4 @@ export * from './event-feed.js';
 export { ensureTopics, KafkaReachability, lostHistoryReports, type LostHistory } from './kafka-client.js';
 export { DEFAULT_MAX_REQUEST_BYTES } from './produce-requests.js';
 export * from './kafka-security.js';
+export { KafkaConsumerLag, type PartitionLag, type ConsumerLagSettings } from './kafka-consumer-lag.js';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
+import { traceparentOfHeaders } from '#libs/eventsourcing';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 import { countBootstrapped, readWholeFeed, type EventFeed } from './event-feed.js';
 import { createKafka, ensureTopics, findLostHistory, reportLostHistory, type KafkaReachability, type LostHistory } from './kafka-client.js';
@@ -198,7 +199,7 @@ export class KafkaEventConsumer extends EventConsumerServer {
     } catch {
       parsed = message.value?.toString('utf8') ?? null;
     }
-    await this.dispatcher.dispatch(parsed, source);
+    await this.dispatcher.dispatch(parsed, source, traceparentOfHeaders(message.headers));
   }
 
   /**

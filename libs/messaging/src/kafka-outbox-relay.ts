@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { QueryRunner } from 'typeorm';
 import { eventsTopic, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
-import { CatchUpSubscription, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES, type ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
+import { CatchUpSubscription, EVENT_ENVELOPE_ALLOWANCE_BYTES, MAX_EVENT_BYTES, traceHeaders, type ServiceDatabase, type StoredEvent } from '#libs/eventsourcing';
 import { toEnvelope } from './embedded-event-bus.js';
 import { createKafka, ensureTopics, topicMaxMessageBytes, type KafkaReachability } from './kafka-client.js';
 import type { KafkaSecurity } from './kafka-security.js';
@@ -218,7 +218,7 @@ export class KafkaOutboxRelay {
             type: e.type,
             key: e.streamId,
             value: JSON.stringify(envelope),
-            headers: { eventId: e.eventId, type: e.type, schemaVersion: String(e.schemaVersion), correlationId: e.correlationId },
+            headers: { eventId: e.eventId, type: e.type, schemaVersion: String(e.schemaVersion), correlationId: e.correlationId, ...traceHeaders(e.traceparent) },
           }));
         for (const request of requestsOf(messages, this.maxRequestBytes)) await this.publish(topic, request);
         this.acknowledged.clear();

@@ -16,6 +16,7 @@ import { createLogger, PINO_LOGGER } from './logging/logger.js';
 import { NestPinoLogger } from './logging/nest-pino-logger.js';
 import { RequestLogMiddleware } from './logging/request-log.middleware.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
+import { HttpTracingMiddleware } from './tracing/http-tracing.middleware.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { ObservabilityModule } from './observability.module.js';
@@ -65,7 +66,7 @@ export class PlatformModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     // WriteGate: refuses writes while PostgreSQL or Kafka is down (see there).
-    consumer.apply(CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware, RateLimitMiddleware, WriteGate).forRoutes('*');
+    consumer.apply(HttpTracingMiddleware, CorrelationIdMiddleware, RequestLogMiddleware, HttpMetricsMiddleware, RateLimitMiddleware, WriteGate).forRoutes('*');
   }
 }
 

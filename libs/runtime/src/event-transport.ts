@@ -6,6 +6,7 @@ import {
   dispatchTallies,
   EmbeddedEventBus,
   EmbeddedEventConsumer,
+  KafkaConsumerLag,
   KafkaEventConsumer,
   KafkaOutboxRelay,
   HttpEventFeed,
@@ -34,6 +35,8 @@ export type EventTransportSettings =
       retry?: Partial<RetryPolicy>;
       maxRequestBytes?: number;
       compression?: RelayCompression;
+      /** How long a reading of the brokers' consumer-group lag is reused for `/metrics` (default 10 s). */
+      consumerLagCacheMs?: number;
       /** Where the producers hosted elsewhere answer, and the token to read their event feeds with (see RuntimeConfig.serviceUrls). */
       feeds?: { urls: Partial<Record<string, string>>; token?: string };
     }
@@ -95,6 +98,7 @@ export async function connectEventTransport(
     const reachability = new KafkaReachability(settings.brokers, undefined, settings.security);
     health.register('kafka', () => reachability.check(), { critical: true, dependency: 'Kafka' });
     health.register('event-history', () => checkEventHistory(hosted, settings.namespace));
+    const consumerLag = exposeKafkaConsumerLag(app.get(MetricsService, { strict: false }), hosted, settings);
     const relays: KafkaOutboxRelay[] = [];
     for (const service of hosted) {
       const database = databaseOf(app, service);
@@ -135,6 +139,7 @@ export async function connectEventTransport(
       kind: 'kafka',
       stop: async () => {
         await Promise.all(relays.map((r) => r.stop()));
+        await consumerLag.close();
         await reachability.close();
       },
     };
@@ -204,6 +209,28 @@ async function checkEventHistory(hosted: readonly HostedService[], namespace?: s
         `reset the group's offsets to the earliest and restart, and it rebuilds them from the producer's event feed`,
     );
   }
+}
+
+/** `/metrics`: the brokers' lag of each consumer group hosted here, per topic and partition (cached, see KafkaConsumerLag). */
+function exposeKafkaConsumerLag(metrics: MetricsService, hosted: readonly HostedService[], settings: Extract<EventTransportSettings, { kind: 'kafka' }>): KafkaConsumerLag {
+  const lag = new KafkaConsumerLag({
+    brokers: settings.brokers,
+    security: settings.security,
+    namespace: settings.namespace,
+    groups: hosted.filter((h) => h.definition.consumes.length > 0).map((h) => ({ consumer: h.definition.name, producers: h.definition.consumes })),
+    cacheMs: settings.consumerLagCacheMs,
+  });
+  metrics.gauge({
+    name: 'meshfab_kafka_consumer_lag',
+    help: "Records of a producer's topic partition a consumer group hosted here has not committed yet (the broker's end offset minus the group's)",
+    labelNames: ['group', 'topic', 'partition'],
+    async collect() {
+      const lags = await lag.read();
+      this.reset();
+      for (const l of lags) this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+    },
+  });
+  return lag;
 }
 
 /** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */

@@ -16,6 +16,8 @@ import {
   PlatformModule,
   publishedKeySet,
   signingKeyFromPem,
+  startTracing,
+  tracingSettingsOf,
   type VerificationKeys,
 } from '#libs/platform';
 import { describeKafkaSecurity, type EmbeddedEventBus } from '#libs/messaging';
@@ -166,6 +168,9 @@ export async function startHost(
   const revocation = registryHere ? [] : hosted.map((h) => revokedTokensModule(h.definition.name, h.schema));
   // Budgets shared by every instance of this host, in the first hosted service's database (its own when alone).
   const rateLimit = config.MESHFAB_RATE_LIMIT_SCOPE === 'shared' && hosted[0] ? [sharedRateLimitModule(hosted[0].schema)] : [];
+  // OpenTelemetry (off unless OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or MESHFAB_TRACING is set).
+  const tracingSettings = tracingSettingsOf(env, name);
+  const tracing = tracingSettings ? startTracing(tracingSettings) : undefined;
   // abortOnError: false: a failure while Nest builds the modules (a refused database login, say) rejects
   // this call with its cause instead of Nest ending the process; runUntilSignal reports it and exits, and a
   // test that starts a host fails that test only.
@@ -180,7 +185,7 @@ export async function startHost(
     await SwaggerModule.loadPluginMetadata(openApiMetadata);
     configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
     options.mount?.(app);
-    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, consumerLagCacheMs: config.MESHFAB_METRICS_KAFKA_LAG_CACHE_MS, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
     // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
     // feed, which may wait on this one's (two services restarted after their topics lost records).
     await app.listen(config.PORT, '0.0.0.0');
@@ -190,6 +195,7 @@ export async function startHost(
     await transport?.stop().catch(() => undefined);
     await app.close().catch(() => undefined);
     await embeddedDb?.stop().catch(() => undefined);
+    await tracing?.stop();
     throw error;
   }
   const connected = transport;
@@ -214,6 +220,7 @@ export async function startHost(
     await connected.stop();
     await app.close();
     await embeddedDb?.stop();
+    await tracing?.stop();
   };
   return { app, url, transport: connected, stop };
 }

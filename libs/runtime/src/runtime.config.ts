@@ -66,6 +66,8 @@ export class RuntimeConfig extends PlatformConfig {
   @IsInt() @Min(1) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
   /** Readiness reports `event-backlog` failing while an outbox (Kafka) or a consumer (embedded) is more events behind than this; 0 = never. */
   @IsInt() @Min(0) MESHFAB_READY_MAX_BACKLOG: number = 0;
+  /** `meshfab_kafka_consumer_lag` asks the brokers at most once per this many ms; scrapes in between see the last reading. */
+  @IsInt() @Min(0) MESHFAB_METRICS_KAFKA_LAG_CACHE_MS: number = 10_000;
   /** How long getting a pooled connection may take before the request answers 503 (PostgreSQL down or saturated). */
   @IsInt() @Min(100) @Max(60_000) MESHFAB_DB_CONNECT_TIMEOUT_MS: number = DEFAULT_CONNECT_TIMEOUT_MS;
   /** How long one statement may run before PostgreSQL cancels it (the client gives up 5 s later). */

@@ -988,12 +988,16 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
 
 /** The brand's order with this SKU (each demo order has its own), for a resumed run. */
 async function findOrder(client: MeshfabClient, brandToken: string, sku: string): Promise<string | null> {
-  for (let page = 1; page <= 1000; page++) {
-    const list = await client.get<{ items: { orderId: string; sku: string }[]; total: number }>(`/orders?page=${page}&pageSize=100`, brandToken);
+  let cursor: string | null = null;
+  do {
+    const list: { items: { orderId: string; sku: string }[]; hasMore: boolean; nextCursor: string | null } = await client.get(
+      `/orders?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      brandToken,
+    );
     const found = list.items.find((i) => i.sku === sku);
     if (found) return found.orderId;
-    if (page * 100 >= list.total) return null;
-  }
+    cursor = list.hasMore ? list.nextCursor : null;
+  } while (cursor);
   return null;
 }
 

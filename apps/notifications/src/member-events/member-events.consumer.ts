@@ -41,6 +41,9 @@ export class MemberEventsConsumer {
   // inspection
   @OnEvent('notifications', 'InspectionPassed') inspectionPassed(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
   @OnEvent('notifications', 'InspectionFailed') inspectionFailed(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
+  @OnEvent('notifications', 'InspectionDisputed') inspectionDisputed(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
+  @OnEvent('notifications', 'InspectionDisputeResolved') disputeResolved(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
+  @OnEvent('notifications', 'InspectionResultFinal') resultFinal(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
   @OnEvent('notifications', 'InspectionSeverityChanged') severityChanged(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }
   // settlement
   @OnEvent('notifications', 'EscrowFunded') escrowFunded(@Payload() e: EventEnvelope, @Ctx() c: EventContext) { return this.record(e, c); }

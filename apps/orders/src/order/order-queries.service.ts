@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFound } from '#libs/domain';
 import { ident, ServiceDatabase } from '#libs/eventsourcing';
-import { assertOwnership, type Principal } from '#libs/platform';
+import { assertOwnership, toCursorPage, type CursorPage, type Principal } from '#libs/platform';
 import { BrandDisplayNames } from './brand-display-names.js';
 import { orderStreamId } from './order-commands.service.js';
 import type { OrderView } from './order-view.js';
@@ -72,7 +72,8 @@ export class OrderQueries {
     return work;
   }
 
-  async list(principal: Principal, query: { status?: string; page: number; pageSize: number; brandId?: string }): Promise<{ items: OrderListItem[]; page: number; pageSize: number; total: number }> {
+  /** Newest first, a page at a time (`after`: the key of the previous page's last order), with the filter's total. */
+  async list(principal: Principal, query: { status?: string; brandId?: string; limit: number; after?: string[] }): Promise<CursorPage<OrderListItem> & { total: number }> {
     const brandId = principal.role === 'operator' ? query.brandId : principal.sub;
     const where: string[] = [];
     const params: unknown[] = [];
@@ -80,28 +81,13 @@ export class OrderQueries {
     if (query.status !== undefined) where.push(`status = $${params.push(query.status)}`);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const [{ total }]: { total: number }[] = await this.db.dataSource.query(`SELECT count(*)::int AS total FROM ${this.table} ${filter}`, params);
-    const rows: { order_id: string; brand_id: string; status: string; sku: string; product_name: string; quantity: number; due_date: Date; submitted_at: Date; updated_at: Date }[] =
-      await this.db.dataSource.query(
-        `SELECT order_id, brand_id, status, sku, product_name, quantity, due_date, submitted_at, updated_at FROM ${this.table} ${filter}
-         ORDER BY submitted_at DESC, order_id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, query.pageSize, (query.page - 1) * query.pageSize],
-      );
-    return {
-      items: rows.map((r) => ({
-        orderId: r.order_id,
-        brandId: r.brand_id,
-        status: r.status,
-        sku: r.sku,
-        productName: r.product_name,
-        quantity: r.quantity,
-        dueDate: r.due_date.toISOString(),
-        submittedAt: r.submitted_at.toISOString(),
-        updatedAt: r.updated_at.toISOString(),
-      })),
-      page: query.page,
-      pageSize: query.pageSize,
-      total,
-    };
+    if (query.after) where.push(`(submitted_at < $${params.push(query.after[0])}::timestamptz OR (submitted_at = $${params.length}::timestamptz AND order_id > $${params.push(query.after[1])}))`);
+    const rows: (OrderSummaryRow & { sort_at: string })[] = await this.db.dataSource.query(
+      `SELECT order_id, brand_id, status, sku, product_name, quantity, due_date, submitted_at, updated_at, submitted_at::text AS sort_at FROM ${this.table}
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY submitted_at DESC, order_id LIMIT $${params.push(query.limit + 1)}`,
+      params,
+    );
+    return { ...toCursorPage(rows, query.limit, (r) => [r.sort_at, r.order_id], listItem), total };
   }
 
   /** Everything that happened to the order, across services, in order, with correlation and causation ids. */
@@ -119,3 +105,27 @@ export class OrderQueries {
     }));
   }
 }
+
+interface OrderSummaryRow {
+  order_id: string;
+  brand_id: string;
+  status: string;
+  sku: string;
+  product_name: string;
+  quantity: number;
+  due_date: Date;
+  submitted_at: Date;
+  updated_at: Date;
+}
+
+const listItem = (r: OrderSummaryRow): OrderListItem => ({
+  orderId: r.order_id,
+  brandId: r.brand_id,
+  status: r.status,
+  sku: r.sku,
+  productName: r.product_name,
+  quantity: r.quantity,
+  dueDate: r.due_date.toISOString(),
+  submittedAt: r.submitted_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});

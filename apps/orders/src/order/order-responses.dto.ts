@@ -24,9 +24,12 @@ export class OrderListItemDto {
 
 /** A page of orders, newest first. */
 export class OrderPageDto {
+  /** Newest first. */
   items!: OrderListItemDto[];
-  page!: number;
-  pageSize!: number;
+  /** More orders follow: ask again with `cursor=nextCursor`. */
+  hasMore!: boolean;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor!: string | null;
   /** Orders matching the filter, all pages together. */
   total!: number;
 }

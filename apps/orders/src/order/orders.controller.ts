@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { DomainError, ValidationFailed } from '#libs/domain';
 import { IdempotencyKeys, ServiceDatabase } from '#libs/eventsourcing';
-import { CurrentPrincipal, Roles, currentCorrelationId, type Principal } from '#libs/platform';
+import { CurrentPrincipal, decodeCursor, DEFAULT_PAGE_LIMIT, Roles, currentCorrelationId, type Principal } from '#libs/platform';
 import type { RouteStep } from './domain/route.js';
 import { OrderCommands } from './order-commands.service.js';
 import { OrderQueries } from './order-queries.service.js';
@@ -69,7 +69,7 @@ export class OrdersController {
   /** Lists orders, newest first: a brand its own, an operator all (or one brand's). */
   @Get()
   async list(@Query() query: ListOrdersQuery, @CurrentPrincipal() principal: Principal): Promise<OrderPageDto> {
-    return this.queries.list(principal, { status: query.status, page: query.page ?? 1, pageSize: query.pageSize ?? 20, brandId: query.brandId });
+    return this.queries.list(principal, { status: query.status, brandId: query.brandId, limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: decodeCursor(query.cursor, ['timestamp', 'id']) });
   }
 
   /** One order with its steps and lots: its brand or an operator. */

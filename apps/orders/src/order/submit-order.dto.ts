@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { CursorPageQueryDto } from '#libs/platform';
 
 /** The order body lives in libs/contracts: matching's quotes take the same body. */
 export { BudgetDto, RouteStepInputDto, SplitPolicyInputDto, StepInspectionDto, SubmitOrderDto } from '#libs/contracts';
@@ -10,10 +10,8 @@ export class CancelOrderDto {
 
 export const ORDER_STATUSES = ['submitted', 'planning', 'in_production', 'awaiting_funds', 'at_risk', 'completed', 'cancelled', 'failed', 'planning_failed'] as const;
 
-export class ListOrdersQuery {
+export class ListOrdersQuery extends CursorPageQueryDto {
   @IsOptional() @IsIn(ORDER_STATUSES) status?: (typeof ORDER_STATUSES)[number];
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000) page?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) pageSize?: number;
   /** Operators only: narrow to one brand. */
   @IsOptional() @IsString() @Length(1, 128) brandId?: string;
 }

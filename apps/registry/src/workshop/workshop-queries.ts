@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { NotFound, ValidationFailed } from '#libs/domain';
 import { ident } from '#libs/eventsourcing';
-import { canSee, type Principal } from '#libs/platform';
+import { canSee, decodeCursor, toCursorPage, type CursorPage, type Principal } from '#libs/platform';
 import { SCORE_FORMULA, scoreParts } from '../quality-record/domain/quality-score.js';
 import { RegistryStreams } from '../registry.context.js';
 import { addDays, daysBetween, isCalendarDate } from './domain/calendar.js';
@@ -95,10 +95,7 @@ export interface PrivateWorkshop extends Omit<PublicWorkshop, 'capabilities' | '
   })[];
 }
 
-export interface WorkshopSearchResult {
-  items: (PublicWorkshop & { freeHours?: number })[];
-  page: number;
-  pageSize: number;
+export interface WorkshopSearchResult extends CursorPage<PublicWorkshop & { freeHours?: number }> {
   total: number;
 }
 
@@ -201,8 +198,7 @@ export class WorkshopQueries {
    * `freeHoursFrom..freeHoursTo` (both included; one day when only `freeHoursFrom` is given).
    */
   async search(query: SearchWorkshopsQuery): Promise<WorkshopSearchResult> {
-    const pageSize = this.streams.settings.config.MESHFAB_REGISTRY_PAGE_SIZE;
-    const page = query.page ?? 1;
+    const limit = query.limit ?? this.streams.settings.config.MESHFAB_REGISTRY_PAGE_SIZE;
     const byCapacity = query.freeHoursFrom !== undefined || query.freeHoursTo !== undefined || query.minFreeHours !== undefined;
     let from: string | null = null;
     let to: string | null = null;
@@ -216,7 +212,10 @@ export class WorkshopQueries {
       if (to < from) throw new ValidationFailed('freeHoursTo', 'must not be before freeHoursFrom');
       if (daysBetween(from, to).length > MAX_SEARCH_DAYS) throw new ValidationFailed('freeHoursTo', `the range may span at most ${MAX_SEARCH_DAYS} days`);
     }
-    const params = [query.process ?? null, query.region ?? null, query.certification ?? null, from, to, query.minFreeHours ?? 0, pageSize, (page - 1) * pageSize];
+    // The cursor: the last workshop's sort key (free hours, or name) and id.
+    const after = decodeCursor(query.cursor, ['id', 'id']);
+    if (after && byCapacity && !/^\d{1,9}(\.\d{1,6})?$/.test(after[0])) throw new ValidationFailed('cursor', 'is not a cursor this search gave (pass nextCursor from the previous page as is)');
+    const params = [query.process ?? null, query.region ?? null, query.certification ?? null, from, to, query.minFreeHours ?? 0, limit + 1, after?.[0] ?? null, after?.[1] ?? null];
     const candidates = `
       SELECT w.* FROM ${this.s}.workshops w
        WHERE w.status = 'active'
@@ -235,22 +234,23 @@ export class WorkshopQueries {
          free AS (
            SELECT workshop_id,
                   sum(CASE WHEN kind = 'withdrawn' THEN 0 ELSE coalesce((exceptions ->> to_char(day, 'YYYY-MM-DD'))::numeric, hours_per_day) END) AS free_hours
-             FROM effective GROUP BY workshop_id)
-         SELECT c.*, f.free_hours, count(*) OVER () AS total
-           FROM candidates c JOIN free f ON f.workshop_id = c.workshop_id
-          WHERE f.free_hours >= $6 AND f.free_hours > 0
-          ORDER BY f.free_hours DESC, c.workshop_id
-          LIMIT $7 OFFSET $8`
-      : `SELECT c.*, NULL AS free_hours, count(*) OVER () AS total FROM (${candidates}) c
-          WHERE $4::date IS NULL AND $5::date IS NULL AND $6::numeric >= 0
-          ORDER BY c.name, c.workshop_id LIMIT $7 OFFSET $8`;
-    const rows: (WorkshopRow & { free_hours: string | null; total: string })[] = await this.streams.db.dataSource.query(sql, params);
+             FROM effective GROUP BY workshop_id),
+         matching AS (
+           SELECT c.*, f.free_hours, count(*) OVER () AS total
+             FROM candidates c JOIN free f ON f.workshop_id = c.workshop_id
+            WHERE f.free_hours >= $6 AND f.free_hours > 0)
+         SELECT m.*, m.free_hours::text AS sort_key FROM matching m
+          WHERE $8::text IS NULL OR m.free_hours < $8::numeric OR (m.free_hours = $8::numeric AND m.workshop_id > $9::text)
+          ORDER BY m.free_hours DESC, m.workshop_id
+          LIMIT $7`
+      : `SELECT m.*, m.name AS sort_key FROM (SELECT c.*, NULL AS free_hours, count(*) OVER () AS total FROM (${candidates}) c
+          WHERE $4::date IS NULL AND $5::date IS NULL AND $6::numeric >= 0) m
+          WHERE $8::text IS NULL OR (m.name COLLATE "C", m.workshop_id) > ($8::text COLLATE "C", $9::text)
+          ORDER BY m.name COLLATE "C", m.workshop_id LIMIT $7`;
+    const rows: (WorkshopRow & { free_hours: string | null; total: string; sort_key: string })[] = await this.streams.db.dataSource.query(sql, params);
     const quality = await this.quality(rows.map((r) => r.workshop_id));
-    return {
-      items: rows.map((r) => ({ ...this.toPublic(r, quality), ...(r.free_hours !== null ? { freeHours: Number(r.free_hours) } : {}) })),
-      page,
-      pageSize,
-      total: rows.length > 0 ? Number(rows[0].total) : 0,
-    };
+    const page = toCursorPage(rows, limit, (r) => [r.sort_key, r.workshop_id], (r) => ({ ...this.toPublic(r, quality), ...(r.free_hours !== null ? { freeHours: Number(r.free_hours) } : {}) }));
+    // The total counts the whole search: the window runs before the cursor's filter.
+    return { ...page, total: rows.length > 0 ? Number(rows[0].total) : 0 };
   }
 }

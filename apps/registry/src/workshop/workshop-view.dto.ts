@@ -14,9 +14,12 @@ export class WorkshopViewDto {
 
 /** A page of a workshop search. */
 export class WorkshopSearchPageDto {
+  /** By name; by free hours (most first) when searching capacity. */
   items!: WorkshopViewDto[];
-  page!: number;
-  pageSize!: number;
+  /** More workshops follow: ask again with `cursor=nextCursor`. */
+  hasMore!: boolean;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor!: string | null;
   /** Workshops matching the search, all pages together. */
   total!: number;
 }

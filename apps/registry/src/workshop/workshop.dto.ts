@@ -4,7 +4,6 @@ import {
   IsArray,
   IsDefined,
   IsIn,
-  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
@@ -17,6 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsPlainText, LocationDto, MoneyDto } from '#libs/contracts';
+import { CursorPageQueryDto } from '#libs/platform';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_MESSAGE = '$property must be a date written YYYY-MM-DD';
@@ -80,7 +80,7 @@ export class ReasonDto {
   @IsString() @Length(1, 500) reason!: string;
 }
 
-export class SearchWorkshopsQuery {
+export class SearchWorkshopsQuery extends CursorPageQueryDto {
   @IsOptional() @IsString() process?: string;
   @IsOptional() @IsString() region?: string;
   @IsOptional() @IsString() certification?: string;
@@ -88,5 +88,4 @@ export class SearchWorkshopsQuery {
   @IsOptional() @Matches(DATE, { message: DATE_MESSAGE }) freeHoursTo?: string;
   /** Total shared hours of `process` over freeHoursFrom..freeHoursTo (both included). */
   @IsOptional() @Type(() => Number) @IsNumber() @Min(0) minFreeHours?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000) page?: number;
 }

@@ -25,6 +25,11 @@ export class FundingIntentDto {
 }
 
 /** A brand's funding intents, newest first. */
-export class FundingIntentListDto {
-  intents!: FundingIntentDto[];
+export class FundingIntentPageDto {
+  /** Newest first. */
+  items!: FundingIntentDto[];
+  /** More intents follow: ask again with `cursor=nextCursor`. */
+  hasMore!: boolean;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor!: string | null;
 }

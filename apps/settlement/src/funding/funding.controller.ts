@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { DomainError } from '#libs/domain';
-import { ApiIdempotencyKey, CurrentPrincipal, Public, Roles, type Principal, type RawBodyRequest } from '#libs/platform';
+import { DomainError, ValidationFailed } from '#libs/domain';
+import { ApiIdempotencyKey, CurrentPrincipal, CursorPageQueryDto, decodeCursor, DEFAULT_PAGE_LIMIT, Public, Roles, type Principal, type RawBodyRequest } from '#libs/platform';
 import { idempotencyKey, markReplay } from '../idempotent-request.js';
-import { FundingIntentDto, FundingIntentListDto } from './funding-responses.dto.js';
+import { FundingIntentDto, FundingIntentPageDto } from './funding-responses.dto.js';
 import { CreateFundingIntentDto, FundingIntentsQueryDto, RejectManualCreditDto, RequestManualCreditDto } from './funding.dto.js';
 import { FundingService } from './funding.service.js';
 
@@ -34,8 +34,8 @@ export class FundingController {
   /** Lists funding intents, newest first: a brand its own, an operator all (or one brand's). */
   @Get('funding-intents')
   @Roles('brand', 'operator')
-  async intents(@CurrentPrincipal() principal: Principal, @Query() query: FundingIntentsQueryDto): Promise<FundingIntentListDto> {
-    return { intents: await this.funding.listIntents(principal.role === 'brand' ? principal.sub : query.brandId) };
+  async intents(@CurrentPrincipal() principal: Principal, @Query() query: FundingIntentsQueryDto): Promise<FundingIntentPageDto> {
+    return this.funding.listIntents(principal.role === 'brand' ? principal.sub : query.brandId, { limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: decodeCursor(query.cursor, ['timestamp', 'id']) });
   }
 
   /** One funding intent with the payments received for it. */
@@ -75,8 +75,10 @@ export class FundingController {
   /** Confirmed money whose reference names no intent: credited to no one until the operator resolves it. */
   @Get('unmatched-payments')
   @Roles('operator')
-  async unmatched() {
-    return { payments: await this.funding.unmatchedPayments() };
+  async unmatched(@Query() query: CursorPageQueryDto) {
+    const after = decodeCursor(query.cursor, ['id'])?.[0];
+    if (after !== undefined && !/^\d{1,18}$/.test(after)) throw new ValidationFailed('cursor', 'is not a cursor this list gave (pass nextCursor from the previous page as is)');
+    return this.funding.unmatchedPayments({ limit: query.limit ?? DEFAULT_PAGE_LIMIT, after });
   }
 
   @Post('manual-credits')
@@ -97,8 +99,8 @@ export class FundingController {
 
   @Get('manual-credits')
   @Roles('operator')
-  async manualCredits() {
-    return { manualCredits: await this.funding.manualCredits() };
+  async manualCredits(@Query() query: CursorPageQueryDto) {
+    return this.funding.manualCredits({ limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: decodeCursor(query.cursor, ['timestamp', 'id']) });
   }
 
   /** A second operator (another principal id than the requester's) approves: the credit is posted once. */

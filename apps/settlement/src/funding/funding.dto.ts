@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsDefined, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { PositiveMoneyDto } from '../settlement/settlement.dto.js';
+import { CursorPageQueryDto } from '#libs/platform';
 
 export class CreateFundingIntentDto {
   @IsDefined()
@@ -9,7 +10,7 @@ export class CreateFundingIntentDto {
   amount!: PositiveMoneyDto;
 }
 
-export class FundingIntentsQueryDto {
+export class FundingIntentsQueryDto extends CursorPageQueryDto {
   /** Operators only: the brand whose intents to list (all brands when omitted). */
   @IsOptional()
   @IsString()

@@ -72,8 +72,34 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
       expect((await call('GET', `/settlement/funding-intents/${created.body.intentId}`, { as: brandA })).status).toBe(200);
       expect((await call('GET', `/settlement/funding-intents/${created.body.intentId}`, { as: brandB })).status).toBe(404);
       expect((await call('GET', `/settlement/funding-intents/${created.body.intentId}`, { as: 'op-1' })).status).toBe(200);
-      expect((await call('GET', '/settlement/funding-intents', { as: brandB })).body.intents).toEqual([]);
-      expect((await call('GET', '/settlement/funding-intents', { as: brandA })).body.intents.map((i: any) => i.intentId)).toContain(created.body.intentId);
+      expect((await call('GET', '/settlement/funding-intents', { as: brandB })).body.items).toEqual([]);
+      expect((await call('GET', '/settlement/funding-intents', { as: brandA })).body.items.map((i: any) => i.intentId)).toContain(created.body.intentId);
+    });
+
+    it('pages the lists of intents, unmatched payments and manual credits with a cursor, newest first', async () => {
+      await intentOf(brandA, 1_001);
+      await intentOf(brandA, 1_002);
+      await webhook(payment(id('tx-page-1'), 'MF-0000-0000-0001', 101));
+      await webhook(payment(id('tx-page-2'), 'MF-0000-0000-0002', 102));
+      for (const [path, as] of [
+        ['/settlement/funding-intents', brandA],
+        ['/settlement/funding-intents', 'op-1'],
+        ['/settlement/unmatched-payments', 'op-1'],
+        ['/settlement/manual-credits', 'op-1'],
+      ] as const) {
+        const all = await call('GET', `${path}?limit=500`, { as });
+        expect([path, all.status, all.body.hasMore, all.body.nextCursor]).toEqual([path, 200, false, null]);
+        const paged: unknown[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { status: number; body: any } = await call('GET', `${path}?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as });
+          expect(page.status).toBe(200);
+          paged.push(...(page.body.items as unknown[]));
+          cursor = page.body.hasMore ? (page.body.nextCursor as string) : null;
+        } while (cursor);
+        expect([path, paged]).toEqual([path, all.body.items]);
+        expect((await call('GET', `${path}?cursor=forged`, { as })).body).toMatchObject({ error: 'validation_failed', details: { field: 'cursor' } });
+      }
     });
 
     it('refuses an intent over its cap with 422 at creation, storing nothing (not even the key)', async () => {
@@ -82,7 +108,7 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
       const key = randomUUID();
       const over = await call('POST', '/settlement/funding-intents', { as: brand, key, body: { amount: cny(CAP + 1) } });
       expect(over).toMatchObject({ status: 422, body: { error: 'amount_over_cap', details: { limit: 'MESHFAB_SETTLEMENT_MAX_FUNDING_INTENT_MINOR', limitMinor: CAP } } });
-      expect((await call('GET', '/settlement/funding-intents', { as: brand })).body.intents).toEqual([]);
+      expect((await call('GET', '/settlement/funding-intents', { as: brand })).body.items).toEqual([]);
       // The key was not spent on the refusal: the same key with an amount at the cap creates the intent.
       const atCap = await call('POST', '/settlement/funding-intents', { as: brand, key, body: { amount: cny(CAP) } });
       expect(atCap).toMatchObject({ status: 201, body: { brandId: brand, amount: cny(CAP), status: 'pending' } });
@@ -130,7 +156,7 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
       const answer = await webhook(payment(id('tx-unknown'), 'MF-0000-0000-0000', 12_345));
       expect(answer).toMatchObject({ status: 200, body: { outcome: 'unmatched' } });
       expect(await Promise.all([available(brandA), available(brandB)])).toEqual(before);
-      const unmatched = (await call('GET', '/settlement/unmatched-payments', { as: 'op-1' })).body.payments;
+      const unmatched = (await call('GET', '/settlement/unmatched-payments', { as: 'op-1' })).body.items;
       expect(unmatched).toEqual(expect.arrayContaining([expect.objectContaining({ transactionId: id('tx-unknown'), amount: cny(12_345), status: 'unmatched', brandId: null })]));
       // In another currency than the intent's: unmatched too.
       const intent = await intentOf(brandA, 1_000);
@@ -229,11 +255,11 @@ describe('money in: funding intents, webhooks, statements, manual credits', () =
 
   describe('manual credits over the cap', () => {
     it('are refused with 422 when requested, so none waits for an approval that could never post', async () => {
-      const before = (await call('GET', '/settlement/manual-credits', { as: 'op-1' })).body.manualCredits.length;
+      const before = (await call('GET', '/settlement/manual-credits?limit=500', { as: 'op-1' })).body.items.length;
       const key = randomUUID();
       const over = await call('POST', '/settlement/manual-credits', { as: 'op-1', key, body: { brandId: brandB, amount: cny(CAP + 1), reason: 'a booking too large to be one credit' } });
       expect(over).toMatchObject({ status: 422, body: { error: 'amount_over_cap', details: { limit: 'MESHFAB_SETTLEMENT_MAX_DEPOSIT_MINOR', limitMinor: CAP } } });
-      expect((await call('GET', '/settlement/manual-credits', { as: 'op-1' })).body.manualCredits).toHaveLength(before);
+      expect((await call('GET', '/settlement/manual-credits?limit=500', { as: 'op-1' })).body.items).toHaveLength(before);
       const atCap = await call('POST', '/settlement/manual-credits', { as: 'op-1', key, body: { brandId: brandB, amount: cny(CAP), reason: 'a booking exactly at the cap' } });
       expect(atCap).toMatchObject({ status: 201, body: { status: 'requested', amount: cny(CAP) } });
       // Rejected again at once: this test is about the request, not about crediting brand B a billion yuan.

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError, NotFound } from '#libs/domain';
 import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import { toCursorPage } from '#libs/platform';
 import { assertWithinCap } from '../ledger/domain/limits.js';
 import { minorFromDb, type Money } from '../ledger/domain/money.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -134,12 +135,15 @@ export class FundingService {
     });
   }
 
-  async listIntents(brandId: string | undefined) {
-    const rows: IntentRow[] = await this.db.dataSource.query(
-      `SELECT * FROM ${this.s}.funding_intents WHERE $1::text IS NULL OR brand_id = $1 ORDER BY created_at DESC, intent_id LIMIT 500`,
-      [brandId ?? null],
+  /** Newest first, a page at a time (`after`: the previous page's last intent's creation time and id). */
+  async listIntents(brandId: string | undefined, page: { limit: number; after?: string[] }) {
+    const rows: (IntentRow & { sort_at: string })[] = await this.db.dataSource.query(
+      `SELECT *, created_at::text AS sort_at FROM ${this.s}.funding_intents WHERE ($1::text IS NULL OR brand_id = $1)
+          AND ($2::timestamptz IS NULL OR created_at < $2::timestamptz OR (created_at = $2::timestamptz AND intent_id > $3::text))
+        ORDER BY created_at DESC, intent_id LIMIT $4`,
+      [brandId ?? null, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit + 1],
     );
-    return rows.map((r) => this.toIntent(r));
+    return toCursorPage(rows, page.limit, (r) => [r.sort_at, r.intent_id], (r) => this.toIntent(r));
   }
 
   /** The intent, for its brand or an operator (`brandId` undefined); anyone else gets the same 404 as a missing id. */
@@ -329,9 +333,13 @@ export class FundingService {
   }
 
   /** Confirmed money that names no intent (webhooks and statement lines): credited to no one, for the operator to resolve. */
-  async unmatchedPayments() {
-    const rows: ReceiptRow[] = await this.db.dataSource.query(`SELECT * FROM ${this.s}.payment_receipts WHERE status = 'unmatched' ORDER BY receipt_id DESC LIMIT 500`);
-    return rows.map((r) => this.toReceipt(r));
+  /** Newest first, a page at a time (`after`: the previous page's last receipt id). */
+  async unmatchedPayments(page: { limit: number; after?: string }) {
+    const rows: ReceiptRow[] = await this.db.dataSource.query(
+      `SELECT * FROM ${this.s}.payment_receipts WHERE status = 'unmatched' AND ($1::bigint IS NULL OR receipt_id < $1::bigint) ORDER BY receipt_id DESC LIMIT $2`,
+      [page.after ?? null, page.limit + 1],
+    );
+    return toCursorPage(rows, page.limit, (r) => [String(r.receipt_id)], (r) => this.toReceipt(r));
   }
 
   // ---------------------------------------------------------------- manual credits (four eyes)
@@ -391,9 +399,15 @@ export class FundingService {
     });
   }
 
-  async manualCredits() {
-    const rows: ManualCreditRow[] = await this.db.dataSource.query(`SELECT * FROM ${this.s}.manual_credits ORDER BY requested_at DESC LIMIT 500`);
-    return rows.map((r) => this.toManualCredit(r));
+  /** Newest first, a page at a time (`after`: the previous page's last credit's request time and id). */
+  async manualCredits(page: { limit: number; after?: string[] }) {
+    const rows: (ManualCreditRow & { sort_at: string })[] = await this.db.dataSource.query(
+      `SELECT *, requested_at::text AS sort_at FROM ${this.s}.manual_credits
+        WHERE $1::timestamptz IS NULL OR requested_at < $1::timestamptz OR (requested_at = $1::timestamptz AND credit_id > $2::text)
+        ORDER BY requested_at DESC, credit_id LIMIT $3`,
+      [page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit + 1],
+    );
+    return toCursorPage(rows, page.limit, (r) => [r.sort_at, r.credit_id], (r) => this.toManualCredit(r));
   }
 
   // ---------------------------------------------------------------- audit

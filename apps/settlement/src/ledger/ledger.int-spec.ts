@@ -140,7 +140,7 @@ describe('ledger on PostgreSQL', () => {
     const check = await ledger.trialBalance();
     expect(check.balanced).toBe(true);
     expect(check.totalsByCurrency).toEqual([{ currency: 'CNY', sumOfBalancesMinor: 0 }]);
-    const lines = await ledger.entriesOfMember('brand-r', 10, 0);
+    const lines = (await ledger.entriesOfMember('brand-r', { limit: 10 })).items;
     expect(lines.filter((l) => l.accountId === brand.id).map((l) => l.balanceAfterMinor)).toEqual([502, 2, 10_001]);
     expect(lines.filter((l) => l.accountId === escrow.id).map((l) => l.amountMinor)).toEqual([-9_999, 9_999]);
   });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/domain';
 import { ident } from '#libs/eventsourcing';
+import { toCursorPage, type CursorPage } from '#libs/platform';
 import { isPooled, isPooledAccountId, lockOrder, poolShard, SHARD_SEPARATOR, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
 import { assertBalanceCaps, assertLimits, assertWithinCap, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './domain/limits.js';
 import { minorFromDb, parseMinor, toJsonMinor, type MinorUnits } from './domain/money.js';
@@ -224,31 +225,31 @@ export class Ledger {
   }
 
   /** Transfers, newest first; touching `accountId` or belonging to `orderId` when given. */
-  async transfers(filter: { accountId?: string; orderId?: string; limit?: number; offset?: number } = {}): Promise<TransferView[]> {
-    const rows: { id: string; kind: string; currency: string; order_id: string | null; subtask_id: string | null; memo: string | null; created_at: Date; entries: { accountId: string; amount: string }[] }[] =
-      await this.dataSource.query(
-        `SELECT t.id, t.kind, t.currency, t.order_id, t.subtask_id, t.memo, t.created_at,
+  async transfers(filter: { accountId?: string; orderId?: string; limit?: number; after?: string } = {}): Promise<TransferView[]> {
+    return (await this.transferRows(filter)).map(transferView);
+  }
+
+  /** Newest first, a page at a time (`after`: the previous page's last transfer's sequence number). */
+  async transferPage(filter: { accountId?: string; limit: number; after?: string }): Promise<CursorPage<TransferView>> {
+    const rows = await this.transferRows({ ...filter, limit: filter.limit + 1 });
+    return toCursorPage(rows, filter.limit, (r) => [r.seq], transferView);
+  }
+
+  private async transferRows(filter: { accountId?: string; orderId?: string; limit?: number; after?: string }): Promise<TransferRow[]> {
+    return this.dataSource.query(
+        `SELECT t.id, t.kind, t.currency, t.order_id, t.subtask_id, t.memo, t.created_at, max(t.seq)::text AS seq,
                 json_agg(json_build_object('accountId', e.account_id, 'amount', e.amount::text) ORDER BY e.account_id COLLATE "C") AS entries
          FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id
          WHERE ($1::text IS NULL OR t.id IN (SELECT x.transfer_id FROM ${this.s}.entries x JOIN ${this.s}.accounts xa ON xa.id = x.account_id WHERE ${idOrShards(filter.accountId, 'x.account_id', 'xa.purpose', '$1')}))
            AND ($2::text IS NULL OR t.order_id = $2)
-         GROUP BY t.id ORDER BY max(t.seq) DESC LIMIT $3 OFFSET $4`,
-        [filter.accountId ?? null, filter.orderId ?? null, filter.limit ?? 100, filter.offset ?? 0],
+           AND ($4::bigint IS NULL OR t.seq < $4::bigint)
+         GROUP BY t.id ORDER BY max(t.seq) DESC LIMIT $3`,
+        [filter.accountId ?? null, filter.orderId ?? null, filter.limit ?? 100, filter.after ?? null],
       );
-    return rows.map((r) => ({
-      transferId: r.id,
-      kind: r.kind,
-      currency: r.currency,
-      orderId: r.order_id,
-      subtaskId: r.subtask_id,
-      memo: r.memo,
-      createdAt: r.created_at.toISOString(),
-      entries: r.entries.map((e) => ({ accountId: e.accountId, amountMinor: minorFromDb(e.amount) })),
-    }));
   }
 
   /** Ledger lines of the accounts of a member, newest first, with the running balance of each account. */
-  async entriesOfMember(memberId: string, limit: number, offset: number): Promise<{ entryId: number; transferId: string; kind: string; accountId: string; amountMinor: number; currency: string; balanceAfterMinor: number; createdAt: string }[]> {
+  async entriesOfMember(memberId: string, page: { limit: number; after?: string }): Promise<CursorPage<MemberEntry>> {
     const rows: { id: string; transfer_id: string; kind: string; account_id: string; amount: string; currency: string; balance_after: string; created_at: Date }[] =
       await this.dataSource.query(
         `SELECT * FROM (
@@ -257,10 +258,11 @@ export class Ledger {
            FROM ${this.s}.entries e JOIN ${this.s}.transfers t ON t.id = e.transfer_id
            JOIN ${this.s}.accounts a ON a.id = e.account_id
            WHERE a.member_id = $1) lines
-         ORDER BY id DESC LIMIT $2 OFFSET $3`,
-        [memberId, limit, offset],
+         WHERE $3::bigint IS NULL OR id < $3::bigint
+         ORDER BY id DESC LIMIT $2`,
+        [memberId, page.limit + 1, page.after ?? null],
       );
-    return rows.map((r) => ({
+    return toCursorPage(rows, page.limit, (r) => [String(r.id)], (r) => ({
       entryId: minorFromDb(r.id),
       transferId: r.transfer_id,
       kind: r.kind,
@@ -305,4 +307,39 @@ export class Ledger {
       transfers: counts[0].transfers,
     };
   }
+}
+
+interface TransferRow {
+  id: string;
+  kind: string;
+  currency: string;
+  order_id: string | null;
+  subtask_id: string | null;
+  memo: string | null;
+  created_at: Date;
+  seq: string;
+  entries: { accountId: string; amount: string }[];
+}
+
+const transferView = (r: TransferRow): TransferView => ({
+  transferId: r.id,
+  kind: r.kind,
+  currency: r.currency,
+  orderId: r.order_id,
+  subtaskId: r.subtask_id,
+  memo: r.memo,
+  createdAt: r.created_at.toISOString(),
+  entries: r.entries.map((e) => ({ accountId: e.accountId, amountMinor: minorFromDb(e.amount) })),
+});
+
+/** One ledger line of a member's accounts, with its account's balance after it. */
+export interface MemberEntry {
+  entryId: number;
+  transferId: string;
+  kind: string;
+  accountId: string;
+  amountMinor: number;
+  currency: string;
+  balanceAfterMinor: number;
+  createdAt: string;
 }

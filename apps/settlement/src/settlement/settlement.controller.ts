@@ -1,13 +1,12 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { DomainError, NotFound } from '#libs/domain';
-import { assertOwnership, CurrentPrincipal, Roles, type Principal } from '#libs/platform';
+import { DomainError, NotFound, ValidationFailed } from '#libs/domain';
+import { assertOwnership, CurrentPrincipal, CursorPageQueryDto, decodeCursor, DEFAULT_PAGE_LIMIT, Roles, type Principal } from '#libs/platform';
 import { FundingService } from '../funding/funding.service.js';
 import { Ledger } from '../ledger/ledger.js';
 import { PayoutService } from '../payouts/payout.service.js';
-import { PageQueryDto, TransfersQueryDto } from './settlement.dto.js';
+import { TransfersQueryDto } from './settlement.dto.js';
 import { SettlementService } from './settlement.service.js';
 
-const PAGE_SIZE = 100;
 
 @Controller('settlement')
 export class SettlementController {
@@ -51,10 +50,9 @@ export class SettlementController {
   }
 
   @Get('accounts/:memberId/entries')
-  async memberEntries(@CurrentPrincipal() principal: Principal, @Param('memberId') memberId: string, @Query() query: PageQueryDto) {
+  async memberEntries(@CurrentPrincipal() principal: Principal, @Param('memberId') memberId: string, @Query() query: CursorPageQueryDto) {
     assertOwnership(principal, memberId, 'account', memberId);
-    const page = query.page ?? 1;
-    return { memberId, page, pageSize: PAGE_SIZE, entries: await this.ledger.entriesOfMember(memberId, PAGE_SIZE, (page - 1) * PAGE_SIZE) };
+    return { memberId, ...(await this.ledger.entriesOfMember(memberId, { limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: sequenceCursor(query.cursor) })) };
   }
 
   @Get('orders/:orderId/statement')
@@ -69,8 +67,7 @@ export class SettlementController {
   @Get('ledger/transfers')
   @Roles('operator')
   async transfers(@Query() query: TransfersQueryDto) {
-    const page = query.page ?? 1;
-    return { page, pageSize: PAGE_SIZE, transfers: await this.ledger.transfers({ accountId: query.account, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }) };
+    return this.ledger.transferPage({ accountId: query.account, limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: sequenceCursor(query.cursor) });
   }
 
   /** Trial balance: per currency the balances sum to zero and every balance equals the sum of its entries. */
@@ -107,4 +104,11 @@ export class SettlementController {
     }
     return { memberId, role, totals: [...byCurrency.values()], accounts };
   }
+}
+
+/** The ledger's lists page by their append order (entries' id, transfers' seq): the cursor holds that number. */
+function sequenceCursor(cursor: string | undefined): string | undefined {
+  const key = decodeCursor(cursor, ['id']);
+  if (key && !/^\d{1,18}$/.test(key[0])) throw new ValidationFailed('cursor', 'is not a cursor this list gave (pass nextCursor from the previous page as is)');
+  return key?.[0];
 }

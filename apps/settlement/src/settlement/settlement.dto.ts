@@ -40,27 +40,11 @@ export class MarkPayoutPaidDto {
   bankReference?: string;
 }
 
-export class TransfersQueryDto {
+export class TransfersQueryDto extends CursorPageQueryDto {
   @IsOptional()
   @IsString()
   @Length(1, 300)
   account?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-}
-
-export class PageQueryDto {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
 }
 
 export class PayoutsQueryDto extends CursorPageQueryDto {

@@ -67,6 +67,57 @@ describe('noticesOf: who hears of an event and what each sees', () => {
     ]);
   });
 
+  const disputeFacts = { ...outcome, party: 'brand', disputedBy: 'b-1', originalOutcome: 'passed', originalInspectorId: 'insp-1', disputeWindowEndsAt: 'w' };
+
+  it('tells both parties of a dispute, each without the other, the disputing member id, the inspector or the evidence', () => {
+    const notices = noticesOf({ type: 'InspectionDisputed', data: { ...disputeFacts, reason: 'seams open', disputedAt: 'd', evidence: [{ kind: 'file', ref: 'f-1' }] } });
+    expect(notices.map((n) => [n.memberId, n.role, n.type])).toEqual([
+      ['w-1', 'workshop', 'InspectionDisputed'],
+      ['b-1', 'brand', 'InspectionDisputed'],
+    ]);
+    for (const n of notices) {
+      expect(n.data).toEqual({
+        inspectionLotId: 'il-1',
+        subtaskId: 'st-1',
+        orderId: 'o-1',
+        stepId: 'sew',
+        process: 'sewing',
+        lotSize: 100,
+        sampleSize: 20,
+        severity: 'normal',
+        inspectedAt: '2026-12-01T00:00:00Z',
+        party: 'brand',
+        reason: 'seams open',
+        originalOutcome: 'passed',
+        disputeWindowEndsAt: 'w',
+        disputedAt: 'd',
+        evidenceCount: 1,
+      });
+    }
+  });
+
+  it('tells both parties how a dispute was decided, naming neither inspector', () => {
+    const resolved = { ...disputeFacts, finalOutcome: 'failed', overturned: true, reinspectorId: 'insp-2', criticalDefects: 0, majorDefects: 4, minorDefects: 0, passedQuantity: 0, resolvedAt: 'r' };
+    const notices = noticesOf({ type: 'InspectionDisputeResolved', data: resolved });
+    expect(notices.map((n) => [n.memberId, n.role])).toEqual([
+      ['w-1', 'workshop'],
+      ['b-1', 'brand'],
+    ]);
+    for (const n of notices) {
+      expect(n.data).toMatchObject({ party: 'brand', originalOutcome: 'passed', finalOutcome: 'failed', overturned: true, majorDefects: 4, passedQuantity: 0, resolvedAt: 'r' });
+      for (const hidden of ['originalInspectorId', 'reinspectorId', 'inspectorId', 'disputedBy', 'brandId', 'workshopId']) expect(n.data).not.toHaveProperty(hidden);
+    }
+  });
+
+  it('tells both parties when a result became final, and the window to dispute it with the result', () => {
+    const final = noticesOf({ type: 'InspectionResultFinal', data: { ...outcome, outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false, passedQuantity: 100, finalAt: 'f' } });
+    expect(final.map((n) => n.memberId)).toEqual(['w-1', 'b-1']);
+    for (const n of final) expect(n.data).toMatchObject({ inspectionLotId: 'il-1', outcome: 'passed', finalBecause: 'dispute_window_closed', overturned: false, passedQuantity: 100, finalAt: 'f' });
+    for (const n of final) expect(n.data).not.toHaveProperty('inspectorId');
+    const passed = noticesOf({ type: 'InspectionPassed', data: { ...outcome, passedQuantity: 100, disputeWindowEndsAt: 'w' } });
+    for (const n of passed) expect(n.data).toMatchObject({ disputeWindowEndsAt: 'w' });
+  });
+
   it("keeps a brand's money events to the brand", () => {
     const notices = noticesOf({ type: 'FundsShort', data: { orderId: 'o-1', subtaskId: 'st-1', brandId: 'b-1', required: money(9), available: money(1) } });
     expect(notices).toEqual([{ memberId: 'b-1', role: 'brand', type: 'FundsShort', data: { orderId: 'o-1', subtaskId: 'st-1', required: money(9), available: money(1) } }]);

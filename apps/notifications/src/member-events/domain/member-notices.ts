@@ -3,7 +3,11 @@
  * A workshop hears of its own lots (offers, expiries, cancellations, releases to start, funding,
  * inspection results, payments) without the brand's identity; a brand hears of its own orders (plan,
  * at-risk lots, inspection, completion, money) without which workshop holds a lot or what it nets.
- * Nobody sees who inspected a lot (inspectors stay independent of the parties they judge).
+ * Nobody sees who inspected a lot (inspectors stay independent of the parties they judge): results,
+ * disputes and their decisions name neither inspector nor re-inspector, nor the disputing member's id (its
+ * `party` says which side disputed) nor the evidence files (their count only; each party reads its own
+ * through the inspection API). Inspector assignment and evidence uploads are inspection's own events, not
+ * published: only the inspector is concerned, and inspectors get no notifications.
  */
 
 export type MemberRole = 'brand' | 'workshop';
@@ -54,6 +58,11 @@ const LOT = ['subtaskId', 'orderId', 'stepId', 'process', 'quantity'] as const;
 const PLANNED_LOT = ['subtaskId', 'stepId', 'quantity', 'plannedStart', 'plannedEnd', 'price'] as const;
 const OUTCOME = ['inspectionLotId', 'subtaskId', 'orderId', 'stepId', 'process', 'lotSize', 'sampleSize', 'sampled', 'codeLetter', 'severity', 'reworkRound', 'inspectedAt'] as const;
 const DEFECTS = ['criticalDefects', 'majorDefects', 'minorDefects'] as const;
+const DISPUTE = ['party', 'originalOutcome', 'disputeWindowEndsAt'] as const;
+
+/** The same notice to the lot's workshop and its brand (both parties of an inspection). */
+const toBothParties = (type: string, fields: readonly string[], extra: (d: Data) => Data = () => ({})): Mapper => (d) =>
+  [toWorkshop(type, fields)(d), toBrand(type, fields)(d)].map((n) => ({ ...n, data: { ...n.data, ...extra(d) } }));
 
 const plannedLots = (data: Data): Data[] => ((data.lots as Data[] | undefined) ?? []).map((l) => pick(l, PLANNED_LOT));
 
@@ -80,11 +89,13 @@ const MAPPERS: Record<string, Mapper> = {
   OrderCancelled: (d) => [toBrand('OrderCancelled', ['orderId', 'reason', 'cancelledAt'])(d)],
   OrderFailed: (d) => [toBrand('OrderFailed', ['orderId', 'reason', 'failedAt'])(d)],
   // inspection
-  InspectionPassed: (d) => [
-    toWorkshop('InspectionPassed', [...OUTCOME, 'passedQuantity', ...DEFECTS])(d),
-    toBrand('InspectionPassed', [...OUTCOME, 'passedQuantity', ...DEFECTS])(d),
-  ],
-  InspectionFailed: (d) => [toWorkshop('InspectionFailed', [...OUTCOME, ...DEFECTS, 'disposition'])(d), toBrand('InspectionFailed', [...OUTCOME, ...DEFECTS, 'disposition'])(d)],
+  InspectionPassed: toBothParties('InspectionPassed', [...OUTCOME, 'passedQuantity', ...DEFECTS, 'disputeWindowEndsAt']),
+  InspectionFailed: toBothParties('InspectionFailed', [...OUTCOME, ...DEFECTS, 'disposition', 'disputeWindowEndsAt']),
+  InspectionDisputed: toBothParties('InspectionDisputed', [...OUTCOME, ...DISPUTE, 'reason', 'disputedAt'], (d) =>
+    Array.isArray(d.evidence) ? { evidenceCount: d.evidence.length } : {},
+  ),
+  InspectionDisputeResolved: toBothParties('InspectionDisputeResolved', [...OUTCOME, ...DISPUTE, 'finalOutcome', 'overturned', ...DEFECTS, 'passedQuantity', 'resolvedAt']),
+  InspectionResultFinal: toBothParties('InspectionResultFinal', [...OUTCOME, 'outcome', 'finalBecause', 'overturned', 'passedQuantity', 'finalAt']),
   InspectionSeverityChanged: (d) => [toWorkshop('InspectionSeverityChanged', ['process', 'from', 'to', 'reason', 'changedAt'])(d)],
   // settlement
   EscrowFunded: (d, lot) => {
@@ -124,6 +135,9 @@ export const SUBSCRIBABLE: Record<MemberRole, readonly string[]> = {
     'PaymentReleased',
     'InspectionPassed',
     'InspectionFailed',
+    'InspectionDisputed',
+    'InspectionDisputeResolved',
+    'InspectionResultFinal',
     'InspectionSeverityChanged',
     'WorkshopSuspended',
     'WorkshopReinstated',
@@ -140,6 +154,9 @@ export const SUBSCRIBABLE: Record<MemberRole, readonly string[]> = {
     'OrderFailed',
     'InspectionPassed',
     'InspectionFailed',
+    'InspectionDisputed',
+    'InspectionDisputeResolved',
+    'InspectionResultFinal',
     'EscrowFunded',
     'EscrowRefunded',
     'FundsShort',
