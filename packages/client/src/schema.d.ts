@@ -2072,9 +2072,12 @@ export interface components {
             updatedAt?: string;
         };
         WorkshopSearchPageDto: {
+            /** @description By name; by free hours (most first) when searching capacity. */
             items: components["schemas"]["WorkshopViewDto"][];
-            page: number;
-            pageSize: number;
+            /** @description More workshops follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
             /** @description Workshops matching the search, all pages together. */
             total: number;
         };
@@ -2196,9 +2199,12 @@ export interface components {
             updatedAt: string;
         };
         OrderPageDto: {
+            /** @description Newest first. */
             items: components["schemas"]["OrderListItemDto"][];
-            page: number;
-            pageSize: number;
+            /** @description More orders follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
             /** @description Orders matching the filter, all pages together. */
             total: number;
         };
@@ -2257,7 +2263,7 @@ export interface components {
             orderId: string;
             brandId: string;
             /** @enum {string} */
-            status: "failed" | "submitted" | "planning" | "in_production" | "completed" | "cancelled" | "planning_failed" | "awaiting_funds" | "at_risk";
+            status: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
             sku: string;
             productName: string;
             designFiles: string[];
@@ -2670,8 +2676,13 @@ export interface components {
             /** @description How to pay, in words. */
             instructions: string;
         };
-        FundingIntentListDto: {
-            intents: components["schemas"]["FundingIntentDto"][];
+        FundingIntentPageDto: {
+            /** @description Newest first. */
+            items: components["schemas"]["FundingIntentDto"][];
+            /** @description More intents follow: ask again with `cursor=nextCursor`. */
+            hasMore: boolean;
+            /** @description The cursor of the next page; null on the last one. */
+            nextCursor: string | null;
         };
         RequestManualCreditDto: {
             brandId: string;
@@ -4039,7 +4050,10 @@ export interface operations {
                 freeHoursTo?: string;
                 /** @description Total shared hours of `process` over freeHoursFrom..freeHoursTo (both included). */
                 minFreeHours?: number;
-                page?: number;
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5485,11 +5499,13 @@ export interface operations {
     OrdersController_list: {
         parameters: {
             query?: {
-                status?: "failed" | "submitted" | "planning" | "in_production" | "completed" | "cancelled" | "planning_failed" | "awaiting_funds" | "at_risk";
-                page?: number;
-                pageSize?: number;
+                status?: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
                 /** @description Operators only: narrow to one brand. */
                 brandId?: string;
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -8594,7 +8610,10 @@ export interface operations {
     SettlementController_memberEntries: {
         parameters: {
             query?: {
-                page?: number;
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
             };
             header?: never;
             path: {
@@ -8724,8 +8743,11 @@ export interface operations {
     SettlementController_transfers: {
         parameters: {
             query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
                 account?: string;
-                page?: number;
             };
             header?: never;
             path?: never;
@@ -8897,6 +8919,10 @@ export interface operations {
     FundingController_intents: {
         parameters: {
             query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
                 /** @description Operators only: the brand whose intents to list (all brands when omitted). */
                 brandId?: string;
             };
@@ -8911,7 +8937,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FundingIntentListDto"];
+                    "application/json": components["schemas"]["FundingIntentPageDto"];
                 };
             };
             /** @description The request is malformed or a field is invalid (`details` names it). */
@@ -9337,7 +9363,12 @@ export interface operations {
     };
     FundingController_unmatched: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9349,6 +9380,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {
@@ -9390,7 +9430,12 @@ export interface operations {
     };
     FundingController_manualCredits: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `nextCursor` of the previous page, as is; omit for the first page. */
+                cursor?: string;
+                /** @description Items per page, 1-500 (default 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9402,6 +9447,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is malformed or a field is invalid (`details` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description No bearer token, or an invalid, expired or revoked one. */
             401: {
