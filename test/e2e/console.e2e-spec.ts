@@ -112,12 +112,23 @@ describe('the console in a real browser', () => {
     await page.close();
   });
 
-  it('shows a brand its own orders, each with its timeline and a Gantt chart of its plan', async () => {
+  it('shows a brand its quotes and its own orders, each with its timeline and a Gantt chart of its plan', async () => {
     // The brand with the most orders of the run (some have none).
     const brands = await Promise.all(members.filter((m) => m.role === 'brand').map(async (b) => ({ b, orders: await api('/orders?limit=50', b.token) })));
     const { b: brand, orders } = brands.sort((x, y) => y.orders.items.length - x.orders.items.length)[0];
     expect(orders.items.length).toBeGreaterThan(0);
     const figures = await api('/analytics/figures', brand.token);
+    // An instant quote (nothing booked): each of its options is a row of the quotes table, at the API's total.
+    const quote = await client.post<Json>('/quotes', brand.token, {
+      sku: 'TEE-QUOTE',
+      productName: 'Quoted T-shirt',
+      quantity: 80,
+      unit: 'pcs',
+      dueDate: new Date(Date.now() + 40 * 86_400_000).toISOString(),
+      delivery: { lat: 30.27, lng: 120.15, city: 'Hangzhou' },
+      route: [{ stepId: 'cut', process: 'cutting', workContentHoursPerUnit: 0.05, inspection: { level: 'II', aql: 2.5 } }],
+    });
+    expect(quote.options.length).toBeGreaterThan(0);
     const page = await signIn(brand.token);
     await page.waitForSelector('.orders > li > button');
     await page.waitForSelector('[data-figure="orders-submitted"]');
@@ -125,6 +136,12 @@ describe('the console in a real browser', () => {
     expect(await figureText(page, 'orders-completed')).toBe(String(figures.orders.completed));
     expect(await figureText(page, 'lead-time-p50')).toBe(hours(figures.leadTime.p50Hours));
     expect(await page.$$eval('.orders > li', (items) => items.length)).toBe(orders.items.length);
+    await page.waitForSelector('#quotes-table tbody tr');
+    for (const option of quote.options) {
+      const cells = await page.$$eval(`#quotes-table tbody tr[data-id="${quote.quoteId}:${option.kind}"] > *`, (row: { textContent: string | null }[]) => row.map((c) => c.textContent));
+      const total = `${(option.totals.totalMinor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${option.totals.currency}`;
+      expect(cells.slice(1, 3)).toEqual([quote.status, total]);
+    }
     const first = orders.items[0];
     const plan = await api(`/matching/orders/${first.orderId}/plan`, brand.token);
     const timeline = await api(`/orders/${first.orderId}/events`, brand.token);

@@ -1,6 +1,6 @@
-// A brand's console: its figures, its orders with their timelines and plans.
+// A brand's console: its figures, its quotes, its orders with their timelines and plans.
 import { DefectTables, KeyFigures, MoneyFlows } from './operator.js';
-import { day, Gantt, html, Section, Status, Table, useApi, useState, when } from './ui.js';
+import { day, Gantt, html, money, Section, Status, Table, useApi, useState, when } from './ui.js';
 
 function OrderDetail({ api, order }) {
   const timeline = useApi(api, `/orders/${encodeURIComponent(order.orderId)}/events`);
@@ -20,6 +20,38 @@ function OrderDetail({ api, order }) {
   </div>`;
 }
 
+/**
+ * The brand's instant quotes (POST /quotes), newest first: one row per option with its total, platform fee and
+ * delivery date, the quote's status, confidence and validity (`data-id`: quote id and option, for the test).
+ */
+function Quotes({ api }) {
+  const quotes = useApi(api, '/quotes?limit=20');
+  const rows = (quotes.data ?? []).flatMap((q) =>
+    q.options.map((o) => ({
+      id: `${q.quoteId}:${o.kind}`,
+      cells: [
+        `${q.quoteId.slice(0, 8)} · ${o.kind}`,
+        q.status,
+        money(o.totals.totalMinor, o.totals.currency),
+        money(o.totals.platformFeeMinor, o.totals.currency),
+        day(o.deliveryDate),
+        q.confidence.level,
+        q.hold && q.hold.option === o.kind ? `held until ${when(q.hold.until)}` : '–',
+        when(q.validUntil),
+      ],
+    })),
+  );
+  return html`<${Status} state=${quotes} empty=${quotes.data && rows.length === 0 ? 'No quotes yet: POST /quotes with an order body prices it before you commit.' : null}>
+    <${Table}
+      id="quotes-table"
+      caption="Quotes and their options"
+      columns=${['Quote · option', 'Status', 'Total', 'Platform fee', 'Delivery', 'Confidence', 'Hold', 'Valid until']}
+      rowIds=${rows.map((r) => r.id)}
+      rows=${rows.map((r) => r.cells)}
+    />
+  </${Status}>`;
+}
+
 export function BrandConsole({ api }) {
   const figures = useApi(api, '/analytics/figures');
   const orders = useApi(api, '/orders?limit=50');
@@ -29,6 +61,9 @@ export function BrandConsole({ api }) {
   return html`
     <${Section} id="brand-figures" title="Your orders at a glance">
       <${Status} state=${figures}>${f && html`<${KeyFigures} figures=${f} />`}</${Status}>
+    </${Section}>
+    <${Section} id="brand-quotes" title="Your quotes">
+      <${Quotes} api=${api} />
     </${Section}>
     <${Section} id="brand-orders" title="Your orders">
       <${Status} state=${orders} empty=${orders.data && items.length === 0 ? 'No orders yet.' : null}>
