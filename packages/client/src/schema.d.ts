@@ -2263,7 +2263,7 @@ export interface components {
             orderId: string;
             brandId: string;
             /** @enum {string} */
-            status: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
+            status: "failed" | "submitted" | "planning" | "in_production" | "completed" | "cancelled" | "planning_failed" | "awaiting_funds" | "at_risk";
             sku: string;
             productName: string;
             designFiles: string[];
@@ -5499,7 +5499,7 @@ export interface operations {
     OrdersController_list: {
         parameters: {
             query?: {
-                status?: "failed" | "submitted" | "planning" | "in_production" | "awaiting_funds" | "at_risk" | "completed" | "cancelled" | "planning_failed";
+                status?: "failed" | "submitted" | "planning" | "in_production" | "completed" | "cancelled" | "planning_failed" | "awaiting_funds" | "at_risk";
                 /** @description Operators only: narrow to one brand. */
                 brandId?: string;
                 /** @description `nextCursor` of the previous page, as is; omit for the first page. */
