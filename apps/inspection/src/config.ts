@@ -8,7 +8,6 @@ const s3Wanted = (config: InspectionConfig): boolean =>
     config.MESHFAB_INSPECTION_EVIDENCE_S3_ACCESS_KEY_ID,
     config.MESHFAB_INSPECTION_EVIDENCE_S3_SECRET_ACCESS_KEY,
   ].some((value) => value !== undefined);
-const REQUIRED_WITH_S3 = { message: 'is required when any of MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT, _BUCKET, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY is set' };
 
 /** The inspection service's settings, read from `ServiceModuleOptions.env` with `loadConfig` at start-up. */
 export class InspectionConfig {
@@ -71,13 +70,13 @@ export class InspectionConfig {
    * Setting any of ENDPOINT, BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY requires all four.
    */
   @ValidateIf(s3Wanted)
-  @IsDefined(REQUIRED_WITH_S3)
+  @IsDefined()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'must be an http(s) URL' })
   MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT?: string;
 
   /** The bucket (created beforehand; the service never creates one). */
   @ValidateIf(s3Wanted)
-  @IsDefined(REQUIRED_WITH_S3)
+  @IsDefined()
   @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)' })
   MESHFAB_INSPECTION_EVIDENCE_S3_BUCKET?: string;
 
@@ -87,14 +86,14 @@ export class InspectionConfig {
   MESHFAB_INSPECTION_EVIDENCE_S3_REGION: string = 'us-east-1';
 
   @ValidateIf(s3Wanted)
-  @IsDefined(REQUIRED_WITH_S3)
+  @IsDefined()
   @IsString()
   @Matches(/^\S+$/, { message: 'must not contain spaces' })
   MESHFAB_INSPECTION_EVIDENCE_S3_ACCESS_KEY_ID?: string;
 
   /** Never logged nor echoed in configuration errors. */
   @ValidateIf(s3Wanted)
-  @IsDefined(REQUIRED_WITH_S3)
+  @IsDefined()
   @IsString()
   @Matches(/^\S+$/, { message: 'must not contain spaces' })
   MESHFAB_INSPECTION_EVIDENCE_S3_SECRET_ACCESS_KEY?: string;

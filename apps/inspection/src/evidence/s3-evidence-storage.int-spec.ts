@@ -19,6 +19,7 @@ import { dropSchema, testDatabaseUrl, testPublicKeys, testSigning, testTokens, u
 import { InspectionConfig } from '../config.js';
 import { inspectionLotIdFor, inspectionLotStreamId } from '../inspection-lot/inspection-lots.service.js';
 import { InspectionModule } from '../inspection.module.js';
+import { PostgresEvidenceStorage } from './evidence-storage.js';
 import { evidenceObjectKey } from './s3-evidence-storage.js';
 import { S3ObjectStore, type S3Settings } from './s3-object-store.js';
 
@@ -223,6 +224,24 @@ describe('evidence in an S3-compatible store (HTTP, real PostgreSQL, s3rver)', (
     const missing = await call('GET', `/inspection/lots/${lotId}/evidence/${stored.body.fileId as string}`);
     expect(missing.status).toBe(502);
     expect(missing.body).toMatchObject({ error: 'evidence_content_missing', details: { fileId: stored.body.fileId, sha256: stored.body.sha256 } });
+  });
+
+  it('serves files stored in PostgreSQL before S3 was configured; PostgreSQL storage names S3 for a file it does not hold', async () => {
+    const lotId = await openLot();
+    const old = Buffer.from('a report from before the move to S3');
+    const sha256 = createHash('sha256').update(old).digest('hex');
+    await inspection.dataSource.query(
+      `INSERT INTO ${schema}.evidence_files (file_id, lot_id, sha256, size_bytes, content_type, file_name, kind, uploaded_by, uploaded_at, content)
+       VALUES ('ev_old', $1, $2, $3, 'text/plain', 'old.txt', 'report', 'brand-1', now(), $4)`,
+      [lotId, sha256, old.length, old],
+    );
+    const served = await call('GET', `/inspection/lots/${lotId}/evidence/ev_old`);
+    expect([served.status, served.text]).toEqual([200, old.toString()]);
+
+    const inS3 = await upload(lotId, Buffer.from('a photo kept in S3'));
+    const postgresOnly = new PostgresEvidenceStorage(schema);
+    await expect(postgresOnly.get(lotId, inS3.body.fileId as string, inspection.dataSource.manager)).rejects.toThrow(/not configured \(MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT\)/);
+    expect((await postgresOnly.get(lotId, 'ev_old', inspection.dataSource.manager))?.content.equals(old)).toBe(true);
   });
 
   it('refuses at start-up an S3 configuration that is incomplete or wrong, naming the variable', () => {

@@ -51,16 +51,8 @@ export class S3ObjectStore {
     return Buffer.from(await response.arrayBuffer());
   }
 
-  private url(key: string): URL {
-    const endpoint = new URL(this.settings.endpoint);
-    const base = endpoint.pathname.replace(/\/+$/, '');
-    const path = key.split('/').map(encodeURIComponent).join('/');
-    if (this.settings.pathStyle) return new URL(`${endpoint.protocol}//${endpoint.host}${base}/${this.settings.bucket}/${path}`);
-    return new URL(`${endpoint.protocol}//${this.settings.bucket}.${endpoint.host}${base}/${path}`);
-  }
-
   private async send(method: 'HEAD' | 'PUT' | 'GET', key: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-    const url = this.url(key);
+    const url = objectUrl(this.settings, key);
     const signed = aws4.sign(
       { service: 's3', region: this.settings.region, method, host: url.host, path: url.pathname, headers: { ...headers }, body },
       { accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey },
@@ -74,6 +66,15 @@ export class S3ObjectStore {
       throw new DependencyUnavailableError(S3_DEPENDENCY, reason);
     }
   }
+}
+
+/** Path style `ENDPOINT/BUCKET/key`, else virtual-hosted `BUCKET.host/key` (a path in the endpoint is kept). */
+export function objectUrl(settings: Pick<S3Settings, 'endpoint' | 'bucket' | 'pathStyle'>, key: string): URL {
+  const endpoint = new URL(settings.endpoint);
+  const base = endpoint.pathname.replace(/\/+$/, '');
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  if (settings.pathStyle) return new URL(`${endpoint.protocol}//${endpoint.host}${base}/${settings.bucket}/${path}`);
+  return new URL(`${endpoint.protocol}//${settings.bucket}.${endpoint.host}${base}/${path}`);
 }
 
 /** A refusal of the store, with S3's error code (`SignatureDoesNotMatch`, `NoSuchBucket`…) when it sent one. */
