@@ -1,4 +1,13 @@
-import { IsBoolean, IsInt, IsNumber, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsNumber, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
+
+/** Whether any MESHFAB_INSPECTION_EVIDENCE_S3_* variable that turns the S3 store on is set: then all of them must be. */
+const s3Wanted = (config: InspectionConfig): boolean =>
+  [
+    config.MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT,
+    config.MESHFAB_INSPECTION_EVIDENCE_S3_BUCKET,
+    config.MESHFAB_INSPECTION_EVIDENCE_S3_ACCESS_KEY_ID,
+    config.MESHFAB_INSPECTION_EVIDENCE_S3_SECRET_ACCESS_KEY,
+  ].some((value) => value !== undefined);
 
 /** The inspection service's settings, read from `ServiceModuleOptions.env` with `loadConfig` at start-up. */
 export class InspectionConfig {
@@ -54,6 +63,44 @@ export class InspectionConfig {
   @IsInt()
   @Min(1)
   MESHFAB_INSPECTION_EVIDENCE_MAX_BYTES: number = 524_288;
+
+  /**
+   * Evidence bytes go to this S3-compatible store (AWS S3, MinIO, Ceph…, e.g. `https://s3.eu-central-1.amazonaws.com`)
+   * instead of PostgreSQL, keyed `sha256/<hex>`; the metadata stays in PostgreSQL. Unset (default) = PostgreSQL.
+   * Setting any of ENDPOINT, BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY requires all four.
+   */
+  @ValidateIf(s3Wanted)
+  @IsDefined()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'must be an http(s) URL' })
+  MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT?: string;
+
+  /** The bucket (created beforehand; the service never creates one). */
+  @ValidateIf(s3Wanted)
+  @IsDefined()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)' })
+  MESHFAB_INSPECTION_EVIDENCE_S3_BUCKET?: string;
+
+  /** The region requests are signed for (AWS Signature V4); S3-compatible servers mostly accept us-east-1. */
+  @IsString()
+  @Matches(/^[a-z0-9-]{1,32}$/)
+  MESHFAB_INSPECTION_EVIDENCE_S3_REGION: string = 'us-east-1';
+
+  @ValidateIf(s3Wanted)
+  @IsDefined()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'must not contain spaces' })
+  MESHFAB_INSPECTION_EVIDENCE_S3_ACCESS_KEY_ID?: string;
+
+  /** Never logged nor echoed in configuration errors. */
+  @ValidateIf(s3Wanted)
+  @IsDefined()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'must not contain spaces' })
+  MESHFAB_INSPECTION_EVIDENCE_S3_SECRET_ACCESS_KEY?: string;
+
+  /** `ENDPOINT/BUCKET/key` (true: MinIO and most S3-compatible servers) or `BUCKET.ENDPOINT-host/key` (false: AWS). */
+  @IsBoolean()
+  MESHFAB_INSPECTION_EVIDENCE_S3_PATH_STYLE: boolean = true;
 
   /** How often the sweep reassigns timed-out lots and assigns lots that wait for an eligible inspector. */
   @IsInt()

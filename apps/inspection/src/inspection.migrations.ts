@@ -137,5 +137,30 @@ export function inspectionMigrations(schema: string): (new () => MigrationInterf
       await runner.query(`ALTER TABLE ${s}.inspectors DROP COLUMN suspended`);
     }
   }
-  return [InspectionTables1764200000000, InspectorAssignment1767000000000, InspectionDisputes1767000000001, EvidenceFiles1767000000002, InspectorSuspension1767200000000];
+  /**
+   * Evidence bytes may live in an S3-compatible store (MESHFAB_INSPECTION_EVIDENCE_S3_*): the row keeps the
+   * metadata and says where the bytes are; `content` is set exactly when they are in PostgreSQL.
+   */
+  class EvidenceObjectStorage1767300000000 implements MigrationInterface {
+    name = 'EvidenceObjectStorage1767300000000';
+    async up(runner: QueryRunner): Promise<void> {
+      await runner.query(`
+        ALTER TABLE ${s}.evidence_files
+          ALTER COLUMN content DROP NOT NULL,
+          ADD COLUMN stored_in text NOT NULL DEFAULT 'postgres' CHECK (stored_in IN ('postgres', 's3')),
+          ADD CONSTRAINT evidence_files_content_where_stored CHECK ((stored_in = 'postgres') = (content IS NOT NULL))`);
+    }
+    async down(runner: QueryRunner): Promise<void> {
+      await runner.query(`DELETE FROM ${s}.evidence_files WHERE stored_in <> 'postgres'`);
+      await runner.query(`ALTER TABLE ${s}.evidence_files DROP CONSTRAINT evidence_files_content_where_stored, DROP COLUMN stored_in, ALTER COLUMN content SET NOT NULL`);
+    }
+  }
+  return [
+    InspectionTables1764200000000,
+    InspectorAssignment1767000000000,
+    InspectionDisputes1767000000001,
+    EvidenceFiles1767000000002,
+    InspectorSuspension1767200000000,
+    EvidenceObjectStorage1767300000000,
+  ];
 }

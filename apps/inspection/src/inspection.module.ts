@@ -8,7 +8,9 @@ import { InspectionLotsController } from './inspection-lot/inspection-lots.contr
 import { InspectionLotsService } from './inspection-lot/inspection-lots.service.js';
 import { SubtaskCompletedConsumer } from './inspection-lot/subtask-completed.consumer.js';
 import { EvidenceController } from './evidence/evidence.controller.js';
-import { EVIDENCE_STORAGE, PostgresEvidenceStorage } from './evidence/evidence-storage.js';
+import { EVIDENCE_STORAGE, PostgresEvidenceStorage, type EvidenceStorage } from './evidence/evidence-storage.js';
+import { S3EvidenceStorage } from './evidence/s3-evidence-storage.js';
+import { S3ObjectStore } from './evidence/s3-object-store.js';
 import { BrandInspectorController } from './inspector-pool/brand-inspector.controller.js';
 import { InspectorPool } from './inspector-pool/inspector-pool.js';
 import { RegistryEventsConsumer } from './inspector-pool/registry-events.consumer.js';
@@ -35,10 +37,27 @@ export class InspectionModule {
         { provide: INSPECTION_CLOCK, useValue: options.clock ?? (() => new Date()) },
         { provide: SAMPLING_TABLES, useFactory: () => samplingTables() },
         InspectorPool,
-        { provide: EVIDENCE_STORAGE, useValue: new PostgresEvidenceStorage(schema) },
+        { provide: EVIDENCE_STORAGE, useValue: evidenceStorage(config, schema) },
         InspectionLotsService,
         InspectionMetrics,
       ],
     };
   }
+}
+
+/** PostgreSQL by default; the S3-compatible store when MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT is set (validated as a whole). */
+function evidenceStorage(config: InspectionConfig, schema: string): EvidenceStorage {
+  const endpoint = config.MESHFAB_INSPECTION_EVIDENCE_S3_ENDPOINT;
+  if (!endpoint) return new PostgresEvidenceStorage(schema);
+  return new S3EvidenceStorage(
+    schema,
+    new S3ObjectStore({
+      endpoint,
+      bucket: config.MESHFAB_INSPECTION_EVIDENCE_S3_BUCKET ?? '',
+      region: config.MESHFAB_INSPECTION_EVIDENCE_S3_REGION,
+      accessKeyId: config.MESHFAB_INSPECTION_EVIDENCE_S3_ACCESS_KEY_ID ?? '',
+      secretAccessKey: config.MESHFAB_INSPECTION_EVIDENCE_S3_SECRET_ACCESS_KEY ?? '',
+      pathStyle: config.MESHFAB_INSPECTION_EVIDENCE_S3_PATH_STYLE,
+    }),
+  );
 }
