@@ -73,3 +73,30 @@ export class SubmitOrderDto {
   @IsOptional() @IsObject() @ValidateNested() @Type(() => BudgetDto) budget?: BudgetDto;
 }
 
+
+/**
+ * The order body as plain data, without the brand: what `POST /orders` submits and `POST /quotes` quotes
+ * (defaults filled in, the due date normalised to ISO, nested objects copied off the DTO instances).
+ */
+export function orderRequestOf(dto: SubmitOrderDto) {
+  return {
+    sku: dto.sku,
+    productName: dto.productName,
+    ...(dto.designFiles ? { designFiles: dto.designFiles } : {}),
+    quantity: dto.quantity,
+    unit: dto.unit,
+    dueDate: new Date(dto.dueDate).toISOString(),
+    delivery: { ...dto.delivery },
+    route: dto.route.map((s) => ({
+      stepId: s.stepId,
+      process: s.process,
+      parameters: s.parameters ?? {},
+      workContentHoursPerUnit: s.workContentHoursPerUnit,
+      inspection: { ...s.inspection },
+      dependsOn: s.dependsOn ?? [],
+      ...(s.handoff ? { handoff: s.handoff } : {}),
+    })),
+    splitPolicy: { ...(dto.splitPolicy ?? {}) },
+    ...(dto.budget ? { budget: { amountMinor: dto.budget.amountMinor, currency: dto.budget.currency } } : {}),
+  };
+}

@@ -1,36 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { orderRequestOf } from '#libs/contracts';
 import { DomainError, ValidationFailed } from '#libs/domain';
 import { IdempotencyKeys, ServiceDatabase } from '#libs/eventsourcing';
 import { ApiIdempotencyKey, CurrentPrincipal, Roles, currentCorrelationId, type Principal } from '#libs/platform';
-import type { QuoteRequest } from './domain/quote.events.js';
 import { AcceptQuoteDto, AcceptQuoteOutcomeDto, ListQuotesQuery, QuoteViewDto, RequestQuoteDto } from './quote.dto.js';
 import { QuoteService } from './quote.service.js';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
-
-/** The order body as a quote keeps it (the same mapping as `POST /orders`). */
-export function quoteRequestOf(dto: RequestQuoteDto): QuoteRequest {
-  return {
-    sku: dto.sku,
-    productName: dto.productName,
-    ...(dto.designFiles ? { designFiles: dto.designFiles } : {}),
-    quantity: dto.quantity,
-    unit: dto.unit,
-    dueDate: new Date(dto.dueDate).toISOString(),
-    delivery: { ...dto.delivery },
-    route: dto.route.map((s) => ({
-      stepId: s.stepId,
-      process: s.process,
-      parameters: s.parameters ?? {},
-      workContentHoursPerUnit: s.workContentHoursPerUnit,
-      inspection: { ...s.inspection },
-      dependsOn: s.dependsOn ?? [],
-      ...(s.handoff ? { handoff: s.handoff } : {}),
-    })),
-    splitPolicy: { ...(dto.splitPolicy ?? {}) },
-    ...(dto.budget ? { budget: { amountMinor: dto.budget.amountMinor, currency: dto.budget.currency } } : {}),
-  };
-}
 
 /** Instant quotes (matching): price and dates of an order before it is placed; accept to place it. */
 @Controller('quotes')
@@ -49,7 +25,7 @@ export class QuotesController {
   @Roles('brand')
   quote(@Body() dto: RequestQuoteDto, @CurrentPrincipal() principal: Principal): Promise<QuoteViewDto> {
     if (dto.brandId !== undefined && dto.brandId !== principal.sub) throw new DomainError('brand_mismatch', 'a brand may ask quotes only for itself', 'forbidden');
-    return this.quotes.quote(principal.sub, quoteRequestOf(dto), dto.hold, currentCorrelationId() ?? 'POST /quotes');
+    return this.quotes.quote(principal.sub, orderRequestOf(dto), dto.hold, currentCorrelationId() ?? 'POST /quotes');
   }
 
   /** The brand's quotes, newest first (an operator: all, or one brand's). */

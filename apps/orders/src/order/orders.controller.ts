@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { orderRequestOf } from '#libs/contracts';
 import { DomainError, ValidationFailed } from '#libs/domain';
 import { IdempotencyKeys, ServiceDatabase } from '#libs/eventsourcing';
 import { CurrentPrincipal, decodeCursor, DEFAULT_PAGE_LIMIT, Roles, currentCorrelationId, type Principal } from '#libs/platform';
-import type { RouteStep } from './domain/route.js';
 import { OrderCommands } from './order-commands.service.js';
 import { OrderQueries } from './order-queries.service.js';
 import { OrderAcceptedDto, OrderPageDto, OrderViewDto, TimelineEntryDto } from './order-responses.dto.js';
@@ -33,29 +33,7 @@ export class OrdersController {
     @Headers('idempotency-key') key?: string,
   ): Promise<OrderAcceptedDto> {
     const brandId = this.brandOf(principal, dto.brandId);
-    const order = {
-      brandId,
-      sku: dto.sku,
-      productName: dto.productName,
-      ...(dto.designFiles ? { designFiles: dto.designFiles } : {}),
-      quantity: dto.quantity,
-      unit: dto.unit,
-      dueDate: new Date(dto.dueDate).toISOString(),
-      delivery: { ...dto.delivery },
-      route: dto.route.map(
-        (s): RouteStep => ({
-          stepId: s.stepId,
-          process: s.process,
-          parameters: s.parameters ?? {},
-          workContentHoursPerUnit: s.workContentHoursPerUnit,
-          inspection: { ...s.inspection },
-          dependsOn: s.dependsOn ?? [],
-          ...(s.handoff ? { handoff: s.handoff } : {}),
-        }),
-      ),
-      splitPolicy: { ...(dto.splitPolicy ?? {}) },
-      ...(dto.budget ? { budget: { amountMinor: dto.budget.amountMinor, currency: dto.budget.currency } } : {}),
-    };
+    const order = { brandId, ...orderRequestOf(dto) };
     const causation = currentCorrelationId() ?? 'POST /orders';
     if (key === undefined) return this.commands.submit(order, causation);
     if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationFailed('Idempotency-Key', 'must be 1-200 letters, digits or ._:-');

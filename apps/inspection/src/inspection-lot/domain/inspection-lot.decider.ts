@@ -12,7 +12,7 @@ import type {
   InspectionResultFinal,
   Outcome,
 } from './inspection-lot.events.js';
-import { pickInspector } from './inspector-assignment.js';
+import { inspectorAssigned, pickInspector } from './inspector-assignment.js';
 import { reassign } from './reassign-inspector.js';
 import { classAccepted, DEFECT_CLASSES, type DefectClass, type LotPlan } from './lot-plan.js';
 
@@ -138,19 +138,7 @@ function assign(command: AssignInspector, state: InspectionLotState): Inspection
     }
     return events;
   }
-  events.push({
-    type: 'InspectorAssigned',
-    data: {
-      inspectionLotId: facts.inspectionLotId,
-      inspectorId: pick.inspectorId,
-      purpose,
-      by: pick.by,
-      eligible: pick.eligible,
-      ...(pick.nomineeSkipped ? { nomineeSkipped: pick.nomineeSkipped } : {}),
-      assignedAt: command.at,
-      dueAt: new Date(Date.parse(command.at) + command.timeoutSeconds * 1000).toISOString(),
-    },
-  });
+  events.push(inspectorAssigned(facts.inspectionLotId, purpose, pick, command.at, command.timeoutSeconds));
   return events;
 }
 

@@ -9,6 +9,8 @@
  * inspector of a disputed result) are never taken; those whose assignment of this lot timed out only when
  * nobody else is eligible.
  */
+import type { AssignmentPurpose, InspectorAssigned } from './inspection-lot.events.js';
+
 export interface InspectorCandidate {
   inspectorId: string;
   processes: readonly string[];
@@ -71,4 +73,27 @@ export function pickInspector(
   }
   const [chosen] = [...pool].sort(byLoad);
   return { inspectorId: chosen.inspectorId, by: 'network', eligible: eligible.length, ...(nomineeSkipped ? { nomineeSkipped } : {}) };
+}
+
+/** The assignment of `pick` (the network's, the brand's nominee or an operator's), due `timeoutSeconds` after `at`. */
+export function inspectorAssigned(
+  inspectionLotId: string,
+  purpose: AssignmentPurpose,
+  pick: Omit<Pick, 'by'> & { by: InspectorAssigned['data']['by'] },
+  at: string,
+  timeoutSeconds: number,
+): InspectorAssigned {
+  return {
+    type: 'InspectorAssigned',
+    data: {
+      inspectionLotId,
+      inspectorId: pick.inspectorId,
+      purpose,
+      by: pick.by,
+      eligible: pick.eligible,
+      ...(pick.nomineeSkipped ? { nomineeSkipped: pick.nomineeSkipped } : {}),
+      assignedAt: at,
+      dueAt: new Date(Date.parse(at) + timeoutSeconds * 1000).toISOString(),
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { DomainError, NotFound } from '#libs/domain';
 import type { ReassignInspector } from './inspection-lot.commands.js';
 import type { InspectionLotState } from './inspection-lot.decider.js';
 import type { AssignmentPurpose, InspectionLotEvent } from './inspection-lot.events.js';
-import { ineligibility, pickInspector } from './inspector-assignment.js';
+import { ineligibility, inspectorAssigned, pickInspector } from './inspector-assignment.js';
 
 /**
  * Takes a lot from its assignee and gives it to another inspector (see {@link ReassignInspector}).
@@ -56,17 +56,6 @@ export function reassign(command: ReassignInspector, state: InspectionLotState):
     events.push({ type: 'InspectionAwaitingInspector', data: { inspectionLotId: facts.inspectionLotId, purpose, candidates: command.candidates.length, at: command.at } });
     return events;
   }
-  events.push({
-    type: 'InspectorAssigned',
-    data: {
-      inspectionLotId: facts.inspectionLotId,
-      inspectorId: pick.inspectorId,
-      purpose,
-      by: pick.by,
-      eligible: pick.eligible,
-      assignedAt: command.at,
-      dueAt: new Date(Date.parse(command.at) + command.timeoutSeconds * 1000).toISOString(),
-    },
-  });
+  events.push(inspectorAssigned(facts.inspectionLotId, purpose, pick, command.at, command.timeoutSeconds));
   return events;
 }
