@@ -2,7 +2,7 @@ import { IsDateString, IsInt, IsString, Min } from 'class-validator';
 import { contractProblems, IntegrationEvent } from './contract-registry.js';
 
 @IntegrationEvent('test', 'ContractRegistrySpecEvent')
-class ContractRegistrySpecEventContract {
+export class ContractRegistrySpecEventContract {
   @IsString() name!: string;
   @IsInt() @Min(1) quantity!: number;
   @IsDateString() at!: string;
