@@ -144,6 +144,23 @@ describe('the order saga', () => {
     expect(orderStatus(stateOf(events))).toBe('planning');
   });
 
+  it('never changes a state it evolves from (each state and event deep-frozen as it is folded)', () => {
+    const deepFreeze = <T>(value: T): T => {
+      if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        Object.values(value).forEach(deepFreeze);
+      }
+      return value;
+    };
+    const history = run(
+      [planCommand(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100), failed('f1', 'st-body-2', 'body', 'rework')],
+      [structuredClone(submitted)],
+    );
+    const frozen = history.reduce((state, event) => deepFreeze(orderDecider.evolve(state, deepFreeze(event))), deepFreeze(orderDecider.initialState()));
+    expect(frozen).toEqual(stateOf(history));
+    expect(orderStatus(frozen)).toBe('in_production');
+  });
+
   it('moves to in_production when a lot starts', () => {
     const events = run([planCommand(), { type: 'RecordLotAccepted', sourceEventId: 'e1', lot: lot('st-lid', 'lid'), acceptedAt: NOW, plannedEnd: '2030-01-10T00:00:00.000Z' }, { type: 'RecordLotStarted', sourceEventId: 'e2', lot: lot('st-lid', 'lid'), startedAt: NOW }], [submitted]);
     const state = stateOf(events);

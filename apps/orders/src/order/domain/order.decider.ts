@@ -361,7 +361,9 @@ function reachProduction(state: OrderState): void {
 }
 
 function evolve(current: OrderState, event: OrderEvent): OrderState {
-  const state = structuredClone(current);
+  // The submitted order is never changed after OrderSubmitted: shared, not copied with the rest.
+  const { order, ...rest } = current;
+  const state: OrderState = { ...structuredClone(rest), order };
   markSeen(state, event.data);
   switch (event.type) {
     case 'OrderSubmitted':
