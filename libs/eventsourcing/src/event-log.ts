@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { logXidSql } from './event-log-clock.js';
 import { EVENT_COLUMNS, rowToEvent, type EventRow } from './event-store.js';
-import { ident } from './sql.js';
+import { ident, poolOf } from './sql.js';
 import type { GlobalPosition, StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
 
@@ -28,6 +28,7 @@ import { Upcasters } from './upcasting.js';
 export class EventLog {
   private readonly readSql: string;
   private readonly readAllSql: string;
+  private readonly readStatementName: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -36,6 +37,7 @@ export class EventLog {
   ) {
     const s = ident(schema);
     const table = `${s}.events`;
+    this.readStatementName = `meshfab_read_log_${schema}`;
     // The select list turns transaction_id into text; ORDER BY and WHERE use the table's xid8 column,
     // so the order is numeric, never textual. `logXid` turns one of this cluster's ids into the log's.
     // `clock` is one row without a FROM so that the planner estimates one row (a table scan there is
@@ -43,11 +45,16 @@ export class EventLog {
     const after = `(e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)`;
     const logXid = (xid: string) => logXidSql(xid, 'clock.shift');
     const xid32 = (xid: string) => `(${xid}::text::bigint % 4294967296)::text`;
+    // `from(lower)`: events after the position from the log id `lower` on, as an index probe. Its
+    // scalar lower bound starts the index scan; the position is a filter, written so that PostgreSQL
+    // does not take it as the scan's start (a row comparison there made the probe walk the whole index).
+    const from = (lower: string) =>
+      `${table} e WHERE e.transaction_id >= greatest(${lower}, $1::text::xid8)
+         AND (e.transaction_id > $1::text::xid8 OR (e.transaction_id = $1::text::xid8 AND e.global_position > $2::bigint))`;
     this.readSql = `
-      WITH clock AS MATERIALIZED (SELECT pg_current_snapshot() AS snap, (SELECT xid_shift FROM ${s}.event_log_clock) AS shift),
-      batch AS MATERIALIZED (
-        SELECT e.* FROM ${table} e, clock WHERE ${after} AND e.transaction_id < ${logXid('pg_snapshot_xmax(clock.snap)')}
-        ORDER BY e.transaction_id, e.global_position LIMIT $3
+      WITH clock AS MATERIALIZED (
+        SELECT c.snap, c.shift, ${logXidSql('pg_snapshot_xmin(c.snap)', 'c.shift')} AS xmin, ${logXidSql('pg_snapshot_xmax(c.snap)', 'c.shift')} AS xmax
+        FROM (SELECT pg_current_snapshot() AS snap, (SELECT xid_shift FROM ${s}.event_log_clock) AS shift) c
       ),
       elsewhere AS MATERIALIZED (
         SELECT l.transactionid::text AS xid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -57,17 +64,23 @@ export class EventLog {
         SELECT p.transaction::text FROM pg_prepared_xacts p WHERE p.database <> current_database()
       ),
       horizon AS MATERIALIZED (
-        SELECT CASE
-          WHEN NOT EXISTS (SELECT 1 FROM batch b WHERE b.transaction_id >= ${logXid('pg_snapshot_xmin(clock.snap)')}) THEN NULL
+        SELECT clock.xmax, CASE
+          WHEN NOT EXISTS (SELECT 1 FROM ${from('(SELECT xmin FROM clock)')} AND e.transaction_id < (SELECT xmax FROM clock)) THEN NULL
           ELSE (SELECT ${logXid('coalesce(min(x), pg_snapshot_xmax(clock.snap))')} FROM pg_snapshot_xip(clock.snap) AS x
                 WHERE NOT EXISTS (SELECT 1 FROM elsewhere WHERE elsewhere.xid = ${xid32('x')}))
         END AS bound
         FROM clock
+      ),
+      h AS MATERIALIZED (
+        SELECT coalesce(bound, xmax) AS below,
+          bound IS NOT NULL AND EXISTS (SELECT 1 FROM ${from('(SELECT bound FROM horizon)')} AND e.transaction_id < (SELECT xmax FROM horizon)) AS held_back
+        FROM horizon
       )
       SELECT ${EVENT_COLUMNS}, h.held_back
-      FROM (SELECT bound, bound IS NOT NULL AND EXISTS (SELECT 1 FROM batch b WHERE b.transaction_id >= horizon.bound) AS held_back FROM horizon) h
-      LEFT JOIN LATERAL (SELECT * FROM batch b WHERE h.bound IS NULL OR b.transaction_id < h.bound) e ON true
-      ORDER BY e.transaction_id, e.global_position`;
+      FROM h LEFT JOIN LATERAL (
+        SELECT * FROM ${table} e WHERE ${after} AND e.transaction_id < h.below
+        ORDER BY e.transaction_id, e.global_position LIMIT $3
+      ) e ON true`;
     this.readAllSql = `SELECT ${EVENT_COLUMNS} FROM ${table} e WHERE ${after}
       ORDER BY e.transaction_id, e.global_position LIMIT $3`;
   }
@@ -83,8 +96,14 @@ export class EventLog {
    * brings new events. The statement always returns a row: a single row without an event when none passed.
    */
   async readUpToHorizon(position: GlobalPosition, limit: number, manager?: EntityManager): Promise<{ events: StoredEvent[]; heldBack: boolean }> {
-    const rows: (EventRow & { held_back: boolean })[] = await (manager ?? this.dataSource).query(this.readSql, [position.transactionId, position.position, limit]);
+    const params = [position.transactionId, position.position, limit];
+    // Inside a caller's transaction: its connection. Otherwise straight on the pool with a named
+    // (server-side prepared) statement, parsed and planned once per connection, as an append is.
+    const rows: (EventRow & { held_back: boolean })[] = manager
+      ? await manager.query(this.readSql, params)
+      : (await poolOf(this.dataSource).query<EventRow & { held_back: boolean }>({ name: this.readStatementName, text: this.readSql, values: params })).rows;
     const events = rows.filter((row) => row.event_id !== null).map((row) => rowToEvent(row, this.upcasters));
+    if (!inGlobalOrder(events)) events.sort(compareGlobalOrder);
     return { events, heldBack: rows[0]?.held_back === true };
   }
 
@@ -96,4 +115,16 @@ export class EventLog {
     const rows: EventRow[] = await manager.query(this.readAllSql, [position.transactionId, position.position, limit]);
     return rows.map((row) => rowToEvent(row, this.upcasters));
   }
+}
+
+/** Decimal strings of non-negative integers, compared as numbers (no leading zeros: shorter is smaller). */
+const compareDecimal = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+function compareGlobalOrder(a: StoredEvent, b: StoredEvent): number {
+  return compareDecimal(a.globalPosition.transactionId, b.globalPosition.transactionId) || compareDecimal(a.globalPosition.position, b.globalPosition.position);
+}
+
+function inGlobalOrder(events: readonly StoredEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) if (compareGlobalOrder(events[i - 1], events[i]) > 0) return false;
+  return true;
 }

@@ -53,6 +53,31 @@ describe('event store on PostgreSQL', () => {
     expect(new Set(events.map((e) => e.eventId)).size).toBe(3);
   });
 
+  it('gives back the time an event occurred as the ISO 8601 string it was appended with, in the log and in its stream, whatever the session time zone', async () => {
+    const stream = `thing-${randomUUID()}`;
+    const times = ['2026-12-06T00:00:00.000Z', '2026-03-28T23:30:00.001Z', '1999-12-31T23:59:59.999Z'];
+    await db.store.append(stream, times.map((t) => ({ type: 'ThingCreated', data: { name: t }, occurredAt: new Date(t) })), { expectedVersion: 0, metadata: meta });
+    const url = new URL(testDatabaseUrl());
+    url.searchParams.set('options', '-c timezone=Asia/Shanghai');
+    const zoned = await ServiceDatabase.open({ url: url.toString(), schema, poolSize: 2 });
+    try {
+      expect((await zoned.dataSource.query('SHOW timezone'))[0].TimeZone).toBe('Asia/Shanghai');
+      expect((await zoned.store.readStream(stream)).map((e) => e.occurredAt)).toEqual(times);
+      // The log hands an event over once no older transaction runs (other tests share the database).
+      const inLog: string[] = [];
+      for (let position = { transactionId: '0', position: '0' }; inLog.length < times.length; ) {
+        const { events, heldBack } = await zoned.log.readUpToHorizon(position, 1000);
+        inLog.push(...events.filter((e) => e.streamId === stream).map((e) => e.occurredAt));
+        if (events.length > 0) position = events[events.length - 1].globalPosition;
+        else if (heldBack) await new Promise((resolve) => setTimeout(resolve, 20));
+        else break;
+      }
+      expect(inLog).toEqual(times);
+    } finally {
+      await zoned.close();
+    }
+  });
+
   it('refuses an append whose expected version is stale or ahead, storing nothing', async () => {
     const stream = `thing-${randomUUID()}`;
     await db.store.append(stream, [{ type: 'ThingCreated', data: { name: 'a' } }], { expectedVersion: 0, metadata: meta });
