@@ -15,12 +15,15 @@ import { Upcasters } from './upcasting.js';
  * id still running *in this database*. Taking the cluster's oldest (`pg_snapshot_xmin`) would be as safe
  * but lets any transaction of any database stop every service's delivery for as long as it stays open.
  * One statement does it all, with one snapshot S:
- * - `batch`: the next events after the position that S sees, below S's xmax;
- * - if one of them is at or above S's xmin (something older still runs), the horizon is the smallest id
- *   S saw running that is not known to be another database's (pg_locks: every transaction holds a lock
- *   on its own id; pg_stat_activity / pg_prepared_xacts: its database), else S's xmax; the batch is cut
- *   there. An id whose owner can't be found (it ended after S, or has not yet taken its lock) counts as
- *   ours: it holds the horizon for one poll, never lets an event through early.
+ * - if an event after the position that S sees, below S's xmax, is at or above S's xmin (something
+ *   older still runs; an index probe), the horizon is the smallest id S saw running that is not known
+ *   to be another database's (pg_locks: every transaction holds a lock on its own id; pg_stat_activity /
+ *   pg_prepared_xacts: its database), else S's xmax. An id whose owner can't be found (it ended after S,
+ *   or has not yet taken its lock) counts as ours: it holds the horizon for one poll, never lets an
+ *   event through early. Every event below S's xmin is below the horizon, so the probe looking past the
+ *   next `limit` events changes no read;
+ * - the next `limit` events after the position below the horizon, in global order (an index scan), and
+ *   whether S saw events at or above the horizon (held back: read again soon).
  * Why that can't skip: an event with id x below the horizon that S doesn't see was written by a
  * transaction running at S (ids not yet handed out at S are ≥ xmax), hence in S's running list, hence in
  * another database — and a transaction can't write another database's tables.
