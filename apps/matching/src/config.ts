@@ -46,12 +46,13 @@ export class MatchingConfig {
   @IsInt() @Min(10) MATCHING_PLANNING_BUDGET_MS: number = 2000;
   /**
    * When a planner takes its planning area's lock (an advisory lock per 3° × 3° area, held to commit;
-   * README "The capacity book under concurrency"). `book`: it reads candidates and plans outside the
-   * lock and takes it to book (the booking checks the plan still fits; a lost race plans again under
-   * it). `contended`: only after two lost races (orders of one area that need other workshops never
-   * wait). `plan`: before reading candidates (the whole plan in turn, as before issue 20).
+   * README "The capacity book under concurrency"; every booking is checked whatever the setting).
+   * `plan`: before reading candidates (the whole plan in turn; measured best on the 2-core machine,
+   * bench/README.md "planner"). `book`: it reads candidates and plans outside the lock and takes it to
+   * book (a lost race plans again under it). `contended`: only after two lost races (orders of one
+   * area that need other workshops never wait for each other).
    */
-  @IsIn(['plan', 'book', 'contended']) MESHFAB_MATCHING_AREA_LOCK: 'plan' | 'book' | 'contended' = 'book';
+  @IsIn(['plan', 'book', 'contended']) MESHFAB_MATCHING_AREA_LOCK: 'plan' | 'book' | 'contended' = 'plan';
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
 

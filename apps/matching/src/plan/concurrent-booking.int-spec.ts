@@ -66,7 +66,16 @@ describe('booking a plan made outside the planning area lock', () => {
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [MatchingModule.forRoot({ databaseUrl: testDatabaseUrl(), env: { MESHFAB_MATCHING_SCHEMA: schema }, clock: () => now, pool: { poolSize: 10 } })],
+      // Planners read and plan at once and book in turn (`book`): every booking but the first of an area
+      // relies on its check. (The default, `plan`, plans in turn: reservations.int-spec.ts.)
+      imports: [
+        MatchingModule.forRoot({
+          databaseUrl: testDatabaseUrl(),
+          env: { MESHFAB_MATCHING_SCHEMA: schema, MESHFAB_MATCHING_AREA_LOCK: 'book' },
+          clock: () => now,
+          pool: { poolSize: 10 },
+        }),
+      ],
     }).compile();
     db = moduleRef.get(ServiceDatabase);
     network = moduleRef.get(NetworkView);

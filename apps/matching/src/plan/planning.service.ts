@@ -264,9 +264,9 @@ export class PlanningService {
     let clashes = 0;
     // The booking is the check (the workshop-days locked in one global order, then booked only where
     // the minutes still fit and the workshop is still active), so no lock is needed for safety. Planners
-    // around the same place want the same cheapest workshops, though: they book in turn (a lock per
-    // planning area, held to commit), and one that lost the race plans again in turn with fresh
-    // capacity instead of racing again and again. Where the lock is taken: MESHFAB_MATCHING_AREA_LOCK.
+    // around the same place want the same cheapest workshops, though: they plan or book in turn (a lock
+    // per planning area, held to commit), instead of racing again and again for the same days. Where the
+    // lock is taken (before reading candidates, before booking, after lost races): MESHFAB_MATCHING_AREA_LOCK.
     let inTurn = false;
     const planInTurn = async () => {
       if (inTurn || near.length === 0) return;
