@@ -11,6 +11,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import pg from 'pg';
 import type { OrderSubmittedContract } from '#libs/contracts';
 import { ServiceDatabase } from '#libs/eventsourcing';
+import { MATCHING_SETTINGS, type MatchingSettings } from '../apps/matching/src/config.js';
 import { MatchingModule } from '../apps/matching/src/matching.module.js';
 import { REGION_CELL_SQL } from '../apps/matching/src/matching.migrations.js';
 import { NetworkView } from '../apps/matching/src/network/network-view.js';
@@ -160,7 +161,12 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
     app = await NestFactory.createApplicationContext(
       MatchingModule.forRoot({
         databaseUrl: args.databaseUrl,
-        env: { MESHFAB_MATCHING_SCHEMA: schemaName, MATCHING_EXPIRY_SWEEP_MS: String(24 * 3600_000) },
+        env: {
+          MESHFAB_MATCHING_SCHEMA: schemaName,
+          MATCHING_EXPIRY_SWEEP_MS: String(24 * 3600_000),
+          // plan: every planner takes its planning area's lock before reading candidates (as before issue 20's planner work).
+          ...(process.env.MESHFAB_MATCHING_AREA_LOCK ? { MESHFAB_MATCHING_AREA_LOCK: process.env.MESHFAB_MATCHING_AREA_LOCK } : {}),
+        },
         clock: () => NOW,
         pool: { poolSize: concurrency + 4 },
       }),
@@ -276,6 +282,7 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
 
     // Many orders at once around the 8 hubs: orders near one hub want the same cheap workshops.
     const before = counter.statements;
+    const contention = { clashes: planning.stats.clashes, plannedInTurn: planning.stats.plannedInTurn };
     const latencies: number[] = [];
     let planned = 0;
     let failed = 0;
@@ -355,6 +362,9 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
       p50Ms: round(median(latencies)),
       p99Ms: round(percentile(latencies, 99)),
       statementsPerOrder: round(statementsPerOrder, 1),
+      bookingClashes: planning.stats.clashes - contention.clashes,
+      plannedInTurn: planning.stats.plannedInTurn - contention.plannedInTurn,
+      areaLock: app.get<symbol, MatchingSettings>(MATCHING_SETTINGS).config.MESHFAB_MATCHING_AREA_LOCK,
       workshopDaysBooked: Number(check[0].days),
       overbookedWorkshopDays: Number(check[0].overbooked),
       bookMismatches: Number(check[0].mismatched),

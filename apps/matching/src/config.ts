@@ -1,4 +1,4 @@
-import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
 
 /** Matching's own settings, read from the service's env with loadConfig (defaults below). */
 export class MatchingConfig {
@@ -44,6 +44,15 @@ export class MatchingConfig {
    * stops with a visible outcome (OrderPlanningAbandoned, or the lot waits with the reason).
    */
   @IsInt() @Min(10) MATCHING_PLANNING_BUDGET_MS: number = 2000;
+  /**
+   * When a planner takes its planning area's lock (an advisory lock per 3° × 3° area, held to commit;
+   * README "The capacity book under concurrency"; every booking is checked whatever the setting).
+   * `plan`: before reading candidates (the whole plan in turn; measured best on the 2-core machine,
+   * bench/README.md "planner"). `book`: it reads candidates and plans outside the lock and takes it to
+   * book (a lost race plans again under it). `contended`: only after two lost races (orders of one
+   * area that need other workshops never wait for each other).
+   */
+  @IsIn(['plan', 'book', 'contended']) MESHFAB_MATCHING_AREA_LOCK: 'plan' | 'book' | 'contended' = 'plan';
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
 

@@ -16,6 +16,9 @@ import type { Candidate } from '../plan/domain/planner.js';
 import { cellsAround, regionCell, type Point } from './region.js';
 
 const DAY_MS = 86_400_000;
+/** Near cells read as one merged cost order (up to three near points' 3 × 3 blocks); a cell no workshop is in. */
+const MERGED_CELLS_MAX = 27;
+const NO_CELL = -1;
 const dayOf = (iso: string): number => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 const isoOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
@@ -154,7 +157,15 @@ export class NetworkView {
     ]);
   }
 
+  /**
+   * A suspension first locks the workshop's workshop-days (in the bookings' global order): a booking
+   * still in flight on them commits first (its lots are then among those the suspension withdraws), and
+   * a later one waits for it and sees the workshop suspended (Reservations.reserveAll).
+   */
   async setSuspended(workshopId: string, suspended: boolean, m: EntityManager): Promise<void> {
+    if (suspended) {
+      await m.query(`SELECT 1 FROM ${this.s}.capacity_days WHERE workshop_id = $1 ORDER BY workshop_id, process, day FOR UPDATE`, [workshopId]);
+    }
     await m.query(`UPDATE ${this.s}.workshops SET suspended = $2 WHERE workshop_id = $1`, [workshopId, suspended]);
     await m.query(`UPDATE ${this.s}.capabilities SET suspended = $2 WHERE workshop_id = $1`, [workshopId, suspended]);
   }
@@ -194,21 +205,40 @@ export class NetworkView {
          FROM ${this.s}.capacity_days d
          WHERE d.workshop_id = ${alias}.workshop_id AND d.process = p.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
        ) f ON true`;
-    const rows = await this.prepared<CandidateRow & { process: string }>(
-      m,
-      'candidates',
-      `WITH shortlist AS (
-         SELECT DISTINCT ON (p.process, x.workshop_id) p.process, x.*
-         FROM unnest($1::text[], $8::int[]) AS p(process, needed)
-         CROSS JOIN (VALUES ('per_unit'), ('per_hour')) AS k(pricing)
-         CROSS JOIN LATERAL (
-           (SELECT n.* FROM unnest($2::int[]) AS g(cell)
+    // Near: one cost-ordered index range per region cell, merged (Merge Append), so the free time is read
+    // only for the workshops the merge walks past — about the limit plus one per cell — instead of the
+    // limit in every cell (72 free-time reads per process and pricing model for 9 cells). The cells are
+    // padded to a multiple of 9 (with a cell no workshop is in) so a few statement texts serve every
+    // plan; many near points (a re-plan after many lots) read per cell instead.
+    const cells = cellsAround(query.near);
+    const merged = cells.length <= MERGED_CELLS_MAX;
+    if (merged) while (cells.length % 9 !== 0) cells.push(NO_CELL);
+    const nearCheapest = merged
+      ? `(SELECT n.* FROM (${cells
+          .map(
+            (_, i) => `(SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
+              ${freeTime('c')}
+              WHERE c.process = p.process AND c.region_cell = ($2::int[])[${i + 1}] AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
+              ORDER BY c.unit_cost, c.workshop_id)`,
+          )
+          .join(' UNION ALL ')}) n
+            ORDER BY n.unit_cost, n.workshop_id LIMIT $5)`
+      : `(SELECT n.* FROM unnest($2::int[]) AS g(cell)
             CROSS JOIN LATERAL (
               SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
               ${freeTime('c')}
               WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
               ORDER BY c.unit_cost, c.workshop_id LIMIT $5) n
-            ORDER BY n.unit_cost, n.workshop_id LIMIT $5)
+            ORDER BY n.unit_cost, n.workshop_id LIMIT $5)`;
+    const rows = await this.prepared<CandidateRow & { process: string }>(
+      m,
+      merged ? `candidates_${cells.length}` : 'candidates_per_cell',
+      `WITH shortlist AS (
+         SELECT DISTINCT ON (p.process, x.workshop_id) p.process, x.*
+         FROM unnest($1::text[], $8::int[]) AS p(process, needed)
+         CROSS JOIN (VALUES ('per_unit'), ('per_hour')) AS k(pricing)
+         CROSS JOIN LATERAL (
+           ${nearCheapest}
            UNION ALL
            (SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
             ${freeTime('c')}
@@ -225,7 +255,7 @@ export class NetworkView {
        )
        SELECT s.process, s.workshop_id, s.lat, s.lng, s.efficiency, s.pricing, s.price_minor, s.currency, coalesce(s.quality, $7) AS quality, s.days, s.free
        FROM shortlist s ORDER BY s.process, s.workshop_id`,
-      [processes, cellsAround(query.near), from, to, query.nearLimit, query.anywhereLimit, this.settings.config.MATCHING_DEFAULT_QUALITY, needed],
+      [processes, cells, from, to, query.nearLimit, query.anywhereLimit, this.settings.config.MATCHING_DEFAULT_QUALITY, needed],
     );
     const map = new Map<string, Candidate[]>(processes.map((p) => [p, []]));
     for (const r of rows) {

@@ -51,6 +51,8 @@ function withoutDays(candidates: Map<string, Candidate[]>, busy: ReadonlySet<str
 
 export const planStream = (orderId: string): string => `order-plan-${orderId}`;
 const BOOKING_ATTEMPTS = 8;
+/** Lost booking races after which a planner plans in turn with its area (MESHFAB_MATCHING_AREA_LOCK=contended). */
+const CLASHES_BEFORE_TURN = 2;
 /** How long a booking waits for another planner holding the same workshop-days (ms). */
 const BOOKING_LOCK_TIMEOUT_MS = 500;
 /** How much the candidate shortlist grows at each level when capacity was short on it. */
@@ -137,8 +139,8 @@ function explanationView(e: LotExplanation): Record<string, unknown> {
 export class PlanningService {
   private readonly s: string;
   private readonly log = new Logger(PlanningService.name);
-  /** Cumulative: CPU time in the pure planner, booking clashes, optimiser runs / plans found / chosen (benchmarks, metrics). */
-  readonly stats = { plannerMs: 0, clashes: 0, optimiserRuns: 0, optimiserFound: 0, optimiserChosen: 0 };
+  /** Cumulative: CPU time in the pure planner, booking clashes, plans that took their area's lock (counted when asked for), optimiser runs / plans found / chosen (benchmarks, metrics). */
+  readonly stats = { plannerMs: 0, clashes: 0, plannedInTurn: 0, optimiserRuns: 0, optimiserFound: 0, optimiserChosen: 0 };
 
   constructor(
     @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
@@ -260,10 +262,20 @@ export class PlanningService {
     let failure: PlanningFailure | undefined;
     const busy = new Set<string>();
     let clashes = 0;
-    // Planners around the same place want the same cheapest workshops: they plan in turn (a lock per
-    // planning area, held to commit), instead of racing for the same days and planning again. Planners
-    // elsewhere go on in parallel; a clash across areas is still handled below.
-    if (near.length > 0) await m.query('SELECT pg_advisory_xact_lock($1, $2)', [PLANNING_AREA_LOCK, planningArea(near[near.length - 1])]);
+    // The booking is the check (the workshop-days locked in one global order, then booked only where
+    // the minutes still fit and the workshop is still active), so no lock is needed for safety. Planners
+    // around the same place want the same cheapest workshops, though: they plan or book in turn (a lock
+    // per planning area, held to commit), instead of racing again and again for the same days. Where the
+    // lock is taken (before reading candidates, before booking, after lost races): MESHFAB_MATCHING_AREA_LOCK.
+    let inTurn = false;
+    const planInTurn = async () => {
+      if (inTurn || near.length === 0) return;
+      inTurn = true;
+      this.stats.plannedInTurn += 1;
+      await m.query('SELECT pg_advisory_xact_lock($1, $2)', [PLANNING_AREA_LOCK, planningArea(near[near.length - 1])]);
+    };
+    const lockArea = c.MESHFAB_MATCHING_AREA_LOCK;
+    if (lockArea === 'plan') await planInTurn();
     // The shortlist grows when capacity was short on it: more of the cheapest workshops, each needing
     // less free time, and last the cheapest with any free time at all, so "capacity short" is the
     // answer of the network, not of its few cheapest shops.
@@ -320,6 +332,7 @@ export class PlanningService {
           else return result;
           continue;
         }
+        if (lockArea === 'book') await planInTurn();
         const booking = await this.book(result.lots, m);
         if ('ids' in booking) return { ok: true, result, ids: booking.ids };
         // Days another planner is booking right now are planned around (their outcome is not known yet);
@@ -327,6 +340,7 @@ export class PlanningService {
         for (const d of booking.clash.busy) busy.add(dayKey(d));
         clashes += 1;
         this.stats.clashes += 1;
+        if (lockArea === 'contended' && clashes >= CLASHES_BEFORE_TURN) await planInTurn();
       }
       if (!failure) throw new Error(`order ${orderId}: capacity kept being taken by concurrent plans; will retry`);
     }

@@ -18,7 +18,10 @@ export interface DayKey {
   day: string;
 }
 
-/** Workshop-days a booking could not have: being booked by another planner now, or no longer free enough. */
+/**
+ * Workshop-days a booking could not have: being booked by another planner now (`busy`), or no longer
+ * free enough, or of a workshop no longer able to take the work (suspended, the process dropped) (`full`).
+ */
 export interface ReservationClash {
   busy: DayKey[];
   full: DayKey[];
@@ -41,9 +44,11 @@ const rowKey = (r: Row): string => `${r.workshop_id}|${r.process}|${r.day}`;
 /**
  * The capacity book: tentative while offered, firm once accepted, released on decline, expiry or
  * cancellation. A booking is a conditional UPDATE of the locked workshop-day row
- * (`reserved + m <= capacity`, and a CHECK behind it): concurrent planners never book the same row at
- * the same time, and the second one sees the first one's minutes, so a day is never booked beyond its
- * capacity.
+ * (`reserved + m <= capacity` and the workshop still active for the process, a CHECK behind it):
+ * concurrent planners never book the same row at the same time, and the second one sees the first
+ * one's minutes, so a day is never booked beyond its capacity whatever the plan was made from. A
+ * suspension locks the workshop's rows first (NetworkView.setSuspended), so a booking either commits
+ * before it (and its lots are withdrawn with the others) or sees the workshop suspended.
  */
 @Injectable()
 export class Reservations {
@@ -58,8 +63,8 @@ export class Reservations {
    * order (workshop, process, day), so planners never deadlock; a planner booking the same days right
    * now is waited for (at most the caller's `lock_timeout`; its days are then reported as `busy`).
    * Then one conditional UPDATE books them all and inserts the reservations behind them (a day whose
-   * free time no longer fits is reported as `full`). The caller runs this inside a savepoint and rolls
-   * back to it on a clash.
+   * free time no longer fits, or whose workshop was suspended or dropped the process, is reported as
+   * `full`). The caller runs this inside a savepoint and rolls back to it on a clash.
    */
   async reserveAll(requests: readonly ReservationRequest[], m: EntityManager): Promise<ReservationClash | null> {
     if (requests.length === 0) return null;
@@ -88,6 +93,7 @@ export class Reservations {
          UPDATE ${this.s}.capacity_days c SET reserved_min = c.reserved_min + r.minutes
          FROM unnest($1::text[], $2::text[], $3::date[], $4::int[]) AS r(workshop_id, process, day, minutes)
          WHERE c.workshop_id = r.workshop_id AND c.process = r.process AND c.day = r.day AND c.reserved_min + r.minutes <= c.capacity_min
+           AND EXISTS (SELECT 1 FROM ${this.s}.capabilities k WHERE k.workshop_id = c.workshop_id AND k.process = c.process AND NOT k.suspended)
          RETURNING c.workshop_id, c.process, c.day::text AS day),
        reserved AS (
          INSERT INTO ${this.s}.reservations (subtask_id, workshop_id, process, day, minutes, status)
