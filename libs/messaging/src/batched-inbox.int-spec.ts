@@ -6,7 +6,7 @@ import type { MessageHandler } from '@nestjs/microservices';
 import { IsInt, IsString } from 'class-validator';
 import { IntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import { ConcurrencyError, START_OF_LOG, ServiceDatabase } from '#libs/eventsourcing';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
+import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
 import { EventDispatcher, type DispatchOutcome } from './event-dispatcher.js';
 import type { EventContext } from './event-context.js';
 
@@ -172,7 +172,11 @@ describe('one inbox transaction per batch of consumed events', () => {
     expect((refused as ConcurrencyError).message).toMatch(/younger transaction/);
     expect(readWhileRunning).toEqual([]);
     expect((await effects()).map((r) => r.n)).toEqual([1, 2, 3]);
-    const ledger = (await db.log.readAfter(tail, 100)).filter((e) => e.streamId === stream);
+    // Read as a subscriber does (another transaction of the shared database may hold the horizon a while).
+    const ledger = await waitFor(async () => {
+      const read = (await db.log.readAfter(tail, 100)).filter((e) => e.streamId === stream);
+      return read.length >= 2 ? read : null;
+    }, { timeoutMs: 30_000, message: 'the ledger stream past the horizon' });
     expect(ledger.map((e) => e.streamVersion)).toEqual([2, 3]);
   });
 });
