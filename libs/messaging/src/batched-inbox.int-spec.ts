@@ -7,7 +7,7 @@ import { IsInt, IsString } from 'class-validator';
 import { IntegrationEvent, type EventEnvelope } from '#libs/contracts';
 import { ConcurrencyError, START_OF_LOG, ServiceDatabase } from '#libs/eventsourcing';
 import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { EventDispatcher, type DispatchOutcome } from './event-dispatcher.js';
+import { EventDispatcher, dispatchTallies, type DispatchOutcome } from './event-dispatcher.js';
 import type { EventContext } from './event-context.js';
 
 class PartCutContract {
@@ -84,6 +84,7 @@ describe('one inbox transaction per batch of consumed events', () => {
     expect(new Set(rows.map((r) => r.xid)).size).toBe(1);
     expect(await dispatchAll(d, events)).toEqual(Array(6).fill('duplicate'));
     expect(await effects()).toHaveLength(6);
+    expect(dispatchTallies().get('clean')).toMatchObject({ handled: 6, duplicates: 6, batches: 2, batchFallbacks: 0 });
   });
 
   it('applies the others of a batch once when one handler keeps failing, and dead-letters that one after its attempts', async () => {
@@ -96,6 +97,7 @@ describe('one inbox transaction per batch of consumed events', () => {
     // Tried once in the batch (rolled back), then its attempts on the per-event path.
     expect(calls.filter((c) => c.n === 3)).toHaveLength(1 + RETRY.maxAttempts);
     expect(await db.deadLetters.list()).toEqual([expect.objectContaining({ consumer: 'failing', status: 'dead', attempts: RETRY.maxAttempts })]);
+    expect(dispatchTallies().get('failing')).toMatchObject({ handled: 4, duplicates: 0, batches: 0, batchFallbacks: 1 });
   });
 
   it('skips an event of the batch handled before, and a second copy of an event in the same batch', async () => {

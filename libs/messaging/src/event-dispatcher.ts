@@ -103,6 +103,9 @@ export interface DispatchTally {
   handled: number;
   duplicates: number;
   outOfOrder: number;
+  /** Runs of events committed in one inbox transaction (`dispatchAll`), and runs rolled back and redone event by event. */
+  batches: number;
+  batchFallbacks: number;
 }
 const tallies = new Map<string, DispatchTally>();
 export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> {
@@ -110,7 +113,7 @@ export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> 
 }
 function tallyOf(consumer: string): DispatchTally {
   let tally = tallies.get(consumer);
-  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0, outOfOrder: 0 }));
+  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0, outOfOrder: 0, batches: 0, batchFallbacks: 0 }));
   return tally;
 }
 
@@ -250,16 +253,19 @@ export class EventDispatcher {
         },
       );
       if (!outcome.committed) {
+        tallyOf(this.consumer).batchFallbacks += 1;
         this.log.debug(`${this.consumer}: a batch of ${handled.length} events is handled one by one: ${outcome.why}`);
         return undefined;
       }
       fresh = outcome.fresh;
     } catch (error) {
+      tallyOf(this.consumer).batchFallbacks += 1;
       this.log.debug(`${this.consumer}: a batch of ${handled.length} events is handled one by one: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
       return undefined;
     }
     // Committed: only now does what is kept in memory change.
     const tally = tallyOf(this.consumer);
+    tally.batches += 1;
     const outcomes: DispatchOutcome[] = run.map((item, i) => {
       if (item.kind === 'ignored') return { kind: 'ignored' };
       const h = handled.indexOf(item);
