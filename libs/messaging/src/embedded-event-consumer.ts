@@ -53,10 +53,9 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
           for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
           // The log hands over every event of a stream, in version order: a gap is held (the batch fails
           // and is read again from the checkpoint), never applied out of order. allSettled: no lane still
-          // runs when the batch is read again.
-          // A lane's events are handled in batches of up to MAX_EVENTS_PER_TRANSACTION in one inbox
-          // transaction each (EventDispatcher.dispatchAll); a stream's version is marked seen once its
-          // event's transaction committed.
+          // runs when the batch is read again. A lane's events before the first gap are handled in runs of
+          // up to MAX_EVENTS_PER_TRANSACTION in one inbox transaction each (EventDispatcher.dispatchAll); a
+          // stream's version is marked seen once its event's transaction committed.
           const lanesDone = await Promise.allSettled(
             byLane.map(async (lane) => {
               const key = (event: (typeof lane)[number]) => `${producer}/${event.streamId}`;

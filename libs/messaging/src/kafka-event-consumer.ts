@@ -43,8 +43,8 @@ export interface KafkaConsumerOptions extends EventConsumerOptions {
  * Kafka transport as a NestJS custom transport strategy: one consumer group per consuming service
  * (`meshfab.<consumer>`), subscribed to `meshfab.<producer>.events`. Messages are handled in order per
  * partition and concurrently across partitions, a partition's batch in chunks of one inbox transaction
- * each; an offset is committed only after the handler's transaction committed; a message that keeps failing is published to `meshfab.<consumer>.dlq` (and
- * recorded for the operator) so the partition moves on.
+ * each; an offset is committed only after the handler's transaction committed; a message that keeps
+ * failing is published to `meshfab.<consumer>.dlq` (and recorded for the operator) so the partition moves on.
  */
 export class KafkaEventConsumer extends EventConsumerServer {
   private readonly kafka: Kafka;
