@@ -53,15 +53,19 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
           for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
           // The log hands over every event of a stream, in version order: a gap is held (the batch fails
           // and is read again from the checkpoint), never applied out of order. allSettled: no lane still
-          // runs when the batch is read again.
+          // runs when the batch is read again. A lane's events before the first gap are handled in runs of
+          // up to MAX_EVENTS_PER_TRANSACTION in one inbox transaction each (EventDispatcher.dispatchAll); a
+          // stream's version is marked seen once its event's transaction committed.
           const lanesDone = await Promise.allSettled(
             byLane.map(async (lane) => {
-              for (const event of lane) {
-                const gap = this.versions.problem(`${producer}/${event.streamId}`, event.streamVersion, true);
-                if (gap) throw this.dispatcher.streamOrderProblem(gap, source);
-                await this.dispatcher.dispatch(toEnvelope(event), source, event.traceparent);
-                this.versions.seen(`${producer}/${event.streamId}`, event.streamVersion);
-              }
+              const key = (event: (typeof lane)[number]) => `${producer}/${event.streamId}`;
+              const gap = this.versions.firstProblem(lane.map((event) => ({ streamId: key(event), version: event.streamVersion })), true);
+              const inOrder = gap ? lane.slice(0, gap.index) : lane;
+              await this.dispatcher.dispatchAll(
+                inOrder.map((event) => ({ message: toEnvelope(event), source, traceparent: event.traceparent })),
+                (i) => this.versions.seen(key(inOrder[i]), inOrder[i].streamVersion),
+              );
+              if (gap) throw this.dispatcher.streamOrderProblem(gap.problem, source);
             }),
           );
           const failed = lanesDone.find((done): done is PromiseRejectedResult => done.status === 'rejected');

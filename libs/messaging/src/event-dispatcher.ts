@@ -16,6 +16,26 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100 };
 
+/**
+ * The most events handled in one inbox transaction (`dispatchAll`): one commit for up to this many
+ * events of a lane or a partition. Bounded because a batch holds the event log's horizon (and its
+ * events' advisory locks) until it commits, and a failing batch is redone event by event.
+ */
+export const MAX_EVENTS_PER_TRANSACTION = 64;
+
+/** One message to dispatch: as `dispatch`'s arguments. */
+export interface Delivery {
+  message: unknown;
+  source: string;
+  traceparent?: string;
+}
+
+/** A message of a batch, as found: to be handled (its handler, its contract checked) or ignored (no handler). */
+type BatchItem = Delivery & { index: number } & ({ kind: 'ignored' } | { kind: 'found'; envelope: EventEnvelope; handler: MessageHandler });
+
+/** Rolls a batch's transaction back so that its events are handled one by one. */
+class BatchGivenUp extends Error {}
+
 /** Concurrent-append conflicts retried before they start to count as failed attempts. */
 const MAX_CONFLICT_RETRIES = 50;
 
@@ -83,6 +103,9 @@ export interface DispatchTally {
   handled: number;
   duplicates: number;
   outOfOrder: number;
+  /** Runs of events committed in one inbox transaction (`dispatchAll`), and runs rolled back and redone event by event. */
+  batches: number;
+  batchFallbacks: number;
 }
 const tallies = new Map<string, DispatchTally>();
 export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> {
@@ -90,7 +113,7 @@ export function dispatchTallies(): ReadonlyMap<string, Readonly<DispatchTally>> 
 }
 function tallyOf(consumer: string): DispatchTally {
   let tally = tallies.get(consumer);
-  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0, outOfOrder: 0 }));
+  if (!tally) tallies.set(consumer, (tally = { handled: 0, duplicates: 0, outOfOrder: 0, batches: 0, batchFallbacks: 0 }));
   return tally;
 }
 
@@ -153,6 +176,108 @@ export class EventDispatcher {
     }
     if (attempted.ok) return attempted.handled ? { kind: 'handled' } : { kind: 'duplicate' };
     return this.reject(message, attempted.reason, attempted.attempts, source);
+  }
+
+  /**
+   * Dispatches `deliveries` in order, as `dispatch` one after another would, but each run of up to
+   * MAX_EVENTS_PER_TRANSACTION valid messages in ONE inbox transaction (Inbox.handleBatch): one commit,
+   * one claim statement and one inbox INSERT for the run, instead of one of each per event. `done` hears of
+   * each message's outcome in order, once it is committed (before the next run starts).
+   *
+   * Anything but a clean run — an effect that throws (a handler error, a concurrency conflict, a lost
+   * connection), an event out of its stream's order, a parked stream, an event recorded concurrently, a
+   * failed commit — rolls the whole run back and dispatches exactly its messages one by one through
+   * `dispatch`, which keeps every rule: retries with back-off, conflict retries, outage waits, dead letters,
+   * parking and holding. A message that is no valid envelope or breaks its contract is never put in a
+   * run; it goes through `dispatch` in its turn. What this keeps in memory (the streams' versions, the
+   * tallies of /metrics) changes only after the run's commit.
+   */
+  async dispatchAll(
+    deliveries: readonly Delivery[],
+    done: (index: number, outcome: DispatchOutcome) => void | Promise<void> = () => undefined,
+    maxPerTransaction = MAX_EVENTS_PER_TRANSACTION,
+  ): Promise<void> {
+    let next = 0;
+    while (next < deliveries.length) {
+      const run: BatchItem[] = [];
+      let found = 0;
+      for (; next < deliveries.length && found < maxPerTransaction; next++) {
+        const delivery = deliveries[next];
+        const item = this.handlerOf(delivery.message);
+        if (item.kind === 'invalid' || (item.kind === 'found' && contractProblemOf(item.envelope))) break;
+        run.push({ ...delivery, index: next, ...item });
+        if (item.kind === 'found') found += 1;
+      }
+      // Two or more to handle: one transaction; otherwise (or when it gives up) the per-event path.
+      const outcomes = found >= 2 ? await this.handleRun(run) : undefined;
+      for (const [i, item] of run.entries()) await done(item.index, outcomes?.[i] ?? (await this.dispatch(item.message, item.source, item.traceparent)));
+      if (run.length === 0) {
+        // An invalid message, or one breaking its contract: dead-lettered (or held) by `dispatch`.
+        const { message, source, traceparent } = deliveries[next];
+        await done(next, await this.dispatch(message, source, traceparent));
+        next += 1;
+      }
+    }
+  }
+
+  /** One run in one inbox transaction; undefined when it was rolled back (its messages are then dispatched one by one). */
+  private async handleRun(run: readonly BatchItem[]): Promise<DispatchOutcome[] | undefined> {
+    // A message delivered twice in one batch (a relay that published it again): the later copy is a duplicate.
+    const firstCopy = new Map<string, number>();
+    const handled: (BatchItem & { kind: 'found' })[] = [];
+    for (const [i, item] of run.entries()) {
+      if (item.kind !== 'found' || firstCopy.has(item.envelope.eventId)) continue;
+      firstCopy.set(item.envelope.eventId, i);
+      handled.push(item);
+    }
+    let fresh: boolean[];
+    try {
+      const outcome = await this.database.inbox.handleBatch(
+        this.consumer,
+        handled.map(({ envelope }) => ({ eventId: envelope.eventId, unlessParked: this.parksStreams ? envelope.streamId : undefined })),
+        async (manager, isNew) => {
+          // The newest version of each stream applied in this transaction: an older one after it is out of order.
+          const applied = new Map<string, number>();
+          for (const [i, { envelope, handler, source, traceparent }] of handled.entries()) {
+            if (!isNew[i]) continue;
+            const newest = applied.get(envelope.streamId);
+            if (this.versions.stepBack(envelope.streamId, envelope.streamVersion) || (newest !== undefined && envelope.streamVersion < newest)) {
+              throw new BatchGivenUp(`${envelope.streamId} out of order`); // `dispatch` holds it, counts and logs it
+            }
+            await consumeInTrace(envelope, this.consumer, traceparent, async () => {
+              const result: unknown = await handler(envelope, new EventContext({ manager, envelope, source, attempt: 1 }));
+              if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+            });
+            applied.set(envelope.streamId, Math.max(newest ?? envelope.streamVersion, envelope.streamVersion));
+          }
+        },
+      );
+      if (!outcome.committed) {
+        tallyOf(this.consumer).batchFallbacks += 1;
+        this.log.debug(`${this.consumer}: a batch of ${handled.length} events is handled one by one: ${outcome.why}`);
+        return undefined;
+      }
+      fresh = outcome.fresh;
+    } catch (error) {
+      tallyOf(this.consumer).batchFallbacks += 1;
+      this.log.debug(`${this.consumer}: a batch of ${handled.length} events is handled one by one: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      return undefined;
+    }
+    // Committed: only now does what is kept in memory change.
+    const tally = tallyOf(this.consumer);
+    tally.batches += 1;
+    const outcomes: DispatchOutcome[] = run.map((item, i) => {
+      if (item.kind === 'ignored') return { kind: 'ignored' };
+      const h = handled.indexOf(item);
+      if (h === -1 || firstCopy.get(item.envelope.eventId) !== i || !fresh[h]) {
+        tally.duplicates += 1;
+        return { kind: 'duplicate' };
+      }
+      tally.handled += 1;
+      this.versions.seen(item.envelope.streamId, item.envelope.streamVersion);
+      return { kind: 'handled' };
+    });
+    return outcomes;
   }
 
   /** Behind a parked event of its stream: kept in arrival order, applied when the operator resolves that one. */

@@ -1,11 +1,21 @@
 import { Logger } from '@nestjs/common';
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { consumerGroup, deadLetterTopic, eventsTopic } from '#libs/contracts';
 import { traceparentOfHeaders } from '#libs/eventsourcing';
+import { MAX_EVENTS_PER_TRANSACTION } from './event-dispatcher.js';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 import { countBootstrapped, readWholeFeed, type EventFeed } from './event-feed.js';
 import { createKafka, ensureTopics, findLostHistory, reportLostHistory, type KafkaReachability, type LostHistory } from './kafka-client.js';
 import type { KafkaSecurity } from './kafka-security.js';
+
+/** A Kafka message's value as JSON, or as text when it is not JSON (the dispatcher dead-letters it). */
+function parsed(message: KafkaMessage): unknown {
+  try {
+    return JSON.parse(message.value?.toString('utf8') ?? 'null');
+  } catch {
+    return message.value?.toString('utf8') ?? null;
+  }
+}
 
 /** How often dead letters the broker did not take yet are sent again. */
 const DEAD_LETTER_RETRY_MS = 5000;
@@ -32,9 +42,9 @@ export interface KafkaConsumerOptions extends EventConsumerOptions {
 /**
  * Kafka transport as a NestJS custom transport strategy: one consumer group per consuming service
  * (`meshfab.<consumer>`), subscribed to `meshfab.<producer>.events`. Messages are handled in order per
- * partition and concurrently across partitions; an offset is committed only after the handler's
- * transaction committed; a message that keeps failing is published to `meshfab.<consumer>.dlq` (and
- * recorded for the operator) so the partition moves on.
+ * partition and concurrently across partitions, a partition's batch in chunks of one inbox transaction
+ * each; an offset is committed only after the handler's transaction committed; a message that keeps
+ * failing is published to `meshfab.<consumer>.dlq` (and recorded for the operator) so the partition moves on.
  */
 export class KafkaEventConsumer extends EventConsumerServer {
   private readonly kafka: Kafka;
@@ -89,8 +99,11 @@ export class KafkaEventConsumer extends EventConsumerServer {
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: true,
+      // An offset is resolved only once its message's transaction committed (handleBatch), never for the
+      // rest of a batch left unhandled because the consumer stops or the partition was taken away.
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.kafkaOptions.partitionsConsumedConcurrently ?? 3,
-      eachMessage: (payload) => this.handleMessage(payload),
+      eachBatch: (payload) => this.handleBatch(payload),
     });
   }
 
@@ -190,16 +203,30 @@ export class KafkaEventConsumer extends EventConsumerServer {
     }, delay);
   }
 
-  /** kafkajs resolves a message's offset only when eachMessage returns, i.e. after the handler's commit. */
-  private async handleMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
-    const source = `${topic}[${partition}]@${message.offset}`;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message.value?.toString('utf8') ?? 'null');
-    } catch {
-      parsed = message.value?.toString('utf8') ?? null;
+  /**
+   * One partition's fetched batch, in offset order, in chunks of up to MAX_EVENTS_PER_TRANSACTION messages,
+   * each chunk in one inbox transaction (EventDispatcher.dispatchAll, which falls back to one transaction
+   * per message when the chunk fails). A message's offset is resolved only after the transaction that
+   * handled it committed, so the committed offset never passes an event whose effect is not committed.
+   * Between chunks it heartbeats (a long batch keeps the group membership; so does each message handled
+   * one by one) and commits the resolved offsets when due; it stops at a chunk's end when the consumer
+   * stops or the partition was revoked or sought (stale): the rest is fetched again by whoever owns the
+   * partition then, and what was already handled is a duplicate its inbox skips.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    for (let start = 0; start < messages.length; start += MAX_EVENTS_PER_TRANSACTION) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const chunk = messages.slice(start, start + MAX_EVENTS_PER_TRANSACTION);
+      await this.dispatcher.dispatchAll(
+        chunk.map((message) => ({ message: parsed(message), source: `${topic}[${partition}]@${message.offset}`, traceparent: traceparentOfHeaders(message.headers) })),
+        async (i) => {
+          payload.resolveOffset(chunk[i].offset);
+          await payload.heartbeat();
+        },
+      );
+      await payload.commitOffsetsIfNecessary();
     }
-    await this.dispatcher.dispatch(parsed, source, traceparentOfHeaders(message.headers));
   }
 
   /**

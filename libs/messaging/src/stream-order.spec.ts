@@ -36,4 +36,22 @@ describe('StreamVersions', () => {
     expect(versions.expected('a')).toBe(3);
     expect(versions.expected('c')).toBe(2);
   });
+
+  it('finds the first event of a batch with a gap, as if the ones before it had been seen, without marking any seen', () => {
+    const versions = new StreamVersions();
+    versions.seen('a', 4);
+    const batch = [
+      { streamId: 'a', version: 5 },
+      { streamId: 'b', version: 1 },
+      { streamId: 'a', version: 6 },
+      { streamId: 'a', version: 5 }, // a redelivery inside the batch: no gap
+      { streamId: 'b', version: 3 },
+      { streamId: 'a', version: 7 },
+    ];
+    expect(versions.firstProblem(batch, true)).toEqual({ index: 4, problem: 'version gap in stream b: version 3 arrived after 1' });
+    expect(versions.firstProblem(batch, false)).toBeUndefined();
+    expect(versions.firstProblem([{ streamId: 'a', version: 6 }], true)).toEqual({ index: 0, problem: 'version gap in stream a: version 6 arrived after 4' });
+    expect(versions.expected('a')).toBe(5);
+    expect(versions.expected('b')).toBeUndefined();
+  });
 });

@@ -25,6 +25,20 @@ export class StreamVersions {
     return null;
   }
 
+  /**
+   * The first of `events` (in the order given) that `problem` would find a problem with, had every one
+   * before it been `seen`, and that problem; undefined when there is none. Nothing is marked seen.
+   */
+  firstProblem(events: readonly { streamId: string; version: number }[], complete: boolean): { index: number; problem: string } | undefined {
+    const ahead = new StreamVersions(Number.POSITIVE_INFINITY);
+    for (const [index, { streamId, version }] of events.entries()) {
+      const problem = ahead.last.has(streamId) ? ahead.problem(streamId, version, complete) : this.problem(streamId, version, complete);
+      if (problem) return { index, problem };
+      ahead.seen(streamId, Math.max(version, this.last.get(streamId) ?? version));
+    }
+    return undefined;
+  }
+
   /** A problem with applying `version` of `streamId` for the first time, or null (older than what was applied: out of order). */
   stepBack(streamId: string, version: number): string | null {
     const last = this.last.get(streamId);

@@ -235,7 +235,7 @@ function exposeKafkaConsumerLag(metrics: MetricsService, hosted: readonly Hosted
 
 /** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */
 function exposeDispatchTallies(metrics: MetricsService): void {
-  const expose = (name: string, help: string, kind: 'handled' | 'duplicates' | 'outOfOrder') =>
+  const expose = (name: string, help: string, kind: 'handled' | 'duplicates' | 'outOfOrder' | 'batches' | 'batchFallbacks') =>
     metrics.counter({
       name,
       help,
@@ -248,6 +248,8 @@ function exposeDispatchTallies(metrics: MetricsService): void {
   expose('meshfab_events_handled_total', 'Events the consumers of this process handled (each once, in its inbox transaction)', 'handled');
   expose('meshfab_inbox_duplicates_total', 'Redelivered events the inboxes of the consumers of this process recognised and skipped', 'duplicates');
   expose('meshfab_stream_order_violations_total', 'Events held because they arrived out of their stream order (a version gap or a step back)', 'outOfOrder');
+  expose('meshfab_inbox_batches_total', 'Runs of consumed events committed together in one inbox transaction', 'batches');
+  expose('meshfab_inbox_batch_fallbacks_total', 'Runs of consumed events rolled back and handled one by one (a handler error, a conflict, a parked stream, …)', 'batchFallbacks');
 }
 
 /** What the outbox relays could not publish at once, and what consumers found deleted before they read it. */
