@@ -573,5 +573,25 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`ALTER TABLE ${s}.entries ADD CONSTRAINT entries_account_id_fkey FOREIGN KEY (account_id) REFERENCES ${s}.accounts (id)`);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000, SettlementOpenWorkIndexes1767600000000, SettlementLedgerLeanPosting1767700000000];
+  /**
+   * Optional hold on instant money (issue 16, MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS): a receipt keeps
+   * the method its provider named and, for an instant one (card, wallet), when its hold ends; a lot keeps
+   * the date the money released for it becomes available for payout (Stripe's `available_on`).
+   */
+  class SettlementInstantFundsHold1767800000000 implements MigrationInterface {
+    name = 'SettlementInstantFundsHold1767800000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${s}.payment_receipts ADD COLUMN method text, ADD COLUMN held_until timestamptz`);
+      await q.query(`CREATE INDEX payment_receipts_held_idx ON ${s}.payment_receipts (brand_id, currency, held_until) WHERE held_until IS NOT NULL`);
+      await q.query(`ALTER TABLE ${s}.lots ADD COLUMN funds_held_until timestamptz, ADD COLUMN funds_available_on timestamptz`);
+      await q.query(`CREATE INDEX lots_held_for_payout_idx ON ${s}.lots (workshop_id, currency, funds_available_on) INCLUDE (net_minor) WHERE status = 'paid' AND funds_available_on IS NOT NULL`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP INDEX IF EXISTS ${s}.lots_held_for_payout_idx`);
+      await q.query(`ALTER TABLE ${s}.lots DROP COLUMN IF EXISTS funds_available_on, DROP COLUMN IF EXISTS funds_held_until`);
+      await q.query(`DROP INDEX IF EXISTS ${s}.payment_receipts_held_idx`);
+      await q.query(`ALTER TABLE ${s}.payment_receipts DROP COLUMN IF EXISTS held_until, DROP COLUMN IF EXISTS method`);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000, SettlementOpenWorkIndexes1767600000000, SettlementLedgerLeanPosting1767700000000, SettlementInstantFundsHold1767800000000];
 }
