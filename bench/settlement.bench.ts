@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { Accounts } from '../apps/settlement/src/ledger/domain/accounts.js';
+import { Accounts, SHARD_SEPARATOR } from '../apps/settlement/src/ledger/domain/accounts.js';
 import { DEFAULT_LEDGER_LIMITS } from '../apps/settlement/src/ledger/domain/limits.js';
 import { move } from '../apps/settlement/src/ledger/domain/transfer.js';
 import { Ledger } from '../apps/settlement/src/ledger/ledger.js';
@@ -22,24 +22,42 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
   const durationMs = args.quick ? 2000 : 5000;
   const schema = `bench_settle_${randomUUID().slice(0, 8)}`;
   const db = await ServiceDatabase.open({ url: args.databaseUrl, schema, migrations: settlementMigrations(schema), poolSize: LOTS + 4 });
-  const pool = new pg.Pool({ connectionString: args.databaseUrl, max: LOTS + 4 });
+  // The same releases on a schema without the latest ledger migration (SettlementLedgerLeanPosting: no
+  // foreign keys or trigger call per entry, no primary key on entries.id), measured in the same rounds.
+  const previousSchema = `${schema}_prev`;
+  // Migrated on a small pool of its own, then used through the same pool as the rest (the shared server's
+  // connections are few): the ledger names its schema in every statement.
+  const previousDb = await ServiceDatabase.open({ url: args.databaseUrl, schema: previousSchema, migrations: settlementMigrations(previousSchema).filter((m) => new m().name !== 'SettlementLedgerLeanPosting1767700000000'), poolSize: 2 });
+  await previousDb.close();
+  // The reference's UPDATEs go through the same pg pool as the releases (TypeORM's driver keeps it as `master`).
+  const pool = (db.dataSource.driver as unknown as { master: pg.Pool }).master;
   const s = `"${schema}"`;
   await pool.query(`CREATE TABLE ${s}.bench_rows (id int PRIMARY KEY, v bigint NOT NULL DEFAULT 0)`);
   await pool.query(`INSERT INTO ${s}.bench_rows (id) SELECT generate_series(0, ${LOTS - 1})`);
 
-  const ledgers = { oneFeeRow: new Ledger(db.dataSource, schema, { ...DEFAULT_LEDGER_LIMITS, pooledShards: 1 }), sharded: new Ledger(db.dataSource, schema) };
+  const ledgers = {
+    oneFeeRow: new Ledger(db.dataSource, schema, { ...DEFAULT_LEDGER_LIMITS, pooledShards: 1 }),
+    sharded: new Ledger(db.dataSource, schema),
+    previous: new Ledger(db.dataSource, previousSchema),
+  };
   // 16 lots, each with a well-funded escrow of its own order: every release takes 100 fen from it.
   const lots = Array.from({ length: LOTS }, (_, w) => ({
     escrow: Accounts.orderEscrow(`bench-order-${w}`, `bench-brand-${w}`, 'CNY'),
     payable: Accounts.workshopPayable(`bench-ws-${w}`, 'CNY'),
     orderId: `bench-order-${w}`,
   }));
-  for (const [w, lot] of lots.entries()) {
-    const funds = Accounts.brandFunds(`bench-brand-${w}`, 'CNY');
-    await db.dataSource.transaction(async (m) => {
-      await ledgers.sharded.post(m, { transferId: `bench-dep-${w}`, kind: 'deposit', currency: 'CNY', legs: move(Accounts.bankClearing('CNY'), funds, 900_000_000_000n) });
-      await ledgers.sharded.post(m, { transferId: `bench-esc-${w}`, kind: 'escrow_funding', currency: 'CNY', orderId: lot.orderId, legs: move(funds, lot.escrow, 900_000_000_000n) });
-    });
+  // Every account a release touches exists before the rounds: they measure releases, not account creation.
+  const fees = Accounts.platformFees('CNY');
+  const feeShards = Array.from({ length: DEFAULT_LEDGER_LIMITS.pooledShards }, (_, k) => ({ ...fees, id: k === 0 ? fees.id : `${fees.id}${SHARD_SEPARATOR}${k}` }));
+  for (const ledger of [ledgers.sharded, ledgers.previous]) {
+    await db.dataSource.transaction((m) => ledger.ensureAccounts(m, [...lots.map((l) => l.payable), ...feeShards]));
+    for (const [w, lot] of lots.entries()) {
+      const funds = Accounts.brandFunds(`bench-brand-${w}`, 'CNY');
+      await db.dataSource.transaction(async (m) => {
+        await ledger.post(m, { transferId: `bench-dep-${w}`, kind: 'deposit', currency: 'CNY', legs: move(Accounts.bankClearing('CNY'), funds, 900_000_000_000n) });
+        await ledger.post(m, { transferId: `bench-esc-${w}`, kind: 'escrow_funding', currency: 'CNY', orderId: lot.orderId, legs: move(funds, lot.escrow, 900_000_000_000n) });
+      });
+    }
   }
   // A release is one statement (ledger_post): on its own it is its own transaction, like the reference's
   // UPDATE; `inTransaction` wraps it in BEGIN … COMMIT as a consumer's inbox transaction does.
@@ -62,18 +80,21 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
   };
   const plainUpdate = async (w: number) => (await pool.query(`UPDATE ${s}.bench_rows SET v = v + 1 WHERE id = $1`, [w]), 1);
 
-  const figures = { reference: [] as number[], oneFeeRow: [] as number[], sharded: [] as number[], shardedInTransaction: [] as number[] };
+  const figures = { reference: [] as number[], oneFeeRow: [] as number[], sharded: [] as number[], shardedInTransaction: [] as number[], previous: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     figures.reference.push(await throughput(LOTS, durationMs, plainUpdate));
     figures.oneFeeRow.push(await throughput(LOTS, durationMs, release(ledgers.oneFeeRow)));
     figures.sharded.push(await throughput(LOTS, durationMs, release(ledgers.sharded)));
     figures.shardedInTransaction.push(await throughput(LOTS, durationMs, release(ledgers.sharded, true)));
+    figures.previous.push(await throughput(LOTS, durationMs, release(ledgers.previous)));
     log(
-      `round ${r + 1}/${rounds}: plain UPDATE ${round(figures.reference[r], 0)}/s, one fee row ${round(figures.oneFeeRow[r], 0)}/s, sharded ${round(figures.sharded[r], 0)}/s, sharded in BEGIN/COMMIT ${round(figures.shardedInTransaction[r], 0)}/s`,
+      `round ${r + 1}/${rounds}: plain UPDATE ${round(figures.reference[r], 0)}/s, one fee row ${round(figures.oneFeeRow[r], 0)}/s, sharded ${round(figures.sharded[r], 0)}/s, sharded in BEGIN/COMMIT ${round(figures.shardedInTransaction[r], 0)}/s, sharded on the previous schema ${round(figures.previous[r], 0)}/s`,
     );
   }
   const check = await ledgers.sharded.trialBalance();
   if (!check.balanced) throw new Error(`the ledger does not balance after the bench: ${JSON.stringify(check)}`);
+  const previousCheck = await ledgers.previous.trialBalance();
+  if (!previousCheck.balanced) throw new Error(`the previous schema's ledger does not balance after the bench: ${JSON.stringify(previousCheck)}`);
   const reference = median(figures.reference);
   const result = (name: string, values: number[], shards: number) => ({
     case: name,
@@ -89,11 +110,12 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
       result('releases/s with 16 concurrent lots, one platform-fee row (as before)', figures.oneFeeRow, 1),
       result('releases/s with 16 concurrent lots, sharded platform-fee account', figures.sharded, DEFAULT_LEDGER_LIMITS.pooledShards),
       result('releases/s with 16 concurrent lots, sharded, each inside BEGIN … COMMIT', figures.shardedInTransaction, DEFAULT_LEDGER_LIMITS.pooledShards),
+      result('releases/s with 16 concurrent lots, sharded, on the schema before SettlementLedgerLeanPosting', figures.previous, DEFAULT_LEDGER_LIMITS.pooledShards),
       { case: 'ledger check after the bench', balanced: check.balanced, transfers: check.transfers, accounts: check.accounts },
     ],
     machine: machineInfo({ rounds, durationMs }),
   });
   await pool.query(`DROP SCHEMA ${s} CASCADE`);
-  await pool.end();
+  await pool.query(`DROP SCHEMA "${previousSchema}" CASCADE`);
   await db.close();
 }

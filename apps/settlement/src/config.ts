@@ -85,6 +85,15 @@ export class SettlementConfig {
   @Max(3600)
   MESHFAB_SETTLEMENT_WEBHOOK_TOLERANCE_SECONDS: number = 300;
 
+  /**
+   * Days the funds of a payment by an instant method (card, wallet: reversible by a chargeback) are held
+   * before money they paid for can be paid out (Stripe's pending balance and `available_on`). 0: off.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(90)
+  MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS: number = 0;
+
   /** How long a funding intent waits for its payment. */
   @IsInt()
   @Min(1)

@@ -37,6 +37,7 @@ export class SettlementModule {
       },
       currency: config.MESHFAB_SETTLEMENT_CURRENCY,
       clock: options.clock ?? (() => new Date()),
+      instantFundsHoldDays: config.MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS,
     };
     assertPolicy(settings.policy);
     // Money in: one webhook adapter per provider with a secret; the sandbox provider only when asked for.
@@ -46,6 +47,7 @@ export class SettlementModule {
       intentTtlMs: config.MESHFAB_SETTLEMENT_INTENT_TTL_HOURS * 3_600_000,
       providers: new Map([...secrets].map(([name, secret]) => [name, new StandardWebhooksProvider(name, secret, tolerance)])),
       clock: settings.clock,
+      instantFundsHoldDays: settings.instantFundsHoldDays,
     };
     const sandboxSecret = secrets.get('sandbox');
     if (config.MESHFAB_SETTLEMENT_SANDBOX_PROVIDER && !sandboxSecret) {

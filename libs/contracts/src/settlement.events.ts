@@ -8,6 +8,8 @@ export class EscrowFundedContract {
   @IsString() subtaskId!: string;
   @IsString() brandId!: string;
   @ValidateNested() @Type(() => MoneyDto) amount!: MoneyDto;
+  /** The brand's funds then included instant money (card, wallet) on hold until this time (issue 16, optional hold). */
+  @IsOptional() @IsString() fundsHeldUntil?: string;
 }
 IntegrationEvent('settlement', 'EscrowFunded')(EscrowFundedContract);
 
@@ -32,6 +34,8 @@ export class PaymentReleasedContract {
   /** Whole days the delivery was late (each started day counts; added with issue 16's one write path). */
   @IsOptional() @IsInt() @Min(0) daysLate?: number;
   @IsOptional() @IsString() releasedAt?: string;
+  /** Funded by instant money still on hold: the workshop can pay the net out from this time on (Stripe's `available_on`). */
+  @IsOptional() @IsString() availableOn?: string;
 }
 IntegrationEvent('settlement', 'PaymentReleased')(PaymentReleasedContract);
 

@@ -7,4 +7,6 @@ export interface FundingSettings {
   intentTtlMs: number;
   providers: PaymentProviders;
   clock: () => Date;
+  /** Days the funds of an instant payment (card, wallet) are held (MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS; 0: off). */
+  instantFundsHoldDays: number;
 }

@@ -45,7 +45,11 @@ export class FundingController {
     return this.funding.intent(intentId, principal.role === 'brand' ? principal.sub : undefined);
   }
 
-  /** A payment provider confirms a payment. No bearer token: the Standard Webhooks signature over the raw body authenticates it. */
+  /**
+   * A payment provider confirms a payment. No bearer token: the Standard Webhooks signature over the raw body authenticates it.
+   * `data.method` (`card`, `wallet`, `bank_transfer`; absent: taken as instant) says whether it is instant money, held
+   * `MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS` before what it pays for can be paid out.
+   */
   @Post('webhooks/:provider')
   @Public()
   @HttpCode(200)

@@ -201,9 +201,12 @@ export class FundingService {
     if (owner) await this.settlement.lockBrand(m, owner.brand_id);
     const [intent]: IntentRow[] = await m.query(`SELECT * FROM ${this.s}.funding_intents WHERE reference = $1 FOR UPDATE`, [reference]);
     const note = !intent ? 'no funding intent has this reference' : intent.currency !== payment.amount.currency ? `the intent is in ${intent.currency}` : null;
+    const now = this.settings.clock();
+    // Instant money (card, wallet) can still be reversed by the payer: what it pays for is held (see lots' funds_available_on).
+    const heldUntil = payment.instant && this.settings.instantFundsHoldDays > 0 ? new Date(now.getTime() + this.settings.instantFundsHoldDays * 86_400_000) : null;
     const inserted: { receipt_id: string }[] = await m.query(
-      `INSERT INTO ${this.s}.payment_receipts (source, transaction_id, currency, amount_minor, reference, intent_id, brand_id, status, credited_minor, statement_id, line_no, note, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+      `INSERT INTO ${this.s}.payment_receipts (source, transaction_id, currency, amount_minor, reference, intent_id, brand_id, status, credited_minor, statement_id, line_no, note, received_at, method, held_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT ON CONSTRAINT payment_receipts_credited_once DO NOTHING RETURNING receipt_id`,
       [
         source,
@@ -218,7 +221,9 @@ export class FundingService {
         line?.statementId ?? null,
         line?.lineNo ?? null,
         note,
-        this.settings.clock(),
+        now,
+        payment.method ?? null,
+        note ? null : heldUntil,
       ],
     );
     if (inserted.length === 0) return { outcome: 'duplicate', intentId: null };
@@ -283,7 +288,7 @@ export class FundingService {
         let note = line.problem;
         if (!line.problem && line.amountMinor !== null) {
           const meta = { correlationId: statementId, causationId: `statement:${statementId}:${line.lineNo}` };
-          const r = await this.recordPayment(m, SOURCE_BANK, { transactionId: line.bankTransactionId, reference: line.reference, amount: { amountMinor: line.amountMinor, currency: line.currency } }, meta, {
+          const r = await this.recordPayment(m, SOURCE_BANK, { transactionId: line.bankTransactionId, reference: line.reference, amount: { amountMinor: line.amountMinor, currency: line.currency }, instant: false }, meta, {
             statementId,
             lineNo: line.lineNo,
           });

@@ -2,12 +2,25 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError } from '#libs/domain';
 import { verifyWebhook } from './standard-webhooks.js';
 
+/**
+ * How the payer paid. Card and wallet payments are **instant** (the money is confirmed at once, and the payer
+ * can still reverse it by a chargeback for weeks); a bank transfer is settled money. A provider that does not
+ * say is taken as instant: the hold is the safe side.
+ */
+export const PAYMENT_METHODS = ['card', 'wallet', 'bank_transfer'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+export const isInstantMethod = (method: PaymentMethod): boolean => method !== 'bank_transfer';
+
 /** A payment the provider confirms: money that reached the platform's account, quoting a reference. */
 export interface ConfirmedPayment {
   /** The provider's own id of the transaction: the same money is credited once per (currency, provider, id). */
   transactionId: string;
   reference: string;
   amount: { amountMinor: number; currency: string };
+  /** The method, as the adapter read it; absent for money that did not come through a provider (a bank statement line). */
+  method?: PaymentMethod;
+  /** Whether the adapter answers this payment as instant (see PAYMENT_METHODS); a bank statement line is not. */
+  instant: boolean;
 }
 
 export type WebhookOutcome =
@@ -54,7 +67,8 @@ function readPayout(webhookId: string, type: 'payout.paid' | 'payout.failed', d:
 
 /**
  * An adapter for providers that sign with Standard Webhooks and send
- * `{ "type": "payment.succeeded", "data": { "transactionId", "reference", "amount": { "amountMinor", "currency" } } }`
+ * `{ "type": "payment.succeeded", "data": { "transactionId", "reference", "amount": { "amountMinor", "currency" }, "method"? } }`
+ * (`method`: `card`, `wallet` or `bank_transfer`; absent: instant, see PAYMENT_METHODS)
  * (the sandbox provider does), and `payout.paid` / `payout.failed` for the payouts the platform instructed.
  * Other event types are acknowledged and ignored.
  */
@@ -83,6 +97,13 @@ export class StandardWebhooksProvider implements PaymentProvider {
     if (!d || !ok(d.transactionId, 200) || !ok(d.reference, 200) || !ok(d.amount?.currency, 3)) throw new WebhookPayloadInvalid('transactionId, reference and amount.currency are required');
     const minor = d.amount?.amountMinor;
     if (typeof minor !== 'number' || !Number.isSafeInteger(minor) || minor <= 0) throw new WebhookPayloadInvalid('amount.amountMinor must be a positive whole number of minor units');
-    return { kind: 'payment', webhookId: id!, payment: { transactionId: d.transactionId, reference: d.reference, amount: { amountMinor: minor, currency: d.amount.currency } } };
+    const named = (d as { method?: unknown }).method;
+    if (named !== undefined && !PAYMENT_METHODS.includes(named as PaymentMethod)) throw new WebhookPayloadInvalid(`method must be one of ${PAYMENT_METHODS.join(', ')}`);
+    const method = named as PaymentMethod | undefined;
+    return {
+      kind: 'payment',
+      webhookId: id!,
+      payment: { transactionId: d.transactionId, reference: d.reference, amount: { amountMinor: minor, currency: d.amount.currency }, method, instant: method === undefined || isInstantMethod(method) },
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/domain';
 import { ident } from '#libs/eventsourcing';
@@ -44,6 +45,10 @@ export interface TrialBalance {
   transfers: number;
 }
 
+interface LedgerPostRow {
+  result: { outcome: 'posted' | 'replayed' | 'conflict' | 'refused'; balances?: Record<string, string> };
+}
+
 interface AccountRow {
   id: string;
   purpose: AccountPurpose;
@@ -81,6 +86,10 @@ const toBalance = (r: AccountRow): AccountBalance => ({
 export class Ledger {
   private readonly s: string;
 
+  private readonly postStatementName: string;
+
+  private readonly postSql: string;
+
   readonly limits: LedgerLimits;
 
   constructor(
@@ -89,6 +98,8 @@ export class Ledger {
     limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
   ) {
     this.s = ident(schema);
+    this.postStatementName = `ledger_post:${schema}`;
+    this.postSql = `SELECT ${this.s}.ledger_post($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[]) AS result`;
     assertLimits(limits);
     this.limits = limits;
   }
@@ -148,9 +159,7 @@ export class Ledger {
       .sort((a, b) => lockOrder(a.account.id, b.account.id));
     // One statement (ledger_post, settlement.migrations.ts): create and lock the accounts in the global
     // order, answer a repeated id, check floors and caps on the locked balances, write.
-    const [row]: { result: { outcome: 'posted' | 'replayed' | 'conflict' | 'refused'; balances?: Record<string, string> } }[] = await manager.query(
-      `SELECT ${this.s}.ledger_post($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[]) AS result`,
-      [
+    const [row] = await this.callLedgerPost(manager, [
         transfer.transferId,
         transfer.kind,
         transfer.currency,
@@ -165,8 +174,7 @@ export class Ledger {
         legs.map((l) => (l.account.minBalance === null ? null : String(l.account.minBalance))),
         legs.map((l) => String(l.amountMinor)),
         legs.map((l) => String(isPooled(l.account) ? this.limits.maxPooledBalanceMinor : this.limits.maxBalanceMinor)),
-      ],
-    );
+      ]);
     switch (row.result.outcome) {
       case 'posted':
         return { transferId: transfer.transferId, replayed: false };
@@ -184,6 +192,25 @@ export class Ledger {
         throw new Error(`transfer ${transfer.transferId} was refused by the ledger, yet breaks no floor or cap`);
       }
     }
+  }
+
+  /**
+   * One round trip on a named (server-side prepared) statement: parsed and planned once per connection.
+   * Inside the caller's transaction on its connection; otherwise on the pool, as its own transaction.
+   */
+  private async callLedgerPost(manager: EntityManager, params: unknown[]): Promise<LedgerPostRow[]> {
+    const statement = { name: this.postStatementName, text: this.postSql, values: params };
+    const runner = manager.queryRunner;
+    if (runner && !runner.isReleased) {
+      const client = (await runner.connect()) as pg.PoolClient;
+      return (await client.query<LedgerPostRow>(statement)).rows;
+    }
+    return (await this.pool().query<LedgerPostRow>(statement)).rows;
+  }
+
+  /** The pg pool behind the DataSource (TypeORM's PostgreSQL driver keeps it as `master`). */
+  private pool(): pg.Pool {
+    return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
   }
 
   /** The balance of an account as a JSON number (checked: the caps keep it a safe integer); of a pooled account, the sum of its shards. */

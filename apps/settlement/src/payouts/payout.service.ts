@@ -5,9 +5,9 @@ import { DomainError, NotFound } from '#libs/domain';
 import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
 import { toCursorPage, type CursorPage } from '#libs/platform';
 import { Accounts } from '../ledger/domain/accounts.js';
-import { minorFromDb, toJsonMinor, type Money } from '../ledger/domain/money.js';
+import { minorFromDb, parseMinor, toJsonMinor, type Money } from '../ledger/domain/money.js';
 import { Ledger } from '../ledger/ledger.js';
-import { payoutDecider, payoutPosting, payoutStream, type PayoutCommand, type PayoutEvent, type PayoutState, type PayoutStatus } from '../settlement/domain/payout.decider.js';
+import { payableNow, payoutDecider, payoutPosting, payoutStream, type HeldFunds, type PayoutCommand, type PayoutEvent, type PayoutState, type PayoutStatus } from '../settlement/domain/payout.decider.js';
 import { payoutsProjection } from '../settlement/settlement.projections.js';
 import { SETTLEMENT_SETTINGS, type SettlementSettings } from '../settlement/settlement-settings.js';
 
@@ -95,15 +95,32 @@ export class PayoutService {
       const payable = Accounts.workshopPayable(workshopId, currency);
       const balances = await this.ledger.lock(m, [payable, Accounts.workshopPayoutPending(workshopId, currency)]);
       const available = balances.get(payable.id) ?? 0n;
-      const amount: Money = { amountMinor: amountMinor ?? toJsonMinor(available), currency };
+      const now = this.settings.clock();
+      const held = await this.heldFunds(m, workshopId, currency, now);
+      // `{currency}` alone asks for all of it: all that is not on hold.
+      const amount: Money = { amountMinor: amountMinor ?? toJsonMinor(payableNow(available, held, now)), currency };
       const payoutId = `payout-${randomUUID()}`;
       const suspended = await this.isSuspended(m, workshopId);
-      await this.decide(m, payoutId, { type: 'RequestPayout', payoutId, workshopId, amount, available, suspended, now: this.settings.clock() }, {
+      await this.decide(m, payoutId, { type: 'RequestPayout', payoutId, workshopId, amount, available, held, suspended, now }, {
         correlationId: payoutId,
         causationId: `http:payout:${workshopId}:${key}`,
       });
       return { status: 201, body: (await this.view(m, payoutId))! };
     });
+  }
+
+  /**
+   * The parts of the workshop's payable balance still on hold: nets of its paid lots whose escrow came from
+   * instant money (card, wallet) still inside MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS, by the date each
+   * becomes available (the `lots` read model, kept in the transaction that released them).
+   */
+  private async heldFunds(m: EntityManager, workshopId: string, currency: string, now: Date): Promise<HeldFunds[]> {
+    const rows: { available_on: Date; held: string }[] = await m.query(
+      `SELECT funds_available_on AS available_on, sum(net_minor)::text AS held FROM ${this.s}.lots
+       WHERE workshop_id = $1 AND currency = $2 AND status = 'paid' AND funds_available_on > $3 GROUP BY funds_available_on ORDER BY funds_available_on`,
+      [workshopId, currency, now],
+    );
+    return rows.map((r) => ({ amountMinor: parseMinor(r.held), availableOn: r.available_on.toISOString() }));
   }
 
   /** The rail took the instruction (again: a resent instruction records nothing new). */

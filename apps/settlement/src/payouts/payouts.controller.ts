@@ -16,7 +16,12 @@ export class PayoutsController {
     @Inject(SETTLEMENT_SETTINGS) private readonly settings: SettlementSettings,
   ) {}
 
-  /** A workshop asks for its available balance (or part of it) to be paid out; the payout provider pays it (or the operator reconciles it with the bank). */
+  /**
+   * A workshop asks for its available balance (or part of it) to be paid out; the payout provider pays it (or the operator reconciles it with the bank).
+   * With `MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS` > 0, money released for a lot its brand paid by an instant method (card, wallet) is on hold
+   * until that payment's hold ends: asking for more than the balance not on hold answers 422 `funds_on_hold` with `heldMinor`, `payableNowMinor` and
+   * `availableOn` (from when the amount asked for can be paid out); `{currency}` alone asks for all that is not on hold.
+   */
   @Post()
   @Roles('workshop')
   @ApiIdempotencyKey(true)

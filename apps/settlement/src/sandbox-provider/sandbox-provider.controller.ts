@@ -16,7 +16,7 @@ export class SandboxProviderController {
   @Post('payments')
   @HttpCode(202)
   pay(@Body() body: SandboxPaymentDto): SandboxPaymentViewDto {
-    return this.sandbox.pay({ reference: body.reference, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, transactionId: body.transactionId });
+    return this.sandbox.pay({ reference: body.reference, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, transactionId: body.transactionId, method: body.method });
   }
 
   /** A payment and its webhook's delivery status. */

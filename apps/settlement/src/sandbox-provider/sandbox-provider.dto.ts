@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { PAYMENT_METHODS, type PaymentMethod } from '../funding/payment-provider.js';
 import { PositiveMoneyDto } from '../settlement/settlement.dto.js';
 
 export class SandboxPaymentDto {
@@ -18,6 +19,14 @@ export class SandboxPaymentDto {
   @IsString()
   @Length(1, 200)
   transactionId?: string;
+
+  /**
+   * How the payer pays (default `card`). Card and wallet payments are instant: with
+   * MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS > 0, what they pay for can be paid out only once their hold ends.
+   */
+  @IsOptional()
+  @IsIn(PAYMENT_METHODS)
+  method?: PaymentMethod;
 }
 
 /** An amount in integer minor units. */
@@ -31,6 +40,7 @@ export class SandboxPaymentViewDto {
   transactionId!: string;
   reference!: string;
   amount!: SandboxAmountDto;
+  method!: 'card' | 'wallet' | 'bank_transfer';
   webhookId!: string;
   /** scheduled → delivered (the network answered 2xx) | failed (gave up after maxAttempts). */
   status!: 'scheduled' | 'delivered' | 'failed';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '../funding/standard-webhooks.js';
+import type { PaymentMethod } from '../funding/payment-provider.js';
 
 export interface SandboxOptions {
   /** The webhook secret the network knows the sandbox by (`sandbox=` in MESHFAB_SETTLEMENT_PROVIDER_SECRETS). */
@@ -17,6 +18,8 @@ export interface SandboxPayment {
   transactionId: string;
   reference: string;
   amount: { amountMinor: number; currency: string };
+  /** How the payer paid: `card` (the default, as a card network's sandbox), `wallet` or `bank_transfer`. */
+  method: PaymentMethod;
   webhookId: string;
   /** scheduled → delivered (the network answered 2xx) | failed (gave up after maxAttempts). */
   status: 'scheduled' | 'delivered' | 'failed';
@@ -26,7 +29,7 @@ export interface SandboxPayment {
 }
 
 const paymentBody = (payment: SandboxPayment) => () =>
-  JSON.stringify({ type: 'payment.succeeded', data: { transactionId: payment.transactionId, reference: payment.reference, amount: payment.amount } });
+  JSON.stringify({ type: 'payment.succeeded', data: { transactionId: payment.transactionId, reference: payment.reference, amount: payment.amount, method: payment.method } });
 
 /** A payout the sandbox was instructed to make; amounts ending in 13 minor units fail (see `instructPayout`). */
 export interface SandboxPayout {
@@ -59,7 +62,7 @@ export class SandboxPaymentProvider {
 
   constructor(private readonly options: SandboxOptions) {}
 
-  pay(input: { reference: string; amount: { amountMinor: number; currency: string }; transactionId?: string }): SandboxPayment {
+  pay(input: { reference: string; amount: { amountMinor: number; currency: string }; transactionId?: string; method?: PaymentMethod }): SandboxPayment {
     const transactionId = input.transactionId ?? `sbx_${randomUUID()}`;
     const existing = this.payments.get(transactionId);
     if (existing) {
@@ -70,7 +73,7 @@ export class SandboxPaymentProvider {
       }
       return existing;
     }
-    const payment: SandboxPayment = { transactionId, reference: input.reference, amount: { ...input.amount }, webhookId: `msg_${randomUUID()}`, status: 'scheduled', attempts: 0, deliveries: 0, lastResponse: null };
+    const payment: SandboxPayment = { transactionId, reference: input.reference, amount: { ...input.amount }, method: input.method ?? 'card', webhookId: `msg_${randomUUID()}`, status: 'scheduled', attempts: 0, deliveries: 0, lastResponse: null };
     this.payments.set(transactionId, payment);
     this.later(this.options.delayMs, () => this.deliver(payment, paymentBody(payment), 1));
     if ((this.options.random ?? Math.random)() < this.options.duplicateRate) {

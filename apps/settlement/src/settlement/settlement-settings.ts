@@ -6,4 +6,6 @@ export interface SettlementSettings {
   policy: PaymentPolicy;
   currency: string;
   clock: () => Date;
+  /** Days the funds of an instant payment method are held before what they paid for can be paid out (0: off). */
+  instantFundsHoldDays: number;
 }

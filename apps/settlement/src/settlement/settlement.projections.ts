@@ -61,13 +61,17 @@ export function lotsProjection(schema: string): Projection {
           await m.query(`UPDATE ${s}.lots SET status = 'awaiting_funds', updated_at = $2 WHERE subtask_id = $1`, [e.data.subtaskId, at]);
           return;
         case 'EscrowFunded':
-          await m.query(`UPDATE ${s}.lots SET status = 'escrowed', fundings = fundings + 1, updated_at = $2 WHERE subtask_id = $1`, [e.data.subtaskId, at]);
+          await m.query(`UPDATE ${s}.lots SET status = 'escrowed', fundings = fundings + 1, funds_held_until = $3, updated_at = $2 WHERE subtask_id = $1`, [
+            e.data.subtaskId,
+            at,
+            e.data.fundsHeldUntil ?? null,
+          ]);
           return;
         case 'PaymentReleased': {
           const d = e.data;
           await m.query(
-            `UPDATE ${s}.lots SET status = 'paid', fee_minor = $2, penalty_minor = $3, net_minor = $4, days_late = $5, paid_at = $6, updated_at = $6 WHERE subtask_id = $1`,
-            [d.subtaskId, String(d.platformFee.amountMinor), String(d.penalty.amountMinor), String(d.net.amountMinor), d.daysLate, d.releasedAt],
+            `UPDATE ${s}.lots SET status = 'paid', fee_minor = $2, penalty_minor = $3, net_minor = $4, days_late = $5, paid_at = $6, updated_at = $6, funds_available_on = $7 WHERE subtask_id = $1`,
+            [d.subtaskId, String(d.platformFee.amountMinor), String(d.penalty.amountMinor), String(d.net.amountMinor), d.daysLate, d.releasedAt, d.availableOn ?? null],
           );
           return;
         }

@@ -351,12 +351,21 @@ export class SettlementService {
     // The order's status as the caller tracked it (trackOrder), else from the read model.
     const status = orderStatus ?? (await m.query<Pick<OrderRow, 'status'>[]>(`SELECT status FROM ${this.s}.orders WHERE order_id = $1`, [orderId]))[0]?.status ?? 'open';
     let available = 0n;
+    let fundsHeldUntil: string | null = null;
+    const now = this.settings.clock();
     if (mayFund && currency) {
       const funds = Accounts.brandFunds(brandId, currency);
       const balances = await this.ledger.lock(m, [funds, Accounts.orderEscrow(orderId, brandId, currency)]);
       available = balances.get(funds.id) ?? 0n;
+      if (this.settings.instantFundsHoldDays > 0) {
+        const [held]: { until: Date | null }[] = await m.query(
+          `SELECT max(held_until) AS until FROM ${this.s}.payment_receipts WHERE brand_id = $1 AND currency = $2 AND status = 'credited' AND held_until > $3`,
+          [brandId, currency, now],
+        );
+        fundsHeldUntil = held?.until ? held.until.toISOString() : null;
+      }
     }
-    return { available, orderStatus: status, now: this.settings.clock(), policy: this.settings.policy };
+    return { available, orderStatus: status, now, policy: this.settings.policy, fundsHeldUntil };
   }
 
   /** The lot's currency and status from the read model (null: settlement has not heard of the lot's price yet). */

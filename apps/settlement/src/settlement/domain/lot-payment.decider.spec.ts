@@ -123,4 +123,30 @@ describe('lot payment', () => {
     ]);
     expect(lotPosting(state, short(0))).toBeNull();
   });
+
+  describe('funded by instant money on hold (MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS)', () => {
+    const holdEnds = '2026-05-13T00:00:00.000Z';
+    const heldCtx = (available: number, at = now): LotContext => ({ ...ctx(available), now: at, fundsHeldUntil: holdEnds });
+    const fundedOnHold: LotPaymentEvent = { type: 'EscrowFunded', data: { ...(funded.data as object), fundsHeldUntil: holdEnds } as never };
+    const releasedAt = (at: Date, availableOn?: string): LotPaymentEvent => {
+      const r = released(0, 0) as Extract<LotPaymentEvent, { type: 'PaymentReleased' }>;
+      return { type: 'PaymentReleased', data: { ...r.data, releasedAt: at.toISOString(), ...(availableOn ? { availableOn } : {}) } };
+    };
+    const passAt = (at: Date) => ({ type: 'RecordPass', lot, passedAt: '2026-05-06T00:00:00.000Z', passedQuantity: 100, context: heldCtx(0, at) }) as const;
+
+    it('records the hold on the escrow, and the release is available for payout from the day it ends', () => {
+      spec.given([]).when({ ...accept(10_000), context: heldCtx(10_000) }).then([accepted, fundedOnHold]);
+      spec.given([accepted, fundedOnHold, delivered('2026-05-05T00:00:00.000Z')]).when(passAt(now)).then([passed, releasedAt(now, holdEnds)]);
+    });
+
+    it('a release after the hold ended is available at once', () => {
+      const later = new Date('2026-05-13T00:00:01.000Z');
+      spec.given([accepted, fundedOnHold, delivered('2026-05-05T00:00:00.000Z')]).when(passAt(later)).then([passed, releasedAt(later)]);
+    });
+
+    it('funds without instant money on hold (or a hold already over) record none', () => {
+      spec.given([]).when({ ...accept(10_000), context: { ...ctx(10_000), fundsHeldUntil: null } }).then([accepted, funded]);
+      spec.given([]).when({ ...accept(10_000), context: { ...ctx(10_000), fundsHeldUntil: '2026-05-09T00:00:00.000Z' } }).then([accepted, funded]);
+    });
+  });
 });

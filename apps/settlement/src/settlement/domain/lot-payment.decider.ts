@@ -37,10 +37,23 @@ export type LotPaymentEvent =
   | { type: 'LotPassed'; data: LotIdentity & { passedAt: string; passedQuantity: number } }
   | { type: 'LotPaymentWithheld'; data: { orderId: string; subtaskId: string; workshopId: string; disposition: string; inspectionLotId: string } }
   | { type: 'FundsShort'; data: { orderId: string; subtaskId: string; brandId: string; required: Money; available: Money } }
-  | { type: 'EscrowFunded'; data: { orderId: string; subtaskId: string; brandId: string; amount: Money } }
+  /** `fundsHeldUntil`: the brand's funds included instant money (card, wallet) still inside its hold then. */
+  | { type: 'EscrowFunded'; data: { orderId: string; subtaskId: string; brandId: string; amount: Money; fundsHeldUntil?: string } }
+  /** `availableOn`: the lot was funded by instant money still on hold; the workshop can pay the net out from then on. */
   | {
       type: 'PaymentReleased';
-      data: { orderId: string; subtaskId: string; workshopId: string; gross: Money; platformFee: Money; penalty: Money; net: Money; daysLate: number; releasedAt: string };
+      data: {
+        orderId: string;
+        subtaskId: string;
+        workshopId: string;
+        gross: Money;
+        platformFee: Money;
+        penalty: Money;
+        net: Money;
+        daysLate: number;
+        releasedAt: string;
+        availableOn?: string;
+      };
     }
   | { type: 'EscrowRefunded'; data: { orderId: string; subtaskId: string; brandId: string; amount: Money; reason: string } }
   | { type: 'LotPaymentCancelled'; data: { orderId: string; subtaskId: string; reason: string } }
@@ -78,6 +91,12 @@ export interface LotContext {
   orderStatus: 'open' | ClosedOrderStatus;
   now: Date;
   policy: PaymentPolicy;
+  /**
+   * When the hold on the brand's instant-method funds (MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS) ends: the
+   * latest hold end of its credited card and wallet payments still on hold, read with `available`. Funds are
+   * fungible, so a lot funded while any of them is on hold counts as funded by them (the safe side).
+   */
+  fundsHeldUntil?: string | null;
 }
 
 export type LotPaymentCommand =
@@ -126,6 +145,8 @@ export interface LotPaymentState {
   released: { net: Money; platformFee: Money } | null;
   /** A dispute overturned its pass: no pass of it is paid any more. */
   overturned: boolean;
+  /** Its escrow came from funds with instant money on hold until then (null: none). */
+  fundsHeldUntil: string | null;
 }
 
 export class LotBelongsElsewhere extends DomainError {
@@ -150,6 +171,7 @@ const initialState = (): LotPaymentState => ({
   fundings: 0,
   released: null,
   overturned: false,
+  fundsHeldUntil: null,
 });
 
 const later = (a: string | null, b: string): string => (a === null || new Date(b).getTime() > new Date(a).getTime() ? b : a);
@@ -187,7 +209,7 @@ function evolve(state: LotPaymentState, event: LotPaymentEvent): LotPaymentState
     case 'FundsShort':
       return { ...state, status: 'awaiting_funds' };
     case 'EscrowFunded':
-      return { ...state, status: 'escrowed', fundings: state.fundings + 1 };
+      return { ...state, status: 'escrowed', fundings: state.fundings + 1, fundsHeldUntil: event.data.fundsHeldUntil ?? null };
     case 'PaymentReleased':
       return { ...state, status: 'paid', released: { net: event.data.net, platformFee: event.data.platformFee } };
     case 'EscrowRefunded':
@@ -224,7 +246,8 @@ function fund(d: Decisions, context: LotContext, announceShortfall: boolean): vo
     }
     return;
   }
-  d.push({ type: 'EscrowFunded', data: { orderId, subtaskId, brandId, amount: s.price } });
+  const held = context.fundsHeldUntil && new Date(context.fundsHeldUntil).getTime() > context.now.getTime() ? context.fundsHeldUntil : null;
+  d.push({ type: 'EscrowFunded', data: { orderId, subtaskId, brandId, amount: s.price, ...(held ? { fundsHeldUntil: held } : {}) } });
   if (d.state.passedAt && d.state.completedAt) release(d, context);
 }
 
@@ -249,6 +272,8 @@ function release(d: Decisions, context: LotContext): void {
       net: money(split.net),
       daysLate: split.daysLate,
       releasedAt: context.now.toISOString(),
+      // Released while the instant money that funded it is still on hold: the net is payable out from then on.
+      ...(s.fundsHeldUntil && new Date(s.fundsHeldUntil).getTime() > context.now.getTime() ? { availableOn: s.fundsHeldUntil } : {}),
     },
   });
 }

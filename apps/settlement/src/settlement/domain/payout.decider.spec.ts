@@ -1,6 +1,6 @@
 import { DeciderSpecification } from '#libs/testing';
 import { InsufficientFunds } from '../../ledger/domain/transfer.js';
-import { NothingToPayOut, PayoutAmountMismatch, PayoutNotPayable, payoutDecider, payoutPosting, type PayoutEvent } from './payout.decider.js';
+import { FundsOnHold, NothingToPayOut, PayoutAmountMismatch, PayoutNotPayable, payoutDecider, payoutPosting, type PayoutEvent } from './payout.decider.js';
 
 const spec = DeciderSpecification.for(payoutDecider);
 const now = new Date('2026-05-10T00:00:00.000Z');
@@ -48,5 +48,49 @@ describe('payout', () => {
       ['workshop_payout_pending', -5_000],
       ['bank_clearing', 5_000],
     ]);
+  });
+
+  describe('funds from instant payments on hold (MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS)', () => {
+    // A balance of 9,000: 3,000 released for a lot paid by card, on hold until 12 May; 2,000 until 14 May.
+    const heldFunds = [
+      { amountMinor: 3_000n, availableOn: '2026-05-12T00:00:00.000Z' },
+      { amountMinor: 2_000n, availableOn: '2026-05-14T00:00:00.000Z' },
+    ];
+    const ask = (amountMinor: number, when = now) =>
+      ({ type: 'RequestPayout', payoutId: 'p-1', workshopId: 'w-1', amount: { amountMinor, currency: 'CNY' }, available: 9_000n, held: heldFunds, suspended: false, now: when }) as const;
+    const requestedOf = (amountMinor: number, when = now): PayoutEvent => ({
+      type: 'PayoutRequested',
+      data: { payoutId: 'p-1', workshopId: 'w-1', amount: { amountMinor, currency: 'CNY' }, requestedAt: when.toISOString() },
+    });
+
+    it('pays out what is not on hold', () => {
+      spec.given([]).when(ask(4_000)).then([requestedOf(4_000)]);
+    });
+
+    it('refuses more than that, naming what is held and from when the amount asked for is payable', () => {
+      const error = spec.given([]).when(ask(6_000)).thenThrows(FundsOnHold);
+      expect(error.code).toBe('funds_on_hold');
+      expect(error.details).toEqual({
+        currency: 'CNY',
+        heldMinor: 5_000,
+        payableNowMinor: 4_000,
+        requestedMinor: 6_000,
+        availableOn: '2026-05-12T00:00:00.000Z',
+        holdEnds: '2026-05-14T00:00:00.000Z',
+      });
+      expect(spec.given([]).when(ask(8_000)).thenThrows(FundsOnHold).details).toMatchObject({ availableOn: '2026-05-14T00:00:00.000Z' });
+    });
+
+    it('refuses "all of it" (no amount) while any of it is on hold, rather than paying it', () => {
+      spec.given([]).when(ask(0)).thenThrows(FundsOnHold);
+    });
+
+    it('pays it once its hold has ended', () => {
+      const later = new Date('2026-05-12T00:00:00.001Z');
+      spec.given([]).when(ask(7_000, later)).then([requestedOf(7_000, later)]);
+      spec.given([]).when(ask(7_001, later)).thenThrows(FundsOnHold);
+      const afterAll = new Date('2026-05-14T00:00:00.001Z');
+      spec.given([]).when(ask(9_000, afterAll)).then([requestedOf(9_000, afterAll)]);
+    });
   });
 });

@@ -38,9 +38,18 @@ export type PayoutEvent =
 
 export const PAYOUT_EVENT_TYPES: readonly PayoutEvent['type'][] = ['PayoutRequested', 'PayoutHeld', 'PayoutHoldLifted', 'PayoutInstructed', 'PayoutPaid', 'PayoutFailed'];
 
+/** Part of a workshop's payable balance that a lot funded by instant money released, payable out from `availableOn`. */
+export interface HeldFunds {
+  amountMinor: bigint;
+  availableOn: string;
+}
+
 export type PayoutCommand =
-  /** `available`: the workshop's payable balance, read under its account's row lock. */
-  | { type: 'RequestPayout'; payoutId: string; workshopId: string; amount: Money; available: bigint; suspended: boolean; now: Date }
+  /**
+   * `available`: the workshop's payable balance, read under its account's row lock; `held`: the parts of it
+   * still on hold (MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS), by the date each becomes available.
+   */
+  | { type: 'RequestPayout'; payoutId: string; workshopId: string; amount: Money; available: bigint; held?: readonly HeldFunds[]; suspended: boolean; now: Date }
   | { type: 'HoldPayout'; reason: string; now: Date }
   | { type: 'LiftHold'; reason: string; now: Date }
   | { type: 'RecordInstruction'; provider: string; instructionId: string; now: Date }
@@ -77,6 +86,46 @@ export class PayoutAmountMismatch extends DomainError {
   }
 }
 
+/**
+ * A payout that would pay out money still on hold: funds of a card or wallet payment (reversible by the payer)
+ * paid for the lots this money was released for. Names what is held, what can be paid out now, and when the
+ * amount asked for can be (`availableOn`).
+ */
+export class FundsOnHold extends DomainError {
+  constructor(currency: string, wanted: bigint, payableNow: bigint, held: bigint, availableOn: string, holdEnds: string) {
+    super(
+      'funds_on_hold',
+      `${held} ${currency} of the balance came from instant payments (card, wallet) still on hold; ${payableNow} ${currency} can be paid out now, ` +
+        `${wanted} ${currency} from ${availableOn} (the hold ends by ${holdEnds})`,
+      'rejected',
+      { currency, heldMinor: toJsonMinor(held), payableNowMinor: toJsonMinor(payableNow), requestedMinor: toJsonMinor(wanted), availableOn, holdEnds },
+    );
+  }
+}
+
+/** What can be paid out now: the balance less what is still on hold at `now` (never below zero). */
+export function payableNow(available: bigint, held: readonly HeldFunds[], now: Date): bigint {
+  const onHold = held.filter((h) => new Date(h.availableOn).getTime() > now.getTime()).reduce((sum, h) => sum + h.amountMinor, 0n);
+  return onHold >= available ? 0n : available - onHold;
+}
+
+function assertNotOnHold(currency: string, wanted: bigint, available: bigint, held: readonly HeldFunds[], now: Date): void {
+  const free = payableNow(available, held, now);
+  if (wanted <= free) return;
+  // The earliest date from which the amount asked for is payable: holds end oldest first.
+  const pending = held.filter((h) => new Date(h.availableOn).getTime() > now.getTime()).sort((a, b) => new Date(a.availableOn).getTime() - new Date(b.availableOn).getTime());
+  let payable = free;
+  let availableOn = pending[pending.length - 1].availableOn;
+  for (const h of pending) {
+    payable += h.amountMinor;
+    if (payable >= wanted) {
+      availableOn = h.availableOn;
+      break;
+    }
+  }
+  throw new FundsOnHold(currency, wanted, free, available - free, availableOn, pending[pending.length - 1].availableOn);
+}
+
 const initialState = (): PayoutState => ({ exists: false, payoutId: null, workshopId: null, amount: null, status: 'requested', provider: null, confirmation: null });
 
 function evolve(state: PayoutState, event: PayoutEvent): PayoutState {
@@ -102,9 +151,12 @@ function decide(command: PayoutCommand, state: PayoutState): PayoutEvent[] {
   if (command.type === 'RequestPayout') {
     if (state.exists) return [];
     const { payoutId, workshopId, amount, available, now } = command;
+    const held = command.held ?? [];
     const wanted = BigInt(amount.amountMinor);
-    if (wanted <= 0n) throw new NothingToPayOut(amount.currency, available);
+    if (wanted <= 0n && payableNow(available, held, now) === available) throw new NothingToPayOut(amount.currency, available);
     if (wanted > available) throw new InsufficientFunds(Accounts.workshopPayable(workshopId, amount.currency).id, available, wanted, amount.currency);
+    // "Everything" (`wanted` 0 with a balance on hold) or more than is free: the hold is the answer.
+    assertNotOnHold(amount.currency, wanted <= 0n ? available : wanted, available, held, now);
     const requested: PayoutEvent = { type: 'PayoutRequested', data: { payoutId, workshopId, amount, requestedAt: now.toISOString() } };
     if (!command.suspended) return [requested];
     return [requested, { type: 'PayoutHeld', data: { payoutId, workshopId, reason: 'the workshop is suspended', heldAt: now.toISOString() } }];
