@@ -1476,6 +1476,8 @@ export interface paths {
         /**
          * A payment provider confirms a payment
          * @description A payment provider confirms a payment. No bearer token: the Standard Webhooks signature over the raw body authenticates it.
+         *     `data.method` (`card`, `wallet`, `bank_transfer`; absent: taken as instant) says whether it is instant money, held
+         *     `MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS` before what it pays for can be paid out.
          *
          *     Public: no bearer token.
          */
@@ -1625,7 +1627,12 @@ export interface paths {
         put?: never;
         /**
          * A workshop asks for its available balance (or part of it) to be paid out; the payout provider pays it (or the operato...
-         * @description Roles: workshop.
+         * @description A workshop asks for its available balance (or part of it) to be paid out; the payout provider pays it (or the operator reconciles it with the bank).
+         *     With `MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS` > 0, money released for a lot its brand paid by an instant method (card, wallet) is on hold
+         *     until that payment's hold ends: asking for more than the balance not on hold answers 422 `funds_on_hold` with `heldMinor`, `payableNowMinor` and
+         *     `availableOn` (from when the amount asked for can be paid out); `{currency}` alone asks for all that is not on hold.
+         *
+         *     Roles: workshop.
          */
         post: operations["PayoutsController_request"];
         delete?: never;
@@ -2950,6 +2957,12 @@ export interface components {
             amount: components["schemas"]["PositiveMoneyDto"];
             /** @description The provider's transaction id (generated when omitted); paying the same id twice is one payment. */
             transactionId?: string;
+            /**
+             * @description How the payer pays (default `card`). Card and wallet payments are instant: with
+             *     MESHFAB_SETTLEMENT_INSTANT_FUNDS_HOLD_DAYS > 0, what they pay for can be paid out only once their hold ends.
+             * @enum {string}
+             */
+            method?: "card" | "wallet" | "bank_transfer";
         };
         SandboxAmountDto: {
             amountMinor: number;
@@ -2959,6 +2972,8 @@ export interface components {
             transactionId: string;
             reference: string;
             amount: components["schemas"]["SandboxAmountDto"];
+            /** @enum {string} */
+            method: "card" | "wallet" | "bank_transfer";
             webhookId: string;
             /**
              * @description scheduled → delivered (the network answered 2xx) | failed (gave up after maxAttempts).
