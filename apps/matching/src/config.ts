@@ -53,6 +53,15 @@ export class MatchingConfig {
    * area that need other workshops never wait for each other).
    */
   @IsIn(['plan', 'book', 'contended']) MESHFAB_MATCHING_AREA_LOCK: 'plan' | 'book' | 'contended' = 'plan';
+  /**
+   * How the candidate read walks the near region cells (README "Candidates"). `per_cell`: the cheapest
+   * few with free time in each cell, then the cheapest of those (a statement PostgreSQL plans quickly;
+   * the faster one on small and mid-sized networks). `merged`: the cells' cost orders merged, so free time
+   * is read only for the workshops the merge walks past (fewer reads at 100,000 workshops, 68 → 23–32 ms,
+   * but a statement that costs more to plan: 10 orders/s on the pipeline's 60 workshops went from p50
+   * 36–53 to 66–139 ms). bench/README.md "Summary after issue 20's second pass" and "planner".
+   */
+  @IsIn(['per_cell', 'merged']) MESHFAB_MATCHING_CANDIDATE_QUERY: 'per_cell' | 'merged' = 'per_cell';
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
 

@@ -205,13 +205,13 @@ export class NetworkView {
          FROM ${this.s}.capacity_days d
          WHERE d.workshop_id = ${alias}.workshop_id AND d.process = p.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
        ) f ON true`;
-    // Near: one cost-ordered index range per region cell, merged (Merge Append), so the free time is read
+    // Near, `merged` (MESHFAB_MATCHING_CANDIDATE_QUERY): one cost-ordered index range per region cell, merged (Merge Append), so the free time is read
     // only for the workshops the merge walks past — about the limit plus one per cell — instead of the
     // limit in every cell (72 free-time reads per process and pricing model for 9 cells). The cells are
     // padded to a multiple of 9 (with a cell no workshop is in) so a few statement texts serve every
     // plan; many near points (a re-plan after many lots) read per cell instead.
     const cells = cellsAround(query.near);
-    const merged = cells.length <= MERGED_CELLS_MAX;
+    const merged = this.settings.config.MESHFAB_MATCHING_CANDIDATE_QUERY === 'merged' && cells.length <= MERGED_CELLS_MAX;
     if (merged) while (cells.length % 9 !== 0) cells.push(NO_CELL);
     const nearCheapest = merged
       ? `(SELECT n.* FROM (${cells

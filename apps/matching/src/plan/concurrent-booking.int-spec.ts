@@ -67,11 +67,12 @@ describe('booking a plan made outside the planning area lock', () => {
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
       // Planners read and plan at once and book in turn (`book`): every booking but the first of an area
-      // relies on its check. (The default, `plan`, plans in turn: reservations.int-spec.ts.)
+      // relies on its check. (The default, `plan`, plans in turn: reservations.int-spec.ts.) The candidate
+      // read is the merged one here; the other suites run the default, per_cell.
       imports: [
         MatchingModule.forRoot({
           databaseUrl: testDatabaseUrl(),
-          env: { MESHFAB_MATCHING_SCHEMA: schema, MESHFAB_MATCHING_AREA_LOCK: 'book' },
+          env: { MESHFAB_MATCHING_SCHEMA: schema, MESHFAB_MATCHING_AREA_LOCK: 'book', MESHFAB_MATCHING_CANDIDATE_QUERY: 'merged' },
           clock: () => now,
           pool: { poolSize: 10 },
         }),
