@@ -266,9 +266,10 @@ export class EventDispatcher {
     // Committed: only now does what is kept in memory change.
     const tally = tallyOf(this.consumer);
     tally.batches += 1;
+    const handledAt = new Map(handled.map((item, h) => [item, h]));
     const outcomes: DispatchOutcome[] = run.map((item, i) => {
       if (item.kind === 'ignored') return { kind: 'ignored' };
-      const h = handled.indexOf(item);
+      const h = handledAt.get(item) ?? -1;
       if (h === -1 || firstCopy.get(item.envelope.eventId) !== i || !fresh[h]) {
         tally.duplicates += 1;
         return { kind: 'duplicate' };

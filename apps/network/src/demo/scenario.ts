@@ -770,7 +770,7 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
         else if (!(error instanceof HttpError) || error.status >= 500) throw error;
       }
     });
-    return waiting.length - ours.length + ours.filter(({ lot }) => !inspected.has(lot.id)).length;
+    return waiting.filter(({ lot }) => !inspected.has(lot.id)).length; // still to inspect, due or not
   };
 
   const deadline = started + o.timeoutMs;
