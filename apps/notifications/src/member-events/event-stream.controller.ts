@@ -31,7 +31,9 @@ export class EventStreamController {
   /**
    * The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type,
    * timestamp, data }`); heartbeats as comment lines. Resume with the `Last-Event-ID` header (or
-   * `?lastEventId=`) to get what was missed, in commit order. The stream ends after 30 min; reconnect.
+   * `?lastEventId=`) to get what was missed, in commit order. Without it the stream starts with what commits
+   * from now on (a few events that committed just before may come too; none is skipped). The stream ends
+   * after 30 min; reconnect.
    */
   @Get(['events/stream', 'notifications/events/stream'])
   @ApiProduces('text/event-stream')
@@ -53,7 +55,7 @@ export class EventStreamController {
     const types = typesQuery ? typesQuery.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     const unknown = (types ?? []).filter((t) => !SUBSCRIBABLE[role].includes(t));
     if (unknown.length > 0) throw new ValidationFailed('types', `a ${role} cannot receive ${unknown.join(', ')}`);
-    if (!position) position = await this.events.latest(principal.sub);
+    if (!position) position = await this.events.startOfNow();
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(`retry: 2000\n\n`);

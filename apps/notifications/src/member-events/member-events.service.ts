@@ -21,6 +21,9 @@ export interface MemberEventRow {
   payload: Record<string, unknown>;
 }
 
+/** The largest `seq`: a position `(txId, MAX_SEQ)` is after every event of transaction `txId`. */
+const MAX_SEQ = '9223372036854775807';
+
 /** What a webhook body and an SSE `data:` line carry. */
 export const messageBody = (row: Pick<MemberEventRow, 'message_id' | 'type' | 'occurred_at' | 'payload'>) => ({
   id: row.message_id,
@@ -98,13 +101,17 @@ export class MemberEventsService {
     return rows.length;
   }
 
-  /** The position of the member's latest event (a stream without Last-Event-ID starts after it), or null. */
-  async latest(memberId: string): Promise<{ txId: string; seq: string } | null> {
-    const rows: { tx_id: string; seq: string }[] = await this.database.dataSource.query(
-      `SELECT tx_id::text AS tx_id, seq::text AS seq FROM ${this.s}.member_events WHERE member_id = $1 ORDER BY tx_id DESC, seq DESC LIMIT 1`,
-      [memberId],
+  /**
+   * Where a stream without Last-Event-ID starts: before every transaction still running (its events have
+   * not committed yet, whatever its id). Starting after the member's latest committed event instead would
+   * skip the events of an older transaction that commits after the stream opened; this start may instead
+   * repeat a few events that committed just before it, which an at-least-once stream allows.
+   */
+  async startOfNow(): Promise<{ txId: string; seq: string }> {
+    const rows: { tx_id: string }[] = await this.database.dataSource.query(
+      `SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text AS tx_id`,
     );
-    return rows[0] ? { txId: rows[0].tx_id, seq: rows[0].seq } : null;
+    return { txId: rows[0].tx_id, seq: MAX_SEQ };
   }
 
   /**
@@ -114,11 +121,12 @@ export class MemberEventsService {
    */
   async after(memberId: string, after: { txId: string; seq: string } | null, limit: number, types?: readonly string[]): Promise<MemberEventRow[]> {
     return this.database.dataSource.query(
-      `SELECT seq::text AS seq, tx_id::text AS tx_id, message_id, member_id, member_role, type, occurred_at, payload FROM ${this.s}.member_events
-        WHERE member_id = $1 AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          AND ($2::xid8 IS NULL OR (tx_id, seq) > ($2::xid8, $3::bigint))
-          AND ($5::text[] IS NULL OR type = ANY ($5))
-        ORDER BY tx_id, seq LIMIT $4`,
+      // Ordered by the columns, not by the text aliases of the same names ("10" sorts before "9").
+      `SELECT e.seq::text AS seq, e.tx_id::text AS tx_id, e.message_id, e.member_id, e.member_role, e.type, e.occurred_at, e.payload FROM ${this.s}.member_events e
+        WHERE e.member_id = $1 AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($2::xid8 IS NULL OR (e.tx_id, e.seq) > ($2::xid8, $3::bigint))
+          AND ($5::text[] IS NULL OR e.type = ANY ($5))
+        ORDER BY e.tx_id, e.seq LIMIT $4`,
       [memberId, after?.txId ?? null, after?.seq ?? null, limit, types && types.length > 0 ? types : null],
     );
   }
