@@ -1,10 +1,10 @@
 import type { Checkpoints } from './checkpoints.js';
-import type { EventLog } from './event-log.js';
+import type { LogReader } from './shared-log-tail.js';
 import type { GlobalPosition, StoredEvent } from './stored-event.js';
 
 export interface CatchUpSubscriptionOptions {
-  /** Where the events come from (a producing service's log). */
-  log: EventLog;
+  /** Where the events come from (a producing service's log, or a tail of it shared in the process). */
+  log: LogReader;
   /** Where this subscription's position is kept (the subscriber's own schema). */
   checkpoints: Checkpoints;
   subscriptionId: string;

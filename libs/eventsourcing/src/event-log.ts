@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { logXidSql } from './event-log-clock.js';
 import { EVENT_COLUMNS, rowToEvent, type EventRow } from './event-store.js';
 import { ident, poolOf } from './sql.js';
-import type { GlobalPosition, StoredEvent } from './stored-event.js';
+import { compareGlobalPositions, type GlobalPosition, type StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
 
 /**
@@ -120,11 +120,8 @@ export class EventLog {
   }
 }
 
-/** Decimal strings of non-negative integers, compared as numbers (no leading zeros: shorter is smaller). */
-const compareDecimal = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-
 function compareGlobalOrder(a: StoredEvent, b: StoredEvent): number {
-  return compareDecimal(a.globalPosition.transactionId, b.globalPosition.transactionId) || compareDecimal(a.globalPosition.position, b.globalPosition.position);
+  return compareGlobalPositions(a.globalPosition, b.globalPosition);
 }
 
 function inGlobalOrder(events: readonly StoredEvent[]): boolean {

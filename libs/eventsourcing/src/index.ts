@@ -11,6 +11,7 @@ export * from './projection.js';
 export * from './command-handler.js';
 export * from './snapshots.js';
 export * from './catch-up-subscription.js';
+export * from './shared-log-tail.js';
 export * from './dead-letters.js';
 export * from './idempotency.js';
 export * from './service-database.js';

@@ -22,6 +22,13 @@ export interface EventMetadata {
   causationId: string;
 }
 
+/** Decimal strings of non-negative integers, compared as numbers (no leading zeros: shorter is smaller). */
+const compareDecimal = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/** Negative, zero or positive as `a` is before, at or after `b` in the global order. */
+export const compareGlobalPositions = (a: GlobalPosition, b: GlobalPosition): number =>
+  compareDecimal(a.transactionId, b.transactionId) || compareDecimal(a.position, b.position);
+
 export const isAfter = (a: GlobalPosition, b: GlobalPosition): boolean => {
   const ta = BigInt(a.transactionId);
   const tb = BigInt(b.transactionId);

@@ -1,4 +1,4 @@
-import type { EventLog, StoredEvent } from '#libs/eventsourcing';
+import { SharedLogTail, type EventLog, type StoredEvent } from '#libs/eventsourcing';
 import type { EventEnvelope } from '#libs/contracts';
 import type { DispatchOutcome } from './event-dispatcher.js';
 
@@ -28,6 +28,7 @@ export interface EmbeddedEventBusOptions {
  */
 export class EmbeddedEventBus {
   private readonly logs = new Map<string, EventLog>();
+  private readonly tails = new Map<string, SharedLogTail>();
   private readonly listeners = new Map<string, Set<() => void>>();
 
   constructor(private readonly options: EmbeddedEventBusOptions = {}) {}
@@ -39,16 +40,19 @@ export class EmbeddedEventBus {
 
   register(producer: string, log: EventLog): void {
     this.logs.set(producer, log);
+    this.tails.set(producer, new SharedLogTail(log));
   }
 
-  logOf(producer: string): EventLog {
-    const log = this.logs.get(producer);
-    if (!log) throw new Error(`No event log registered for producer "${producer}" on the embedded bus`);
-    return log;
+  /** The one reader of `producer`'s log that every consumer in this process reads through. */
+  tailOf(producer: string): SharedLogTail {
+    const tail = this.tails.get(producer);
+    if (!tail) throw new Error(`No event log registered for producer "${producer}" on the embedded bus`);
+    return tail;
   }
 
   /** Wake the consumers of `producer` (called after an append; polling covers the rest). */
   notify(producer: string): void {
+    this.tails.get(producer)?.committed(); // before the wake-ups: their reads must see this commit
     this.listeners.get(producer)?.forEach((wake) => wake());
   }
 

@@ -42,7 +42,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
     for (const producer of this.embedded.producers) {
       const source = `embedded:${producer}`;
       const subscription = new CatchUpSubscription({
-        log: this.embedded.bus.logOf(producer),
+        log: this.embedded.bus.tailOf(producer),
         checkpoints: this.embedded.database.checkpoints,
         subscriptionId: `embedded-consumer:${producer}`,
         pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
