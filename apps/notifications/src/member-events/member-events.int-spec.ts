@@ -86,4 +86,33 @@ describe('MemberEventsService: the stream position (real PostgreSQL)', () => {
     await db.dataSource.transaction((m) => events.tell(m, 'only', new Date(), notice(member)));
     expect((await drain(member, start)).map((r) => r.message_id)).toEqual([messageIdOf('only', member)]);
   });
+
+  it("writes one event's notices in order with the deliveries of the endpoints subscribed to each, once", async () => {
+    const [brand, workshop] = [`brand-${schema}`, `ws4-${schema}`];
+    const endpoint = (id: string, member: string, types: string[], status = 'enabled') =>
+      db.dataSource.query(
+        `INSERT INTO "${schema}".webhook_endpoints (id, member_id, member_role, url, event_types, secret_sealed, status, created_at, updated_at)
+         VALUES ($1, $2, 'brand', 'https://hooks.example.com/x', $3, 'sealed', $4, now(), now())`,
+        [id, member, types, status],
+      );
+    await endpoint(`all-${schema}`, brand, ['*']);
+    await endpoint(`offers-${schema}`, workshop, ['SubtaskOffered']);
+    await endpoint(`other-${schema}`, workshop, ['PaymentReleased']);
+    await endpoint(`off-${schema}`, workshop, ['*'], 'disabled');
+    const notices = [
+      { memberId: brand, role: 'brand' as const, type: 'SubtaskOffered', data: { to: 'brand' } },
+      { memberId: workshop, role: 'workshop' as const, type: 'SubtaskOffered', data: { to: 'workshop', quote: 'it\'s "quoted" \\ {x}' } },
+    ];
+    const write = () => db.dataSource.transaction((m) => events.tellAll(m, 'e-both', new Date('2026-01-01T00:00:00Z'), notices));
+    expect(await write()).toBe(2);
+    expect(await write()).toBe(0);
+    const rows: { member_id: string; payload: unknown; endpoint_id: string | null }[] = await db.dataSource.query(
+      `SELECT m.member_id, m.payload, d.endpoint_id FROM "${schema}".member_events m LEFT JOIN "${schema}".webhook_deliveries d ON d.event_seq = m.seq
+        WHERE m.source_event_id = 'e-both' ORDER BY m.seq`,
+    );
+    expect(rows).toEqual([
+      { member_id: brand, payload: { to: 'brand' }, endpoint_id: `all-${schema}` },
+      { member_id: workshop, payload: notices[1].data, endpoint_id: `offers-${schema}` },
+    ]);
+  });
 });

@@ -75,28 +75,46 @@ export class MemberEventsService {
       const rows: { workshop_id: string; brand_id: string }[] = await manager.query(`SELECT workshop_id, brand_id FROM ${this.s}.known_lots WHERE subtask_id = $1`, [data.subtaskId]);
       if (rows[0]) lot = { workshopId: rows[0].workshop_id, brandId: rows[0].brand_id };
     }
-    const notices = noticesOf({ type: envelope.type, data, lot });
-    let deliveries = 0;
-    for (const notice of notices) deliveries += await this.tell(manager, envelope.eventId, new Date(envelope.occurredAt), notice);
+    const deliveries = await this.tellAll(manager, envelope.eventId, new Date(envelope.occurredAt), noticesOf({ type: envelope.type, data, lot }));
     if (deliveries > 0) setTimeout(this.wake, 20).unref();
     return deliveries;
   }
 
   /** Writes one member's notice and its deliveries; returns how many deliveries. A notice already written changes nothing. */
-  async tell(manager: EntityManager, sourceEventId: string, occurredAt: Date, notice: Notice): Promise<number> {
-    const inserted: { seq: string }[] = await manager.query(
-      `INSERT INTO ${this.s}.member_events (message_id, source_event_id, member_id, member_role, type, occurred_at, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING seq`,
-      [messageIdOf(sourceEventId, notice.memberId), sourceEventId, notice.memberId, notice.role, notice.type, occurredAt, notice.data],
-    );
-    if (inserted.length === 0) return 0;
-    const now = this.clock();
+  tell(manager: EntityManager, sourceEventId: string, occurredAt: Date, notice: Notice): Promise<number> {
+    return this.tellAll(manager, sourceEventId, occurredAt, [notice]);
+  }
+
+  /**
+   * Writes the notices of one event, in order, and the deliveries to each member's enabled endpoints
+   * subscribed to its type, in one statement; returns how many deliveries. Notices already written (a
+   * redelivered event) change nothing.
+   */
+  async tellAll(manager: EntityManager, sourceEventId: string, occurredAt: Date, notices: readonly Notice[]): Promise<number> {
+    if (notices.length === 0) return 0;
     const rows: unknown[] = await manager.query(
-      `INSERT INTO ${this.s}.webhook_deliveries (endpoint_id, event_seq, next_attempt_at, created_at)
-       SELECT id, $1, $2, $2 FROM ${this.s}.webhook_endpoints
-        WHERE member_id = $3 AND status = 'enabled' AND ($4 = ANY (event_types) OR '*' = ANY (event_types))
+      `WITH told AS (
+         INSERT INTO ${this.s}.member_events (message_id, source_event_id, member_id, member_role, type, occurred_at, payload)
+         SELECT n.message_id, $1, n.member_id, n.member_role, n.type, $2, n.payload
+           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) WITH ORDINALITY AS n(message_id, member_id, member_role, type, payload, ord)
+          ORDER BY n.ord
+         ON CONFLICT (message_id) DO NOTHING
+         RETURNING seq, member_id, type
+       )
+       INSERT INTO ${this.s}.webhook_deliveries (endpoint_id, event_seq, next_attempt_at, created_at)
+       SELECT e.id, told.seq, $8, $8 FROM told JOIN ${this.s}.webhook_endpoints e
+         ON e.member_id = told.member_id AND e.status = 'enabled' AND (told.type = ANY (e.event_types) OR '*' = ANY (e.event_types))
        RETURNING id`,
-      [inserted[0].seq, now, notice.memberId, notice.type],
+      [
+        sourceEventId,
+        occurredAt,
+        notices.map((n) => messageIdOf(sourceEventId, n.memberId)),
+        notices.map((n) => n.memberId),
+        notices.map((n) => n.role),
+        notices.map((n) => n.type),
+        notices.map((n) => JSON.stringify(n.data)),
+        this.clock(),
+      ],
     );
     return rows.length;
   }
