@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { memoizeValidationMetadata } from './validation-metadata-memo.js';
+
+// Every service loads this module: class-validator's lookups are remembered process-wide from here on,
+// for contract checks and HTTP request DTOs alike.
+memoizeValidationMetadata();
 
 export type ContractClass = new () => object;
 
@@ -101,6 +106,27 @@ export function contractProblems(type: string, data: unknown): string[] {
     if (checked.size > CHECKED_ENTRIES) checked.delete(checked.keys().next().value!);
   }
   return [...problems];
+}
+
+/**
+ * Ids of integration events whose data passed the contract check when this process appended them (the
+ * newest CHECKED_AT_APPEND). The embedded transport hands a consumer the very rows those appends wrote,
+ * at the current schema version (no upcaster ran): checking them again would check the same JSON against
+ * the same contract in the same process. Events from Kafka, from another process or an earlier run, or
+ * upcast, are not in it and are checked on consume as always.
+ */
+const checkedAtAppend = new Set<string>();
+const CHECKED_AT_APPEND = 20_000;
+
+/** Records that the event `eventId` passed its contract check when appended in this process. */
+export function rememberCheckedAtAppend(eventId: string): void {
+  checkedAtAppend.add(eventId);
+  if (checkedAtAppend.size > CHECKED_AT_APPEND) checkedAtAppend.delete(checkedAtAppend.values().next().value!);
+}
+
+/** Whether this process appended the event `eventId` after checking it against its contract. */
+export function wasCheckedAtAppend(eventId: string): boolean {
+  return checkedAtAppend.has(eventId);
 }
 
 /** Throws ContractViolationError unless `data` conforms to the contract of `type`. */

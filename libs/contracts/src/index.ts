@@ -10,3 +10,4 @@ export * from './matching.events.js';
 export * from './inspection.events.js';
 export * from './settlement.events.js';
 export * from './plain-text.js';
+export * from './validation-metadata-memo.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { assertContract } from '#libs/contracts';
+import { assertContract, isIntegrationEvent, rememberCheckedAtAppend } from '#libs/contracts';
 import { ConcurrencyError } from './errors.js';
 import { logXidSql } from './event-log-clock.js';
 import { assertEventSize } from './event-size.js';
@@ -202,6 +202,8 @@ export class EventStore {
         late,
       );
     }
+    // Checked above and now written as checked: the embedded transport need not check them again.
+    for (const doc of docs) if (isIntegrationEvent(doc.type)) rememberCheckedAtAppend(doc.eventId);
     const stored: StoredEvent[] = rows.map((row, i) => ({
       eventId: row.event_id,
       type: docs[i].type,

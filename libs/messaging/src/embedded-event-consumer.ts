@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CatchUpSubscription } from '#libs/eventsourcing';
 import { EmbeddedEventBus, toEnvelope, type EmbeddedDelivery } from './embedded-event-bus.js';
+import { EMBEDDED_SOURCE } from './event-dispatcher.js';
 import { EventConsumerServer, type EventConsumerOptions } from './event-consumer.server.js';
 import { StreamVersions } from './stream-order.js';
 
@@ -40,7 +41,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
     // A delivery put on the bus by a test replaces the lanes below (production never sets one).
     this.delivery = this.embedded.bus.deliveryFor(this.embedded.consumer);
     for (const producer of this.embedded.producers) {
-      const source = `embedded:${producer}`;
+      const source = `${EMBEDDED_SOURCE}${producer}`;
       const subscription = new CatchUpSubscription({
         log: this.embedded.bus.tailOf(producer),
         checkpoints: this.embedded.database.checkpoints,

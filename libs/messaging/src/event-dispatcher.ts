@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { MessageHandler } from '@nestjs/microservices';
-import { contractProblems, isIntegrationEvent, type EventEnvelope } from '#libs/contracts';
+import { contractProblems, isIntegrationEvent, wasCheckedAtAppend, type EventEnvelope } from '#libs/contracts';
 import { consumeInTrace, type ServiceDatabase } from '#libs/eventsourcing';
 import { dependencyFailureOf, isTransientConflict } from '#libs/platform';
 import { EventContext } from './event-context.js';
@@ -163,7 +163,7 @@ export class EventDispatcher {
     if (found.kind === 'invalid') return this.reject(message, found.reason, 0, source);
     if (found.kind === 'ignored') return { kind: 'ignored' };
     const { envelope, handler } = found;
-    const problem = contractProblemOf(envelope);
+    const problem = contractProblemOf(envelope, source);
     if (problem) {
       if (this.parksStreams && (await this.database.deadLetters.holdIfParked({ ...this.letterOf(message, source), ...HELD }))) return this.held(envelope, source);
       return this.reject(message, problem, 0, source);
@@ -204,7 +204,7 @@ export class EventDispatcher {
       for (; next < deliveries.length && found < maxPerTransaction; next++) {
         const delivery = deliveries[next];
         const item = this.handlerOf(delivery.message);
-        if (item.kind === 'invalid' || (item.kind === 'found' && contractProblemOf(item.envelope))) break;
+        if (item.kind === 'invalid' || (item.kind === 'found' && contractProblemOf(item.envelope, delivery.source))) break;
         run.push({ ...delivery, index: next, ...item });
         if (item.kind === 'found') found += 1;
       }
@@ -347,7 +347,7 @@ export class EventDispatcher {
     const found = this.handlerOf(message);
     if (found.kind === 'invalid') return { ok: false, reason: found.reason, attempts: 0 };
     if (found.kind === 'ignored') return { ok: true, handled: false };
-    const problem = contractProblemOf(found.envelope);
+    const problem = contractProblemOf(found.envelope, source);
     if (problem) return { ok: false, reason: problem, attempts: 0 };
     return this.handleWithRetries(found.envelope, found.handler, source, checkOrder);
   }
@@ -438,8 +438,13 @@ export class EventDispatcher {
 }
 
 /** Why `envelope` breaks its integration contract (or has none), or undefined. */
-function contractProblemOf(envelope: EventEnvelope): string | undefined {
+/** The source of every message the embedded transport delivers (`embedded:<producer>`). */
+export const EMBEDDED_SOURCE = 'embedded:';
+
+function contractProblemOf(envelope: EventEnvelope, source: string): string | undefined {
   if (!isIntegrationEvent(envelope.type)) return `${envelope.type} has no integration contract`;
+  // Read by the embedded transport from the row this process appended after checking it: checked already.
+  if (source.startsWith(EMBEDDED_SOURCE) && wasCheckedAtAppend(envelope.eventId)) return undefined;
   const problems = contractProblems(envelope.type, envelope.data);
   return problems.length > 0 ? `contract violation: ${problems.join('; ')}` : undefined;
 }
