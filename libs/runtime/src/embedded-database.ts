@@ -17,6 +17,12 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
   const databaseDir = join(dataDir, 'postgres');
   const password = 'meshfab-local';
   mkdirSync(dataDir, { recursive: true });
+  // The network talks to it through a Unix socket when the socket's path fits (at most 107 bytes): on
+  // one host that costs a fraction of loopback TCP, whose every statement runs the TCP stack on both
+  // ends (bench/README.md, "pipeline": 38 % less CPU per order). TCP on 127.0.0.1 stays open for tools.
+  // The socket lives in the cluster's own directory (owned by the user PostgreSQL runs as).
+  const socketDir = databaseDir;
+  const useSocket = Buffer.byteLength(join(socketDir, `.s.PGSQL.${port}`)) <= 107;
   const cluster = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -25,7 +31,7 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
     persistent: true,
     createPostgresUser: userInfo().uid === 0, // PostgreSQL refuses to run as root
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${useSocket ? socketDir : ''}`, '-c', 'max_connections=200'],
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -37,7 +43,9 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
   if (exists.rowCount === 0) await admin.query('CREATE DATABASE meshfab');
   await admin.end();
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/meshfab`,
+    url: useSocket
+      ? `postgres://postgres:${password}@localhost:${port}/meshfab?host=${encodeURIComponent(socketDir)}`
+      : `postgres://postgres:${password}@127.0.0.1:${port}/meshfab`,
     stop: () => cluster.stop(),
   };
 }
