@@ -18,8 +18,8 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
   const password = 'meshfab-local';
   mkdirSync(dataDir, { recursive: true });
   // The network talks to it through a Unix socket when the socket's path fits (at most 107 bytes): on
-  // one host that costs a fraction of loopback TCP, whose every statement runs the TCP stack on both
-  // ends (bench/README.md, "pipeline": 38 % less CPU per order). TCP on 127.0.0.1 stays open for tools.
+  // one host it skips the TCP stack that every statement over loopback runs on both ends. TCP on
+  // 127.0.0.1 stays open for tools.
   // The socket lives in the cluster's own directory (owned by the user PostgreSQL runs as).
   const socketDir = databaseDir;
   const useSocket = Buffer.byteLength(join(socketDir, `.s.PGSQL.${port}`)) <= 107;
