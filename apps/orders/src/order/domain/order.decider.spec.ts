@@ -161,6 +161,31 @@ describe('the order saga', () => {
     expect(orderStatus(frozen)).toBe('in_production');
   });
 
+  it('never changes the state it evolves from, for every event type', () => {
+    const deepFreeze = <T>(value: T): T => {
+      if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        Object.values(value).forEach(deepFreeze);
+      }
+      return value;
+    };
+    const state = stateOf(run([planCommand(), passed('p1', 'st-body-1', 'body', 60)], [structuredClone(submitted)]));
+    // One data object with every field any event's evolve reads; frozen state, fresh data per event.
+    const data = () => ({
+      ...lot('st-lid', 'lid'),
+      plannedStart: NOW, plannedEnd: '2030-01-10T00:00:00.000Z', price, acceptedAt: NOW, startedAt: NOW, completedAt: NOW, releasedAt: NOW,
+      reworkRound: 0, goodQuantity: 100, scrapQuantity: 0, passedQuantity: 100, lotSize: 100, inspectionLotId: 'il-any', inspectedAt: NOW,
+      disposition: 'rework', reason: 'any', at: NOW, sourceEventId: 'src-any', lots: [], plannedCompletion: DUE, route: order.route,
+    });
+    const everyType = ['OrderSubmitted', 'PlanRecorded', 'PlanningStalled', 'PlanningAbandoned', 'LotReleased', 'StepReleased', 'LotOffered', 'LotAccepted', 'LotDeclined', 'LotExpired', 'LotStarted', 'LotCompleted', 'LotCancelled', 'LotPassed', 'LotFailed', 'LotFunded', 'LotFundsShort', 'OrderAtRisk', 'OrderCancelled', 'OrderCompleted', 'OrderFailed'];
+    for (const type of everyType) {
+      const before = structuredClone(state);
+      const after = orderDecider.evolve(deepFreeze(structuredClone(state)), { type, data: data() } as unknown as OrderEvent);
+      expect(after).toBeDefined();
+      expect(state).toEqual(before);
+    }
+  });
+
   it('moves to in_production when a lot starts', () => {
     const events = run([planCommand(), { type: 'RecordLotAccepted', sourceEventId: 'e1', lot: lot('st-lid', 'lid'), acceptedAt: NOW, plannedEnd: '2030-01-10T00:00:00.000Z' }, { type: 'RecordLotStarted', sourceEventId: 'e2', lot: lot('st-lid', 'lid'), startedAt: NOW }], [submitted]);
     const state = stateOf(events);

@@ -360,10 +360,25 @@ function reachProduction(state: OrderState): void {
   if (state.phase === 'submitted' || state.phase === 'planning') state.phase = 'in_production';
 }
 
+/**
+ * A copy of what evolve changes: it assigns fields of the state, of its lots and of its steps, and pushes
+ * to its lists; everything else (the submitted order, a lot's price, a step's predecessors, the at-risk
+ * note) is only ever replaced, so it is shared. Much cheaper than structuredClone, which was 6 % of the
+ * pipeline's CPU (issue 20). The decider spec folds deep-frozen states through every event type.
+ */
+function copyForEvolve(state: OrderState): OrderState {
+  return {
+    ...state,
+    steps: state.steps.map((step) => ({ ...step })),
+    lots: state.lots.map((lot) => ({ ...lot })),
+    seen: [...state.seen],
+    inspections: [...state.inspections],
+    funded: [...state.funded],
+  };
+}
+
 function evolve(current: OrderState, event: OrderEvent): OrderState {
-  // The submitted order is never changed after OrderSubmitted: shared, not copied with the rest.
-  const { order, ...rest } = current;
-  const state: OrderState = { ...structuredClone(rest), order };
+  const state = copyForEvolve(current);
   markSeen(state, event.data);
   switch (event.type) {
     case 'OrderSubmitted':
