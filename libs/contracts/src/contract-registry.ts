@@ -64,7 +64,7 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 }
 
 /**
- * Contract checks already made, keyed by event type and the data's JSON (least recently used first).
+ * Contract checks already made, keyed by event type and the data's JSON (the oldest forgotten first).
  * A check is a pure function of the JSON an event is stored and published as, and the same event is
  * checked several times in one process: when appended, then once by each of its consumers (three in the
  * embedded network). class-validator takes 100–200 µs for an order, the JSON a few µs.
@@ -73,6 +73,27 @@ const checked = new Map<string, readonly string[]>();
 const CHECKED_ENTRIES = 2_000;
 /** Larger data is checked every time, so the memo stays within CHECKED_ENTRIES × this many characters. */
 const CHECKED_MAX_KEY = 16_384;
+
+/**
+ * The newest `capacity` keys added, for a Map or Set that forgets its oldest: a ring of keys, O(1) per
+ * add. (Deleting a Map's first key found by iterating it is not: the iteration walks over the holes
+ * every earlier delete left until the table is rebuilt.)
+ */
+class Newest {
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+  constructor(capacity: number) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
+  /** Records `key` as the newest; returns the key it pushes out, if any. */
+  add(key: string): string | undefined {
+    const out = this.ring[this.next];
+    this.ring[this.next] = key;
+    this.next = (this.next + 1) % this.ring.length;
+    return out;
+  }
+}
+const checkedOrder = new Newest(CHECKED_ENTRIES);
 
 function check(dto: ContractClass, data: object): string[] {
   return flatten(validateSync(plainToInstance(dto, data), { forbidUnknownValues: false, whitelist: false }));
@@ -95,15 +116,12 @@ export function contractProblems(type: string, data: unknown): string[] {
   }
   const key = `${type}\u0000${json}`;
   const known = checked.get(key);
-  if (known) {
-    checked.delete(key); // most recently used again
-    checked.set(key, known);
-    return [...known];
-  }
+  if (known) return [...known];
   const problems = check(contract.dto, JSON.parse(json) as object);
   if (key.length <= CHECKED_MAX_KEY) {
     checked.set(key, problems);
-    if (checked.size > CHECKED_ENTRIES) checked.delete(checked.keys().next().value!);
+    const forgotten = checkedOrder.add(key);
+    if (forgotten !== undefined) checked.delete(forgotten);
   }
   return [...problems];
 }
@@ -116,12 +134,14 @@ export function contractProblems(type: string, data: unknown): string[] {
  * upcast, are not in it and are checked on consume as always.
  */
 const checkedAtAppend = new Set<string>();
-const CHECKED_AT_APPEND = 20_000;
+const checkedAtAppendOrder = new Newest(20_000);
 
 /** Records that the event `eventId` passed its contract check when appended in this process. */
 export function rememberCheckedAtAppend(eventId: string): void {
+  if (checkedAtAppend.has(eventId)) return;
   checkedAtAppend.add(eventId);
-  if (checkedAtAppend.size > CHECKED_AT_APPEND) checkedAtAppend.delete(checkedAtAppend.values().next().value!);
+  const forgotten = checkedAtAppendOrder.add(eventId);
+  if (forgotten !== undefined) checkedAtAppend.delete(forgotten);
 }
 
 /** Whether this process appended the event `eventId` after checking it against its contract. */
