@@ -6,6 +6,7 @@ import { plannerBench } from './planner.bench.js';
 import { runtimeBench } from './runtime.bench.js';
 import { quoteBench } from './quote.bench.js';
 import { settlementBench } from './settlement.bench.js';
+import { settlementCpuBench } from './settlement-cpu.bench.js';
 import { snapshotsBench } from './snapshots.bench.js';
 import { transportBench } from './transport.bench.js';
 
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   runtime: () => runtimeBench({ quick, databaseUrl }),
   quote: () => quoteBench({ quick, databaseUrl }),
   settlement: () => settlementBench({ quick, databaseUrl }),
+  'settlement-cpu': () => settlementCpuBench({ quick, databaseUrl }),
   snapshots: () => snapshotsBench({ quick, databaseUrl }),
   transport: () => transportBench({ quick, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
 };

@@ -591,5 +591,185 @@ export function settlementMigrations(schema: string): MigrationClass[] {
       await q.query(`ALTER TABLE ${s}.payment_receipts DROP COLUMN IF EXISTS held_until, DROP COLUMN IF EXISTS method`);
     }
   }
-  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000, SettlementOpenWorkIndexes1767600000000, SettlementLedgerLeanPosting1767700000000, SettlementInstantFundsHold1767800000000];
+  /**
+   * A release without a row lock before each balance update (issue 16, "releases/s with 16 concurrent lots",
+   * third pass). Profiled (EXPLAIN (ANALYZE, WAL) of a balance UPDATE; the backend's CPU per release):
+   * - `accounts_keep_entries` was a BEFORE … FOR EACH ROW trigger on `DELETE OR UPDATE OF id`. A BEFORE ROW
+   *   UPDATE trigger makes PostgreSQL lock the old row (heap_lock_tuple, a WAL record) before every UPDATE of
+   *   the table, whatever its column list says: each of a release's three balance updates wrote two WAL
+   *   records instead of one. The rename check now runs AFTER the update (an AFTER ROW trigger fetches the
+   *   old row without locking it, and queues nothing unless `id` changed); the delete check stays BEFORE.
+   *   Both refuse as before, with the same message.
+   * - ledger_post no longer looks the transfer id up before it moves the balances: the INSERT of the
+   *   transfer (ON CONFLICT DO NOTHING) already finds a repeat, and then the legs are moved back and the
+   *   repeat is answered (`replayed` / `conflict`), as it was for a concurrent repeat. A repeat whose legs
+   *   would now break a floor or a cap is answered as the repeat too: the refusal path looks for the
+   *   transfer before it answers `refused`. So a repeat now locks its accounts until its transaction ends
+   *   (repeats are rare: a redelivered event). The transaction-local setting is set and cleared by plain
+   *   assignments (an expression, not a query), and `posted` is a constant.
+   */
+  class SettlementLedgerReleaseWithoutRowLocks1767900000000 implements MigrationInterface {
+    name = 'SettlementLedgerReleaseWithoutRowLocks1767900000000';
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TRIGGER accounts_keep_entries ON ${s}.accounts`);
+      await q.query(`
+        CREATE TRIGGER accounts_keep_entries BEFORE DELETE ON ${s}.accounts
+        FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_account_with_entries_change()`);
+      await q.query(`
+        CREATE TRIGGER accounts_keep_entries_id AFTER UPDATE OF id ON ${s}.accounts
+        FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_account_with_entries_change()`);
+      await q.query(`
+        CREATE OR REPLACE FUNCTION ${s}.ledger_post(
+          p_id text, p_kind text, p_currency text, p_order text, p_subtask text, p_memo text, p_hash text,
+          p_accounts text[], p_purposes text[], p_members text[], p_orders text[], p_floors bigint[], p_amounts bigint[], p_caps bigint[]
+        ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+        DECLARE
+          v_n int := coalesce(cardinality(p_amounts), 0);
+          v_sum numeric := 0;
+          v_existing text;
+          v_balances jsonb;
+          v_tries int;
+          v_balance bigint;
+          v_setting text;
+        BEGIN
+          FOR i IN 1 .. v_n LOOP
+            v_sum := v_sum + p_amounts[i];
+          END LOOP;
+          IF v_sum <> 0 OR v_n < 2 OR cardinality(p_accounts) IS DISTINCT FROM v_n THEN
+            SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+            IF FOUND THEN
+              RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+            END IF;
+            RAISE EXCEPTION 'transfer % does not balance', p_id USING ERRCODE = '23514';
+          END IF;
+          FOR i IN 1 .. v_n LOOP
+            v_tries := 0;
+            LOOP
+              UPDATE ${s}.accounts a SET balance = a.balance + p_amounts[i]
+                WHERE a.id = p_accounts[i]
+                  AND NOT (p_floors[i] IS NOT NULL AND p_amounts[i] < 0 AND a.balance + p_amounts[i] < p_floors[i])
+                  AND NOT (abs(a.balance + p_amounts[i]) > p_caps[i] AND abs(a.balance + p_amounts[i]) > abs(a.balance));
+              EXIT WHEN FOUND;
+              -- Not moved: a floor or cap in the way, or a row this statement's snapshot did not see yet
+              -- (created and committed by a concurrent posting meanwhile). Locked, it is seen as it is.
+              SELECT a.balance INTO v_balance FROM ${s}.accounts a WHERE a.id = p_accounts[i] FOR UPDATE;
+              IF FOUND AND ((p_floors[i] IS NOT NULL AND p_amounts[i] < 0 AND v_balance + p_amounts[i] < p_floors[i])
+                            OR (abs(v_balance + p_amounts[i]) > p_caps[i] AND abs(v_balance + p_amounts[i]) > abs(v_balance))) THEN
+                UPDATE ${s}.accounts a SET balance = a.balance - l.amount
+                  FROM unnest(p_accounts[1:i - 1], p_amounts[1:i - 1]) AS l(id, amount) WHERE a.id = l.id;
+                -- A repeat is answered as the repeat, whatever its legs would do now.
+                SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+                IF FOUND THEN
+                  RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+                END IF;
+                SELECT jsonb_object_agg(id, balance::text) INTO v_balances FROM ${s}.accounts WHERE id = ANY(p_accounts);
+                RETURN jsonb_build_object('outcome', 'refused', 'balances', v_balances);
+              END IF;
+              v_tries := v_tries + 1;
+              IF v_tries > 3 THEN
+                RAISE EXCEPTION 'account % could not be created', p_accounts[i];
+              END IF;
+              IF NOT FOUND THEN
+                INSERT INTO ${s}.accounts (id, purpose, member_id, order_id, currency, min_balance)
+                  VALUES (p_accounts[i], p_purposes[i], p_members[i], p_orders[i], p_currency, p_floors[i])
+                  ON CONFLICT (id) DO NOTHING;
+              END IF;
+            END LOOP;
+          END LOOP;
+          -- A repeated id (committed before, or by a concurrent posting this INSERT waited for): the legs
+          -- go back and the repeat is answered.
+          INSERT INTO ${s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash)
+            VALUES (p_id, p_kind, p_currency, p_order, p_subtask, p_memo, p_hash)
+            ON CONFLICT (id) DO NOTHING;
+          IF NOT FOUND THEN
+            UPDATE ${s}.accounts a SET balance = a.balance - l.amount FROM unnest(p_accounts, p_amounts) AS l(id, amount) WHERE a.id = l.id;
+            SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+            RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+          END IF;
+          -- Balanced (checked above), its transfer just inserted, its accounts just moved: the entries'
+          -- deferred check is skipped for this transfer only, while this statement runs.
+          v_setting := set_config('meshfab.ledger_posting', p_id, true);
+          INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency)
+            SELECT p_id, l.id, l.amount, p_currency FROM unnest(p_accounts, p_amounts) AS l(id, amount);
+          v_setting := set_config('meshfab.ledger_posting', '', true);
+          RETURN '{"outcome": "posted"}'::jsonb;
+        END $fn$`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TRIGGER IF EXISTS accounts_keep_entries_id ON ${s}.accounts`);
+      await q.query(`DROP TRIGGER IF EXISTS accounts_keep_entries ON ${s}.accounts`);
+      await q.query(`
+        CREATE TRIGGER accounts_keep_entries BEFORE DELETE OR UPDATE OF id ON ${s}.accounts
+        FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_account_with_entries_change()`);
+      // SettlementLedgerLeanPosting's ledger_post, as it was.
+      await q.query(`
+        CREATE OR REPLACE FUNCTION ${s}.ledger_post(
+          p_id text, p_kind text, p_currency text, p_order text, p_subtask text, p_memo text, p_hash text,
+          p_accounts text[], p_purposes text[], p_members text[], p_orders text[], p_floors bigint[], p_amounts bigint[], p_caps bigint[]
+        ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+        DECLARE
+          v_existing text;
+          v_balances jsonb;
+          v_tries int;
+          v_sum numeric := 0;
+          v_balance bigint;
+        BEGIN
+          SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+          IF FOUND THEN
+            RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+          END IF;
+          FOR i IN 1 .. coalesce(cardinality(p_amounts), 0) LOOP
+            v_sum := v_sum + p_amounts[i];
+          END LOOP;
+          IF v_sum <> 0 OR coalesce(cardinality(p_amounts), 0) < 2 OR cardinality(p_accounts) <> cardinality(p_amounts) THEN
+            RAISE EXCEPTION 'transfer % does not balance', p_id USING ERRCODE = '23514';
+          END IF;
+          FOR i IN 1 .. cardinality(p_accounts) LOOP
+            v_tries := 0;
+            LOOP
+              UPDATE ${s}.accounts a SET balance = a.balance + p_amounts[i]
+                WHERE a.id = p_accounts[i]
+                  AND NOT (p_floors[i] IS NOT NULL AND p_amounts[i] < 0 AND a.balance + p_amounts[i] < p_floors[i])
+                  AND NOT (abs(a.balance + p_amounts[i]) > p_caps[i] AND abs(a.balance + p_amounts[i]) > abs(a.balance));
+              EXIT WHEN FOUND;
+              -- Not moved: a floor or cap in the way, or a row this statement's snapshot did not see yet
+              -- (created and committed by a concurrent posting meanwhile). Locked, it is seen as it is.
+              SELECT a.balance INTO v_balance FROM ${s}.accounts a WHERE a.id = p_accounts[i] FOR UPDATE;
+              IF FOUND AND ((p_floors[i] IS NOT NULL AND p_amounts[i] < 0 AND v_balance + p_amounts[i] < p_floors[i])
+                            OR (abs(v_balance + p_amounts[i]) > p_caps[i] AND abs(v_balance + p_amounts[i]) > abs(v_balance))) THEN
+                UPDATE ${s}.accounts a SET balance = a.balance - l.amount
+                  FROM unnest(p_accounts[1:i - 1], p_amounts[1:i - 1]) AS l(id, amount) WHERE a.id = l.id;
+                SELECT jsonb_object_agg(id, balance::text) INTO v_balances FROM ${s}.accounts WHERE id = ANY(p_accounts);
+                RETURN jsonb_build_object('outcome', 'refused', 'balances', v_balances);
+              END IF;
+              v_tries := v_tries + 1;
+              IF v_tries > 3 THEN
+                RAISE EXCEPTION 'account % could not be created', p_accounts[i];
+              END IF;
+              IF NOT FOUND THEN
+                INSERT INTO ${s}.accounts (id, purpose, member_id, order_id, currency, min_balance)
+                  VALUES (p_accounts[i], p_purposes[i], p_members[i], p_orders[i], p_currency, p_floors[i])
+                  ON CONFLICT (id) DO NOTHING;
+              END IF;
+            END LOOP;
+          END LOOP;
+          INSERT INTO ${s}.transfers (id, kind, currency, order_id, subtask_id, memo, content_hash)
+            VALUES (p_id, p_kind, p_currency, p_order, p_subtask, p_memo, p_hash)
+            ON CONFLICT (id) DO NOTHING;
+          IF NOT FOUND THEN
+            UPDATE ${s}.accounts a SET balance = a.balance - l.amount FROM unnest(p_accounts, p_amounts) AS l(id, amount) WHERE a.id = l.id;
+            SELECT content_hash INTO v_existing FROM ${s}.transfers WHERE id = p_id;
+            RETURN jsonb_build_object('outcome', CASE WHEN v_existing = p_hash THEN 'replayed' ELSE 'conflict' END);
+          END IF;
+          -- Balanced (checked above), its transfer just inserted, its accounts just moved: the entries'
+          -- deferred check is skipped for this transfer only, while this statement runs.
+          PERFORM set_config('meshfab.ledger_posting', p_id, true);
+          INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency)
+            SELECT p_id, l.id, l.amount, p_currency FROM unnest(p_accounts, p_amounts) AS l(id, amount);
+          PERFORM set_config('meshfab.ledger_posting', '', true);
+          RETURN jsonb_build_object('outcome', 'posted');
+        END $fn$`);
+    }
+  }
+  return [SettlementLedger1764200000000, SettlementFunding1767000000000, SettlementSafeAmounts1767100000000, SettlementPayoutRail1767200000000, SettlementLedgerPost1767300000000, SettlementClawbacks1767400000000, SettlementLedgerPostInPlace1767500000000, SettlementOpenWorkIndexes1767600000000, SettlementLedgerLeanPosting1767700000000, SettlementInstantFundsHold1767800000000, SettlementLedgerReleaseWithoutRowLocks1767900000000];
 }

@@ -86,6 +86,37 @@ describe('ledger guards on PostgreSQL (every writer, not only ledger_post)', () 
     expect((await ledger.trialBalance()).balanced).toBe(true);
   });
 
+  it('moves a balance with one WAL record: no trigger makes PostgreSQL lock the row before each update', async () => {
+    // A BEFORE … FOR EACH ROW UPDATE trigger (whatever its column list) makes every UPDATE of the table lock
+    // the old row first: a second WAL record per balance moved (SettlementLedgerReleaseWithoutRowLocks).
+    type PlanNode = { 'WAL Records': number; Plans?: PlanNode[] };
+    const runner = db.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    const [row] = (await runner.query(`EXPLAIN (ANALYZE, WAL, COSTS OFF, TIMING OFF, FORMAT JSON) UPDATE ${s}.accounts SET balance = balance + 1 WHERE id = $1`, [
+      funds.id,
+    ])) as { 'QUERY PLAN': { Plan: PlanNode }[] }[];
+    await runner.rollbackTransaction();
+    await runner.release();
+    const plan = row['QUERY PLAN'][0].Plan;
+    // Only the update's own records: its scan may prune the page (a record of its own, counted below it).
+    expect(plan['WAL Records'] - (plan.Plans ?? []).reduce((sum, child) => sum + child['WAL Records'], 0)).toBe(1);
+    expect(await ledger.balance(funds.id)).toBe(1000);
+  });
+
+  it('answers a repeated transfer as the repeat even when its legs would now break a floor', async () => {
+    const a = Accounts.brandFunds('brand-r', 'CNY');
+    const b = Accounts.brandFunds('brand-s', 'CNY');
+    await db.dataSource.transaction((m) => ledger.post(m, { transferId: 'dep-r', kind: 'deposit', currency: 'CNY', legs: move(bank, a, 300) }));
+    const all = { transferId: 'all-of-r', kind: 'escrow_funding' as const, currency: 'CNY', legs: move(a, b, 300) };
+    expect(await db.dataSource.transaction((m) => ledger.post(m, all))).toEqual({ transferId: 'all-of-r', replayed: false });
+    // Posting it again would take a below its floor: it is the same transfer, answered as such, nothing moves.
+    expect(await db.dataSource.transaction((m) => ledger.post(m, all))).toEqual({ transferId: 'all-of-r', replayed: true });
+    await expect(db.dataSource.transaction((m) => ledger.post(m, { ...all, legs: move(a, b, 200) }))).rejects.toMatchObject({ code: 'transfer_id_reused' });
+    expect(await ledger.balance(a.id)).toBe(0);
+    expect(await ledger.balance(b.id)).toBe(300);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+
   it('posts every one of many concurrent transfers that create the same account, none refused', async () => {
     // Each finds no row for the new account and creates it; the ones that lose that race see it only once
     // the winner commits, after their own UPDATE's snapshot: they are moved on the locked row, not refused.
