@@ -162,11 +162,11 @@ export class InspectionLotsService implements OnApplicationBootstrap, OnModuleDe
       const { state } = await this.lots.load(inspectionLotStreamId(lotId), manager);
       if (state.status === 'none') return;
       const { facts } = state;
-      const [candidates, region, nominee] = await Promise.all([
-        this.pool.candidates(facts.process, manager),
-        this.pool.regionOf(facts.workshopId, manager),
-        this.pool.nomineeOf(facts.brandId, manager),
-      ]);
+      // One after another: the three share the transaction's one connection (pg queues concurrent
+      // queries on a client, deprecated and gone in pg 9).
+      const candidates = await this.pool.candidates(facts.process, manager);
+      const region = await this.pool.regionOf(facts.workshopId, manager);
+      const nominee = await this.pool.nomineeOf(facts.brandId, manager);
       await this.lots.handle(
         inspectionLotStreamId(lotId),
         { type: 'AssignInspector', candidates, region, nominee, at: this.clock().toISOString(), timeoutSeconds: this.config.MESHFAB_INSPECTION_ASSIGNMENT_TIMEOUT_SECONDS, expire: options.expire },
