@@ -92,6 +92,22 @@ async function ourPath(kind: 'kafka' | 'embedded', args: { databaseUrl: string; 
 }
 
 /**
+ * The producers on their own: the same appends (16 writers, one event per transaction, same payload) into
+ * a store nobody reads, events/s. Our paths start with these appends, so they cannot beat this rate; the
+ * part of the gap to raw Kafka that is the store's own write rate shows here.
+ */
+async function appendsAlone(args: { databaseUrl: string; count: number }): Promise<number> {
+  const id = randomUUID().slice(0, 8);
+  const db = await ServiceDatabase.open({ url: args.databaseUrl, schema: `bench_a_${id}`, poolSize: 20 });
+  const started = performance.now();
+  await publish(db, args.count, 16);
+  const rate = args.count / ((performance.now() - started) / 1000);
+  await db.dataSource.query(`DROP SCHEMA "bench_a_${id}" CASCADE`);
+  await db.close();
+  return rate;
+}
+
+/**
  * The relay on its own: `count` events already committed in the outbox (appended in batches of 100),
  * then the relay starts and publishes them; events/s from its first to its last acknowledged request.
  */
@@ -132,6 +148,7 @@ export async function transportBench(args: { quick: boolean; databaseUrl: string
   const count = args.quick ? 2000 : 5000;
   const runs: Record<string, TransportFigures[]> = { kafka: [], embedded: [], raw: [] };
   const drains: number[] = [];
+  const appends: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // More events for the reference: at its rate a couple of thousand are gone in a fraction of a second.
     runs.raw.push(await rawKafkaBatched({ brokers: args.brokers, count: count * 10, value: rawValue }));
@@ -142,6 +159,8 @@ export async function transportBench(args: { quick: boolean; databaseUrl: string
     log(`embedded: ${Math.round(runs.embedded[r].throughput)}/s`);
     drains.push(await relayDrain({ ...args, count: count * 5 }));
     log(`relay draining a committed backlog: ${Math.round(drains[r])}/s`);
+    appends.push(await appendsAlone({ ...args, count }));
+    log(`the producers' appends alone: ${Math.round(appends[r])}/s`);
   }
   const perfCount = args.quick ? 20_000 : 100_000;
   const perf = await kafkaPerfTools({ brokers: args.brokers, count: perfCount, recordSize: Buffer.byteLength(rawValue()) });
@@ -162,6 +181,9 @@ export async function transportBench(args: { quick: boolean; databaseUrl: string
       reference: Math.round(raw.throughput),
       ratio: round(s.throughput / raw.throughput),
       target: name === 'kafka' ? 0.5 : undefined,
+      // The same appends with no transport behind them (same run): the rate our path starts from.
+      appendsAlone: Math.round(median(appends)),
+      ratioToAppendsAlone: round(s.throughput / median(appends)),
       latencyAtHalfLoad: { ratePerSec: s.rate, p50Ms: s.p50, p99Ms: s.p99, targetP99Ms: 50, referenceRatePerSec: raw.rate, referenceP50Ms: raw.p50, referenceP99Ms: raw.p99 },
       rounds,
       events: count,
