@@ -15,6 +15,12 @@ export interface CatchUpSubscriptionOptions {
   pollIntervalMs?: number;
   /** Called when a poll or a batch fails; the batch is retried on the next poll. */
   onError?: (error: unknown) => void;
+  /**
+   * Save the checkpoint at most this often while batches keep coming (default 0: after every batch); it
+   * is always saved when the subscription catches up (before it waits) and when it stops. A crash then
+   * hands again at most this long's batches: only for handlers that take a repeat as a no-op (an inbox).
+   */
+  checkpointIntervalMs?: number;
 }
 
 /** The longest wait between reads while the log's horizon holds committed events back. */
@@ -35,6 +41,9 @@ export class CatchUpSubscription {
   private notified = false;
   /** Reads in a row that the log's horizon held back (an older transaction runs on, see event-log.ts). */
   private heldBackReads = 0;
+  /** The position handled but not yet saved, and when the checkpoint was last saved. */
+  private unsaved?: GlobalPosition;
+  private savedAt = 0;
 
   constructor(private readonly options: CatchUpSubscriptionOptions) {}
 
@@ -69,12 +78,22 @@ export class CatchUpSubscription {
     this.position ??= await checkpoints.load(subscriptionId);
     const { events: batch, heldBack } = await log.readUpToHorizon(this.position, this.options.batchSize ?? 200);
     this.heldBackReads = heldBack ? this.heldBackReads + 1 : 0;
-    if (batch.length === 0) return 0;
+    if (batch.length === 0) {
+      await this.saveCheckpoint(); // caught up: the checkpoint is current before the subscription waits
+      return 0;
+    }
     await handle(batch);
-    const last = batch[batch.length - 1].globalPosition;
-    await checkpoints.save(subscriptionId, last);
-    this.position = last;
+    this.position = this.unsaved = batch[batch.length - 1].globalPosition;
+    if (Date.now() - this.savedAt >= (this.options.checkpointIntervalMs ?? 0)) await this.saveCheckpoint();
     return batch.length;
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    if (!this.unsaved) return;
+    const position = this.unsaved;
+    await this.options.checkpoints.save(this.options.subscriptionId, position);
+    if (this.unsaved === position) this.unsaved = undefined;
+    this.savedAt = Date.now();
   }
 
   /**
@@ -89,6 +108,15 @@ export class CatchUpSubscription {
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.pollUntilStopped();
+    } finally {
+      // Stopping: what was handled is saved (unless the database is gone: then it is handed again).
+      await this.saveCheckpoint().catch((error: unknown) => this.options.onError?.(error));
+    }
+  }
+
+  private async pollUntilStopped(): Promise<void> {
     let failures = 0;
     while (this.running) {
       let handled = 0;
@@ -97,7 +125,8 @@ export class CatchUpSubscription {
         failures = 0;
       } catch (error) {
         failures += 1;
-        this.position = undefined; // reload the durable checkpoint before trying again
+        // Reload the durable checkpoint before trying again (what was handled since is handed again).
+        this.position = this.unsaved = undefined;
         this.options.onError?.(error);
       }
       if (handled === 0 && this.running && (failures > 0 || !this.notified)) {

@@ -12,6 +12,9 @@ export interface EmbeddedConsumerOptions extends EventConsumerOptions {
   lanes?: number;
 }
 
+/** How often a busy embedded consumer saves its position (see CatchUpSubscription.checkpointIntervalMs). */
+export const EMBEDDED_CHECKPOINT_INTERVAL_MS = 250;
+
 /** Splits a batch into `lanes` ordered sub-lists by stream, as Kafka's key → partition does. */
 export function laneOf(streamId: string, lanes: number): number {
   let hash = 0;
@@ -47,6 +50,9 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
         checkpoints: this.embedded.database.checkpoints,
         subscriptionId: `embedded-consumer:${producer}`,
         pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
+        // The inbox takes a repeat as a no-op: the position is saved when caught up, on stop, and at most
+        // every 250 ms in between (a crash hands again at most that much), not after every batch.
+        checkpointIntervalMs: EMBEDDED_CHECKPOINT_INTERVAL_MS,
         handle: async (events) => {
           if (this.delivery) return this.delivery.deliver(producer, events, (event) => this.dispatcher.dispatch(toEnvelope(event), source, event.traceparent));
           const lanes = this.embedded.lanes ?? 4;
