@@ -1824,7 +1824,9 @@ export interface paths {
          * The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type, timestamp, dat...
          * @description The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type,
          *     timestamp, data }`); heartbeats as comment lines. Resume with the `Last-Event-ID` header (or
-         *     `?lastEventId=`) to get what was missed, in commit order. The stream ends after 30 min; reconnect.
+         *     `?lastEventId=`) to get what was missed, in commit order. Without it the stream starts with what commits
+         *     from now on (a few events that committed just before may come too; none is skipped). The stream ends
+         *     after 30 min; reconnect.
          *
          *     Roles: brand, workshop.
          */
@@ -1848,7 +1850,9 @@ export interface paths {
          * The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type, timestamp, dat...
          * @description The caller's events live, as Server-Sent Events (`id: <position>`, `event: <type>`, `data: { id, type,
          *     timestamp, data }`); heartbeats as comment lines. Resume with the `Last-Event-ID` header (or
-         *     `?lastEventId=`) to get what was missed, in commit order. The stream ends after 30 min; reconnect.
+         *     `?lastEventId=`) to get what was missed, in commit order. Without it the stream starts with what commits
+         *     from now on (a few events that committed just before may come too; none is skipped). The stream ends
+         *     after 30 min; reconnect.
          *
          *     Roles: brand, workshop.
          */
