@@ -89,13 +89,18 @@ describe('webhooks and the event stream over a demo-sized run', () => {
     })();
     result = await runDemo(client, { operatorToken: OPERATOR, signInspectorTokens }, { workshops: 12, orders: 4, seed: 7, runId: randomUUID().slice(0, 8), timeoutMs: 150_000, onMemberJoined });
     await revive;
-    // Everything the run produced reaches the receivers.
+    // Everything the run produced reaches the receivers: every delivery delivered, and no new one for a
+    // second (events of the finished orders, such as their settlement, may still be on their way).
+    let last = { deliveries: -1, since: Date.now() };
     await waitFor(
       async () => {
-        const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.webhook_deliveries WHERE status <> 'delivered'`);
-        return rows[0].n === 0;
+        const { rows } = await db.query<{ n: number; open: number }>(
+          `SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'delivered')::int AS open FROM ${s}.webhook_deliveries`,
+        );
+        if (rows[0].n !== last.deliveries) last = { deliveries: rows[0].n, since: Date.now() };
+        return rows[0].open === 0 && Date.now() - last.since >= 1000;
       },
-      { timeoutMs: 60_000, intervalMs: 200, message: 'every webhook delivered' },
+      { timeoutMs: 60_000, intervalMs: 200, message: 'every webhook delivered, and no new one for a second' },
     );
   }, 300_000);
 

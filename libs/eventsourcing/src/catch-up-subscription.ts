@@ -16,8 +16,8 @@ export interface CatchUpSubscriptionOptions {
   /** Called when a poll or a batch fails; the batch is retried on the next poll. */
   onError?: (error: unknown) => void;
   /**
-   * Save the checkpoint at most this often while batches keep coming (default 0: after every batch); it
-   * is always saved when the subscription catches up (before it waits) and when it stops. A crash then
+   * Save the checkpoint at most this often (default 0: after every batch); a subscription that caught up
+   * saves at its next idle poll once the interval has passed, and one that stops saves then. A crash then
    * hands again at most this long's batches: only for handlers that take a repeat as a no-op (an inbox).
    */
   checkpointIntervalMs?: number;
@@ -79,7 +79,8 @@ export class CatchUpSubscription {
     const { events: batch, heldBack } = await log.readUpToHorizon(this.position, this.options.batchSize ?? 200);
     this.heldBackReads = heldBack ? this.heldBackReads + 1 : 0;
     if (batch.length === 0) {
-      await this.saveCheckpoint(); // caught up: the checkpoint is current before the subscription waits
+      // Caught up: saved once the interval has passed (an idle poll comes within the poll interval).
+      if (Date.now() - this.savedAt >= (this.options.checkpointIntervalMs ?? 0)) await this.saveCheckpoint();
       return 0;
     }
     await handle(batch);

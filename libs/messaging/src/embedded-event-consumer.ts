@@ -50,8 +50,8 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
         checkpoints: this.embedded.database.checkpoints,
         subscriptionId: `embedded-consumer:${producer}`,
         pollIntervalMs: this.embedded.pollIntervalMs ?? 100,
-        // The inbox takes a repeat as a no-op: the position is saved when caught up, on stop, and at most
-        // every 250 ms in between (a crash hands again at most that much), not after every batch.
+        // The inbox takes a repeat as a no-op: the position is saved at most every 250 ms and on stop (a
+        // crash hands again at most that much), not after every batch.
         checkpointIntervalMs: EMBEDDED_CHECKPOINT_INTERVAL_MS,
         handle: async (events) => {
           if (this.delivery) return this.delivery.deliver(producer, events, (event) => this.dispatcher.dispatch(toEnvelope(event), source, event.traceparent));
