@@ -47,7 +47,7 @@ export class SharedLogTail implements LogReader {
   private readonly readSize: number;
   private readonly reuseMs: number;
   private readonly freeze = process.env.NODE_ENV === 'test';
-  /** Reads of the log by this tail, and reads answered from memory (for tests and metrics). */
+  /** Reads of the log by this tail, answers from memory, and reads left to the log itself (read by tests). */
   readonly stats = { logReads: 0, served: 0, bypassed: 0 };
 
   constructor(
