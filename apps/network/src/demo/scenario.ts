@@ -650,6 +650,16 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
       if (view.status !== 'completed') order.reason = view.failureReason ?? view.cancelReason ?? view.status;
       return;
     }
+    await driveLots(order, view);
+    await unblock(order, view);
+  };
+
+  /**
+   * The workshops work their lots of `order`: start what was accepted once its step is released, deliver
+   * what they started (after one to three rounds) and what went back for rework. Returns how many lots
+   * are still with a workshop (accepted, started or in rework).
+   */
+  const driveLots = async (order: LiveOrder, view: OrderView): Promise<number> => {
     // The workshops act on matching's state of their subtasks (what GET /matching/subtasks/:id shows each
     // shop; the brand's plan lists them all in one call). The order's own view of a lot can lag or, when a
     // failed inspection overtakes the completion it judged, show `completed` for a lot that is in rework.
@@ -683,6 +693,12 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
         await complete(order, lot, shop);
       }
     }
+    return (plan?.lots ?? []).filter((lot) => ['accepted', 'started', 'rework'].includes(lot.status)).length;
+  };
+
+  /** The brand tops up what its waiting lots need; shops add a shift where a lot waits for capacity. */
+  const unblock = async (order: LiveOrder, view: OrderView) => {
+    const plan = order.plan;
     // Waiting for money: the brand tops up what the waiting lots need (a cautious brand pays as it goes).
     // The brand pays and the market goes on: money is credited when the provider's webhook is confirmed, a
     // moment later (longer when the provider has to deliver again), and the round does not wait for it.
@@ -825,8 +841,25 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   // Work delivered just before its order completed (a make-up lot for a short delivery, when the first
   // lot's rework then passed in full) is still waiting for its inspection, with its escrow held for it.
   // Inspectors finish their queues, as they would on any day, before the books are read.
-  const finishBy = Date.now() + 30_000;
-  while ((await inspect().catch(() => 1)) > 0 && Date.now() < finishBy) await sleep(o.tickMs);
+  // The same for a lot still with its workshop when its order completed (accepted before the rework
+  // passed): the workshop delivers the work it accepted, and it is inspected and paid like any other.
+  const finishBy = Date.now() + 60_000;
+  for (;;) {
+    tick += 1;
+    let withWorkshops = 0;
+    for (const order of orders.filter((x) => x.orderId && x.view?.status === 'completed')) {
+      try {
+        const view = await client.get<OrderView>(`/orders/${order.orderId}`, order.brand.token);
+        order.planAt = 0; // read matching's state of the lots afresh
+        withWorkshops += await driveLots(order, view);
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.status >= 500) withWorkshops += 1; // the network busy: try again
+      }
+    }
+    const toInspect = await inspect().catch(() => 1);
+    if ((withWorkshops === 0 && toInspect === 0) || Date.now() >= finishBy) break;
+    await sleep(o.tickMs);
+  }
 
   // ---------------------------------------------------------------- settle and read everything back
   // Top-ups still on their way are part of the run: their money is in the ledger the report reads.
