@@ -7,15 +7,12 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { Accounts, SHARD_SEPARATOR } from '../apps/settlement/src/ledger/domain/accounts.js';
-import { DEFAULT_LEDGER_LIMITS } from '../apps/settlement/src/ledger/domain/limits.js';
-import { move } from '../apps/settlement/src/ledger/domain/transfer.js';
 import { Ledger } from '../apps/settlement/src/ledger/ledger.js';
 import { settlementMigrations } from '../apps/settlement/src/settlement.migrations.js';
 import { log, machineInfo, median, printReport, round } from './bench-kit.js';
 import { PREVIOUS_SCHEMA_WITHOUT } from './settlement.bench.js';
+import { benchLots, fundBenchLots, LOTS, lotRelease } from './settlement-lots.js';
 
-const LOTS = 16;
 
 /** utime + stime of a process, in µs (clock ticks of 10 ms). */
 function cpuMicros(pid: number): number {
@@ -41,41 +38,15 @@ export async function settlementCpuBench(args: { quick: boolean; databaseUrl: st
   await db.dataSource.query(`CREATE TABLE ${s}.bench_rows (id int PRIMARY KEY, v bigint NOT NULL DEFAULT 0)`);
   await db.dataSource.query(`INSERT INTO ${s}.bench_rows (id) SELECT generate_series(0, ${LOTS - 1})`);
   const ledgers = { current: new Ledger(db.dataSource, schema), previous: new Ledger(db.dataSource, previousSchema) };
-  const lots = Array.from({ length: LOTS }, (_, w) => ({
-    escrow: Accounts.orderEscrow(`bench-order-${w}`, `bench-brand-${w}`, 'CNY'),
-    payable: Accounts.workshopPayable(`bench-ws-${w}`, 'CNY'),
-    orderId: `bench-order-${w}`,
-  }));
-  const fees = Accounts.platformFees('CNY');
-  const feeShards = Array.from({ length: DEFAULT_LEDGER_LIMITS.pooledShards }, (_, k) => ({ ...fees, id: k === 0 ? fees.id : `${fees.id}${SHARD_SEPARATOR}${k}` }));
-  for (const ledger of Object.values(ledgers)) {
-    await db.dataSource.transaction((m) => ledger.ensureAccounts(m, [...lots.map((l) => l.payable), ...feeShards]));
-    for (const [w, lot] of lots.entries()) {
-      const funds = Accounts.brandFunds(`bench-brand-${w}`, 'CNY');
-      await db.dataSource.transaction(async (m) => {
-        await ledger.post(m, { transferId: `bench-dep-${w}`, kind: 'deposit', currency: 'CNY', legs: move(Accounts.bankClearing('CNY'), funds, 900_000_000_000n) });
-        await ledger.post(m, { transferId: `bench-esc-${w}`, kind: 'escrow_funding', currency: 'CNY', orderId: lot.orderId, legs: move(funds, lot.escrow, 900_000_000_000n) });
-      });
-    }
-  }
+  const lots = benchLots();
+  for (const ledger of Object.values(ledgers)) await fundBenchLots(db.dataSource, ledger, lots);
   // One session: each release its own transaction (as in the throughput bench), on this connection.
   const runner = db.dataSource.createQueryRunner();
   const client = (await runner.connect()) as pg.PoolClient;
   const pid = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   const releases = (ledger: Ledger) => async () => {
     for (let i = 0; i < perSample; i++) {
-      const lot = lots[i % LOTS];
-      await ledger.post(runner.manager, {
-        transferId: `release:bench-${randomUUID()}-${i}`,
-        kind: 'lot_release',
-        currency: 'CNY',
-        orderId: lot.orderId,
-        legs: [
-          { account: lot.escrow, amountMinor: -100n },
-          { account: lot.payable, amountMinor: 95n },
-          { account: Accounts.platformFees('CNY'), amountMinor: 5n },
-        ],
-      });
+      await ledger.post(runner.manager, lotRelease(lots[i % LOTS], i));
     }
   };
   const updates = async () => {

@@ -8,14 +8,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { Accounts, SHARD_SEPARATOR } from '../apps/settlement/src/ledger/domain/accounts.js';
 import { DEFAULT_LEDGER_LIMITS } from '../apps/settlement/src/ledger/domain/limits.js';
-import { move } from '../apps/settlement/src/ledger/domain/transfer.js';
 import { Ledger } from '../apps/settlement/src/ledger/ledger.js';
 import { settlementMigrations } from '../apps/settlement/src/settlement.migrations.js';
 import { log, machineInfo, median, printReport, round, throughput } from './bench-kit.js';
+import { benchLots, fundBenchLots, LOTS, lotRelease } from './settlement-lots.js';
 
-const LOTS = 16;
 
 /**
  * The ledger migrations the "previous schema" case leaves out: the releases on it are measured in the same
@@ -47,40 +45,12 @@ export async function settlementBench(args: { quick: boolean; databaseUrl: strin
     previous: new Ledger(db.dataSource, previousSchema),
   };
   // 16 lots, each with a well-funded escrow of its own order: every release takes 100 fen from it.
-  const lots = Array.from({ length: LOTS }, (_, w) => ({
-    escrow: Accounts.orderEscrow(`bench-order-${w}`, `bench-brand-${w}`, 'CNY'),
-    payable: Accounts.workshopPayable(`bench-ws-${w}`, 'CNY'),
-    orderId: `bench-order-${w}`,
-  }));
-  // Every account a release touches exists before the rounds: they measure releases, not account creation.
-  const fees = Accounts.platformFees('CNY');
-  const feeShards = Array.from({ length: DEFAULT_LEDGER_LIMITS.pooledShards }, (_, k) => ({ ...fees, id: k === 0 ? fees.id : `${fees.id}${SHARD_SEPARATOR}${k}` }));
-  for (const ledger of [ledgers.sharded, ledgers.previous]) {
-    await db.dataSource.transaction((m) => ledger.ensureAccounts(m, [...lots.map((l) => l.payable), ...feeShards]));
-    for (const [w, lot] of lots.entries()) {
-      const funds = Accounts.brandFunds(`bench-brand-${w}`, 'CNY');
-      await db.dataSource.transaction(async (m) => {
-        await ledger.post(m, { transferId: `bench-dep-${w}`, kind: 'deposit', currency: 'CNY', legs: move(Accounts.bankClearing('CNY'), funds, 900_000_000_000n) });
-        await ledger.post(m, { transferId: `bench-esc-${w}`, kind: 'escrow_funding', currency: 'CNY', orderId: lot.orderId, legs: move(funds, lot.escrow, 900_000_000_000n) });
-      });
-    }
-  }
+  const lots = benchLots();
+  for (const ledger of [ledgers.sharded, ledgers.previous]) await fundBenchLots(db.dataSource, ledger, lots);
   // A release is one statement (ledger_post): on its own it is its own transaction, like the reference's
   // UPDATE; `inTransaction` wraps it in BEGIN … COMMIT as a consumer's inbox transaction does.
   const release = (ledger: Ledger, inTransaction = false) => async (w: number, i: number) => {
-    const lot = lots[w];
-    const post = (m: EntityManager) =>
-      ledger.post(m, {
-        transferId: `release:bench-${randomUUID()}-${i}`,
-        kind: 'lot_release',
-        currency: 'CNY',
-        orderId: lot.orderId,
-        legs: [
-          { account: lot.escrow, amountMinor: -100n },
-          { account: lot.payable, amountMinor: 95n },
-          { account: Accounts.platformFees('CNY'), amountMinor: 5n },
-        ],
-      });
+    const post = (m: EntityManager) => ledger.post(m, lotRelease(lots[w], i));
     await (inTransaction ? db.dataSource.transaction(post) : post(db.dataSource.manager));
     return 1;
   };

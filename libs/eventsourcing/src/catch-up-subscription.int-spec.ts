@@ -3,22 +3,11 @@
 // that often (also once caught up: at its next idle poll after the interval) and always when it stops;
 // after a crash it hands again only what it handled since its last save, never skips.
 import { randomUUID } from 'node:crypto';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
-import { CatchUpSubscription, ServiceDatabase, type GlobalPosition, type LogReader, type StoredEvent } from './index.js';
+import { dropSchema, steadyLog, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { CatchUpSubscription, ServiceDatabase, type StoredEvent } from './index.js';
 
 const meta = { correlationId: 'test', causationId: 'test' };
 
-/** The log, read only once nothing is held back (other work on the shared test database may hold the horizon). */
-const steady = (db: ServiceDatabase): LogReader => ({
-  readUpToHorizon: async (position: GlobalPosition, limit: number) => {
-    for (const until = Date.now() + 30_000; ; ) {
-      const read = await db.log.readUpToHorizon(position, limit);
-      if (!read.heldBack) return read;
-      if (Date.now() > until) throw new Error('the log stayed held back for 30 s: a transaction left open on the test database?');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  },
-});
 
 describe('CatchUpSubscription checkpoints (real PostgreSQL)', () => {
   const schema = uniqueSchema('catch_up');
@@ -38,7 +27,7 @@ describe('CatchUpSubscription checkpoints (real PostgreSQL)', () => {
   }
 
   const subscription = (id: string, into: StoredEvent[], checkpointIntervalMs?: number) =>
-    new CatchUpSubscription({ log: steady(db), checkpoints: db.checkpoints, subscriptionId: id, batchSize: 3, pollIntervalMs: 20, checkpointIntervalMs, handle: async (events) => void into.push(...events) });
+    new CatchUpSubscription({ log: steadyLog(db.log), checkpoints: db.checkpoints, subscriptionId: id, batchSize: 3, pollIntervalMs: 20, checkpointIntervalMs, handle: async (events) => void into.push(...events) });
 
   it('saves after every batch by default', async () => {
     const id = `every-${randomUUID()}`;
@@ -82,7 +71,7 @@ describe('CatchUpSubscription checkpoints (real PostgreSQL)', () => {
     let release = () => undefined as void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const running = new CatchUpSubscription({
-      log: steady(db),
+      log: steadyLog(db.log),
       checkpoints: db.checkpoints,
       subscriptionId: id2,
       batchSize: 3,

@@ -4,26 +4,11 @@
 // commits late, a subscriber far behind, a read that fails — and the log is read once per commit, not
 // once per subscriber.
 import { randomUUID } from 'node:crypto';
-import { dropSchema, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
+import { dropSchema, steadyLog, testDatabaseUrl, uniqueSchema, waitFor } from '#libs/testing';
 import { CatchUpSubscription, compareGlobalPositions, ServiceDatabase, SharedLogTail, START_OF_LOG, type EventLog, type GlobalPosition, type StoredEvent } from './index.js';
 
 const meta = { correlationId: 'test', causationId: 'test' };
 
-/**
- * The log, read only once nothing is held back: other work on the shared test database may hold the
- * horizon for a moment, which would make a read stop short of events these cases expect.
- */
-const steady = (log: EventLog) =>
-  ({
-    readUpToHorizon: async (position: GlobalPosition, limit: number) => {
-      for (const until = Date.now() + 30_000; ; ) {
-        const read = await log.readUpToHorizon(position, limit);
-        if (!read.heldBack) return read;
-        if (Date.now() > until) throw new Error('the log stayed held back for 30 s: a transaction left open on the test database?');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-  }) as unknown as EventLog;
 
 describe('SharedLogTail (real PostgreSQL)', () => {
   const schema = uniqueSchema('log_tail');
@@ -46,7 +31,7 @@ describe('SharedLogTail (real PostgreSQL)', () => {
     const all: StoredEvent[] = [];
     let position = from;
     for (;;) {
-      const { events } = await steady(db.log).readUpToHorizon(position, 100);
+      const { events } = await steadyLog(db.log).readUpToHorizon(position, 100);
       if (events.length === 0) return all;
       all.push(...events);
       position = events[events.length - 1].globalPosition;
@@ -139,7 +124,7 @@ describe('SharedLogTail (real PostgreSQL)', () => {
     const all = await readAll();
     // The horizon's hold is the second case's subject; here other work on the shared database must not
     // hold events back from the tail's reads.
-    const tail = new SharedLogTail(steady(db.log), { capacity: 10, readSize: 10, reuseMs: 60_000 });
+    const tail = new SharedLogTail(steadyLog(db.log), { capacity: 10, readSize: 10, reuseMs: 60_000 });
     // A reader near the end anchors the run there; one at the start is behind it.
     const near = all[all.length - 3].globalPosition;
     expect(ids((await tail.readUpToHorizon(near, 50)).events)).toEqual(ids(all.slice(-2)));
@@ -168,7 +153,7 @@ describe('SharedLogTail (real PostgreSQL)', () => {
           failNext = false;
           return Promise.reject(new Error('connection reset'));
         }
-        return steady(db.log).readUpToHorizon(position, limit);
+        return steadyLog(db.log).readUpToHorizon(position, limit);
       },
     } as unknown as EventLog;
     const tail = new SharedLogTail(flaky);

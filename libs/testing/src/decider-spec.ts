@@ -82,8 +82,10 @@ function isErrorClass(value: ErrorClass<Error> | ErrorPredicate): value is Error
   return value === Error || (value.prototype as unknown) instanceof Error;
 }
 
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return;
+/** Freezes `value` and everything it holds (so a decider that changes its input throws); returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
   Object.freeze(value);
   for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
+  return value;
 }

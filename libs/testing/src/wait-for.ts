@@ -32,3 +32,25 @@ export async function waitFor<T>(probe: () => T | Promise<T>, options: WaitForOp
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** A log reader (`EventLog`, `SharedLogTail`): what `steadyLog` wraps. */
+interface HorizonReader<P, E> {
+  readUpToHorizon(position: P, limit: number): Promise<{ events: E[]; heldBack: boolean }>;
+}
+
+/**
+ * `log`, read only once nothing is held back: other work on the shared test database may hold the log's
+ * horizon for a moment, which would make a read stop short of events a test expects. Fails after 30 s (a
+ * transaction left open).
+ */
+export const steadyLog = <P, E, L extends HorizonReader<P, E>>(log: L): L =>
+  ({
+    readUpToHorizon: async (position: P, limit: number) => {
+      for (const until = Date.now() + 30_000; ; ) {
+        const read = await log.readUpToHorizon(position, limit);
+        if (!read.heldBack) return read;
+        if (Date.now() > until) throw new Error('the log stayed held back for 30 s: a transaction left open on the test database?');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+  }) as unknown as L;

@@ -1,5 +1,5 @@
 import { DomainError, ValidationFailed } from '#libs/domain';
-import { DeciderSpecification } from '#libs/testing';
+import { deepFreeze, DeciderSpecification } from '#libs/testing';
 import type { OrderCommand, RecordCommand, SagaPolicy, SubmissionPolicy, SubmitOrder } from './order.commands.js';
 import { orderDecider, orderStatus, passedQuantity, SEEN_WINDOW, type OrderState } from './order.decider.js';
 import type { LotFacts, OrderEvent, OrderSubmittedData } from './order.events.js';
@@ -145,13 +145,6 @@ describe('the order saga', () => {
   });
 
   it('never changes a state it evolves from (each state and event deep-frozen as it is folded)', () => {
-    const deepFreeze = <T>(value: T): T => {
-      if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-        Object.freeze(value);
-        Object.values(value).forEach(deepFreeze);
-      }
-      return value;
-    };
     const history = run(
       [planCommand(), passed('p1', 'st-body-1', 'body', 60), passed('p2', 'st-lid', 'lid', 100), failed('f1', 'st-body-2', 'body', 'rework')],
       [structuredClone(submitted)],
@@ -162,13 +155,6 @@ describe('the order saga', () => {
   });
 
   it('never changes the state it evolves from, for every event type', () => {
-    const deepFreeze = <T>(value: T): T => {
-      if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-        Object.freeze(value);
-        Object.values(value).forEach(deepFreeze);
-      }
-      return value;
-    };
     const state = stateOf(run([planCommand(), passed('p1', 'st-body-1', 'body', 60)], [structuredClone(submitted)]));
     // One data object with every field any event's evolve reads; frozen state, fresh data per event.
     const data = () => ({
