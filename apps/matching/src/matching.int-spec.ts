@@ -220,4 +220,54 @@ describe('matching service over HTTP and events', () => {
     expect(makeUp.map((e) => e.data.quantity)).toEqual([3]);
     expect((await events('LotReplanned')).find((e) => e.data.orderId === 'o-scrap')).toMatchObject({ data: { replacedSubtaskId: subtaskId, quantity: 3 } });
   });
+
+  it('frees the days ahead of a lot delivered early, so a waiting order gets them', async () => {
+    // One embroidery shop, 6 days × 8 h. Order A books 40 h of it; order B (24 h) does not fit and waits.
+    await emit('registry', 'workshop-ws-emb', 'WorkshopRegistered', { workshopId: 'ws-emb', name: 'ws-emb', location: { lat: 30, lng: 120 }, certifications: [] });
+    await emit('registry', 'workshop-ws-emb', 'WorkshopCapabilitiesChanged', {
+      workshopId: 'ws-emb',
+      capabilities: [{ process: 'embroidery', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 90, currency: 'CNY' } }],
+    });
+    await emit('registry', 'workshop-ws-emb', 'CapacityDeclared', { workshopId: 'ws-emb', process: 'embroidery', hoursPerDay: 8, from: '2030-02-01', until: '2030-02-06', exceptions: [] });
+    await waitFor(async () => (await db.dataSource.query(`SELECT 1 FROM "${schema}".capacity_days WHERE workshop_id = 'ws-emb'`)).length === 6, { message: 'ws-emb capacity known' });
+    const order = (orderId: string, quantity: number) => ({
+      orderId,
+      brandId: 'b-1',
+      sku: 'EMB-1',
+      productName: 'Embroidered patch',
+      quantity,
+      unit: 'pcs',
+      dueDate: '2030-02-07T00:00:00.000Z',
+      delivery: { lat: 30, lng: 120 },
+      route: [{ stepId: 'embroider', process: 'embroidery', parameters: {}, workContentHoursPerUnit: 1, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
+      splitPolicy: {},
+      submittedAt: now.toISOString(),
+    });
+    await emit('orders', 'order-o-early-a', 'OrderSubmitted', order('o-early-a', 40));
+    const offered = await waitFor(async () => (await events('SubtaskOffered')).find((e) => e.data.orderId === 'o-early-a'), { message: 'o-early-a offered' });
+    const lotA = offered.data.subtaskId as string;
+    const shop = ws('ws-emb');
+    expect((await call('POST', `/matching/offers/${lotA}/accept`, shop)).status).toBe(200);
+    await emit('orders', 'order-o-early-a', 'StepReleased', { orderId: 'o-early-a', stepId: 'embroider' });
+    await emit('settlement', 'settlement-order-o-early-a', 'EscrowFunded', { orderId: 'o-early-a', subtaskId: lotA, brandId: 'b-1', amount: { amountMinor: 3_600, currency: 'CNY' } });
+    await waitFor(async () => ((await call('POST', `/matching/subtasks/${lotA}/start`, shop)).status === 200 ? true : null), { message: 'o-early-a started' });
+    await emit('orders', 'order-o-early-b', 'OrderSubmitted', order('o-early-b', 24));
+    await waitFor(async () => ((await events('OrderPlanningFailed')).some((e) => e.data.orderId === 'o-early-b') ? true : null), { message: 'o-early-b waits for capacity' });
+
+    // A is delivered at noon on 2 February: its days up to that one were worked, the days after are free again.
+    now = new Date('2030-02-02T12:00:00Z');
+    expect((await call('POST', `/matching/subtasks/${lotA}/complete`, shop, { goodQuantity: 40, scrapQuantity: 0 })).status).toBe(200);
+    const days: { day: string; status: string }[] = await db.dataSource.query(
+      `SELECT day::text AS day, status FROM "${schema}".reservations WHERE subtask_id = $1 ORDER BY day`,
+      [lotA],
+    );
+    expect(days.length).toBeGreaterThan(2);
+    expect(days.map((d) => [d.day, d.status])).toEqual(days.map((d) => [d.day, d.day <= '2030-02-02' ? 'firm' : 'released']));
+    const [book] = await db.dataSource.query(
+      `SELECT (SELECT sum(reserved_min) FROM "${schema}".capacity_days WHERE workshop_id = 'ws-emb')::int AS booked,
+              (SELECT coalesce(sum(minutes), 0) FROM "${schema}".reservations WHERE workshop_id = 'ws-emb' AND status <> 'released')::int AS held`,
+    );
+    expect(book.booked).toBe(book.held);
+    await waitFor(async () => ((await events('OrderPlanned')).some((e) => e.data.orderId === 'o-early-b') ? true : null), { timeoutMs: 15_000, message: 'o-early-b planned on the freed days' });
+  });
 });

@@ -43,7 +43,7 @@ const rowKey = (r: Row): string => `${r.workshop_id}|${r.process}|${r.day}`;
 
 /**
  * The capacity book: tentative while offered, firm once accepted, released on decline, expiry or
- * cancellation. A booking is a conditional UPDATE of the locked workshop-day row
+ * cancellation, and from the day after its delivery when a lot is delivered early. A booking is a conditional UPDATE of the locked workshop-day row
  * (`reserved + m <= capacity` and the workshop still active for the process, a CHECK behind it):
  * concurrent planners never book the same row at the same time, and the second one sees the first
  * one's minutes, so a day is never booked beyond its capacity whatever the plan was made from. A
@@ -117,14 +117,29 @@ export class Reservations {
     await m.query(`UPDATE ${this.s}.reservations SET status = 'firm' WHERE subtask_id = $1 AND status = 'tentative'`, [subtaskId]);
   }
 
+  /** Gives back every day the lot still holds: it will not be made (declined, expired, cancelled). */
   async release(subtaskId: string, m: EntityManager): Promise<void> {
+    await this.releaseFrom(subtaskId, null, m);
+  }
+
+  /**
+   * The lot was delivered on `deliveredOn` (YYYY-MM-DD): the days it held up to that one were worked,
+   * the days after it are free again for other lots. A rework after a failed inspection is owed by the
+   * workshop and is not booked again.
+   */
+  async releaseAfter(subtaskId: string, deliveredOn: string, m: EntityManager): Promise<void> {
+    await this.releaseFrom(subtaskId, deliveredOn, m);
+  }
+
+  private async releaseFrom(subtaskId: string, after: string | null, m: EntityManager): Promise<void> {
     await m.query(
       `WITH r AS (
-         UPDATE ${this.s}.reservations SET status = 'released' WHERE subtask_id = $1 AND status <> 'released'
+         UPDATE ${this.s}.reservations SET status = 'released'
+         WHERE subtask_id = $1 AND status <> 'released' AND ($2::date IS NULL OR day > $2::date)
          RETURNING workshop_id, process, day, minutes)
        UPDATE ${this.s}.capacity_days c SET reserved_min = c.reserved_min - r.minutes
        FROM r WHERE c.workshop_id = r.workshop_id AND c.process = r.process AND c.day = r.day`,
-      [subtaskId],
+      [subtaskId, after],
     );
   }
 }

@@ -255,12 +255,16 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
       const order = plans[0].order_data;
       const step = order.route.find((s) => s.stepId === row.step_id)!;
       const metadata = this.metadata(row.order_id);
+      const at = this.settings.clock();
       const result = await this.subtasks.handle(
         subtaskId,
-        { type: 'CompleteSubtask', workshopId: principal.sub, at: this.settings.clock(), goodQuantity, scrapQuantity, dueAt: new Date(order.dueDate), inspection: step.inspection },
+        { type: 'CompleteSubtask', workshopId: principal.sub, at, goodQuantity, scrapQuantity, dueAt: new Date(order.dueDate), inspection: step.inspection },
         metadata,
         m,
       );
+      // Delivered ahead of its plan: the days after today go back to the capacity book (the retry sweep
+      // offers them to lots waiting for capacity).
+      if (result.newEvents.length > 0) await this.reservations.releaseAfter(subtaskId, at.toISOString().slice(0, 10), m);
       // A first delivery short of the lot's quantity (scrap): the missing units are made up by a new lot,
       // planned like any other, so the order can still reach its full quantity.
       const short = row.quantity - goodQuantity;
