@@ -150,7 +150,7 @@ describe(`fault injection across five service processes (${FULL ? 'full' : 'shor
       scaleOut: { initialAssignments: assignments },
       lost: { unhandled: findings.unhandled, unpublished: findings.unpublished, consumerLag: lag },
       doubleEffects: findings.doubleEffects.length,
-      capacity: { rows: findings.capacityRows, reservations: findings.reservations, violations: findings.capacityViolations.length },
+      capacity: { rows: findings.capacityRows, reservations: findings.reservations, held: findings.heldReservations, violations: findings.capacityViolations.length },
       ledger: { ...result.summary.ledger, trialBalanced: result.trialBalance.balanced, auditOk: result.audit.ok, transfers: result.trialBalance.transfers },
       deadLetters: findings.deadLetters,
       clientRetries: network.retries,
