@@ -8,6 +8,7 @@ import type {
   InspectionFailedContract,
   LotReleasedContract,
   OrderCancelledContract,
+  OrderCompletedContract,
   OrderSubmittedContract,
   StepReleasedContract,
   WorkshopCapabilitiesChangedContract,
@@ -107,6 +108,12 @@ export class MatchingEventsConsumer {
   @OnEvent('matching', 'OrderCancelled')
   async orderCancelled(@Payload() e: EventEnvelope<OrderCancelledContract>, @Ctx() ctx: EventContext): Promise<void> {
     await this.planning.cancelOrder(e.data.orderId, e.data.reason, ctx.manager, ctx.metadata);
+  }
+
+  /** The order completed: the lots it no longer needs are withdrawn (PlanningService.orderCompleted). */
+  @OnEvent('matching', 'OrderCompleted')
+  async orderCompleted(@Payload() e: EventEnvelope<OrderCompletedContract>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.planning.orderCompleted(e.data.orderId, ctx.manager, ctx.metadata);
   }
 
   @OnEvent('matching', 'InspectionFailed')

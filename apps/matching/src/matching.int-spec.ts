@@ -270,4 +270,66 @@ describe('matching service over HTTP and events', () => {
     expect(book.booked).toBe(book.held);
     await waitFor(async () => ((await events('OrderPlanned')).some((e) => e.data.orderId === 'o-early-b') ? true : null), { timeoutMs: 15_000, message: 'o-early-b planned on the freed days' });
   });
+
+  it('withdraws the lots a completed order no longer needs, and plans none for it afterwards', async () => {
+    await emit('registry', 'workshop-ws-press', 'WorkshopRegistered', { workshopId: 'ws-press', name: 'ws-press', location: { lat: 30, lng: 120 }, certifications: [] });
+    await emit('registry', 'workshop-ws-press', 'WorkshopCapabilitiesChanged', {
+      workshopId: 'ws-press',
+      capabilities: [{ process: 'pressing', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 40, currency: 'CNY' } }],
+    });
+    await emit('registry', 'workshop-ws-press', 'CapacityDeclared', { workshopId: 'ws-press', process: 'pressing', hoursPerDay: 8, from: '2030-02-10', until: '2030-02-28', exceptions: [] });
+    // A dearer second press shop: where a re-plan (which avoids ws-press) would go.
+    await emit('registry', 'workshop-ws-press-2', 'WorkshopRegistered', { workshopId: 'ws-press-2', name: 'ws-press-2', location: { lat: 30, lng: 120 }, certifications: [] });
+    await emit('registry', 'workshop-ws-press-2', 'WorkshopCapabilitiesChanged', {
+      workshopId: 'ws-press-2',
+      capabilities: [{ process: 'pressing', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 45, currency: 'CNY' } }],
+    });
+    await emit('registry', 'workshop-ws-press-2', 'CapacityDeclared', { workshopId: 'ws-press-2', process: 'pressing', hoursPerDay: 8, from: '2030-02-10', until: '2030-02-28', exceptions: [] });
+    await waitFor(async () => (await db.dataSource.query(`SELECT DISTINCT workshop_id FROM "${schema}".capacity_days WHERE workshop_id LIKE 'ws-press%'`)).length === 2, { message: 'press shops known' });
+    await emit('orders', 'order-o-done', 'OrderSubmitted', {
+      orderId: 'o-done',
+      brandId: 'b-1',
+      sku: 'PR-1',
+      productName: 'Pressed shirt',
+      quantity: 20,
+      unit: 'pcs',
+      dueDate: '2030-03-01T00:00:00.000Z',
+      delivery: { lat: 30, lng: 120 },
+      route: [{ stepId: 'press', process: 'pressing', parameters: {}, workContentHoursPerUnit: 0.5, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
+      splitPolicy: {},
+      submittedAt: now.toISOString(),
+    });
+    const ofOrder = async () => (await events('SubtaskOffered')).filter((e) => e.data.orderId === 'o-done').map((e) => e.data.subtaskId as string);
+    const [first] = await waitFor(async () => ((await ofOrder()).length === 1 ? ofOrder() : null), { message: 'o-done offered' });
+    const shop = ws('ws-press');
+    expect((await call('POST', `/matching/offers/${first}/accept`, shop)).status).toBe(200);
+    await emit('orders', 'order-o-done', 'StepReleased', { orderId: 'o-done', stepId: 'press' });
+    await emit('settlement', 'settlement-order-o-done', 'EscrowFunded', { orderId: 'o-done', subtaskId: first, brandId: 'b-1', amount: { amountMinor: 800, currency: 'CNY' } });
+    await waitFor(async () => ((await call('POST', `/matching/subtasks/${first}/start`, shop)).status === 200 ? true : null), { message: 'o-done started' });
+    // Delivered 3 short: a make-up lot is planned, and its workshop accepts it.
+    expect((await call('POST', `/matching/subtasks/${first}/complete`, shop, { goodQuantity: 17, scrapQuantity: 3 })).status).toBe(200);
+    const makeUp = (await ofOrder()).find((id) => id !== first)!;
+    expect((await call('POST', `/matching/offers/${makeUp}/accept`, shop)).status).toBe(200);
+
+    // Then the order completes (say the brand took the 17): the make-up lot is withdrawn, its days freed.
+    await emit('orders', 'order-o-done', 'OrderCompleted', { orderId: 'o-done', brandId: 'b-1', completedAt: now.toISOString() });
+    const [cancelled] = await waitFor(async () => {
+      const rows = (await events('SubtaskCancelled')).filter((e) => e.data.orderId === 'o-done');
+      return rows.length > 0 ? rows : null;
+    }, { message: 'make-up lot withdrawn' });
+    expect(cancelled.data).toMatchObject({ subtaskId: makeUp, cause: 'order_completed', workshopId: 'ws-press' });
+    expect(await db.dataSource.query(`SELECT DISTINCT status FROM "${schema}".reservations WHERE subtask_id = $1`, [makeUp])).toEqual([{ status: 'released' }]);
+    expect((await call('GET', `/matching/subtasks/${first}`, shop)).body.status).toBe('completed');
+    expect((await call('POST', `/matching/subtasks/${makeUp}/start`, shop)).status).toBeGreaterThanOrEqual(400);
+    expect((await call('GET', '/matching/orders/o-done/plan', { sub: 'b-1', role: 'brand' })).body.status).toBe('completed');
+
+    // A late failure of the delivered lot asks for a re-plan: a completed order gets no new lot.
+    await emit('inspection', 'il-done', 'InspectionFailed', {
+      inspectionLotId: 'il-done', subtaskId: first, orderId: 'o-done', brandId: 'b-1', stepId: 'press', process: 'pressing', workshopId: 'ws-press',
+      lotSize: 17, sampleSize: 5, severity: 'normal', criticalDefects: 1, majorDefects: 0, minorDefects: 0, disposition: 'replan', inspectedAt: now.toISOString(),
+    });
+    await waitFor(async () => ((await call('GET', `/matching/subtasks/${first}`, shop)).body.status === 'replanned' ? true : null), { message: 'failure recorded' });
+    expect(await ofOrder()).toEqual([first, makeUp]);
+    expect(await db.dataSource.query(`SELECT 1 FROM "${schema}".pending_lots WHERE order_id = 'o-done'`)).toEqual([]);
+  });
 });

@@ -92,7 +92,7 @@ export class SubtaskCompletedContract extends SubtaskFacts {
 }
 IntegrationEvent('matching', 'SubtaskCompleted')(SubtaskCompletedContract);
 
-export const SUBTASK_CANCEL_CAUSES = ['order_cancelled', 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved', 'countered'] as const;
+export const SUBTASK_CANCEL_CAUSES = ['order_cancelled', 'workshop_suspended', 'capacity_withdrawn', 'upstream_moved', 'countered', 'order_completed'] as const;
 export type SubtaskCancelCause = (typeof SUBTASK_CANCEL_CAUSES)[number];
 
 /** The subtask was cancelled (order cancelled, re-planned elsewhere); its reservation is released. */
@@ -104,7 +104,8 @@ export class SubtaskCancelledContract extends SubtaskFacts {
    * which case a LotReplanned with this subtask as `replacedSubtaskId` follows (or OrderPlanningFailed
    * while the lot waits for capacity); 'countered': the planner took the workshop's counter-offer — the
    * same workshop gets a new subtask on its terms (offered and accepted at once) and, for a smaller
-   * quantity, a LotReplanned places the rest.
+   * quantity, a LotReplanned places the rest; 'order_completed': the order completed before work on the
+   * lot started (a make-up lot the passed quantity made surplus) — nothing replaces it.
    */
   @IsOptional() @IsIn(SUBTASK_CANCEL_CAUSES) cause?: SubtaskCancelCause;
 }

@@ -70,6 +70,8 @@ export function shortlistLevels(near: number, anywhere: number): { nearLimit: nu
   return [...levels, { nearLimit: 0, anywhereLimit: anywhere * SHORTLIST_WIDENING ** 4, minFreeShare: 0 }];
 }
 const ACTIVE = ['offered', 'accepted', 'started', 'completed', 'rework'];
+/** Plans that an OrderSubmitted heard again (or the retry sweep) must not plan anew. */
+const CLOSED_PLANS: readonly string[] = ['planned', 'cancelled', 'unplannable', 'completed'];
 
 /** The planner used up its CPU budget (MATCHING_PLANNING_BUDGET_MS) before it found a plan or a reason. */
 interface OverBudget {
@@ -174,7 +176,7 @@ export class PlanningService {
        ON CONFLICT (order_id) DO UPDATE SET updated_at = EXCLUDED.updated_at RETURNING status`,
       [order.orderId, order.brandId, JSON.stringify(order), now],
     );
-    if (existing[0]?.status === 'planned' || existing[0]?.status === 'cancelled' || existing[0]?.status === 'unplannable') return null;
+    if (existing[0] && CLOSED_PLANS.includes(existing[0].status)) return null;
     const request: PlanningRequest = {
       firstDay: dayNumber(now) + 1,
       lastDay: lastWorkDay(new Date(order.dueDate)),
@@ -431,7 +433,7 @@ export class PlanningService {
    */
   async replanLot(lot: LotToReplan, m: EntityManager, metadata: EventMetadata, options: { quiet?: boolean; cascade?: boolean; waitWhenUnplaced?: boolean } = {}): Promise<boolean> {
     const plans: { status: string; order_data: OrderSubmittedContract }[] = await m.query(`SELECT status, order_data FROM ${this.s}.order_plans WHERE order_id = $1 FOR UPDATE`, [lot.orderId]);
-    if (plans.length === 0 || plans[0].status === 'cancelled') return false;
+    if (plans.length === 0 || plans[0].status === 'cancelled' || plans[0].status === 'completed') return false;
     const order = plans[0].order_data;
     const step = order.route.find((s) => s.stepId === lot.stepId);
     if (!step) return false;
@@ -538,7 +540,7 @@ export class PlanningService {
    */
   private async withdrawLots(
     lots: readonly LotRef[],
-    cause: 'workshop_suspended' | 'capacity_withdrawn' | 'upstream_moved' | 'countered',
+    cause: 'workshop_suspended' | 'capacity_withdrawn' | 'upstream_moved' | 'countered' | 'order_completed',
     why: string,
     m: EntityManager,
     metadata: EventMetadata,
@@ -703,6 +705,22 @@ export class PlanningService {
     for (const p of pending) {
       await this.replanLot({ orderId: p.order_id, stepId: p.step_id, quantity: p.quantity, excluded: p.excluded, replaces: p.replaces, reason: p.reason }, m, metadata, { quiet: true });
     }
+  }
+
+  /**
+   * The order completed: every lot it still had offered or accepted (a make-up lot the passed quantity
+   * made surplus) is withdrawn (cause `order_completed`) and its capacity released — settlement has
+   * already refunded its escrow at the close, and the brand does not pay for work it no longer needs.
+   * Work under way stays with its workshop (paid if it passes); nothing waiting is planned any more.
+   */
+  async orderCompleted(orderId: string, m: EntityManager, metadata: EventMetadata): Promise<number> {
+    await m.query(`UPDATE ${this.s}.order_plans SET status = 'completed', reason = NULL, updated_at = $2 WHERE order_id = $1`, [orderId, this.settings.clock()]);
+    await m.query(`DELETE FROM ${this.s}.pending_lots WHERE order_id = $1`, [orderId]);
+    const lots: LotRef[] = await m.query(
+      `SELECT subtask_id, order_id, step_id, workshop_id, quantity FROM ${this.s}.subtasks WHERE order_id = $1 AND status = ANY($2) ORDER BY subtask_id`,
+      [orderId, MOVABLE_STATUSES],
+    );
+    return (await this.withdrawLots(lots, 'order_completed', 'the order completed without it', m, metadata)).length;
   }
 
   /** Order cancelled: every open subtask is cancelled and its capacity released. */

@@ -38,7 +38,7 @@ export type SubtaskCompleted = DomainEvent<
  * before work started (the workshop was suspended, withdrew the capacity the lot was booked on, or the
  * lot had to move because an upstream lot moved) — in those cases a LotReplanned follows.
  */
-export type CancelCause = 'order_cancelled' | 'workshop_suspended' | 'capacity_withdrawn' | 'upstream_moved' | 'countered';
+export type CancelCause = 'order_cancelled' | 'workshop_suspended' | 'capacity_withdrawn' | 'upstream_moved' | 'countered' | 'order_completed';
 export type SubtaskCancelled = DomainEvent<'SubtaskCancelled', SubtaskFacts & { reason: string; cause?: CancelCause }>;
 /** The workshop reported how many units of a started lot are done. */
 export type SubtaskProgressed = DomainEvent<'SubtaskProgressed', SubtaskFacts & { doneQuantity: number; reportedAt: string; plannedEnd: string }>;
