@@ -989,6 +989,16 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
     durationMs: Date.now() - started,
   };
 
+  // Escrow left on a completed order is a finding: name the order and the lots settlement still holds it for.
+  for (const f of finals.filter((x) => x.view.status === 'completed' && (x.statement?.totals.escrowBalanceMinor ?? 0) !== 0)) {
+    const held = (f.statement?.lots ?? []).filter((l) => l.status !== 'paid').map((l) => {
+      const lot = f.view.lots.find((x) => x.subtaskId === l.subtaskId);
+      const inspections = f.lots.filter((x) => x.subtaskId === l.subtaskId).map((x) => x.status);
+      return `${l.subtaskId} (settlement ${l.status}, order ${lot?.status ?? 'unknown'}, inspections ${inspections.join('/') || 'none'})`;
+    });
+    log(`escrow ${f.statement!.totals.escrowBalanceMinor} left on completed order ${f.view.orderId}; lots not paid: ${held.join('; ') || 'none'}`);
+  }
+
   const analytics = await readAnalytics(client, operator, { completed: summary.ordersCompleted, releasedMinor: total('releasedGrossMinor'), currency: CURRENCY });
   progress.phase = 'done';
   report();
