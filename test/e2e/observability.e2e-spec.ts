@@ -218,6 +218,12 @@ describe('observability of the network in one process (embedded transport)', () 
     const client = new MeshfabClient(host.url);
     const { brand } = await knownScenario(client, () => [host.url]);
     await expectOneTraceAcrossServices(receiver, client, host.url, brand);
+    // The shared log tails of the embedded bus: the orders log was read (by its tail), and its consumers
+    // were answered from memory; reads that fell outside the tail's run are counted apart.
+    const lines = await scrape([host.url]);
+    expect(seriesValue(lines, 'meshfab_log_tail_reads_total', { producer: 'orders' })).toBeGreaterThan(0);
+    expect(seriesValue(lines, 'meshfab_log_tail_served_total', { producer: 'orders' })).toBeGreaterThan(0);
+    expect(seriesValue(lines, 'meshfab_log_tail_bypassed_total', { producer: 'orders' })).toBeGreaterThanOrEqual(0);
   }, 180_000);
 });
 

@@ -47,7 +47,10 @@ export class SharedLogTail implements LogReader {
   private readonly readSize: number;
   private readonly reuseMs: number;
   private readonly freeze = process.env.NODE_ENV === 'test';
-  /** Reads of the log by this tail, answers from memory, and reads left to the log itself (read by tests). */
+  /**
+   * Reads of the log by this tail, answers from memory, and reads left to the log itself (a subscriber
+   * outside the run: far behind, or after a restart). Exported as `meshfab_log_tail_*_total{producer}`.
+   */
   readonly stats = { logReads: 0, served: 0, bypassed: 0 };
 
   constructor(

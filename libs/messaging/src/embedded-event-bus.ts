@@ -50,6 +50,11 @@ export class EmbeddedEventBus {
     return tail;
   }
 
+  /** Each producer's tail with its counts (exported as metrics: libs/runtime event-transport.ts). */
+  tailStats(): [producer: string, stats: SharedLogTail['stats']][] {
+    return [...this.tails].map(([producer, tail]) => [producer, tail.stats]);
+  }
+
   /** Wake the consumers of `producer` (called after an append; polling covers the rest). */
   notify(producer: string): void {
     this.tails.get(producer)?.committed(); // before the wake-ups: their reads must see this commit

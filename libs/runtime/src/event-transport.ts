@@ -150,6 +150,7 @@ export async function connectEventTransport(
     bus.register(service.definition.name, database.log);
     database.onAppend(() => bus.notify(service.definition.name));
   }
+  exposeLogTails(app.get(MetricsService, { strict: false }), bus);
   const hostedNames = new Set(hosted.map((h) => h.definition.name));
   for (const service of hosted) {
     // In-process, a service can only hear the producers hosted with it; the network hosts all five.
@@ -250,6 +251,27 @@ function exposeDispatchTallies(metrics: MetricsService): void {
   expose('meshfab_stream_order_violations_total', 'Events held because they arrived out of their stream order (a version gap or a step back)', 'outOfOrder');
   expose('meshfab_inbox_batches_total', 'Runs of consumed events committed together in one inbox transaction', 'batches');
   expose('meshfab_inbox_batch_fallbacks_total', 'Runs of consumed events rolled back and handled one by one (a handler error, a conflict, a parked stream, …)', 'batchFallbacks');
+}
+
+/** The embedded bus's shared log tails (SharedLogTail): one reader of each producer's log for all its consumers. */
+function exposeLogTails(metrics: MetricsService, bus: EmbeddedEventBus): void {
+  const expose = (name: string, help: string, kind: 'logReads' | 'served' | 'bypassed') =>
+    metrics.counter({
+      name,
+      help,
+      labelNames: ['producer'],
+      collect() {
+        this.reset();
+        for (const [producer, stats] of bus.tailStats()) this.inc({ producer }, stats[kind]);
+      },
+    });
+  expose('meshfab_log_tail_reads_total', "Reads of a producer's event log by the tail its consumers in this process share", 'logReads');
+  expose('meshfab_log_tail_served_total', "Consumers' reads the shared tail answered from the events it holds", 'served');
+  expose(
+    'meshfab_log_tail_bypassed_total',
+    "Consumers' reads outside the shared tail's run (far behind it, or after a restart), which read the log themselves",
+    'bypassed',
+  );
 }
 
 /** What the outbox relays could not publish at once, and what consumers found deleted before they read it. */
