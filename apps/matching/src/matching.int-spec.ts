@@ -34,14 +34,28 @@ describe('matching service over HTTP and events', () => {
     return rows.length >= n ? rows : null;
   }, { message: `${n} × ${type}` });
   const ws = (sub: string) => ({ sub, role: 'workshop' as const });
-  const joinWorkshop = async (id: string, process: string, priceMinor: number, lat: number) => {
+  const joinWorkshop = async (id: string, process: string, priceMinor: number, lat: number, capacity = { from: '2030-01-02', until: '2030-01-31' }) => {
     await emit('registry', `workshop-${id}`, 'WorkshopRegistered', { workshopId: id, name: id, location: { lat, lng: 120 }, certifications: [] });
     await emit('registry', `workshop-${id}`, 'WorkshopCapabilitiesChanged', {
       workshopId: id,
       capabilities: [{ process, parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: priceMinor, currency: 'CNY' } }],
     });
-    await emit('registry', `workshop-${id}`, 'CapacityDeclared', { workshopId: id, process, hoursPerDay: 8, from: '2030-01-02', until: '2030-01-31', exceptions: [] });
+    await emit('registry', `workshop-${id}`, 'CapacityDeclared', { workshopId: id, process, hoursPerDay: 8, ...capacity, exceptions: [] });
   };
+  /** An order of one step, due on `dueDate`, delivered next to the workshops. */
+  const oneStepOrder = (orderId: string, step: { stepId: string; process: string; hoursPerUnit: number }, quantity: number, dueDate: string) => ({
+    orderId,
+    brandId: 'b-1',
+    sku: `SKU-${step.stepId}`,
+    productName: `${step.process} work`,
+    quantity,
+    unit: 'pcs',
+    dueDate,
+    delivery: { lat: 30, lng: 120 },
+    route: [{ stepId: step.stepId, process: step.process, parameters: {}, workContentHoursPerUnit: step.hoursPerUnit, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
+    splitPolicy: {},
+    submittedAt: now.toISOString(),
+  });
 
   beforeAll(async () => {
     await matching.start();
@@ -223,26 +237,9 @@ describe('matching service over HTTP and events', () => {
 
   it('frees the days ahead of a lot delivered early, so a waiting order gets them', async () => {
     // One embroidery shop, 6 days × 8 h. Order A books 40 h of it; order B (24 h) does not fit and waits.
-    await emit('registry', 'workshop-ws-emb', 'WorkshopRegistered', { workshopId: 'ws-emb', name: 'ws-emb', location: { lat: 30, lng: 120 }, certifications: [] });
-    await emit('registry', 'workshop-ws-emb', 'WorkshopCapabilitiesChanged', {
-      workshopId: 'ws-emb',
-      capabilities: [{ process: 'embroidery', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 90, currency: 'CNY' } }],
-    });
-    await emit('registry', 'workshop-ws-emb', 'CapacityDeclared', { workshopId: 'ws-emb', process: 'embroidery', hoursPerDay: 8, from: '2030-02-01', until: '2030-02-06', exceptions: [] });
+    await joinWorkshop('ws-emb', 'embroidery', 90, 30, { from: '2030-02-01', until: '2030-02-06' });
     await waitFor(async () => (await db.dataSource.query(`SELECT 1 FROM "${schema}".capacity_days WHERE workshop_id = 'ws-emb'`)).length === 6, { message: 'ws-emb capacity known' });
-    const order = (orderId: string, quantity: number) => ({
-      orderId,
-      brandId: 'b-1',
-      sku: 'EMB-1',
-      productName: 'Embroidered patch',
-      quantity,
-      unit: 'pcs',
-      dueDate: '2030-02-07T00:00:00.000Z',
-      delivery: { lat: 30, lng: 120 },
-      route: [{ stepId: 'embroider', process: 'embroidery', parameters: {}, workContentHoursPerUnit: 1, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
-      splitPolicy: {},
-      submittedAt: now.toISOString(),
-    });
+    const order = (orderId: string, quantity: number) => oneStepOrder(orderId, { stepId: 'embroider', process: 'embroidery', hoursPerUnit: 1 }, quantity, '2030-02-07T00:00:00.000Z');
     await emit('orders', 'order-o-early-a', 'OrderSubmitted', order('o-early-a', 40));
     const offered = await waitFor(async () => (await events('SubtaskOffered')).find((e) => e.data.orderId === 'o-early-a'), { message: 'o-early-a offered' });
     const lotA = offered.data.subtaskId as string;
@@ -272,33 +269,11 @@ describe('matching service over HTTP and events', () => {
   });
 
   it('withdraws the lots a completed order no longer needs, and plans none for it afterwards', async () => {
-    await emit('registry', 'workshop-ws-press', 'WorkshopRegistered', { workshopId: 'ws-press', name: 'ws-press', location: { lat: 30, lng: 120 }, certifications: [] });
-    await emit('registry', 'workshop-ws-press', 'WorkshopCapabilitiesChanged', {
-      workshopId: 'ws-press',
-      capabilities: [{ process: 'pressing', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 40, currency: 'CNY' } }],
-    });
-    await emit('registry', 'workshop-ws-press', 'CapacityDeclared', { workshopId: 'ws-press', process: 'pressing', hoursPerDay: 8, from: '2030-02-10', until: '2030-02-28', exceptions: [] });
+    await joinWorkshop('ws-press', 'pressing', 40, 30, { from: '2030-02-10', until: '2030-02-28' });
     // A dearer second press shop: where a re-plan (which avoids ws-press) would go.
-    await emit('registry', 'workshop-ws-press-2', 'WorkshopRegistered', { workshopId: 'ws-press-2', name: 'ws-press-2', location: { lat: 30, lng: 120 }, certifications: [] });
-    await emit('registry', 'workshop-ws-press-2', 'WorkshopCapabilitiesChanged', {
-      workshopId: 'ws-press-2',
-      capabilities: [{ process: 'pressing', parameters: {}, efficiency: 1, pricing: 'per_unit', price: { amountMinor: 45, currency: 'CNY' } }],
-    });
-    await emit('registry', 'workshop-ws-press-2', 'CapacityDeclared', { workshopId: 'ws-press-2', process: 'pressing', hoursPerDay: 8, from: '2030-02-10', until: '2030-02-28', exceptions: [] });
+    await joinWorkshop('ws-press-2', 'pressing', 45, 30, { from: '2030-02-10', until: '2030-02-28' });
     await waitFor(async () => (await db.dataSource.query(`SELECT DISTINCT workshop_id FROM "${schema}".capacity_days WHERE workshop_id LIKE 'ws-press%'`)).length === 2, { message: 'press shops known' });
-    await emit('orders', 'order-o-done', 'OrderSubmitted', {
-      orderId: 'o-done',
-      brandId: 'b-1',
-      sku: 'PR-1',
-      productName: 'Pressed shirt',
-      quantity: 20,
-      unit: 'pcs',
-      dueDate: '2030-03-01T00:00:00.000Z',
-      delivery: { lat: 30, lng: 120 },
-      route: [{ stepId: 'press', process: 'pressing', parameters: {}, workContentHoursPerUnit: 0.5, inspection: { level: 'II', aql: 1 }, dependsOn: [] }],
-      splitPolicy: {},
-      submittedAt: now.toISOString(),
-    });
+    await emit('orders', 'order-o-done', 'OrderSubmitted', oneStepOrder('o-done', { stepId: 'press', process: 'pressing', hoursPerUnit: 0.5 }, 20, '2030-03-01T00:00:00.000Z'));
     const ofOrder = async () => (await events('SubtaskOffered')).filter((e) => e.data.orderId === 'o-done').map((e) => e.data.subtaskId as string);
     const [first] = await waitFor(async () => ((await ofOrder()).length === 1 ? ofOrder() : null), { message: 'o-done offered' });
     const shop = ws('ws-press');
