@@ -43,7 +43,8 @@ const rowKey = (r: Row): string => `${r.workshop_id}|${r.process}|${r.day}`;
 
 /**
  * The capacity book: tentative while offered, firm once accepted, released on decline, expiry or
- * cancellation, and from the day after its delivery when a lot is delivered early. A booking is a conditional UPDATE of the locked workshop-day row
+ * cancellation, and from the day after its delivery when a lot is delivered early. A booking is a
+ * conditional UPDATE of the locked workshop-day row
  * (`reserved + m <= capacity` and the workshop still active for the process, a CHECK behind it):
  * concurrent planners never book the same row at the same time, and the second one sees the first
  * one's minutes, so a day is never booked beyond its capacity whatever the plan was made from. A
