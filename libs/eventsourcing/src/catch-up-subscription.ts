@@ -80,13 +80,17 @@ export class CatchUpSubscription {
     this.heldBackReads = heldBack ? this.heldBackReads + 1 : 0;
     if (batch.length === 0) {
       // Caught up: saved once the interval has passed (an idle poll comes within the poll interval).
-      if (Date.now() - this.savedAt >= (this.options.checkpointIntervalMs ?? 0)) await this.saveCheckpoint();
+      await this.saveCheckpointWhenDue();
       return 0;
     }
     await handle(batch);
     this.position = this.unsaved = batch[batch.length - 1].globalPosition;
-    if (Date.now() - this.savedAt >= (this.options.checkpointIntervalMs ?? 0)) await this.saveCheckpoint();
+    await this.saveCheckpointWhenDue();
     return batch.length;
+  }
+
+  private async saveCheckpointWhenDue(): Promise<void> {
+    if (Date.now() - this.savedAt >= (this.options.checkpointIntervalMs ?? 0)) await this.saveCheckpoint();
   }
 
   private async saveCheckpoint(): Promise<void> {

@@ -6,6 +6,7 @@ import { ContractViolationError, type CapacityWithdrawnContract, type OrderSubmi
 import { ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
 import { MATCHING_SETTINGS, type MatchingSettings } from '../config.js';
 import { NetworkView } from '../network/network-view.js';
+import type { WithdrawCause } from '../subtask/domain/subtask.commands.js';
 import { MOVABLE_STATUSES, OPEN_STATUSES } from '../subtask/domain/subtask.decider.js';
 import { SubtaskCommands } from '../subtask/subtask-commands.js';
 import {
@@ -70,8 +71,10 @@ export function shortlistLevels(near: number, anywhere: number): { nearLimit: nu
   return [...levels, { nearLimit: 0, anywhereLimit: anywhere * SHORTLIST_WIDENING ** 4, minFreeShare: 0 }];
 }
 const ACTIVE = ['offered', 'accepted', 'started', 'completed', 'rework'];
+/** Plans of orders that ended: nothing of them is planned again (closePlan). */
+const ENDED_PLANS = ['cancelled', 'completed'] as const;
 /** Plans that an OrderSubmitted heard again (or the retry sweep) must not plan anew. */
-const CLOSED_PLANS: readonly string[] = ['planned', 'cancelled', 'unplannable', 'completed'];
+const CLOSED_PLANS: readonly string[] = ['planned', 'unplannable', ...ENDED_PLANS];
 
 /** The planner used up its CPU budget (MATCHING_PLANNING_BUDGET_MS) before it found a plan or a reason. */
 interface OverBudget {
@@ -433,7 +436,7 @@ export class PlanningService {
    */
   async replanLot(lot: LotToReplan, m: EntityManager, metadata: EventMetadata, options: { quiet?: boolean; cascade?: boolean; waitWhenUnplaced?: boolean } = {}): Promise<boolean> {
     const plans: { status: string; order_data: OrderSubmittedContract }[] = await m.query(`SELECT status, order_data FROM ${this.s}.order_plans WHERE order_id = $1 FOR UPDATE`, [lot.orderId]);
-    if (plans.length === 0 || plans[0].status === 'cancelled' || plans[0].status === 'completed') return false;
+    if (plans.length === 0 || (ENDED_PLANS as readonly string[]).includes(plans[0].status)) return false;
     const order = plans[0].order_data;
     const step = order.route.find((s) => s.stepId === lot.stepId);
     if (!step) return false;
@@ -540,7 +543,7 @@ export class PlanningService {
    */
   private async withdrawLots(
     lots: readonly LotRef[],
-    cause: 'workshop_suspended' | 'capacity_withdrawn' | 'upstream_moved' | 'countered' | 'order_completed',
+    cause: WithdrawCause,
     why: string,
     m: EntityManager,
     metadata: EventMetadata,
@@ -714,8 +717,7 @@ export class PlanningService {
    * Work under way stays with its workshop (paid if it passes); nothing waiting is planned any more.
    */
   async orderCompleted(orderId: string, m: EntityManager, metadata: EventMetadata): Promise<number> {
-    await m.query(`UPDATE ${this.s}.order_plans SET status = 'completed', reason = NULL, updated_at = $2 WHERE order_id = $1`, [orderId, this.settings.clock()]);
-    await m.query(`DELETE FROM ${this.s}.pending_lots WHERE order_id = $1`, [orderId]);
+    await this.closePlan(orderId, 'completed', null, m);
     const lots: LotRef[] = await m.query(
       `SELECT subtask_id, order_id, step_id, workshop_id, quantity FROM ${this.s}.subtasks WHERE order_id = $1 AND status = ANY($2) ORDER BY subtask_id`,
       [orderId, MOVABLE_STATUSES],
@@ -725,12 +727,17 @@ export class PlanningService {
 
   /** Order cancelled: every open subtask is cancelled and its capacity released. */
   async cancelOrder(orderId: string, reason: string, m: EntityManager, metadata: EventMetadata): Promise<void> {
-    await m.query(`UPDATE ${this.s}.order_plans SET status = 'cancelled', reason = $2, updated_at = $3 WHERE order_id = $1`, [orderId, reason, this.settings.clock()]);
-    await m.query(`DELETE FROM ${this.s}.pending_lots WHERE order_id = $1`, [orderId]);
+    await this.closePlan(orderId, 'cancelled', reason, m);
     const open: { subtask_id: string }[] = await m.query(`SELECT subtask_id FROM ${this.s}.subtasks WHERE order_id = $1 AND status = ANY($2) ORDER BY subtask_id`, [orderId, OPEN_STATUSES]);
     for (const o of open) {
       await this.subtasks.handle(o.subtask_id, { type: 'CancelSubtask', reason: `order cancelled: ${reason}` }, metadata, m);
       await this.reservations.release(o.subtask_id, m);
     }
+  }
+
+  /** The order ended: its plan says how, and nothing of it waits to be planned any more. */
+  private async closePlan(orderId: string, status: (typeof ENDED_PLANS)[number], reason: string | null, m: EntityManager): Promise<void> {
+    await m.query(`UPDATE ${this.s}.order_plans SET status = $2, reason = $3, updated_at = $4 WHERE order_id = $1`, [orderId, status, reason, this.settings.clock()]);
+    await m.query(`DELETE FROM ${this.s}.pending_lots WHERE order_id = $1`, [orderId]);
   }
 }

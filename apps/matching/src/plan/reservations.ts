@@ -118,21 +118,12 @@ export class Reservations {
     await m.query(`UPDATE ${this.s}.reservations SET status = 'firm' WHERE subtask_id = $1 AND status = 'tentative'`, [subtaskId]);
   }
 
-  /** Gives back every day the lot still holds: it will not be made (declined, expired, cancelled). */
-  async release(subtaskId: string, m: EntityManager): Promise<void> {
-    await this.releaseFrom(subtaskId, null, m);
-  }
-
   /**
-   * The lot was delivered on `deliveredOn` (YYYY-MM-DD): the days it held up to that one were worked,
-   * the days after it are free again for other lots. A rework after a failed inspection is owed by the
-   * workshop and is not booked again.
+   * Gives back the days the lot still holds: all of them when it will not be made (declined, expired,
+   * cancelled); those after `afterDay` (YYYY-MM-DD) when it was delivered that day — the days up to it were
+   * worked. A rework after a failed inspection is owed by the workshop and is not booked again.
    */
-  async releaseAfter(subtaskId: string, deliveredOn: string, m: EntityManager): Promise<void> {
-    await this.releaseFrom(subtaskId, deliveredOn, m);
-  }
-
-  private async releaseFrom(subtaskId: string, after: string | null, m: EntityManager): Promise<void> {
+  async release(subtaskId: string, m: EntityManager, afterDay: string | null = null): Promise<void> {
     await m.query(
       `WITH r AS (
          UPDATE ${this.s}.reservations SET status = 'released'
@@ -140,7 +131,7 @@ export class Reservations {
          RETURNING workshop_id, process, day, minutes)
        UPDATE ${this.s}.capacity_days c SET reserved_min = c.reserved_min - r.minutes
        FROM r WHERE c.workshop_id = r.workshop_id AND c.process = r.process AND c.day = r.day`,
-      [subtaskId, after],
+      [subtaskId, afterDay],
     );
   }
 }

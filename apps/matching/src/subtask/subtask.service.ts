@@ -264,7 +264,7 @@ export class SubtaskService implements OnApplicationBootstrap, OnModuleDestroy {
       );
       // Delivered ahead of its plan: the days after today go back to the capacity book (the retry sweep
       // offers them to lots waiting for capacity).
-      if (result.newEvents.length > 0) await this.reservations.releaseAfter(subtaskId, at.toISOString().slice(0, 10), m);
+      if (result.newEvents.length > 0) await this.reservations.release(subtaskId, m, at.toISOString().slice(0, 10));
       // A first delivery short of the lot's quantity (scrap): the missing units are made up by a new lot,
       // planned like any other, so the order can still reach its full quantity.
       const short = row.quantity - goodQuantity;

@@ -841,8 +841,8 @@ export async function runDemo(client: MeshfabClient, actors: DemoActors, options
   // Work delivered just before its order completed (a make-up lot for a short delivery, when the first
   // lot's rework then passed in full) is still waiting for its inspection, with its escrow held for it.
   // Inspectors finish their queues, as they would on any day, before the books are read.
-  // The same for a lot still with its workshop when its order completed (accepted before the rework
-  // passed): the workshop delivers the work it accepted, and it is inspected and paid like any other.
+  // The same for a lot its workshop started before its order completed (matching withdraws the ones not
+  // started yet): the workshop delivers it, and it is inspected and paid like any other.
   const finishBy = Date.now() + 60_000;
   for (;;) {
     tick += 1;

@@ -1,5 +1,8 @@
 import type { CancelCause, InspectionSpec, SubtaskFacts } from './subtask.events.js';
 
+/** Why the plan takes a lot from its workshop before work started (an order's cancellation cancels instead). */
+export type WithdrawCause = Exclude<CancelCause, 'order_cancelled'>;
+
 export type SubtaskCommand =
   | { type: 'OfferSubtask'; facts: SubtaskFacts; expiresAt: Date; plannedStart: Date; plannedEnd: Date }
   | { type: 'AcceptOffer'; workshopId: string; at: Date }
@@ -15,4 +18,4 @@ export type SubtaskCommand =
   | { type: 'CounterOffer'; workshopId: string; at: Date; quantity?: number; plannedEnd?: Date }
   | { type: 'RefuseCounter'; reason: string }
   /** The plan takes the lot away from its workshop (to re-plan it): only before work has started. */
-  | { type: 'WithdrawSubtask'; reason: string; cause: Exclude<CancelCause, 'order_cancelled'> };
+  | { type: 'WithdrawSubtask'; reason: string; cause: WithdrawCause };
