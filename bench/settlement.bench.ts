@@ -19,7 +19,7 @@ import { benchLots, fundBenchLots, LOTS, lotRelease } from './settlement-lots.js
  * The ledger migrations the "previous schema" case leaves out: the releases on it are measured in the same
  * rounds with the same Node call (ledger_post keeps its signature), so the case shows what they gained.
  */
-export const PREVIOUS_SCHEMA_WITHOUT: readonly string[] = ['SettlementLedgerReleaseWithoutRowLocks1767900000000'];
+export const PREVIOUS_SCHEMA_WITHOUT: readonly string[] = ['SettlementLedgerLegsOnTransfers1768000000000'];
 
 export async function settlementBench(args: { quick: boolean; databaseUrl: string }): Promise<void> {
   const rounds = args.quick ? 3 : 5;

@@ -224,7 +224,7 @@ async function snapshot(db: pg.Client, schemas: Record<string, string>, startDay
 /**
  * Settlement spreads each pooled account (platform fees, bank clearing) over shards chosen from a hash of
  * the transfer id, and transfer ids hold the run's random ids: which shard took a posting is layout, not
- * state. The pooled account is compared whole: its shards' rows summed into one, entries on it by its id.
+ * state. The pooled account is compared whole: its shards' rows summed into one, legs and lines on it by its id.
  */
 function foldPooledShards(tables: Record<string, Row[]>): void {
   const pooled = new Set(['platform_fees', 'bank_clearing']);
@@ -242,7 +242,16 @@ function foldPooledShards(tables: Record<string, Row[]>): void {
     accounts.set(whole, seen ? { ...seen, balance: Number(seen.balance) + Number(row.balance) } : { ...row, id: whole });
   }
   if (tables.accounts) tables.accounts = [...accounts.values()];
-  if (tables.entries) tables.entries = tables.entries.map((e) => ({ ...e, account_id: shards.get(String(e.account_id)) ?? e.account_id }));
+  const whole = (account: unknown) => shards.get(String(account)) ?? account;
+  if (tables.entries_before_legs) tables.entries_before_legs = tables.entries_before_legs.map((e) => ({ ...e, account_id: whole(e.account_id) }));
+  // A transfer's legs (in the lock order of the shards they took) as a set of account and amount; the
+  // number of its first ledger line counts postings across orders, like the generated row numbers.
+  if (tables.transfers) {
+    tables.transfers = tables.transfers.map(({ leg_accounts: accounts, leg_amounts: amounts, first_entry_id: _firstLine, ...transfer }) => ({
+      ...transfer,
+      legs: Array.isArray(accounts) && Array.isArray(amounts) ? accounts.map((account, i) => ({ account: whole(account), amount: amounts[i] })) : null,
+    }));
+  }
 }
 
 /**

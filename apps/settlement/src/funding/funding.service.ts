@@ -426,7 +426,7 @@ export class FundingService {
     const q = <T>(sql: string): Promise<T[]> => this.db.dataSource.query(sql);
     const [ledger] = await q<{ credited: string; legacy: string }>(
       `SELECT coalesce(sum(e.amount) FILTER (WHERE t.id LIKE 'credit:%'), 0)::text AS credited, coalesce(sum(e.amount) FILTER (WHERE t.id NOT LIKE 'credit:%'), 0)::text AS legacy
-       FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id JOIN ${this.s}.accounts a ON a.id = e.account_id
+       FROM ${this.s}.transfers t CROSS JOIN LATERAL ${this.s}.transfer_legs(t.id, t.leg_accounts, t.leg_amounts) e JOIN ${this.s}.accounts a ON a.id = e.account_id
        WHERE t.kind = 'deposit' AND a.purpose = 'brand_funds'`,
     );
     const [receipts] = await q<{ payments: string; manual: string }>(

@@ -1,12 +1,13 @@
-// The guarantees ledger_post keeps without foreign keys and without a trigger call per entry
-// (SettlementLedgerLeanPosting): the database still refuses, from any writer that is not ledger_post, an
-// unbalanced transfer, an entry without its transfer or account, and an account's removal under its
-// entries; and ledger_post itself refuses amounts that do not balance.
+// The guarantees ledger_post keeps without foreign keys and without a trigger call per leg
+// (SettlementLedgerLeanPosting, SettlementLedgerLegsOnTransfers): the database still refuses, from any
+// writer that is not ledger_post, a transfer whose legs do not balance or name an account that does not
+// exist, a ledger line on its own, a change to a posted transfer, and an account's removal under its
+// lines; and ledger_post itself refuses amounts that do not balance.
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
 import { settlementMigrations } from '../settlement.migrations.js';
 import { Accounts } from './domain/accounts.js';
-import { move } from './domain/transfer.js';
+import { MAX_TRANSFER_LEGS, move } from './domain/transfer.js';
 import { Ledger } from './ledger.js';
 
 describe('ledger guards on PostgreSQL (every writer, not only ledger_post)', () => {
@@ -35,33 +36,60 @@ describe('ledger guards on PostgreSQL (every writer, not only ledger_post)', () 
     return rows[0].id;
   };
 
-  it('refuses, at commit, an entry that names a transfer that does not exist', async () => {
+  /** A transfer written directly, not through ledger_post, with the legs given. */
+  const rawTransfer = (m: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, id: string, accounts: (string | null)[] | null, amounts: (number | null)[] | null) =>
+    m.query(
+      `INSERT INTO ${s}.transfers (id, kind, currency, content_hash, leg_accounts, leg_amounts, first_entry_id)
+       VALUES ($1, 'deposit', 'CNY', 'x', $2::text[], $3::bigint[], CASE WHEN $2::text[] IS NULL THEN NULL ELSE nextval('${s}.entry_ids') END)`,
+      [id, accounts, amounts],
+    );
+
+  it('refuses a ledger line written on its own: lines are the legs of their transfer', async () => {
     await expect(
-      db.dataSource.transaction(async (m) => {
-        await m.query(`INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency) VALUES ('no-such-transfer', $1, 5, 'CNY'), ('no-such-transfer', $2, -5, 'CNY')`, [
-          funds.id,
-          await shardOfBank(),
-        ]);
-      }),
-    ).rejects.toThrow(/names transfer no-such-transfer, which does not exist/);
+      db.dataSource.query(`INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency) VALUES ('dep-g', $1, 5, 'CNY'), ('dep-g', $2, -5, 'CNY')`, [funds.id, await shardOfBank()]),
+    ).rejects.toThrow(/cannot insert into view "entries"/);
+    await expect(
+      db.dataSource.query(`INSERT INTO ${s}.entries_before_legs (transfer_id, account_id, amount, currency) VALUES ('dep-g', $1, 5, 'CNY'), ('dep-g', $2, -5, 'CNY')`, [funds.id, await shardOfBank()]),
+    ).rejects.toThrow(/the ledger lines before SettlementLedgerLegsOnTransfers are closed/);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
   });
 
-  it('refuses, at commit, an entry that names an account that does not exist', async () => {
-    await expect(
-      db.dataSource.transaction(async (m) => {
-        await m.query(`INSERT INTO ${s}.transfers (id, kind, currency, content_hash) VALUES ('raw-ghost', 'deposit', 'CNY', 'x')`);
-        await m.query(`INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency) VALUES ('raw-ghost', $1, 5, 'CNY'), ('raw-ghost', 'ghost:account', -5, 'CNY')`, [funds.id]);
-      }),
-    ).rejects.toThrow(/names account ghost:account, which does not exist/);
+  it('refuses, at commit, a transfer whose legs name an account that does not exist', async () => {
+    await expect(db.dataSource.transaction((m) => rawTransfer(m, 'raw-ghost', [funds.id, 'ghost:account'], [5, -5]))).rejects.toThrow(
+      /transfer raw-ghost names account ghost:account, which does not exist in CNY/,
+    );
+    // An account of another currency is not one of this transfer's accounts either.
+    await db.dataSource.transaction((m) => ledger.post(m, { transferId: 'dep-usd', kind: 'deposit', currency: 'USD', legs: move(Accounts.bankClearing('USD'), Accounts.brandFunds('brand-g', 'USD'), 9) }));
+    await expect(db.dataSource.transaction((m) => rawTransfer(m, 'raw-usd', [funds.id, Accounts.brandFunds('brand-g', 'USD').id], [5, -5]))).rejects.toThrow(
+      /names account brand:brand-g:funds:USD, which does not exist in CNY/,
+    );
+    expect(await db.dataSource.query(`SELECT 1 FROM ${s}.transfers WHERE id IN ('raw-ghost', 'raw-usd')`)).toEqual([]);
   });
 
-  it('refuses a direct entry that unbalances a transfer ledger_post wrote earlier in the same transaction', async () => {
+  it('refuses, at commit, a transfer written directly whose legs do not balance, move nothing, repeat an account or are missing', async () => {
+    const bankShard = await shardOfBank();
+    const cases: [string, (string | null)[] | null, (number | null)[] | null, RegExp][] = [
+      ['raw-unbalanced', [funds.id, bankShard], [5, -4], /transfer raw-unbalanced does not balance/],
+      ['raw-zero', [funds.id, bankShard], [0, 0], /transfer raw-zero has a leg of 0 minor units/],
+      ['raw-twice', [funds.id, funds.id], [5, -5], /transfer raw-twice names an account twice/],
+      ['raw-one-leg', [funds.id], [0], /transfer raw-one-leg does not balance: it needs at least two legs/],
+      ['raw-no-legs', null, null, /transfer raw-no-legs does not balance: it needs at least two legs/],
+    ];
+    for (const [id, accounts, amounts, refusal] of cases) {
+      await expect(db.dataSource.transaction((m) => rawTransfer(m, id, accounts, amounts))).rejects.toThrow(refusal);
+    }
+    await expect(db.dataSource.transaction((m) => rawTransfer(m, 'raw-ragged', [funds.id, bankShard], [5]))).rejects.toThrow(/transfers_legs_shape/);
+    expect(await db.dataSource.query(`SELECT 1 FROM ${s}.transfers WHERE id LIKE 'raw-%'`)).toEqual([]);
+    expect((await ledger.trialBalance()).balanced).toBe(true);
+  });
+
+  it('refuses to change the legs of a transfer ledger_post wrote, even in the same transaction', async () => {
     await expect(
       db.dataSource.transaction(async (m) => {
         await ledger.post(m, { transferId: 'dep-then-raw', kind: 'deposit', currency: 'CNY', legs: move(bank, funds, 10) });
-        await m.query(`INSERT INTO ${s}.entries (transfer_id, account_id, amount, currency) VALUES ('dep-then-raw', $1, 7, 'CNY')`, [other.id]);
+        await m.query(`UPDATE ${s}.transfers SET leg_amounts = ARRAY[-10, 17] WHERE id = 'dep-then-raw'`);
       }),
-    ).rejects.toThrow(/transfer dep-then-raw does not balance/);
+    ).rejects.toThrow(/the ledger is append-only: UPDATE on transfers refused/);
     expect(await db.dataSource.query(`SELECT 1 FROM ${s}.transfers WHERE id = 'dep-then-raw'`)).toEqual([]);
     expect((await ledger.trialBalance()).balanced).toBe(true);
   });
@@ -77,6 +105,18 @@ describe('ledger guards on PostgreSQL (every writer, not only ledger_post)', () 
     ).rejects.toThrow(/transfer raw-post does not balance/);
     expect(await ledger.balance(funds.id)).toBe(before);
     expect(await db.dataSource.query(`SELECT 1 FROM ${s}.transfers WHERE id = 'raw-post'`)).toEqual([]);
+  });
+
+  it('refuses a call of ledger_post with more legs than a transfer numbers lines for', async () => {
+    const n = MAX_TRANSFER_LEGS + 1;
+    const accounts = [await shardOfBank(), ...Array.from({ length: n - 1 }, (_, i) => `brand:many-${i}:funds:CNY`)];
+    await expect(
+      db.dataSource.query(
+        `SELECT ${s}.ledger_post('raw-many', 'deposit', 'CNY', NULL, NULL, NULL, 'h', $1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])`,
+        [accounts, accounts.map(() => 'brand_funds'), accounts.map(() => null), accounts.map(() => null), accounts.map(() => null), [-(n - 1), ...accounts.slice(1).map(() => 1)], accounts.map(() => '1000000000000')],
+      ),
+    ).rejects.toThrow(/transfer raw-many has 17 legs, more than 16/);
+    expect(await db.dataSource.query(`SELECT 1 FROM ${s}.transfers WHERE id = 'raw-many'`)).toEqual([]);
   });
 
   it('refuses to delete or rename an account that has entries', async () => {

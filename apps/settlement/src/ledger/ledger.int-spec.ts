@@ -206,16 +206,20 @@ describe('ledger on PostgreSQL', () => {
     expect((await ledger.trialBalance()).balanced).toBe(true);
   });
 
-  it('is guarded by the database too: floors, balanced transfers, append-only entries', async () => {
+  it('is guarded by the database too: floors, balanced transfers, append-only transfers and lines', async () => {
     await expect(db.dataSource.query(`UPDATE "${schema}".accounts SET balance = -1 WHERE id = $1`, [funds.id])).rejects.toThrow(/accounts_floor/);
     await expect(
       db.dataSource.transaction(async (m) => {
-        await m.query(`INSERT INTO "${schema}".transfers (id, kind, currency, content_hash) VALUES ('raw-bad', 'deposit', 'CNY', 'x')`);
-        await m.query(`INSERT INTO "${schema}".entries (transfer_id, account_id, amount, currency) VALUES ('raw-bad', $1, 5, 'CNY')`, [funds.id]);
+        await m.query(
+          `INSERT INTO "${schema}".transfers (id, kind, currency, content_hash, leg_accounts, leg_amounts, first_entry_id)
+           VALUES ('raw-bad', 'deposit', 'CNY', 'x', ARRAY[$1, $2], ARRAY[5, -4], nextval('"${schema}".entry_ids'))`,
+          [funds.id, bank.id],
+        );
       }),
     ).rejects.toThrow(/does not balance/);
-    await expect(db.dataSource.query(`DELETE FROM "${schema}".entries`)).rejects.toThrow(/append-only/);
+    await expect(db.dataSource.query(`DELETE FROM "${schema}".transfers`)).rejects.toThrow(/append-only/);
     await expect(db.dataSource.query(`UPDATE "${schema}".transfers SET kind = 'x'`)).rejects.toThrow(/append-only/);
+    await expect(db.dataSource.query(`UPDATE "${schema}".transfers SET leg_amounts = leg_amounts`)).rejects.toThrow(/append-only/);
     expect((await ledger.trialBalance()).balanced).toBe(true);
   });
 });

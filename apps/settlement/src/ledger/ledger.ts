@@ -80,8 +80,9 @@ const toBalance = (r: AccountRow): AccountBalance => ({
 /**
  * The double-entry ledger. Every write runs inside the caller's transaction (`manager`): account rows
  * are locked `FOR UPDATE` in one global order (ascending id, `COLLATE "C"`), the floors are checked on
- * the locked balances, entries are inserted and balances updated — all or nothing. The CHECK constraint
- * on `accounts` and the deferred balance trigger on `entries` back this up in the database.
+ * the locked balances, balances are updated and the transfer is written with its legs — all or nothing.
+ * The CHECK constraint on `accounts` and the deferred check of a transfer's legs back this up in the
+ * database. A transfer's legs are its ledger lines (`entries`, a view; SettlementLedgerLegsOnTransfers).
  */
 export class Ledger {
   private readonly s: string;
@@ -266,8 +267,8 @@ export class Ledger {
     return this.dataSource.query(
         `SELECT t.id, t.kind, t.currency, t.order_id, t.subtask_id, t.memo, t.created_at, max(t.seq)::text AS seq,
                 json_agg(json_build_object('accountId', e.account_id, 'amount', e.amount::text) ORDER BY e.account_id COLLATE "C") AS entries
-         FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id
-         WHERE ($1::text IS NULL OR t.id IN (SELECT x.transfer_id FROM ${this.s}.entries x JOIN ${this.s}.accounts xa ON xa.id = x.account_id WHERE ${idOrShards(filter.accountId, 'x.account_id', 'xa.purpose', '$1')}))
+         FROM ${this.s}.transfers t CROSS JOIN LATERAL ${this.s}.transfer_legs(t.id, t.leg_accounts, t.leg_amounts) e
+         WHERE ($1::text IS NULL OR t.id IN (SELECT x.transfer_id FROM ${this.s}.ledger_lines(ARRAY(SELECT xa.id FROM ${this.s}.accounts xa WHERE ${idOrShards(filter.accountId, 'xa.id', 'xa.purpose', '$1')})) x))
            AND ($2::text IS NULL OR t.order_id = $2)
            AND ($4::bigint IS NULL OR t.seq < $4::bigint)
          GROUP BY t.id ORDER BY max(t.seq) DESC LIMIT $3`,
@@ -282,9 +283,8 @@ export class Ledger {
         `SELECT * FROM (
            SELECT e.id, e.transfer_id, t.kind, e.account_id, e.amount, e.currency, t.created_at,
                   sum(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.id) AS balance_after
-           FROM ${this.s}.entries e JOIN ${this.s}.transfers t ON t.id = e.transfer_id
-           JOIN ${this.s}.accounts a ON a.id = e.account_id
-           WHERE a.member_id = $1) lines
+           FROM ${this.s}.ledger_lines(ARRAY(SELECT a.id FROM ${this.s}.accounts a WHERE a.member_id = $1)) e
+           JOIN ${this.s}.transfers t ON t.id = e.transfer_id) lines
          WHERE $3::bigint IS NULL OR id < $3::bigint
          ORDER BY id DESC LIMIT $2`,
         [memberId, page.limit + 1, page.after ?? null],

@@ -245,7 +245,7 @@ export class PayoutService {
     const mismatched: { payout_id: string | null; transfer_id: string | null }[] = await ds.query(
       `SELECT p.payout_id, t.id AS transfer_id
          FROM (SELECT payout_id, amount_minor FROM ${this.s}.payouts WHERE status = 'paid') p
-         FULL JOIN (SELECT t.id, e.amount FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id
+         FULL JOIN (SELECT t.id, e.amount FROM ${this.s}.transfers t CROSS JOIN LATERAL ${this.s}.transfer_legs(t.id, t.leg_accounts, t.leg_amounts) e
                      WHERE t.kind = 'payout_paid' AND e.amount > 0) t
            ON t.id = 'payout-paid:' || p.payout_id AND t.amount = p.amount_minor
         WHERE p.payout_id IS NULL OR t.id IS NULL`,
@@ -254,7 +254,7 @@ export class PayoutService {
       `SELECT payout_id FROM ${this.s}.payouts p WHERE status = 'failed' AND NOT EXISTS (SELECT 1 FROM ${this.s}.transfers t WHERE t.id = 'payout-failed:' || p.payout_id)`,
     );
     const [totals]: { paid: string; confirmed: string }[] = await ds.query(
-      `SELECT (SELECT coalesce(sum(e.amount), 0) FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id WHERE t.kind = 'payout_paid' AND e.amount > 0)::text AS paid,
+      `SELECT (SELECT coalesce(sum(e.amount), 0) FROM ${this.s}.transfers t CROSS JOIN LATERAL ${this.s}.transfer_legs(t.id, t.leg_accounts, t.leg_amounts) e WHERE t.kind = 'payout_paid' AND e.amount > 0)::text AS paid,
               (SELECT coalesce(sum(amount_minor), 0) FROM ${this.s}.payouts WHERE status = 'paid')::text AS confirmed`,
     );
     const ok = mismatched.length === 0 && failedNotReturned.length === 0 && totals.paid === totals.confirmed;

@@ -395,7 +395,7 @@ export class SettlementService {
   private async orderTotals(m: EntityManager, orderId: string) {
     const rows: { kind: string; purpose: string; total: string }[] = await m.query(
       `SELECT t.kind, a.purpose, sum(e.amount)::text AS total
-       FROM ${this.s}.transfers t JOIN ${this.s}.entries e ON e.transfer_id = t.id JOIN ${this.s}.accounts a ON a.id = e.account_id
+       FROM ${this.s}.transfers t CROSS JOIN LATERAL ${this.s}.transfer_legs(t.id, t.leg_accounts, t.leg_amounts) e JOIN ${this.s}.accounts a ON a.id = e.account_id
        WHERE t.order_id = $1 GROUP BY t.kind, a.purpose`,
       [orderId],
     );

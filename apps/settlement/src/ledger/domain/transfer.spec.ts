@@ -1,7 +1,7 @@
 import { DomainError } from '#libs/domain';
 import { Accounts } from './accounts.js';
 import { minorFromDb, parseMinor, sumMinor, toJsonMinor, toMinor } from './money.js';
-import { assertFloors, InsufficientFunds, move, transferFingerprint, validateTransfer, type TransferRequest } from './transfer.js';
+import { assertFloors, InsufficientFunds, MAX_TRANSFER_LEGS, move, transferFingerprint, validateTransfer, type TransferRequest } from './transfer.js';
 
 const funds = Accounts.brandFunds('b-1', 'CNY');
 const escrow = Accounts.orderEscrow('o-1', 'b-1', 'CNY');
@@ -43,6 +43,15 @@ describe('transfer validation', () => {
     expect(codeOf(() => validateTransfer({ ...escrowFunding(), legs: move(funds, Accounts.orderEscrow('o-1', 'b-1', 'USD'), 5) }))).toMatch(/holds USD/);
     expect(codeOf(() => validateTransfer({ ...escrowFunding(), legs: move(funds, funds, 5) }))).toMatch(/appears twice/);
     expect(codeOf(() => validateTransfer({ ...escrowFunding(), transferId: ' ' }))).toMatch(/transferId/);
+  });
+
+  it(`refuses more than ${MAX_TRANSFER_LEGS} legs (a transfer's lines are numbered within that many ids)`, () => {
+    const legs = (n: number) => [
+      { account: bank, amountMinor: -(n - 1) },
+      ...Array.from({ length: n - 1 }, (_, i) => ({ account: Accounts.brandFunds(`b-${i}`, 'CNY'), amountMinor: 1 })),
+    ];
+    expect(() => validateTransfer({ ...escrowFunding(), legs: legs(MAX_TRANSFER_LEGS) })).not.toThrow();
+    expect(codeOf(() => validateTransfer({ ...escrowFunding(), legs: legs(MAX_TRANSFER_LEGS + 1) }))).toMatch(/a transfer has at most 16 legs, not 17/);
   });
 
   it('fingerprints bigint and number amounts alike, with the text numbers always gave (old ids still replay)', () => {

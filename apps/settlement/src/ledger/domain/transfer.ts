@@ -51,10 +51,17 @@ export interface TransferRequest {
   shardKey?: string;
 }
 
+/**
+ * The most legs one transfer may have (a release has at most four). Its ledger lines are numbered from the
+ * transfer's first entry id, drawn from a sequence that steps by this (SettlementLedgerLegsOnTransfers).
+ */
+export const MAX_TRANSFER_LEGS = 16;
+
 /** Refuses a transfer that is not a balanced set of non-zero legs in one currency on distinct accounts. */
 export function validateTransfer(t: TransferRequest): void {
   if (!t.transferId.trim()) throw new ValidationFailed('transferId', 'must not be empty');
   if (t.legs.length < 2) throw new ValidationFailed('legs', 'a transfer needs at least two legs');
+  if (t.legs.length > MAX_TRANSFER_LEGS) throw new ValidationFailed('legs', `a transfer has at most ${MAX_TRANSFER_LEGS} legs, not ${t.legs.length}`);
   const seen = new Set<string>();
   let sum = 0n;
   exactLegs(t.legs).forEach((leg, i) => {
