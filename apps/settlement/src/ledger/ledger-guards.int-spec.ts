@@ -78,7 +78,17 @@ describe('ledger guards on PostgreSQL (every writer, not only ledger_post)', () 
     for (const [id, accounts, amounts, refusal] of cases) {
       await expect(db.dataSource.transaction((m) => rawTransfer(m, id, accounts, amounts))).rejects.toThrow(refusal);
     }
-    await expect(db.dataSource.transaction((m) => rawTransfer(m, 'raw-ragged', [funds.id, bankShard], [5]))).rejects.toThrow(/transfers_legs_shape/);
+    await expect(db.dataSource.transaction((m) => rawTransfer(m, 'raw-ragged', [funds.id, bankShard, other.id], [5, -5]))).rejects.toThrow(
+      /transfer raw-ragged needs as many leg accounts as amounts, at most 16, and a first entry id/,
+    );
+    await expect(
+      db.dataSource.transaction((m) =>
+        m.query(`INSERT INTO ${s}.transfers (id, kind, currency, content_hash, leg_accounts, leg_amounts) VALUES ('raw-unnumbered', 'deposit', 'CNY', 'x', ARRAY[$1, $2], ARRAY[5, -5])`, [
+          funds.id,
+          bankShard,
+        ]),
+      ),
+    ).rejects.toThrow(/transfer raw-unnumbered needs as many leg accounts as amounts, at most 16, and a first entry id/);
     expect(await db.dataSource.query(`SELECT 1 FROM ${s}.transfers WHERE id LIKE 'raw-%'`)).toEqual([]);
     expect((await ledger.trialBalance()).balanced).toBe(true);
   });

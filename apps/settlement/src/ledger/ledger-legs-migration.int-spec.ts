@@ -97,6 +97,7 @@ describe('ledger lines across SettlementLedgerLegsOnTransfers (PostgreSQL)', () 
     await db.dataSource.undoLastMigration();
     const [kind] = await db.dataSource.query(`SELECT relkind FROM pg_class WHERE oid = '${s}.entries'::regclass`);
     expect(kind.relkind).toBe('r');
+    await expect(db.dataSource.query(`UPDATE ${s}.accounts SET balance = -1 WHERE id = $1`, [funds.id])).rejects.toThrow(/"accounts_floor"/);
     expect(await db.dataSource.query(`SELECT id::text, transfer_id, account_id, amount::text FROM ${s}.entries ORDER BY id`)).toEqual(viewed);
     await db.dataSource.transaction((m) => ledger.post(m, { transferId: 'dep-3', kind: 'deposit', currency: 'CNY', legs: move(bank, funds, 1) }));
     const [newest] = await db.dataSource.query(`SELECT min(id)::text AS id FROM ${s}.entries WHERE transfer_id = 'dep-3'`);

@@ -207,7 +207,7 @@ describe('ledger on PostgreSQL', () => {
   });
 
   it('is guarded by the database too: floors, balanced transfers, append-only transfers and lines', async () => {
-    await expect(db.dataSource.query(`UPDATE "${schema}".accounts SET balance = -1 WHERE id = $1`, [funds.id])).rejects.toThrow(/accounts_floor/);
+    await expect(db.dataSource.query(`UPDATE "${schema}".accounts SET balance = -1 WHERE id = $1`, [funds.id])).rejects.toThrow(/accounts_floor_and_safe_range/);
     await expect(
       db.dataSource.transaction(async (m) => {
         await m.query(
