@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { ident } from '#libs/eventsourcing';
-import { MAX_TRANSFER_LEGS } from './ledger/domain/transfer.js';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -800,6 +799,8 @@ export function settlementMigrations(schema: string): MigrationClass[] {
    *   (`accounts_floor_and_safe_range`, NOT VALID as the safe range was), and the shape of a transfer's legs
    *   is checked by the deferred trigger, which ledger_post does not need (it writes them itself).
    */
+  // As applied: `entry_ids` steps by this many ids per transfer (MAX_TRANSFER_LEGS in the domain must not exceed it).
+  const MAX_TRANSFER_LEGS = 16;
   class SettlementLedgerLegsOnTransfers1768000000000 implements MigrationInterface {
     name = 'SettlementLedgerLegsOnTransfers1768000000000';
     async up(q: QueryRunner): Promise<void> {

@@ -53,7 +53,8 @@ export interface TransferRequest {
 
 /**
  * The most legs one transfer may have (a release has at most four). Its ledger lines are numbered from the
- * transfer's first entry id, drawn from a sequence that steps by this (SettlementLedgerLegsOnTransfers).
+ * transfer's first entry id, drawn from a sequence that steps by 16 (SettlementLedgerLegsOnTransfers, which
+ * ledger_post also enforces): raising this needs a migration that widens that step first.
  */
 export const MAX_TRANSFER_LEGS = 16;
 
