@@ -57,6 +57,30 @@ describe('ledger on PostgreSQL', () => {
     console.info(JSON.stringify({ measure: '50 concurrent 1000-fen withdrawals on one account', elapsedMs }));
   });
 
+  it('numbers an account\'s lines in the order its balance moved, so the running balance never shows a floor broken', async () => {
+    // Line ids are drawn while the account's row is locked: were they drawn before (or in the client),
+    // concurrent postings could be listed in another order than they moved the balance, and the running
+    // balance of a floored account would dip below zero in the member's statement.
+    const account = Accounts.brandFunds('brand-order', 'CNY');
+    await deposit('dep-order', 300, account);
+    const moves = Array.from({ length: 60 }, (_, i) =>
+      i % 2 === 0
+        ? deposit(`dep-order-${i}`, 10, account)
+        : post({ transferId: `out-order-${i}`, kind: 'escrow_funding', currency: 'CNY', orderId: 'order-order', legs: move(account, Accounts.orderEscrow('order-order', 'brand-order', 'CNY'), 25) }),
+    );
+    const results = await Promise.allSettled(moves);
+    expect(results.filter((r) => r.status === 'rejected' && !(r.reason instanceof InsufficientFunds))).toEqual([]);
+    const page = await ledger.entriesOfMember('brand-order', { limit: 500 });
+    const lines = page.items.filter((l) => l.accountId === account.id);
+    expect(lines).toHaveLength(1 + results.filter((r) => r.status === 'fulfilled').length);
+    lines.forEach((l, i) => {
+      expect(l.balanceAfterMinor).toBeGreaterThanOrEqual(0);
+      if (i > 0) expect(l.entryId).toBeLessThan(lines[i - 1].entryId);
+      if (i > 0) expect(lines[i - 1].balanceAfterMinor - l.balanceAfterMinor).toBe(lines[i - 1].amountMinor);
+    });
+    expect(lines[0].balanceAfterMinor).toBe(await ledger.balance(account.id));
+  });
+
   it('treats a repeated transfer id with the same content as a no-op and with other content as a conflict', async () => {
     const first = await deposit('dep-idem', 5000, Accounts.brandFunds('brand-i', 'CNY'));
     const again = await deposit('dep-idem', 5000, Accounts.brandFunds('brand-i', 'CNY'));
