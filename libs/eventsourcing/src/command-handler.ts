@@ -95,8 +95,10 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     const decided = this.decider.decide(command, state);
     if (decided.length === 0) return { state, previous: state, version, newEvents: [], decided };
     const appended = await this.store.append(streamId, decided, { expectedVersion: version, metadata: options.metadata, manager });
-    if (manager && this.options.projections?.length) await applyProjections(this.options.projections, appended.events, manager);
     const next = decided.reduce((s, e) => this.decider.evolve(s, e), state);
+    // The projections get the state just folded, so one that rebuilds from the stream need not read it again.
+    const after = { streamId, version: appended.nextExpectedVersion, state: next, decider: this.decider };
+    if (manager && this.options.projections?.length) await applyProjections(this.options.projections, appended.events, manager, after);
     const policy = this.options.snapshots;
     if (policy && this.snapshotStore && folded + decided.length >= policy.every) {
       await this.snapshotStore.write(streamId, policy.name, { state: next, version: appended.nextExpectedVersion }, manager);

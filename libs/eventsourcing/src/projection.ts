@@ -12,7 +12,13 @@ export interface Projection {
   readonly name: string;
   /** Event types this projection reacts to. */
   readonly handles: readonly string[];
-  apply(event: StoredEvent, manager: EntityManager): Promise<void>;
+  /**
+   * `folded`, when given, is the state of the event's stream as the command handler folded it, up to and
+   * including `folded.version` (`folded.decider`'s state, as the handler holds it): a projection that
+   * rebuilds from the stream with that decider can use it instead of reading the stream again.
+   * Absent on a rebuild and for events appended outside a CommandHandler.
+   */
+  apply(event: StoredEvent, manager: EntityManager, folded?: FoldedStream): Promise<void>;
   /**
    * `apply` rebuilds its row from the whole stream up to the event (and ignores older versions): of
    * several events of one stream applied together, only the newest needs applying — one stream read and
@@ -23,10 +29,25 @@ export interface Projection {
   reset(manager: EntityManager): Promise<void>;
 }
 
-export async function applyProjections(projections: readonly Projection[], events: readonly StoredEvent[], manager: EntityManager): Promise<void> {
+/** A stream's state after its event at `version`, folded by `decider` (the appending handler's). */
+export interface FoldedStream {
+  streamId: string;
+  version: number;
+  state: unknown;
+  /** Which decider's state `state` is (compared by identity before a projection trusts its shape). */
+  decider: object;
+}
+
+export async function applyProjections(
+  projections: readonly Projection[],
+  events: readonly StoredEvent[],
+  manager: EntityManager,
+  folded?: FoldedStream,
+): Promise<void> {
   for (const [i, event] of events.entries()) {
+    const foldedHere = folded && folded.streamId === event.streamId && folded.version === event.streamVersion ? folded : undefined;
     for (const projection of projections) {
-      if (projection.handles.includes(event.type) && !supersededFor(projection, events, i)) await projection.apply(event, manager);
+      if (projection.handles.includes(event.type) && !supersededFor(projection, events, i)) await projection.apply(event, manager, foldedHere);
     }
   }
 }

@@ -4,10 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { assertContract } from '#libs/contracts';
-import { ServiceDatabase } from '#libs/eventsourcing';
+import { rebuildProjection, ServiceDatabase } from '#libs/eventsourcing';
 import { EmbeddedEventBus, EmbeddedEventConsumer } from '#libs/messaging';
 import { dropSchema, testDatabaseUrl, testTokens, uniqueSchema, waitFor } from '#libs/testing';
 import { compileOrders } from '../../../../test/support/orders-testing-module.js';
+import { OrderSummaryProjection } from './order-summary.projection.js';
 
 const secret = 'orders-saga-test-secret-0123456789abcdef';
 const schema = uniqueSchema('orders_saga');
@@ -298,5 +299,30 @@ describe('order saga over the embedded transport', () => {
     expect(after.filter((e) => e.type === 'LotReleased')).toHaveLength(1);
     expect(after.filter((e) => e.type === 'StepReleased').map((e) => e.data.stepId)).toEqual(['body', 'lid', 'assemble']);
     expect(await ordersDb.deadLetters.list()).toEqual([]);
+  });
+  it('writes the order summary from the state its command handler folded (no second read of the stream), the same rows a rebuild from the streams writes', async () => {
+    const orderId = await submit();
+    await publish('matching', `plan-${orderId}`, 'OrderPlanned', { orderId, brandId: 'brand-1', lots: [planned('st-r-body', 'body'), planned('st-r-lid', 'lid'), planned('st-r-asm', 'assemble')], plannedCompletion: '2030-02-01T00:00:00.000Z' });
+    await until(orderId, (x) => x.steps[0].status === 'released', 'order planned');
+    // One event that makes one command on the order (LotAccepted): its reads of the order's stream in a
+    // transaction are the handler's load only.
+    const reads: string[] = [];
+    const readStream = ordersDb.store.readStream.bind(ordersDb.store);
+    ordersDb.store.readStream = (streamId, options) => {
+      if (options?.manager) reads.push(streamId);
+      return readStream(streamId, options);
+    };
+    try {
+      await publish('matching', 'st-r-lid', 'SubtaskAccepted', { ...facts(orderId, 'st-r-lid', 'lid'), acceptedAt: '2030-01-01T01:00:00.000Z', plannedEnd: '2030-01-10T00:00:00.000Z' });
+      await until(orderId, (x) => x.lots.find((l: any) => l.subtaskId === 'st-r-lid')?.status === 'accepted', 'lot accepted');
+    } finally {
+      ordersDb.store.readStream = readStream;
+    }
+    expect(reads.filter((id) => id === `order-${orderId}`)).toHaveLength(1);
+    const rows = () => ordersDb.dataSource.query(`SELECT order_id, brand_id, status, version, view FROM "${schema}".order_summary ORDER BY order_id`);
+    const before = await rows();
+    expect(before.length).toBeGreaterThan(1);
+    await rebuildProjection(ordersDb.dataSource, ordersDb.log, new OrderSummaryProjection(ordersDb.store, schema));
+    expect(await rows()).toEqual(before);
   });
 });
