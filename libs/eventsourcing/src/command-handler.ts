@@ -4,6 +4,7 @@ import { ConcurrencyError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import { applyProjections, type Projection } from './projection.js';
 import { SnapshotStore, type SnapshotPolicy } from './snapshots.js';
+import { StreamStateCache, type CachedStreamState } from './stream-state-cache.js';
 import type { EventMetadata, StoredEvent } from './stored-event.js';
 
 export interface HandleOptions {
@@ -34,6 +35,11 @@ export interface CommandHandlerOptions {
   maxRetries?: number;
   /** Snapshot long streams (state must be plain JSON): a load then reads the snapshot and the events after it. */
   snapshots?: SnapshotPolicy;
+  /**
+   * Keep the committed state of the newest `streams` streams this handler appended to, so a command on one
+   * of them skips the read and fold of its stream (StreamStateCache). The decider must not mutate states.
+   */
+  cache?: { streams: number };
 }
 
 /**
@@ -44,6 +50,7 @@ export interface CommandHandlerOptions {
  */
 export class CommandHandler<State, Command, Event extends DomainEvent> {
   private readonly snapshotStore: SnapshotStore | undefined;
+  private readonly cache: StreamStateCache<State> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -52,6 +59,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     private readonly options: CommandHandlerOptions = {},
   ) {
     this.snapshotStore = options.snapshots ? new SnapshotStore(dataSource, store.schema) : undefined;
+    this.cache = options.cache ? new StreamStateCache<State>(dataSource, options.cache.streams) : undefined;
   }
 
   async load(streamId: string, manager?: EntityManager): Promise<{ state: State; version: number }> {
@@ -87,22 +95,56 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     }
   }
 
-  private async once(streamId: string, command: Command, options: HandleOptions, manager: EntityManager | undefined): Promise<HandleResult<State, Event>> {
-    const { state, version, folded } = await this.loadFrom(streamId, manager);
+  /**
+   * One load → decide → append. On a cached state (`useCache`) only an append can conclude: whatever else
+   * the cached state would lead to (a refusal, nothing to do, a version the client did not expect, a
+   * conflict at the append) is decided again on the stream as read now, in the same transaction.
+   */
+  private async once(
+    streamId: string,
+    command: Command,
+    options: HandleOptions,
+    manager: EntityManager | undefined,
+    useCache = true,
+  ): Promise<HandleResult<State, Event>> {
+    const cached = useCache ? this.cache?.get(streamId, manager) : undefined;
+    const again = () => {
+      this.cache?.forget(streamId);
+      return this.once(streamId, command, options, manager, false);
+    };
+    const { state, version, folded }: CachedStreamState<State> = cached ?? (await this.loadFrom(streamId, manager));
     if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+      if (cached) return again();
       throw new ConcurrencyError(streamId, options.expectedVersion, version);
     }
-    const decided = this.decider.decide(command, state);
-    if (decided.length === 0) return { state, previous: state, version, newEvents: [], decided };
-    const appended = await this.store.append(streamId, decided, { expectedVersion: version, metadata: options.metadata, manager });
+    let decided: Event[];
+    try {
+      decided = this.decider.decide(command, state);
+    } catch (error) {
+      if (cached) return again();
+      throw error;
+    }
+    if (decided.length === 0) return cached ? again() : { state, previous: state, version, newEvents: [], decided };
+    let appended: Awaited<ReturnType<EventStore['append']>>;
+    try {
+      appended = await this.store.append(streamId, decided, { expectedVersion: version, expectedLastEventId: cached?.lastEventId, metadata: options.metadata, manager });
+    } catch (error) {
+      // A stale entry: the append found the stream past it and refused without failing the transaction
+      // (actualVersion read). A race with a concurrent append (unique violation) fails it: thrown as before.
+      if (cached && error instanceof ConcurrencyError && error.actualVersion !== undefined && !error.transient) return again();
+      throw error;
+    }
     const next = decided.reduce((s, e) => this.decider.evolve(s, e), state);
     // The projections get the state just folded, so one that rebuilds from the stream need not read it again.
     const after = { streamId, version: appended.nextExpectedVersion, state: next, decider: this.decider };
     if (manager && this.options.projections?.length) await applyProjections(this.options.projections, appended.events, manager, after);
     const policy = this.options.snapshots;
-    if (policy && this.snapshotStore && folded + decided.length >= policy.every) {
+    let foldedAfter = folded + decided.length;
+    if (policy && this.snapshotStore && foldedAfter >= policy.every) {
       await this.snapshotStore.write(streamId, policy.name, { state: next, version: appended.nextExpectedVersion }, manager);
+      foldedAfter = 0;
     }
+    this.cache?.appended(streamId, { state: next, version: appended.nextExpectedVersion, folded: foldedAfter, lastEventId: appended.events.at(-1)?.eventId }, manager);
     return { state: next, previous: state, version: appended.nextExpectedVersion, newEvents: appended.events, decided };
   }
 }

@@ -28,6 +28,12 @@ export interface AppendOptions {
   metadata: EventMetadata;
   /** Join a running transaction (e.g. a consumer's inbox transaction). */
   manager?: EntityManager;
+  /**
+   * With a numeric `expectedVersion`: the id of the stream's event at that version. Refused (a conflict)
+   * when the event there is another one: the stream was rewritten below the caller's view of it (a
+   * database restored to an earlier point, then written again), as a cached state can be.
+   */
+  expectedLastEventId?: string;
 }
 
 export interface AppendResult {
@@ -119,10 +125,10 @@ export class EventStore {
     this.appendSql = `
       WITH me AS (SELECT ${logXidSql('pg_current_xact_id()', 'c.xid_shift')} AS xid FROM ${ident(schema)}.event_log_clock c),
       last AS (
-        SELECT stream_version, transaction_id FROM ${this.table} WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
+        SELECT stream_version, transaction_id, event_id FROM ${this.table} WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
       ),
       current AS (
-        SELECT coalesce((SELECT stream_version FROM last), 0) AS version, (SELECT transaction_id FROM last) AS last_xid
+        SELECT coalesce((SELECT stream_version FROM last), 0) AS version, (SELECT transaction_id FROM last) AS last_xid, (SELECT event_id FROM last) AS last_event_id
       )
       INSERT INTO ${this.table}
         (transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at, trace_parent)
@@ -130,6 +136,7 @@ export class EventStore {
              e.doc->'data', $3, $4, (e.doc->>'occurredAt')::timestamptz, $6
       FROM me, current, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(doc, ord)
       WHERE ($5::int IS NULL OR current.version = $5::int) AND (current.last_xid IS NULL OR current.last_xid <= me.xid)
+        AND ($7::uuid IS NULL OR current.last_event_id IS NOT DISTINCT FROM $7::uuid)
       ORDER BY e.ord
       RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
   }
@@ -177,7 +184,8 @@ export class EventStore {
     });
     const expected = options.expectedVersion === 'any' ? null : options.expectedVersion;
     const traceparent = currentTraceparent();
-    const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected, traceparent ?? null];
+    const expectedLast = expected === null ? null : (options.expectedLastEventId ?? null);
+    const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected, traceparent ?? null, expectedLast];
     let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
     try {
       // Inside a caller's transaction: its connection. Otherwise one round trip on the pool with a
@@ -193,6 +201,9 @@ export class EventStore {
     }
     if (rows.length === 0) {
       const actual = await this.streamVersion(streamId, options.manager).catch(() => undefined);
+      if (expectedLast !== null && actual === expected && !(await this.hasEventAt(streamId, actual, expectedLast, options.manager))) {
+        throw new ConcurrencyError(streamId, expected ?? undefined, actual, `its event at version ${actual} is not ${expectedLast}: the stream was written again below the caller's view of it`);
+      }
       const late = actual !== undefined && (expected === null || actual === expected);
       throw new ConcurrencyError(
         streamId,
@@ -230,6 +241,15 @@ export class EventStore {
       [streamId, options.afterVersion ?? 0],
     );
     return rows.map((row) => rowToEvent(row, this.upcasters));
+  }
+
+  private async hasEventAt(streamId: string, version: number, eventId: string, manager?: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await (manager ?? this.dataSource).query(`SELECT 1 FROM ${this.table} WHERE stream_id = $1 AND stream_version = $2 AND event_id = $3`, [
+      streamId,
+      version,
+      eventId,
+    ]);
+    return rows.length > 0;
   }
 
   async streamVersion(streamId: string, manager?: EntityManager): Promise<number> {

@@ -9,6 +9,7 @@ export * from './checkpoints.js';
 export * from './inbox.js';
 export * from './projection.js';
 export * from './command-handler.js';
+export * from './stream-state-cache.js';
 export * from './snapshots.js';
 export * from './catch-up-subscription.js';
 export * from './shared-log-tail.js';

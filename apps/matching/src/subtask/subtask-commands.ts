@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { CommandHandler, ServiceDatabase, type EventMetadata, type HandleResult } from '#libs/eventsourcing';
+import { CommandHandler, ServiceDatabase, STREAM_STATE_CACHE_STREAMS, type EventMetadata, type HandleResult } from '#libs/eventsourcing';
 import type { SubtaskCommand } from './domain/subtask.commands.js';
 import { subtaskDecider, type SubtaskState } from './domain/subtask.decider.js';
 import type { SubtaskEvent } from './domain/subtask.events.js';
@@ -15,7 +15,7 @@ export class SubtaskCommands {
   private readonly summary: SubtaskSummaryProjection;
   constructor(@Inject(ServiceDatabase) private readonly db: ServiceDatabase) {
     this.summary = new SubtaskSummaryProjection(db.schema);
-    this.handler = new CommandHandler(db.dataSource, db.store, subtaskDecider, { projections: [this.summary] });
+    this.handler = new CommandHandler(db.dataSource, db.store, subtaskDecider, { projections: [this.summary], cache: { streams: STREAM_STATE_CACHE_STREAMS } });
   }
 
   handle(subtaskId: string, command: SubtaskCommand, metadata: EventMetadata, manager: EntityManager): Promise<HandleResult<SubtaskState, SubtaskEvent>> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { CommandHandler, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import { CommandHandler, ServiceDatabase, STREAM_STATE_CACHE_STREAMS, type EventMetadata } from '#libs/eventsourcing';
 import { ORDERS_CLOCK, ORDERS_CONFIG, OrdersConfig, type Clock } from '../config.js';
 import type { OrderCommand, SagaPolicy, SubmissionPolicy } from './domain/order.commands.js';
 import { orderDecider, orderStatus, type OrderState, type OrderStatus } from './domain/order.decider.js';
@@ -24,7 +24,7 @@ export class OrderCommands {
     @Inject(ORDERS_CLOCK) private readonly clock: Clock,
   ) {
     this.schema = db.schema;
-    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)] });
+    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)], cache: { streams: STREAM_STATE_CACHE_STREAMS } });
     this.submissionPolicy = {
       maxSteps: config.ORDERS_MAX_ROUTE_STEPS,
       maxDependenciesPerStep: config.ORDERS_MAX_DEPENDENCIES_PER_STEP,

@@ -1,0 +1,92 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+/** A stream's state as a command handler last committed it. */
+export interface CachedStreamState<State> {
+  state: State;
+  version: number;
+  /** Events folded on top of the stream's newest snapshot (all of them without snapshots). */
+  folded: number;
+  /** The id of the stream's event at `version`: the append checks it is still there (AppendOptions.expectedLastEventId). */
+  lastEventId?: string;
+}
+
+/**
+ * The states of streams a CommandHandler committed, newest `capacity` streams kept, so a command on a
+ * stream it decided on lately skips reading and folding the stream. Only committed states go in: an
+ * append inside a transaction takes the stream's entry out at once and puts the new state in at that
+ * transaction's commit (a rollback puts nothing). An entry can still be stale (another process or
+ * handler appended since): the handler's append names the version it decided on, so a stale entry ends
+ * in a version conflict, never in a decision on old state (see CommandHandler.once); so does a stream
+ * written again to the same version after a restore of the database (the append checks the event at the
+ * version is still the one the entry saw).
+ */
+export class StreamStateCache<State> {
+  private readonly entries = new Map<string, CachedStreamState<State>>();
+  /** States appended in a transaction not yet committed, by its query runner. */
+  private readonly pending = new WeakMap<QueryRunner, Map<string, CachedStreamState<State>>>();
+
+  constructor(
+    dataSource: DataSource,
+    private readonly capacity: number,
+  ) {
+    dataSource.subscribers.push({
+      afterTransactionCommit: ({ queryRunner }) => {
+        if (queryRunner.isTransactionActive) return; // a savepoint released: the transaction goes on
+        const states = this.pending.get(queryRunner);
+        this.pending.delete(queryRunner);
+        states?.forEach((entry, streamId) => this.put(streamId, entry));
+      },
+      // Any rollback, of a savepoint too, forgets what the transaction appended: those streams are read
+      // again (their entries were taken out at the append).
+      afterTransactionRollback: ({ queryRunner }) => {
+        this.pending.delete(queryRunner);
+      },
+    });
+  }
+
+  /** The committed state of `streamId`, unless the transaction of `manager` appended to it (it reads its own writes). */
+  get(streamId: string, manager?: EntityManager): CachedStreamState<State> | undefined {
+    const runner = manager?.queryRunner;
+    if (runner && this.pending.get(runner)?.has(streamId)) return undefined;
+    const entry = this.entries.get(streamId);
+    if (!entry) return undefined;
+    this.entries.delete(streamId); // most recently used last
+    this.entries.set(streamId, entry);
+    return entry;
+  }
+
+  forget(streamId: string): void {
+    this.entries.delete(streamId);
+  }
+
+  /** `streamId` is at `entry` after an append through `manager` (or committed already without one). */
+  appended(streamId: string, entry: CachedStreamState<State>, manager?: EntityManager): void {
+    this.entries.delete(streamId);
+    const runner = manager?.queryRunner;
+    if (!runner?.isTransactionActive) {
+      this.put(streamId, entry);
+      return;
+    }
+    const states = this.pending.get(runner) ?? new Map<string, CachedStreamState<State>>();
+    states.set(streamId, entry);
+    this.pending.set(runner, states);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private put(streamId: string, entry: CachedStreamState<State>): void {
+    const current = this.entries.get(streamId);
+    if (current && current.version >= entry.version) return; // a newer commit was put in first
+    this.entries.delete(streamId);
+    this.entries.set(streamId, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+/**
+ * How many streams the services' hot handlers keep (orders, matching's subtasks): the streams in flight
+ * at a peak, at a few KiB of state each (an order with its steps and lots), a few MiB in all.
+ */
+export const STREAM_STATE_CACHE_STREAMS = 2000;
