@@ -224,6 +224,11 @@ describe('observability of the network in one process (embedded transport)', () 
     expect(seriesValue(lines, 'meshfab_log_tail_reads_total', { producer: 'orders' })).toBeGreaterThan(0);
     expect(seriesValue(lines, 'meshfab_log_tail_served_total', { producer: 'orders' })).toBeGreaterThan(0);
     expect(seriesValue(lines, 'meshfab_log_tail_bypassed_total', { producer: 'orders' })).toBeGreaterThanOrEqual(0);
+    // The order handler's stream state cache: the scenario's later order commands started from the
+    // state the one before committed.
+    expect(seriesValue(lines, 'meshfab_stream_state_cache_hits_total', { handler: 'order' })).toBeGreaterThan(0);
+    expect(seriesValue(lines, 'meshfab_stream_state_cache_misses_total', { handler: 'order' })).toBeGreaterThan(0);
+    expect(seriesValue(lines, 'meshfab_stream_state_cache_redecided_total', { handler: 'order' })).toBeGreaterThanOrEqual(0);
   }, 180_000);
 });
 

@@ -37,9 +37,10 @@ export interface CommandHandlerOptions {
   snapshots?: SnapshotPolicy;
   /**
    * Keep the committed state of the newest `streams` streams this handler appended to, so a command on one
-   * of them skips the read and fold of its stream (StreamStateCache). The decider must not mutate states.
+   * of them skips the read and fold of its stream (StreamStateCache; `name` labels its metrics). The
+   * decider must not mutate states.
    */
-  cache?: { streams: number };
+  cache?: { name: string; streams: number };
 }
 
 /**
@@ -59,7 +60,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     private readonly options: CommandHandlerOptions = {},
   ) {
     this.snapshotStore = options.snapshots ? new SnapshotStore(dataSource, store.schema) : undefined;
-    this.cache = options.cache ? new StreamStateCache<State>(dataSource, options.cache.streams) : undefined;
+    this.cache = options.cache ? new StreamStateCache<State>(dataSource, options.cache.name, options.cache.streams) : undefined;
   }
 
   async load(streamId: string, manager?: EntityManager): Promise<{ state: State; version: number }> {
@@ -109,7 +110,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
   ): Promise<HandleResult<State, Event>> {
     const cached = useCache ? this.cache?.get(streamId, manager) : undefined;
     const again = () => {
-      this.cache?.forget(streamId);
+      this.cache?.redecide(streamId);
       return this.once(streamId, command, options, manager, false);
     };
     const { state, version, folded }: CachedStreamState<State> = cached ?? (await this.loadFrom(streamId, manager));

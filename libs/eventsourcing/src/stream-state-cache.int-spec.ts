@@ -6,6 +6,7 @@ import { DomainError, type Decider, type DomainEvent } from '#libs/domain';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
 import { CommandHandler } from './command-handler.js';
 import { ServiceDatabase } from './service-database.module.js';
+import { streamStateCacheTallies } from './stream-state-cache.js';
 
 type Added = DomainEvent<'Added', { n: number }>;
 interface Sum {
@@ -47,13 +48,17 @@ describe('CommandHandler with a stream state cache', () => {
   });
   beforeEach(() => (reads.length = 0));
 
-  const cached = () => new CommandHandler(db.dataSource, db.store, sum, { cache: { streams: 100 } });
+  const cached = () => new CommandHandler(db.dataSource, db.store, sum, { cache: { name: 'sum', streams: 100 } });
   const truth = async (streamId: string) => (await new CommandHandler(db.dataSource, db.store, sum).load(streamId)).state;
 
   it('reads a stream once for a run of commands on it, each decided on the state the one before committed', async () => {
     const handler = cached();
+    const before = { ...streamStateCacheTallies().get('sum')! };
     for (let n = 1; n <= 5; n++) await handler.handle('sum-1', { type: 'Add', n }, { metadata: meta });
     expect(reads.filter((id) => id === 'sum-1')).toHaveLength(1);
+    // On /metrics: one miss (the first command read the stream), four hits, nothing decided again.
+    const after = streamStateCacheTallies().get('sum')!;
+    expect([after.hits - before.hits, after.misses - before.misses, after.redecided - before.redecided]).toEqual([4, 1, 0]);
     const last = await handler.handle('sum-1', { type: 'Add', n: 6 }, { metadata: meta });
     expect(last.state).toEqual({ count: 6, total: 21 });
     expect(last.version).toBe(6);
@@ -65,8 +70,10 @@ describe('CommandHandler with a stream state cache', () => {
     const b = cached();
     await a.handle('sum-2', { type: 'Add', n: 10 }, { metadata: meta });
     await b.handle('sum-2', { type: 'Add', n: 100 }, { metadata: meta }); // a's entry is now behind
+    const redecided = streamStateCacheTallies().get('sum')!.redecided;
     const result = await a.handle('sum-2', { type: 'Add', n: 1 }, { metadata: meta });
     expect(result.state).toEqual({ count: 3, total: 111 });
+    expect(streamStateCacheTallies().get('sum')!.redecided).toBe(redecided + 1); // counted on /metrics
     expect(await truth('sum-2')).toEqual({ count: 3, total: 111 });
     // A refusal and a no-op are never answered from a stale entry either.
     await b.handle('sum-2', { type: 'Add', n: 1000 }, { metadata: meta });

@@ -20,15 +20,36 @@ export interface CachedStreamState<State> {
  * written again to the same version after a restore of the database (the append checks the event at the
  * version is still the one the entry saw).
  */
+/**
+ * What the stream state caches of this process did since it started, by cache name (on /metrics as
+ * `meshfab_stream_state_cache_hits_total`, `…_misses_total` and `…_redecided_total{handler}`): a command
+ * started from a cached state (hit) or read its stream (miss); `redecided`: a cached state did not lead to
+ * an append and the command was decided again on the stream as read (a stale entry, or a refusal or no-op
+ * checked). Redecided rising with hits means another writer keeps appending to the same streams.
+ */
+export interface StreamStateCacheTally {
+  hits: number;
+  misses: number;
+  redecided: number;
+}
+const tallies = new Map<string, StreamStateCacheTally>();
+export function streamStateCacheTallies(): ReadonlyMap<string, Readonly<StreamStateCacheTally>> {
+  return tallies;
+}
+
 export class StreamStateCache<State> {
   private readonly entries = new Map<string, CachedStreamState<State>>();
+  private readonly tally: StreamStateCacheTally;
   /** States appended in a transaction not yet committed, by its query runner. */
   private readonly pending = new WeakMap<QueryRunner, Map<string, CachedStreamState<State>>>();
 
   constructor(
     dataSource: DataSource,
+    name: string,
     private readonly capacity: number,
   ) {
+    this.tally = tallies.get(name) ?? { hits: 0, misses: 0, redecided: 0 };
+    tallies.set(name, this.tally);
     dataSource.subscribers.push({
       afterTransactionCommit: ({ queryRunner }) => {
         if (queryRunner.isTransactionActive) return; // a savepoint released: the transaction goes on
@@ -47,15 +68,20 @@ export class StreamStateCache<State> {
   /** The committed state of `streamId`, unless the transaction of `manager` appended to it (it reads its own writes). */
   get(streamId: string, manager?: EntityManager): CachedStreamState<State> | undefined {
     const runner = manager?.queryRunner;
-    if (runner && this.pending.get(runner)?.has(streamId)) return undefined;
-    const entry = this.entries.get(streamId);
-    if (!entry) return undefined;
+    const entry = runner && this.pending.get(runner)?.has(streamId) ? undefined : this.entries.get(streamId);
+    if (!entry) {
+      this.tally.misses += 1;
+      return undefined;
+    }
+    this.tally.hits += 1;
     this.entries.delete(streamId); // most recently used last
     this.entries.set(streamId, entry);
     return entry;
   }
 
-  forget(streamId: string): void {
+  /** The entry of `streamId` did not lead to an append: out, the command is decided again on the stream as read. */
+  redecide(streamId: string): void {
+    this.tally.redecided += 1;
     this.entries.delete(streamId);
   }
 

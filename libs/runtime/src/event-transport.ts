@@ -1,5 +1,5 @@
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { ServiceDatabase } from '#libs/eventsourcing';
+import { ServiceDatabase, streamStateCacheTallies } from '#libs/eventsourcing';
 import { consumerGroup } from '#libs/contracts';
 import {
   bootstrapTallies,
@@ -86,6 +86,7 @@ export async function connectEventTransport(
   readyMaxBacklog = 0,
 ): Promise<ConnectedTransport> {
   exposeDispatchTallies(app.get(MetricsService, { strict: false }));
+  exposeStreamStateCaches(app.get(MetricsService, { strict: false }));
   exposeKafkaTallies(app.get(MetricsService, { strict: false }));
   // Readiness, and the write gate it feeds: each service's PostgreSQL, and the broker when on Kafka.
   const health = app.get(HealthRegistry, { strict: false });
@@ -251,6 +252,27 @@ function exposeDispatchTallies(metrics: MetricsService): void {
   expose('meshfab_stream_order_violations_total', 'Events held because they arrived out of their stream order (a version gap or a step back)', 'outOfOrder');
   expose('meshfab_inbox_batches_total', 'Runs of consumed events committed together in one inbox transaction', 'batches');
   expose('meshfab_inbox_batch_fallbacks_total', 'Runs of consumed events rolled back and handled one by one (a handler error, a conflict, a parked stream, …)', 'batchFallbacks');
+}
+
+/** The command handlers' stream state caches (StreamStateCache), by handler. */
+function exposeStreamStateCaches(metrics: MetricsService): void {
+  const expose = (name: string, help: string, kind: 'hits' | 'misses' | 'redecided') =>
+    metrics.counter({
+      name,
+      help,
+      labelNames: ['handler'],
+      collect() {
+        this.reset();
+        for (const [handler, tally] of streamStateCacheTallies()) this.inc({ handler }, tally[kind]);
+      },
+    });
+  expose('meshfab_stream_state_cache_hits_total', "Commands started from the state their handler committed last, without reading the stream", 'hits');
+  expose('meshfab_stream_state_cache_misses_total', 'Commands that read and folded their stream (not in the cache, or written in their own transaction)', 'misses');
+  expose(
+    'meshfab_stream_state_cache_redecided_total',
+    'Commands decided again on the stream as read because the cached state led to no append (a stale entry, a refusal, a no-op)',
+    'redecided',
+  );
 }
 
 /** The embedded bus's shared log tails (SharedLogTail): one reader of each producer's log for all its consumers. */

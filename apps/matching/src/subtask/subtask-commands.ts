@@ -15,7 +15,7 @@ export class SubtaskCommands {
   private readonly summary: SubtaskSummaryProjection;
   constructor(@Inject(ServiceDatabase) private readonly db: ServiceDatabase) {
     this.summary = new SubtaskSummaryProjection(db.schema);
-    this.handler = new CommandHandler(db.dataSource, db.store, subtaskDecider, { projections: [this.summary], cache: { streams: STREAM_STATE_CACHE_STREAMS } });
+    this.handler = new CommandHandler(db.dataSource, db.store, subtaskDecider, { projections: [this.summary], cache: { name: 'subtask', streams: STREAM_STATE_CACHE_STREAMS } });
   }
 
   handle(subtaskId: string, command: SubtaskCommand, metadata: EventMetadata, manager: EntityManager): Promise<HandleResult<SubtaskState, SubtaskEvent>> {

@@ -24,7 +24,7 @@ export class OrderCommands {
     @Inject(ORDERS_CLOCK) private readonly clock: Clock,
   ) {
     this.schema = db.schema;
-    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)], cache: { streams: STREAM_STATE_CACHE_STREAMS } });
+    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)], cache: { name: 'order', streams: STREAM_STATE_CACHE_STREAMS } });
     this.submissionPolicy = {
       maxSteps: config.ORDERS_MAX_ROUTE_STEPS,
       maxDependenciesPerStep: config.ORDERS_MAX_DEPENDENCIES_PER_STEP,
