@@ -115,4 +115,31 @@ describe('MemberEventsService: the stream position (real PostgreSQL)', () => {
       { member_id: workshop, payload: notices[1].data, endpoint_id: `offers-${schema}` },
     ]);
   });
+  it('learns a lot from its offer in the offer\'s one statement (or from an acceptance alone), and tells its workshop of the lot\'s funding', async () => {
+    const envelope = (type: string, subtaskId: string, data: Record<string, unknown>) => ({
+      eventId: `${type}-${subtaskId}-${schema}`,
+      type,
+      streamId: subtaskId,
+      correlationId: 'c',
+      causationId: 'c',
+      occurredAt: new Date().toISOString(),
+      data: { subtaskId, orderId: `o-${subtaskId}`, ...data },
+    });
+    const lot = (subtaskId: string) => ({ brandId: `b-${subtaskId}`, workshopId: `w-${subtaskId}` });
+    const offered = `st-offered-${schema}`;
+    const accepted = `st-accepted-${schema}`;
+    const statements: string[] = [];
+    await db.dataSource.transaction(async (m) => {
+      const query = m.query.bind(m);
+      m.query = ((sql: string, params?: unknown[]) => (statements.push(sql), query(sql, params))) as typeof m.query;
+      await events.record(envelope('SubtaskOffered', offered, { ...lot(offered), stepId: 's', process: 'p', quantity: 1 }) as never, m);
+    });
+    expect(statements).toHaveLength(1);
+    await db.dataSource.transaction((m) => events.record(envelope('SubtaskAccepted', accepted, lot(accepted)) as never, m));
+    for (const subtaskId of [offered, accepted]) {
+      await db.dataSource.transaction((m) => events.record(envelope('EscrowFunded', subtaskId, { amount: { amountMinor: 100, currency: 'CNY' } }) as never, m));
+      // EscrowFunded does not name the workshop: it is the known lot's.
+      expect((await drain(`w-${subtaskId}`, null)).map((r) => r.type)).toEqual(subtaskId === offered ? ['SubtaskOffered', 'EscrowFunded'] : ['EscrowFunded']);
+    }
+  });
 });

@@ -10,6 +10,13 @@ import { NEEDS_KNOWN_LOT, noticesOf, type KnownLot, type Notice } from './domain
 export const messageIdOf = (sourceEventId: string, memberId: string): string =>
   `msg_${createHash('sha256').update(`${sourceEventId}\u0000${memberId}`).digest('hex').slice(0, 32)}`;
 
+/** A lot's workshop and brand, as an offer or an acceptance names them (the `known_lots` row). */
+interface KnownLotRow {
+  subtaskId: string;
+  workshopId: string;
+  brandId: string;
+}
+
 export interface MemberEventRow {
   seq: string;
   tx_id: string;
@@ -63,19 +70,18 @@ export class MemberEventsService {
 
   async record(envelope: EventEnvelope, manager: EntityManager): Promise<number> {
     const data = envelope.data;
-    if (envelope.type === 'SubtaskOffered' || envelope.type === 'SubtaskAccepted') {
-      await manager.query(`INSERT INTO ${this.s}.known_lots (subtask_id, workshop_id, brand_id) VALUES ($1, $2, $3) ON CONFLICT (subtask_id) DO NOTHING`, [
-        data.subtaskId,
-        data.workshopId,
-        data.brandId,
-      ]);
-    }
+    // An offer or an acceptance teaches the service the lot's workshop and brand (for the lot's later
+    // events, which do not name them): written with the event's notices, in the same statement.
+    const learnt: KnownLotRow | undefined =
+      envelope.type === 'SubtaskOffered' || envelope.type === 'SubtaskAccepted'
+        ? { subtaskId: String(data.subtaskId), workshopId: String(data.workshopId), brandId: String(data.brandId) }
+        : undefined;
     let lot: KnownLot | undefined;
     if (NEEDS_KNOWN_LOT.has(envelope.type)) {
       const rows: { workshop_id: string; brand_id: string }[] = await manager.query(`SELECT workshop_id, brand_id FROM ${this.s}.known_lots WHERE subtask_id = $1`, [data.subtaskId]);
       if (rows[0]) lot = { workshopId: rows[0].workshop_id, brandId: rows[0].brand_id };
     }
-    const deliveries = await this.tellAll(manager, envelope.eventId, new Date(envelope.occurredAt), noticesOf({ type: envelope.type, data, lot }));
+    const deliveries = await this.tellAll(manager, envelope.eventId, new Date(envelope.occurredAt), noticesOf({ type: envelope.type, data, lot }), learnt);
     if (deliveries > 0) setTimeout(this.wake, 20).unref();
     return deliveries;
   }
@@ -87,13 +93,17 @@ export class MemberEventsService {
 
   /**
    * Writes the notices of one event, in order, and the deliveries to each member's enabled endpoints
-   * subscribed to its type, in one statement; returns how many deliveries. Notices already written (a
-   * redelivered event) change nothing.
+   * subscribed to its type, in one statement (with the lot the event teaches, `learnt`); returns how many
+   * deliveries. Notices already written (a redelivered event) change nothing.
    */
-  async tellAll(manager: EntityManager, sourceEventId: string, occurredAt: Date, notices: readonly Notice[]): Promise<number> {
-    if (notices.length === 0) return 0;
+  async tellAll(manager: EntityManager, sourceEventId: string, occurredAt: Date, notices: readonly Notice[], learnt?: KnownLotRow): Promise<number> {
+    if (notices.length === 0 && !learnt) return 0;
     const rows: unknown[] = await manager.query(
-      `WITH told AS (
+      `WITH known AS (
+         INSERT INTO ${this.s}.known_lots (subtask_id, workshop_id, brand_id) SELECT $9, $10, $11 WHERE $9::text IS NOT NULL
+         ON CONFLICT (subtask_id) DO NOTHING
+       ),
+       told AS (
          INSERT INTO ${this.s}.member_events (message_id, source_event_id, member_id, member_role, type, occurred_at, payload)
          SELECT n.message_id, $1, n.member_id, n.member_role, n.type, $2, n.payload
            FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) WITH ORDINALITY AS n(message_id, member_id, member_role, type, payload, ord)
@@ -114,6 +124,9 @@ export class MemberEventsService {
         notices.map((n) => n.type),
         notices.map((n) => JSON.stringify(n.data)),
         this.clock(),
+        learnt?.subtaskId ?? null,
+        learnt?.workshopId ?? null,
+        learnt?.brandId ?? null,
       ],
     );
     return rows.length;
