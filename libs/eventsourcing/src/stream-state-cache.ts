@@ -11,16 +11,6 @@ export interface CachedStreamState<State> {
 }
 
 /**
- * The states of streams a CommandHandler committed, newest `capacity` streams kept, so a command on a
- * stream it decided on lately skips reading and folding the stream. Only committed states go in: an
- * append inside a transaction takes the stream's entry out at once and puts the new state in at that
- * transaction's commit (a rollback puts nothing). An entry can still be stale (another process or
- * handler appended since): the handler's append names the version it decided on, so a stale entry ends
- * in a version conflict, never in a decision on old state (see CommandHandler.once); so does a stream
- * written again to the same version after a restore of the database (the append checks the event at the
- * version is still the one the entry saw).
- */
-/**
  * What the stream state caches of this process did since it started, by cache name (on /metrics as
  * `meshfab_stream_state_cache_hits_total`, `…_misses_total` and `…_redecided_total{handler}`): a command
  * started from a cached state (hit) or read its stream (miss); `redecided`: a cached state did not lead to
@@ -37,6 +27,16 @@ export function streamStateCacheTallies(): ReadonlyMap<string, Readonly<StreamSt
   return tallies;
 }
 
+/**
+ * The states of streams a CommandHandler committed, newest `capacity` streams kept, so a command on a
+ * stream it decided on lately skips reading and folding the stream. Only committed states go in: an
+ * append inside a transaction takes the stream's entry out at once and puts the new state in at that
+ * transaction's commit (a rollback puts nothing). An entry can still be stale (another process or
+ * handler appended since): the handler's append names the version it decided on, so a stale entry ends
+ * in a version conflict, never in a decision on old state (see CommandHandler.once); so does a stream
+ * written again to the same version after a restore of the database (the append checks the event at the
+ * version is still the one the entry saw).
+ */
 export class StreamStateCache<State> {
   private readonly entries = new Map<string, CachedStreamState<State>>();
   private readonly tally: StreamStateCacheTally;
@@ -96,10 +96,6 @@ export class StreamStateCache<State> {
     const states = this.pending.get(runner) ?? new Map<string, CachedStreamState<State>>();
     states.set(streamId, entry);
     this.pending.set(runner, states);
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 
   private put(streamId: string, entry: CachedStreamState<State>): void {
