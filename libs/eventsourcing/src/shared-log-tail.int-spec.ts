@@ -93,6 +93,9 @@ describe('SharedLogTail (real PostgreSQL)', () => {
     const tail = new SharedLogTail(db.log);
     const start = (await readAll()).length;
     const { got, wake, stop } = subscribe(tail, 3);
+    // Caught up with the log first, so the check below sees holding back, not a slow catch-up (a loaded
+    // machine took longer than its 300 ms to hand out the earlier tests' events).
+    await waitFor(() => got.every((g) => g.length === start), { timeoutMs: 10_000, message: 'the subscribers caught up with the log' });
     const stream = `late-${randomUUID()}`;
     // The older transaction takes its id and appends, but does not commit yet.
     const older = db.dataSource.createQueryRunner();
