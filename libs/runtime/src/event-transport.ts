@@ -235,65 +235,56 @@ function exposeKafkaConsumerLag(metrics: MetricsService, hosted: readonly Hosted
   return lag;
 }
 
-/** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */
-function exposeDispatchTallies(metrics: MetricsService): void {
-  const expose = (name: string, help: string, kind: 'handled' | 'duplicates' | 'outOfOrder' | 'batches' | 'batchFallbacks') =>
+/**
+ * Counters read at each scrape from a process-wide map of tallies (one label per key of the map): one
+ * counter per `[name, help, field]` of `counters`.
+ */
+function exposeTallies<K extends string>(
+  metrics: MetricsService,
+  label: string,
+  tallies: () => Iterable<[string, Readonly<Record<K, number>>]>,
+  counters: readonly (readonly [name: string, help: string, field: K])[],
+): void {
+  for (const [name, help, field] of counters) {
     metrics.counter({
       name,
       help,
-      labelNames: ['consumer'],
+      labelNames: [label],
       collect() {
         this.reset();
-        for (const [consumer, tally] of dispatchTallies()) this.inc({ consumer }, tally[kind]);
+        for (const [key, tally] of tallies()) this.inc({ [label]: key }, tally[field]);
       },
     });
-  expose('meshfab_events_handled_total', 'Events the consumers of this process handled (each once, in its inbox transaction)', 'handled');
-  expose('meshfab_inbox_duplicates_total', 'Redelivered events the inboxes of the consumers of this process recognised and skipped', 'duplicates');
-  expose('meshfab_stream_order_violations_total', 'Events held because they arrived out of their stream order (a version gap or a step back)', 'outOfOrder');
-  expose('meshfab_inbox_batches_total', 'Runs of consumed events committed together in one inbox transaction', 'batches');
-  expose('meshfab_inbox_batch_fallbacks_total', 'Runs of consumed events rolled back and handled one by one (a handler error, a conflict, a parked stream, …)', 'batchFallbacks');
+  }
+}
+
+/** The consumers' counts of handled events and of redeliveries the inbox skipped, read at each scrape. */
+function exposeDispatchTallies(metrics: MetricsService): void {
+  exposeTallies(metrics, 'consumer', dispatchTallies, [
+    ['meshfab_events_handled_total', 'Events the consumers of this process handled (each once, in its inbox transaction)', 'handled'],
+    ['meshfab_inbox_duplicates_total', 'Redelivered events the inboxes of the consumers of this process recognised and skipped', 'duplicates'],
+    ['meshfab_stream_order_violations_total', 'Events held because they arrived out of their stream order (a version gap or a step back)', 'outOfOrder'],
+    ['meshfab_inbox_batches_total', 'Runs of consumed events committed together in one inbox transaction', 'batches'],
+    ['meshfab_inbox_batch_fallbacks_total', 'Runs of consumed events rolled back and handled one by one (a handler error, a conflict, a parked stream, …)', 'batchFallbacks'],
+  ]);
 }
 
 /** The command handlers' stream state caches (StreamStateCache), by handler. */
 function exposeStreamStateCaches(metrics: MetricsService): void {
-  const expose = (name: string, help: string, kind: 'hits' | 'misses' | 'redecided') =>
-    metrics.counter({
-      name,
-      help,
-      labelNames: ['handler'],
-      collect() {
-        this.reset();
-        for (const [handler, tally] of streamStateCacheTallies()) this.inc({ handler }, tally[kind]);
-      },
-    });
-  expose('meshfab_stream_state_cache_hits_total', "Commands started from the state their handler committed last, without reading the stream", 'hits');
-  expose('meshfab_stream_state_cache_misses_total', 'Commands that read and folded their stream (not in the cache, or written in their own transaction)', 'misses');
-  expose(
-    'meshfab_stream_state_cache_redecided_total',
-    'Commands decided again on the stream as read because the cached state led to no append (a stale entry, a refusal, a no-op)',
-    'redecided',
-  );
+  exposeTallies(metrics, 'handler', streamStateCacheTallies, [
+    ['meshfab_stream_state_cache_hits_total', 'Commands started from the state their handler committed last, without reading the stream', 'hits'],
+    ['meshfab_stream_state_cache_misses_total', 'Commands that read and folded their stream (not in the cache, or written in their own transaction)', 'misses'],
+    ['meshfab_stream_state_cache_redecided_total', 'Commands decided again on the stream as read because the cached state led to no append (a stale entry, a refusal, a no-op)', 'redecided'],
+  ]);
 }
 
 /** The embedded bus's shared log tails (SharedLogTail): one reader of each producer's log for all its consumers. */
 function exposeLogTails(metrics: MetricsService, bus: EmbeddedEventBus): void {
-  const expose = (name: string, help: string, kind: 'logReads' | 'served' | 'bypassed') =>
-    metrics.counter({
-      name,
-      help,
-      labelNames: ['producer'],
-      collect() {
-        this.reset();
-        for (const [producer, stats] of bus.tailStats()) this.inc({ producer }, stats[kind]);
-      },
-    });
-  expose('meshfab_log_tail_reads_total', "Reads of a producer's event log by the tail its consumers in this process share", 'logReads');
-  expose('meshfab_log_tail_served_total', "Consumers' reads the shared tail answered from the events it holds", 'served');
-  expose(
-    'meshfab_log_tail_bypassed_total',
-    "Consumers' reads outside the shared tail's run (far behind it, or after a restart), which read the log themselves",
-    'bypassed',
-  );
+  exposeTallies(metrics, 'producer', () => bus.tailStats(), [
+    ['meshfab_log_tail_reads_total', "Reads of a producer's event log by the tail its consumers in this process share", 'logReads'],
+    ['meshfab_log_tail_served_total', "Consumers' reads the shared tail answered from the events it holds", 'served'],
+    ['meshfab_log_tail_bypassed_total', "Consumers' reads outside the shared tail's run (far behind it, or after a restart), which read the log themselves", 'bypassed'],
+  ]);
 }
 
 /** What the outbox relays could not publish at once, and what consumers found deleted before they read it. */
