@@ -110,7 +110,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
   ): Promise<HandleResult<State, Event>> {
     const cached = useCache ? this.cache?.get(streamId, manager) : undefined;
     const again = () => {
-      this.cache?.redecide(streamId);
+      this.cache?.redecide(streamId, manager);
       return this.once(streamId, command, options, manager, false);
     };
     const { state, version, folded }: CachedStreamState<State> = cached ?? (await this.loadFrom(streamId, manager));

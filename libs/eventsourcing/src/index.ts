@@ -10,6 +10,7 @@ export * from './inbox.js';
 export * from './projection.js';
 export * from './command-handler.js';
 export * from './stream-state-cache.js';
+export * from './transaction-locks.js';
 export * from './snapshots.js';
 export * from './catch-up-subscription.js';
 export * from './shared-log-tail.js';

@@ -110,6 +110,35 @@ describe('CommandHandler with a stream state cache', () => {
     expect((await handler.handle('sum-4', { type: 'Add', n: 0 }, { metadata: meta })).state).toEqual({ count: 6, total: 1020 });
     expect(reads).toEqual([]);
   });
+  it('decides a run of commands in one transaction on its own appends, without reading the stream again; a rolled-back savepoint or another writer in it is decided on the stream as read', async () => {
+    const handler = cached();
+    await handler.handle('sum-6', { type: 'Add', n: 1 }, { metadata: meta }); // committed: the entry
+    reads.length = 0;
+    await db.dataSource.transaction(async (manager) => {
+      // A consumer's batch: several events of one stream in one inbox transaction.
+      for (let n = 2; n <= 4; n++) await handler.handle('sum-6', { type: 'Add', n }, { metadata: meta, manager });
+      expect(reads).toEqual([]);
+      // A savepoint that appends and is rolled back: what it appended is not decided on afterwards.
+      await manager
+        .transaction(async (inner) => {
+          expect((await handler.handle('sum-6', { type: 'Add', n: 1000 }, { metadata: meta, manager: inner })).state).toEqual({ count: 5, total: 1010 });
+          throw new Error('roll back the savepoint');
+        })
+        .catch((error: Error) => expect(error.message).toBe('roll back the savepoint'));
+      expect((await handler.handle('sum-6', { type: 'Add', n: 5 }, { metadata: meta, manager })).state).toEqual({ count: 5, total: 15 });
+      // Another handler appends in the same transaction: this handler's state of it is behind.
+      await cached().handle('sum-6', { type: 'Add', n: 100 }, { metadata: meta, manager });
+      expect((await handler.handle('sum-6', { type: 'AddUnlessOver', n: 6, limit: 1000 }, { metadata: meta, manager })).state).toEqual({ count: 7, total: 121 });
+      await expect(handler.handle('sum-6', { type: 'AddUnlessOver', n: 7, limit: 120 }, { metadata: meta, manager })).rejects.toMatchObject({ code: 'over_limit' });
+      await handler.handle('sum-6', { type: 'Add', n: 1 }, { metadata: meta, manager });
+    });
+    expect(await truth('sum-6')).toEqual({ count: 8, total: 122 });
+    // Committed: the transaction's last state is the entry.
+    reads.length = 0;
+    expect((await handler.handle('sum-6', { type: 'Add', n: 0 }, { metadata: meta })).state).toEqual({ count: 9, total: 122 });
+    expect(reads).toEqual([]);
+  });
+
   it('decides again when the stream was written again to the same version after a restore of the database', async () => {
     const handler = cached();
     await handler.handle('sum-5', { type: 'Add', n: 1 }, { metadata: meta });

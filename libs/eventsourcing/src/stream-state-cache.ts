@@ -31,7 +31,8 @@ export function streamStateCacheTallies(): ReadonlyMap<string, Readonly<StreamSt
  * The states of streams a CommandHandler committed, newest `capacity` streams kept, so a command on a
  * stream it decided on lately skips reading and folding the stream. Only committed states go in: an
  * append inside a transaction takes the stream's entry out at once and puts the new state in at that
- * transaction's commit (a rollback puts nothing). An entry can still be stale (another process or
+ * transaction's commit (a rollback puts nothing); until then the new state serves the later commands
+ * of that transaction only (its own writes), and any rollback in it, of a savepoint too, forgets it. An entry can still be stale (another process or
  * handler appended since): the handler's append names the version it decided on, so a stale entry ends
  * in a version conflict, never in a decision on old state (see CommandHandler.once); so does a stream
  * written again to the same version after a restore of the database (the append checks the event at the
@@ -65,10 +66,18 @@ export class StreamStateCache<State> {
     });
   }
 
-  /** The committed state of `streamId`, unless the transaction of `manager` appended to it (it reads its own writes). */
+  /**
+   * The state of `streamId` as the transaction of `manager` left it when this handler appended to it in
+   * that transaction (a consumer's batch with several events of one stream), else its committed state.
+   */
   get(streamId: string, manager?: EntityManager): CachedStreamState<State> | undefined {
     const runner = manager?.queryRunner;
-    const entry = runner && this.pending.get(runner)?.has(streamId) ? undefined : this.entries.get(streamId);
+    const own = runner ? this.pending.get(runner)?.get(streamId) : undefined;
+    if (own) {
+      this.tally.hits += 1;
+      return own;
+    }
+    const entry = this.entries.get(streamId);
     if (!entry) {
       this.tally.misses += 1;
       return undefined;
@@ -80,9 +89,11 @@ export class StreamStateCache<State> {
   }
 
   /** The entry of `streamId` did not lead to an append: out, the command is decided again on the stream as read. */
-  redecide(streamId: string): void {
+  redecide(streamId: string, manager?: EntityManager): void {
     this.tally.redecided += 1;
     this.entries.delete(streamId);
+    const runner = manager?.queryRunner;
+    if (runner) this.pending.get(runner)?.delete(streamId);
   }
 
   /** `streamId` is at `entry` after an append through `manager` (or committed already without one). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { CommandHandler, ServiceDatabase, STREAM_STATE_CACHE_STREAMS, type EventMetadata } from '#libs/eventsourcing';
+import { CommandHandler, ServiceDatabase, STREAM_STATE_CACHE_STREAMS, TransactionLocks, type EventMetadata } from '#libs/eventsourcing';
 import { ORDERS_CLOCK, ORDERS_CONFIG, OrdersConfig, type Clock } from '../config.js';
 import type { OrderCommand, SagaPolicy, SubmissionPolicy } from './domain/order.commands.js';
 import { orderDecider, orderStatus, type OrderState, type OrderStatus } from './domain/order.decider.js';
@@ -17,6 +17,7 @@ export class OrderCommands {
   readonly submissionPolicy: SubmissionPolicy;
   readonly sagaPolicy: SagaPolicy;
   private readonly schema: string;
+  private readonly locks: TransactionLocks;
 
   constructor(
     @Inject(ServiceDatabase) db: ServiceDatabase,
@@ -24,6 +25,7 @@ export class OrderCommands {
     @Inject(ORDERS_CLOCK) private readonly clock: Clock,
   ) {
     this.schema = db.schema;
+    this.locks = new TransactionLocks(db.dataSource);
     this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)], cache: { name: 'order', streams: STREAM_STATE_CACHE_STREAMS } });
     this.submissionPolicy = {
       maxSteps: config.ORDERS_MAX_ROUTE_STEPS,
@@ -70,10 +72,11 @@ export class OrderCommands {
    * Records another service's event in the order's stream, inside the consumer's inbox transaction.
    * Events of one order arrive concurrently from several topics (and partitions); the transaction takes
    * the order's advisory lock first, so they queue instead of failing each other's optimistic append
-   * (which would spend the transport's retries and, under load, dead-letter a saga input).
+   * (which would spend the transport's retries and, under load, dead-letter a saga input). A batch with
+   * several events of the order takes the lock once.
    */
   async record(orderId: string, command: OrderCommand, metadata: EventMetadata, manager: EntityManager): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.schema}:${orderStreamId(orderId)}`]);
+    await this.locks.lock(manager, `${this.schema}:${orderStreamId(orderId)}`);
     await this.handler.handle(orderStreamId(orderId), command, { metadata, manager });
   }
 }

@@ -326,4 +326,36 @@ describe('order saga over the embedded transport', () => {
     await rebuildProjection(ordersDb.dataSource, ordersDb.log, new OrderSummaryProjection(ordersDb.store, schema));
     expect(await rows()).toEqual(before);
   });
+
+  it("records a batch's events of one order in one inbox transaction on one lock of the order and without reading its stream", async () => {
+    const orderId = await submit();
+    await publish('matching', `plan-${orderId}`, 'OrderPlanned', { orderId, brandId: 'brand-1', lots: [planned('st-m-body', 'body'), planned('st-m-lid', 'lid'), planned('st-m-asm', 'assemble')], plannedCompletion: '2030-02-01T00:00:00.000Z' });
+    await until(orderId, (x) => x.steps[0].status === 'released', 'order planned');
+    const reads: string[] = [];
+    const locks: string[] = [];
+    const readStream = ordersDb.store.readStream.bind(ordersDb.store);
+    ordersDb.store.readStream = (streamId, options) => {
+      if (options?.manager) reads.push(streamId);
+      return readStream(streamId, options);
+    };
+    const runner = Object.getPrototypeOf(ordersDb.dataSource.createQueryRunner()) as { query: (text: string, params?: unknown[]) => Promise<unknown> };
+    const query = runner.query;
+    runner.query = function (this: unknown, text: string, params?: unknown[]) {
+      if (text.includes('pg_advisory_xact_lock') && JSON.stringify(params ?? []).includes(orderId)) locks.push(text);
+      return query.call(this, text, params);
+    };
+    try {
+      // Two acceptances committed together: the consumer hands them over in one batch, one transaction.
+      const accepted = (subtaskId: string, stepId: string) => ({ type: 'SubtaskAccepted', data: { ...facts(orderId, subtaskId, stepId), acceptedAt: '2030-01-01T01:00:00.000Z', plannedEnd: '2030-01-10T00:00:00.000Z' } });
+      await fakes.matching.store.append(`accepted-${orderId}`, [accepted('st-m-body', 'body'), accepted('st-m-lid', 'lid')], { expectedVersion: 'any', metadata: { correlationId: orderId, causationId: 'test:batch' } });
+      bus.notify('matching');
+      await until(orderId, (x) => x.lots.filter((l: any) => l.status === 'accepted').length === 2, 'both lots accepted');
+    } finally {
+      ordersDb.store.readStream = readStream;
+      runner.query = query;
+    }
+    expect(reads.filter((id) => id === `order-${orderId}`)).toEqual([]);
+    expect(locks).toHaveLength(1);
+    expect((await published(orderId)).filter((t) => t === 'LotAccepted')).toHaveLength(2);
+  });
 });

@@ -8,7 +8,7 @@ import type {
   SubtaskCancelledContract,
   SubtaskCompletedContract,
 } from '#libs/contracts';
-import { CommandHandler, ident, ServiceDatabase, type EventMetadata } from '#libs/eventsourcing';
+import { CommandHandler, ident, ServiceDatabase, TransactionLocks, type EventMetadata } from '#libs/eventsourcing';
 import { Accounts } from '../ledger/domain/accounts.js';
 import { minorFromDb, parseMinor, toJsonMinor, toMinor, type Money } from '../ledger/domain/money.js';
 import { move, type TransferRequest } from '../ledger/domain/transfer.js';
@@ -81,6 +81,8 @@ export class SettlementService {
   private readonly lots: CommandHandler<LotPaymentState, LotPaymentCommand, LotPaymentEvent>;
   private readonly orders: CommandHandler<OrderSettlementState, OrderSettlementCommand, OrderSettlementEvent>;
   private readonly brands: CommandHandler<BrandFundsState, BrandFundsCommand, BrandFundsEvent>;
+  /** The brand's lock, asked for once per transaction (a consumer's batch may hold several events of one brand). */
+  private readonly locks: TransactionLocks;
 
   constructor(
     @Inject(ServiceDatabase) private readonly db: ServiceDatabase,
@@ -91,6 +93,7 @@ export class SettlementService {
     this.lots = new CommandHandler(db.dataSource, db.store, lotPaymentDecider, { projections: [lotsProjection(db.schema)] });
     this.orders = new CommandHandler(db.dataSource, db.store, orderSettlementDecider, { projections: [ordersProjection(db.schema)] });
     this.brands = new CommandHandler(db.dataSource, db.store, brandFundsDecider);
+    this.locks = new TransactionLocks(db.dataSource);
   }
 
   // ---------------------------------------------------------------- event-driven flows
@@ -419,7 +422,7 @@ export class SettlementService {
    * (money in: apps/settlement/src/funding) take it before their first write, see FundingService.
    */
   async lockBrand(m: EntityManager, brandId: string): Promise<void> {
-    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`meshfab-settlement:${this.db.schema}:brand:${brandId}`]);
+    await this.locks.lock(m, `meshfab-settlement:${this.db.schema}:brand:${brandId}`);
   }
 
 }
