@@ -199,8 +199,10 @@ export class NetworkView {
     const from = isoOf(query.fromDay);
     const to = isoOf(Math.max(query.fromDay, query.toDay));
     const carried = 'c.workshop_id, c.unit_cost, c.pricing, c.efficiency, c.price_minor, c.currency, c.lat, c.lng, c.quality';
+    // The free days as JSON arrays: the driver parses json natively, an int[] character by character in
+    // JavaScript (2–3 % of the network process's CPU per order in the pipeline bench's profile).
     const freeTime = (alias: string) => `LEFT JOIN LATERAL (
-         SELECT array_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, array_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free,
+         SELECT json_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, json_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free,
                 coalesce(sum(d.capacity_min - d.reserved_min), 0) AS total
          FROM ${this.s}.capacity_days d
          WHERE d.workshop_id = ${alias}.workshop_id AND d.process = p.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
@@ -270,7 +272,7 @@ export class NetworkView {
       `SELECT c.workshop_id, c.lat, c.lng, c.efficiency, c.pricing, c.price_minor, c.currency, coalesce(c.quality, $5) AS quality, f.days, f.free
        FROM ${this.s}.capabilities c
        LEFT JOIN LATERAL (
-         SELECT array_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, array_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free
+         SELECT json_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, json_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free
          FROM ${this.s}.capacity_days d
          WHERE d.workshop_id = c.workshop_id AND d.process = c.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
        ) f ON true
