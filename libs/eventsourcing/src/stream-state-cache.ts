@@ -32,11 +32,11 @@ export function streamStateCacheTallies(): ReadonlyMap<string, Readonly<StreamSt
  * stream it decided on lately skips reading and folding the stream. Only committed states go in: an
  * append inside a transaction takes the stream's entry out at once and puts the new state in at that
  * transaction's commit (a rollback puts nothing); until then the new state serves the later commands
- * of that transaction only (its own writes), and any rollback in it, of a savepoint too, forgets it. An entry can still be stale (another process or
- * handler appended since): the handler's append names the version it decided on, so a stale entry ends
- * in a version conflict, never in a decision on old state (see CommandHandler.once); so does a stream
- * written again to the same version after a restore of the database (the append checks the event at the
- * version is still the one the entry saw).
+ * of that transaction only (its own writes), and any rollback in it, of a savepoint too, forgets it.
+ * An entry can still be stale (another process or handler appended since): the handler's append names
+ * the version it decided on, so a stale entry ends in a version conflict, never in a decision on old
+ * state (see CommandHandler.once); so does a stream written again to the same version after a restore
+ * of the database (the append checks the event at the version is still the one the entry saw).
  */
 export class StreamStateCache<State> {
   private readonly entries = new Map<string, CachedStreamState<State>>();
