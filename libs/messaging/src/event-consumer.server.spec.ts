@@ -14,6 +14,9 @@ class ProbeServer extends EventConsumerServer {
     callback();
   }
   close(): void {}
+  unwrap<T>(): T {
+    throw new Error('no client to unwrap');
+  }
   override getHandlerByPattern(pattern: string): MessageHandler | null {
     this.lookups += 1;
     return super.getHandlerByPattern(pattern);
