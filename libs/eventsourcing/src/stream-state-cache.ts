@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { PerTransaction } from './per-transaction.js';
 
 /** A stream's state as a command handler last committed it. */
 export interface CachedStreamState<State> {
@@ -41,8 +42,8 @@ export function streamStateCacheTallies(): ReadonlyMap<string, Readonly<StreamSt
 export class StreamStateCache<State> {
   private readonly entries = new Map<string, CachedStreamState<State>>();
   private readonly tally: StreamStateCacheTally;
-  /** States appended in a transaction not yet committed, by its query runner. */
-  private readonly pending = new WeakMap<QueryRunner, Map<string, CachedStreamState<State>>>();
+  /** States appended in a transaction not yet committed, put in at its commit. */
+  private readonly pending: PerTransaction<Map<string, CachedStreamState<State>>>;
 
   constructor(
     dataSource: DataSource,
@@ -51,19 +52,9 @@ export class StreamStateCache<State> {
   ) {
     this.tally = tallies.get(name) ?? { hits: 0, misses: 0, redecided: 0 };
     tallies.set(name, this.tally);
-    dataSource.subscribers.push({
-      afterTransactionCommit: ({ queryRunner }) => {
-        if (queryRunner.isTransactionActive) return; // a savepoint released: the transaction goes on
-        const states = this.pending.get(queryRunner);
-        this.pending.delete(queryRunner);
-        states?.forEach((entry, streamId) => this.put(streamId, entry));
-      },
-      // Any rollback, of a savepoint too, forgets what the transaction appended: those streams are read
-      // again (their entries were taken out at the append).
-      afterTransactionRollback: ({ queryRunner }) => {
-        this.pending.delete(queryRunner);
-      },
-    });
+    // Any rollback, of a savepoint too, forgets what the transaction appended: those streams are read
+    // again (their entries were taken out at the append).
+    this.pending = new PerTransaction(dataSource, (states) => states.forEach((entry, streamId) => this.put(streamId, entry)));
   }
 
   /**
@@ -71,8 +62,7 @@ export class StreamStateCache<State> {
    * that transaction (a consumer's batch with several events of one stream), else its committed state.
    */
   get(streamId: string, manager?: EntityManager): CachedStreamState<State> | undefined {
-    const runner = manager?.queryRunner;
-    const own = runner ? this.pending.get(runner)?.get(streamId) : undefined;
+    const own = this.pending.get(manager)?.get(streamId);
     if (own) {
       this.tally.hits += 1;
       return own;
@@ -92,21 +82,15 @@ export class StreamStateCache<State> {
   redecide(streamId: string, manager?: EntityManager): void {
     this.tally.redecided += 1;
     this.entries.delete(streamId);
-    const runner = manager?.queryRunner;
-    if (runner) this.pending.get(runner)?.delete(streamId);
+    this.pending.get(manager)?.delete(streamId);
   }
 
   /** `streamId` is at `entry` after an append through `manager` (or committed already without one). */
   appended(streamId: string, entry: CachedStreamState<State>, manager?: EntityManager): void {
     this.entries.delete(streamId);
-    const runner = manager?.queryRunner;
-    if (!runner?.isTransactionActive) {
-      this.put(streamId, entry);
-      return;
-    }
-    const states = this.pending.get(runner) ?? new Map<string, CachedStreamState<State>>();
-    states.set(streamId, entry);
-    this.pending.set(runner, states);
+    const states = this.pending.getOrCreate(manager, () => new Map<string, CachedStreamState<State>>());
+    if (states) states.set(streamId, entry);
+    else this.put(streamId, entry);
   }
 
   private put(streamId: string, entry: CachedStreamState<State>): void {

@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { PerTransaction } from './per-transaction.js';
 
 /**
  * Transaction-scoped advisory locks (`pg_advisory_xact_lock`), each taken once per transaction: a
@@ -8,29 +9,16 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
  * taken in it): they are asked for again. Outside a transaction every call takes the lock.
  */
 export class TransactionLocks {
-  private readonly held = new WeakMap<QueryRunner, Set<string>>();
+  private readonly held: PerTransaction<Set<string>>;
 
   constructor(dataSource: DataSource) {
-    dataSource.subscribers.push({
-      afterTransactionCommit: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) this.held.delete(queryRunner); // else a savepoint released: still held
-      },
-      afterTransactionRollback: ({ queryRunner }) => {
-        this.held.delete(queryRunner);
-      },
-    });
+    this.held = new PerTransaction(dataSource);
   }
 
   /** Waits for the lock on `key` (hashed with `hashtext`) unless this transaction holds it already. */
   async lock(manager: EntityManager, key: string): Promise<void> {
-    const runner = manager.queryRunner;
-    const inTransaction = runner?.isTransactionActive === true;
-    const held = inTransaction ? this.held.get(runner) : undefined;
-    if (held?.has(key)) return;
+    if (this.held.get(manager)?.has(key)) return;
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
-    if (!inTransaction) return;
-    const keys = held ?? new Set<string>();
-    keys.add(key);
-    this.held.set(runner, keys);
+    this.held.getOrCreate(manager, () => new Set<string>())?.add(key);
   }
 }
