@@ -3,6 +3,7 @@
 import { eventstoreBench } from './eventstore.bench.js';
 import { pipelineBench } from './pipeline.bench.js';
 import { plannerBench } from './planner.bench.js';
+import { preparedBench } from './prepared.bench.js';
 import { runtimeBench } from './runtime.bench.js';
 import { quoteBench } from './quote.bench.js';
 import { settlementBench } from './settlement.bench.js';
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<void>> = {
   eventstore: () => eventstoreBench({ quick, databaseUrl }),
   pipeline: () => pipelineBench({ quick, only, rate, databaseUrl, brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',') }),
   planner: () => plannerBench({ quick, databaseUrl }),
+  prepared: () => preparedBench({ quick, databaseUrl }),
   runtime: () => runtimeBench({ quick, databaseUrl }),
   quote: () => quoteBench({ quick, databaseUrl }),
   settlement: () => settlementBench({ quick, databaseUrl }),

@@ -21,3 +21,4 @@ export * from './service-database.module.js';
 export { ident, isUniqueViolation } from './sql.js';
 export * from './retention.js';
 export * from './trace-propagation.js';
+export * from './auto-prepare.js';

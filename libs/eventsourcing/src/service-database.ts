@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { alignEventLogClock } from './event-log-clock.js';
 import { eventStoreMigrations } from './event-store.migrations.js';
-import { ident } from './sql.js';
+import { autoPreparePool } from './auto-prepare.js';
+import { ident, poolOf } from './sql.js';
 
 export interface ServiceDatabaseOptions {
   /** postgres://… connection string. */
@@ -11,6 +12,7 @@ export interface ServiceDatabaseOptions {
   schema: string;
   /** The service's own migrations, run after the event store's. */
   migrations?: (new () => MigrationInterface)[];
+  /** Connections of the pool (default 10, at least 2). */
   poolSize?: number;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
@@ -31,10 +33,15 @@ export interface ServiceDatabaseOptions {
    * for its oldest running transaction (see event-log.ts), so this bounds what a stuck one costs them.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Prepare the statements the service repeats on the server (auto-prepare.ts); default true. Off behind a
+   * connection pooler in transaction mode, where a prepared statement would not follow the session.
+   */
+  autoPrepare?: boolean;
 }
 
 /** How a service's connection pool behaves: its size and how long a connection or a statement may take. */
-export type DatabasePoolOptions = Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>;
+export type DatabasePoolOptions = Pick<ServiceDatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs' | 'autoPrepare'>;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30000;
@@ -59,6 +66,10 @@ export function poolSettings(options: DatabasePoolOptions): Record<string, unkno
  */
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
   const schema = ident(options.schema);
+  if (options.poolSize !== undefined && options.poolSize < 2) {
+    // One connection holds the migration lock below while the migrations run on another.
+    throw new Error(`${options.schema}: a service's pool needs at least 2 connections (poolSize ${options.poolSize})`);
+  }
   const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
@@ -95,5 +106,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     throw error;
   }
   await lock.release();
+  // After the migrations: what is counted and prepared from here on is the service's own work.
+  if (options.autoPrepare !== false) autoPreparePool(poolOf(dataSource));
   return dataSource;
 }

@@ -151,7 +151,7 @@ export async function startHost(
   const serviceUrls = config.serviceUrls(); // the producers' hosts, for consumers that must rebuild lost events
   if (!brokers && !options.embedded) throw new Error('KAFKA_BROKERS is required to run a single service on its own');
 
-  const pool = { poolSize: config.MESHFAB_DB_POOL_SIZE, connectTimeoutMs: config.MESHFAB_DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.MESHFAB_DB_STATEMENT_TIMEOUT_MS };
+  const pool = { poolSize: config.MESHFAB_DB_POOL_SIZE, connectTimeoutMs: config.MESHFAB_DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.MESHFAB_DB_STATEMENT_TIMEOUT_MS, autoPrepare: config.MESHFAB_DB_AUTO_PREPARE };
   const registryHere = services.some((s) => s.name === 'registry');
   // The registry signs; this host hands its services the public half only (the registry's module gets the key).
   const signing = registryHere ? registrySigning(config, dataDir, options.embedded) : undefined;

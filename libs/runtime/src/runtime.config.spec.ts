@@ -76,3 +76,16 @@ describe('Kafka TLS and SASL settings (RuntimeConfig.kafkaSecurity)', () => {
     expect(() => loadConfig(RuntimeConfig, { MESHFAB_KAFKA_TLS: 'true' }).kafkaSecurity()).toThrow(/KAFKA_BROKERS: the Kafka TLS\/SASL settings need brokers/);
   });
 });
+
+describe('database pool settings', () => {
+  it('a pool of one connection is refused at load: opening a service holds one for its migration lock while another migrates', () => {
+    expect(() => loadConfig(RuntimeConfig, { ...BASE, MESHFAB_DB_POOL_SIZE: '1' })).toThrow(/MESHFAB_DB_POOL_SIZE/);
+    expect(loadConfig(RuntimeConfig, { ...BASE, MESHFAB_DB_POOL_SIZE: '2' }).MESHFAB_DB_POOL_SIZE).toBe(2);
+  });
+
+  it('auto-prepared statements are on unless MESHFAB_DB_AUTO_PREPARE=false', () => {
+    expect(loadConfig(RuntimeConfig, BASE).MESHFAB_DB_AUTO_PREPARE).toBe(true);
+    expect(loadConfig(RuntimeConfig, { ...BASE, MESHFAB_DB_AUTO_PREPARE: 'false' }).MESHFAB_DB_AUTO_PREPARE).toBe(false);
+    expect(() => loadConfig(RuntimeConfig, { ...BASE, MESHFAB_DB_AUTO_PREPARE: 'sometimes' })).toThrow(/MESHFAB_DB_AUTO_PREPARE/);
+  });
+});

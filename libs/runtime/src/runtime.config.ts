@@ -63,7 +63,8 @@ export class RuntimeConfig extends PlatformConfig {
    */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_SERVICE_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
-  @IsInt() @Min(1) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
+  /** Connections of each service's pool; at least 2 (opening a service holds one for its migration lock while another migrates). */
+  @IsInt() @Min(2) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
   /** Readiness reports `event-backlog` failing while an outbox (Kafka) or a consumer (embedded) is more events behind than this; 0 = never. */
   @IsInt() @Min(0) MESHFAB_READY_MAX_BACKLOG: number = 0;
   /** `meshfab_kafka_consumer_lag` asks the brokers at most once per this many ms; scrapes in between see the last reading. */
@@ -72,6 +73,11 @@ export class RuntimeConfig extends PlatformConfig {
   @IsInt() @Min(100) @Max(60_000) MESHFAB_DB_CONNECT_TIMEOUT_MS: number = DEFAULT_CONNECT_TIMEOUT_MS;
   /** How long one statement may run before PostgreSQL cancels it (the client gives up 5 s later). */
   @IsInt() @Min(1_000) @Max(3_600_000) MESHFAB_DB_STATEMENT_TIMEOUT_MS: number = DEFAULT_STATEMENT_TIMEOUT_MS;
+  /**
+   * Statements a service repeats are prepared on the server (parsed once per connection, planned once when a
+   * generic plan does; libs/eventsourcing auto-prepare.ts). `false` behind a pooler in transaction mode.
+   */
+  @IsBoolean() MESHFAB_DB_AUTO_PREPARE: boolean = true;
 
   /**
    * Retention (pruned by a periodic job per service database; 0 keeps for ever): answers kept for
