@@ -10,14 +10,14 @@ import { readFileSync } from 'node:fs';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { log, machineInfo, median, printReport, round } from './bench-kit.js';
 
-/** utime + stime of a process, in µs (clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
+/** utime + stime of a process, in µs (clock ticks of 10 ms); undefined once it has ended. */
+function cpuMicros(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
-    throw new Error(`cannot read /proc/${pid}/stat: this bench needs the PostgreSQL server on this machine`);
+    return undefined;
   }
 }
 
@@ -61,16 +61,20 @@ export async function preparedBench(args: { quick: boolean; databaseUrl: string 
   };
   const backends = async (v: (typeof variants)[number]) =>
     (await v.db.dataSource.query<{ pid: number }[]>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [`meshfab-${v.schema}`])).map((r) => Number(r.pid));
+  // The pool's backends: sequential transactions reuse the connection released last, so another one may sit
+  // idle and be closed by the pool during a sample (it did no work then: its CPU counts as it was).
   const measure = async (v: (typeof variants)[number]): Promise<Sample> => {
     const run = transactions(v);
-    await run(20); // both connections of the pool open
-    const pids = await backends(v);
-    const server = pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+    await run(20);
+    const before = new Map((await backends(v)).map((pid) => [pid, cpuMicros(pid)]));
+    const readable = [...before.values()].filter((c) => c !== undefined);
+    if (readable.length === 0) throw new Error('cannot read /proc/<pid>/stat of any backend: this bench needs the PostgreSQL server on this machine');
     const node = process.cpuUsage();
     await run(perSample);
     const nodeUsed = process.cpuUsage(node);
-    const serverUsed = pids.reduce((sum, pid) => sum + cpuMicros(pid), 0) - server;
-    if ((await backends(v)).some((pid) => !pids.includes(pid))) log('  (a backend was replaced during the sample; its CPU is not counted)');
+    let serverUsed = 0;
+    for (const [pid, start] of before) if (start !== undefined) serverUsed += (cpuMicros(pid) ?? start) - start;
+    if ((await backends(v)).some((pid) => !before.has(pid))) log('  (a new backend joined the pool during the sample; its CPU is not counted)');
     return { serverMicrosPerTx: serverUsed / perSample, nodeMicrosPerTx: (nodeUsed.user + nodeUsed.system) / perSample };
   };
 
