@@ -7,8 +7,8 @@ import type pg from 'pg';
  *
  * node-postgres sends a parameterised query without a name as PostgreSQL's unnamed statement: parsed,
  * analysed and planned again on every call. Measured with pg_stat_statements through the pipeline bench
- * (bench/README.md, issue 20's sixth pass), planning alone was a quarter to a half of the server's time
- * for the statements an order makes (an append 0.25–0.35 ms of planning against 0.2–0.4 ms of execution).
+ * (bench/README.md, issue 20's sixth pass), planning was about a third of the server's statement time for
+ * what an order makes (an append: 0.25–0.35 ms of planning against 0.2–0.4 ms of execution).
  * A named statement is parsed once per connection; PostgreSQL plans its first five executions for their
  * values and then keeps one generic plan when that plan is estimated no worse (plan_cache_mode `auto`), so a
  * statement whose best plan depends on its values keeps being planned for them.
@@ -21,7 +21,7 @@ import type pg from 'pg';
  * own, a stream, a statement without parameters) goes to node-postgres untouched.
  *
  * Not for a connection pooler in transaction mode (a prepared statement lives in one server session);
- * set MESHFAB_PG_AUTO_PREPARE=0 there.
+ * set MESHFAB_DB_AUTO_PREPARE=false there.
  */
 export interface AutoPrepareOptions {
   /** Calls of a text before it is named; default 2 (named on its third call). */
