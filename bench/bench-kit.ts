@@ -1,5 +1,6 @@
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
 
 /** What every benchmark prints last: one JSON object on one line. */
 export interface BenchReport {
@@ -64,4 +65,15 @@ export function log(message: string): void {
 
 export function printReport(report: Omit<BenchReport, 'commit' | 'date'>): void {
   process.stdout.write(`${JSON.stringify({ ...report, commit: commitId(), date: new Date().toISOString() })}\n`);
+}
+
+/** utime + stime of a process of this machine, in µs (clock ticks of 10 ms); undefined once it has ended. */
+export function processCpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,18 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ServiceDatabase } from '#libs/eventsourcing';
-import { log, machineInfo, median, printReport, round } from './bench-kit.js';
-
-/** utime + stime of a process, in µs (clock ticks of 10 ms); undefined once it has ended. */
-function cpuMicros(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
+import { log, machineInfo, median, printReport, processCpuMicros as cpuMicros, round } from './bench-kit.js';
 
 interface Sample {
   serverMicrosPerTx: number;

@@ -9,16 +9,16 @@ import type pg from 'pg';
 import { ServiceDatabase } from '#libs/eventsourcing';
 import { Ledger } from '../apps/settlement/src/ledger/ledger.js';
 import { settlementMigrations } from '../apps/settlement/src/settlement.migrations.js';
-import { log, machineInfo, median, printReport, round } from './bench-kit.js';
+import { log, machineInfo, median, printReport, processCpuMicros, round } from './bench-kit.js';
 import { PREVIOUS_SCHEMA_WITHOUT } from './settlement.bench.js';
 import { benchLots, fundBenchLots, LOTS, lotRelease } from './settlement-lots.js';
 
 
-/** utime + stime of a process, in µs (clock ticks of 10 ms). */
+/** The backend's CPU in µs; it must not end during the bench. */
 function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  const micros = processCpuMicros(pid);
+  if (micros === undefined) throw new Error(`cannot read /proc/${pid}/stat: the PostgreSQL server must run on this machine`);
+  return micros;
 }
 
 export async function settlementCpuBench(args: { quick: boolean; databaseUrl: string }): Promise<void> {

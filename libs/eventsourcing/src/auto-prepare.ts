@@ -99,16 +99,14 @@ export function autoPrepare(client: pg.ClientBase, names: StatementNames): void 
     if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && args.length <= 3 && (callback === undefined || typeof callback === 'function')) {
       const name = names.nameFor(text);
       if (name !== undefined) {
-        if (typeof callback === 'function') {
-          return query({ name, text, values }, (error: Error | null, result: unknown) => {
-            if (error) forgetIfStale(names, text, error);
-            (callback as (e: Error | null, r: unknown) => void)(error, result);
-          });
-        }
-        return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+        const result = (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
           forgetIfStale(names, text, error);
           throw error;
         });
+        if (callback === undefined) return result;
+        // node-postgres' callback form (pg.Pool's own query uses it) answers nothing.
+        result.then((rows) => (callback as (e: Error | null, r?: unknown) => void)(null, rows), (error: Error) => (callback as (e: Error | null) => void)(error));
+        return undefined;
       }
     }
     return query(...args);

@@ -31,7 +31,6 @@ import { Upcasters } from './upcasting.js';
 export class EventLog {
   private readonly readSql: string;
   private readonly readAllSql: string;
-  private readonly readStatementName: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,7 +39,6 @@ export class EventLog {
   ) {
     const s = ident(schema);
     const table = `${s}.events`;
-    this.readStatementName = `meshfab_read_log_${schema}`;
     // The select list turns transaction_id into text; ORDER BY and WHERE use the table's xid8 column,
     // so the order is numeric, never textual. `logXid` turns one of this cluster's ids into the log's.
     // `clock` is one row without a FROM so that the planner estimates one row (a table scan there is
@@ -100,11 +98,11 @@ export class EventLog {
    */
   async readUpToHorizon(position: GlobalPosition, limit: number, manager?: EntityManager): Promise<{ events: StoredEvent[]; heldBack: boolean }> {
     const params = [position.transactionId, position.position, limit];
-    // Inside a caller's transaction: its connection. Otherwise straight on the pool with a named
-    // (server-side prepared) statement, parsed and planned once per connection, as an append is.
+    // Inside a caller's transaction: its connection. Otherwise straight on the pool. Either way prepared on
+    // the connection, as every statement the service repeats (auto-prepare.ts).
     const rows: (EventRow & { held_back: boolean })[] = manager
       ? await manager.query(this.readSql, params)
-      : (await poolOf(this.dataSource).query<EventRow & { held_back: boolean }>({ name: this.readStatementName, text: this.readSql, values: params })).rows;
+      : (await poolOf(this.dataSource).query<EventRow & { held_back: boolean }>(this.readSql, params)).rows;
     const events = rows.filter((row) => row.event_id !== null).map((row) => rowToEvent(row, this.upcasters));
     if (!inGlobalOrder(events)) events.sort(compareGlobalOrder);
     return { events, heldBack: rows[0]?.held_back === true };

@@ -95,7 +95,6 @@ export class EventStore {
   private readonly appendListeners = new Set<() => void>();
   /** Transactions that appended and have not ended yet: the append listeners hear of them at their commit. */
   private readonly appendedIn = new WeakSet<QueryRunner>();
-  private readonly appendStatementName: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -104,7 +103,6 @@ export class EventStore {
   ) {
     this.table = `${ident(schema)}.events`;
     this.listenForCommits();
-    this.appendStatementName = `meshfab_append_${schema}`;
     // The writer's log transaction id is computed once (a volatile CTE is evaluated once) and stored
     // explicitly: event_log_xid() (the column's default) written out, as a call to the SQL function costs
     // a function-executor round per append. `last` is the stream's newest event, read backwards on the unique (stream_id,
@@ -188,11 +186,11 @@ export class EventStore {
     const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected, traceparent ?? null, expectedLast];
     let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
     try {
-      // Inside a caller's transaction: its connection. Otherwise one round trip on the pool with a
-      // named (server-side prepared) statement: parsed and planned once per connection.
+      // Inside a caller's transaction: its connection. Otherwise one round trip straight on the pool. Either
+      // way prepared on the connection, as every statement the service repeats (auto-prepare.ts).
       rows = options.manager
         ? await options.manager.query(this.appendSql, params)
-        : (await poolOf(this.dataSource).query<(typeof rows)[number]>({ name: this.appendStatementName, text: this.appendSql, values: params })).rows;
+        : (await poolOf(this.dataSource).query<(typeof rows)[number]>(this.appendSql, params)).rows;
     } catch (error) {
       if (isUniqueViolation(error, 'events_stream_version_key')) {
         throw new ConcurrencyError(streamId, expected ?? undefined);

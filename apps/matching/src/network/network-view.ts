@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type pg from 'pg';
 import type { EntityManager } from 'typeorm';
 import type {
   CapacityDeclaredContract,
@@ -77,13 +75,11 @@ const candidateOf = (r: CandidateRow): Candidate => ({
 @Injectable()
 export class NetworkView {
   private readonly s: string;
-  private readonly schemaTag: string;
   constructor(
     @Inject(ServiceDatabase) db: ServiceDatabase,
     @Inject(MATCHING_SETTINGS) private readonly settings: MatchingSettings,
   ) {
     this.s = ident(db.schema);
-    this.schemaTag = createHash('sha1').update(db.schema).digest('hex').slice(0, 8);
   }
 
   /** A workshop joined, or its profile changed (a move changes the region its capabilities are indexed under). */
@@ -232,9 +228,8 @@ export class NetworkView {
               WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
               ORDER BY c.unit_cost, c.workshop_id LIMIT $5) n
             ORDER BY n.unit_cost, n.workshop_id LIMIT $5)`;
-    const rows = await this.prepared<CandidateRow & { process: string }>(
-      m,
-      merged ? `candidates_${cells.length}` : 'candidates_per_cell',
+    // Prepared on the connection by the service's pool, as every statement it repeats (auto-prepare.ts).
+    const rows: (CandidateRow & { process: string })[] = await m.query(
       `WITH shortlist AS (
          SELECT DISTINCT ON (p.process, x.workshop_id) p.process, x.*
          FROM unnest($1::text[], $8::int[]) AS p(process, needed)
@@ -282,16 +277,6 @@ export class NetworkView {
     const r = rows[0];
     if (!r) return null;
     return candidateOf(r);
-  }
-
-  /**
-   * A hot read as a named (server-side prepared) statement on the transaction's connection: parsed and
-   * planned once per connection instead of on every plan. Falls back to an unnamed query.
-   */
-  private async prepared<T>(m: EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
-    const client = (m.queryRunner as unknown as { databaseConnection?: pg.PoolClient } | undefined)?.databaseConnection;
-    if (!client) return m.query(text, values);
-    return (await client.query<T & pg.QueryResultRow>({ name: `matching_${name}_${this.schemaTag}`, text, values })).rows;
   }
 
   async locationOf(workshopIds: readonly string[], m: EntityManager): Promise<Map<string, { lat: number; lng: number }>> {

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/domain';
-import { ident } from '#libs/eventsourcing';
+import { ident, poolOf } from '#libs/eventsourcing';
 import { toCursorPage, type CursorPage } from '#libs/platform';
 import { isPooled, isPooledAccountId, lockOrder, poolShard, SHARD_SEPARATOR, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
 import { assertBalanceCaps, assertLimits, assertWithinCap, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './domain/limits.js';
@@ -87,8 +86,6 @@ const toBalance = (r: AccountRow): AccountBalance => ({
 export class Ledger {
   private readonly s: string;
 
-  private readonly postStatementName: string;
-
   private readonly postSql: string;
 
   readonly limits: LedgerLimits;
@@ -99,7 +96,6 @@ export class Ledger {
     limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
   ) {
     this.s = ident(schema);
-    this.postStatementName = `ledger_post:${schema}`;
     this.postSql = `SELECT ${this.s}.ledger_post($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[]) AS result`;
     assertLimits(limits);
     this.limits = limits;
@@ -196,22 +192,13 @@ export class Ledger {
   }
 
   /**
-   * One round trip on a named (server-side prepared) statement: parsed and planned once per connection.
-   * Inside the caller's transaction on its connection; otherwise on the pool, as its own transaction.
+   * One round trip, prepared on the connection as every statement the service repeats (auto-prepare.ts).
+   * Inside the caller's transaction on its connection; otherwise straight on the pool, as its own transaction.
    */
   private async callLedgerPost(manager: EntityManager, params: unknown[]): Promise<LedgerPostRow[]> {
-    const statement = { name: this.postStatementName, text: this.postSql, values: params };
     const runner = manager.queryRunner;
-    if (runner && !runner.isReleased) {
-      const client = (await runner.connect()) as pg.PoolClient;
-      return (await client.query<LedgerPostRow>(statement)).rows;
-    }
-    return (await this.pool().query<LedgerPostRow>(statement)).rows;
-  }
-
-  /** The pg pool behind the DataSource (TypeORM's PostgreSQL driver keeps it as `master`). */
-  private pool(): pg.Pool {
-    return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    if (runner && !runner.isReleased) return manager.query(this.postSql, params);
+    return (await poolOf(this.dataSource).query<LedgerPostRow>(this.postSql, params)).rows;
   }
 
   /** The balance of an account as a JSON number (checked: the caps keep it a safe integer); of a pooled account, the sum of its shards. */
