@@ -125,6 +125,85 @@ describe('event store on PostgreSQL', () => {
     expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: ok }, (_, i) => i + 1));
   });
 
+  describe('starting several streams in one statement', () => {
+    const started = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        streamId: `${prefix}-${randomUUID()}`,
+        events: Array.from({ length: i + 1 }, (_, k) => ({ type: k === 0 ? 'ThingCreated' : 'ThingRenamed', data: { name: `${i}.${k}` } })),
+      }));
+
+    it('writes each stream from version 1, in the order given, all in one transaction', async () => {
+      const streams = started('new', 4);
+      const results = await db.store.startStreams(streams, { metadata: meta });
+      expect(results.map((r) => r.nextExpectedVersion)).toEqual([1, 2, 3, 4]);
+      for (const [i, { streamId, events }] of streams.entries()) {
+        const read = await db.store.readStream(streamId);
+        expect(read.map((e) => [e.streamVersion, e.type, e.data.name, e.correlationId])).toEqual(events.map((e, k) => [k + 1, e.type, e.data.name, 'test']));
+        expect(results[i].events.map((e) => e.eventId)).toEqual(read.map((e) => e.eventId));
+      }
+      // One statement on the pool: one transaction id, positions in the order given.
+      const all = results.flatMap((r) => r.events);
+      expect(new Set(all.map((e) => e.globalPosition.transactionId)).size).toBe(1);
+      const positions = all.map((e) => BigInt(e.globalPosition.position));
+      expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
+    });
+
+    it('refuses them all when one of the streams exists already, naming it, and stores nothing', async () => {
+      const streams = started('clash', 3);
+      await db.store.append(streams[1].streamId, [{ type: 'ThingCreated', data: { name: 'first' } }], { expectedVersion: 0, metadata: meta });
+      await expect(db.store.startStreams(streams, { metadata: meta })).rejects.toMatchObject({ name: 'ConcurrencyError', streamId: streams[1].streamId });
+      expect(await db.store.streamVersion(streams[0].streamId)).toBe(0);
+      expect(await db.store.streamVersion(streams[2].streamId)).toBe(0);
+      expect((await db.store.readStream(streams[1].streamId)).map((e) => e.data.name)).toEqual(['first']);
+    });
+
+    it('lets exactly one of 20 concurrent starts of the same stream land, whole', async () => {
+      const contested = `contested-${randomUUID()}`;
+      const attempts = Array.from({ length: 20 }, (_, i) => [
+        { streamId: `own-${i}-${randomUUID()}`, events: [{ type: 'ThingCreated', data: { name: `own ${i}` } }] },
+        { streamId: contested, events: [{ type: 'ThingCreated', data: { name: `w${i}` } }, { type: 'ThingRenamed', data: { name: `w${i}-again` } }] },
+      ]);
+      const outcomes = await Promise.allSettled(attempts.map((streams) => db.store.startStreams(streams, { metadata: meta })));
+      const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(ConcurrencyError);
+      expect((await db.store.readStream(contested)).map((e) => e.data.name)).toEqual([`w${won[0]}`, `w${won[0]}-again`]);
+      for (const [i, [own]] of attempts.entries()) expect(await db.store.streamVersion(own.streamId)).toBe(i === won[0] ? 1 : 0);
+    });
+
+    it("joins the caller's transaction: rolled back with it, and local readers woken once at its commit", async () => {
+      let wakes = 0;
+      const stop = db.onAppend(() => (wakes += 1));
+      try {
+        const kept = started('tx', 2);
+        await db.dataSource.transaction(async (manager) => {
+          await db.store.startStreams(kept, { metadata: meta, manager });
+          expect(wakes).toBe(0);
+        });
+        expect(wakes).toBe(1);
+        const dropped = started('tx-dropped', 2);
+        await expect(
+          db.dataSource.transaction(async (manager) => {
+            await db.store.startStreams(dropped, { metadata: meta, manager });
+            throw new Error('rolled back');
+          }),
+        ).rejects.toThrow('rolled back');
+        expect(wakes).toBe(1);
+        for (const { streamId } of kept) expect(await db.store.streamVersion(streamId)).toBeGreaterThan(0);
+        for (const { streamId } of dropped) expect(await db.store.streamVersion(streamId)).toBe(0);
+      } finally {
+        stop();
+      }
+    });
+
+    it('refuses a stream named twice or given no events before writing anything', async () => {
+      const [a] = started('twice', 1);
+      await expect(db.store.startStreams([a, a], { metadata: meta })).rejects.toThrow(/twice/);
+      await expect(db.store.startStreams([a, { streamId: `empty-${randomUUID()}`, events: [] }], { metadata: meta })).rejects.toThrow(/no events/);
+      expect(await db.store.streamVersion(a.streamId)).toBe(0);
+    });
+  });
+
   it('upcasts old event shapes when reading', async () => {
     const stream = `old-${randomUUID()}`;
     // Write a version-1 shape directly, as an older release of the code would have.

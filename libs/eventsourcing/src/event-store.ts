@@ -92,6 +92,7 @@ export function rowToEvent(row: EventRow, upcasters: Upcasters): StoredEvent {
 export class EventStore {
   private readonly table: string;
   private readonly appendSql: string;
+  private readonly startSql: string;
   private readonly appendListeners = new Set<() => void>();
   /** Transactions that appended and have not ended yet: the append listeners hear of them at their commit. */
   private readonly appendedIn = new WeakSet<QueryRunner>();
@@ -137,6 +138,17 @@ export class EventStore {
         AND ($7::uuid IS NULL OR current.last_event_id IS NOT DISTINCT FROM $7::uuid)
       ORDER BY e.ord
       RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
+    // New streams (startStreams): versions 1… given, so the unique (stream_id, stream_version) index alone
+    // refuses a stream that exists; with no earlier version there is no writer order to check.
+    this.startSql = `
+      WITH me AS (SELECT ${logXidSql('pg_current_xact_id()', 'c.xid_shift')} AS xid FROM ${ident(schema)}.event_log_clock c)
+      INSERT INTO ${this.table}
+        (transaction_id, event_id, stream_id, stream_version, type, schema_version, data, correlation_id, causation_id, occurred_at, trace_parent)
+      SELECT me.xid, (e.doc->>'eventId')::uuid, e.doc->>'streamId', (e.doc->>'version')::int, e.doc->>'type', (e.doc->>'schemaVersion')::int,
+             e.doc->'data', $2, $3, (e.doc->>'occurredAt')::timestamptz, $4
+      FROM me, jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, ord)
+      ORDER BY e.ord
+      RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id`;
   }
 
   /**
@@ -168,18 +180,7 @@ export class EventStore {
       const version = await this.streamVersion(streamId, options.manager);
       return { nextExpectedVersion: version, events: [] };
     }
-    const now = new Date();
-    const docs = events.map((e) => {
-      assertContract(e.type, e.data);
-      assertEventSize(e, streamId, options.metadata);
-      return {
-        eventId: e.eventId ?? randomUUID(),
-        type: e.type,
-        schemaVersion: this.upcasters.currentVersion(e.type),
-        data: e.data,
-        occurredAt: (e.occurredAt ?? now).toISOString(),
-      };
-    });
+    const docs = this.docsOf(streamId, events, options.metadata, new Date());
     const expected = options.expectedVersion === 'any' ? null : options.expectedVersion;
     const traceparent = currentTraceparent();
     const expectedLast = expected === null ? null : (options.expectedLastEventId ?? null);
@@ -211,13 +212,79 @@ export class EventStore {
         late,
       );
     }
-    // Checked above and now written as checked: the embedded transport need not check them again.
+    const stored = this.written(docs.map((doc) => ({ ...doc, streamId })), rows, options, traceparent);
+    return { nextExpectedVersion: rows[rows.length - 1].stream_version, events: stored };
+  }
+
+  /**
+   * Starts several streams in ONE statement (one round trip), as a planner offering five new lots does:
+   * each stream must not exist yet (an append with expected version 0 each), and they land all or none —
+   * one that exists already (or is being started by a transaction still running, which is waited for)
+   * refuses the whole call with a ConcurrencyError naming it. The events go to the log in the order given.
+   */
+  async startStreams(streams: readonly { streamId: string; events: readonly NewEvent[] }[], options: Pick<AppendOptions, 'metadata' | 'manager'>): Promise<AppendResult[]> {
+    if (streams.length === 0) return [];
+    const ids = new Set<string>();
+    for (const { streamId, events } of streams) {
+      if (ids.has(streamId)) throw new Error(`EventStore.startStreams: stream ${streamId} is named twice`);
+      if (events.length === 0) throw new Error(`EventStore.startStreams: stream ${streamId} has no events to start with`);
+      ids.add(streamId);
+    }
+    const now = new Date();
+    const docs = streams.flatMap(({ streamId, events }) => this.docsOf(streamId, events, options.metadata, now).map((doc, i) => ({ ...doc, streamId, version: i + 1 })));
+    const traceparent = currentTraceparent();
+    const params = [JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, traceparent ?? null];
+    let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
+    try {
+      rows = options.manager
+        ? await options.manager.query(this.startSql, params)
+        : (await poolOf(this.dataSource).query<(typeof rows)[number]>(this.startSql, params)).rows;
+    } catch (error) {
+      if (isUniqueViolation(error, 'events_stream_version_key')) {
+        // "Key (stream_id, stream_version)=(<id>, 1) already exists." (the id may hold commas: the last one ends it)
+        const detail = (error as { driverError?: { detail?: string }; detail?: string }).driverError?.detail ?? (error as { detail?: string }).detail ?? '';
+        const named = /^Key \(stream_id, stream_version\)=\((.*), \d+\) already exists\.$/.exec(detail)?.[1];
+        throw new ConcurrencyError(named !== undefined && ids.has(named) ? named : streams[0].streamId, 0, undefined, 'it exists already');
+      }
+      throw error;
+    }
+    const stored = this.written(docs, rows, options, traceparent);
+    let next = 0;
+    return streams.map(({ events }) => {
+      const mine = stored.slice(next, (next += events.length));
+      return { nextExpectedVersion: mine.length, events: mine };
+    });
+  }
+
+  /** The rows to write for `events` of `streamId`, each checked against its contract and the size limit. */
+  private docsOf(streamId: string, events: readonly NewEvent[], metadata: EventMetadata, now: Date) {
+    return events.map((e) => {
+      assertContract(e.type, e.data);
+      assertEventSize(e, streamId, metadata);
+      return {
+        eventId: e.eventId ?? randomUUID(),
+        type: e.type,
+        schemaVersion: this.upcasters.currentVersion(e.type),
+        data: e.data,
+        occurredAt: (e.occurredAt ?? now).toISOString(),
+      };
+    });
+  }
+
+  /** What an append wrote, as stored events; tells the local readers (now, or at the caller's commit). */
+  private written(
+    docs: readonly (ReturnType<EventStore['docsOf']>[number] & { streamId: string })[],
+    rows: readonly { global_position: string; transaction_id: string; stream_version: number; event_id: string }[],
+    options: Pick<AppendOptions, 'metadata' | 'manager'>,
+    traceparent: string | undefined,
+  ): StoredEvent[] {
+    // Checked before the write and now written as checked: the embedded transport need not check them again.
     for (const doc of docs) if (isIntegrationEvent(doc.type)) rememberCheckedAtAppend(doc.eventId);
     const stored: StoredEvent[] = rows.map((row, i) => ({
       eventId: row.event_id,
       type: docs[i].type,
       schemaVersion: docs[i].schemaVersion,
-      streamId,
+      streamId: docs[i].streamId,
       streamVersion: row.stream_version,
       occurredAt: docs[i].occurredAt,
       correlationId: options.metadata.correlationId,
@@ -229,7 +296,7 @@ export class EventStore {
     const transaction = options.manager?.queryRunner;
     if (transaction?.isTransactionActive) this.appendedIn.add(transaction);
     else this.appendListeners.forEach((listener) => listener());
-    return { nextExpectedVersion: rows[rows.length - 1].stream_version, events: stored };
+    return stored;
   }
 
   async readStream(streamId: string, options: { manager?: EntityManager; afterVersion?: number } = {}): Promise<StoredEvent[]> {

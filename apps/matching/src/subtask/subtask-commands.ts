@@ -24,21 +24,18 @@ export class SubtaskCommands {
 
   /**
    * Offers lots under freshly drawn subtask ids: each stream is new, so there is nothing to load — the
-   * decider decides from the initial state and each append expects version 0 (an existing stream makes
-   * it fail, never overwrite). The read model gets all the offers, with the planner's explanation, in
-   * one statement.
+   * decider decides from the initial state and the streams are started together, in one statement
+   * (`startStreams`: an existing stream makes it fail, never overwrite). The read model gets all the
+   * offers, with the planner's explanation, in one statement.
    */
   async offerNew(
     offers: readonly { command: Extract<SubtaskCommand, { type: 'OfferSubtask' }>; explanation: unknown; replaces: string | null }[],
     metadata: EventMetadata,
     manager: EntityManager,
   ): Promise<void> {
-    const rows = [];
-    for (const offer of offers) {
-      const events = subtaskDecider.decide(offer.command, subtaskDecider.initialState());
-      const appended = await this.db.store.append(subtaskStream(offer.command.facts.subtaskId), events, { expectedVersion: 0, metadata, manager });
-      rows.push(...appended.events.map((event) => ({ event, explanation: offer.explanation, replaces: offer.replaces })));
-    }
+    const streams = offers.map((offer) => ({ streamId: subtaskStream(offer.command.facts.subtaskId), events: subtaskDecider.decide(offer.command, subtaskDecider.initialState()) }));
+    const started = await this.db.store.startStreams(streams, { metadata, manager });
+    const rows = started.flatMap(({ events }, i) => events.map((event) => ({ event, explanation: offers[i].explanation, replaces: offers[i].replaces })));
     await this.summary.insertOffered(rows, manager);
   }
 
