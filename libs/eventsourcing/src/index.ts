@@ -22,3 +22,4 @@ export { ident, isUniqueViolation, poolOf } from './sql.js';
 export * from './retention.js';
 export * from './trace-propagation.js';
 export * from './auto-prepare.js';
+export * from './write-behind.js';

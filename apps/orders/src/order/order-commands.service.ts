@@ -26,7 +26,7 @@ export class OrderCommands {
   ) {
     this.schema = db.schema;
     this.locks = new TransactionLocks(db.dataSource);
-    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.schema)], cache: { name: 'order', streams: STREAM_STATE_CACHE_STREAMS } });
+    this.handler = new CommandHandler(db.dataSource, db.store, orderDecider, { projections: [new OrderSummaryProjection(db.store, db.dataSource, db.schema)], cache: { name: 'order', streams: STREAM_STATE_CACHE_STREAMS } });
     this.submissionPolicy = {
       maxSteps: config.ORDERS_MAX_ROUTE_STEPS,
       maxDependenciesPerStep: config.ORDERS_MAX_DEPENDENCIES_PER_STEP,

@@ -323,7 +323,7 @@ describe('order saga over the embedded transport', () => {
     const rows = () => ordersDb.dataSource.query(`SELECT order_id, brand_id, status, version, view FROM "${schema}".order_summary ORDER BY order_id`);
     const before = await rows();
     expect(before.length).toBeGreaterThan(1);
-    await rebuildProjection(ordersDb.dataSource, ordersDb.log, new OrderSummaryProjection(ordersDb.store, schema));
+    await rebuildProjection(ordersDb.dataSource, ordersDb.log, new OrderSummaryProjection(ordersDb.store, ordersDb.dataSource, schema));
     expect(await rows()).toEqual(before);
   });
 
