@@ -22,7 +22,7 @@ describe('rows written behind, at the commit', () => {
 
   const table = () => `"${schema}".items`;
   const stored = async (): Promise<Record<string, string>> =>
-    Object.fromEntries(((await db.dataSource.query(`SELECT id, label FROM ${table()} ORDER BY id`)) as Row[]).map((r) => [r.id, r.label]));
+    Object.fromEntries((await db.dataSource.query<Row[]>(`SELECT id, label FROM ${table()} ORDER BY id`)).map((r) => [r.id, r.label]));
 
   beforeAll(async () => {
     db = await ServiceDatabase.open({ url: testDatabaseUrl(), schema, poolSize: 3 });
