@@ -136,13 +136,41 @@ describe('rows written behind, at the commit', () => {
         batch.map((r) => r.id),
         batch.map((r) => r.label),
       ]);
-    }, 2);
+    }, { maxRows: 2 });
     await db.dataSource.transaction(async (m) => {
       for (const id of ['a', 'b', 'c', 'd', 'e']) await few.write(m, id, { id, label: id });
       expect(flushes.map((f) => f.map((r) => r.id))).toEqual([['a', 'b'], ['c', 'd']]);
     });
     expect(flushes.map((f) => f.map((r) => r.id))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
     expect(Object.keys(await stored())).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it("folds a key's newer row into the one kept before it with `combine`, savepoints included", async () => {
+    const joined = new WriteBehind<Row>(
+      db.dataSource,
+      async (batch, manager) => {
+        flushes.push(batch);
+        await manager.query(`INSERT INTO ${table()} (id, label) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO UPDATE SET label = items.label || '+' || EXCLUDED.label`, [
+          batch.map((r) => r.id),
+          batch.map((r) => r.label),
+        ]);
+      },
+      { combine: (older, newer) => ({ id: newer.id, label: `${older.label}+${newer.label}` }) },
+    );
+    await joined.write(db.dataSource.manager, 'a', { id: 'a', label: 'stored' });
+    await db.dataSource.transaction(async (m) => {
+      await joined.write(m, 'a', { id: 'a', label: '1' });
+      await m.transaction(async (inner) => joined.write(inner, 'a', { id: 'a', label: '2' }));
+      await expect(
+        m.transaction(async (inner) => {
+          await joined.write(inner, 'a', { id: 'a', label: 'dropped' });
+          throw new Error('savepoint rolled back');
+        }),
+      ).rejects.toThrow('savepoint rolled back');
+      await joined.write(m, 'a', { id: 'a', label: '3' });
+    });
+    expect(await stored()).toEqual({ a: 'stored+1+2+3' });
+    expect(flushes.map((f) => f.length)).toEqual([1, 1]);
   });
 
   it('writes at once outside a transaction', async () => {

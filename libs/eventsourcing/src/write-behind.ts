@@ -12,8 +12,13 @@ const depthOf = (runner: QueryRunner): number => (runner as unknown as { transac
  * is released, and its rollback drops just what was made inside it (the key's earlier row stands). A
  * rollback of the transaction drops everything; a `flush` that fails fails the commit. Outside a
  * transaction a row is written at once. A transaction that changes many keys (a rebuild) does not keep
- * them all: outside any savepoint, every `maxRows` kept rows are written then and there. Only what commits through TypeORM's transaction calls is seen:
- * a transaction begun by hand on a raw connection is not.
+ * them all: outside any savepoint, every `maxRows` kept rows are written then and there. Only what commits
+ * through TypeORM's transaction calls is seen: a transaction begun by hand on a raw connection is not.
+ *
+ * `combine` (optional) folds a key's newer row into the one kept before it, for a row that merges with
+ * what is stored rather than replacing it (an upsert that keeps a column when the newer row has none):
+ * folding in memory first must give what the two writes one after the other would. Without it the newer
+ * row replaces the older.
  */
 export class WriteBehind<Row> {
   /** Per open transaction: one map per nesting level, the outermost first. */
@@ -22,7 +27,7 @@ export class WriteBehind<Row> {
   constructor(
     dataSource: DataSource,
     private readonly flush: (rows: Row[], manager: EntityManager) => Promise<void>,
-    private readonly maxRows = 500,
+    private readonly options: { maxRows?: number; combine?: (older: Row, newer: Row) => Row } = {},
   ) {
     dataSource.subscribers.push({
       beforeTransactionCommit: async ({ queryRunner }) => {
@@ -52,11 +57,13 @@ export class WriteBehind<Row> {
     const depth = depthOf(runner);
     const layers = this.layers.get(runner) ?? [];
     while (layers.length < depth) layers.push(new Map());
+    const { combine, maxRows = 500 } = this.options;
+    const older = combine ? layers.findLast((layer) => layer.has(key))?.get(key) : undefined;
     // Kept in write order: a key written again moves to the end.
     layers[depth - 1].delete(key);
-    layers[depth - 1].set(key, row);
+    layers[depth - 1].set(key, older === undefined ? row : combine!(older, row));
     this.layers.set(runner, layers);
-    if (depth === 1 && layers[0].size >= this.maxRows) {
+    if (depth === 1 && layers[0].size >= maxRows) {
       const rows = [...layers[0].values()];
       layers[0].clear();
       await this.flush(rows, manager);

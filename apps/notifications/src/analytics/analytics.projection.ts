@@ -17,7 +17,7 @@ import type {
   WorkshopCapabilitiesChangedContract,
   WorkshopRegisteredContract,
 } from '#libs/contracts';
-import { ident, ServiceDatabase } from '#libs/eventsourcing';
+import { ident, ServiceDatabase, WriteBehind } from '#libs/eventsourcing';
 import { capacityDays } from './domain/capacity-days.js';
 
 /** The integration events the analytics read models are written from (beside what notifications tells members). */
@@ -46,16 +46,49 @@ export const ANALYTICS_EVENTS = [
 
 type Data<T> = EventEnvelope<T & Record<string, unknown>>;
 
+/** A lot's row of `analytics_lots` as one event writes it (`status` the event's). */
+export interface LotRow {
+  subtaskId: string;
+  orderId: string;
+  brandId: string;
+  workshopId: string;
+  stepId: string;
+  process: string;
+  quantity: number;
+  plannedStart: string | null;
+  plannedEnd: string | null;
+  status: string;
+}
+
+/**
+ * What a lot's stored row becomes when `newer` is written over `older`, as the upsert in
+ * AnalyticsProjection.writeLots does it: the first row's facts stay, planned days are kept unless the newer
+ * row has them, a later status wins except that a cancelled lot stays cancelled and an offer changes no
+ * status. Folding two rows first and writing the fold gives what writing them one after the other does.
+ */
+export function laterLotRow(older: LotRow, newer: LotRow): LotRow {
+  return {
+    ...older,
+    plannedStart: newer.plannedStart ?? older.plannedStart,
+    plannedEnd: newer.plannedEnd ?? older.plannedEnd,
+    status: older.status === 'cancelled' || newer.status === 'offered' ? older.status : newer.status,
+  };
+}
+
 /**
  * Writes the analytics read models in the consumer's inbox transaction (`manager`): each event is applied
- * once, and a redelivered one changes nothing. Never read on request from the event store.
+ * once, and a redelivered one changes nothing. Never read on request from the event store. The lots' rows
+ * of one transaction (an order's five offers come in one) are written together just before it commits, in
+ * one statement (WriteBehind); nothing reads them inside it.
  */
 @Injectable()
 export class AnalyticsProjection {
   private readonly s: string;
+  private readonly lots: WriteBehind<LotRow>;
 
   constructor(@Inject(ServiceDatabase) database: ServiceDatabase) {
     this.s = ident(database.schema);
+    this.lots = new WriteBehind(database.dataSource, (rows, manager) => this.writeLots(rows, manager), { combine: laterLotRow });
   }
 
   async apply(event: EventEnvelope, manager: EntityManager): Promise<void> {
@@ -178,16 +211,33 @@ export class AnalyticsProjection {
 
   private async lot(event: Data<SubtaskFacts & Partial<SubtaskOfferedContract>>, manager: EntityManager): Promise<void> {
     const d = event.data;
-    const status = { SubtaskOffered: 'offered', SubtaskAccepted: 'accepted', SubtaskStarted: 'started', SubtaskCompleted: 'completed', SubtaskCancelled: 'cancelled' }[event.type];
-    // Each later status wins over an earlier one; a cancelled lot stays cancelled.
+    const status = { SubtaskOffered: 'offered', SubtaskAccepted: 'accepted', SubtaskStarted: 'started', SubtaskCompleted: 'completed', SubtaskCancelled: 'cancelled' }[event.type]!;
+    const row = { subtaskId: d.subtaskId, orderId: d.orderId, brandId: d.brandId, workshopId: d.workshopId, stepId: d.stepId, process: d.process, quantity: d.quantity };
+    await this.lots.write(manager, d.subtaskId, { ...row, plannedStart: d.plannedStart ?? null, plannedEnd: d.plannedEnd ?? null, status });
+  }
+
+  /** Lots' rows, one per lot, in one statement: merged into a stored row as `laterLotRow` says. */
+  private async writeLots(rows: readonly LotRow[], manager: EntityManager): Promise<void> {
+    const column = <T>(of: (row: LotRow) => T): T[] => rows.map(of);
     await manager.query(
       `INSERT INTO ${this.s}.analytics_lots (subtask_id, order_id, brand_id, workshop_id, step_id, process, quantity, planned_start, planned_end, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[], $9::timestamptz[], $10::text[])
        ON CONFLICT (subtask_id) DO UPDATE SET
          planned_start = COALESCE(EXCLUDED.planned_start, analytics_lots.planned_start),
          planned_end = COALESCE(EXCLUDED.planned_end, analytics_lots.planned_end),
-         status = CASE WHEN analytics_lots.status = 'cancelled' OR $10 = 'offered' THEN analytics_lots.status ELSE $10 END`,
-      [d.subtaskId, d.orderId, d.brandId, d.workshopId, d.stepId, d.process, d.quantity, d.plannedStart ?? null, d.plannedEnd ?? null, status],
+         status = CASE WHEN analytics_lots.status = 'cancelled' OR EXCLUDED.status = 'offered' THEN analytics_lots.status ELSE EXCLUDED.status END`,
+      [
+        column((r) => r.subtaskId),
+        column((r) => r.orderId),
+        column((r) => r.brandId),
+        column((r) => r.workshopId),
+        column((r) => r.stepId),
+        column((r) => r.process),
+        column((r) => r.quantity),
+        column((r) => r.plannedStart),
+        column((r) => r.plannedEnd),
+        column((r) => r.status),
+      ],
     );
   }
 
