@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { logXidSql } from './event-log-clock.js';
 import { EVENT_COLUMNS, rowToEvent, type EventRow } from './event-store.js';
-import { ident, poolOf } from './sql.js';
+import { ident, queryRows } from './sql.js';
 import { compareGlobalPositions, type GlobalPosition, type StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
 
@@ -98,11 +98,7 @@ export class EventLog {
    */
   async readUpToHorizon(position: GlobalPosition, limit: number, manager?: EntityManager): Promise<{ events: StoredEvent[]; heldBack: boolean }> {
     const params = [position.transactionId, position.position, limit];
-    // Inside a caller's transaction: its connection. Otherwise straight on the pool. Either way prepared on
-    // the connection, as every statement the service repeats (auto-prepare.ts).
-    const rows: (EventRow & { held_back: boolean })[] = manager
-      ? await manager.query(this.readSql, params)
-      : (await poolOf(this.dataSource).query<EventRow & { held_back: boolean }>(this.readSql, params)).rows;
+    const rows = await queryRows<EventRow & { held_back: boolean }>(this.dataSource, manager, this.readSql, params);
     const events = rows.filter((row) => row.event_id !== null).map((row) => rowToEvent(row, this.upcasters));
     if (!inGlobalOrder(events)) events.sort(compareGlobalOrder);
     return { events, heldBack: rows[0]?.held_back === true };

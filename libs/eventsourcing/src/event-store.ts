@@ -4,7 +4,7 @@ import { assertContract, isIntegrationEvent, rememberCheckedAtAppend } from '#li
 import { ConcurrencyError } from './errors.js';
 import { logXidSql } from './event-log-clock.js';
 import { assertEventSize } from './event-size.js';
-import { ident, isUniqueViolation, poolOf } from './sql.js';
+import { ident, isUniqueViolation, pgErrorOf, queryRows } from './sql.js';
 import type { EventMetadata, StoredEvent } from './stored-event.js';
 import { Upcasters } from './upcasting.js';
 import { currentTraceparent } from './trace-propagation.js';
@@ -39,6 +39,14 @@ export interface AppendOptions {
 export interface AppendResult {
   nextExpectedVersion: number;
   events: StoredEvent[];
+}
+
+/** What an append's INSERT returns for each event. */
+interface WrittenRow {
+  global_position: string;
+  transaction_id: string;
+  stream_version: number;
+  event_id: string;
 }
 
 export interface EventRow {
@@ -185,13 +193,9 @@ export class EventStore {
     const traceparent = currentTraceparent();
     const expectedLast = expected === null ? null : (options.expectedLastEventId ?? null);
     const params = [streamId, JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, expected, traceparent ?? null, expectedLast];
-    let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
+    let rows: WrittenRow[];
     try {
-      // Inside a caller's transaction: its connection. Otherwise one round trip straight on the pool. Either
-      // way prepared on the connection, as every statement the service repeats (auto-prepare.ts).
-      rows = options.manager
-        ? await options.manager.query(this.appendSql, params)
-        : (await poolOf(this.dataSource).query<(typeof rows)[number]>(this.appendSql, params)).rows;
+      rows = await queryRows<WrittenRow>(this.dataSource, options.manager, this.appendSql, params);
     } catch (error) {
       if (isUniqueViolation(error, 'events_stream_version_key')) {
         throw new ConcurrencyError(streamId, expected ?? undefined);
@@ -234,16 +238,13 @@ export class EventStore {
     const docs = streams.flatMap(({ streamId, events }) => this.docsOf(streamId, events, options.metadata, now).map((doc, i) => ({ ...doc, streamId, version: i + 1 })));
     const traceparent = currentTraceparent();
     const params = [JSON.stringify(docs), options.metadata.correlationId, options.metadata.causationId, traceparent ?? null];
-    let rows: { global_position: string; transaction_id: string; stream_version: number; event_id: string }[];
+    let rows: WrittenRow[];
     try {
-      rows = options.manager
-        ? await options.manager.query(this.startSql, params)
-        : (await poolOf(this.dataSource).query<(typeof rows)[number]>(this.startSql, params)).rows;
+      rows = await queryRows<WrittenRow>(this.dataSource, options.manager, this.startSql, params);
     } catch (error) {
       if (isUniqueViolation(error, 'events_stream_version_key')) {
         // "Key (stream_id, stream_version)=(<id>, 1) already exists." (the id may hold commas: the last one ends it)
-        const detail = (error as { driverError?: { detail?: string }; detail?: string }).driverError?.detail ?? (error as { detail?: string }).detail ?? '';
-        const named = /^Key \(stream_id, stream_version\)=\((.*), \d+\) already exists\.$/.exec(detail)?.[1];
+        const named = /^Key \(stream_id, stream_version\)=\((.*), \d+\) already exists\.$/.exec(pgErrorOf(error).detail ?? '')?.[1];
         throw new ConcurrencyError(named !== undefined && ids.has(named) ? named : streams[0].streamId, 0, undefined, 'it exists already');
       }
       throw error;
@@ -274,7 +275,7 @@ export class EventStore {
   /** What an append wrote, as stored events; tells the local readers (now, or at the caller's commit). */
   private written(
     docs: readonly (ReturnType<EventStore['docsOf']>[number] & { streamId: string })[],
-    rows: readonly { global_position: string; transaction_id: string; stream_version: number; event_id: string }[],
+    rows: readonly WrittenRow[],
     options: Pick<AppendOptions, 'metadata' | 'manager'>,
     traceparent: string | undefined,
   ): StoredEvent[] {

@@ -18,7 +18,7 @@ export * from './dead-letters.js';
 export * from './idempotency.js';
 export * from './service-database.js';
 export * from './service-database.module.js';
-export { ident, isUniqueViolation, poolOf } from './sql.js';
+export { ident, isUniqueViolation, poolOf, queryRows } from './sql.js';
 export * from './retention.js';
 export * from './trace-propagation.js';
 export * from './auto-prepare.js';

@@ -86,6 +86,6 @@ function merged<Row>(layers: readonly Map<string, Row>[]): Map<string, Row> {
 function truncated<Row>(layers: Map<string, Row>[], depth: number, keep: boolean): Map<string, Row>[] {
   if (layers.length <= depth) return layers;
   const kept = layers.slice(0, depth);
-  if (keep && depth > 0) kept[depth - 1] = merged(layers.slice(depth - 1));
+  if (keep) kept[depth - 1] = merged(layers.slice(depth - 1));
   return kept;
 }

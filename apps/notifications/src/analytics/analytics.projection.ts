@@ -218,7 +218,6 @@ export class AnalyticsProjection {
 
   /** Lots' rows, one per lot, in one statement: merged into a stored row as `laterLotRow` says. */
   private async writeLots(rows: readonly LotRow[], manager: EntityManager): Promise<void> {
-    const column = <T>(of: (row: LotRow) => T): T[] => rows.map(of);
     await manager.query(
       `INSERT INTO ${this.s}.analytics_lots (subtask_id, order_id, brand_id, workshop_id, step_id, process, quantity, planned_start, planned_end, status)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[], $9::timestamptz[], $10::text[])
@@ -227,16 +226,16 @@ export class AnalyticsProjection {
          planned_end = COALESCE(EXCLUDED.planned_end, analytics_lots.planned_end),
          status = CASE WHEN analytics_lots.status = 'cancelled' OR EXCLUDED.status = 'offered' THEN analytics_lots.status ELSE EXCLUDED.status END`,
       [
-        column((r) => r.subtaskId),
-        column((r) => r.orderId),
-        column((r) => r.brandId),
-        column((r) => r.workshopId),
-        column((r) => r.stepId),
-        column((r) => r.process),
-        column((r) => r.quantity),
-        column((r) => r.plannedStart),
-        column((r) => r.plannedEnd),
-        column((r) => r.status),
+        rows.map((r) => r.subtaskId),
+        rows.map((r) => r.orderId),
+        rows.map((r) => r.brandId),
+        rows.map((r) => r.workshopId),
+        rows.map((r) => r.stepId),
+        rows.map((r) => r.process),
+        rows.map((r) => r.quantity),
+        rows.map((r) => r.plannedStart),
+        rows.map((r) => r.plannedEnd),
+        rows.map((r) => r.status),
       ],
     );
   }

@@ -37,24 +37,23 @@ export class OrderSummaryProjection implements Projection {
 
   /** The orders' newest rows, one per order, in one statement; a row never goes back to an older version. */
   private async write(rows: readonly { view: OrderView; updatedAt: string; version: number }[], manager: EntityManager): Promise<void> {
-    const column = <T>(of: (row: (typeof rows)[number]) => T): T[] => rows.map(of);
     await manager.query(
       `INSERT INTO ${this.table} (order_id, brand_id, status, sku, product_name, quantity, due_date, submitted_at, updated_at, version, view)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::jsonb[])
        ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, view = EXCLUDED.view
        WHERE ${this.table}.version < EXCLUDED.version`,
       [
-        column((r) => r.view.orderId),
-        column((r) => r.view.brandId),
-        column((r) => r.view.status),
-        column((r) => r.view.sku),
-        column((r) => r.view.productName),
-        column((r) => r.view.quantity),
-        column((r) => r.view.dueDate),
-        column((r) => r.view.submittedAt),
-        column((r) => r.updatedAt),
-        column((r) => r.version),
-        column((r) => JSON.stringify(r.view)),
+        rows.map((r) => r.view.orderId),
+        rows.map((r) => r.view.brandId),
+        rows.map((r) => r.view.status),
+        rows.map((r) => r.view.sku),
+        rows.map((r) => r.view.productName),
+        rows.map((r) => r.view.quantity),
+        rows.map((r) => r.view.dueDate),
+        rows.map((r) => r.view.submittedAt),
+        rows.map((r) => r.updatedAt),
+        rows.map((r) => r.version),
+        rows.map((r) => JSON.stringify(r.view)),
       ],
     );
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/domain';
-import { ident, poolOf } from '#libs/eventsourcing';
+import { ident, queryRows } from '#libs/eventsourcing';
 import { toCursorPage, type CursorPage } from '#libs/platform';
 import { isPooled, isPooledAccountId, lockOrder, poolShard, SHARD_SEPARATOR, type AccountPurpose, type AccountSpec } from './domain/accounts.js';
 import { assertBalanceCaps, assertLimits, assertWithinCap, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './domain/limits.js';
@@ -191,14 +191,9 @@ export class Ledger {
     }
   }
 
-  /**
-   * One round trip, prepared on the connection as every statement the service repeats (auto-prepare.ts).
-   * Inside the caller's transaction on its connection; otherwise straight on the pool, as its own transaction.
-   */
-  private async callLedgerPost(manager: EntityManager, params: unknown[]): Promise<LedgerPostRow[]> {
-    const runner = manager.queryRunner;
-    if (runner && !runner.isReleased) return manager.query(this.postSql, params);
-    return (await poolOf(this.dataSource).query<LedgerPostRow>(this.postSql, params)).rows;
+  /** One round trip: inside the caller's transaction on its connection; otherwise on the pool, as its own transaction. */
+  private callLedgerPost(manager: EntityManager, params: unknown[]): Promise<LedgerPostRow[]> {
+    return queryRows<LedgerPostRow>(this.dataSource, manager, this.postSql, params);
   }
 
   /** The balance of an account as a JSON number (checked: the caps keep it a safe integer); of a pooled account, the sum of its shards. */
