@@ -80,9 +80,16 @@ function procCpuSeconds(pid: number): number {
   }
 }
 
+/** Settings a run may set from its environment, to compare their values. */
+const PASSED_SETTINGS = ['MESHFAB_MATCHING_CANDIDATE_QUERY', 'MESHFAB_MATCHING_AREA_LOCK'];
+
 async function startApp(name: string, entry: string, env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MESHFAB_') && k !== 'KAFKA_BROKERS' && k !== 'DATABASE_URL' && k !== 'PORT'));
+  // The network runs on the bench's settings, not the caller's; the settings compared in bench/README.md
+  // pass through (PASSED_SETTINGS).
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => PASSED_SETTINGS.includes(k) || (!k.startsWith('MESHFAB_') && k !== 'KAFKA_BROKERS' && k !== 'DATABASE_URL' && k !== 'PORT')),
+  );
   // PROFILE_WINDOW_DIR: each app profiles the measured steps (see profile-window.ts).
   const profiling = process.env.PROFILE_WINDOW_DIR ? ['--import', fileURLToPath(new URL('./profile-window.js', import.meta.url))] : [];
   const child = spawn(process.execPath, [...profiling, fileURLToPath(new URL(entry, import.meta.url))], { env: { ...inherited, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -166,7 +166,7 @@ export async function plannerBench(args: { quick: boolean; databaseUrl: string }
           MATCHING_EXPIRY_SWEEP_MS: String(24 * 3600_000),
           // plan: every planner takes its planning area's lock before reading candidates (as before issue 20's planner work).
           ...(process.env.MESHFAB_MATCHING_AREA_LOCK ? { MESHFAB_MATCHING_AREA_LOCK: process.env.MESHFAB_MATCHING_AREA_LOCK } : {}),
-          // The candidate read as an operator of a network of this size would set it (per_cell is the default).
+          // The candidate read's shape, when a run compares them (auto, the default, picks by the network's size).
           ...(process.env.MESHFAB_MATCHING_CANDIDATE_QUERY ? { MESHFAB_MATCHING_CANDIDATE_QUERY: process.env.MESHFAB_MATCHING_CANDIDATE_QUERY } : {}),
         },
         clock: () => NOW,

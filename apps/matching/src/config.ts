@@ -54,14 +54,21 @@ export class MatchingConfig {
    */
   @IsIn(['plan', 'book', 'contended']) MESHFAB_MATCHING_AREA_LOCK: 'plan' | 'book' | 'contended' = 'plan';
   /**
-   * How the candidate read walks the near region cells (README "Candidates"). `per_cell`: the cheapest
-   * few with free time in each cell, then the cheapest of those (a statement PostgreSQL plans quickly;
-   * the faster one on small and mid-sized networks). `merged`: the cells' cost orders merged, so free time
-   * is read only for the workshops the merge walks past (fewer reads at 100,000 workshops, 68 → 23–32 ms,
-   * but a statement that costs more to plan: 10 orders/s on the pipeline's 60 workshops went from p50
-   * 36–53 to 66–139 ms). bench/README.md "Summary after issue 20's second pass" and "planner".
+   * How the candidate read walks the near region cells (README "Scale: the candidate index"). `per_cell`:
+   * the cheapest few with free time in each cell, then the cheapest of those (quick to plan; the faster
+   * statement on small networks: candidate read p50 5.5 against 6.7–8.2 ms at 1,000 workshops). `merged`:
+   * the cells' cost orders merged, so free time is read only for the workshops the merge walks past (11–12
+   * against 15–17 ms at 10,000 workshops, 12 against 24–29 ms at 100,000). `auto` (the default) takes
+   * `merged` once the candidate index holds more than MESHFAB_MATCHING_MERGED_FROM_CAPABILITIES rows.
+   * bench/README.md "Summary after issue 20's eighth pass".
    */
-  @IsIn(['per_cell', 'merged']) MESHFAB_MATCHING_CANDIDATE_QUERY: 'per_cell' | 'merged' = 'per_cell';
+  @IsIn(['auto', 'per_cell', 'merged']) MESHFAB_MATCHING_CANDIDATE_QUERY: 'auto' | 'per_cell' | 'merged' = 'auto';
+  /**
+   * With `auto`: the number of active capabilities (workshop × process, PostgreSQL's estimate of the
+   * table's rows, read at most once a minute) from which the near cells are read `merged`. Measured
+   * crossover: between 2,000 (1,000 workshops) and 20,000 (10,000 workshops).
+   */
+  @IsInt() @Min(0) MESHFAB_MATCHING_MERGED_FROM_CAPABILITIES: number = 5_000;
   /** Orders and lots waiting for capacity that one capacity event re-tries (oldest first). */
   @IsInt() @Min(1) MATCHING_RETRY_BATCH: number = 20;
 

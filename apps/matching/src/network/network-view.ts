@@ -17,6 +17,8 @@ const DAY_MS = 86_400_000;
 /** Near cells read as one merged cost order (up to three near points' 3 × 3 blocks); a cell no workshop is in. */
 const MERGED_CELLS_MAX = 27;
 const NO_CELL = -1;
+/** How long the network's size (which near walk `auto` takes) is kept before it is read again. */
+const SIZE_KEPT_MS = 60_000;
 const dayOf = (iso: string): number => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 const isoOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
@@ -75,6 +77,8 @@ const candidateOf = (r: CandidateRow): Candidate => ({
 @Injectable()
 export class NetworkView {
   private readonly s: string;
+  /** The candidate index's estimated rows, and when they were read (MESHFAB_MATCHING_CANDIDATE_QUERY=auto). */
+  private size?: { rows: number; readAt: number };
   constructor(
     @Inject(ServiceDatabase) db: ServiceDatabase,
     @Inject(MATCHING_SETTINGS) private readonly settings: MatchingSettings,
@@ -195,40 +199,45 @@ export class NetworkView {
     const from = isoOf(query.fromDay);
     const to = isoOf(Math.max(query.fromDay, query.toDay));
     const carried = 'c.workshop_id, c.unit_cost, c.pricing, c.efficiency, c.price_minor, c.currency, c.lat, c.lng, c.quality';
-    // The free days as JSON arrays: the driver parses json natively, an int[] character by character in
-    // JavaScript (2–3 % of the network process's CPU per order in the pipeline bench's profile).
-    const freeTime = (alias: string) => `LEFT JOIN LATERAL (
-         SELECT json_agg(d.day - DATE '1970-01-01' ORDER BY d.day) AS days, json_agg(d.capacity_min - d.reserved_min ORDER BY d.day) AS free,
-                coalesce(sum(d.capacity_min - d.reserved_min), 0) AS total
+    // The walks need only each workshop's total free minutes in the window (a sum over its days); the
+    // free minutes per day are read once at the end, for the workshops that made the shortlist. Reading
+    // them on every row walked cost most of the statement: the near walk passes the limit in each of
+    // up to nine cells before keeping the cheapest, and a booked-up shop is read and skipped.
+    const freeTotal = (alias: string) => `CROSS JOIN LATERAL (
+         SELECT coalesce(sum(d.capacity_min - d.reserved_min), 0) AS total
          FROM ${this.s}.capacity_days d
          WHERE d.workshop_id = ${alias}.workshop_id AND d.process = p.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
-       ) f ON true`;
+       ) f`;
+    const hasTime = 'f.total > 0 AND f.total >= p.needed';
     // Near, `merged` (MESHFAB_MATCHING_CANDIDATE_QUERY): one cost-ordered index range per region cell, merged (Merge Append), so the free time is read
     // only for the workshops the merge walks past — about the limit plus one per cell — instead of the
     // limit in every cell (72 free-time reads per process and pricing model for 9 cells). The cells are
     // padded to a multiple of 9 (with a cell no workshop is in) so a few statement texts serve every
     // plan; many near points (a re-plan after many lots) read per cell instead.
     const cells = cellsAround(query.near);
-    const merged = this.settings.config.MESHFAB_MATCHING_CANDIDATE_QUERY === 'merged' && cells.length <= MERGED_CELLS_MAX;
-    if (merged) while (cells.length % 9 !== 0) cells.push(NO_CELL);
+    const merged = (await this.nearWalk(m)) === 'merged' && cells.length <= MERGED_CELLS_MAX;
+    if (merged) while (cells.length === 0 || cells.length % 9 !== 0) cells.push(NO_CELL);
     const nearCheapest = merged
       ? `(SELECT n.* FROM (${cells
           .map(
-            (_, i) => `(SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
-              ${freeTime('c')}
-              WHERE c.process = p.process AND c.region_cell = ($2::int[])[${i + 1}] AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
+            (_, i) => `(SELECT ${carried} FROM ${this.s}.capabilities c
+              ${freeTotal('c')}
+              WHERE c.process = p.process AND c.region_cell = ($2::int[])[${i + 1}] AND c.pricing = k.pricing AND NOT c.suspended AND ${hasTime}
               ORDER BY c.unit_cost, c.workshop_id)`,
           )
           .join(' UNION ALL ')}) n
             ORDER BY n.unit_cost, n.workshop_id LIMIT $5)`
       : `(SELECT n.* FROM unnest($2::int[]) AS g(cell)
             CROSS JOIN LATERAL (
-              SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
-              ${freeTime('c')}
-              WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
+              SELECT ${carried} FROM ${this.s}.capabilities c
+              ${freeTotal('c')}
+              WHERE c.process = p.process AND c.region_cell = g.cell AND c.pricing = k.pricing AND NOT c.suspended AND ${hasTime}
               ORDER BY c.unit_cost, c.workshop_id LIMIT $5) n
             ORDER BY n.unit_cost, n.workshop_id LIMIT $5)`;
     // Prepared on the connection by the service's pool, as every statement it repeats (auto-prepare.ts).
+    // The free days come as two JSON arrays filled from the same rows in the same order (one aggregate
+    // step feeds both), so day i goes with free minutes i; the driver parses json natively, an int[]
+    // character by character in JavaScript.
     const rows: (CandidateRow & { process: string })[] = await m.query(
       `WITH shortlist AS (
          SELECT DISTINCT ON (p.process, x.workshop_id) p.process, x.*
@@ -237,21 +246,25 @@ export class NetworkView {
          CROSS JOIN LATERAL (
            ${nearCheapest}
            UNION ALL
-           (SELECT ${carried}, f.days, f.free FROM ${this.s}.capabilities c
-            ${freeTime('c')}
-            WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended AND f.total > 0 AND f.total >= p.needed
+           (SELECT ${carried} FROM ${this.s}.capabilities c
+            ${freeTotal('c')}
+            WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended AND ${hasTime}
             ORDER BY c.unit_cost, c.workshop_id LIMIT $6)
            UNION ALL
-           (SELECT t.*, f.days, f.free FROM (
-              SELECT ${carried} FROM ${this.s}.capabilities c
-              WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended
-              ORDER BY c.unit_cost, c.workshop_id LIMIT 1) t
-            ${freeTime('t')})
+           (SELECT ${carried} FROM ${this.s}.capabilities c
+            WHERE c.process = p.process AND c.pricing = k.pricing AND NOT c.suspended
+            ORDER BY c.unit_cost, c.workshop_id LIMIT 1)
          ) x
          ORDER BY p.process, x.workshop_id
        )
-       SELECT s.process, s.workshop_id, s.lat, s.lng, s.efficiency, s.pricing, s.price_minor, s.currency, coalesce(s.quality, $7) AS quality, s.days, s.free
-       FROM shortlist s ORDER BY s.process, s.workshop_id`,
+       SELECT s.process, s.workshop_id, s.lat, s.lng, s.efficiency, s.pricing, s.price_minor, s.currency, coalesce(s.quality, $7) AS quality, f.days, f.free
+       FROM shortlist s
+       LEFT JOIN LATERAL (
+         SELECT json_agg(d.day - DATE '1970-01-01') AS days, json_agg(d.capacity_min - d.reserved_min) AS free
+         FROM ${this.s}.capacity_days d
+         WHERE d.workshop_id = s.workshop_id AND d.process = s.process AND d.day BETWEEN $3::date AND $4::date AND d.capacity_min > d.reserved_min
+       ) f ON true
+       ORDER BY s.process, s.workshop_id`,
       [processes, cells, from, to, query.nearLimit, query.anywhereLimit, this.settings.config.MATCHING_DEFAULT_QUALITY, needed],
     );
     const map = new Map<string, Candidate[]>(processes.map((p) => [p, []]));
@@ -259,6 +272,23 @@ export class NetworkView {
       map.get(r.process)!.push(candidateOf(r));
     }
     return map;
+  }
+
+  /**
+   * How `candidates` walks the near cells: as configured, or with `auto`, `merged` once the capabilities
+   * table holds more than MESHFAB_MATCHING_MERGED_FROM_CAPABILITIES rows by PostgreSQL's estimate
+   * (`reltuples`, kept by ANALYZE and autovacuum; read at most once a minute). A table never analysed
+   * counts as small.
+   */
+  async nearWalk(m: EntityManager): Promise<'per_cell' | 'merged'> {
+    const { MESHFAB_MATCHING_CANDIDATE_QUERY: setting, MESHFAB_MATCHING_MERGED_FROM_CAPABILITIES: from } = this.settings.config;
+    if (setting !== 'auto') return setting;
+    const now = Date.now();
+    if (!this.size || now - this.size.readAt >= SIZE_KEPT_MS) {
+      const rows: { estimate: number }[] = await m.query('SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = to_regclass($1)', [`${this.s}.capabilities`]);
+      this.size = { rows: Number(rows[0]?.estimate ?? -1), readAt: now };
+    }
+    return this.size.rows > from ? 'merged' : 'per_cell';
   }
 
   /** One workshop as a candidate for a process, with its free minutes per day in [fromDay, toDay]; null if it cannot do it. */
