@@ -65,7 +65,7 @@ export class MatchingConfig {
   @IsIn(['auto', 'per_cell', 'merged']) MESHFAB_MATCHING_CANDIDATE_QUERY: 'auto' | 'per_cell' | 'merged' = 'auto';
   /**
    * With `auto`: the number of active capabilities (workshop × process, PostgreSQL's estimate of the
-   * table's rows, read at most once a minute) from which the near cells are read `merged`. Measured
+   * table's rows, read at most once a second) from which the near cells are read `merged`. Measured
    * crossover: between 2,000 (1,000 workshops) and 20,000 (10,000 workshops).
    */
   @IsInt() @Min(0) MESHFAB_MATCHING_MERGED_FROM_CAPABILITIES: number = 5_000;

@@ -17,8 +17,11 @@ const DAY_MS = 86_400_000;
 /** Near cells read as one merged cost order (up to three near points' 3 × 3 blocks); a cell no workshop is in. */
 const MERGED_CELLS_MAX = 27;
 const NO_CELL = -1;
-/** How long the network's size (which near walk `auto` takes) is kept before it is read again. */
-const SIZE_KEPT_MS = 60_000;
+/**
+ * How long the network's size (which near walk `auto` takes) is kept before it is read again: a catalog
+ * lookup, cheap enough to follow a network that grows by bulk loads.
+ */
+const SIZE_KEPT_MS = 1_000;
 const dayOf = (iso: string): number => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 const isoOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
@@ -277,7 +280,7 @@ export class NetworkView {
   /**
    * How `candidates` walks the near cells: as configured, or with `auto`, `merged` once the capabilities
    * table holds more than MESHFAB_MATCHING_MERGED_FROM_CAPABILITIES rows by PostgreSQL's estimate
-   * (`reltuples`, kept by ANALYZE and autovacuum; read at most once a minute). A table never analysed
+   * (`reltuples`, kept by ANALYZE and autovacuum; read at most once a second). A table never analysed
    * counts as small.
    */
   async nearWalk(m: EntityManager): Promise<'per_cell' | 'merged'> {
