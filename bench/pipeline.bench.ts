@@ -81,7 +81,7 @@ function procCpuSeconds(pid: number): number {
 }
 
 /** Settings a run may set from its environment, to compare their values. */
-const PASSED_SETTINGS = ['MESHFAB_MATCHING_CANDIDATE_QUERY', 'MESHFAB_MATCHING_AREA_LOCK'];
+const PASSED_SETTINGS = ['MESHFAB_MATCHING_CANDIDATE_QUERY', 'MESHFAB_MATCHING_AREA_LOCK', 'MESHFAB_EMBEDDED_LANES'];
 
 async function startApp(name: string, entry: string, env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();

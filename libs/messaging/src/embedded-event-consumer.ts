@@ -8,7 +8,10 @@ import { StreamVersions } from './stream-order.js';
 export interface EmbeddedConsumerOptions extends EventConsumerOptions {
   bus: EmbeddedEventBus;
   pollIntervalMs?: number;
-  /** Streams handled at once (like Kafka partitions): one stream's events stay in order. Default 4. */
+  /**
+   * Transactions run at once over a batch, its streams split between them (like Kafka partitions); one
+   * stream's events stay in order. Default 1 (RuntimeConfig.MESHFAB_EMBEDDED_LANES says why).
+   */
   lanes?: number;
 }
 
@@ -55,7 +58,7 @@ export class EmbeddedEventConsumer extends EventConsumerServer {
         checkpointIntervalMs: EMBEDDED_CHECKPOINT_INTERVAL_MS,
         handle: async (events) => {
           if (this.delivery) return this.delivery.deliver(producer, events, (event) => this.dispatcher.dispatch(toEnvelope(event), source, event.traceparent));
-          const lanes = this.embedded.lanes ?? 4;
+          const lanes = this.embedded.lanes ?? 1;
           const byLane = Array.from({ length: lanes }, () => [] as typeof events);
           for (const event of events) byLane[laneOf(event.streamId, lanes)].push(event);
           // The log hands over every event of a stream, in version order: a gap is held (the batch fails

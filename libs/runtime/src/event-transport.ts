@@ -40,7 +40,7 @@ export type EventTransportSettings =
       /** Where the producers hosted elsewhere answer, and the token to read their event feeds with (see RuntimeConfig.serviceUrls). */
       feeds?: { urls: Partial<Record<string, string>>; token?: string };
     }
-  | { kind: 'embedded'; bus?: EmbeddedEventBus; pollIntervalMs?: number; retry?: Partial<RetryPolicy> };
+  | { kind: 'embedded'; bus?: EmbeddedEventBus; pollIntervalMs?: number; retry?: Partial<RetryPolicy>; /** See RuntimeConfig.MESHFAB_EMBEDDED_LANES (default 1). */ lanes?: number };
 
 export interface ConnectedTransport {
   kind: EventTransportSettings['kind'];
@@ -167,6 +167,7 @@ export async function connectEventTransport(
       // Every producer is in this process and wakes its consumers when an append commits: the interval
       // is only the safety net (and covers reads the horizon held back longer than the quick re-polls).
       pollIntervalMs: settings.pollIntervalMs ?? 250,
+      lanes: settings.lanes,
       retry: settings.retry,
       parksStreams: service.definition.parksStreams,
     });

@@ -185,7 +185,7 @@ export async function startHost(
     await SwaggerModule.loadPluginMetadata(openApiMetadata);
     configureHttpApp(app, { openApi: { title: `Meshfab ${name}` }, shutdownHooks: false, bodyLimits: jsonBodyLimitsOf(loadConfig(HttpLimitsConfig, env)) });
     options.mount?.(app);
-    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, consumerLagCacheMs: config.MESHFAB_METRICS_KAFKA_LAG_CACHE_MS, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus }, config.MESHFAB_READY_MAX_BACKLOG);
+    transport = await connectEventTransport(app, hosted, brokers ? { kind: 'kafka', brokers, security: kafkaSecurity, namespace: config.MESHFAB_KAFKA_NAMESPACE, maxRequestBytes: config.MESHFAB_KAFKA_MAX_REQUEST_BYTES, compression: config.MESHFAB_KAFKA_COMPRESSION, consumerLagCacheMs: config.MESHFAB_METRICS_KAFKA_LAG_CACHE_MS, feeds: { urls: serviceUrls, token: config.eventFeedToken() } } : { kind: 'embedded', bus: options.eventBus, lanes: config.MESHFAB_EMBEDDED_LANES }, config.MESHFAB_READY_MAX_BACKLOG);
     // HTTP first: a consumer that rebuilds lost events before it reads Kafka may wait for another host's event
     // feed, which may wait on this one's (two services restarted after their topics lost records).
     await app.listen(config.PORT, '0.0.0.0');

@@ -63,6 +63,14 @@ export class RuntimeConfig extends PlatformConfig {
    */
   @IsOptional() @IsString() @MinLength(32) MESHFAB_SERVICE_TOKEN?: string;
   @IsInt() @Min(1024) @Max(65535) MESHFAB_EMBEDDED_PG_PORT: number = 54329;
+  /**
+   * Embedded transport: transactions each consumer runs at once over a batch of a producer's events, its
+   * streams split between them (as Kafka's partitions). 1, the default: a batch is handled in order in
+   * runs of up to 64 events per transaction. More lanes contend for the same rows and locks (an order's
+   * lots, a planning area, a brand) and a batch waits for its slowest lane: the pipeline bench sustained
+   * 50–60 five-step orders/s with 1 lane against 20 with 4 (bench/README.md, issue 20's eighth pass).
+   */
+  @IsInt() @Min(1) @Max(64) MESHFAB_EMBEDDED_LANES: number = 1;
   /** Connections of each service's pool; at least 2 (opening a service holds one for its migration lock while another migrates). */
   @IsInt() @Min(2) @Max(100) MESHFAB_DB_POOL_SIZE: number = 10;
   /** Readiness reports `event-backlog` failing while an outbox (Kafka) or a consumer (embedded) is more events behind than this; 0 = never. */
