@@ -4,6 +4,7 @@
 // in both statement shapes (`per_cell` and `merged`). Whatever the statement does to read less, the
 // shortlist and each candidate's free minutes per day must be exactly what the definition says.
 import { ServiceDatabase } from '#libs/eventsourcing';
+import { Prng } from '#libs/scheduling';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '#libs/testing';
 import { MatchingConfig, type MatchingSettings } from '../config.js';
 import { matchingMigrations } from '../matching.migrations.js';
@@ -15,15 +16,10 @@ const DAY_MS = 86_400_000;
 const dayOf = (iso: string): number => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 const isoOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
+/** Uniform in [0, 1) from a seeded PRNG, so a failure can be replayed. */
 function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 interface CapabilityRow {
